@@ -1,0 +1,117 @@
+# omnisync — top-level build.  See README.md.
+#
+# Layout convention (no per-service Makefile edits needed):
+#   services/common/*.c           -> build/<cfg>/libcommon.a
+#   services/<svc>/*.c            -> bin/<svc>  (main.c holds main(); the rest also
+#                                    goes into build/<cfg>/lib<svc>.a for unit tests)
+#   tests/unit/test_*.c           -> build/<cfg>/tests/test_*
+# SANITIZER=address,undefined builds into build/san/ (binaries in build/san/bin/).
+
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+WERROR ?= 1
+OPT ?= -O2 -g
+PKGS := rdkafka libcurl hiredis libpq jansson libmicrohttpd libsodium
+
+WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2 \
+        -Wwrite-strings -Wundef -Wno-missing-field-initializers \
+        -Werror=deprecated-declarations $(if $(filter 1,$(WERROR)),-Werror)
+SAN := $(if $(SANITIZER),-fsanitize=$(SANITIZER) -fno-sanitize-recover=all -fno-omit-frame-pointer)
+
+ifeq ($(SANITIZER),)
+B := build/std
+BIN := bin
+else
+B := build/san
+BIN := build/san/bin
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+FINAL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) \
+               -Iservices/common -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
+FINAL_LDFLAGS = $(SAN) $(LDFLAGS)
+FINAL_LIBS = $(PKG_LIBS) -lpthread -lm $(LIBS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+COMMON_SRC := $(wildcard services/common/*.c)
+COMMON_OBJ := $(patsubst services/%.c,$(B)/%.o,$(COMMON_SRC))
+SERVICES := $(filter-out common,$(notdir $(patsubst %/,%,$(dir $(wildcard services/*/main.c)))))
+BINS := $(addprefix $(BIN)/,$(SERVICES))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+SVC_LIBS := $(foreach s,$(SERVICES),$(B)/lib$(s).a)
+ALL_SRC := $(shell find services tests/unit bench -name '*.[ch]' 2>/dev/null)
+
+.PHONY: all test unit check format format-check cppcheck valgrind clean up down bench
+all: $(BINS) $(UNIT_BINS)
+
+$(B)/%.o: services/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC    $<")
+	$(Q)$(CC) $(FINAL_CFLAGS) -c $< -o $@
+
+$(B)/libcommon.a: $(COMMON_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+define svc_rules
+$(1)_OBJ := $$(patsubst services/%.c,$(B)/%.o,$$(wildcard services/$(1)/*.c))
+$(1)_LIBOBJ := $$(filter-out %/main.o,$$($(1)_OBJ))
+$(B)/lib$(1).a: $$($(1)_LIBOBJ)
+	@mkdir -p $$(dir $$@)
+	$(Q)rm -f $$@ && ar rcs $$@ $$^ $$(if $$^,,$$(COMMON_OBJ))
+$(BIN)/$(1): $$($(1)_OBJ) $(B)/libcommon.a
+	@mkdir -p $(BIN)
+	$(if $(Q),@echo "  LINK  $$@")
+	$(Q)$(CC) $(FINAL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(B)/libcommon.a $(FINAL_LIBS)
+endef
+$(foreach s,$(SERVICES),$(eval $(call svc_rules,$(s))))
+
+$(B)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(FINAL_CFLAGS) -Itests/unit -c $< -o $@
+
+$(B)/tests/test_%: $(B)/tests/test_%.o $(SVC_LIBS) $(B)/libcommon.a
+	$(if $(Q),@echo "  LINK  $@")
+	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $< $(SVC_LIBS) $(B)/libcommon.a $(FINAL_LIBS)
+
+unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(B)/tests
+
+test: all
+	@tests/run.sh
+
+check: format-check cppcheck
+
+format:
+	clang-format -i $(ALL_SRC)
+
+format-check:
+	@clang-format --dry-run --Werror $(ALL_SRC) && echo "format-check: clean"
+
+cppcheck:
+	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
+	  --inline-suppr --suppress=missingIncludeSystem -Iservices/common services tests/unit \
+	  && echo "cppcheck: clean"
+
+valgrind: all
+	@tests/valgrind.sh
+
+bench: all
+	@bench/run.sh
+
+up: all
+	@deploy/stack.sh up
+
+down:
+	@deploy/stack.sh down
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)
