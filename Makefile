@@ -45,11 +45,13 @@ SERVICES := $(filter-out common,$(notdir $(patsubst %/,%,$(dir $(wildcard servic
 BINS := $(addprefix $(BIN)/,$(SERVICES))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+TOOL_SRC := $(wildcard tests/tools/*.c) $(wildcard bench/*.c)
+TOOL_BINS := $(patsubst %.c,$(B)/tools/%,$(notdir $(TOOL_SRC)))
 SVC_LIBS := $(foreach s,$(SERVICES),$(B)/lib$(s).a)
-ALL_SRC := $(shell find services tests/unit bench -name '*.[ch]' 2>/dev/null)
+ALL_SRC := $(shell find services tests/unit tests/tools bench -name '*.[ch]' 2>/dev/null)
 
 .PHONY: all test unit check format format-check cppcheck valgrind clean up down bench
-all: $(BINS) $(UNIT_BINS)
+all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(B)/%.o: services/%.c
 	@mkdir -p $(dir $@)
@@ -77,6 +79,18 @@ $(B)/tests/%.o: tests/unit/%.c
 	$(Q)$(CC) $(FINAL_CFLAGS) -Itests/unit -c $< -o $@
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(SVC_LIBS) $(B)/libcommon.a
+	$(if $(Q),@echo "  LINK  $@")
+	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $< $(SVC_LIBS) $(B)/libcommon.a $(FINAL_LIBS)
+
+# Test tools (tests/tools/*.c) and benchmark drivers (bench/*.c): one file,
+# one program, in build/<cfg>/tools/.
+$(B)/tools/%.o: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(FINAL_CFLAGS) -c $< -o $@
+$(B)/tools/%.o: bench/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(FINAL_CFLAGS) -c $< -o $@
+$(B)/tools/%: $(B)/tools/%.o $(SVC_LIBS) $(B)/libcommon.a
 	$(if $(Q),@echo "  LINK  $@")
 	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $< $(SVC_LIBS) $(B)/libcommon.a $(FINAL_LIBS)
 
