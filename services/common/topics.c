@@ -13,8 +13,7 @@ static const struct topic_def topic_table[] = {
      "full product snapshot"},
     {TOPICS_STOCK, "compact", -1, 60LL * 1000 /* ms */, "store:variant",
      "available quantity for a store's channel"},
-    {TOPICS_IMAGES, "delete", 7 * DAY_MS, -1, "product id",
-     "photo upload job"},
+    {TOPICS_IMAGES, "delete", 7 * DAY_MS, -1, "product id", "photo upload job"},
     {TOPICS_ORDERS, "delete", 30 * DAY_MS, -1, "store:order id",
      "raw order as received from the store"},
     {TOPICS_DLQ, "delete", 30 * DAY_MS, -1, "original key",
@@ -54,8 +53,8 @@ static rd_kafka_t *admin_new(const char *bootstrap, char *errstr,
     char e[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, e,
-                          sizeof(e)) != RD_KAFKA_CONF_OK ||
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, e, sizeof(e)) !=
+            RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "log_level", "3", e, sizeof(e)) !=
             RD_KAFKA_CONF_OK) {
         snprintf(errstr, errstr_size, "kafka config: %s", e);
@@ -92,8 +91,7 @@ static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q,
     return ev;
 }
 
-static int set_ll_config(rd_kafka_NewTopic_t *nt, const char *key,
-                         long long v)
+static int set_ll_config(rd_kafka_NewTopic_t *nt, const char *key, long long v)
 {
     char buf[32];
 
@@ -150,8 +148,7 @@ int topics_create(const char *bootstrap, int partitions, int replication,
     }
     q = rd_kafka_queue_new(rk);
     rd_kafka_CreateTopics(rk, nt, TOPIC_N, opts, q);
-    ev = admin_wait(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT, errstr,
-                    errstr_size);
+    ev = admin_wait(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT, errstr, errstr_size);
     if (!ev)
         goto out;
 
@@ -161,8 +158,8 @@ int topics_create(const char *bootstrap, int partitions, int replication,
     const rd_kafka_topic_result_t **tr =
         rd_kafka_CreateTopics_result_topics(res, &n);
     if (n != TOPIC_N) {
-        snprintf(errstr, errstr_size, "CreateTopics: %zu results for %zu",
-                 n, (size_t)TOPIC_N);
+        snprintf(errstr, errstr_size, "CreateTopics: %zu results for %zu", n,
+                 (size_t)TOPIC_N);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {

@@ -27,12 +27,12 @@
 
 /* One topic of the project and the configs it is created with. */
 struct topic_def {
-    const char *name;           /* "omnisync.catalog.v1" */
-    const char *cleanup_policy; /* "compact" or "delete" */
-    long long retention_ms;     /* -1: broker default */
+    const char *name;                /* "omnisync.catalog.v1" */
+    const char *cleanup_policy;      /* "compact" or "delete" */
+    long long retention_ms;          /* -1: broker default */
     long long min_compaction_lag_ms; /* -1: broker default (compact only) */
-    const char *key;            /* what the message key is (documentation) */
-    const char *carries;        /* what the value is (documentation) */
+    const char *key;     /* what the message key is (documentation) */
+    const char *carries; /* what the value is (documentation) */
 };
 
 /** @returns the number of topics in the table. */

@@ -10,6 +10,22 @@
 
 static int t_passed, t_failed;
 
+/* Functions rather than inline expressions so string literals are fine. */
+static inline int t_str_eq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+static inline int t_str_contains(const char *h, const char *n)
+{
+    return h && n && strstr(h, n) != NULL;
+}
+
+static inline const char *t_str_show(const char *s)
+{
+    return s ? s : "(null)";
+}
+
 #define T_CHECK(cond, ...)                                                     \
     do {                                                                       \
         if (cond) {                                                            \
@@ -27,11 +43,11 @@ static int t_passed, t_failed;
     T_CHECK((long long)(a) == (long long)(b), "%s == %s (%lld != %lld)", #a,   \
             #b, (long long)(a), (long long)(b))
 #define T_ASSERT_STR_EQ(a, b)                                                  \
-    T_CHECK((a) && (b) && strcmp((a), (b)) == 0, "%s == %s (\"%s\" != \"%s\")", \
-            #a, #b, (a) ? (a) : "(null)", (b) ? (b) : "(null)")
+    T_CHECK(t_str_eq((a), (b)), "%s == %s (\"%s\" != \"%s\")", #a, #b,          \
+            t_str_show(a), t_str_show(b))
 #define T_ASSERT_STR_CONTAINS(h, n)                                            \
-    T_CHECK((h) && strstr((h), (n)) != NULL, "\"%s\" contains \"%s\"",         \
-            (h) ? (h) : "(null)", (n))
+    T_CHECK(t_str_contains((h), (n)), "\"%s\" contains \"%s\"", t_str_show(h), \
+            t_str_show(n))
 
 #define T_DONE()                                                               \
     do {                                                                       \
