@@ -1,0 +1,248 @@
+/*
+ * store-sim — a local emulator of the inSales admin API (see
+ * docs/store-sim.md).  main() is a short script: flags, init, wait for a
+ * signal, tear down.
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "sig.h"
+#include "sim_db.h"
+#include "sim_http.h"
+#include "sim_limit.h"
+#include "sim_webhook.h"
+
+static const char sim_usage[] =
+    "usage: store-sim --login L --password PW [options]\n"
+    "\n"
+    "A local emulator of the inSales admin API on 127.0.0.1.\n"
+    "\n"
+    "  --port P                  TCP port (default 8765; 0 = pick a free "
+    "one)\n"
+    "  --login L                 HTTP Basic login (required)\n"
+    "  --password PW             HTTP Basic password (required)\n"
+    "  --limit N                 API requests per window (default 500; 0 = "
+    "off)\n"
+    "  --window S                window length in seconds (default 300)\n"
+    "  --limit-status 429|503    status when over the limit (default 429)\n"
+    "  --group-update queued|sync  variants_group_update mode (default "
+    "queued)\n"
+    "  --group-update-delay-ms N queued mode: delay before applying "
+    "(default 2000)\n"
+    "  --max-image-bytes N       image size limit (default 10485760)\n"
+    "  --image-processing-ms N   image_processing:true for this long "
+    "(default 1000)\n"
+    "  --webhook-timeout-ms N    webhook POST timeout (default 5000)\n"
+    "  --per-page-default N      page size without per_page (default 25)\n"
+    "  --log-level L             error|warn|info|debug (default info)\n"
+    "  -h, --help                this text\n"
+    "\n"
+    "Prints \"store-sim listening on 127.0.0.1:PORT\" to stderr when ready.\n";
+
+struct sim_args {
+    long port, limit, window, limit_status, group_delay, max_image, image_ms,
+        hook_timeout, per_page;
+    int group_sync;
+    const char *login, *password, *level;
+};
+
+static void sim_die_usage(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+static void sim_die_usage(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "store-sim: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'store-sim --help'.\n");
+    exit(2);
+}
+
+static long sim_num(const char *name, const char *v, long lo, long hi)
+{
+    long long x;
+
+    if (cfg_parse_ll(v, &x) != 0 || x < lo || x > hi)
+        sim_die_usage("--%s: invalid value '%s'", name, v);
+    return (long)x;
+}
+
+static void sim_parse(int argc, char **argv, struct sim_args *a)
+{
+    static const struct option longopts[] = {
+        {"port", required_argument, NULL, 'p'},
+        {"login", required_argument, NULL, 'l'},
+        {"password", required_argument, NULL, 'w'},
+        {"limit", required_argument, NULL, 'L'},
+        {"window", required_argument, NULL, 'W'},
+        {"limit-status", required_argument, NULL, 'S'},
+        {"group-update", required_argument, NULL, 'g'},
+        {"group-update-delay-ms", required_argument, NULL, 'G'},
+        {"max-image-bytes", required_argument, NULL, 'm'},
+        {"image-processing-ms", required_argument, NULL, 'i'},
+        {"webhook-timeout-ms", required_argument, NULL, 't'},
+        {"per-page-default", required_argument, NULL, 'P'},
+        {"log-level", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+
+    memset(a, 0, sizeof(*a));
+    a->port = 8765;
+    a->limit = 500;
+    a->window = 300;
+    a->limit_status = 429;
+    a->group_delay = 2000;
+    a->max_image = 10L * 1024 * 1024;
+    a->image_ms = 1000;
+    a->hook_timeout = 5000;
+    a->per_page = 25;
+    a->level = "info";
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'p':
+            a->port = sim_num("port", optarg, 0, 65535);
+            break;
+        case 'l':
+            a->login = optarg;
+            break;
+        case 'w':
+            a->password = optarg;
+            break;
+        case 'L':
+            a->limit = sim_num("limit", optarg, 0, 100000000);
+            break;
+        case 'W':
+            a->window = sim_num("window", optarg, 1, 86400);
+            break;
+        case 'S':
+            a->limit_status = sim_num("limit-status", optarg, 429, 503);
+            if (a->limit_status != 429 && a->limit_status != 503)
+                sim_die_usage("--limit-status: must be 429 or 503, not '%s'",
+                              optarg);
+            break;
+        case 'g':
+            if (strcmp(optarg, "sync") == 0)
+                a->group_sync = 1;
+            else if (strcmp(optarg, "queued") == 0)
+                a->group_sync = 0;
+            else
+                sim_die_usage("--group-update: must be queued or sync, not "
+                              "'%s'",
+                              optarg);
+            break;
+        case 'G':
+            a->group_delay =
+                sim_num("group-update-delay-ms", optarg, 0, 3600000);
+            break;
+        case 'm':
+            a->max_image = sim_num("max-image-bytes", optarg, 1, SIM_BODY_CAP);
+            break;
+        case 'i':
+            a->image_ms = sim_num("image-processing-ms", optarg, 0, 3600000);
+            break;
+        case 't':
+            a->hook_timeout = sim_num("webhook-timeout-ms", optarg, 1, 600000);
+            break;
+        case 'P':
+            a->per_page = sim_num("per-page-default", optarg, 10, 250);
+            break;
+        case 'v':
+            if (log_level_parse(optarg) < 0)
+                sim_die_usage("--log-level: unknown level '%s'", optarg);
+            a->level = optarg;
+            break;
+        case 'h':
+            fputs(sim_usage, stdout);
+            exit(0);
+        default:
+            sim_die_usage("unknown or incomplete option '%s'",
+                          argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        sim_die_usage("unexpected argument '%s'", argv[optind]);
+    if (!a->login || !*a->login)
+        sim_die_usage("--login is required");
+    if (!a->password || !*a->password)
+        sim_die_usage("--password is required");
+}
+
+int main(int argc, char **argv)
+{
+    struct sim_args a;
+    struct sim_opts o;
+    struct sim_http_opts ho;
+    struct sim_hooks *hooks = NULL;
+    struct sim_limiter *lim = NULL;
+    struct sim_db *db = NULL;
+    struct sim_http *http = NULL;
+    char errstr[256];
+    int rc = 1;
+
+    sim_parse(argc, argv, &a);
+    log_init("store-sim", a.level);
+    if (sodium_init() < 0) {
+        log_error("init: libsodium");
+        return 1;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    sig_install();
+
+    memset(&o, 0, sizeof(o));
+    o.port = (int)a.port;
+    o.group_sync = a.group_sync;
+    o.group_delay_ms = a.group_delay;
+    o.max_image_bytes = a.max_image;
+    o.image_processing_ms = a.image_ms;
+    o.per_page_default = a.per_page;
+    hooks = sim_hooks_new(a.hook_timeout, errstr, sizeof(errstr));
+    if (!hooks) {
+        log_error("init: %s", errstr);
+        goto out;
+    }
+    lim = sim_limiter_new(a.limit, (int64_t)a.window * 1000);
+    db = sim_db_new(&o, hooks);
+    if (!lim || !db) {
+        log_error("init: out of memory");
+        goto out;
+    }
+    memset(&ho, 0, sizeof(ho));
+    ho.port = (int)a.port;
+    ho.login = a.login;
+    ho.password = a.password;
+    ho.limit_status = (int)a.limit_status;
+    http = sim_http_new(&ho, db, lim, errstr, sizeof(errstr));
+    if (!http) {
+        log_error("init: %s", errstr);
+        goto out;
+    }
+    fprintf(stderr, "store-sim listening on 127.0.0.1:%d\n",
+            sim_http_port(http));
+    log_info("limit %ld per %ld s (%ld), group update %s (%ld ms)", a.limit,
+             a.window, a.limit_status, a.group_sync ? "sync" : "queued",
+             a.group_delay);
+    while (!sig_stop_requested())
+        sig_sleep_ms(100);
+    log_info("signal %d: shutting down", sig_stop_requested());
+    rc = 0;
+out:
+    /* Reverse creation order: no request can reach db after this. */
+    sim_http_destroy(http);
+    sim_hooks_destroy(hooks);
+    sim_db_destroy(db);
+    sim_limiter_destroy(lim);
+    curl_global_cleanup();
+    return rc;
+}
