@@ -98,15 +98,16 @@ CREATE TABLE store (
     platform            text NOT NULL CHECK (platform IN ('insales')),
     url                 text NOT NULL,
     login               text NOT NULL,
-    password_nonce      bytea NOT NULL,
-    password_box        bytea NOT NULL,
-    online_location_id  bigint NOT NULL REFERENCES location (id),
+    password_nonce      bytea NOT NULL CHECK (length(password_nonce) = 24),
+    password_box        bytea NOT NULL CHECK (length(password_box) > 16),
+    online_location_id  bigint NOT NULL UNIQUE REFERENCES location (id),
     price_list_id       bigint NOT NULL REFERENCES price_list (id),
     delivery_variant_id bigint NOT NULL REFERENCES variant (id),
     safety_stock        integer NOT NULL DEFAULT 0 CHECK (safety_stock >= 0),
     api_limit           integer NOT NULL DEFAULT 500 CHECK (api_limit > 0),
     api_window          integer NOT NULL DEFAULT 300 CHECK (api_window > 0),
-    webhook_secret      text NOT NULL,
+    webhook_secret      text NOT NULL UNIQUE
+                        CHECK (webhook_secret ~ '^[0-9a-f]{32}$'),
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now()
 );
@@ -173,16 +174,17 @@ CREATE TABLE stock_level (
 CREATE INDEX stock_level_variant_idx ON stock_level (variant_id);
 
 -- The ledger is append-only: movements are corrected by new movements.
+-- TRUNCATE is refused too (it bypasses row triggers).
 CREATE FUNCTION omnisync_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
 END $$;
 CREATE TRIGGER stock_movement_append_only
-    BEFORE UPDATE OR DELETE ON stock_movement
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON stock_movement
     FOR EACH STATEMENT EXECUTE FUNCTION omnisync_append_only();
 CREATE TRIGGER stock_movement_line_append_only
-    BEFORE UPDATE OR DELETE ON stock_movement_line
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON stock_movement_line
     FOR EACH STATEMENT EXECUTE FUNCTION omnisync_append_only();
 
 -- Customer orders from online stores.

@@ -1,7 +1,13 @@
 #include "db.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 PGconn *db_connect(const char *conninfo, const char *app, char *errstr,
                    size_t errstr_size)
@@ -41,20 +47,16 @@ PGresult *db_exec(PGconn *pg, const char *sql, int n, const char *const *vals,
     const char *msg, *state;
     size_t len;
 
-    if (sqlstate)
-        sqlstate[0] = '\0';
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-        return res;
+    if (sqlstate) sqlstate[0] = '\0';
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return res;
     msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    if (!msg)
-        msg = PQerrorMessage(pg);
+    if (!msg) msg = PQerrorMessage(pg);
     len = strlen(msg);
     while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
         len--;
     snprintf(errstr, errstr_size, "%s: %.*s", what, (int)len, msg);
     state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (sqlstate && state)
-        snprintf(sqlstate, 6, "%s", state);
+    if (sqlstate && state) snprintf(sqlstate, 6, "%s", state);
     PQclear(res);
     return NULL;
 }
@@ -62,11 +64,9 @@ PGresult *db_exec(PGconn *pg, const char *sql, int n, const char *const *vals,
 int db_cmd(PGconn *pg, const char *sql, int n, const char *const *vals,
            const char *what, char *errstr, size_t errstr_size)
 {
-    PGresult *res =
-        db_exec(pg, sql, n, vals, what, errstr, errstr_size, NULL);
+    PGresult *res = db_exec(pg, sql, n, vals, what, errstr, errstr_size, NULL);
 
-    if (!res)
-        return -1;
+    if (!res) return -1;
     PQclear(res);
     return 0;
 }
@@ -94,4 +94,345 @@ int db_state_is(const char *sqlstate, const char *code)
 int db_conn_lost(PGconn *pg)
 {
     return !pg || PQstatus(pg) != CONNECTION_OK;
+}
+
+/* One migration file found in the directory. */
+struct db_mig_file {
+    char *name;
+    char *sql;
+    char sum[crypto_hash_sha256_BYTES * 2 + 1];
+};
+
+/* One row of schema_migrations. */
+struct db_mig_row {
+    char *version;
+    char *checksum;
+    int seen; /* its file exists */
+};
+
+int db_migrate_dir(char *buf, size_t buf_size)
+{
+    const char *env = getenv("OMNISYNC_SQL_DIR");
+    char exe[4096];
+    ssize_t len;
+    char *slash;
+    struct stat st;
+    int n;
+
+    if (env && *env) {
+        n = snprintf(buf, buf_size, "%s", env);
+        return n < 0 || (size_t)n >= buf_size ? -1 : 0;
+    }
+    len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            n = snprintf(buf, buf_size, "%s/../deploy/sql", exe);
+            if (n > 0 && (size_t)n < buf_size && stat(buf, &st) == 0 &&
+                S_ISDIR(st.st_mode))
+                return 0;
+        }
+    }
+    n = snprintf(buf, buf_size, "%s", "/usr/share/omnisync/sql");
+    return n < 0 || (size_t)n >= buf_size ? -1 : 0;
+}
+
+/* NNNN_name.sql: four digits, an underscore, something, ".sql". */
+static int db_mig_name_ok(const char *name)
+{
+    size_t len = strlen(name);
+    int i;
+
+    if (len < 10 || strcmp(name + len - 4, ".sql") != 0 || name[4] != '_')
+        return 0;
+    for (i = 0; i < 4; i++)
+        if (name[i] < '0' || name[i] > '9') return 0;
+    return 1;
+}
+
+static int db_mig_cmp(const void *a, const void *b)
+{
+    const struct db_mig_file *fa = a, *fb = b;
+
+    return strcmp(fa->name, fb->name);
+}
+
+/* Read a whole file into a NUL-terminated buffer (caller frees). */
+static char *db_file_read(const char *path, char *errstr, size_t errstr_size)
+{
+    FILE *fp = fopen(path, "rb");
+    char *buf = NULL, *nbuf;
+    size_t len = 0, cap = 0, got;
+
+    if (!fp) {
+        snprintf(errstr, errstr_size, "cannot read %s: %s", path,
+                 strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (cap - len < 4096) {
+            cap = cap ? cap * 2 : 16384;
+            nbuf = realloc(buf, cap + 1);
+            if (!nbuf) {
+                snprintf(errstr, errstr_size, "%s: out of memory", path);
+                free(buf);
+                buf = NULL;
+                goto out;
+            }
+            buf = nbuf;
+        }
+        got = fread(buf + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0) break;
+    }
+    if (ferror(fp)) {
+        snprintf(errstr, errstr_size, "cannot read %s: %s", path,
+                 strerror(errno));
+        free(buf);
+        buf = NULL;
+        goto out;
+    }
+    buf[len] = '\0';
+out:
+    fclose(fp);
+    return buf;
+}
+
+static void db_mig_files_free(struct db_mig_file *files, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        free(files[i].name);
+        free(files[i].sql);
+    }
+    free(files);
+}
+
+/* List, read and checksum the migration files of @p dir, sorted. */
+static int db_mig_files_load(const char *dir, struct db_mig_file **out,
+                             size_t *nout, char *errstr, size_t errstr_size)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    struct db_mig_file *files = NULL, *nfiles;
+    size_t n = 0, cap = 0, i;
+    char path[4096];
+    unsigned char sum[crypto_hash_sha256_BYTES];
+    int rc = -1;
+
+    if (!d) {
+        snprintf(errstr, errstr_size,
+                 "cannot open migrations directory %s: %s (set "
+                 "OMNISYNC_SQL_DIR)",
+                 dir, strerror(errno));
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (!db_mig_name_ok(de->d_name)) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            nfiles = realloc(files, cap * sizeof(*files));
+            if (!nfiles) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+            }
+            files = nfiles;
+        }
+        memset(&files[n], 0, sizeof(files[n]));
+        files[n].name = strdup(de->d_name);
+        if (!files[n].name) {
+            snprintf(errstr, errstr_size, "out of memory");
+            goto out;
+        }
+        n++;
+    }
+    if (n) qsort(files, n, sizeof(*files), db_mig_cmp);
+    for (i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
+        files[i].sql = db_file_read(path, errstr, errstr_size);
+        if (!files[i].sql) goto out;
+        crypto_hash_sha256(sum, (const unsigned char *)files[i].sql,
+                           strlen(files[i].sql));
+        sodium_bin2hex(files[i].sum, sizeof(files[i].sum), sum, sizeof(sum));
+    }
+    rc = 0;
+out:
+    closedir(d);
+    if (rc == 0) {
+        *out = files;
+        *nout = n;
+    } else {
+        db_mig_files_free(files, n);
+    }
+    return rc;
+}
+
+/* The 1-based line of the 1-based character position @p pos in @p sql. */
+static int db_sql_line(const char *sql, long pos)
+{
+    long chars = 0;
+    int line = 1;
+    const unsigned char *p;
+
+    for (p = (const unsigned char *)sql; *p; p++) {
+        if ((*p & 0xc0) != 0x80 && ++chars >= pos) break;
+        if (*p == '\n') line++;
+    }
+    return line;
+}
+
+/* Run one migration file in its own transaction and record it. */
+static int db_mig_apply(PGconn *pg, const struct db_mig_file *f, char *errstr,
+                        size_t errstr_size)
+{
+    PGresult *res = NULL;
+    const char *vals[2];
+    const char *msg, *pos;
+    char what[512];
+    size_t len;
+    int rc = -1;
+
+    if (db_begin(pg, errstr, errstr_size) < 0) return -1;
+    /* A migration is trusted SQL text from the package, run as a script
+     * (several statements), so it cannot go through PQexecParams. */
+    res = PQexec(pg, f->sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+        PQresultStatus(res) != PGRES_TUPLES_OK) {
+        msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        if (!msg) msg = PQerrorMessage(pg);
+        len = strlen(msg);
+        while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+            len--;
+        pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
+        if (pos)
+            snprintf(errstr, errstr_size, "migration %s:%d: %.*s", f->name,
+                     db_sql_line(f->sql, strtol(pos, NULL, 10)), (int)len, msg);
+        else
+            snprintf(errstr, errstr_size, "migration %s: %.*s", f->name,
+                     (int)len, msg);
+        goto out;
+    }
+    vals[0] = f->name;
+    vals[1] = f->sum;
+    snprintf(what, sizeof(what), "record migration %s", f->name);
+    if (db_cmd(pg,
+               "INSERT INTO schema_migrations (version, checksum) "
+               "VALUES ($1, $2)",
+               2, vals, what, errstr, errstr_size) < 0)
+        goto out;
+    snprintf(what, sizeof(what), "commit migration %s", f->name);
+    if (db_cmd(pg, "COMMIT", 0, NULL, what, errstr, errstr_size) < 0) goto out;
+    rc = 0;
+out:
+    PQclear(res);
+    if (rc < 0) db_rollback(pg);
+    return rc;
+}
+
+int db_migrate(PGconn *pg, const char *dir, FILE *out, FILE *warn, char *errstr,
+               size_t errstr_size)
+{
+    struct db_mig_file *files = NULL;
+    struct db_mig_row *rows = NULL;
+    size_t nfiles = 0, nrows = 0, i, j, applied = 0;
+    PGresult *res = NULL;
+    char lockkey[32];
+    const char *vals[1];
+    int locked = 0, rc = -1, found;
+
+    if (sodium_init() < 0) {
+        snprintf(errstr, errstr_size, "libsodium initialisation failed");
+        return -1;
+    }
+    if (db_mig_files_load(dir, &files, &nfiles, errstr, errstr_size) < 0)
+        return -1;
+    snprintf(lockkey, sizeof(lockkey), "%lld", DB_MIGRATE_LOCK);
+    vals[0] = lockkey;
+    /* Session lock: held across the per-file transactions below. */
+    if (db_cmd(pg, "SELECT pg_advisory_lock($1::bigint)", 1, vals,
+               "take migration lock", errstr, errstr_size) < 0)
+        goto out;
+    locked = 1;
+    /* Checked first rather than CREATE ... IF NOT EXISTS, which prints a
+     * NOTICE on every run; the advisory lock rules out a race. */
+    res =
+        db_exec(pg, "SELECT to_regclass('schema_migrations') IS NULL", 0, NULL,
+                "look for schema_migrations", errstr, errstr_size, NULL);
+    if (!res) goto out;
+    if (!strcmp(PQgetvalue(res, 0, 0), "t") &&
+        db_cmd(pg,
+               "CREATE TABLE schema_migrations ("
+               " version text PRIMARY KEY,"
+               " checksum text NOT NULL,"
+               " applied_at timestamptz NOT NULL DEFAULT now())",
+               0, NULL, "create schema_migrations", errstr, errstr_size) < 0)
+        goto out;
+    PQclear(res);
+    res = db_exec(pg,
+                  "SELECT version, checksum FROM schema_migrations "
+                  "ORDER BY version",
+                  0, NULL, "read schema_migrations", errstr, errstr_size, NULL);
+    if (!res) goto out;
+    nrows = (size_t)PQntuples(res);
+    rows = calloc(nrows ? nrows : 1, sizeof(*rows));
+    if (!rows) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < nrows; i++) {
+        rows[i].version = strdup(PQgetvalue(res, (int)i, 0));
+        rows[i].checksum = strdup(PQgetvalue(res, (int)i, 1));
+        if (!rows[i].version || !rows[i].checksum) {
+            snprintf(errstr, errstr_size, "out of memory");
+            goto out;
+        }
+    }
+    PQclear(res);
+    res = NULL;
+    /* Verify everything before applying anything. */
+    for (i = 0; i < nfiles; i++) {
+        for (j = 0; j < nrows; j++) {
+            if (strcmp(rows[j].version, files[i].name) != 0) continue;
+            rows[j].seen = 1;
+            if (strcmp(rows[j].checksum, files[i].sum) != 0) {
+                snprintf(errstr, errstr_size,
+                         "migration %s was changed after it was applied "
+                         "(checksum %s != %s)",
+                         files[i].name, files[i].sum, rows[j].checksum);
+                goto out;
+            }
+        }
+    }
+    for (j = 0; j < nrows; j++)
+        if (!rows[j].seen && warn)
+            fprintf(warn,
+                    "warning: migration %s is applied but its file is "
+                    "missing from %s\n",
+                    rows[j].version, dir);
+    for (i = 0; i < nfiles; i++) {
+        found = 0;
+        for (j = 0; j < nrows && !found; j++)
+            found = strcmp(rows[j].version, files[i].name) == 0;
+        if (found) continue;
+        if (db_mig_apply(pg, &files[i], errstr, errstr_size) < 0) goto out;
+        applied++;
+        if (out) fprintf(out, "applied %s\n", files[i].name);
+    }
+    if (!applied && out) fprintf(out, "up to date\n");
+    rc = 0;
+out:
+    PQclear(res);
+    if (locked)
+        PQclear(PQexecParams(pg, "SELECT pg_advisory_unlock($1::bigint)", 1,
+                             NULL, vals, NULL, NULL, 0));
+    for (j = 0; rows && j < nrows; j++) {
+        free(rows[j].version);
+        free(rows[j].checksum);
+    }
+    free(rows);
+    db_mig_files_free(files, nfiles);
+    return rc;
 }

@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* SQLSTATE classes callers branch on. */
 #define DB_UNIQUE_VIOLATION "23505"
@@ -53,5 +54,37 @@ int db_state_is(const char *sqlstate, const char *code);
 
 /** @returns 1 when the connection is lost (callers RETRY then). */
 int db_conn_lost(PGconn *pg);
+
+/*
+ * Migrations: files NNNN_name.sql in one directory, applied in filename
+ * order, each in its own transaction, recorded in schema_migrations
+ * (version = file name, checksum = SHA-256 hex of the file).  The runner
+ * holds a session advisory lock (DB_MIGRATE_LOCK) so concurrent runs
+ * apply each file once.
+ */
+#define DB_MIGRATE_LOCK 0x6f6d6e6973796e63LL /* "omnisync" */
+
+/**
+ * @brief Find the migrations directory: $OMNISYNC_SQL_DIR, else
+ *        <dir of /proc/self/exe>/../deploy/sql when it exists, else
+ *        /usr/share/omnisync/sql.
+ * @param buf  receives the path.
+ * @returns 0, or -1 when the path does not fit in @p buf_size.
+ */
+int db_migrate_dir(char *buf, size_t buf_size);
+
+/**
+ * @brief Apply every migration of @p dir not yet applied.
+ *
+ * Refuses (applying nothing) when an applied migration's file changed;
+ * warns on @p warn when an applied migration's file is missing.  Prints
+ * "applied NAME" per migration applied, or "up to date", on @p out.
+ *
+ * @param out   progress lines (may be NULL).
+ * @param warn  warnings, "warning: ..." lines (may be NULL).
+ * @returns 0, or -1 with the reason (naming the file) in @p errstr.
+ */
+int db_migrate(PGconn *pg, const char *dir, FILE *out, FILE *warn, char *errstr,
+               size_t errstr_size);
 
 #endif

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "cfg.h"
 #include "db.h"
 
 #include <stdarg.h>
@@ -10,11 +11,10 @@
 PGconn *cli_pg(void)
 {
     char err[512];
-    PGconn *pg = db_connect(getenv("OMNISYNC_PG"), "omnisync-cli", err,
-                            sizeof(err));
+    PGconn *pg =
+        db_connect(getenv("OMNISYNC_PG"), "omnisync-cli", err, sizeof(err));
 
-    if (!pg)
-        fprintf(stderr, "omnisync: %s\n", err);
+    if (!pg) fprintf(stderr, "omnisync: %s\n", err);
     return pg;
 }
 
@@ -33,4 +33,286 @@ int cli_err(int code, const char *fmt, ...)
 int cli_is_help(const char *arg)
 {
     return arg && (!strcmp(arg, "-h") || !strcmp(arg, "--help"));
+}
+
+/* "usage: omnisync <synopsis>": the usage text up to its description (the
+ * first line indented by exactly two spaces). */
+static void cli_synopsis(FILE *fp, const char *usage)
+{
+    const char *p = usage, *nl;
+
+    fputs("usage: omnisync ", fp);
+    for (;;) {
+        nl = strchr(p, '\n');
+        fprintf(fp, "%.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
+        if (!nl || (nl[1] == ' ' && nl[2] == ' ' && nl[3] != ' ')) break;
+        p = nl + 1;
+    }
+}
+
+/* Every subcommand's usage, each line indented, a blank line between. */
+static void cli_subs_print(FILE *fp, const struct cli_sub *subs)
+{
+    const struct cli_sub *s;
+    const char *p, *nl;
+
+    fprintf(fp, "usage:\n");
+    for (s = subs; s->name; s++) {
+        fprintf(fp, "%s  omnisync ", s == subs ? "" : "\n");
+        for (p = s->usage;; p = nl + 1) {
+            nl = strchr(p, '\n');
+            fprintf(fp, "%.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
+            if (!nl) break;
+            fputs("  ", fp);
+        }
+    }
+}
+
+int cli_sub_run(const struct cli_sub *subs, int argc, char **argv)
+{
+    const struct cli_sub *s;
+    int i, rc;
+
+    if (argc < 2 || cli_is_help(argv[1])) {
+        if (argc < 2)
+            cli_err(CLI_USAGE, "%s: a subcommand is required", argv[0]);
+        cli_subs_print(argc < 2 ? stderr : stdout, subs);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    for (s = subs; s->name; s++)
+        if (!strcmp(argv[1], s->name)) break;
+    if (!s->name) {
+        cli_err(CLI_USAGE, "%s: unknown subcommand '%s'", argv[0], argv[1]);
+        cli_subs_print(stderr, subs);
+        return CLI_USAGE;
+    }
+    for (i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (cli_is_help(argv[i])) {
+            printf("usage: omnisync %s\n", s->usage);
+            return CLI_OK;
+        }
+    }
+    rc = s->fn(argc - 1, argv + 1);
+    if (rc == CLI_USAGE) cli_synopsis(stderr, s->usage);
+    return rc;
+}
+
+int cli_args_parse(const char *cmd, int argc, char **argv,
+                   const struct cli_opt *opts, const char **pos, int max_pos,
+                   int *npos)
+{
+    const struct cli_opt *o;
+    const char *arg, *eq, *val;
+    size_t nlen;
+    int i, only_pos = 0;
+
+    *npos = 0;
+    for (i = 1; i < argc; i++) {
+        arg = argv[i];
+        if (!only_pos && !strcmp(arg, "--")) {
+            only_pos = 1;
+            continue;
+        }
+        if (only_pos || strncmp(arg, "--", 2) != 0) {
+            if (*npos >= max_pos)
+                return cli_err(CLI_USAGE, "%s: unexpected argument '%s'", cmd,
+                               arg);
+            pos[(*npos)++] = arg;
+            continue;
+        }
+        eq = strchr(arg, '=');
+        nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+        for (o = opts; o && o->name; o++)
+            if (strlen(o->name) == nlen && !strncmp(o->name, arg, nlen)) break;
+        if (!o || !o->name)
+            return cli_err(CLI_USAGE, "%s: unknown option '%.*s'", cmd,
+                           (int)nlen, arg);
+        if (o->flag) {
+            if (eq)
+                return cli_err(CLI_USAGE, "%s: option %s takes no value", cmd,
+                               o->name);
+            *o->flag = 1;
+            continue;
+        }
+        if (eq) {
+            val = eq + 1;
+        } else {
+            if (i + 1 >= argc)
+                return cli_err(CLI_USAGE, "%s: option %s needs a value", cmd,
+                               o->name);
+            val = argv[++i];
+        }
+        *o->val = val;
+    }
+    return CLI_OK;
+}
+
+int cli_qty_parse(const char *s, int allow_zero, long long *out)
+{
+    long long v;
+    const char *p;
+
+    if (!s || !*s) return -1;
+    for (p = s; *p; p++)
+        if (*p < '0' || *p > '9') return -1;
+    if (cfg_parse_ll(s, &v) < 0 || v < (allow_zero ? 0 : 1) || v > CLI_QTY_MAX)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_code_ok(const char *s)
+{
+    const unsigned char *p;
+
+    if (!s || !*s) return 0;
+    for (p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || *p == ',' || *p == ':') return 0;
+    return 1;
+}
+
+struct cli_table {
+    size_t ncols, nrows, cap;
+    const char *const *headers;
+    char **cells; /* nrows * ncols */
+};
+
+struct cli_table *cli_table_new(size_t ncols, const char *const *headers)
+{
+    struct cli_table *t = calloc(1, sizeof(*t));
+
+    if (!t) return NULL;
+    t->ncols = ncols;
+    t->headers = headers;
+    return t;
+}
+
+int cli_table_row(struct cli_table *t, const char *const *cells)
+{
+    char **n;
+    size_t i;
+
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+
+        n = realloc(t->cells, cap * t->ncols * sizeof(*n));
+        if (!n) return -1;
+        t->cells = n;
+        t->cap = cap;
+    }
+    for (i = 0; i < t->ncols; i++) {
+        t->cells[t->nrows * t->ncols + i] = strdup(cells[i] ? cells[i] : "");
+        if (!t->cells[t->nrows * t->ncols + i]) {
+            while (i--)
+                free(t->cells[t->nrows * t->ncols + i]);
+            return -1;
+        }
+    }
+    t->nrows++;
+    return 0;
+}
+
+/* Display width of UTF-8 text: one column per code point. */
+static size_t cli_width(const char *s)
+{
+    size_t w = 0;
+
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80) w++;
+    return w;
+}
+
+static void cli_table_line(const struct cli_table *t, const size_t *widths,
+                           const char *const *cells)
+{
+    size_t i, w, last = 0;
+
+    /* No trailing blanks: stop after the last non-empty cell. */
+    for (i = 0; i < t->ncols; i++)
+        if (*cells[i]) last = i;
+    for (i = 0; i <= last; i++) {
+        fputs(cells[i], stdout);
+        if (i == last) break;
+        for (w = cli_width(cells[i]); w < widths[i] + 2; w++)
+            fputc(' ', stdout);
+    }
+    fputc('\n', stdout);
+}
+
+void cli_table_print(const struct cli_table *t)
+{
+    size_t *widths = calloc(t->ncols, sizeof(*widths));
+    size_t r, i, w;
+
+    if (!widths) return;
+    for (i = 0; i < t->ncols; i++)
+        widths[i] = cli_width(t->headers[i]);
+    for (r = 0; r < t->nrows; r++)
+        for (i = 0; i < t->ncols; i++) {
+            w = cli_width(t->cells[r * t->ncols + i]);
+            if (w > widths[i]) widths[i] = w;
+        }
+    cli_table_line(t, widths, t->headers);
+    for (r = 0; r < t->nrows; r++)
+        cli_table_line(t, widths, (const char *const *)&t->cells[r * t->ncols]);
+    free(widths);
+}
+
+void cli_table_destroy(struct cli_table *t)
+{
+    size_t i;
+
+    if (!t) return;
+    for (i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    free(t);
+}
+
+int cli_json_print(json_t *root)
+{
+    int rc = CLI_FAIL;
+
+    if (!root) return cli_err(CLI_FAIL, "out of memory building JSON");
+    if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0) {
+        fputc('\n', stdout);
+        rc = CLI_OK;
+    }
+    json_decref(root);
+    return rc;
+}
+
+long long cli_id_lookup(PGconn *pg, const char *table, const char *value)
+{
+    /* Fixed statements: the table name never comes from input. */
+    static const struct {
+        const char *table, *sql;
+    } q[] = {
+        {"location", "SELECT id FROM location WHERE code = $1"},
+        {"price_list", "SELECT id FROM price_list WHERE code = $1"},
+        {"variant", "SELECT id FROM variant WHERE sku = $1"},
+        {"store", "SELECT id FROM store WHERE name = $1"},
+    };
+    char err[512], what[64];
+    const char *vals[1];
+    PGresult *res;
+    long long id = 0;
+    size_t i;
+
+    for (i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+        if (!strcmp(q[i].table, table)) break;
+    if (i == sizeof(q) / sizeof(q[0])) {
+        cli_err(CLI_FAIL, "internal: no lookup for table %s", table);
+        return -1;
+    }
+    vals[0] = value;
+    snprintf(what, sizeof(what), "look up %s", table);
+    res = db_exec(pg, q[i].sql, 1, vals, what, err, sizeof(err), NULL);
+    if (!res) {
+        cli_err(CLI_FAIL, "%s", err);
+        return -1;
+    }
+    if (PQntuples(res) == 1) id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return id;
 }

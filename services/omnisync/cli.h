@@ -6,7 +6,9 @@
 #ifndef OMNI_CLI_H
 #define OMNI_CLI_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
+#include <stddef.h>
 
 #define CLI_OK 0
 #define CLI_FAIL 1  /* runtime failure */
@@ -20,6 +22,8 @@ int cmd_import(int argc, char **argv);
 int cmd_stock(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+int cmd_reconcile(int argc, char **argv);
 
 /**
  * @brief Connect to the ledger named by OMNISYNC_PG.
@@ -34,5 +38,88 @@ int cli_err(int code, const char *fmt, ...)
 
 /** @returns 1 when @p arg is -h or --help. */
 int cli_is_help(const char *arg);
+
+/* One subcommand of a command ("stock receipt"). */
+struct cli_sub {
+    const char *name;
+    /* argv[0] is the subcommand word; returns a CLI_* code.  On CLI_USAGE
+     * the function has printed why; cli_sub_run() adds the usage. */
+    int (*fn)(int argc, char **argv);
+    const char *usage; /* "stock receipt LOCATION SKU QTY [--ref KEY]\n..." */
+};
+
+/**
+ * @brief Run the subcommand named by argv[1] of command argv[0].
+ *
+ * "CMD --help" prints every subcommand's usage; "CMD SUB ... --help"
+ * prints that subcommand's (both exit 0).  A missing or unknown
+ * subcommand is a usage error.
+ * @param subs table ending with a {NULL} row.
+ * @returns the subcommand's exit code.
+ */
+int cli_sub_run(const struct cli_sub *subs, int argc, char **argv);
+
+/* One option of a (sub)command. */
+struct cli_opt {
+    const char *name; /* "--kind" */
+    const char **val; /* receives the argument (options with a value) */
+    int *flag;        /* set to 1 (options without a value) */
+};
+
+/**
+ * @brief Parse argv[1..]: "--opt VALUE", "--opt=VALUE" and flags, in any
+ *        order, mixed with positional arguments; "--" ends the options.
+ *        Words that start with a single '-' (e.g. "-5") are positional.
+ * @param pos    receives up to @p max_pos positional arguments.
+ * @param npos   receives how many there were.
+ * @returns CLI_OK, or CLI_USAGE after printing the reason (unknown
+ *          option, missing value, too many arguments).
+ */
+int cli_args_parse(const char *cmd, int argc, char **argv,
+                   const struct cli_opt *opts, const char **pos, int max_pos,
+                   int *npos);
+
+/**
+ * @brief Parse a quantity: a decimal integer, > 0 (>= 0 when @p allow_zero),
+ *        at most CLI_QTY_MAX.
+ * @returns 0, or -1 (the caller names the argument in its message).
+ */
+int cli_qty_parse(const char *s, int allow_zero, long long *out);
+#define CLI_QTY_MAX 1000000000LL
+
+/**
+ * @brief Check a code (location, price list, store name): non-empty, no
+ *        whitespace or control characters, no ',' or ':'.
+ * @returns 1 when acceptable.
+ */
+int cli_code_ok(const char *s);
+
+/* A text table: a header row, then rows, printed with aligned columns. */
+struct cli_table;
+
+/** @brief New table with @p ncols columns named by @p headers (borrowed). */
+struct cli_table *cli_table_new(size_t ncols, const char *const *headers);
+/** @brief Append a row of @p ncols strings (copied; NULL prints ""). */
+int cli_table_row(struct cli_table *t, const char *const *cells);
+/** @brief Print to stdout, columns separated by two spaces. */
+void cli_table_print(const struct cli_table *t);
+/** @brief Free.  NULL-safe. */
+void cli_table_destroy(struct cli_table *t);
+
+/**
+ * @brief Print @p root (owned: released by this call) as indented JSON
+ *        plus a newline to stdout.
+ * @returns CLI_OK, or CLI_FAIL when @p root is NULL or cannot be printed.
+ */
+int cli_json_print(json_t *root);
+
+/**
+ * @brief Look up the id of a row by code: "SELECT id FROM <table> WHERE
+ *        <col> = $1" for the fixed tables location (code), price_list
+ *        (code), variant (sku), store (name).
+ * @returns the id; 0 when there is no such row; -1 on a database error
+ *          (printed).
+ */
+long long cli_id_lookup(PGconn *pg, const char *table, const char *value);
 
 #endif

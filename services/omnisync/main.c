@@ -15,14 +15,19 @@ struct cli_cmd {
 
 static const struct cli_cmd cli_cmds[] = {
     {"db", cmd_db, "db migrate: apply the ledger's SQL migrations"},
-    {"location", cmd_location, "location add|list: warehouses, outlets, "
-                               "online stores' locations"},
+    {"location", cmd_location,
+     "location add|list: warehouses, outlets, "
+     "online stores' locations"},
     {"pricelist", cmd_pricelist, "pricelist add|list: price lists"},
     {"import", cmd_import, "import catalog|prices FILE: load a CSV"},
-    {"stock", cmd_stock, "stock receipt|sale|return|writeoff|transfer|count|"
-                         "show: movements"},
-    {"store", cmd_store, "store add|list: online stores"},
+    {"stock", cmd_stock,
+     "stock receipt|sale|return|writeoff|transfer|count|"
+     "show: movements"},
+    {"store", cmd_store, "store add|list|show: online stores"},
     {"status", cmd_status, "status: what the ledger and the outbox hold"},
+    {"sync", cmd_sync, "sync initial|resync STORE: publish the catalog"},
+    {"reconcile", cmd_reconcile,
+     "reconcile STORE [--repair] [--json]: store vs ledger drift"},
     {NULL, NULL, NULL},
 };
 
@@ -61,8 +66,7 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     for (c = cli_cmds; c->name; c++)
-        if (!strcmp(argv[1], c->name))
-            return c->fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], c->name)) return c->fn(argc - 1, argv + 1);
     fprintf(stderr, "omnisync: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;

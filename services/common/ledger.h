@@ -1,0 +1,150 @@
+/*
+ * ledger — stock movements: the one way stock levels change.
+ *
+ * A movement (receipt, sale, transfer, count, reserve, ...) is appended to
+ * the movement ledger with its lines, the stock_level rows are updated,
+ * and for every store selling from an affected location a
+ * "stock.available" outbox event is written per affected variant
+ * (docs/events.md), all in the caller's transaction.  The event carries
+ * the store's available quantity and the variant's price and old price in
+ * the store's price list, so one compacted event per store:variant holds
+ * everything stock-publisher pushes.
+ *
+ * Concurrency (DESIGN.md "Availability races"): the variant rows of a
+ * movement are locked FOR UPDATE in ascending id order before any level
+ * is read, so two movements of one variant are serialised and each event
+ * carries the value after the latest commit.  Locations are locked FOR KEY
+ * SHARE first (ascending), which lets a store setting change lock its
+ * source locations FOR UPDATE and see no movement in flight.
+ */
+#ifndef OMNI_LEDGER_H
+#define OMNI_LEDGER_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+/* Movement kinds (stock_movement.kind). */
+#define LEDGER_RECEIPT "receipt"
+#define LEDGER_SALE "sale"
+#define LEDGER_RETURN "return"
+#define LEDGER_WRITEOFF "writeoff"
+#define LEDGER_TRANSFER "transfer"
+#define LEDGER_COUNT "count"
+#define LEDGER_RESERVE "reserve"
+#define LEDGER_RELEASE "release"
+#define LEDGER_SHIP "ship"
+
+/* One line of a movement: a change at one location of one variant. */
+struct ledger_line {
+    long long location_id;
+    long long variant_id;
+    /* Change of on hand; when on_hand_absolute is set, the on-hand value
+     * wanted instead (a count): ledger_move_apply() replaces it with the
+     * delta computed under the variant lock. */
+    long long on_hand_delta;
+    long long reserved_delta;
+    int on_hand_absolute;
+    /* Filled by ledger_move_apply(): the level after this line. */
+    long long on_hand_after;
+    long long reserved_after;
+};
+
+/* A movement to apply. */
+struct ledger_move {
+    const char *kind;     /* LEDGER_* */
+    const char *idem_key; /* idempotency key (may be NULL) */
+    long long order_id;   /* customer_order id, 0 for none */
+    const char *note;     /* free text (may be NULL) */
+    struct ledger_line *lines;
+    size_t nlines;
+};
+
+enum ledger_res {
+    LEDGER_ERR = -1,      /* failed: roll the transaction back */
+    LEDGER_APPLIED = 0,   /* movement written */
+    LEDGER_DUPLICATE = 1, /* idem_key already applied: nothing changed */
+};
+
+/**
+ * @brief Apply a movement inside the caller's open transaction.
+ *
+ * Inserts the movement (ON CONFLICT on idem_key: LEDGER_DUPLICATE, nothing
+ * else happens), locks locations and variants, inserts the lines, upserts
+ * stock_level, then writes the stock.available outbox events.
+ *
+ * @param m       the movement; its lines' *_after fields (and a count
+ *                line's on_hand_delta) are filled in.
+ * @param move_id receives the new movement's id (may be NULL).
+ * @returns LEDGER_APPLIED, LEDGER_DUPLICATE, or LEDGER_ERR with errstr
+ *          (and @p sqlstate, 6 bytes, may be NULL) set; after LEDGER_ERR
+ *          the transaction is aborted and must be rolled back.
+ */
+enum ledger_res ledger_move_apply(PGconn *pg, struct ledger_move *m,
+                                  long long *move_id, char *errstr,
+                                  size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief ledger_move_apply() in a transaction of its own (BEGIN ..
+ *        COMMIT, rolled back on error).
+ */
+enum ledger_res ledger_move_apply_tx(PGconn *pg, struct ledger_move *m,
+                                     long long *move_id, char *errstr,
+                                     size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief Lock locations FOR UPDATE in ascending id order, waiting for
+ *        every movement in flight at them (store setting changes call this
+ *        before writing rows that reference the locations).
+ * @returns 0, or -1 with errstr (also when an id does not exist).
+ */
+int ledger_locations_lock(PGconn *pg, const long long *ids, size_t n,
+                          char *errstr, size_t errstr_size);
+
+/**
+ * @brief Emit stock.available for every variant with stock (on hand or
+ *        reserved not zero) at any source location of store @p store_id,
+ *        in the caller's transaction.  Use after a store's settings
+ *        change.  Locks the store's source locations FOR UPDATE first, so
+ *        no movement at them is in flight while the values are read.
+ * @returns the number of events written, or -1 with errstr.
+ */
+long long ledger_store_available_emit(PGconn *pg, long long store_id,
+                                      char *errstr, size_t errstr_size);
+
+/**
+ * @brief Emit stock.available with the current values of one store's
+ *        variant (available, levels, and its price in the store's price
+ *        list), in the caller's transaction, whether or not it has stock.
+ *
+ * Used when something other than a movement makes the store's copy stale:
+ * catalog-publisher after it records a variant's remote id (a push parked
+ * for the unmapped variant is released), `omnisync reconcile --repair`.
+ * Locks the variant row FOR UPDATE first (as movements do), so the event
+ * carries the value after the latest commit.
+ * @returns the number of events written (0 when the store or variant does
+ *          not exist, else 1), or -1 with errstr.
+ */
+long long ledger_variant_available_emit(PGconn *pg, long long store_id,
+                                        long long variant_id, char *errstr,
+                                        size_t errstr_size);
+
+/**
+ * @brief Emit stock.available for every store whose price list is
+ *        @p price_list_id, for each of the @p n variants (a price change),
+ *        in the caller's transaction, after the price rows are written.
+ *        Locks the variant rows FOR UPDATE (ascending) first.
+ * @param variant_ids the changed variants (duplicates allowed).
+ * @returns the number of events written, or -1 with errstr.
+ */
+long long ledger_price_available_emit(PGconn *pg, long long price_list_id,
+                                      const long long *variant_ids, size_t n,
+                                      char *errstr, size_t errstr_size);
+
+/**
+ * @brief What a store may sell: @p on_hand - @p reserved - @p safety
+ *        (sums over the store's source locations), never below 0.
+ */
+long long ledger_available_calc(long long on_hand, long long reserved,
+                                long long safety);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * secret — store credentials encrypted at rest (libsodium secretbox).
+ *
+ * The key is 32 bytes, given as 64 hex characters (OMNISYNC_SECRET_KEY).
+ * Each sealed value has its own random nonce.  Nothing here ever prints a
+ * key or a plaintext, not in error messages either.
+ */
+#ifndef OMNI_SECRET_H
+#define OMNI_SECRET_H
+
+#include <sodium.h>
+#include <stddef.h>
+
+#define SECRET_KEY_BYTES crypto_secretbox_KEYBYTES     /* 32 */
+#define SECRET_NONCE_BYTES crypto_secretbox_NONCEBYTES /* 24 */
+#define SECRET_MAC_BYTES crypto_secretbox_MACBYTES     /* 16 */
+#define SECRET_KEY_ENV "OMNISYNC_SECRET_KEY"
+
+/**
+ * @brief Initialise libsodium (idempotent, thread-safe).
+ * @returns 0, or -1 with errstr.
+ */
+int secret_init(char *errstr, size_t errstr_size);
+
+/**
+ * @brief Parse a key given as exactly 64 hex characters.
+ * @param hex  the text (may be NULL: "not set").
+ * @param key  receives the 32 key bytes (zeroed on failure).
+ * @returns 0, or -1 with a reason that never quotes the text.
+ */
+int secret_key_parse(const char *hex, unsigned char key[SECRET_KEY_BYTES],
+                     char *errstr, size_t errstr_size);
+
+/**
+ * @brief secret_key_parse() of $OMNISYNC_SECRET_KEY; errors name the
+ *        variable ("OMNISYNC_SECRET_KEY is not set", "... must be 64 hex
+ *        characters").
+ */
+int secret_key_from_env(unsigned char key[SECRET_KEY_BYTES], char *errstr,
+                        size_t errstr_size);
+
+/**
+ * @brief Encrypt @p len bytes of @p plain under @p key with a fresh
+ *        random nonce.
+ * @param nonce   receives the nonce.
+ * @param box     receives a malloc()ed ciphertext of @p len +
+ *                SECRET_MAC_BYTES bytes (caller frees).
+ * @param box_len receives its length.
+ * @returns 0, or -1 with errstr.
+ */
+int secret_seal(const unsigned char key[SECRET_KEY_BYTES], const void *plain,
+                size_t len, unsigned char nonce[SECRET_NONCE_BYTES],
+                unsigned char **box, size_t *box_len, char *errstr,
+                size_t errstr_size);
+
+/**
+ * @brief Decrypt and authenticate a box made by secret_seal().
+ * @param plain  receives a malloc()ed NUL-terminated plaintext; release
+ *               it with secret_str_free() (which zeroes it).
+ * @returns 0, or -1 when the key is wrong or the box was tampered with.
+ */
+int secret_open(const unsigned char key[SECRET_KEY_BYTES],
+                const unsigned char nonce[SECRET_NONCE_BYTES],
+                const unsigned char *box, size_t box_len, char **plain,
+                char *errstr, size_t errstr_size);
+
+/** @brief Zero and free a string from secret_open().  NULL-safe. */
+void secret_str_free(char *s);
+
+/**
+ * @brief Fill @p out with @p nbytes random bytes as 2 * @p nbytes lowercase
+ *        hex characters plus NUL (@p out_size >= 2 * nbytes + 1).
+ * @returns 0, or -1 when @p out is too small.
+ */
+int secret_random_hex(char *out, size_t out_size, size_t nbytes);
+
+#endif

@@ -1,0 +1,239 @@
+#include "stores.h"
+
+#include "db.h"
+#include "secret.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Columns 0..17; ss_ids is the '{..}' array of source location ids in
+ * position order.  Binary columns come hex-encoded. */
+#define STORES_SQL                                                             \
+    "SELECT s.id, s.name, s.platform, s.url, s.login,"                         \
+    " encode(s.password_nonce, 'hex'), encode(s.password_box, 'hex'),"         \
+    " s.api_limit, s.api_window, s.safety_stock, s.price_list_id, pl.code,"    \
+    " s.online_location_id, ol.code, s.delivery_variant_id, v.sku,"            \
+    " s.webhook_secret,"                                                       \
+    " ARRAY(SELECT ss.location_id FROM store_source ss"                        \
+    "  WHERE ss.store_id = s.id ORDER BY ss.position)::text "                  \
+    "FROM store s JOIN price_list pl ON pl.id = s.price_list_id"               \
+    " JOIN location ol ON ol.id = s.online_location_id"                        \
+    " JOIN variant v ON v.id = s.delivery_variant_id "
+
+static char *stores_dup(const PGresult *res, int row, int col, int *fail)
+{
+    char *s = strdup(PQgetvalue(res, row, col));
+
+    if (!s) *fail = 1;
+    return s;
+}
+
+static long long stores_ll(const PGresult *res, int row, int col)
+{
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* Parse "{1,2,3}" into an array. */
+static int stores_ids_parse(const char *text, long long **ids, size_t *n)
+{
+    const char *p = text;
+    char *end;
+    size_t cap = 1, k = 0;
+    long long *a;
+
+    for (; *p; p++)
+        if (*p == ',') cap++;
+    a = calloc(cap, sizeof(*a));
+    if (!a) return -1;
+    p = text;
+    while (*p) {
+        if (*p == '{' || *p == ',' || *p == '}') {
+            p++;
+            continue;
+        }
+        if (k == cap) {
+            free(a);
+            return -1;
+        }
+        a[k] = strtoll(p, &end, 10);
+        if (end == p) {
+            free(a);
+            return -1;
+        }
+        k++;
+        p = end;
+    }
+    *ids = a;
+    *n = k;
+    return 0;
+}
+
+/* Fill @p conf from row @p row, decrypting the password. */
+static int stores_row(const PGresult *res, int row, const unsigned char *key,
+                      struct store_conf *conf, char *errstr, size_t errstr_size)
+{
+    unsigned char nonce[SECRET_NONCE_BYTES], *box = NULL;
+    const char *hex_nonce = PQgetvalue(res, row, 5);
+    const char *hex_box = PQgetvalue(res, row, 6);
+    size_t nonce_len = 0, box_len = 0, hex_box_len = strlen(hex_box);
+    int fail = 0, rc = -1;
+
+    memset(conf, 0, sizeof(*conf));
+    conf->id = stores_ll(res, row, 0);
+    conf->name = stores_dup(res, row, 1, &fail);
+    conf->platform = stores_dup(res, row, 2, &fail);
+    conf->url = stores_dup(res, row, 3, &fail);
+    conf->login = stores_dup(res, row, 4, &fail);
+    conf->api_limit = (int)stores_ll(res, row, 7);
+    conf->api_window = (int)stores_ll(res, row, 8);
+    conf->safety_stock = (int)stores_ll(res, row, 9);
+    conf->price_list_id = stores_ll(res, row, 10);
+    conf->price_list = stores_dup(res, row, 11, &fail);
+    conf->online_location_id = stores_ll(res, row, 12);
+    conf->online_location = stores_dup(res, row, 13, &fail);
+    conf->delivery_variant_id = stores_ll(res, row, 14);
+    conf->delivery_sku = stores_dup(res, row, 15, &fail);
+    conf->webhook_secret = stores_dup(res, row, 16, &fail);
+    if (fail ||
+        stores_ids_parse(PQgetvalue(res, row, 17), &conf->source_location_ids,
+                         &conf->n_sources) < 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    box = malloc(hex_box_len / 2 + 1);
+    if (!box) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    if (sodium_hex2bin(nonce, sizeof(nonce), hex_nonce, strlen(hex_nonce), NULL,
+                       &nonce_len, NULL) != 0 ||
+        nonce_len != sizeof(nonce) ||
+        sodium_hex2bin(box, hex_box_len / 2 + 1, hex_box, hex_box_len, NULL,
+                       &box_len, NULL) != 0) {
+        snprintf(errstr, errstr_size, "store %s: malformed password column",
+                 conf->name);
+        goto out;
+    }
+    if (secret_open(key, nonce, box, box_len, &conf->password, errstr,
+                    errstr_size) < 0) {
+        /* errstr says why without any secret in it; name the store. */
+        char why[256];
+
+        snprintf(why, sizeof(why), "%s", errstr);
+        snprintf(errstr, errstr_size, "store %s: password: %s", conf->name,
+                 why);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(box);
+    if (rc < 0) store_conf_clear(conf);
+    return rc;
+}
+
+/* The key to use: @p key, or the one in the environment. */
+static const unsigned char *stores_key(const unsigned char *key,
+                                       unsigned char *buf, char *errstr,
+                                       size_t errstr_size)
+{
+    if (key) return key;
+    if (secret_key_from_env(buf, errstr, errstr_size) < 0) return NULL;
+    return buf;
+}
+
+int stores_load(PGconn *pg, const unsigned char *key, const char *name,
+                struct store_conf *conf, char *errstr, size_t errstr_size)
+{
+    unsigned char kbuf[SECRET_KEY_BYTES];
+    const unsigned char *k;
+    const char *vals[1];
+    PGresult *res = NULL;
+    int rc = -1;
+
+    memset(conf, 0, sizeof(*conf));
+    k = stores_key(key, kbuf, errstr, errstr_size);
+    if (!k) goto out;
+    vals[0] = name;
+    res = db_exec(pg, STORES_SQL "WHERE s.name = $1", 1, vals, "load store",
+                  errstr, errstr_size, NULL);
+    if (!res) goto out;
+    if (PQntuples(res) == 0) {
+        snprintf(errstr, errstr_size, "no store named '%s'", name);
+        rc = 1;
+        goto out;
+    }
+    rc = stores_row(res, 0, k, conf, errstr, errstr_size);
+out:
+    PQclear(res);
+    sodium_memzero(kbuf, sizeof(kbuf));
+    return rc;
+}
+
+int stores_load_all(PGconn *pg, const unsigned char *key,
+                    struct store_conf **confs, size_t *n, char *errstr,
+                    size_t errstr_size)
+{
+    unsigned char kbuf[SECRET_KEY_BYTES];
+    const unsigned char *k;
+    struct store_conf *all = NULL;
+    PGresult *res = NULL;
+    size_t i, nrows = 0, done = 0;
+    int rc = -1;
+
+    *confs = NULL;
+    *n = 0;
+    k = stores_key(key, kbuf, errstr, errstr_size);
+    if (!k) goto out;
+    res = db_exec(pg, STORES_SQL "ORDER BY s.name", 0, NULL, "load stores",
+                  errstr, errstr_size, NULL);
+    if (!res) goto out;
+    nrows = (size_t)PQntuples(res);
+    all = calloc(nrows ? nrows : 1, sizeof(*all));
+    if (!all) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < nrows; i++) {
+        if (stores_row(res, (int)i, k, &all[i], errstr, errstr_size) < 0)
+            goto out;
+        done++;
+    }
+    *confs = all;
+    *n = nrows;
+    all = NULL;
+    rc = 0;
+out:
+    stores_free_all(all, done);
+    PQclear(res);
+    sodium_memzero(kbuf, sizeof(kbuf));
+    return rc;
+}
+
+void store_conf_clear(struct store_conf *conf)
+{
+    if (!conf) return;
+    secret_str_free(conf->password);
+    free(conf->name);
+    free(conf->platform);
+    free(conf->url);
+    free(conf->login);
+    free(conf->price_list);
+    free(conf->online_location);
+    free(conf->delivery_sku);
+    if (conf->webhook_secret)
+        sodium_memzero(conf->webhook_secret, strlen(conf->webhook_secret));
+    free(conf->webhook_secret);
+    free(conf->source_location_ids);
+    memset(conf, 0, sizeof(*conf));
+}
+
+void stores_free_all(struct store_conf *confs, size_t n)
+{
+    size_t i;
+
+    if (!confs) return;
+    for (i = 0; i < n; i++)
+        store_conf_clear(&confs[i]);
+    free(confs);
+}

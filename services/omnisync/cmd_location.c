@@ -1,0 +1,288 @@
+/*
+ * cmd_location — `omnisync location add|list` and `omnisync pricelist
+ * add|list`: the locations (warehouses, outlets, online stores) and the
+ * price lists of the chain.
+ */
+#include "cli.h"
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int location_add(int argc, char **argv)
+{
+    const char *kind = NULL, *name = NULL, *pl = NULL, *pos[1];
+    const struct cli_opt opts[] = {
+        {"--kind", &kind, NULL},
+        {"--name", &name, NULL},
+        {"--price-list", &pl, NULL},
+        {NULL, NULL, NULL},
+    };
+    char err[1024], sqlstate[6], t_pl[24];
+    const char *vals[4];
+    PGconn *pg = NULL;
+    PGresult *res = NULL;
+    long long pl_id = 0;
+    int npos, rc;
+
+    rc = cli_args_parse("location add", argc, argv, opts, pos, 1, &npos);
+    if (rc != CLI_OK) return rc;
+    if (npos != 1) return cli_err(CLI_USAGE, "location add: CODE is required");
+    if (!cli_code_ok(pos[0]))
+        return cli_err(CLI_USAGE,
+                       "location add: bad code '%s' (no spaces, ',' or ':')",
+                       pos[0]);
+    if (!kind)
+        return cli_err(CLI_USAGE, "location add: --kind is required "
+                                  "(warehouse, outlet or online)");
+    if (strcmp(kind, "warehouse") && strcmp(kind, "outlet") &&
+        strcmp(kind, "online"))
+        return cli_err(CLI_USAGE,
+                       "location add: bad --kind '%s' (warehouse, outlet or "
+                       "online)",
+                       kind);
+    if (name && !*name)
+        return cli_err(CLI_USAGE, "location add: --name is empty");
+    pg = cli_pg();
+    if (!pg) return CLI_FAIL;
+    rc = CLI_FAIL;
+    if (pl) {
+        pl_id = cli_id_lookup(pg, "price_list", pl);
+        if (pl_id < 0) goto out;
+        if (pl_id == 0) {
+            rc =
+                cli_err(CLI_USAGE, "location add: unknown price list '%s'", pl);
+            goto out;
+        }
+        snprintf(t_pl, sizeof(t_pl), "%lld", pl_id);
+    }
+    vals[0] = pos[0];
+    vals[1] = name ? name : pos[0];
+    vals[2] = kind;
+    vals[3] = pl ? t_pl : NULL;
+    res = db_exec(pg,
+                  "INSERT INTO location (code, name, kind, price_list_id) "
+                  "VALUES ($1, $2, $3, $4) RETURNING id",
+                  4, vals, "add location", err, sizeof(err), sqlstate);
+    if (!res) {
+        if (db_state_is(sqlstate, DB_UNIQUE_VIOLATION))
+            rc = cli_err(CLI_USAGE,
+                         "location add: location '%s' already "
+                         "exists",
+                         pos[0]);
+        else
+            rc = cli_err(CLI_FAIL, "%s", err);
+        goto out;
+    }
+    printf("added location %s (%s)\n", pos[0], kind);
+    rc = CLI_OK;
+out:
+    PQclear(res);
+    PQfinish(pg);
+    return rc;
+}
+
+static int location_list(int argc, char **argv)
+{
+    static const char *const headers[] = {"code", "name", "kind", "price_list"};
+    const char *pos[1], *cells[4];
+    int as_json = 0, npos, rc, i, j;
+    const struct cli_opt opts[] = {
+        {"--json", NULL, &as_json},
+        {NULL, NULL, NULL},
+    };
+    char err[1024];
+    PGconn *pg;
+    PGresult *res = NULL;
+    struct cli_table *t = NULL;
+    json_t *arr = NULL, *o;
+
+    rc = cli_args_parse("location list", argc, argv, opts, pos, 0, &npos);
+    if (rc != CLI_OK) return rc;
+    pg = cli_pg();
+    if (!pg) return CLI_FAIL;
+    rc = CLI_FAIL;
+    res = db_exec(pg,
+                  "SELECT l.code, l.name, l.kind, pl.code FROM location l"
+                  " LEFT JOIN price_list pl ON pl.id = l.price_list_id "
+                  "ORDER BY l.code COLLATE \"C\"",
+                  0, NULL, "list locations", err, sizeof(err), NULL);
+    if (!res) {
+        cli_err(CLI_FAIL, "%s", err);
+        goto out;
+    }
+    if (as_json) {
+        arr = json_array();
+        for (i = 0; arr && i < PQntuples(res); i++) {
+            o = json_object();
+            json_object_set_new(o, "code", json_string(PQgetvalue(res, i, 0)));
+            json_object_set_new(o, "name", json_string(PQgetvalue(res, i, 1)));
+            json_object_set_new(o, "kind", json_string(PQgetvalue(res, i, 2)));
+            json_object_set_new(o, "price_list",
+                                PQgetisnull(res, i, 3)
+                                    ? json_null()
+                                    : json_string(PQgetvalue(res, i, 3)));
+            json_array_append_new(arr, o);
+        }
+        rc = cli_json_print(arr);
+        goto out;
+    }
+    t = cli_table_new(4, headers);
+    if (!t) goto out;
+    for (i = 0; i < PQntuples(res); i++) {
+        for (j = 0; j < 4; j++)
+            cells[j] = PQgetvalue(res, i, j);
+        if (cli_table_row(t, cells) < 0) goto out;
+    }
+    cli_table_print(t);
+    rc = CLI_OK;
+out:
+    cli_table_destroy(t);
+    PQclear(res);
+    PQfinish(pg);
+    return rc;
+}
+
+static int pricelist_add(int argc, char **argv)
+{
+    const char *name = NULL, *pos[1];
+    const struct cli_opt opts[] = {
+        {"--name", &name, NULL},
+        {NULL, NULL, NULL},
+    };
+    char err[1024], sqlstate[6];
+    const char *vals[2];
+    PGresult *res;
+    PGconn *pg;
+    int npos, rc;
+
+    rc = cli_args_parse("pricelist add", argc, argv, opts, pos, 1, &npos);
+    if (rc != CLI_OK) return rc;
+    if (npos != 1) return cli_err(CLI_USAGE, "pricelist add: CODE is required");
+    if (!cli_code_ok(pos[0]))
+        return cli_err(CLI_USAGE,
+                       "pricelist add: bad code '%s' (no spaces, ',' or "
+                       "':')",
+                       pos[0]);
+    if (name && !*name)
+        return cli_err(CLI_USAGE, "pricelist add: --name is empty");
+    pg = cli_pg();
+    if (!pg) return CLI_FAIL;
+    vals[0] = pos[0];
+    vals[1] = name ? name : pos[0];
+    res = db_exec(pg,
+                  "INSERT INTO price_list (code, name) VALUES ($1, $2) "
+                  "RETURNING id",
+                  2, vals, "add price list", err, sizeof(err), sqlstate);
+    if (!res) {
+        if (db_state_is(sqlstate, DB_UNIQUE_VIOLATION))
+            rc = cli_err(CLI_USAGE,
+                         "pricelist add: price list '%s' already exists",
+                         pos[0]);
+        else
+            rc = cli_err(CLI_FAIL, "%s", err);
+        goto out;
+    }
+    printf("added price list %s\n", pos[0]);
+    rc = CLI_OK;
+out:
+    PQclear(res);
+    PQfinish(pg);
+    return rc;
+}
+
+static int pricelist_list(int argc, char **argv)
+{
+    static const char *const headers[] = {"code", "name"};
+    const char *pos[1], *cells[2];
+    int as_json = 0, npos, rc, i;
+    const struct cli_opt opts[] = {
+        {"--json", NULL, &as_json},
+        {NULL, NULL, NULL},
+    };
+    char err[1024];
+    PGconn *pg;
+    PGresult *res = NULL;
+    struct cli_table *t = NULL;
+    json_t *arr = NULL, *o;
+
+    rc = cli_args_parse("pricelist list", argc, argv, opts, pos, 0, &npos);
+    if (rc != CLI_OK) return rc;
+    pg = cli_pg();
+    if (!pg) return CLI_FAIL;
+    rc = CLI_FAIL;
+    res = db_exec(
+        pg, "SELECT code, name FROM price_list ORDER BY code COLLATE \"C\"", 0,
+        NULL, "list price lists", err, sizeof(err), NULL);
+    if (!res) {
+        cli_err(CLI_FAIL, "%s", err);
+        goto out;
+    }
+    if (as_json) {
+        arr = json_array();
+        for (i = 0; arr && i < PQntuples(res); i++) {
+            o = json_object();
+            json_object_set_new(o, "code", json_string(PQgetvalue(res, i, 0)));
+            json_object_set_new(o, "name", json_string(PQgetvalue(res, i, 1)));
+            json_array_append_new(arr, o);
+        }
+        rc = cli_json_print(arr);
+        goto out;
+    }
+    t = cli_table_new(2, headers);
+    if (!t) goto out;
+    for (i = 0; i < PQntuples(res); i++) {
+        cells[0] = PQgetvalue(res, i, 0);
+        cells[1] = PQgetvalue(res, i, 1);
+        if (cli_table_row(t, cells) < 0) goto out;
+    }
+    cli_table_print(t);
+    rc = CLI_OK;
+out:
+    cli_table_destroy(t);
+    PQclear(res);
+    PQfinish(pg);
+    return rc;
+}
+
+static const struct cli_sub location_subs[] = {
+    {"add", location_add,
+     "location add CODE --kind warehouse|outlet|online [--name NAME] "
+     "[--price-list PL]\n"
+     "  Add a location.  NAME defaults to CODE; PL must exist.  A code\n"
+     "  already in use is an input error (exit 2)."},
+    {"list", location_list,
+     "location list [--json]\n"
+     "  List locations: code, name, kind, price_list (JSON: an array of\n"
+     "  objects with those keys)."},
+    {NULL, NULL, NULL},
+};
+
+static const struct cli_sub pricelist_subs[] = {
+    {"add", pricelist_add,
+     "pricelist add CODE [--name NAME]\n"
+     "  Add a price list.  NAME defaults to CODE."},
+    {"list", pricelist_list,
+     "pricelist list [--json]\n"
+     "  List price lists: code, name."},
+    {NULL, NULL, NULL},
+};
+
+/**
+ * @brief `omnisync location add|list`.
+ * @returns CLI_OK, CLI_FAIL or CLI_USAGE.
+ */
+int cmd_location(int argc, char **argv)
+{
+    return cli_sub_run(location_subs, argc, argv);
+}
+
+/**
+ * @brief `omnisync pricelist add|list`.
+ * @returns CLI_OK, CLI_FAIL or CLI_USAGE.
+ */
+int cmd_pricelist(int argc, char **argv)
+{
+    return cli_sub_run(pricelist_subs, argc, argv);
+}

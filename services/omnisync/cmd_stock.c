@@ -1,0 +1,305 @@
+/*
+ * cmd_stock — `omnisync stock ...`: stock movements through the ledger
+ * (receipt, sale, return, writeoff, transfer, count) and `stock show`.
+ */
+#include "cli.h"
+#include "db.h"
+#include "ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Up to two locations: a transfer's FROM and TO. */
+struct stock_req {
+    const char *kind;
+    const char *loc_codes[2];
+    size_t nlocs;
+    const char *sku;
+    long long qty;
+    const char *ref; /* may be NULL */
+};
+
+/* Resolve codes, apply the movement, report.  Returns a CLI_* code. */
+static int stock_apply(const struct stock_req *r)
+{
+    struct ledger_line lines[2];
+    struct ledger_move m;
+    char err[1024], sqlstate[6], name[64];
+    long long loc_ids[2], var_id, move_id;
+    enum ledger_res res;
+    PGconn *pg;
+    size_t i;
+    int rc = CLI_FAIL;
+
+    snprintf(name, sizeof(name), "stock %s", r->kind);
+    pg = cli_pg();
+    if (!pg) return CLI_FAIL;
+    for (i = 0; i < r->nlocs; i++) {
+        loc_ids[i] = cli_id_lookup(pg, "location", r->loc_codes[i]);
+        if (loc_ids[i] < 0) goto out;
+        if (loc_ids[i] == 0) {
+            rc = cli_err(CLI_USAGE, "%s: unknown location '%s'", name,
+                         r->loc_codes[i]);
+            goto out;
+        }
+    }
+    var_id = cli_id_lookup(pg, "variant", r->sku);
+    if (var_id < 0) goto out;
+    if (var_id == 0) {
+        rc = cli_err(CLI_USAGE, "%s: unknown SKU '%s'", name, r->sku);
+        goto out;
+    }
+    memset(lines, 0, sizeof(lines));
+    for (i = 0; i < r->nlocs; i++) {
+        lines[i].location_id = loc_ids[i];
+        lines[i].variant_id = var_id;
+    }
+    if (!strcmp(r->kind, LEDGER_RECEIPT) || !strcmp(r->kind, LEDGER_RETURN)) {
+        lines[0].on_hand_delta = r->qty;
+    } else if (!strcmp(r->kind, LEDGER_TRANSFER)) {
+        lines[0].on_hand_delta = -r->qty;
+        lines[1].on_hand_delta = r->qty;
+    } else if (!strcmp(r->kind, LEDGER_COUNT)) {
+        lines[0].on_hand_delta = r->qty;
+        lines[0].on_hand_absolute = 1;
+    } else { /* sale, writeoff */
+        lines[0].on_hand_delta = -r->qty;
+    }
+    memset(&m, 0, sizeof(m));
+    m.kind = r->kind;
+    m.idem_key = r->ref;
+    m.lines = lines;
+    m.nlines = r->nlocs;
+    res = ledger_move_apply_tx(pg, &m, &move_id, err, sizeof(err), sqlstate);
+    if (res == LEDGER_ERR) {
+        rc = cli_err(CLI_FAIL, "%s: %s", name, err);
+        goto out;
+    }
+    rc = CLI_OK;
+    if (res == LEDGER_DUPLICATE) {
+        printf("already applied: ref %s\n", r->ref);
+        goto out;
+    }
+    if (!strcmp(r->kind, LEDGER_TRANSFER))
+        printf("transfer %s -> %s %s %lld: on hand %s %lld, %s %lld "
+               "(movement %lld)\n",
+               r->loc_codes[0], r->loc_codes[1], r->sku, r->qty,
+               r->loc_codes[0], lines[0].on_hand_after, r->loc_codes[1],
+               lines[1].on_hand_after, move_id);
+    else if (!strcmp(r->kind, LEDGER_COUNT))
+        printf("count %s %s = %lld (%+lld): on hand %lld (movement %lld)\n",
+               r->loc_codes[0], r->sku, r->qty, lines[0].on_hand_delta,
+               lines[0].on_hand_after, move_id);
+    else
+        printf("%s %s %s %+lld: on hand %lld (movement %lld)\n", r->kind,
+               r->loc_codes[0], r->sku, lines[0].on_hand_delta,
+               lines[0].on_hand_after, move_id);
+    /* Selling what the ledger did not know about is allowed (the shop
+     * sold it), but someone should look. */
+    for (i = 0; i < r->nlocs; i++)
+        if (lines[i].on_hand_delta < 0 && lines[i].on_hand_after < 0)
+            fprintf(stderr,
+                    "omnisync: warning: on hand of %s at %s is now %lld\n",
+                    r->sku, r->loc_codes[i], lines[i].on_hand_after);
+out:
+    PQfinish(pg);
+    return rc;
+}
+
+/* stock receipt|sale|return|writeoff|count LOCATION SKU QTY [--ref KEY] */
+static int stock_simple(int argc, char **argv)
+{
+    struct stock_req r;
+    const char *ref = NULL, *pos[3];
+    const struct cli_opt opts[] = {
+        {"--ref", &ref, NULL},
+        {NULL, NULL, NULL},
+    };
+    int is_count = !strcmp(argv[0], LEDGER_COUNT);
+    char name[64];
+    int npos, rc;
+
+    snprintf(name, sizeof(name), "stock %s", argv[0]);
+    rc = cli_args_parse(name, argc, argv, opts, pos, 3, &npos);
+    if (rc != CLI_OK) return rc;
+    if (npos != 3)
+        return cli_err(CLI_USAGE, "%s: LOCATION, SKU and QTY are required",
+                       name);
+    memset(&r, 0, sizeof(r));
+    r.kind = argv[0];
+    r.loc_codes[0] = pos[0];
+    r.nlocs = 1;
+    r.sku = pos[1];
+    if (cli_qty_parse(pos[2], is_count, &r.qty) < 0)
+        return cli_err(CLI_USAGE, "%s: bad QTY '%s' (%s integer up to %lld)",
+                       name, pos[2], is_count ? "a non-negative" : "a positive",
+                       CLI_QTY_MAX);
+    if (ref && !*ref) return cli_err(CLI_USAGE, "%s: --ref is empty", name);
+    r.ref = ref;
+    return stock_apply(&r);
+}
+
+/* stock transfer FROM TO SKU QTY [--ref KEY] */
+static int stock_transfer(int argc, char **argv)
+{
+    struct stock_req r;
+    const char *ref = NULL, *pos[4];
+    const struct cli_opt opts[] = {
+        {"--ref", &ref, NULL},
+        {NULL, NULL, NULL},
+    };
+    int npos, rc;
+
+    rc = cli_args_parse("stock transfer", argc, argv, opts, pos, 4, &npos);
+    if (rc != CLI_OK) return rc;
+    if (npos != 4)
+        return cli_err(CLI_USAGE,
+                       "stock transfer: FROM, TO, SKU and QTY are required");
+    memset(&r, 0, sizeof(r));
+    r.kind = LEDGER_TRANSFER;
+    r.loc_codes[0] = pos[0];
+    r.loc_codes[1] = pos[1];
+    r.nlocs = 2;
+    r.sku = pos[2];
+    if (!strcmp(pos[0], pos[1]))
+        return cli_err(CLI_USAGE,
+                       "stock transfer: FROM and TO are the same location "
+                       "'%s'",
+                       pos[0]);
+    if (cli_qty_parse(pos[3], 0, &r.qty) < 0)
+        return cli_err(CLI_USAGE,
+                       "stock transfer: bad QTY '%s' (a positive integer up "
+                       "to %lld)",
+                       pos[3], CLI_QTY_MAX);
+    if (ref && !*ref)
+        return cli_err(CLI_USAGE, "stock transfer: --ref is empty");
+    r.ref = ref;
+    return stock_apply(&r);
+}
+
+/* stock show [--location CODE] [--sku SKU] [--json] */
+static int stock_show(int argc, char **argv)
+{
+    static const char *const headers[] = {"location", "sku", "on_hand",
+                                          "reserved"};
+    const char *loc = NULL, *sku = NULL, *pos[1], *cells[4], *vals[2];
+    int as_json = 0, npos, rc, i, j;
+    const struct cli_opt opts[] = {
+        {"--location", &loc, NULL},
+        {"--sku", &sku, NULL},
+        {"--json", NULL, &as_json},
+        {NULL, NULL, NULL},
+    };
+    char err[1024];
+    PGconn *pg;
+    PGresult *res = NULL;
+    struct cli_table *t = NULL;
+    json_t *arr, *o;
+    long long id;
+
+    rc = cli_args_parse("stock show", argc, argv, opts, pos, 0, &npos);
+    if (rc != CLI_OK) return rc;
+    pg = cli_pg();
+    if (!pg) return CLI_FAIL;
+    rc = CLI_FAIL;
+    if (loc) {
+        id = cli_id_lookup(pg, "location", loc);
+        if (id <= 0) {
+            if (id == 0)
+                rc = cli_err(CLI_USAGE, "stock show: unknown location '%s'",
+                             loc);
+            goto out;
+        }
+    }
+    if (sku) {
+        id = cli_id_lookup(pg, "variant", sku);
+        if (id <= 0) {
+            if (id == 0)
+                rc = cli_err(CLI_USAGE, "stock show: unknown SKU '%s'", sku);
+            goto out;
+        }
+    }
+    vals[0] = loc;
+    vals[1] = sku;
+    res = db_exec(pg,
+                  "SELECT l.code, v.sku, s.on_hand, s.reserved "
+                  "FROM stock_level s JOIN location l ON l.id = s.location_id"
+                  " JOIN variant v ON v.id = s.variant_id "
+                  "WHERE ($1::text IS NULL OR l.code = $1)"
+                  " AND ($2::text IS NULL OR v.sku = $2) "
+                  "ORDER BY l.code COLLATE \"C\", v.sku COLLATE \"C\"",
+                  2, vals, "read stock levels", err, sizeof(err), NULL);
+    if (!res) {
+        cli_err(CLI_FAIL, "%s", err);
+        goto out;
+    }
+    if (as_json) {
+        arr = json_array();
+        for (i = 0; arr && i < PQntuples(res); i++) {
+            o = json_object();
+            json_object_set_new(o, "location",
+                                json_string(PQgetvalue(res, i, 0)));
+            json_object_set_new(o, "sku", json_string(PQgetvalue(res, i, 1)));
+            json_object_set_new(
+                o, "on_hand",
+                json_integer(strtoll(PQgetvalue(res, i, 2), NULL, 10)));
+            json_object_set_new(
+                o, "reserved",
+                json_integer(strtoll(PQgetvalue(res, i, 3), NULL, 10)));
+            json_array_append_new(arr, o);
+        }
+        rc = cli_json_print(arr);
+        goto out;
+    }
+    t = cli_table_new(4, headers);
+    if (!t) goto out;
+    for (i = 0; i < PQntuples(res); i++) {
+        for (j = 0; j < 4; j++)
+            cells[j] = PQgetvalue(res, i, j);
+        if (cli_table_row(t, cells) < 0) goto out;
+    }
+    cli_table_print(t);
+    rc = CLI_OK;
+out:
+    cli_table_destroy(t);
+    PQclear(res);
+    PQfinish(pg);
+    return rc;
+}
+
+static const struct cli_sub stock_subs[] = {
+    {"receipt", stock_simple,
+     "stock receipt LOCATION SKU QTY [--ref KEY]\n"
+     "  Goods received at LOCATION: on hand += QTY (QTY > 0)."},
+    {"sale", stock_simple,
+     "stock sale LOCATION SKU QTY [--ref KEY]\n"
+     "  Goods sold at LOCATION: on hand -= QTY.  May go below zero (warns)."},
+    {"return", stock_simple,
+     "stock return LOCATION SKU QTY [--ref KEY]\n"
+     "  Goods returned by a customer: on hand += QTY."},
+    {"writeoff", stock_simple,
+     "stock writeoff LOCATION SKU QTY [--ref KEY]\n"
+     "  Goods written off: on hand -= QTY.  May go below zero (warns)."},
+    {"transfer", stock_transfer,
+     "stock transfer FROM TO SKU QTY [--ref KEY]\n"
+     "  Move QTY from FROM to TO: one movement with two lines."},
+    {"count", stock_simple,
+     "stock count LOCATION SKU QTY [--ref KEY]\n"
+     "  Stocktaking: set on hand to QTY (QTY >= 0); records the difference."},
+    {"show", stock_show,
+     "stock show [--location CODE] [--sku SKU] [--json]\n"
+     "  Stock levels: location, sku, on_hand, reserved; sorted by location\n"
+     "  then SKU."},
+    {NULL, NULL, NULL},
+};
+
+/**
+ * @brief `omnisync stock ...`.  A repeated --ref KEY changes nothing and
+ *        prints "already applied: ref KEY" (exit 0).
+ * @returns CLI_OK, CLI_FAIL or CLI_USAGE.
+ */
+int cmd_stock(int argc, char **argv)
+{
+    return cli_sub_run(stock_subs, argc, argv);
+}

@@ -1,0 +1,621 @@
+/*
+ * cmd_store — `omnisync store add|list|show`: the online stores and their
+ * integration settings.  The API password is stored encrypted (secret.h)
+ * and is never printed, not in errors either.
+ */
+#include "cfg.h"
+#include "cli.h"
+#include "db.h"
+#include "ledger.h"
+#include "secret.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STORE_PASSWORD_MAX 1024
+#define STORE_MAX_SOURCES 64
+
+/* Options of `store add` as given. */
+struct store_args {
+    const char *name, *platform, *url, *login, *password_env, *password_file,
+        *online, *sources, *price_list, *delivery_sku, *safety, *api_limit,
+        *api_window;
+    long long safety_n, api_limit_n, api_window_n;
+    char *source_codes[STORE_MAX_SOURCES];
+    size_t n_sources;
+};
+
+/* Parse an optional integer option in [min, INT_MAX]. */
+static int store_num(const char *opt, const char *val, long long min,
+                     long long def, long long *out)
+{
+    long long v;
+
+    if (!val) {
+        *out = def;
+        return 0;
+    }
+    if (cfg_parse_ll(val, &v) < 0 || v < min || v > INT_MAX) {
+        cli_err(CLI_USAGE, "store add: bad %s '%s' (an integer >= %lld)", opt,
+                val, min);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Split --source-locations into codes. */
+static int store_sources_split(struct store_args *a)
+{
+    const char *p = a->sources, *comma;
+    size_t len;
+
+    while (*p) {
+        comma = strchr(p, ',');
+        len = comma ? (size_t)(comma - p) : strlen(p);
+        if (a->n_sources == STORE_MAX_SOURCES) {
+            cli_err(CLI_USAGE, "store add: more than %d source locations",
+                    STORE_MAX_SOURCES);
+            return -1;
+        }
+        a->source_codes[a->n_sources] = strndup(p, len);
+        if (!a->source_codes[a->n_sources]) {
+            cli_err(CLI_FAIL, "out of memory");
+            return -1;
+        }
+        if (!cli_code_ok(a->source_codes[a->n_sources++])) {
+            cli_err(CLI_USAGE,
+                    "store add: bad --source-locations '%s' (codes "
+                    "separated by ',')",
+                    a->sources);
+            return -1;
+        }
+        if (!comma) break;
+        p = comma + 1;
+        if (!*p) {
+            cli_err(CLI_USAGE, "store add: bad --source-locations '%s'",
+                    a->sources);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Check the options that need no database.  Prints why; returns -1. */
+static int store_args_check(struct store_args *a)
+{
+    const char *host;
+
+    if (!cli_code_ok(a->name))
+        return cli_err(-1,
+                       "store add: bad store name '%s' (no spaces, ',' "
+                       "or ':')",
+                       a->name);
+    if (!a->platform || strcmp(a->platform, "insales") != 0)
+        return cli_err(-1, "store add: --platform must be 'insales'%s%s",
+                       a->platform ? ", not " : "",
+                       a->platform ? a->platform : " (required)");
+    if (!a->url) return cli_err(-1, "store add: --url is required");
+    host = !strncmp(a->url, "http://", 7)    ? a->url + 7
+           : !strncmp(a->url, "https://", 8) ? a->url + 8
+                                             : NULL;
+    if (!host || !*host || *host == '/' || strpbrk(a->url, " \t\r\n"))
+        return cli_err(-1,
+                       "store add: bad --url '%s' (http://HOST... or "
+                       "https://HOST...)",
+                       a->url);
+    if (!a->login || !*a->login)
+        return cli_err(-1, "store add: --login is required");
+    if (!!a->password_env == !!a->password_file)
+        return cli_err(-1, "store add: give exactly one of --password-env "
+                           "VAR and --password-file FILE");
+    if (!a->online || !*a->online)
+        return cli_err(-1, "store add: --online-location is required");
+    if (!a->sources || !*a->sources)
+        return cli_err(-1, "store add: --source-locations is required");
+    if (!a->price_list || !*a->price_list)
+        return cli_err(-1, "store add: --price-list is required");
+    if (!a->delivery_sku || !*a->delivery_sku)
+        return cli_err(-1, "store add: --delivery-sku is required");
+    if (store_num("--safety-stock", a->safety, 0, 0, &a->safety_n) < 0 ||
+        store_num("--api-limit", a->api_limit, 1, 500, &a->api_limit_n) < 0 ||
+        store_num("--api-window", a->api_window, 1, 300, &a->api_window_n) < 0)
+        return -1;
+    return store_sources_split(a);
+}
+
+/* Read the password from the environment or the file's first line into
+ * @p buf.  Never prints it.  Returns 0 or -1 (reason printed). */
+static int store_password_read(const struct store_args *a, char *buf,
+                               size_t buf_size)
+{
+    const char *v;
+    FILE *fp;
+    size_t len;
+
+    if (a->password_env) {
+        v = getenv(a->password_env);
+        if (!v || !*v)
+            return cli_err(-1,
+                           "store add: --password-env: environment variable "
+                           "%s is not set or empty",
+                           a->password_env);
+        if (strlen(v) >= buf_size)
+            return cli_err(-1, "store add: the password in %s is too long",
+                           a->password_env);
+        memcpy(buf, v, strlen(v) + 1);
+        return 0;
+    }
+    fp = fopen(a->password_file, "r");
+    if (!fp)
+        return cli_err(-1, "store add: cannot read --password-file %s: %s",
+                       a->password_file, strerror(errno));
+    if (!fgets(buf, (int)buf_size, fp)) buf[0] = '\0';
+    fclose(fp);
+    len = strlen(buf);
+    if (len == buf_size - 1 && buf[len - 1] != '\n')
+        return cli_err(-1, "store add: the password in %s is too long",
+                       a->password_file);
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+        buf[--len] = '\0';
+    if (!len)
+        return cli_err(-1,
+                       "store add: --password-file %s: first line is "
+                       "empty",
+                       a->password_file);
+    return 0;
+}
+
+/* id and kind of location @p code; 0 when unknown, -1 on error. */
+static long long store_location(PGconn *pg, const char *code, char *kind,
+                                size_t kind_size)
+{
+    const char *vals[1] = {code};
+    char err[1024];
+    PGresult *res;
+    long long id = 0;
+
+    res = db_exec(pg, "SELECT id, kind FROM location WHERE code = $1", 1, vals,
+                  "look up location", err, sizeof(err), NULL);
+    if (!res) {
+        cli_err(CLI_FAIL, "%s", err);
+        return -1;
+    }
+    if (PQntuples(res) == 1) {
+        id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        snprintf(kind, kind_size, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return id;
+}
+
+/* Name of the store whose online location is @p loc_id into @p owner
+ * ("" when none); 0, or -1 on error (printed). */
+static int store_owner(PGconn *pg, long long loc_id, char *owner,
+                       size_t owner_size)
+{
+    char err[1024], t_loc[24];
+    const char *vals[1] = {t_loc};
+    PGresult *res;
+
+    snprintf(t_loc, sizeof(t_loc), "%lld", loc_id);
+    res = db_exec(pg, "SELECT name FROM store WHERE online_location_id = $1", 1,
+                  vals, "look up store", err, sizeof(err), NULL);
+    if (!res) {
+        cli_err(CLI_FAIL, "%s", err);
+        return -1;
+    }
+    snprintf(owner, owner_size, "%s",
+             PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    return 0;
+}
+
+/* Resolve names to ids, in the open transaction.  Returns a CLI_* code;
+ * fills @p loc_ids (online first, then deduplicated sources). */
+static int store_resolve(PGconn *pg, const struct store_args *a,
+                         long long *loc_ids, size_t *nlocs, long long *pl_id,
+                         long long *var_id)
+{
+    char kind[32], owner[256];
+    long long id;
+    size_t i, j;
+    int dup;
+
+    id = store_location(pg, a->online, kind, sizeof(kind));
+    if (id <= 0)
+        return id < 0 ? CLI_FAIL
+                      : cli_err(CLI_USAGE,
+                                "store add: unknown online location '%s'",
+                                a->online);
+    if (strcmp(kind, "online") != 0)
+        return cli_err(CLI_USAGE,
+                       "store add: --online-location '%s' is a %s, not an "
+                       "online location (location add %s --kind online)",
+                       a->online, kind, a->online);
+    if (store_owner(pg, id, owner, sizeof(owner)) < 0) return CLI_FAIL;
+    if (*owner)
+        return cli_err(CLI_USAGE,
+                       "store add: online location '%s' already belongs to "
+                       "store '%s'",
+                       a->online, owner);
+    loc_ids[0] = id;
+    *nlocs = 1;
+    for (i = 0; i < a->n_sources; i++) {
+        id = store_location(pg, a->source_codes[i], kind, sizeof(kind));
+        if (id <= 0)
+            return id < 0 ? CLI_FAIL
+                          : cli_err(CLI_USAGE,
+                                    "store add: unknown source location "
+                                    "'%s'",
+                                    a->source_codes[i]);
+        for (dup = 0, j = 0; j < *nlocs; j++)
+            dup |= loc_ids[j] == id;
+        if (!dup) loc_ids[(*nlocs)++] = id;
+    }
+    *pl_id = cli_id_lookup(pg, "price_list", a->price_list);
+    if (*pl_id <= 0)
+        return *pl_id < 0
+                   ? CLI_FAIL
+                   : cli_err(CLI_USAGE, "store add: unknown price list '%s'",
+                             a->price_list);
+    *var_id = cli_id_lookup(pg, "variant", a->delivery_sku);
+    if (*var_id <= 0)
+        return *var_id < 0
+                   ? CLI_FAIL
+                   : cli_err(CLI_USAGE, "store add: unknown delivery SKU '%s'",
+                             a->delivery_sku);
+    id = cli_id_lookup(pg, "store", a->name);
+    if (id != 0)
+        return id < 0
+                   ? CLI_FAIL
+                   : cli_err(CLI_USAGE, "store add: store '%s' already exists",
+                             a->name);
+    return CLI_OK;
+}
+
+/* Insert the store row with the sealed password; returns its id or -1. */
+static long long store_insert(PGconn *pg, const struct store_args *a,
+                              const unsigned char *key, const char *password,
+                              long long online_id, long long pl_id,
+                              long long var_id, char *err, size_t err_size,
+                              char *sqlstate)
+{
+    unsigned char nonce[SECRET_NONCE_BYTES], *box = NULL;
+    char hex_nonce[SECRET_NONCE_BYTES * 2 + 1], *hex_box = NULL;
+    char t_online[24], t_pl[24], t_var[24], t_safety[24], t_limit[24],
+        t_window[24], webhook[33];
+    const char *vals[13];
+    size_t box_len = 0;
+    PGresult *res = NULL;
+    long long id = -1;
+
+    if (secret_seal(key, password, strlen(password), nonce, &box, &box_len, err,
+                    err_size) < 0)
+        goto out;
+    hex_box = malloc(box_len * 2 + 1);
+    if (!hex_box || secret_random_hex(webhook, sizeof(webhook), 16) < 0) {
+        snprintf(err, err_size, "out of memory");
+        goto out;
+    }
+    sodium_bin2hex(hex_nonce, sizeof(hex_nonce), nonce, sizeof(nonce));
+    sodium_bin2hex(hex_box, box_len * 2 + 1, box, box_len);
+    snprintf(t_online, sizeof(t_online), "%lld", online_id);
+    snprintf(t_pl, sizeof(t_pl), "%lld", pl_id);
+    snprintf(t_var, sizeof(t_var), "%lld", var_id);
+    snprintf(t_safety, sizeof(t_safety), "%lld", a->safety_n);
+    snprintf(t_limit, sizeof(t_limit), "%lld", a->api_limit_n);
+    snprintf(t_window, sizeof(t_window), "%lld", a->api_window_n);
+    vals[0] = a->name;
+    vals[1] = a->platform;
+    vals[2] = a->url;
+    vals[3] = a->login;
+    vals[4] = hex_nonce;
+    vals[5] = hex_box;
+    vals[6] = t_online;
+    vals[7] = t_pl;
+    vals[8] = t_var;
+    vals[9] = t_safety;
+    vals[10] = t_limit;
+    vals[11] = t_window;
+    vals[12] = webhook;
+    res = db_exec(pg,
+                  "INSERT INTO store (name, platform, url, login,"
+                  " password_nonce, password_box, online_location_id,"
+                  " price_list_id, delivery_variant_id, safety_stock,"
+                  " api_limit, api_window, webhook_secret) "
+                  "VALUES ($1, $2, $3, $4, decode($5, 'hex'),"
+                  " decode($6, 'hex'), $7, $8, $9, $10, $11, $12, $13) "
+                  "RETURNING id",
+                  13, vals, "add store", err, err_size, sqlstate);
+    if (!res) goto out;
+    id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+out:
+    PQclear(res);
+    free(hex_box);
+    free(box);
+    sodium_memzero(webhook, sizeof(webhook));
+    return id;
+}
+
+static int store_add(int argc, char **argv)
+{
+    struct store_args a;
+    const struct cli_opt opts[] = {
+        {"--platform", &a.platform, NULL},
+        {"--url", &a.url, NULL},
+        {"--login", &a.login, NULL},
+        {"--password-env", &a.password_env, NULL},
+        {"--password-file", &a.password_file, NULL},
+        {"--online-location", &a.online, NULL},
+        {"--source-locations", &a.sources, NULL},
+        {"--price-list", &a.price_list, NULL},
+        {"--delivery-sku", &a.delivery_sku, NULL},
+        {"--safety-stock", &a.safety, NULL},
+        {"--api-limit", &a.api_limit, NULL},
+        {"--api-window", &a.api_window, NULL},
+        {NULL, NULL, NULL},
+    };
+    unsigned char key[SECRET_KEY_BYTES];
+    char password[STORE_PASSWORD_MAX], err[1024], sqlstate[6], t_store[24],
+        t_loc[24], t_posn[24];
+    long long loc_ids[STORE_MAX_SOURCES + 1], pl_id = 0, var_id = 0, store_id,
+                                              events;
+    const char *pos[1], *vals[3];
+    PGconn *pg = NULL;
+    size_t nlocs = 0, i;
+    int npos, rc, in_tx = 0;
+
+    memset(&a, 0, sizeof(a));
+    memset(password, 0, sizeof(password));
+    sodium_memzero(key, sizeof(key));
+    rc = cli_args_parse("store add", argc, argv, opts, pos, 1, &npos);
+    if (rc != CLI_OK) goto out;
+    rc = CLI_USAGE;
+    if (npos != 1) {
+        cli_err(CLI_USAGE, "store add: NAME is required");
+        goto out;
+    }
+    a.name = pos[0];
+    if (store_args_check(&a) < 0) goto out;
+    if (secret_key_from_env(key, err, sizeof(err)) < 0) {
+        cli_err(CLI_USAGE, "store add: %s", err);
+        goto out;
+    }
+    if (store_password_read(&a, password, sizeof(password)) < 0) goto out;
+    rc = CLI_FAIL;
+    pg = cli_pg();
+    if (!pg) goto out;
+    if (db_begin(pg, err, sizeof(err)) < 0) {
+        cli_err(CLI_FAIL, "%s", err);
+        goto out;
+    }
+    in_tx = 1;
+    rc = store_resolve(pg, &a, loc_ids, &nlocs, &pl_id, &var_id);
+    if (rc != CLI_OK) goto out;
+    rc = CLI_FAIL;
+    /* Wait for movements in flight at these locations (see ledger.h)
+     * before anything references them. */
+    if (ledger_locations_lock(pg, loc_ids, nlocs, err, sizeof(err)) < 0) {
+        cli_err(CLI_FAIL, "store add: %s", err);
+        goto out;
+    }
+    store_id = store_insert(pg, &a, key, password, loc_ids[0], pl_id, var_id,
+                            err, sizeof(err), sqlstate);
+    if (store_id < 0) {
+        if (db_state_is(sqlstate, DB_UNIQUE_VIOLATION))
+            rc = cli_err(CLI_USAGE,
+                         "store add: store '%s' or a store with online "
+                         "location '%s' already exists",
+                         a.name, a.online);
+        else
+            cli_err(CLI_FAIL, "store add: %s", err);
+        goto out;
+    }
+    snprintf(t_store, sizeof(t_store), "%lld", store_id);
+    for (i = 0; i < nlocs; i++) {
+        snprintf(t_loc, sizeof(t_loc), "%lld", loc_ids[i]);
+        snprintf(t_posn, sizeof(t_posn), "%zu", i);
+        vals[0] = t_store;
+        vals[1] = t_loc;
+        vals[2] = t_posn;
+        if (db_cmd(pg,
+                   "INSERT INTO store_source (store_id, location_id, "
+                   "position) VALUES ($1, $2, $3)",
+                   3, vals, "add store source", err, sizeof(err)) < 0) {
+            cli_err(CLI_FAIL, "store add: %s", err);
+            goto out;
+        }
+    }
+    events = ledger_store_available_emit(pg, store_id, err, sizeof(err));
+    if (events < 0) {
+        cli_err(CLI_FAIL, "store add: %s", err);
+        goto out;
+    }
+    if (db_commit(pg, err, sizeof(err)) < 0) {
+        cli_err(CLI_FAIL, "store add: %s", err);
+        goto out;
+    }
+    in_tx = 0;
+    printf("added store %s (%zu source locations, %lld stock events)\n", a.name,
+           nlocs, events);
+    rc = CLI_OK;
+out:
+    if (in_tx) db_rollback(pg);
+    PQfinish(pg);
+    sodium_memzero(password, sizeof(password));
+    sodium_memzero(key, sizeof(key));
+    for (i = 0; i < a.n_sources; i++)
+        free(a.source_codes[i]);
+    return rc;
+}
+
+/* Columns of store list/show; never the password.  $1: a name or NULL. */
+#define STORE_SQL_LIST                                                         \
+    "SELECT s.name, s.platform, s.url, s.login, ol.code,"                      \
+    " COALESCE((SELECT string_agg(l.code, ',' ORDER BY ss.position)"           \
+    "  FROM store_source ss JOIN location l ON l.id = ss.location_id"          \
+    "  WHERE ss.store_id = s.id AND ss.position > 0), ''),"                    \
+    " pl.code, v.sku, s.safety_stock, s.api_limit, s.api_window,"              \
+    " s.webhook_secret "                                                       \
+    "FROM store s JOIN location ol ON ol.id = s.online_location_id"            \
+    " JOIN price_list pl ON pl.id = s.price_list_id"                           \
+    " JOIN variant v ON v.id = s.delivery_variant_id "                         \
+    "WHERE $1::text IS NULL OR s.name = $1 "                                   \
+    "ORDER BY s.name COLLATE \"C\""
+
+static const char *const store_cols[] = {
+    "name",       "platform",        "url",
+    "login",      "online_location", "source_locations",
+    "price_list", "delivery_sku",    "safety_stock",
+    "api_limit",  "api_window",
+};
+#define STORE_NCOLS 11
+
+/* One store row as a JSON object (source_locations an array). */
+static json_t *store_json(const PGresult *res, int row, int with_secret)
+{
+    json_t *o = json_object(), *src = json_array();
+    const char *p, *comma;
+    int j;
+
+    if (!o || !src) {
+        json_decref(o);
+        json_decref(src);
+        return NULL;
+    }
+    for (j = 0; j < STORE_NCOLS; j++) {
+        if (j == 5) {
+            for (p = PQgetvalue(res, row, j); *p; p = comma + 1) {
+                comma = strchr(p, ',');
+                json_array_append_new(
+                    src,
+                    json_stringn(p, comma ? (size_t)(comma - p) : strlen(p)));
+                if (!comma) break;
+            }
+            json_object_set_new(o, store_cols[j], src);
+            src = NULL;
+        } else if (j >= 8) {
+            json_object_set_new(
+                o, store_cols[j],
+                json_integer(strtoll(PQgetvalue(res, row, j), NULL, 10)));
+        } else {
+            json_object_set_new(o, store_cols[j],
+                                json_string(PQgetvalue(res, row, j)));
+        }
+    }
+    if (with_secret)
+        json_object_set_new(o, "webhook_secret",
+                            json_string(PQgetvalue(res, row, 11)));
+    return o;
+}
+
+/* store list [--json] and store show NAME [--json] [--webhook-secret] */
+static int store_print(int argc, char **argv)
+{
+    int show = !strcmp(argv[0], "show");
+    int as_json = 0, with_secret = 0, npos, rc, i, j;
+    const struct cli_opt opts_list[] = {
+        {"--json", NULL, &as_json},
+        {NULL, NULL, NULL},
+    };
+    const struct cli_opt opts_show[] = {
+        {"--json", NULL, &as_json},
+        {"--webhook-secret", NULL, &with_secret},
+        {NULL, NULL, NULL},
+    };
+    const char *pos[1], *cells[STORE_NCOLS], *vals[1];
+    char err[1024];
+    PGconn *pg;
+    PGresult *res = NULL;
+    struct cli_table *t = NULL;
+    json_t *arr;
+
+    rc = cli_args_parse(show ? "store show" : "store list", argc, argv,
+                        show ? opts_show : opts_list, pos, show ? 1 : 0, &npos);
+    if (rc != CLI_OK) return rc;
+    if (show && npos != 1)
+        return cli_err(CLI_USAGE, "store show: NAME is required");
+    pg = cli_pg();
+    if (!pg) return CLI_FAIL;
+    rc = CLI_FAIL;
+    vals[0] = show ? pos[0] : NULL;
+    res = db_exec(pg, STORE_SQL_LIST, 1, vals, "list stores", err, sizeof(err),
+                  NULL);
+    if (!res) {
+        cli_err(CLI_FAIL, "%s", err);
+        goto out;
+    }
+    if (show && PQntuples(res) == 0) {
+        rc = cli_err(CLI_USAGE, "store show: no store named '%s'", pos[0]);
+        goto out;
+    }
+    if (show && as_json) {
+        rc = cli_json_print(store_json(res, 0, with_secret));
+        goto out;
+    }
+    if (show) {
+        for (j = 0; j < STORE_NCOLS; j++)
+            printf("%-17s %s\n", store_cols[j], PQgetvalue(res, 0, j));
+        if (with_secret)
+            printf("%-17s %s\n", "webhook_secret", PQgetvalue(res, 0, 11));
+        rc = CLI_OK;
+        goto out;
+    }
+    if (as_json) {
+        arr = json_array();
+        for (i = 0; arr && i < PQntuples(res); i++)
+            json_array_append_new(arr, store_json(res, i, 0));
+        rc = cli_json_print(arr);
+        goto out;
+    }
+    t = cli_table_new(STORE_NCOLS, store_cols);
+    if (!t) goto out;
+    for (i = 0; i < PQntuples(res); i++) {
+        for (j = 0; j < STORE_NCOLS; j++)
+            cells[j] = PQgetvalue(res, i, j);
+        if (cli_table_row(t, cells) < 0) goto out;
+    }
+    cli_table_print(t);
+    rc = CLI_OK;
+out:
+    cli_table_destroy(t);
+    PQclear(res);
+    PQfinish(pg);
+    return rc;
+}
+
+static const struct cli_sub store_subs[] = {
+    {"add", store_add,
+     "store add NAME --platform insales --url URL --login LOGIN\n"
+     "        (--password-env VAR | --password-file FILE) "
+     "--online-location CODE\n"
+     "        --source-locations CODE[,CODE...] --price-list PL "
+     "--delivery-sku SKU\n"
+     "        [--safety-stock N] [--api-limit 500] [--api-window 300]\n"
+     "  Add an online store.  The API password is read from the variable\n"
+     "  VAR or the first line of FILE and stored encrypted under\n"
+     "  OMNISYNC_SECRET_KEY.  The online location (kind online) is the\n"
+     "  first source; the others follow in the given order.  Emits\n"
+     "  stock.available for every variant with stock at its sources."},
+    {"list", store_print,
+     "store list [--json]\n"
+     "  List stores' settings (never the password or webhook secret)."},
+    {"show", store_print,
+     "store show NAME [--json] [--webhook-secret]\n"
+     "  One store's settings; --webhook-secret adds the secret of its\n"
+     "  webhook URL."},
+    {NULL, NULL, NULL},
+};
+
+/**
+ * @brief `omnisync store add|list|show`.
+ * @returns CLI_OK, CLI_FAIL or CLI_USAGE.
+ */
+int cmd_store(int argc, char **argv)
+{
+    return cli_sub_run(store_subs, argc, argv);
+}

@@ -1,0 +1,142 @@
+/*
+ * test_secret — secretbox round trip, wrong key, tampering, key parsing,
+ * and that no error message ever quotes the key.
+ */
+#include "secret.h"
+#include "t.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HEX_A "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define HEX_B "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+/* 1 when @p needle occurs in the @p len bytes at @p hay. */
+static int contains(const unsigned char *hay, size_t len, const char *needle)
+{
+    size_t n = strlen(needle), i;
+
+    for (i = 0; i + n <= len; i++)
+        if (memcmp(hay + i, needle, n) == 0) return 1;
+    return 0;
+}
+
+/* 1 when @p h holds @p n (the t.h string macros' NULL checks confuse
+ * cppcheck's null-pointer analysis for arrays). */
+static int has(const char *h, const char *n)
+{
+    return h && strstr(h, n) != NULL;
+}
+
+static void test_round_trip(void)
+{
+    unsigned char key[SECRET_KEY_BYTES], nonce[SECRET_NONCE_BYTES],
+        nonce2[SECRET_NONCE_BYTES], *box = NULL, *box2 = NULL;
+    size_t box_len = 0, box2_len = 0;
+    char err[256], *plain = NULL;
+    const char *pw = "s3cr3t-Пароль";
+
+    T_ASSERT_EQ(secret_key_parse(HEX_A, key, err, sizeof(err)), 0);
+    T_ASSERT_EQ(key[0], 0x00);
+    T_ASSERT_EQ(key[31], 0x1f);
+    T_ASSERT_EQ(secret_seal(key, pw, strlen(pw), nonce, &box, &box_len, err,
+                            sizeof(err)),
+                0);
+    T_ASSERT_EQ(box_len, strlen(pw) + SECRET_MAC_BYTES);
+    T_ASSERT(!contains(box, box_len, "s3cr3t"));
+    T_ASSERT_EQ(secret_open(key, nonce, box, box_len, &plain, err, sizeof(err)),
+                0);
+    T_ASSERT(plain && strcmp(plain, pw) == 0);
+    secret_str_free(plain);
+    plain = NULL;
+
+    /* A fresh nonce each time: the same password seals differently. */
+    T_ASSERT_EQ(secret_seal(key, pw, strlen(pw), nonce2, &box2, &box2_len, err,
+                            sizeof(err)),
+                0);
+    T_ASSERT(memcmp(nonce, nonce2, sizeof(nonce)) != 0);
+    T_ASSERT(memcmp(box, box2, box_len) != 0);
+
+    /* Tampering is detected. */
+    box[0] ^= 1;
+    T_ASSERT_EQ(secret_open(key, nonce, box, box_len, &plain, err, sizeof(err)),
+                -1);
+    T_ASSERT(plain == NULL);
+    T_ASSERT_EQ(secret_open(key, nonce, box, 3, &plain, err, sizeof(err)), -1);
+    free(box);
+    free(box2);
+}
+
+static void test_wrong_key(void)
+{
+    unsigned char ka[SECRET_KEY_BYTES], kb[SECRET_KEY_BYTES],
+        nonce[SECRET_NONCE_BYTES], *box = NULL;
+    size_t box_len = 0;
+    char err[256], *plain = NULL;
+
+    T_ASSERT_EQ(secret_key_parse(HEX_A, ka, err, sizeof(err)), 0);
+    T_ASSERT_EQ(secret_key_parse(HEX_B, kb, err, sizeof(err)), 0);
+    T_ASSERT_EQ(
+        secret_seal(ka, "pw", 2, nonce, &box, &box_len, err, sizeof(err)), 0);
+    T_ASSERT_EQ(secret_open(kb, nonce, box, box_len, &plain, err, sizeof(err)),
+                -1);
+    T_ASSERT(plain == NULL);
+    T_ASSERT(has(err, "cannot decrypt"));
+    T_ASSERT(!has(err, "pw"));
+    free(box);
+}
+
+static void test_bad_keys(void)
+{
+    unsigned char key[SECRET_KEY_BYTES];
+    char err[256];
+    /* 64 characters, one of them not hex. */
+    const char *nonhex =
+        "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+    T_ASSERT_EQ(secret_key_parse(NULL, key, err, sizeof(err)), -1);
+    T_ASSERT_EQ(secret_key_parse("", key, err, sizeof(err)), -1);
+    T_ASSERT_EQ(secret_key_parse("abcd", key, err, sizeof(err)), -1);
+    T_ASSERT(has(err, "64 hex"));
+    T_ASSERT_EQ(secret_key_parse(nonhex, key, err, sizeof(err)), -1);
+    T_ASSERT(!has(err, "zz01"));
+    T_ASSERT_EQ(secret_key_parse(HEX_A "00", key, err, sizeof(err)), -1);
+    T_ASSERT_EQ(secret_key_parse(HEX_A, key, err, sizeof(err)), 0);
+
+    /* From the environment: errors name the variable, never the value. */
+    setenv(SECRET_KEY_ENV, "not-a-key-ABCDEF", 1);
+    T_ASSERT_EQ(secret_key_from_env(key, err, sizeof(err)), -1);
+    T_ASSERT(has(err, SECRET_KEY_ENV));
+    T_ASSERT(!has(err, "not-a-key"));
+    unsetenv(SECRET_KEY_ENV);
+    T_ASSERT_EQ(secret_key_from_env(key, err, sizeof(err)), -1);
+    T_ASSERT(has(err, "OMNISYNC_SECRET_KEY is not set"));
+    setenv(SECRET_KEY_ENV, HEX_B, 1);
+    T_ASSERT_EQ(secret_key_from_env(key, err, sizeof(err)), 0);
+    T_ASSERT_EQ(key[0], 0xff);
+}
+
+static void test_random_hex(void)
+{
+    char a[33], b[33], small[8];
+    size_t i;
+    int ok = 1;
+
+    T_ASSERT_EQ(secret_random_hex(a, sizeof(a), 16), 0);
+    T_ASSERT_EQ(secret_random_hex(b, sizeof(b), 16), 0);
+    T_ASSERT_EQ(strlen(a), 32);
+    for (i = 0; i < 32; i++)
+        ok &= (a[i] >= '0' && a[i] <= '9') || (a[i] >= 'a' && a[i] <= 'f');
+    T_ASSERT(ok);
+    T_ASSERT(strcmp(a, b) != 0);
+    T_ASSERT_EQ(secret_random_hex(small, sizeof(small), 16), -1);
+}
+
+int main(void)
+{
+    test_round_trip();
+    test_wrong_key();
+    test_bad_keys();
+    test_random_hex();
+    T_DONE();
+}
