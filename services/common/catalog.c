@@ -1,0 +1,301 @@
+#include "catalog.h"
+
+#include "db.h"
+#include "outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every query takes $1 = the product ids as a bigint[] literal. */
+static const char SQL_PRODUCTS[] =
+    "SELECT id, article, name, description, archived FROM product "
+    "WHERE id = ANY($1::bigint[])";
+
+static const char SQL_GROUPS[] =
+    "WITH RECURSIVE g (product_id, id, parent_id, name, depth) AS ("
+    " SELECT p.id, pg.id, pg.parent_id, pg.name, 0"
+    "   FROM product p JOIN product_group pg ON pg.id = p.group_id"
+    "  WHERE p.id = ANY($1::bigint[])"
+    " UNION ALL"
+    " SELECT g.product_id, pg.id, pg.parent_id, pg.name, g.depth + 1"
+    "   FROM g JOIN product_group pg ON pg.id = g.parent_id"
+    "  WHERE g.depth < 1000)"
+    "SELECT product_id, id, name FROM g ORDER BY product_id, depth DESC";
+
+static const char SQL_VARIANTS[] =
+    "SELECT product_id, id, sku, barcode, archived FROM variant "
+    "WHERE product_id = ANY($1::bigint[]) "
+    "ORDER BY product_id, position, id";
+
+static const char SQL_OPTION_NAMES[] =
+    "SELECT DISTINCT v.product_id, n.id, n.name"
+    "  FROM variant v"
+    "  JOIN variant_option vo ON vo.variant_id = v.id"
+    "  JOIN option_name n ON n.id = vo.option_name_id"
+    " WHERE v.product_id = ANY($1::bigint[])"
+    " ORDER BY v.product_id, n.id";
+
+static const char SQL_VARIANT_OPTIONS[] =
+    "SELECT vo.variant_id, n.name, ov.value"
+    "  FROM variant v"
+    "  JOIN variant_option vo ON vo.variant_id = v.id"
+    "  JOIN option_name n ON n.id = vo.option_name_id"
+    "  JOIN option_value ov ON ov.id = vo.option_value_id"
+    " WHERE v.product_id = ANY($1::bigint[])";
+
+static const char SQL_PRICES[] =
+    "SELECT pr.variant_id, pl.code, pr.price::text, pr.old_price::text"
+    "  FROM variant v"
+    "  JOIN price pr ON pr.variant_id = v.id"
+    "  JOIN price_list pl ON pl.id = pr.price_list_id"
+    " WHERE v.product_id = ANY($1::bigint[])";
+
+static const char SQL_PHOTOS[] =
+    "SELECT product_id, position, path, sha256 FROM product_photo "
+    "WHERE product_id = ANY($1::bigint[]) ORDER BY product_id, position";
+
+/* "{1,2,3}" for the ids; NULL when out of memory. */
+static char *ids_literal(const long long *ids, size_t n)
+{
+    size_t cap = n * 21 + 3, len = 0, i;
+    char *s = malloc(cap);
+
+    if (!s)
+        return NULL;
+    s[len++] = '{';
+    for (i = 0; i < n; i++)
+        len += (size_t)snprintf(s + len, cap - len, "%s%lld", i ? "," : "",
+                                ids[i]);
+    s[len++] = '}';
+    s[len] = '\0';
+    return s;
+}
+
+static long long cell_ll(const PGresult *res, int row, int col)
+{
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static json_t *cell_str(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return json_null();
+    return json_stringn(PQgetvalue(res, row, col),
+                        (size_t)PQgetlength(res, row, col));
+}
+
+static json_t *cell_bool(const PGresult *res, int row, int col)
+{
+    return json_boolean(PQgetvalue(res, row, col)[0] == 't');
+}
+
+/* The object in @p map under the decimal id in column @p col (borrowed),
+ * or NULL. */
+static json_t *map_get(json_t *map, const PGresult *res, int row, int col)
+{
+    return json_object_get(map, PQgetvalue(res, row, col));
+}
+
+int catalog_snapshot_many(PGconn *pg, const long long *ids, size_t n,
+                          json_t **out, char *errstr, size_t errstr_size)
+{
+    json_t *products = json_object(); /* "id" -> snapshot */
+    json_t *variants = json_object(); /* "variant id" -> variant object */
+    PGresult *res = NULL;
+    char *lit = NULL;
+    const char *vals[1];
+    char key[32];
+    size_t i;
+    int r, rc = -1;
+
+    for (i = 0; i < n; i++)
+        out[i] = NULL;
+    if (n == 0) {
+        rc = 0;
+        goto out;
+    }
+    lit = ids_literal(ids, n);
+    if (!products || !variants || !lit) {
+        snprintf(errstr, errstr_size, "catalog snapshot: out of memory");
+        goto out;
+    }
+    vals[0] = lit;
+
+    res = db_exec(pg, SQL_PRODUCTS, 1, vals, "catalog snapshot products",
+                  errstr, errstr_size, NULL);
+    if (!res)
+        goto out;
+    for (r = 0; r < PQntuples(res); r++) {
+        json_t *p = json_object();
+
+        json_object_set_new(p, "product_id", json_integer(cell_ll(res, r, 0)));
+        json_object_set_new(p, "article", cell_str(res, r, 1));
+        json_object_set_new(p, "name", cell_str(res, r, 2));
+        json_object_set_new(p, "description", cell_str(res, r, 3));
+        json_object_set_new(p, "archived", cell_bool(res, r, 4));
+        json_object_set_new(p, "groups", json_array());
+        json_object_set_new(p, "options", json_array());
+        json_object_set_new(p, "variants", json_array());
+        json_object_set_new(p, "photos", json_array());
+        json_object_set_new(products, PQgetvalue(res, r, 0), p);
+    }
+    PQclear(res);
+
+    res = db_exec(pg, SQL_GROUPS, 1, vals, "catalog snapshot groups", errstr,
+                  errstr_size, NULL);
+    if (!res)
+        goto out;
+    for (r = 0; r < PQntuples(res); r++) {
+        json_t *p = map_get(products, res, r, 0), *g;
+
+        if (!p)
+            continue;
+        g = json_object();
+        json_object_set_new(g, "id", json_integer(cell_ll(res, r, 1)));
+        json_object_set_new(g, "name", cell_str(res, r, 2));
+        json_array_append_new(json_object_get(p, "groups"), g);
+    }
+    PQclear(res);
+
+    res = db_exec(pg, SQL_VARIANTS, 1, vals, "catalog snapshot variants",
+                  errstr, errstr_size, NULL);
+    if (!res)
+        goto out;
+    for (r = 0; r < PQntuples(res); r++) {
+        json_t *p = map_get(products, res, r, 0), *v;
+
+        if (!p)
+            continue;
+        v = json_object();
+        json_object_set_new(v, "variant_id", json_integer(cell_ll(res, r, 1)));
+        json_object_set_new(v, "sku", cell_str(res, r, 2));
+        json_object_set_new(v, "barcode", cell_str(res, r, 3));
+        json_object_set_new(v, "archived", cell_bool(res, r, 4));
+        json_object_set_new(v, "options", json_object());
+        json_object_set_new(v, "prices", json_object());
+        json_array_append_new(json_object_get(p, "variants"), v);
+        json_object_set(variants, PQgetvalue(res, r, 1), v);
+    }
+    PQclear(res);
+
+    res = db_exec(pg, SQL_OPTION_NAMES, 1, vals, "catalog snapshot options",
+                  errstr, errstr_size, NULL);
+    if (!res)
+        goto out;
+    for (r = 0; r < PQntuples(res); r++) {
+        json_t *p = map_get(products, res, r, 0);
+
+        if (p)
+            json_array_append_new(json_object_get(p, "options"),
+                                  cell_str(res, r, 2));
+    }
+    PQclear(res);
+
+    res =
+        db_exec(pg, SQL_VARIANT_OPTIONS, 1, vals,
+                "catalog snapshot variant options", errstr, errstr_size, NULL);
+    if (!res)
+        goto out;
+    for (r = 0; r < PQntuples(res); r++) {
+        json_t *v = map_get(variants, res, r, 0);
+
+        if (v)
+            json_object_set_new(json_object_get(v, "options"),
+                                PQgetvalue(res, r, 1), cell_str(res, r, 2));
+    }
+    PQclear(res);
+
+    res = db_exec(pg, SQL_PRICES, 1, vals, "catalog snapshot prices", errstr,
+                  errstr_size, NULL);
+    if (!res)
+        goto out;
+    for (r = 0; r < PQntuples(res); r++) {
+        json_t *v = map_get(variants, res, r, 0), *pr;
+
+        if (!v)
+            continue;
+        pr = json_object();
+        json_object_set_new(pr, "price", cell_str(res, r, 2));
+        json_object_set_new(pr, "old_price", cell_str(res, r, 3));
+        json_object_set_new(json_object_get(v, "prices"), PQgetvalue(res, r, 1),
+                            pr);
+    }
+    PQclear(res);
+
+    res = db_exec(pg, SQL_PHOTOS, 1, vals, "catalog snapshot photos", errstr,
+                  errstr_size, NULL);
+    if (!res)
+        goto out;
+    for (r = 0; r < PQntuples(res); r++) {
+        json_t *p = map_get(products, res, r, 0), *ph;
+
+        if (!p)
+            continue;
+        ph = json_object();
+        json_object_set_new(ph, "position", json_integer(cell_ll(res, r, 1)));
+        json_object_set_new(ph, "path", cell_str(res, r, 2));
+        json_object_set_new(ph, "sha256", cell_str(res, r, 3));
+        json_array_append_new(json_object_get(p, "photos"), ph);
+    }
+    PQclear(res);
+    res = NULL;
+
+    for (i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "%lld", ids[i]);
+        out[i] = json_incref(json_object_get(products, key));
+    }
+    rc = 0;
+out:
+    PQclear(res);
+    free(lit);
+    json_decref(variants);
+    json_decref(products);
+    return rc;
+}
+
+json_t *catalog_snapshot(PGconn *pg, long long product_id, char *errstr,
+                         size_t errstr_size)
+{
+    json_t *snap = NULL;
+
+    if (catalog_snapshot_many(pg, &product_id, 1, &snap, errstr, errstr_size) <
+        0)
+        return NULL;
+    if (!snap)
+        snprintf(errstr, errstr_size,
+                 "catalog snapshot: product %lld not "
+                 "found",
+                 product_id);
+    return snap;
+}
+
+int catalog_emit_snapshot(PGconn *pg, const json_t *snap, char *errstr,
+                          size_t errstr_size)
+{
+    json_t *id = json_object_get(snap, "product_id");
+    char key[32];
+
+    if (!json_is_integer(id)) {
+        snprintf(errstr, errstr_size,
+                 "catalog emit: snapshot has no "
+                 "product_id");
+        return -1;
+    }
+    snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+    return outbox_add(pg, CATALOG_TOPIC, CATALOG_EVENT_PRODUCT, key, NULL, snap,
+                      errstr, errstr_size);
+}
+
+int catalog_emit(PGconn *pg, long long product_id, char *errstr,
+                 size_t errstr_size)
+{
+    json_t *snap = catalog_snapshot(pg, product_id, errstr, errstr_size);
+    int rc;
+
+    if (!snap)
+        return -1;
+    rc = catalog_emit_snapshot(pg, snap, errstr, errstr_size);
+    json_decref(snap);
+    return rc;
+}
