@@ -1,0 +1,611 @@
+#include "relay.h"
+
+#include "cfg.h"
+#include "db.h"
+#include "event.h"
+#include "kafka.h"
+#include "log.h"
+#include "sig.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RELAY_APP "outbox-relay"
+#define RELAY_CHANNEL "omnisync_outbox"
+#define RELAY_PRUNE_EVERY_MS (60 * 1000)
+#define RELAY_PRUNE_ROWS "1000"  /* rows deleted per statement */
+#define RELAY_PRUNE_MAX_STMTS 20 /* statements per prune pass */
+#define RELAY_BACKOFF_MIN_MS 250
+#define RELAY_BACKOFF_MAX_MS 5000
+#define RELAY_RETRY_MIN_MS 500 /* after failed deliveries */
+#define RELAY_RETRY_MAX_MS 10000
+
+/*
+ * created_at as RFC 3339 in UTC with milliseconds, formatted by Postgres
+ * so the result does not depend on the session's TimeZone.
+ */
+#define SQL_SELECT_UNSENT                                                      \
+    "SELECT id, event_id, topic, type, key, store, data::text, "               \
+    "to_char(created_at AT TIME ZONE 'UTC', "                                  \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"+00:00\"') "                               \
+    "FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1"
+#define SQL_MARK_SENT                                                          \
+    "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])"
+#define SQL_PRUNE                                                              \
+    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "                   \
+    "WHERE sent_at IS NOT NULL "                                               \
+    "AND sent_at < now() - make_interval(hours => $1::int) "                   \
+    "ORDER BY id LIMIT " RELAY_PRUNE_ROWS ")"
+#define SQL_PENDING "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+
+enum relay_state {
+    RELAY_DISCONNECTED,
+    RELAY_STANDBY,
+    RELAY_ACTIVE,
+};
+
+enum slot_state {
+    SLOT_PENDING,   /* produced, no delivery report yet */
+    SLOT_DELIVERED, /* acknowledged by the broker (acks=all) */
+    SLOT_FAILED,    /* not produced or delivery failed: stays unsent */
+};
+
+/* One outbox row of the batch in flight. */
+struct relay_slot {
+    const char *id;  /* outbox.id, borrowed from the batch's PGresult */
+    const char *key; /* borrowed likewise */
+    enum slot_state state;
+};
+
+struct relay {
+    const struct relay_cfg *rc;
+    struct kafka_producer *prod;
+    PGconn *pg;
+    enum relay_state state;
+    int standby_logged;
+    long backoff_ms; /* Postgres reconnect backoff */
+    long retry_ms;   /* delay after a round with failed deliveries */
+    /* The batch in flight: result rows and their delivery state. */
+    PGresult *batch;
+    struct relay_slot *slots;
+    int nslots;
+    int pending; /* slots still without a delivery report */
+    /* Counters for the stats line. */
+    unsigned long long published, failed, held, pruned;
+    long long next_stats_ms, next_prune_ms;
+    int fatal;
+};
+
+static const struct cfg_opt relay_opts[] = {
+    {"pg.dsn", "OMNISYNC_PG", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
+     offsetof(struct relay_cfg, pg_dsn), "libpq conninfo of the ledger"},
+    {"kafka.bootstrap", "OMNISYNC_KAFKA", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
+     offsetof(struct relay_cfg, kafka_bootstrap), "Kafka bootstrap servers"},
+    {"relay.batch", "OMNISYNC_RELAY_BATCH", CFG_INT, "500", 1, 100000, 0,
+     offsetof(struct relay_cfg, batch), "outbox rows published per round"},
+    {"relay.poll.ms", "OMNISYNC_RELAY_POLL_MS", CFG_INT, "1000", 10, 600000, 0,
+     offsetof(struct relay_cfg, poll_ms),
+     "fallback polling interval when no NOTIFY arrives"},
+    {"relay.lock.key", "OMNISYNC_RELAY_LOCK_KEY", CFG_INT, "1869442665",
+     -9223372036854775807LL, 9223372036854775807LL, 0,
+     offsetof(struct relay_cfg, lock_key),
+     "pg_try_advisory_lock key; one active relay per key"},
+    {"relay.retention.hours", "OMNISYNC_RELAY_RETENTION_HOURS", CFG_INT, "24",
+     0, 24 * 365 * 10, 0, offsetof(struct relay_cfg, retention_hours),
+     "hours sent rows are kept before pruning"},
+    {"relay.standby.ms", "OMNISYNC_RELAY_STANDBY_MS", CFG_INT, "1000", 10,
+     600000, 0, offsetof(struct relay_cfg, standby_ms),
+     "how often a standby retries the lock"},
+    {"relay.stats.ms", "OMNISYNC_RELAY_STATS_MS", CFG_INT, "30000", 100,
+     86400000, 0, offsetof(struct relay_cfg, stats_ms),
+     "interval of the stats line"},
+    {"relay.drain.ms", "OMNISYNC_RELAY_DRAIN_MS", CFG_INT, "10000", 0, 600000,
+     0, offsetof(struct relay_cfg, drain_ms),
+     "on SIGTERM, how long to wait for in-flight deliveries"},
+    {"log.level", "OMNISYNC_LOG_LEVEL", CFG_STR, "info", 0, 0, 0,
+     offsetof(struct relay_cfg, log_level), "error|warn|info|debug"},
+    {NULL},
+};
+
+const struct cfg_opt *relay_cfg_table(void)
+{
+    return relay_opts;
+}
+
+static long long relay_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *relay_state_name(enum relay_state s)
+{
+    return s == RELAY_ACTIVE    ? "active"
+           : s == RELAY_STANDBY ? "standby"
+                                : "disconnected";
+}
+
+/* Delivery report: runs on this thread, inside kafka_producer_poll(). */
+static void relay_dr(void *msg_opaque, rd_kafka_resp_err_t err,
+                     int32_t partition, int64_t offset, void *opaque)
+{
+    struct relay_slot *s = msg_opaque;
+    struct relay *r = opaque;
+
+    (void)partition;
+    (void)offset;
+    if (!r->batch || s->state != SLOT_PENDING)
+        return; /* a late report for a batch already given up on */
+    if (err) {
+        s->state = SLOT_FAILED;
+        log_warn("delivery of outbox row %s failed: %s", s->id,
+                 rd_kafka_err2str(err));
+    } else {
+        s->state = SLOT_DELIVERED;
+    }
+    r->pending--;
+}
+
+struct relay *relay_new(const struct relay_cfg *rc, const struct cfg *passthru,
+                        char *errstr, size_t errstr_size)
+{
+    struct relay *r = calloc(1, sizeof(*r));
+
+    if (!r) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    r->rc = rc;
+    r->state = RELAY_DISCONNECTED;
+    r->backoff_ms = RELAY_BACKOFF_MIN_MS;
+    r->slots = calloc((size_t)rc->batch, sizeof(*r->slots));
+    if (!r->slots) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    r->prod = kafka_producer_new(rc->kafka_bootstrap, passthru, relay_dr, r,
+                                 errstr, errstr_size);
+    if (!r->prod)
+        goto fail;
+    r->next_stats_ms = relay_now_ms() + rc->stats_ms;
+    r->next_prune_ms = 0;
+    log_info("starting: batch=%lld poll.ms=%lld lock.key=%lld "
+             "retention.hours=%lld",
+             rc->batch, rc->poll_ms, rc->lock_key, rc->retention_hours);
+    return r;
+fail:
+    relay_destroy(r);
+    return NULL;
+}
+
+/* Drop the Postgres session (and with it the advisory lock). */
+static void relay_disconnect(struct relay *r, const char *why)
+{
+    if (r->pg) {
+        log_warn("postgres: %s; reconnecting (lock %s)", why,
+                 r->state == RELAY_ACTIVE ? "lost" : "not held");
+        PQfinish(r->pg);
+        r->pg = NULL;
+    }
+    r->state = RELAY_DISCONNECTED;
+}
+
+/* After a failed statement: reconnect when the session is gone. */
+static void relay_db_error(struct relay *r, const char *errstr)
+{
+    if (db_conn_lost(r->pg)) {
+        relay_disconnect(r, errstr);
+        return;
+    }
+    log_error("%s", errstr);
+}
+
+static void relay_stats(struct relay *r)
+{
+    char errstr[256];
+    long long pending = -1;
+    PGresult *res = NULL;
+
+    if (r->pg && r->state == RELAY_ACTIVE) {
+        res = db_exec(r->pg, SQL_PENDING, 0, NULL, "count unsent", errstr,
+                      sizeof(errstr), NULL);
+        if (res && cfg_parse_ll(PQgetvalue(res, 0, 0), &pending) < 0)
+            pending = -1;
+        if (!res)
+            relay_db_error(r, errstr);
+    }
+    PQclear(res);
+    log_info("stats: state=%s published=%llu failed=%llu held=%llu "
+             "pending=%lld in_flight=%d pruned=%llu",
+             relay_state_name(r->state), r->published, r->failed, r->held,
+             pending, r->pending, r->pruned);
+}
+
+/* Connect, then try the advisory lock; LISTEN once it is ours. */
+static void relay_acquire(struct relay *r)
+{
+    char errstr[512], key[32];
+    const char *vals[1];
+    PGresult *res;
+    int got;
+
+    if (!r->pg) {
+        r->pg = db_connect(r->rc->pg_dsn, RELAY_APP, errstr, sizeof(errstr));
+        if (!r->pg) {
+            log_warn("%s; retrying in %ld ms", errstr, r->backoff_ms);
+            sig_sleep_ms(r->backoff_ms);
+            r->backoff_ms *= 2;
+            if (r->backoff_ms > RELAY_BACKOFF_MAX_MS)
+                r->backoff_ms = RELAY_BACKOFF_MAX_MS;
+            return;
+        }
+        r->backoff_ms = RELAY_BACKOFF_MIN_MS;
+        r->state = RELAY_STANDBY;
+        log_info("postgres: connected");
+    }
+    snprintf(key, sizeof(key), "%lld", r->rc->lock_key);
+    vals[0] = key;
+    res = db_exec(r->pg, "SELECT pg_try_advisory_lock($1::bigint)", 1, vals,
+                  "advisory lock", errstr, sizeof(errstr), NULL);
+    if (!res) {
+        relay_db_error(r, errstr);
+        sig_sleep_ms(r->rc->standby_ms);
+        return;
+    }
+    got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!got) {
+        if (!r->standby_logged)
+            log_info("standby: another relay holds the lock (key %s)", key);
+        r->standby_logged = 1;
+        sig_sleep_ms(r->rc->standby_ms);
+        return;
+    }
+    if (db_cmd(r->pg, "LISTEN " RELAY_CHANNEL, 0, NULL, "listen", errstr,
+               sizeof(errstr)) < 0) {
+        /* Leave the session: that also releases the lock. */
+        relay_disconnect(r, errstr);
+        return;
+    }
+    r->state = RELAY_ACTIVE;
+    r->standby_logged = 0;
+    log_info("active: holding advisory lock %s, listening on %s", key,
+             RELAY_CHANNEL);
+}
+
+/* Release the batch's result and slots. */
+static void relay_batch_clear(struct relay *r)
+{
+    PQclear(r->batch);
+    r->batch = NULL;
+    r->nslots = 0;
+    r->pending = 0;
+}
+
+/* Select the first unsent rows and produce them in id order. */
+static int relay_batch_send(struct relay *r)
+{
+    char errstr[512], lim[32];
+    const char *vals[1];
+    int i, n;
+
+    snprintf(lim, sizeof(lim), "%lld", r->rc->batch);
+    vals[0] = lim;
+    r->batch = db_exec(r->pg, SQL_SELECT_UNSENT, 1, vals, "select unsent",
+                       errstr, sizeof(errstr), NULL);
+    if (!r->batch) {
+        relay_db_error(r, errstr);
+        return -1;
+    }
+    n = PQntuples(r->batch);
+    r->nslots = n;
+    r->pending = 0;
+    for (i = 0; i < n; i++) {
+        struct relay_slot *s = &r->slots[i];
+        const char *event_id = PQgetvalue(r->batch, i, 1);
+        const char *topic = PQgetvalue(r->batch, i, 2);
+        const char *type = PQgetvalue(r->batch, i, 3);
+        const char *store =
+            PQgetisnull(r->batch, i, 5) ? NULL : PQgetvalue(r->batch, i, 5);
+        struct kafka_header hdrs[2] = {{"event-id", event_id},
+                                       {"event-type", type}};
+        char *env;
+
+        s->id = PQgetvalue(r->batch, i, 0);
+        s->key = PQgetvalue(r->batch, i, 4);
+        s->state = SLOT_FAILED;
+        env = event_build(type, event_id, PQgetvalue(r->batch, i, 7), store,
+                          s->key, PQgetvalue(r->batch, i, 6), errstr,
+                          sizeof(errstr));
+        if (!env) {
+            log_error_ctx(event_id, "outbox row %s cannot be published: %s",
+                          s->id, errstr);
+            continue;
+        }
+        s->state = SLOT_PENDING;
+        r->pending++;
+        if (kafka_produce(r->prod, topic, s->key, strlen(s->key), env,
+                          strlen(env), hdrs, 2, s, 1000 /* ms */, errstr,
+                          sizeof(errstr)) < 0) {
+            s->state = SLOT_FAILED;
+            r->pending--;
+            log_warn_ctx(event_id, "outbox row %s: %s", s->id, errstr);
+        }
+        free(env);
+    }
+    return n;
+}
+
+/*
+ * Mark the delivered rows of the batch sent.  A delivered row is held back
+ * (left unsent, so re-sent with the same id) when an earlier row of the
+ * same key failed: the re-sent earlier row must not be the key's last
+ * message on the topic (compaction keeps the last one).
+ * @returns 0, or -1 when Postgres failed (rows stay unsent: re-sent later).
+ */
+static int relay_batch_mark(struct relay *r, int *nfailed)
+{
+    char errstr[512];
+    const char *vals[1];
+    char *arr;
+    size_t cap = 16, len = 0;
+    int i, j, marked = 0, rc = -1;
+
+    *nfailed = 0;
+    for (i = 0; i < r->nslots; i++)
+        cap += strlen(r->slots[i].id) + 1;
+    arr = malloc(cap);
+    if (!arr) {
+        log_error("mark sent: out of memory");
+        return -1;
+    }
+    arr[len++] = '{';
+    for (i = 0; i < r->nslots; i++) {
+        struct relay_slot *s = &r->slots[i];
+        int held = 0;
+
+        if (s->state != SLOT_DELIVERED) {
+            (*nfailed)++;
+            continue;
+        }
+        /* Only after a failure in this batch: scan its earlier rows. */
+        for (j = 0; *nfailed && j < i && !held; j++)
+            held = r->slots[j].state != SLOT_DELIVERED &&
+                   strcmp(r->slots[j].key, s->key) == 0;
+        if (held) {
+            r->held++;
+            continue;
+        }
+        len += (size_t)snprintf(arr + len, cap - len, "%s%s", marked ? "," : "",
+                                s->id);
+        marked++;
+    }
+    arr[len++] = '}';
+    arr[len] = '\0';
+    if (marked == 0) {
+        rc = 0;
+        goto out;
+    }
+    vals[0] = arr;
+    if (db_cmd(r->pg, SQL_MARK_SENT, 1, vals, "mark sent", errstr,
+               sizeof(errstr)) < 0) {
+        relay_db_error(r, errstr);
+        goto out;
+    }
+    r->published += (unsigned long long)marked;
+    rc = 0;
+out:
+    r->failed += (unsigned long long)*nfailed;
+    free(arr);
+    return rc;
+}
+
+/*
+ * Wait up to @p ms for a NOTIFY on the session's socket.
+ * @returns 1 when notified, 0 on timeout or stop request, -1 when the
+ *          session broke.
+ */
+static int relay_wait_notify(struct relay *r, long ms)
+{
+    long long deadline = relay_now_ms() + ms;
+
+    while (!sig_stop_requested()) {
+        struct pollfd pfd;
+        PGnotify *nfy;
+        long long left;
+        int got = 0;
+
+        if (!PQconsumeInput(r->pg))
+            return -1;
+        while ((nfy = PQnotifies(r->pg)) != NULL) {
+            got = 1;
+            PQfreemem(nfy);
+        }
+        if (got)
+            return 1;
+        kafka_producer_poll(r->prod, 0); /* serve error/log callbacks */
+        left = deadline - relay_now_ms();
+        if (left <= 0)
+            return 0;
+        pfd.fd = PQsocket(r->pg);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (pfd.fd < 0)
+            return -1;
+        poll(&pfd, 1, left > 100 ? 100 : (int)left);
+    }
+    return 0;
+}
+
+static void relay_prune(struct relay *r)
+{
+    char errstr[512], hours[32];
+    const char *vals[1];
+    int i;
+
+    snprintf(hours, sizeof(hours), "%lld", r->rc->retention_hours);
+    vals[0] = hours;
+    /* Small statements so no long lock or transaction holds the table. */
+    for (i = 0; i < RELAY_PRUNE_MAX_STMTS && !sig_stop_requested(); i++) {
+        PGresult *res = db_exec(r->pg, SQL_PRUNE, 1, vals, "prune sent rows",
+                                errstr, sizeof(errstr), NULL);
+        long long n = 0;
+
+        if (!res) {
+            relay_db_error(r, errstr);
+            return;
+        }
+        if (cfg_parse_ll(PQcmdTuples(res), &n) < 0)
+            n = 0;
+        PQclear(res);
+        r->pruned += (unsigned long long)n;
+        if (n < 1000)
+            break;
+    }
+}
+
+/* Wait for every delivery report of the batch, up to @p deadline_ms
+ * (monotonic; 0: no deadline but return on a stop request). */
+static void relay_batch_wait(struct relay *r, long long deadline_ms)
+{
+    while (r->pending > 0) {
+        if (kafka_producer_fatal(r->prod, NULL, 0))
+            break;
+        if (deadline_ms ? relay_now_ms() >= deadline_ms : sig_stop_requested())
+            break;
+        kafka_producer_poll(r->prod, 100 /* ms */);
+    }
+}
+
+/* One active round: send a batch, wait for its reports, mark, then wait for
+ * the next NOTIFY unless the batch was full. */
+static void relay_round(struct relay *r)
+{
+    char errstr[512];
+    int n, nfailed = 0, woke;
+
+    n = relay_batch_send(r);
+    if (n < 0) {
+        relay_batch_clear(r);
+        if (r->state == RELAY_ACTIVE)
+            sig_sleep_ms(r->rc->poll_ms); /* SQL error: do not spin */
+        return;
+    }
+    relay_batch_wait(r, 0);
+    if (r->pending > 0 && !kafka_producer_fatal(r->prod, NULL, 0))
+        return; /* stop requested: relay_drain() finishes the batch */
+    if (relay_batch_mark(r, &nfailed) < 0) {
+        relay_batch_clear(r);
+        return;
+    }
+    relay_batch_clear(r);
+    if (kafka_producer_fatal(r->prod, errstr, sizeof(errstr))) {
+        r->fatal = 1;
+        return;
+    }
+    if (nfailed) {
+        /* Kafka trouble: librdkafka already retried within
+         * message.timeout.ms; back off before re-sending. */
+        log_warn("%d of %d rows not delivered; retrying in %ld ms", nfailed, n,
+                 r->retry_ms);
+        sig_sleep_ms(r->retry_ms);
+        r->retry_ms *= 2;
+        if (r->retry_ms > RELAY_RETRY_MAX_MS)
+            r->retry_ms = RELAY_RETRY_MAX_MS;
+        return;
+    }
+    r->retry_ms = RELAY_RETRY_MIN_MS;
+    if (n >= r->rc->batch || sig_stop_requested())
+        return; /* more rows are waiting */
+    woke = relay_wait_notify(r, r->rc->poll_ms);
+    if (woke < 0)
+        relay_disconnect(r, PQerrorMessage(r->pg));
+}
+
+int relay_poll(struct relay *r)
+{
+    long long now = relay_now_ms();
+
+    if (r->fatal)
+        return -1;
+    if (now >= r->next_stats_ms) {
+        relay_stats(r);
+        r->next_stats_ms = now + r->rc->stats_ms;
+    }
+    if (r->state != RELAY_ACTIVE) {
+        relay_acquire(r);
+        if (r->state == RELAY_ACTIVE)
+            r->retry_ms = RELAY_RETRY_MIN_MS;
+        return 0;
+    }
+    if (now >= r->next_prune_ms) {
+        relay_prune(r);
+        r->next_prune_ms = now + RELAY_PRUNE_EVERY_MS;
+        if (r->state != RELAY_ACTIVE)
+            return 0;
+    }
+    relay_round(r);
+    return r->fatal ? -1 : 0;
+}
+
+int relay_drain(struct relay *r, int timeout_ms)
+{
+    char errstr[512];
+    int nfailed = 0, status = 0;
+
+    if (r->nslots > 0) {
+        log_info("draining: %d messages in flight, waiting up to %d ms",
+                 r->pending, timeout_ms);
+        relay_batch_wait(r, relay_now_ms() + timeout_ms);
+        if (r->pending > 0) {
+            log_warn("drain: %d messages still without a delivery report; "
+                     "their rows stay unsent and will be re-sent",
+                     r->pending);
+            status = 1;
+        }
+        if (!r->pg || relay_batch_mark(r, &nfailed) < 0)
+            status = 1;
+        relay_batch_clear(r);
+    }
+    if (kafka_producer_fatal(r->prod, errstr, sizeof(errstr))) {
+        log_error("exiting after fatal producer error: %s", errstr);
+        status = 1;
+    }
+    /* Only the batch is ever queued: whatever is left was reported above
+     * and is dropped with the producer (its rows stay unsent). */
+    if (kafka_producer_outq_len(r->prod) > 0)
+        log_warn("drain: %d messages left in the producer queue",
+                 kafka_producer_outq_len(r->prod));
+    relay_stats(r);
+    if (r->pg && r->state == RELAY_ACTIVE) {
+        char key[32];
+        const char *vals[1];
+
+        snprintf(key, sizeof(key), "%lld", r->rc->lock_key);
+        vals[0] = key;
+        if (db_cmd(r->pg, "SELECT pg_advisory_unlock($1::bigint)", 1, vals,
+                   "advisory unlock", errstr, sizeof(errstr)) < 0)
+            log_warn("%s", errstr);
+    }
+    log_info("stopped (exit %d)", status);
+    return status;
+}
+
+void relay_destroy(struct relay *r)
+{
+    if (!r)
+        return;
+    /* The producer first: no delivery report may reach freed slots. */
+    kafka_producer_destroy(r->prod);
+    relay_batch_clear(r);
+    free(r->slots);
+    if (r->pg)
+        PQfinish(r->pg);
+    free(r);
+}
