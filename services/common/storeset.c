@@ -1,0 +1,171 @@
+#include "storeset.h"
+
+#include "insales.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct storeset {
+    struct storeset_entry *v;
+    size_t n;
+};
+
+const struct store_adapter *storeset_adapter(const char *platform)
+{
+    if (platform && strcmp(platform, insales_adapter.name) == 0)
+        return &insales_adapter;
+    return NULL;
+}
+
+struct storeset *storeset_new(void)
+{
+    return calloc(1, sizeof(struct storeset));
+}
+
+static int storeset_str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether a client built for @p a still fits settings @p b. */
+static int storeset_same_client(const struct store_conf *a,
+                                const struct store_conf *b)
+{
+    return a->id == b->id && storeset_str_eq(a->name, b->name) &&
+           storeset_str_eq(a->platform, b->platform) &&
+           storeset_str_eq(a->url, b->url) &&
+           storeset_str_eq(a->login, b->login) &&
+           storeset_str_eq(a->password, b->password) &&
+           a->api_limit == b->api_limit && a->api_window == b->api_window;
+}
+
+static struct store_client *storeset_client_new(const struct store_conf *c,
+                                                char *errstr,
+                                                size_t errstr_size)
+{
+    const struct store_adapter *ad = storeset_adapter(c->platform);
+    struct store_settings st;
+
+    if (!ad) {
+        snprintf(errstr, errstr_size, "store %s: unknown platform '%s'",
+                 c->name, c->platform);
+        return NULL;
+    }
+    memset(&st, 0, sizeof(st));
+    st.store_id = c->name;
+    st.url = c->url;
+    st.login = c->login;
+    st.password = c->password;
+    st.api_limit = c->api_limit;
+    st.api_window_s = c->api_window;
+    return store_client_new(ad, &st, errstr, errstr_size);
+}
+
+static void storeset_entries_free(struct storeset_entry *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        store_client_destroy(v[i].sc);
+        store_conf_clear(&v[i].conf);
+    }
+    free(v);
+}
+
+int storeset_refresh(struct storeset *s, PGconn *pg, const unsigned char *key,
+                     char *errstr, size_t errstr_size)
+{
+    struct store_conf *confs = NULL;
+    struct storeset_entry *v = NULL;
+    size_t *from = NULL; /* index of the old entry a client came from */
+    size_t n = 0, i, j;
+    int rc = -1;
+
+    if (stores_load_all(pg, key, &confs, &n, errstr, errstr_size) < 0)
+        return -1;
+    v = calloc(n + 1, sizeof(*v));
+    from = calloc(n + 1, sizeof(*from));
+    if (!v || !from) {
+        snprintf(errstr, errstr_size, "storeset: out of memory");
+        goto out;
+    }
+    /* Phase 1: a client for every store, reusing unchanged ones so their
+     * connections stay open.  Nothing in @p s changes until all exist. */
+    for (i = 0; i < n; i++) {
+        from[i] = (size_t)-1;
+        for (j = 0; j < s->n; j++)
+            if (s->v[j].sc && storeset_same_client(&s->v[j].conf, &confs[i]))
+                break;
+        if (j < s->n) {
+            v[i].sc = s->v[j].sc;
+            s->v[j].sc = NULL;
+            from[i] = j;
+            continue;
+        }
+        v[i].sc = storeset_client_new(&confs[i], errstr, errstr_size);
+        if (!v[i].sc) {
+            while (i-- > 0) {
+                if (from[i] != (size_t)-1)
+                    s->v[from[i]].sc = v[i].sc;
+                else
+                    store_client_destroy(v[i].sc);
+            }
+            goto out;
+        }
+    }
+    /* Phase 2: the entries take over the settings. */
+    for (i = 0; i < n; i++) {
+        v[i].conf = confs[i];
+        memset(&confs[i], 0, sizeof(confs[i]));
+    }
+    storeset_entries_free(s->v, s->n);
+    s->v = v;
+    s->n = n;
+    v = NULL;
+    rc = (int)n;
+out:
+    free(v);
+    free(from);
+    stores_free_all(confs, n);
+    return rc;
+}
+
+size_t storeset_count(const struct storeset *s)
+{
+    return s ? s->n : 0;
+}
+
+struct storeset_entry *storeset_get(struct storeset *s, size_t i)
+{
+    return s && i < s->n ? &s->v[i] : NULL;
+}
+
+struct storeset_entry *storeset_find(struct storeset *s, const char *name)
+{
+    size_t i;
+
+    for (i = 0; s && name && i < s->n; i++)
+        if (strcmp(s->v[i].conf.name, name) == 0)
+            return &s->v[i];
+    return NULL;
+}
+
+struct storeset_entry *storeset_find_id(struct storeset *s, long long id)
+{
+    size_t i;
+
+    for (i = 0; s && i < s->n; i++)
+        if (s->v[i].conf.id == id)
+            return &s->v[i];
+    return NULL;
+}
+
+void storeset_destroy(struct storeset *s)
+{
+    if (!s)
+        return;
+    storeset_entries_free(s->v, s->n);
+    free(s);
+}

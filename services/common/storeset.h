@@ -1,0 +1,63 @@
+/*
+ * storeset — the online stores of the ledger, each with a store client
+ * (store_client.h) ready for metered calls through the shared budget.
+ *
+ * Services that talk to stores (publishers, order-ingestor) keep one set
+ * per worker thread, refresh it periodically to pick up stores added with
+ * `omnisync store add`, and look stores up by name or id.
+ *
+ * @locality one thread at a time (store clients are not thread-safe).
+ */
+#ifndef OMNI_STORESET_H
+#define OMNI_STORESET_H
+
+#include "store_client.h"
+#include "stores.h"
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+/* One store: its settings and its client (both owned by the set). */
+struct storeset_entry {
+    struct store_conf conf;
+    struct store_client *sc;
+};
+
+struct storeset;
+
+/** @brief An empty set.  @returns NULL only when out of memory. */
+struct storeset *storeset_new(void);
+
+/**
+ * @brief (Re)load every store from the ledger.  Entries whose settings
+ *        did not change keep their client (and its open connection);
+ *        new stores get one, removed stores are dropped.  Entry pointers
+ *        from before the call are invalid after it.
+ * @param key secretbox key (NULL: from OMNISYNC_SECRET_KEY).
+ * @returns the number of stores, or -1 with errstr (the set is unchanged).
+ */
+int storeset_refresh(struct storeset *s, PGconn *pg, const unsigned char *key,
+                     char *errstr, size_t errstr_size);
+
+/** @returns the number of stores in the set. */
+size_t storeset_count(const struct storeset *s);
+
+/** @returns entry @p i (borrowed, valid until the next refresh). */
+struct storeset_entry *storeset_get(struct storeset *s, size_t i);
+
+/** @returns the store named @p name, or NULL (borrowed, as above). */
+struct storeset_entry *storeset_find(struct storeset *s, const char *name);
+
+/** @returns the store with ledger id @p id, or NULL (borrowed). */
+struct storeset_entry *storeset_find_id(struct storeset *s, long long id);
+
+/**
+ * @brief The platform adapter for a store's platform name.
+ * @returns the adapter, or NULL for an unknown platform.
+ */
+const struct store_adapter *storeset_adapter(const char *platform);
+
+/** @brief Free the set, its clients and settings.  NULL-safe. */
+void storeset_destroy(struct storeset *s);
+
+#endif
