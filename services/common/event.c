@@ -1,4 +1,6 @@
 #include "event.h"
+#include "image_job.h" /* images.job data (image-uploader) */
+#include "orders.h"    /* orders.raw data (order-ingestor) */
 
 #include <ctype.h>
 #include <limits.h>
@@ -243,7 +245,7 @@ static int ev_stock_available(const char *key, const char *store, json_t *data,
                               char *errstr, size_t errstr_size)
 {
     static const char *const keys[] = {
-        "variant_id", "sku",          "available", "on_hand", "reserved",
+        "variant_id",   "sku",   "available", "on_hand", "reserved",
         "safety_stock", "price", "old_price", NULL};
     const char *sku, *price, *old_price;
     long long variant_id, n;
@@ -434,6 +436,10 @@ int event_data_validate(const char *type, const char *key, const char *store,
         return ev_catalog_product(key, data, errstr, errstr_size);
     if (strcmp(type, EVENT_STOCK_AVAILABLE) == 0)
         return ev_stock_available(key, store, data, errstr, errstr_size);
+    if (strcmp(type, ORDERS_EVENT_RAW) == 0)
+        return orders_raw_validate(key, store, data, errstr, errstr_size);
+    if (strcmp(type, IMAGE_JOB_EVENT) == 0)
+        return image_job_decode(data, key, store, NULL, errstr, errstr_size);
     return ev_fail(errstr, errstr_size, "type: unknown event type '%s'", type);
 }
 

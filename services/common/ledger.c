@@ -36,22 +36,23 @@
     "WITH hit AS ("                                                            \
     " SELECT DISTINCT ss.store_id, x.variant_id"                               \
     " FROM unnest($1::bigint[], $2::bigint[]) AS x(location_id, variant_id)"   \
-    " JOIN store_source ss ON ss.location_id = x.location_id) " LEDGER_SQL_ROWS
+    " JOIN store_source ss ON ss.location_id = "                               \
+    "x.location_id) " LEDGER_SQL_ROWS
 
 /* One store and every variant it has stock of. */
 #define LEDGER_SQL_STORE                                                       \
     "WITH hit AS ("                                                            \
     " SELECT DISTINCT ss.store_id, l.variant_id FROM store_source ss"          \
     " JOIN stock_level l ON l.location_id = ss.location_id"                    \
-    " WHERE ss.store_id = $1 AND (l.on_hand <> 0 OR l.reserved <> 0)) "        \
-    LEDGER_SQL_ROWS
+    " WHERE ss.store_id = $1 AND (l.on_hand <> 0 OR l.reserved <> "            \
+    "0)) " LEDGER_SQL_ROWS
 
 /* Explicit (store, variant) pairs. */
 #define LEDGER_SQL_PAIRS                                                       \
     "WITH hit AS ("                                                            \
     " SELECT DISTINCT x.store_id, x.variant_id"                                \
-    " FROM unnest($1::bigint[], $2::bigint[]) AS x(store_id, variant_id)) "    \
-    LEDGER_SQL_ROWS
+    " FROM unnest($1::bigint[], $2::bigint[]) AS x(store_id, "                 \
+    "variant_id)) " LEDGER_SQL_ROWS
 
 /* Every store whose price list is $1, times the variants $2. */
 #define LEDGER_SQL_PRICES                                                      \
@@ -82,7 +83,8 @@ static size_t ledger_ids_uniq(long long *ids, size_t n)
 
     qsort(ids, n, sizeof(*ids), ledger_ll_cmp);
     for (i = 0; i < n; i++)
-        if (k == 0 || ids[k - 1] != ids[i]) ids[k++] = ids[i];
+        if (k == 0 || ids[k - 1] != ids[i])
+            ids[k++] = ids[i];
     return k;
 }
 
@@ -93,7 +95,8 @@ static char *ledger_array_text(const long long *ids, size_t n)
     char *buf = malloc(cap);
     int w;
 
-    if (!buf) return NULL;
+    if (!buf)
+        return NULL;
     buf[len++] = '{';
     for (i = 0; i < n; i++) {
         w = snprintf(buf + len, cap - len, "%s%lld", i ? "," : "", ids[i]);
@@ -133,7 +136,8 @@ static long long ledger_emit(PGconn *pg, const char *sql, int n,
 
     res = db_exec(pg, sql, n, vals, "read availability", errstr, errstr_size,
                   NULL);
-    if (!res) return -1;
+    if (!res)
+        return -1;
     for (i = 0; i < PQntuples(res); i++) {
         on_hand = ledger_ll(res, i, 4);
         reserved = ledger_ll(res, i, 5);
@@ -188,7 +192,8 @@ static int ledger_variants_lock(PGconn *pg, const long long *ids, size_t n,
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
-    if (n) memcpy(sorted, ids, n * sizeof(*sorted));
+    if (n)
+        memcpy(sorted, ids, n * sizeof(*sorted));
     n = ledger_ids_uniq(sorted, n);
     arr = ledger_array_text(sorted, n);
     if (!arr) {
@@ -235,7 +240,8 @@ static int ledger_lock(PGconn *pg, const struct ledger_move *m, char *errstr,
                   "SELECT id FROM location WHERE id = ANY($1::bigint[]) "
                   "ORDER BY id FOR KEY SHARE",
                   1, vals, "lock locations", errstr, errstr_size, sqlstate);
-    if (!res) goto out;
+    if (!res)
+        goto out;
     if ((size_t)PQntuples(res) != n) {
         snprintf(errstr, errstr_size, "movement names an unknown location");
         goto out;
@@ -250,7 +256,8 @@ static int ledger_lock(PGconn *pg, const struct ledger_move *m, char *errstr,
         vals[0] = idtxt;
         res = db_exec(pg, "SELECT id FROM variant WHERE id = $1 FOR UPDATE", 1,
                       vals, "lock variant", errstr, errstr_size, sqlstate);
-        if (!res) goto out;
+        if (!res)
+            goto out;
         if (PQntuples(res) != 1) {
             snprintf(errstr, errstr_size, "unknown variant id %lld", ids[i]);
             goto out;
@@ -289,7 +296,8 @@ static int ledger_line_write(PGconn *pg, long long move_id, size_t no,
                     "SELECT on_hand FROM stock_level "
                     "WHERE location_id = $1 AND variant_id = $2",
                     2, vals, "read stock level", errstr, errstr_size, sqlstate);
-        if (!res) goto out;
+        if (!res)
+            goto out;
         l->on_hand_delta -= PQntuples(res) ? ledger_ll(res, 0, 0) : 0;
         l->on_hand_absolute = 0;
         PQclear(res);
@@ -310,16 +318,21 @@ static int ledger_line_write(PGconn *pg, long long move_id, size_t no,
                6, vals, "insert movement line", errstr, errstr_size) < 0)
         goto out;
     res = db_exec(pg,
+                  /* The inserted row must pass the reserved >= 0 check
+                   * even when it only conflicts (a release): the delta
+                   * is applied from the parameter, not EXCLUDED. */
                   "INSERT INTO stock_level (location_id, variant_id,"
-                  " on_hand, reserved) VALUES ($1, $2, $3, $4) "
+                  " on_hand, reserved) VALUES ($1, $2, $3,"
+                  " GREATEST($4::bigint, 0)) "
                   "ON CONFLICT (location_id, variant_id) DO UPDATE SET"
                   " on_hand = stock_level.on_hand + EXCLUDED.on_hand,"
-                  " reserved = stock_level.reserved + EXCLUDED.reserved,"
+                  " reserved = stock_level.reserved + $4::bigint,"
                   " updated_at = now() "
                   "RETURNING on_hand, reserved",
                   4, vals + 2, "update stock level", errstr, errstr_size,
                   sqlstate);
-    if (!res) goto out;
+    if (!res)
+        goto out;
     l->on_hand_after = ledger_ll(res, 0, 0);
     l->reserved_after = ledger_ll(res, 0, 1);
     rc = 0;
@@ -375,8 +388,10 @@ enum ledger_res ledger_move_apply(PGconn *pg, struct ledger_move *m,
     long long id;
     size_t i;
 
-    if (sqlstate) sqlstate[0] = '\0';
-    if (move_id) *move_id = 0;
+    if (sqlstate)
+        sqlstate[0] = '\0';
+    if (move_id)
+        *move_id = 0;
     if (!m->kind || !m->nlines || !m->lines) {
         snprintf(errstr, errstr_size, "movement without kind or lines");
         return LEDGER_ERR;
@@ -393,19 +408,23 @@ enum ledger_res ledger_move_apply(PGconn *pg, struct ledger_move *m,
                   "note) VALUES ($1, $2, $3, $4) "
                   "ON CONFLICT (idem_key) DO NOTHING RETURNING id",
                   4, vals, "insert movement", errstr, errstr_size, sqlstate);
-    if (!res) goto out;
+    if (!res)
+        goto out;
     if (PQntuples(res) == 0) {
         rc = LEDGER_DUPLICATE;
         goto out;
     }
     id = ledger_ll(res, 0, 0);
-    if (ledger_lock(pg, m, errstr, errstr_size, sqlstate) < 0) goto out;
+    if (ledger_lock(pg, m, errstr, errstr_size, sqlstate) < 0)
+        goto out;
     for (i = 0; i < m->nlines; i++)
         if (ledger_line_write(pg, id, i + 1, &m->lines[i], errstr, errstr_size,
                               sqlstate) < 0)
             goto out;
-    if (ledger_move_emit(pg, m, errstr, errstr_size) < 0) goto out;
-    if (move_id) *move_id = id;
+    if (ledger_move_emit(pg, m, errstr, errstr_size) < 0)
+        goto out;
+    if (move_id)
+        *move_id = id;
     rc = LEDGER_APPLIED;
 out:
     PQclear(res);
@@ -418,8 +437,10 @@ enum ledger_res ledger_move_apply_tx(PGconn *pg, struct ledger_move *m,
 {
     enum ledger_res rc;
 
-    if (sqlstate) sqlstate[0] = '\0';
-    if (db_begin(pg, errstr, errstr_size) < 0) return LEDGER_ERR;
+    if (sqlstate)
+        sqlstate[0] = '\0';
+    if (db_begin(pg, errstr, errstr_size) < 0)
+        return LEDGER_ERR;
     rc = ledger_move_apply(pg, m, move_id, errstr, errstr_size, sqlstate);
     if (rc == LEDGER_ERR || db_commit(pg, errstr, errstr_size) < 0) {
         db_rollback(pg);
@@ -442,7 +463,8 @@ int ledger_locations_lock(PGconn *pg, const long long *ids, size_t n,
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
-    if (n) memcpy(sorted, ids, n * sizeof(*sorted));
+    if (n)
+        memcpy(sorted, ids, n * sizeof(*sorted));
     k = ledger_ids_uniq(sorted, n);
     arr = ledger_array_text(sorted, k);
     if (!arr) {
@@ -454,7 +476,8 @@ int ledger_locations_lock(PGconn *pg, const long long *ids, size_t n,
                   "SELECT id FROM location WHERE id = ANY($1::bigint[]) "
                   "ORDER BY id FOR UPDATE",
                   1, vals, "lock locations", errstr, errstr_size, NULL);
-    if (!res) goto out;
+    if (!res)
+        goto out;
     if ((size_t)PQntuples(res) != k) {
         snprintf(errstr, errstr_size, "lock locations: unknown location");
         goto out;
@@ -511,7 +534,8 @@ long long ledger_price_available_emit(PGconn *pg, long long price_list_id,
     const char *vals[2];
     long long rc;
 
-    if (n == 0) return 0;
+    if (n == 0)
+        return 0;
     if (ledger_variants_lock(pg, variant_ids, n, errstr, errstr_size) < 0)
         return -1;
     arr = ledger_array_text(variant_ids, n);

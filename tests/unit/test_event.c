@@ -124,7 +124,8 @@ static void test_build(void)
     s = event_build("stock.available", "5e8f0c1d-7a2b-4e3c-8d9f-1a2b3c4d5e6f",
                     "2026-11-27T10:15:31.456+00:00", "shop", "shop:5",
                     "{\"variant_id\":5,\"sku\":\"A\",\"available\":1,"
-                    "\"on_hand\":1,\"reserved\":0,\"safety_stock\":0}",
+                    "\"on_hand\":1,\"reserved\":0,\"safety_stock\":0,"
+                    "\"price\":null,\"old_price\":null}",
                     err, sizeof(errbuf));
     T_ASSERT(s != NULL);
     /* Envelope keys in the contract's order, compact. */

@@ -67,7 +67,7 @@ t_is "topic, type, key <store>:<variant id>, store" "$row" \
 t_is "data has exactly the documented keys" \
     "$(sql "SELECT string_agg(k, ',' ORDER BY k) FROM (SELECT jsonb_object_keys(data) k FROM outbox
             WHERE id = (SELECT max(id) FROM outbox)) x")" \
-    "available,on_hand,reserved,safety_stock,sku,variant_id"
+    "available,old_price,on_hand,price,reserved,safety_stock,sku,variant_id"
 t_is "values are JSON numbers" \
     "$(sql "SELECT jsonb_typeof(data->'available') || jsonb_typeof(data->'variant_id') FROM outbox
             WHERE id = (SELECT max(id) FROM outbox)")" "numbernumber"

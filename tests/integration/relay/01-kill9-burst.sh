@@ -32,7 +32,7 @@ for ((s = 0; s < SESSIONS; s++)); do
             printf "'\''%s:'\'' || g, '\''%s'\'', jsonb_build_object(", store, store
             printf "'\''variant_id'\'', g, '\''sku'\'', '\''SKU-'\'' || g, "
             printf "'\''available'\'', g %% 7, '\''on_hand'\'', g %% 7 + 2, "
-            printf "'\''reserved'\'', 1, '\''safety_stock'\'', 1) "
+            printf "'\''reserved'\'', 1, '\''safety_stock'\'', 1, '\''price'\'', NULL, '\''old_price'\'', NULL) "
             printf "FROM generate_series(%d, %d) g;\n", a, b
             print "SELECT pg_sleep(random() * 0.03);"
             print "COMMIT;"

@@ -18,7 +18,7 @@ insert_rows() {
         SELECT '$TOPIC', 'stock.available', '$STORE:' || g, '$STORE',
                jsonb_build_object('variant_id', g, 'sku', 'SKU-' || g,
                    'available', 3, 'on_hand', 5, 'reserved', 1,
-                   'safety_stock', 1)
+                   'safety_stock', 1, 'price', NULL, 'old_price', NULL)
         FROM generate_series($1, $2) g"
 }
 

@@ -38,7 +38,7 @@ for ((s = 0; s < SESSIONS; s++)); do
             printf "'\''omnisync.stock.v1'\'', '\''stock.available'\'', '\''%s:'\'' || k, ", store
             printf "'\''%s'\'', jsonb_build_object('\''variant_id'\'', k, ", store
             printf "'\''sku'\'', '\''SKU-'\'' || k, '\''available'\'', n, '\''on_hand'\'', n, "
-            printf "'\''reserved'\'', 0, '\''safety_stock'\'', 0) FROM u;\n"
+            printf "'\''reserved'\'', 0, '\''safety_stock'\'', 0, '\''price'\'', NULL, '\''old_price'\'', NULL) FROM u;\n"
             print "SELECT pg_sleep(random() * 0.02);"
             print "COMMIT;"
         }

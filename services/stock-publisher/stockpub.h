@@ -1,0 +1,155 @@
+/*
+ * stockpub — stock-publisher: pushes what each store may sell, and its
+ * price, to the store in batches (docs/stock-publisher.md).
+ *
+ * Consumes omnisync.stock.v1 (group omnisync-stock-publisher), keeps the
+ * latest value per store:variant (pendmap.h), and per store flushes up to
+ * batch.max variants in one variants_group_update call when batch.max
+ * distinct variants are pending or the oldest pending change is flush.ms
+ * old.  Before the flush checks every message already available is drained
+ * from the consumer (bounded), so a backlog coalesces fully.  Offsets are
+ * committed only up to what the store accepted (or what was dead-lettered
+ * or skipped); a kill -9 replays the rest.
+ *
+ * @locality one thread: stockpub_poll() and stockpub_drain() run on the
+ *           thread that made the publisher.
+ */
+#ifndef OMNI_STOCKPUB_H
+#define OMNI_STOCKPUB_H
+
+#include "lathist.h"
+#include "pendmap.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cfg;
+struct cfg_opt;
+
+/* Settings (cfg.h table: stockpub_cfg_table()). */
+struct stockpub_cfg {
+    char *pg_dsn;
+    char *kafka_bootstrap;
+    char *redis_addr;
+    char *group_id;
+    char *log_level;
+    long long flush_ms;       /* oldest pending change older: flush */
+    long long batch_max;      /* variants per call, and the size trigger */
+    long long stats_ms;       /* stats line interval */
+    long long drain_ms;       /* SIGTERM: flush deadline */
+    long long refresh_ms;     /* storeset refresh interval */
+    long long drain_max_msgs; /* per round: messages drained before flushes */
+    long long drain_max_ms;   /* per round: time spent draining */
+};
+
+/* Counters since start (stockpub_stats_get()). */
+struct stockpub_stats {
+    uint64_t consumed;      /* messages read */
+    uint64_t coalesced;     /* events that replaced a pending value */
+    uint64_t invalid;       /* events dead-lettered as invalid */
+    uint64_t calls;         /* variants_group_update calls made */
+    uint64_t calls_ok;      /* ... answered 2xx */
+    uint64_t calls_4xx;     /* ... rejected as a batch (then split) */
+    uint64_t calls_retry;   /* ... 429/503/5xx/timeout/budget: kept pending */
+    uint64_t pushed;        /* variants accepted by a store */
+    uint64_t rejected;      /* variants the store rejected (dead-lettered) */
+    uint64_t unmapped;      /* variants skipped: no remote id yet */
+    uint64_t unknown_store; /* events of a store the ledger lacks */
+    uint64_t dlq;           /* DLQ records written */
+    uint64_t commits;       /* offset commits */
+    size_t pending;         /* variants pending now */
+};
+
+/* What the store did with one item of a call (stockpub_split_send()). */
+enum stockpub_item_res {
+    STOCKPUB_ITEM_PENDING = 0,  /* not sent or to be retried */
+    STOCKPUB_ITEM_ACCEPTED = 1, /* the store took it */
+    STOCKPUB_ITEM_REJECTED = 2, /* the store refused it: dead-letter */
+};
+
+struct stockpub_outcome {
+    enum stockpub_item_res res;
+    char reason[240]; /* REJECTED: why */
+};
+
+/* Result of sending one batch. */
+enum stockpub_send_res {
+    STOCKPUB_SEND_OK = 0,       /* 2xx; per-item results filled */
+    STOCKPUB_SEND_REJECTED = 1, /* the batch as a whole was refused (4xx):
+                                   split it to find the bad items */
+    STOCKPUB_SEND_RETRY = 2,    /* nothing known: keep all pending */
+};
+
+/*
+ * Send @p n items as one call; on STOCKPUB_SEND_OK set out[i].res to
+ * ACCEPTED or REJECTED (with a reason); on REJECTED put the store's reason
+ * in out[0].reason.
+ */
+typedef enum stockpub_send_res(stockpub_send_fn)(void *opaque,
+                                                 struct pend_item **items,
+                                                 size_t n,
+                                                 struct stockpub_outcome *out);
+
+/**
+ * @brief Send @p n items, splitting a batch the store refuses as a whole
+ *        into halves (recursively) until the bad items stand alone.
+ *        Stops at the first RETRY (the rest stays pending).
+ * @param out  @p n outcomes, filled (PENDING for what was not settled).
+ * @param calls (may be NULL) incremented per call made.
+ * @returns STOCKPUB_SEND_OK when every item was settled, else
+ *          STOCKPUB_SEND_RETRY.
+ */
+enum stockpub_send_res stockpub_split_send(struct pend_item **items, size_t n,
+                                           stockpub_send_fn *send, void *opaque,
+                                           struct stockpub_outcome *out,
+                                           unsigned long *calls);
+
+/**
+ * @brief Parse an envelope ts (RFC 3339 with 'Z' or an offset, optional
+ *        fraction) into ms since the epoch.
+ * @returns 0, or -1 when malformed.
+ */
+int stockpub_ts_ms(const char *ts, int64_t *out);
+
+/** @returns the cfg.h table of stock-publisher's settings. */
+const struct cfg_opt *stockpub_cfg_table(void);
+
+struct stockpub;
+
+/**
+ * @brief Connect to Postgres, Redis (budget), Kafka (consumer and DLQ) and
+ *        load the stores.
+ * @param passthru config handle with the kafka.* passthrough keys
+ *                 (borrowed; must outlive the publisher).
+ * @returns the publisher, or NULL with @p errstr.
+ */
+struct stockpub *stockpub_new(const struct stockpub_cfg *c,
+                              const struct cfg *passthru, char *errstr,
+                              size_t errstr_size);
+
+/**
+ * @brief One round: wait up to KAFKA_POLL_MS for a message, drain what is
+ *        already there (bounded), flush every store that is due, commit
+ *        offsets that moved, refresh stores and log stats when due.
+ * @returns 0, or -1 on a fatal error (the caller stops).
+ */
+int stockpub_poll(struct stockpub *sp);
+
+/**
+ * @brief Graceful stop: consume nothing more, flush everything pending
+ *        (any age) until @p deadline_ms passes, commit, leave the group.
+ * @returns 0 when nothing was left pending, 1 otherwise (it is replayed
+ *          after a restart).
+ */
+int stockpub_drain(struct stockpub *sp, long deadline_ms);
+
+/** @brief Copy the commit->accepted latency histogram. */
+void stockpub_latency_get(const struct stockpub *sp, struct lathist *out);
+
+/** @brief Copy the counters. */
+void stockpub_stats_get(const struct stockpub *sp, struct stockpub_stats *out);
+
+/** @brief Free everything.  NULL-safe. */
+void stockpub_destroy(struct stockpub *sp);
+
+#endif

@@ -1,0 +1,269 @@
+/*
+ * test_stockpub — stock-publisher's pure parts: the pending map
+ * (coalescing, per-store batches, flush triggers, offset tracking), the
+ * split of a rejected batch, the latency histogram and the ts parser.
+ */
+#include "../../services/stock-publisher/lathist.h"
+#include "../../services/stock-publisher/pendmap.h"
+#include "../../services/stock-publisher/stockpub.h"
+#include "t.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void put(struct pendmap *pm, const char *store, long long vid,
+                long long avail, int32_t part, int64_t off, int64_t now)
+{
+    struct pend_value v;
+
+    memset(&v, 0, sizeof(v));
+    v.store = store;
+    v.variant_id = vid;
+    v.available = avail;
+    v.price = "100.00";
+    v.partition = part;
+    v.offset = off;
+    v.commit_ms = 1000 + off;
+    v.raw = "{}";
+    v.raw_len = 2;
+    T_ASSERT(pendmap_put(pm, &v, now) >= 0);
+}
+
+static void test_coalesce_and_triggers(void)
+{
+    struct pendmap *pm = pendmap_new();
+    struct pend_item *items[100];
+    struct pend_store *st;
+    size_t n;
+    int i;
+
+    T_ASSERT(pm != NULL);
+    if (!pm)
+        return;
+    /* 10 changes of one variant: one item holding the last value, the
+     * first offset and the first arrival time. */
+    for (i = 0; i < 10; i++)
+        put(pm, "A", 7, i, 0, i, 100 + i);
+    T_ASSERT_EQ(pendmap_count(pm), 1);
+    st = pendmap_store(pm, "A");
+    T_ASSERT(st != NULL);
+    if (!st)
+        return;
+    T_ASSERT_EQ(st->head->available, 9);
+    T_ASSERT_EQ(st->head->first_offset, 0);
+    T_ASSERT_EQ(st->head->last_offset, 9);
+    T_ASSERT_EQ(st->head->first_ms, 100);
+    T_ASSERT_EQ(st->head->updates, 10);
+    /* Not due before flush.ms, due at it. */
+    T_ASSERT(pendmap_due(pm, 599, 500, 100, 0) == NULL);
+    T_ASSERT(pendmap_due(pm, 600, 500, 100, 0) == st);
+    /* 100 distinct variants: due at once (size trigger). */
+    for (i = 1; i < 100; i++)
+        put(pm, "A", 100 + i, 1, 0, 10 + i, 200);
+    T_ASSERT_EQ(st->count, 100);
+    T_ASSERT(pendmap_due(pm, 201, 500, 100, 0) == st);
+    n = pendmap_batch(st, items, 100);
+    T_ASSERT_EQ(n, 100);
+    T_ASSERT_EQ(items[0]->variant_id, 7); /* oldest first */
+    /* Another store is independent. */
+    put(pm, "B", 7, 5, 1, 0, 300);
+    T_ASSERT_EQ(pendmap_count(pm), 101);
+    T_ASSERT(pendmap_due(pm, 301, 500, 100, 0) == st);
+    /* Backoff hides a store until it passes. */
+    pendmap_backoff(st, 301, 0, 500, 30000);
+    T_ASSERT(pendmap_due(pm, 302, 500, 100, 0) == NULL);
+    T_ASSERT(pendmap_due(pm, 801, 500, 100, 0) == pendmap_store(pm, "B"));
+    T_ASSERT(pendmap_due(pm, 801, 500, 100, 1) != NULL);
+    pendmap_backoff(st, 801, 0, 500, 30000);
+    T_ASSERT_EQ(st->backoff_ms, 1000); /* doubles */
+    pendmap_backoff_clear(st);
+    T_ASSERT_EQ(st->not_before_ms, 0);
+    pendmap_destroy(pm);
+}
+
+static void test_offsets(void)
+{
+    struct pendmap *pm = pendmap_new();
+    struct pend_commit pc[8];
+    struct pend_store *a;
+    size_t n;
+
+    /* partition 0: offsets 0..4, variants 1,2,1,3,2 */
+    put(pm, "A", 1, 1, 0, 0, 0);
+    put(pm, "A", 2, 1, 0, 1, 0);
+    put(pm, "A", 1, 2, 0, 2, 0);
+    put(pm, "A", 3, 1, 0, 3, 0);
+    put(pm, "A", 2, 2, 0, 4, 0);
+    T_ASSERT_EQ(pendmap_commit_offset(pm, 0), 0);
+    n = pendmap_commits(pm, pc, 8);
+    T_ASSERT_EQ(n, 1);
+    T_ASSERT_EQ(pc[0].offset, 0);
+    T_ASSERT_EQ(pendmap_commits(pm, pc, 8), 0); /* nothing moved */
+    a = pendmap_store(pm, "A");
+    /* Variant 2 (first offset 1) accepted: variant 1 (offset 0) still
+     * pends, so nothing moves. */
+    pendmap_done(pm, a->head->next);
+    T_ASSERT_EQ(pendmap_commit_offset(pm, 0), 0);
+    /* Variant 1 accepted: variant 3 (offset 3) is the oldest pending. */
+    pendmap_done(pm, a->head);
+    T_ASSERT_EQ(pendmap_commit_offset(pm, 0), 3);
+    pendmap_done(pm, a->head);
+    T_ASSERT_EQ(pendmap_count(pm), 0);
+    T_ASSERT_EQ(pendmap_commit_offset(pm, 0), 5); /* last consumed + 1 */
+    /* An offset that left nothing pending (dead-lettered) moves it too;
+     * a barrier holds it. */
+    T_ASSERT_EQ(pendmap_offset_seen(pm, 0, 5), 0);
+    T_ASSERT_EQ(pendmap_commit_offset(pm, 0), 6);
+    T_ASSERT_EQ(pendmap_barrier(pm, 0, 6), 0);
+    T_ASSERT_EQ(pendmap_offset_seen(pm, 0, 7), 0);
+    T_ASSERT_EQ(pendmap_commit_offset(pm, 0), 6);
+    /* Partitions are independent. */
+    put(pm, "A", 9, 1, 3, 40, 0);
+    T_ASSERT_EQ(pendmap_commit_offset(pm, 3), 40);
+    T_ASSERT_EQ(pendmap_commit_offset(pm, 0), 6);
+    T_ASSERT_EQ(pendmap_commit_offset(pm, 5), -1);
+    n = pendmap_commits(pm, pc, 8);
+    T_ASSERT_EQ(n, 2);
+    pendmap_commits_reset(pm);
+    T_ASSERT_EQ(pendmap_commits(pm, pc, 8), 2);
+    pendmap_destroy(pm);
+}
+
+static void test_many(void)
+{
+    struct pendmap *pm = pendmap_new();
+    struct pend_item *items[100];
+    struct pend_store *st;
+    int i;
+
+    /* 10,000 changes over 1,000 variants: 1,000 items, 10 batches. */
+    for (i = 0; i < 10000; i++)
+        put(pm, "A", 1 + (i * 7919) % 1000, i, i % 6, i, i);
+    T_ASSERT_EQ(pendmap_count(pm), 1000);
+    st = pendmap_store(pm, "A");
+    for (i = 0; i < 10; i++) {
+        size_t n = pendmap_batch(st, items, 100), k;
+
+        T_ASSERT_EQ(n, 100);
+        for (k = 0; k < n; k++)
+            pendmap_done(pm, items[k]);
+    }
+    T_ASSERT_EQ(pendmap_count(pm), 0);
+    T_ASSERT_EQ(pendmap_commit_offset(pm, 0), 9997); /* last of p0 + 1 */
+    pendmap_destroy(pm);
+}
+
+/* A fake store: refuses (as a batch) any batch holding a variant id in
+ * bad[], answers RETRY when retry_at calls were made. */
+struct fake {
+    long long bad[4];
+    size_t nbad;
+    unsigned long calls, retry_at;
+};
+
+static enum stockpub_send_res fake_send(void *opaque, struct pend_item **items,
+                                        size_t n, struct stockpub_outcome *out)
+{
+    struct fake *f = opaque;
+    size_t i, j;
+
+    f->calls++;
+    if (f->retry_at && f->calls >= f->retry_at)
+        return STOCKPUB_SEND_RETRY;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < f->nbad; j++)
+            if (items[i]->variant_id == f->bad[j]) {
+                snprintf(out[0].reason, sizeof(out[0].reason), "bad %lld",
+                         f->bad[j]);
+                return STOCKPUB_SEND_REJECTED;
+            }
+    for (i = 0; i < n; i++)
+        out[i].res = STOCKPUB_ITEM_ACCEPTED;
+    return STOCKPUB_SEND_OK;
+}
+
+static void test_split(void)
+{
+    struct pendmap *pm = pendmap_new();
+    struct pend_item *items[100];
+    struct stockpub_outcome out[100];
+    struct fake f;
+    unsigned long calls = 0;
+    size_t n, i, acc = 0, rej = 0, pend = 0;
+    int k;
+
+    for (k = 1; k <= 100; k++)
+        put(pm, "A", k, 1, 0, k, 0);
+    n = pendmap_batch(pendmap_store(pm, "A"), items, 100);
+    memset(&f, 0, sizeof(f));
+    f.bad[0] = 17;
+    f.bad[1] = 88;
+    f.nbad = 2;
+    T_ASSERT_EQ(stockpub_split_send(items, n, fake_send, &f, out, &calls),
+                STOCKPUB_SEND_OK);
+    for (i = 0; i < n; i++) {
+        acc += out[i].res == STOCKPUB_ITEM_ACCEPTED;
+        rej += out[i].res == STOCKPUB_ITEM_REJECTED;
+    }
+    T_ASSERT_EQ(acc, 98);
+    T_ASSERT_EQ(rej, 2);
+    T_ASSERT_EQ(out[16].res, STOCKPUB_ITEM_REJECTED);
+    T_ASSERT_STR_CONTAINS(out[16].reason, "bad 17");
+    T_ASSERT_EQ(out[87].res, STOCKPUB_ITEM_REJECTED);
+    T_ASSERT(calls <= 2 * 2 * 7 + 1); /* about 2k log2(n) */
+    T_ASSERT_EQ(calls, f.calls);
+    /* A RETRY midway leaves the rest pending and stops calling. */
+    memset(&f, 0, sizeof(f));
+    f.bad[0] = 3;
+    f.nbad = 1;
+    f.retry_at = 3;
+    calls = 0;
+    T_ASSERT_EQ(stockpub_split_send(items, n, fake_send, &f, out, &calls),
+                STOCKPUB_SEND_RETRY);
+    T_ASSERT_EQ(calls, 3);
+    for (i = 0; i < n; i++)
+        pend += out[i].res == STOCKPUB_ITEM_PENDING;
+    T_ASSERT_EQ(pend, 100);
+    pendmap_destroy(pm);
+}
+
+static void test_hist_ts(void)
+{
+    struct lathist h;
+    int64_t ms;
+    int i;
+
+    memset(&h, 0, sizeof(h));
+    T_ASSERT_EQ(lathist_quantile(&h, 0.5), 0);
+    for (i = 0; i < 98; i++)
+        lathist_add(&h, 80);
+    lathist_add(&h, 4000);
+    lathist_add(&h, 90000);
+    T_ASSERT_EQ(h.count, 100);
+    T_ASSERT_EQ(lathist_quantile(&h, 0.5), 100);
+    T_ASSERT_EQ(lathist_quantile(&h, 0.99), 5000);
+    T_ASSERT_EQ(lathist_quantile(&h, 1.0), 90000);
+    T_ASSERT_EQ(lathist_bound(0), 10);
+    T_ASSERT_EQ(lathist_bound(LATHIST_NBOUNDS), -1);
+
+    T_ASSERT_EQ(stockpub_ts_ms("1970-01-01T00:00:01.250Z", &ms), 0);
+    T_ASSERT_EQ(ms, 1250);
+    T_ASSERT_EQ(stockpub_ts_ms("2026-11-27T10:15:31.456+03:00", &ms), 0);
+    T_ASSERT_EQ(ms, 1795763731456LL);
+    T_ASSERT_EQ(stockpub_ts_ms("2026-11-27T07:15:31.456+00:00", &ms), 0);
+    T_ASSERT_EQ(ms, 1795763731456LL);
+    T_ASSERT_EQ(stockpub_ts_ms("2026-11-27T07:15:31Z", &ms), 0);
+    T_ASSERT_EQ(stockpub_ts_ms("2026-11-27T07:15:31", &ms), -1);
+    T_ASSERT_EQ(stockpub_ts_ms("2026-13-27T07:15:31Z", &ms), -1);
+    T_ASSERT_EQ(stockpub_ts_ms("garbage", &ms), -1);
+}
+
+int main(void)
+{
+    test_coalesce_and_triggers();
+    test_offsets();
+    test_many();
+    test_split();
+    test_hist_ts();
+    T_DONE();
+}
