@@ -23,6 +23,7 @@ int cmd_stock(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_orders(int argc, char **argv);
 int cmd_reconcile(int argc, char **argv);
 
 /**

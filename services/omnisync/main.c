@@ -26,6 +26,7 @@ static const struct cli_cmd cli_cmds[] = {
     {"store", cmd_store, "store add|list|show: online stores"},
     {"status", cmd_status, "status: what the ledger and the outbox hold"},
     {"sync", cmd_sync, "sync initial|resync STORE: publish the catalog"},
+    {"orders", cmd_orders, "orders list|show: customer orders from stores"},
     {"reconcile", cmd_reconcile,
      "reconcile STORE [--repair] [--json]: store vs ledger drift"},
     {NULL, NULL, NULL},

@@ -43,6 +43,11 @@ def key_rules(ev):
             return "store is null in a stock.available event"
         if key != "%s:%d" % (store, data["variant_id"]):
             return "key %r is not store:variant_id" % key
+    if t == "orders.raw":
+        if store is None:
+            return "store is null in an orders.raw event"
+        if key != "%s:%s" % (store, data["order"]["id"]):
+            return "key %r is not store:order id" % key
     return None
 
 

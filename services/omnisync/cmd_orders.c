@@ -1,0 +1,293 @@
+/*
+ * omnisync orders list|show — customer orders from online stores
+ * (written by order-ingestor; docs/order-ingestor.md).
+ */
+#include "cli.h"
+
+#include "db.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One JSON value of a query returning one json row (NULL: empty). */
+static json_t *orders_query_json(PGconn *pg, const char *sql, int n,
+                                 const char *const *vals, const char *what)
+{
+    char err[1024];
+    json_error_t jerr;
+    PGresult *res = db_exec(pg, sql, n, vals, what, err, sizeof(err), NULL);
+    json_t *j = NULL;
+
+    if (!res) {
+        cli_err(CLI_FAIL, "%s", err);
+        return NULL;
+    }
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        j = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
+        if (!j)
+            cli_err(CLI_FAIL, "%s: bad JSON from the ledger: %s", what,
+                    jerr.text);
+    } else {
+        j = json_null();
+    }
+    PQclear(res);
+    return j;
+}
+
+static const char *orders_s(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    static char buf[4][64];
+    static int slot;
+
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v)) {
+        slot = (slot + 1) % 4;
+        snprintf(buf[slot], sizeof(buf[slot]), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(v));
+        return buf[slot];
+    }
+    if (json_is_true(v))
+        return "yes";
+    if (json_is_false(v))
+        return "no";
+    return "";
+}
+
+#define ORDERS_LIST_SQL                                                        \
+    "SELECT coalesce(json_agg(x ORDER BY x.store, x.remote_id), '[]') FROM ("  \
+    " SELECT s.name AS store, o.remote_id, o.number, o.status,"                \
+    "  o.fulfillment_status, o.financial_status, o.stock_state,"               \
+    "  o.total_price::text AS total_price,"                                    \
+    "  o.delivery_price::text AS delivery_price,"                              \
+    "  (SELECT count(*) FROM customer_order_line l WHERE l.order_id = o.id"    \
+    "   AND NOT l.is_delivery) AS lines,"                                      \
+    "  to_char(o.remote_updated_at AT TIME ZONE 'UTC',"                        \
+    "   'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS remote_updated_at,"            \
+    "  o.attention_reason"                                                     \
+    " FROM customer_order o JOIN store s ON s.id = o.store_id"                 \
+    " WHERE ($1::text IS NULL OR s.name = $1)"                                 \
+    "  AND ($2::text IS NULL OR o.status = $2 OR o.fulfillment_status = $2)"   \
+    "  AND ($3::text IS NULL OR o.attention_reason IS NOT NULL)) x"
+
+static int orders_list(int argc, char **argv)
+{
+    static const char *const headers[] = {"store",  "remote_id", "number",
+                                          "status", "stock",     "lines",
+                                          "total",  "delivery",  "reason"};
+    static const char *const keys[] = {
+        "store",       "remote_id",      "number",
+        "status",      "stock_state",    "lines",
+        "total_price", "delivery_price", "attention_reason"};
+    const char *store = NULL, *status = NULL, *pos[1], *cells[9];
+    int as_json = 0, attention = 0, npos, rc;
+    const struct cli_opt opts[] = {
+        {"--store", &store, NULL},
+        {"--status", &status, NULL},
+        {"--needs-attention", NULL, &attention},
+        {"--json", NULL, &as_json},
+        {NULL, NULL, NULL},
+    };
+    const char *vals[3];
+    struct cli_table *t = NULL;
+    json_t *arr;
+    PGconn *pg;
+    size_t i;
+
+    rc = cli_args_parse("orders list", argc, argv, opts, pos, 0, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    pg = cli_pg();
+    if (!pg)
+        return CLI_FAIL;
+    vals[0] = store;
+    vals[1] = status;
+    vals[2] = attention ? "1" : NULL;
+    arr = orders_query_json(pg, ORDERS_LIST_SQL, 3, vals, "list orders");
+    PQfinish(pg);
+    if (!arr)
+        return CLI_FAIL;
+    if (as_json)
+        return cli_json_print(arr);
+    rc = CLI_FAIL;
+    t = cli_table_new(9, headers);
+    if (!t)
+        goto out;
+    for (i = 0; i < json_array_size(arr); i++) {
+        for (size_t k = 0; k < 9; k++)
+            cells[k] = orders_s(json_array_get(arr, i), keys[k]);
+        if (cli_table_row(t, cells) < 0)
+            goto out;
+    }
+    cli_table_print(t);
+    rc = CLI_OK;
+out:
+    cli_table_destroy(t);
+    json_decref(arr);
+    return rc;
+}
+
+#define ORDERS_SHOW_SQL                                                        \
+    "SELECT json_build_object("                                                \
+    " 'store', s.name, 'remote_id', o.remote_id, 'number', o.number,"          \
+    " 'status', o.status, 'fulfillment_status', o.fulfillment_status,"         \
+    " 'financial_status', o.financial_status, 'stock_state', o.stock_state,"   \
+    " 'attention_reason', o.attention_reason,"                                 \
+    " 'total_price', o.total_price::text,"                                     \
+    " 'delivery_price', o.delivery_price::text, 'client', o.client,"           \
+    " 'remote_updated_at', o.remote_updated_at, 'received_at', o.received_at," \
+    " 'applied_at', o.applied_at, 'updated_at', o.updated_at,"                 \
+    " 'lines', (SELECT coalesce(json_agg(json_build_object("                   \
+    "   'line_no', l.line_no, 'remote_line_id', l.remote_line_id,"             \
+    "   'variant_id', l.variant_id, 'sku', l.sku, 'title', l.title,"           \
+    "   'quantity', l.quantity, 'price', l.price::text,"                       \
+    "   'is_delivery', l.is_delivery) ORDER BY l.line_no), '[]')"              \
+    "   FROM customer_order_line l WHERE l.order_id = o.id),"                  \
+    " 'movements', (SELECT coalesce(json_agg(json_build_object("               \
+    "   'id', m.id, 'kind', m.kind, 'idem_key', m.idem_key,"                   \
+    "   'created_at', m.created_at,"                                           \
+    "   'lines', (SELECT json_agg(json_build_object("                          \
+    "     'location', lo.code, 'sku', v.sku,"                                  \
+    "     'on_hand_delta', ml.on_hand_delta,"                                  \
+    "     'reserved_delta', ml.reserved_delta) ORDER BY ml.line_no)"           \
+    "     FROM stock_movement_line ml JOIN location lo ON lo.id ="             \
+    "     ml.location_id JOIN variant v ON v.id = ml.variant_id"               \
+    "     WHERE ml.movement_id = m.id)) ORDER BY m.id), '[]')"                 \
+    "   FROM stock_movement m WHERE m.order_id = o.id))"                       \
+    " FROM customer_order o JOIN store s ON s.id = o.store_id"                 \
+    " WHERE s.name = $1 AND o.remote_id = $2::bigint"
+
+static int orders_show(int argc, char **argv)
+{
+    static const char *const fields[] = {"store",
+                                         "remote_id",
+                                         "number",
+                                         "status",
+                                         "fulfillment_status",
+                                         "financial_status",
+                                         "stock_state",
+                                         "attention_reason",
+                                         "total_price",
+                                         "delivery_price",
+                                         NULL};
+    static const char *const lh[] = {"line",  "sku",     "title",   "qty",
+                                     "price", "variant", "delivery"};
+    static const char *const lk[] = {"line_no",    "sku",   "title",
+                                     "quantity",   "price", "variant_id",
+                                     "is_delivery"};
+    static const char *const mh[] = {"movement", "kind",    "location",
+                                     "sku",      "on_hand", "reserved"};
+    const char *pos[2], *cells[7];
+    int as_json = 0, npos, rc;
+    const struct cli_opt opts[] = {
+        {"--json", NULL, &as_json},
+        {NULL, NULL, NULL},
+    };
+    struct cli_table *t = NULL;
+    long long rid;
+    json_t *o, *ls, *ms;
+    PGconn *pg;
+    size_t i, k;
+
+    rc = cli_args_parse("orders show", argc, argv, opts, pos, 2, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (npos != 2)
+        return cli_err(CLI_USAGE, "orders show: STORE and REMOTE_ID required");
+    {
+        char *end;
+
+        errno = 0;
+        rid = strtoll(pos[1], &end, 10);
+        if (errno || end == pos[1] || *end || rid <= 0)
+            return cli_err(CLI_USAGE, "orders show: bad REMOTE_ID '%s'",
+                           pos[1]);
+    }
+    pg = cli_pg();
+    if (!pg)
+        return CLI_FAIL;
+    o = orders_query_json(pg, ORDERS_SHOW_SQL, 2, pos, "show order");
+    PQfinish(pg);
+    if (!o)
+        return CLI_FAIL;
+    if (json_is_null(o)) {
+        json_decref(o);
+        return cli_err(CLI_FAIL, "orders show: no order %s in store %s", pos[1],
+                       pos[0]);
+    }
+    if (as_json)
+        return cli_json_print(o);
+    rc = CLI_FAIL;
+    for (i = 0; fields[i]; i++)
+        printf("%-19s %s\n", fields[i], orders_s(o, fields[i]));
+    printf("\nlines:\n");
+    ls = json_object_get(o, "lines");
+    t = cli_table_new(7, lh);
+    if (!t)
+        goto out;
+    for (i = 0; i < json_array_size(ls); i++) {
+        for (k = 0; k < 7; k++)
+            cells[k] = orders_s(json_array_get(ls, i), lk[k]);
+        if (cli_table_row(t, cells) < 0)
+            goto out;
+    }
+    cli_table_print(t);
+    cli_table_destroy(t);
+    printf("\nmovements:\n");
+    ms = json_object_get(o, "movements");
+    t = cli_table_new(6, mh);
+    if (!t)
+        goto out;
+    for (i = 0; i < json_array_size(ms); i++) {
+        json_t *m = json_array_get(ms, i), *mls = json_object_get(m, "lines");
+
+        for (k = 0; k < json_array_size(mls); k++) {
+            json_t *ml = json_array_get(mls, k);
+            char id[32];
+
+            snprintf(id, sizeof(id), "%s", orders_s(m, "id"));
+            cells[0] = id;
+            cells[1] = orders_s(m, "kind");
+            cells[2] = orders_s(ml, "location");
+            cells[3] = orders_s(ml, "sku");
+            cells[4] = orders_s(ml, "on_hand_delta");
+            cells[5] = orders_s(ml, "reserved_delta");
+            if (cli_table_row(t, cells) < 0)
+                goto out;
+        }
+    }
+    cli_table_print(t);
+    rc = CLI_OK;
+out:
+    cli_table_destroy(t);
+    json_decref(o);
+    return rc;
+}
+
+static const struct cli_sub orders_subs[] = {
+    {"list", orders_list,
+     "orders list [--store NAME] [--status S] [--needs-attention] [--json]\n"
+     "  Customer orders from online stores: store, remote id, number,\n"
+     "  status (the store's fulfillment status, or needs_attention), what\n"
+     "  the ledger did with the stock, item lines, totals and the reason\n"
+     "  an order needs attention.  --status matches the status or the\n"
+     "  store's fulfillment status."},
+    {"show", orders_show,
+     "orders show STORE REMOTE_ID [--json]\n"
+     "  One order: its fields, its lines (the delivery line included) and\n"
+     "  the stock movements (reserve, release, ship, return) it made."},
+    {NULL, NULL, NULL},
+};
+
+/**
+ * @brief `omnisync orders list|show`.
+ * @returns CLI_OK, CLI_FAIL or CLI_USAGE.
+ */
+int cmd_orders(int argc, char **argv)
+{
+    return cli_sub_run(orders_subs, argc, argv);
+}

@@ -1,0 +1,207 @@
+#include "apply.h"
+
+#include "db.h"
+#include "dlq.h"
+#include "event.h"
+#include "kafka.h"
+#include "log.h"
+#include "oicfg.h"
+#include "orders.h"
+#include "sig.h"
+#include "topics.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct order_apply {
+    const struct oi_cfg *c;
+    PGconn *pg;
+    struct kafka_consumer *kc;
+    struct dlq *dlq;
+    int fatal;
+    unsigned long long n_applied, n_stale, n_dlq, n_retries;
+};
+
+struct order_apply *order_apply_new(const struct oi_cfg *c,
+                                    const struct cfg *passthru, char *errstr,
+                                    size_t errstr_size)
+{
+    struct order_apply *a = calloc(1, sizeof(*a));
+    const char *topics[1] = {TOPICS_ORDERS};
+
+    if (!a) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    a->c = c;
+    a->kc = kafka_consumer_new(c->kafka_bootstrap, c->group_id, passthru,
+                               errstr, errstr_size);
+    if (!a->kc)
+        goto fail;
+    a->dlq = dlq_new(c->kafka_bootstrap, passthru, "order-ingestor", errstr,
+                     errstr_size);
+    if (!a->dlq)
+        goto fail;
+    if (kafka_consumer_subscribe(a->kc, topics, 1, errstr, errstr_size) < 0)
+        goto fail;
+    log_info("apply: consuming %s as group %s", TOPICS_ORDERS, c->group_id);
+    return a;
+fail:
+    order_apply_destroy(a);
+    return NULL;
+}
+
+/* A usable ledger connection, or 0 (logged). */
+static int oa_pg_ok(struct order_apply *a)
+{
+    char err[512];
+
+    if (a->pg && PQstatus(a->pg) == CONNECTION_OK)
+        return 1;
+    if (a->pg) {
+        PQreset(a->pg);
+        if (PQstatus(a->pg) == CONNECTION_OK)
+            return 1;
+        PQfinish(a->pg);
+        a->pg = NULL;
+    }
+    a->pg = db_connect(a->c->pg_dsn, "order-ingestor-apply", err, sizeof(err));
+    if (!a->pg)
+        log_warn("ledger: %s", err);
+    return a->pg != NULL;
+}
+
+/* Dead-letter @p m (retrying until acknowledged or stopped). */
+static int oa_dlq(struct order_apply *a, const rd_kafka_message_t *m,
+                  const char *reason)
+{
+    char err[512];
+    long backoff = 200;
+
+    log_warn("dlq: %s [%d] @%lld: %s", rd_kafka_topic_name(m->rkt),
+             (int)m->partition, (long long)m->offset, reason);
+    while (dlq_send(a->dlq, m, reason, 10000 /* ms */, err, sizeof(err)) < 0) {
+        log_warn("dlq: %s", err);
+        if (sig_stop_requested())
+            return -1;
+        sig_sleep_ms(backoff);
+        if (backoff < a->c->backoff_max_ms)
+            backoff *= 2;
+    }
+    a->n_dlq++;
+    return 0;
+}
+
+static int oa_commit(struct order_apply *a, const rd_kafka_message_t *m)
+{
+    char err[512];
+
+    if (kafka_consumer_commit(a->kc, m, 0, err, sizeof(err)) < 0) {
+        /* Not fatal: the message is applied; a replay is a no-op. */
+        log_warn("commit %s [%d] @%lld: %s", rd_kafka_topic_name(m->rkt),
+                 (int)m->partition, (long long)m->offset, err);
+        return -1;
+    }
+    return 0;
+}
+
+int order_apply_poll(struct order_apply *a)
+{
+    rd_kafka_message_t *m = kafka_consumer_poll(a->kc, KAFKA_POLL_MS);
+    struct event ev;
+    struct orders_apply_info info;
+    char err[1024], reason[1200];
+    enum orders_res res;
+    long backoff = 100;
+    json_t *order;
+
+    if (kafka_consumer_fatal(a->kc)) {
+        a->fatal = 1;
+        if (m)
+            rd_kafka_message_destroy(m);
+        return -1;
+    }
+    if (!m)
+        return 0;
+    if (event_decode(&ev, m->payload, m->len, err, sizeof(err)) < 0) {
+        snprintf(reason, sizeof(reason), "undecodable: %s", err);
+        if (oa_dlq(a, m, reason) == 0)
+            oa_commit(a, m);
+        goto out;
+    }
+    if (strcmp(ev.type, ORDERS_EVENT_RAW) != 0) {
+        snprintf(reason, sizeof(reason), "unexpected event type '%s'", ev.type);
+        if (oa_dlq(a, m, reason) == 0)
+            oa_commit(a, m);
+        event_clear(&ev);
+        goto out;
+    }
+    order = json_object_get(ev.data, "order");
+    for (;;) {
+        if (!oa_pg_ok(a)) {
+            res = ORDERS_RETRY;
+            snprintf(err, sizeof(err), "ledger unreachable");
+        } else {
+            res = orders_apply(a->pg, ev.store, order, ev.ts, &info, err,
+                               sizeof(err));
+        }
+        if (res != ORDERS_RETRY)
+            break;
+        a->n_retries++;
+        log_warn("apply %s: %s (retry in %ld ms)", ev.key, err, backoff);
+        if (sig_sleep_ms(backoff) != 0 || sig_stop_requested()) {
+            /* Left uncommitted: the next run applies it. */
+            event_clear(&ev);
+            goto out;
+        }
+        if (backoff < a->c->backoff_max_ms)
+            backoff = backoff * 2 > a->c->backoff_max_ms
+                          ? (long)a->c->backoff_max_ms
+                          : backoff * 2;
+    }
+    if (res == ORDERS_REJECT) {
+        snprintf(reason, sizeof(reason), "cannot apply: %s", err);
+        if (oa_dlq(a, m, reason) == 0)
+            oa_commit(a, m);
+    } else {
+        if (res == ORDERS_APPLIED) {
+            a->n_applied++;
+            log_info("order %s (%s) %s: status=%s%s%s", ev.key,
+                     json_string_value(json_object_get(ev.data, "source")),
+                     info.created ? "created" : "updated", info.status,
+                     info.attention ? " attention: " : "",
+                     info.attention ? info.reason : "");
+        } else {
+            a->n_stale++;
+            log_debug("order %s: same or older version, skipped", ev.key);
+        }
+        oa_commit(a, m);
+    }
+    event_clear(&ev);
+out:
+    rd_kafka_message_destroy(m);
+    return 0;
+}
+
+int order_apply_drain(struct order_apply *a)
+{
+    if (!a)
+        return 0;
+    kafka_consumer_close(a->kc);
+    log_info("apply: applied=%llu stale=%llu dlq=%llu retries=%llu",
+             a->n_applied, a->n_stale, a->n_dlq, a->n_retries);
+    return a->fatal ? 1 : 0;
+}
+
+void order_apply_destroy(struct order_apply *a)
+{
+    if (!a)
+        return;
+    kafka_consumer_destroy(a->kc);
+    dlq_destroy(a->dlq);
+    if (a->pg)
+        PQfinish(a->pg);
+    free(a);
+}

@@ -1,0 +1,941 @@
+#include "intake.h"
+
+#include "budget.h"
+#include "cfg.h"
+#include "db.h"
+#include "event.h"
+#include "kafka.h"
+#include "log.h"
+#include "oicfg.h"
+#include "orders.h"
+#include "sig.h"
+#include "store_client.h"
+#include "storeset.h"
+#include "topics.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define OI_SECRET_LEN 32
+#define OI_STORE_NAME_MAX 256
+#define OI_TOPIC_CREATE "orders/create"
+#define OI_TOPIC_UPDATE "orders/update"
+
+/*
+ * Delivery wait: one per webhook request or polled page.  Each message in
+ * flight holds a reference, the waiter holds one; the last unref frees, so
+ * a request that gave up waiting never leaves a dangling pointer behind.
+ */
+struct oi_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int pending;
+    int failed;
+    int refs;
+};
+
+struct oi_secret {
+    char secret[OI_SECRET_LEN + 1];
+    char store[OI_STORE_NAME_MAX];
+};
+
+struct order_intake {
+    const struct oi_cfg *c;
+    struct kafka_producer *kp;
+    struct MHD_Daemon *d;
+    pthread_t dr_thread, store_thread;
+    int dr_started, store_started;
+    volatile int stop_store; /* read by the store thread */
+    volatile int stop_dr;
+    int drained;
+    /* secret -> store name, written by the store thread */
+    pthread_mutex_t mu;
+    struct oi_secret *secrets;
+    size_t nsecrets;
+    int secrets_loaded;
+    /* store thread state */
+    PGconn *pg;
+    struct storeset *ss;
+    struct budget *b;
+    char **registered; /* "<store id>:<secret>" whose webhooks exist */
+    size_t nregistered;
+    /* counters */
+    unsigned long long n_accepted, n_rejected, n_polled;
+};
+
+/* One HTTP request's upload. */
+struct oi_conn {
+    char *body;
+    size_t len, cap;
+    int too_big;
+    int answered;
+};
+
+/* ---- delivery waits ----------------------------------------------------- */
+
+static struct oi_wait *oi_wait_new(void)
+{
+    struct oi_wait *w = calloc(1, sizeof(*w));
+
+    if (!w)
+        return NULL;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->refs = 1;
+    return w;
+}
+
+static void oi_wait_unref_locked(struct oi_wait *w)
+{
+    int last = --w->refs == 0;
+
+    pthread_mutex_unlock(&w->mu);
+    if (last) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        free(w);
+    }
+}
+
+static void oi_wait_unref(struct oi_wait *w)
+{
+    pthread_mutex_lock(&w->mu);
+    oi_wait_unref_locked(w);
+}
+
+/* Wait until nothing is pending or @p timeout_ms passes.
+ * @returns 0 all delivered, 1 some failed, -1 timed out. */
+static int oi_wait_done(struct oi_wait *w, long timeout_ms)
+{
+    struct timespec dl;
+    int rc;
+
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (timeout_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->mu);
+    while (w->pending > 0)
+        if (pthread_cond_timedwait(&w->cv, &w->mu, &dl) == ETIMEDOUT)
+            break;
+    rc = w->pending > 0 ? -1 : w->failed ? 1 : 0;
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+static void oi_dr(void *msg_opaque, rd_kafka_resp_err_t err, int32_t partition,
+                  int64_t offset, void *opaque)
+{
+    struct oi_wait *w = msg_opaque;
+
+    (void)partition;
+    (void)offset;
+    (void)opaque;
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    if (err) {
+        w->failed++;
+        log_warn("delivery failed: %s", rd_kafka_err2str(err));
+    }
+    w->pending--;
+    pthread_cond_broadcast(&w->cv);
+    oi_wait_unref_locked(w);
+}
+
+static void *oi_dr_main(void *arg)
+{
+    struct order_intake *in = arg;
+
+    while (!in->stop_dr)
+        kafka_producer_poll(in->kp, 100 /* ms */);
+    return NULL;
+}
+
+/* ---- envelope ----------------------------------------------------------- */
+
+static void oi_uuid(char out[37])
+{
+    unsigned char b[16];
+
+    randombytes_buf(b, sizeof(b));
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x"
+             "%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+             b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* Now as RFC 3339 UTC with milliseconds. */
+static void oi_now_ts(char *out, size_t size, long long shift_s)
+{
+    struct timespec ts;
+    struct tm tm;
+    time_t t;
+    char buf[32];
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    t = ts.tv_sec + (time_t)shift_s;
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, size, "%s.%03ld+00:00", buf, ts.tv_nsec / 1000000L);
+}
+
+/* Put one order on the topic; on success @p w has one more pending. */
+static int oi_produce(struct order_intake *in, const char *store, json_t *order,
+                      const char *source, struct oi_wait *w, char *errstr,
+                      size_t errstr_size)
+{
+    char id[37], ts[40], key[OI_STORE_NAME_MAX + 32], *data_s = NULL;
+    char *env = NULL;
+    json_t *data;
+    int rc = -1;
+
+    oi_uuid(id);
+    oi_now_ts(ts, sizeof(ts), 0);
+    snprintf(key, sizeof(key), "%s:%" JSON_INTEGER_FORMAT, store,
+             json_integer_value(json_object_get(order, "id")));
+    data = json_pack("{s:s, s:O}", "source", source, "order", order);
+    data_s = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    json_decref(data);
+    if (!data_s) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    env = event_build(ORDERS_EVENT_RAW, id, ts, store, key, data_s, errstr,
+                      errstr_size);
+    if (!env)
+        goto out;
+    pthread_mutex_lock(&w->mu);
+    w->refs++;
+    w->pending++;
+    pthread_mutex_unlock(&w->mu);
+    if (kafka_produce(in->kp, TOPICS_ORDERS, key, strlen(key), env, strlen(env),
+                      NULL, 0, w, 1000 /* ms */, errstr, errstr_size) < 0) {
+        pthread_mutex_lock(&w->mu);
+        w->pending--;
+        oi_wait_unref_locked(w);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(env);
+    free(data_s);
+    return rc;
+}
+
+/* ---- HTTP --------------------------------------------------------------- */
+
+int order_intake_path_parse(const char *url, char *secret)
+{
+    static const char pre[] = "/hooks/", post[] = "/orders";
+    size_t i;
+
+    if (!url || strncmp(url, pre, sizeof(pre) - 1) != 0)
+        return -1;
+    url += sizeof(pre) - 1;
+    for (i = 0; i < OI_SECRET_LEN; i++)
+        if (!isxdigit((unsigned char)url[i]) || isupper((unsigned char)url[i]))
+            return -1;
+    if (strcmp(url + OI_SECRET_LEN, post) != 0)
+        return -1;
+    memcpy(secret, url, OI_SECRET_LEN);
+    secret[OI_SECRET_LEN] = '\0';
+    return 0;
+}
+
+static enum MHD_Result oi_send(struct MHD_Connection *conn, unsigned status,
+                               const char *msg)
+{
+    char body[512];
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    json_t *j = json_pack("{s:s}", status == 200 ? "status" : "error", msg);
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+    json_decref(j);
+    snprintf(body, sizeof(body), "%s\n", s ? s : "{}");
+    free(s);
+    r = MHD_create_response_from_buffer(strlen(body), body,
+                                        MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/json");
+    ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static int oi_secret_lookup(struct order_intake *in, const char *secret,
+                            char *store, size_t size)
+{
+    int found = 0;
+
+    pthread_mutex_lock(&in->mu);
+    for (size_t i = 0; i < in->nsecrets; i++)
+        if (sodium_memcmp(in->secrets[i].secret, secret, OI_SECRET_LEN) == 0) {
+            snprintf(store, size, "%s", in->secrets[i].store);
+            found = 1;
+            break;
+        }
+    pthread_mutex_unlock(&in->mu);
+    return found;
+}
+
+static enum MHD_Result oi_reject(struct order_intake *in,
+                                 struct MHD_Connection *conn, unsigned status,
+                                 const char *store, const char *why)
+{
+    __atomic_add_fetch(&in->n_rejected, 1, __ATOMIC_RELAXED);
+    log_warn("webhook rejected: status=%u store=%s reason=%s", status,
+             store ? store : "-", why);
+    return oi_send(conn, status, why);
+}
+
+/* The complete request: route, validate, produce, wait, answer. */
+static enum MHD_Result oi_request(struct order_intake *in,
+                                  struct MHD_Connection *conn, const char *url,
+                                  const char *method, struct oi_conn *c)
+{
+    char secret[OI_SECRET_LEN + 1], store[OI_STORE_NAME_MAX], err[512];
+    char why[600];
+    json_error_t jerr;
+    json_t *order = NULL;
+    struct oi_wait *w = NULL;
+    enum MHD_Result ret;
+    long long us;
+    const json_t *id, *upd;
+    int rc;
+
+    if (strcmp(url, "/healthz") == 0)
+        return oi_send(conn, 200, "ok");
+    if (order_intake_path_parse(url, secret) < 0)
+        return oi_reject(in, conn, 404, NULL, "not found");
+    if (strcmp(method, "POST") != 0)
+        return oi_reject(in, conn, 405, NULL, "method not allowed");
+    if (!oi_secret_lookup(in, secret, store, sizeof(store)))
+        return oi_reject(in, conn, 404, NULL, "unknown webhook secret");
+    if (c->too_big)
+        return oi_reject(in, conn, 413, store, "body too large");
+    order = json_loadb(c->body ? c->body : "", c->len, JSON_REJECT_DUPLICATES,
+                       &jerr);
+    if (!order) {
+        snprintf(why, sizeof(why), "malformed JSON: %s", jerr.text);
+        return oi_reject(in, conn, 400, store, why);
+    }
+    id = json_object_get(order, "id");
+    upd = json_object_get(order, "updated_at");
+    if (!json_is_object(order) || !json_is_integer(id) ||
+        json_integer_value(id) <= 0 || !json_is_string(upd) ||
+        orders_ts_parse(json_string_value(upd), &us) < 0) {
+        json_decref(order);
+        return oi_reject(in, conn, 422, store,
+                         "expected an order object with id and updated_at");
+    }
+    w = oi_wait_new();
+    if (!w ||
+        oi_produce(in, store, order, "webhook", w, err, sizeof(err)) < 0) {
+        if (w)
+            oi_wait_unref(w);
+        json_decref(order);
+        log_error("webhook store=%s: %s", store, w ? err : "out of memory");
+        return oi_send(conn, 503, "not accepted, retry");
+    }
+    rc = oi_wait_done(w, (long)in->c->intake_ack_ms);
+    oi_wait_unref(w);
+    if (rc != 0) {
+        log_error("webhook store=%s order=%" JSON_INTEGER_FORMAT ": %s", store,
+                  json_integer_value(id),
+                  rc < 0 ? "no delivery report in time" : "delivery failed");
+        ret = oi_send(conn, 503, "not accepted, retry");
+    } else {
+        __atomic_add_fetch(&in->n_accepted, 1, __ATOMIC_RELAXED);
+        log_debug("webhook store=%s order=%" JSON_INTEGER_FORMAT " accepted",
+                  store, json_integer_value(id));
+        ret = oi_send(conn, 200, "ok");
+    }
+    json_decref(order);
+    return ret;
+}
+
+static enum MHD_Result oi_handler(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    struct order_intake *in = cls;
+    struct oi_conn *c = *con_cls;
+    size_t max = (size_t)in->c->intake_max_body;
+
+    (void)version;
+    if (!c) {
+        const char *cl = MHD_lookup_connection_value(
+            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        long long n;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+            return MHD_NO;
+        *con_cls = c;
+        if (cl && cfg_parse_ll(cl, &n) == 0 && n > (long long)max) {
+            char secret[OI_SECRET_LEN + 1];
+
+            c->answered = 1;
+            if (order_intake_path_parse(url, secret) < 0)
+                return oi_reject(in, conn, 404, NULL, "not found");
+            return oi_reject(in, conn, 413, NULL, "body too large");
+        }
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        size_t n = *upload_size;
+
+        *upload_size = 0;
+        if (c->answered || c->too_big)
+            return MHD_YES;
+        if (c->len + n > max) {
+            c->too_big = 1;
+            free(c->body);
+            c->body = NULL;
+            c->len = c->cap = 0;
+            return MHD_YES;
+        }
+        if (c->len + n + 1 > c->cap) {
+            size_t ncap = c->cap ? c->cap : 4096;
+            char *nb;
+
+            while (ncap < c->len + n + 1)
+                ncap *= 2;
+            nb = realloc(c->body, ncap);
+            if (!nb)
+                return MHD_NO;
+            c->body = nb;
+            c->cap = ncap;
+        }
+        memcpy(c->body + c->len, upload, n);
+        c->len += n;
+        return MHD_YES;
+    }
+    if (c->answered)
+        return MHD_YES;
+    c->answered = 1;
+    return oi_request(in, conn, url, method, c);
+}
+
+static void oi_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct oi_conn *c = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (c) {
+        free(c->body);
+        free(c);
+        *con_cls = NULL;
+    }
+}
+
+/* ---- the store thread: stores, webhooks, polling ------------------------- */
+
+static long long oi_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int oi_stopping(const struct order_intake *in)
+{
+    return in->stop_store || sig_stop_requested();
+}
+
+static int oi_pg_ok(struct order_intake *in)
+{
+    char err[512];
+
+    if (in->pg && PQstatus(in->pg) == CONNECTION_OK)
+        return 1;
+    if (in->pg) {
+        PQreset(in->pg);
+        if (PQstatus(in->pg) == CONNECTION_OK)
+            return 1;
+        PQfinish(in->pg);
+        in->pg = NULL;
+    }
+    in->pg =
+        db_connect(in->c->pg_dsn, "order-ingestor-intake", err, sizeof(err));
+    if (!in->pg)
+        log_warn("ledger: %s", err);
+    return in->pg != NULL;
+}
+
+static int oi_is_registered(const struct order_intake *in, const char *k)
+{
+    for (size_t i = 0; i < in->nregistered; i++)
+        if (strcmp(in->registered[i], k) == 0)
+            return 1;
+    return 0;
+}
+
+static void oi_registered_add(struct order_intake *in, const char *k)
+{
+    char **nv = realloc(in->registered,
+                        (in->nregistered + 1) * sizeof(*in->registered));
+
+    if (!nv)
+        return;
+    in->registered = nv;
+    nv[in->nregistered] = strdup(k);
+    if (nv[in->nregistered])
+        in->nregistered++;
+}
+
+/* Register orders/create and orders/update for one store, unless the
+ * store has them already (same address and topic). */
+static int oi_register(struct order_intake *in, struct storeset_entry *e)
+{
+    static const char *const topics[] = {OI_TOPIC_CREATE, OI_TOPIC_UPDATE};
+    struct store_req_args a;
+    struct store_result r;
+    char addr[1024];
+    int have[2] = {0, 0}, rc = -1;
+    size_t i;
+
+    snprintf(addr, sizeof(addr), "%s/hooks/%s/orders", in->c->intake_public_url,
+             e->conf.webhook_secret);
+    memset(&a, 0, sizeof(a));
+    memset(&r, 0, sizeof(r));
+    if (store_call(e->sc, in->b, BUDGET_ORDERS, STORE_OP_WEBHOOKS_LIST, &a,
+                   &r) != STORE_OK) {
+        log_warn("store=%s webhooks list: %s %s", e->conf.name,
+                 store_res_name(r.res), r.reason);
+        goto out;
+    }
+    for (i = 0; i < json_array_size(r.body); i++) {
+        json_t *wh = json_array_get(r.body, i);
+        const char *wa = json_string_value(json_object_get(wh, "address"));
+        const char *wt = json_string_value(json_object_get(wh, "topic"));
+
+        for (int t = 0; t < 2; t++)
+            if (wa && wt && strcmp(wa, addr) == 0 && strcmp(wt, topics[t]) == 0)
+                have[t] = 1;
+    }
+    store_result_clear(&r);
+    for (int t = 0; t < 2; t++) {
+        json_t *p;
+        enum store_res res;
+
+        if (have[t])
+            continue;
+        p = json_pack("{s:s, s:s, s:s}", "address", addr, "topic", topics[t],
+                      "format_type", "json");
+        memset(&a, 0, sizeof(a));
+        a.payload = p;
+        res = store_call(e->sc, in->b, BUDGET_ORDERS, STORE_OP_WEBHOOK_CREATE,
+                         &a, &r);
+        json_decref(p);
+        if (res != STORE_OK && r.status != 422) {
+            log_warn("store=%s webhook %s: %s %s", e->conf.name, topics[t],
+                     store_res_name(r.res), r.reason);
+            goto out;
+        }
+        /* 422 "already exists": another instance registered it first. */
+        log_info("store=%s webhook %s registered (%ld)", e->conf.name,
+                 topics[t], r.status);
+        store_result_clear(&r);
+    }
+    rc = 0;
+out:
+    store_result_clear(&r);
+    return rc;
+}
+
+/* Reload the stores and publish the secret -> store table. */
+static int oi_refresh(struct order_intake *in)
+{
+    char err[512];
+    struct oi_secret *sec;
+    size_t n, i;
+
+    if (storeset_refresh(in->ss, in->pg, NULL, err, sizeof(err)) < 0) {
+        log_warn("stores: %s", err);
+        return -1;
+    }
+    n = storeset_count(in->ss);
+    sec = calloc(n ? n : 1, sizeof(*sec));
+    if (!sec)
+        return -1;
+    for (i = 0; i < n; i++) {
+        struct storeset_entry *e = storeset_get(in->ss, i);
+
+        snprintf(sec[i].secret, sizeof(sec[i].secret), "%s",
+                 e->conf.webhook_secret ? e->conf.webhook_secret : "");
+        snprintf(sec[i].store, sizeof(sec[i].store), "%s", e->conf.name);
+    }
+    pthread_mutex_lock(&in->mu);
+    free(in->secrets);
+    in->secrets = sec;
+    in->nsecrets = n;
+    in->secrets_loaded = 1;
+    pthread_mutex_unlock(&in->mu);
+    return 0;
+}
+
+/* Register the webhooks of stores not registered by this process yet. */
+static void oi_register_all(struct order_intake *in)
+{
+    char k[128];
+
+    for (size_t i = 0; i < storeset_count(in->ss) && !oi_stopping(in); i++) {
+        struct storeset_entry *e = storeset_get(in->ss, i);
+
+        snprintf(k, sizeof(k), "%lld:%s", e->conf.id,
+                 e->conf.webhook_secret ? e->conf.webhook_secret : "");
+        if (!oi_is_registered(in, k) && oi_register(in, e) == 0)
+            oi_registered_add(in, k);
+    }
+}
+
+static int oi_cursor_load(struct order_intake *in, long long store_id,
+                          char *since, size_t size, long long *from_id)
+{
+    char sid[32], err[512];
+    const char *v[1] = {sid};
+    PGresult *r;
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    r = db_exec(in->pg,
+                "SELECT updated_since, from_id FROM order_poll_cursor "
+                "WHERE store_id = $1",
+                1, v, "poll cursor", err, sizeof(err), NULL);
+    if (!r) {
+        log_warn("%s", err);
+        return -1;
+    }
+    if (PQntuples(r) == 1) {
+        snprintf(since, size, "%s", PQgetvalue(r, 0, 0));
+        *from_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    } else if (in->c->poll_since && in->c->poll_since[0]) {
+        snprintf(since, size, "%s", in->c->poll_since);
+        *from_id = 0;
+    } else {
+        oi_now_ts(since, size, -24 * 3600);
+        *from_id = 0;
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int oi_cursor_save(struct order_intake *in, long long store_id,
+                          const char *since, long long from_id)
+{
+    char sid[32], fid[32], err[512];
+    const char *v[3] = {sid, since, fid};
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    snprintf(fid, sizeof(fid), "%lld", from_id);
+    if (db_cmd(in->pg,
+               "INSERT INTO order_poll_cursor (store_id, updated_since, "
+               "from_id) VALUES ($1, $2, $3) ON CONFLICT (store_id) DO "
+               "UPDATE SET updated_since = EXCLUDED.updated_since, "
+               "from_id = EXCLUDED.from_id, updated_at = now()",
+               3, v, "save poll cursor", err, sizeof(err)) < 0) {
+        log_warn("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The INSALES.md §2.2 loop for one store: always page 1, move the cursor
+ * to the last order, stop on an empty page.  The cursor is saved after
+ * the page's orders are delivered. */
+static void oi_poll_store(struct order_intake *in, struct storeset_entry *e)
+{
+    char since[128], err[512];
+    long long from_id, total = 0;
+    struct store_result r;
+
+    memset(&r, 0, sizeof(r));
+    if (oi_cursor_load(in, e->conf.id, since, sizeof(since), &from_id) < 0)
+        return;
+    while (!oi_stopping(in)) {
+        struct store_req_args a;
+        struct oi_wait *w;
+        const char *last_upd = NULL;
+        long long last_id = 0;
+        size_t i, n;
+        int rc, bad = 0;
+
+        memset(&a, 0, sizeof(a));
+        a.updated_since = since;
+        a.from_id = from_id;
+        a.page = 1;
+        a.per_page = (long)in->c->poll_per_page;
+        if (store_call(e->sc, in->b, BUDGET_ORDERS, STORE_OP_ORDERS_LIST, &a,
+                       &r) != STORE_OK ||
+            !json_is_array(r.body)) {
+            log_warn("store=%s poll: %s %ld %s", e->conf.name,
+                     store_res_name(r.res), r.status, r.reason);
+            break;
+        }
+        n = json_array_size(r.body);
+        if (n == 0)
+            break;
+        w = oi_wait_new();
+        if (!w)
+            break;
+        for (i = 0; i < n; i++) {
+            json_t *o = json_array_get(r.body, i);
+            const char *upd =
+                json_string_value(json_object_get(o, "updated_at"));
+            json_t *id = json_object_get(o, "id");
+            long long us;
+
+            if (!json_is_integer(id) || !upd || orders_ts_parse(upd, &us) < 0) {
+                log_warn("store=%s poll: order without id/updated_at skipped",
+                         e->conf.name);
+                continue;
+            }
+            if (oi_produce(in, e->conf.name, o, "poll", w, err, sizeof(err)) <
+                0) {
+                log_warn("store=%s poll: %s", e->conf.name, err);
+                bad = 1;
+                break;
+            }
+            last_upd = upd;
+            last_id = json_integer_value(id);
+        }
+        rc = oi_wait_done(w, (long)in->c->intake_ack_ms);
+        oi_wait_unref(w);
+        if (bad || rc != 0 || !last_upd) {
+            if (rc != 0)
+                log_warn("store=%s poll: delivery %s; cursor kept",
+                         e->conf.name, rc < 0 ? "timed out" : "failed");
+            break;
+        }
+        snprintf(since, sizeof(since), "%s", last_upd);
+        from_id = last_id;
+        if (oi_cursor_save(in, e->conf.id, since, from_id) < 0)
+            break;
+        total += (long long)n;
+        store_result_clear(&r);
+    }
+    store_result_clear(&r);
+    if (total) {
+        __atomic_add_fetch(&in->n_polled, (unsigned long long)total,
+                           __ATOMIC_RELAXED);
+        log_info("store=%s poll: %lld orders put on %s, cursor %s/%lld",
+                 e->conf.name, total, TOPICS_ORDERS, since, from_id);
+    }
+}
+
+static void *oi_store_main(void *arg)
+{
+    struct order_intake *in = arg;
+    long long next_refresh = 0, next_poll = 0, now;
+
+    while (!oi_stopping(in)) {
+        now = oi_now_ms();
+        if (now >= next_refresh || now >= next_poll) {
+            if (!oi_pg_ok(in)) {
+                sig_sleep_ms(1000);
+                continue;
+            }
+        }
+        if (now >= next_refresh) {
+            if (oi_refresh(in) == 0) {
+                oi_register_all(in);
+                next_refresh = now + in->c->stores_refresh_ms;
+            } else {
+                next_refresh = now + 1000;
+            }
+        }
+        if (now >= next_poll && in->secrets_loaded) {
+            for (size_t i = 0; i < storeset_count(in->ss) && !oi_stopping(in);
+                 i++)
+                oi_poll_store(in, storeset_get(in->ss, i));
+            next_poll = oi_now_ms() + in->c->poll_interval_ms;
+        }
+        sig_sleep_ms(100);
+    }
+    return NULL;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static int oi_listen_parse(const char *s, struct sockaddr_in *sa)
+{
+    char host[64];
+    const char *colon = strrchr(s, ':');
+    long long port;
+
+    if (!colon || (size_t)(colon - s) >= sizeof(host))
+        return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    if (cfg_parse_ll(colon + 1, &port) < 0 || port < 0 || port > 65535)
+        return -1;
+    memset(sa, 0, sizeof(*sa));
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return -1;
+    return 0;
+}
+
+struct order_intake *order_intake_new(const struct oi_cfg *c,
+                                      const struct cfg *passthru, char *errstr,
+                                      size_t errstr_size)
+{
+    struct order_intake *in = calloc(1, sizeof(*in));
+    struct sockaddr_in sa;
+
+    if (!in) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    in->c = c;
+    pthread_mutex_init(&in->mu, NULL);
+    if (sodium_init() < 0) {
+        snprintf(errstr, errstr_size, "libsodium init failed");
+        goto fail;
+    }
+    if (oi_listen_parse(c->intake_listen, &sa) < 0) {
+        snprintf(errstr, errstr_size,
+                 "intake.listen: '%s' is not IPv4-address:port",
+                 c->intake_listen);
+        goto fail;
+    }
+    if (!c->redis_addr || !c->redis_addr[0]) {
+        snprintf(errstr, errstr_size,
+                 "redis.addr: required by the intake (API budget)");
+        goto fail;
+    }
+    in->b = budget_new(c->redis_addr, NULL, errstr, errstr_size);
+    if (!in->b)
+        goto fail;
+    in->ss = storeset_new();
+    if (!in->ss) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    in->kp = kafka_producer_new(c->kafka_bootstrap, passthru, oi_dr, in, errstr,
+                                errstr_size);
+    if (!in->kp)
+        goto fail;
+    if (pthread_create(&in->dr_thread, NULL, oi_dr_main, in) != 0) {
+        snprintf(errstr, errstr_size, "cannot start a thread");
+        goto fail;
+    }
+    in->dr_started = 1;
+    /* Know the stores before the first request when the ledger is up. */
+    if (oi_pg_ok(in))
+        oi_refresh(in);
+    if (pthread_create(&in->store_thread, NULL, oi_store_main, in) != 0) {
+        snprintf(errstr, errstr_size, "cannot start a thread");
+        goto fail;
+    }
+    in->store_started = 1;
+    in->d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+            MHD_USE_POLL,
+        ntohs(sa.sin_port), NULL, NULL, oi_handler, in, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, oi_completed, in,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60 /* s idle */,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512, MHD_OPTION_END);
+    if (!in->d) {
+        snprintf(errstr, errstr_size, "intake: cannot listen on %s",
+                 c->intake_listen);
+        goto fail;
+    }
+    log_info("intake listening on %s (webhooks %s/hooks/<secret>/orders)",
+             c->intake_listen, c->intake_public_url);
+    return in;
+fail:
+    order_intake_destroy(in);
+    return NULL;
+}
+
+int order_intake_fatal(struct order_intake *in)
+{
+    char err[512];
+
+    if (in && kafka_producer_fatal(in->kp, err, sizeof(err))) {
+        log_error("producer: fatal: %s", err);
+        return 1;
+    }
+    return 0;
+}
+
+int order_intake_drain(struct order_intake *in, int timeout_ms)
+{
+    int rc = 0;
+
+    if (!in || in->drained)
+        return 0;
+    in->drained = 1;
+    /* Stop intake: requests in flight finish (they wait for their
+     * delivery reports, served by the DR thread still running). */
+    if (in->d) {
+        MHD_stop_daemon(in->d);
+        in->d = NULL;
+    }
+    in->stop_store = 1;
+    if (in->store_started) {
+        pthread_join(in->store_thread, NULL);
+        in->store_started = 0;
+    }
+    if (in->kp && kafka_producer_flush(in->kp, timeout_ms) < 0) {
+        log_error("producer: %d messages undelivered at shutdown",
+                  kafka_producer_outq_len(in->kp));
+        rc = 1;
+    }
+    in->stop_dr = 1;
+    if (in->dr_started) {
+        pthread_join(in->dr_thread, NULL);
+        in->dr_started = 0;
+    }
+    log_info("intake: accepted=%llu rejected=%llu polled=%llu", in->n_accepted,
+             in->n_rejected, in->n_polled);
+    return rc;
+}
+
+void order_intake_destroy(struct order_intake *in)
+{
+    if (!in)
+        return;
+    order_intake_drain(in, 5000);
+    kafka_producer_destroy(in->kp);
+    storeset_destroy(in->ss);
+    budget_destroy(in->b);
+    if (in->pg)
+        PQfinish(in->pg);
+    for (size_t i = 0; i < in->nregistered; i++)
+        free(in->registered[i]);
+    free(in->registered);
+    free(in->secrets);
+    pthread_mutex_destroy(&in->mu);
+    free(in);
+}

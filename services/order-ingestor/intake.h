@@ -1,0 +1,53 @@
+/*
+ * intake — the order-ingestor's front half: the webhook endpoint
+ * (libmicrohttpd) and the polling backstop, both putting raw orders on
+ * omnisync.orders.v1 (event orders.raw) before anything is acknowledged.
+ *
+ * Threads: libmicrohttpd's (one per connection; a request waits for its
+ * message's delivery report before answering), one delivery-report
+ * thread serving the idempotent producer, and one store thread that
+ * refreshes the stores (every stores.refresh.ms), registers the webhooks
+ * of stores it has not registered yet, and polls each store every
+ * poll.interval.ms (docs/order-ingestor.md).
+ */
+#ifndef OMNI_INTAKE_H
+#define OMNI_INTAKE_H
+
+#include <stddef.h>
+
+struct cfg;
+struct oi_cfg;
+struct order_intake;
+
+/**
+ * @brief Start the producer, the store thread and the HTTP endpoint.
+ * @param c        configuration (borrowed; must outlive the intake).
+ * @param passthru "kafka.*" keys (borrowed for the call).
+ * @returns the intake, or NULL with errstr (bad listen address, port in
+ *          use, bad kafka.* key).
+ */
+struct order_intake *order_intake_new(const struct oi_cfg *c,
+                                      const struct cfg *passthru, char *errstr,
+                                      size_t errstr_size);
+
+/**
+ * @brief Stop accepting, let requests in flight finish, stop the store
+ *        thread, flush the producer (up to @p timeout_ms).
+ * @returns 0 when nothing was left undelivered, 1 otherwise.
+ */
+int order_intake_drain(struct order_intake *in, int timeout_ms);
+
+/** @returns 1 when the producer hit a fatal error (the process stops). */
+int order_intake_fatal(struct order_intake *in);
+
+/** @brief Free (drains first when not drained).  NULL-safe. */
+void order_intake_destroy(struct order_intake *in);
+
+/**
+ * @brief Parse "/hooks/<32 hex>/orders" (pure; exposed for tests).
+ * @param secret receives the 32 hex chars and a NUL (33 bytes).
+ * @returns 0 on a match, -1 otherwise.
+ */
+int order_intake_path_parse(const char *url, char *secret);
+
+#endif

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# kill -9 of order-ingestor at random points while orders stream in (and
+# webhooks are lost while it is down): after restarts, every order is in
+# the ledger exactly once, with exactly one reservation.
+. "$OMNISYNC_ROOT/tests/integration/orders/orders-lib.bash"
+N=${ORD_N:-400}
+KILLS=${ORD_KILLS:-4}
+
+ord_setup 100 500 400
+ord_start oi
+t_ok "intake up" wait_for 20 ord_healthy
+sim_post /_sim/faults '{"webhook_dup_rate":0.5,"seed":11}' >/dev/null
+(ORD_PLACE_DELAY=0.02 ord_place "$N" 7 "$T_TMP/placed.jsonl" >"$T_TMP/place.out") &
+placer=$!
+grew() { [ "$(ord_count)" -gt "$1" ]; }
+for ((k = 1; k <= KILLS; k++)); do
+    # Kill while it works: after apply made progress, at a random moment.
+    wait_for 20 grew "$(ord_count)"
+    sleep "0.$((RANDOM % 9))"
+    kill -KILL "$(t_pid oi)" 2>/dev/null
+    t_wait oi 10 >/dev/null
+    t_diag "kill -9 #$k at $(ord_count) orders"
+    sleep 0.$((RANDOM % 5))
+    ord_start oi
+    wait_for 20 ord_healthy
+done
+wait "$placer"
+t_is "store-sim accepted all $N orders" "$(cat "$T_TMP/place.out")" "placed=$N refused=0"
+all() { [ "$(ord_count)" -ge "$N" ]; }
+t_ok "the ledger has $N orders" wait_for 120 all
+sleep 5
+t_is "exactly $N customer orders" "$(ord_count)" "$N"
+t_ok "ledger equals store-sim (lines, delivery, reservations)" ord_compare
+t_diag "$(ord_compare)"
+t_is "one reserve movement per order" \
+    "$(sql "SELECT count(*) FROM stock_movement WHERE kind = 'reserve'")" "$N"
+t_is "no duplicate order rows" \
+    "$(sql "SELECT count(*) FROM (SELECT remote_id FROM customer_order GROUP BY 1 HAVING count(*) > 1) x")" 0
+t_kill oi TERM
+t_is "order-ingestor exits 0 on SIGTERM" "$?" 0
+t_done
