@@ -316,3 +316,50 @@ long long cli_id_lookup(PGconn *pg, const char *table, const char *value)
     PQclear(res);
     return id;
 }
+
+int cli_print_result(const PGresult *res, size_t ncols,
+                     const char *const *names, const char *types,
+                     int as_json)
+{
+    const char *cells[32];
+    struct cli_table *t = NULL;
+    json_t *arr = NULL, *o, *v;
+    int i, rc = CLI_FAIL;
+    size_t j;
+
+    if (ncols > sizeof(cells) / sizeof(cells[0]))
+        return CLI_FAIL;
+    if (as_json) {
+        arr = json_array();
+        for (i = 0; arr && i < PQntuples(res); i++) {
+            o = json_object();
+            for (j = 0; o && j < ncols; j++) {
+                const char *s = PQgetvalue(res, i, (int)j);
+
+                if (types[j] == 'n' && PQgetisnull(res, i, (int)j))
+                    v = json_null();
+                else if (types[j] == 'i')
+                    v = json_integer(strtoll(s, NULL, 10));
+                else
+                    v = json_string(s);
+                json_object_set_new(o, names[j], v);
+            }
+            json_array_append_new(arr, o);
+        }
+        return cli_json_print(arr);
+    }
+    t = cli_table_new(ncols, names);
+    if (!t)
+        return CLI_FAIL;
+    for (i = 0; i < PQntuples(res); i++) {
+        for (j = 0; j < ncols; j++)
+            cells[j] = PQgetvalue(res, i, (int)j);
+        if (cli_table_row(t, cells) < 0)
+            goto out;
+    }
+    cli_table_print(t);
+    rc = CLI_OK;
+out:
+    cli_table_destroy(t);
+    return rc;
+}

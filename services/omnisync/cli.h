@@ -108,6 +108,17 @@ void cli_table_print(const struct cli_table *t);
 void cli_table_destroy(struct cli_table *t);
 
 /**
+ * @brief Print the first @p ncols columns of every row of @p res: as a
+ *        table under @p names, or (@p as_json) as a JSON array of objects
+ *        keyed by @p names.  @p types gives each column's JSON type:
+ *        's' string, 'n' string or null when SQL NULL, 'i' integer.
+ * @returns CLI_OK, or CLI_FAIL when out of memory.
+ */
+int cli_print_result(const PGresult *res, size_t ncols,
+                     const char *const *names, const char *types,
+                     int as_json);
+
+/**
  * @brief Print @p root (owned: released by this call) as indented JSON
  *        plus a newline to stdout.
  * @returns CLI_OK, or CLI_FAIL when @p root is NULL or cannot be printed.

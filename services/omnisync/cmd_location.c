@@ -86,8 +86,8 @@ out:
 static int location_list(int argc, char **argv)
 {
     static const char *const headers[] = {"code", "name", "kind", "price_list"};
-    const char *pos[1], *cells[4];
-    int as_json = 0, npos, rc, i, j;
+    const char *pos[1];
+    int as_json = 0, npos, rc;
     const struct cli_opt opts[] = {
         {"--json", NULL, &as_json},
         {NULL, NULL, NULL},
@@ -95,8 +95,6 @@ static int location_list(int argc, char **argv)
     char err[1024];
     PGconn *pg;
     PGresult *res = NULL;
-    struct cli_table *t = NULL;
-    json_t *arr = NULL, *o;
 
     rc = cli_args_parse("location list", argc, argv, opts, pos, 0, &npos);
     if (rc != CLI_OK) return rc;
@@ -112,33 +110,8 @@ static int location_list(int argc, char **argv)
         cli_err(CLI_FAIL, "%s", err);
         goto out;
     }
-    if (as_json) {
-        arr = json_array();
-        for (i = 0; arr && i < PQntuples(res); i++) {
-            o = json_object();
-            json_object_set_new(o, "code", json_string(PQgetvalue(res, i, 0)));
-            json_object_set_new(o, "name", json_string(PQgetvalue(res, i, 1)));
-            json_object_set_new(o, "kind", json_string(PQgetvalue(res, i, 2)));
-            json_object_set_new(o, "price_list",
-                                PQgetisnull(res, i, 3)
-                                    ? json_null()
-                                    : json_string(PQgetvalue(res, i, 3)));
-            json_array_append_new(arr, o);
-        }
-        rc = cli_json_print(arr);
-        goto out;
-    }
-    t = cli_table_new(4, headers);
-    if (!t) goto out;
-    for (i = 0; i < PQntuples(res); i++) {
-        for (j = 0; j < 4; j++)
-            cells[j] = PQgetvalue(res, i, j);
-        if (cli_table_row(t, cells) < 0) goto out;
-    }
-    cli_table_print(t);
-    rc = CLI_OK;
+    rc = cli_print_result(res, 4, headers, "sssn", as_json);
 out:
-    cli_table_destroy(t);
     PQclear(res);
     PQfinish(pg);
     return rc;
@@ -195,8 +168,8 @@ out:
 static int pricelist_list(int argc, char **argv)
 {
     static const char *const headers[] = {"code", "name"};
-    const char *pos[1], *cells[2];
-    int as_json = 0, npos, rc, i;
+    const char *pos[1];
+    int as_json = 0, npos, rc;
     const struct cli_opt opts[] = {
         {"--json", NULL, &as_json},
         {NULL, NULL, NULL},
@@ -204,8 +177,6 @@ static int pricelist_list(int argc, char **argv)
     char err[1024];
     PGconn *pg;
     PGresult *res = NULL;
-    struct cli_table *t = NULL;
-    json_t *arr = NULL, *o;
 
     rc = cli_args_parse("pricelist list", argc, argv, opts, pos, 0, &npos);
     if (rc != CLI_OK) return rc;
@@ -219,28 +190,8 @@ static int pricelist_list(int argc, char **argv)
         cli_err(CLI_FAIL, "%s", err);
         goto out;
     }
-    if (as_json) {
-        arr = json_array();
-        for (i = 0; arr && i < PQntuples(res); i++) {
-            o = json_object();
-            json_object_set_new(o, "code", json_string(PQgetvalue(res, i, 0)));
-            json_object_set_new(o, "name", json_string(PQgetvalue(res, i, 1)));
-            json_array_append_new(arr, o);
-        }
-        rc = cli_json_print(arr);
-        goto out;
-    }
-    t = cli_table_new(2, headers);
-    if (!t) goto out;
-    for (i = 0; i < PQntuples(res); i++) {
-        cells[0] = PQgetvalue(res, i, 0);
-        cells[1] = PQgetvalue(res, i, 1);
-        if (cli_table_row(t, cells) < 0) goto out;
-    }
-    cli_table_print(t);
-    rc = CLI_OK;
+    rc = cli_print_result(res, 2, headers, "ss", as_json);
 out:
-    cli_table_destroy(t);
     PQclear(res);
     PQfinish(pg);
     return rc;

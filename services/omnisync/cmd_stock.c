@@ -183,8 +183,8 @@ static int stock_show(int argc, char **argv)
 {
     static const char *const headers[] = {"location", "sku", "on_hand",
                                           "reserved"};
-    const char *loc = NULL, *sku = NULL, *pos[1], *cells[4], *vals[2];
-    int as_json = 0, npos, rc, i, j;
+    const char *loc = NULL, *sku = NULL, *pos[1], *vals[2];
+    int as_json = 0, npos, rc;
     const struct cli_opt opts[] = {
         {"--location", &loc, NULL},
         {"--sku", &sku, NULL},
@@ -194,8 +194,6 @@ static int stock_show(int argc, char **argv)
     char err[1024];
     PGconn *pg;
     PGresult *res = NULL;
-    struct cli_table *t = NULL;
-    json_t *arr, *o;
     long long id;
 
     rc = cli_args_parse("stock show", argc, argv, opts, pos, 0, &npos);
@@ -234,35 +232,8 @@ static int stock_show(int argc, char **argv)
         cli_err(CLI_FAIL, "%s", err);
         goto out;
     }
-    if (as_json) {
-        arr = json_array();
-        for (i = 0; arr && i < PQntuples(res); i++) {
-            o = json_object();
-            json_object_set_new(o, "location",
-                                json_string(PQgetvalue(res, i, 0)));
-            json_object_set_new(o, "sku", json_string(PQgetvalue(res, i, 1)));
-            json_object_set_new(
-                o, "on_hand",
-                json_integer(strtoll(PQgetvalue(res, i, 2), NULL, 10)));
-            json_object_set_new(
-                o, "reserved",
-                json_integer(strtoll(PQgetvalue(res, i, 3), NULL, 10)));
-            json_array_append_new(arr, o);
-        }
-        rc = cli_json_print(arr);
-        goto out;
-    }
-    t = cli_table_new(4, headers);
-    if (!t) goto out;
-    for (i = 0; i < PQntuples(res); i++) {
-        for (j = 0; j < 4; j++)
-            cells[j] = PQgetvalue(res, i, j);
-        if (cli_table_row(t, cells) < 0) goto out;
-    }
-    cli_table_print(t);
-    rc = CLI_OK;
+    rc = cli_print_result(res, 4, headers, "ssii", as_json);
 out:
-    cli_table_destroy(t);
     PQclear(res);
     PQfinish(pg);
     return rc;
