@@ -7,7 +7,7 @@
 #   st_sim NAME [ARGS]                # store-sim (queued group updates);
 #                                     # port in ST_PORT[NAME]
 #   st_store STORE SIM WEBLOC SOURCES [ARGS]  # omnisync store add
-#   st_prefill STORE SIM              # products into store-sim + remote_map
+#   st_prefill STORE SIM [LIKE]       # products into store-sim + remote_map
 #   st_relay / st_pub NAME [ARGS]     # outbox-relay / stock-publisher
 #   st_calls SIM SINCE                # group-update PUTs after seq SINCE
 #   st_seq SIM                        # last request seq
@@ -72,12 +72,13 @@ st_store() {
         --delivery-sku DELIVERY "$@" >/dev/null || t_bail "store add $store"
 }
 
-# st_prefill STORE SIM: every STK product into store-sim (quantity 0,
-# ledger prices) without API budget, and the remote_map rows (entity
-# 'product' and 'variant') from the ids store-sim returns.  This stands in
-# for catalog-publisher so these tests depend only on stock-publisher.
+# st_prefill STORE SIM [LIKE]: every product whose article matches LIKE
+# (default 'STK-%') into store-sim (quantity 0, ledger prices) without API
+# budget, and the remote_map rows (entity 'product' and 'variant') from the
+# ids store-sim returns.  This stands in for catalog-publisher so these
+# tests depend only on stock-publisher.
 st_prefill() {
-    local store=$1 sim=$2 sid
+    local store=$1 sim=$2 like=${3:-STK-%} sid
     sid=$(sql "SELECT id FROM store WHERE name = '$store'")
     sql "SELECT json_build_object('products', json_agg(x.p ORDER BY x.article))
            FROM (SELECT pr.article, json_build_object('title', pr.name,
@@ -86,7 +87,7 @@ st_prefill() {
                      'old_price', pc.old_price::text) ORDER BY v.id)) AS p
                    FROM product pr JOIN variant v ON v.product_id = pr.id
                    JOIN price pc ON pc.variant_id = v.id
-                  WHERE pr.article LIKE 'STK-%'
+                  WHERE pr.article LIKE '$like'
                   GROUP BY pr.article, pr.name) x(article, p)" \
         >"$T_TMP/prefill-$sim.json"
     curl -sf -X POST -H 'Content-Type: application/json' \
@@ -102,10 +103,9 @@ st_prefill() {
 import json, sys
 ps = json.load(open(sys.argv[1])); sid = sys.argv[2]
 for p in ps:
-    art = p["variants"][0]["sku"].rsplit("-", 1)[0]
     print("INSERT INTO remote_map (store_id, entity, local_id, remote_id) "
-          "SELECT %s, 'product', id, %d FROM product WHERE article = '%s';"
-          % (sid, p["id"], art))
+          "SELECT %s, 'product', product_id, %d FROM variant WHERE sku = '%s';"
+          % (sid, p["id"], p["variants"][0]["sku"]))
     for v in p["variants"]:
         print("INSERT INTO remote_map (store_id, entity, local_id, remote_id) "
               "SELECT %s, 'variant', id, %d FROM variant WHERE sku = '%s';"
