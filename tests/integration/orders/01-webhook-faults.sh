@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# harness: fresh-kafka
 # 1,000 shopper orders with half the webhooks sent twice and 30 % never
 # sent: the intake + polling backstop + apply end with exactly 1,000
 # customer orders, each with its lines, delivery line and reservation.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# harness: fresh-kafka
 # kill -9 of order-ingestor at random points while orders stream in (and
 # webhooks are lost while it is down): after restarts, every order is in
 # the ledger exactly once, with exactly one reservation.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# harness: fresh-kafka
 # An order for a SKU the ledger lacks is kept as needs_attention (visible
 # in the CLI) with what could be reserved; a line that cannot be reserved
 # in full too; an older version delivered after a newer one never

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# harness: fresh-kafka
 # Status changes made in the store: declining releases the reservation,
 # dispatching turns it into a shipped sale (on hand and reserved both
 # down), returning after shipment puts the stock back at the online

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# harness: fresh-kafka
 # Malformed, oversized, misrouted requests get 4xx and one log line; the
 # intake keeps working; an unknown secret is 404.
 . "$OMNISYNC_ROOT/tests/integration/orders/orders-lib.bash"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# harness: fresh-kafka
 # 10,000 movements over 1,000 variants reach the store in at most
 # ceil(1000/100) * 1.1 = 11 variants_group_update calls (store-sim, queued
 # group updates), and the store ends equal to the ledger.

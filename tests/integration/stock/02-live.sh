@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# harness: fresh-kafka
 # A live burst: 10,000 movements over 1,000 variants while stock-publisher
 # runs.  Asserts convergence and reports the call count and the
 # commit->store latency (docs/stock-publisher.md explains why a live
