@@ -7,11 +7,12 @@
 #include <string.h>
 
 /* Bits of what an operation needs. */
-#define INS_ID 0x1    /* product/order/webhook id in the path */
-#define INS_SUB 0x2   /* variant/image id in the path */
-#define INS_BODY 0x4  /* payload object, wrapped in root */
-#define INS_ARRAY 0x8 /* payload array, wrapped in root */
-#define INS_LIST 0x10 /* paging/incremental query parameters */
+#define INS_ID 0x1     /* product/order/webhook id in the path */
+#define INS_SUB 0x2    /* variant/image id in the path */
+#define INS_BODY 0x4   /* payload object, wrapped in root */
+#define INS_ARRAY 0x8  /* payload array, wrapped in root */
+#define INS_LIST 0x10  /* paging/incremental query parameters */
+#define INS_EMPTY 0x20 /* body {} (the store wants JSON even when empty) */
 
 /* Largest variants_group_update batch the store accepts (INSALES.md §3.1). */
 #define INS_GROUP_MAX 100
@@ -65,6 +66,11 @@ static const struct ins_op ins_ops[STORE_OP__COUNT] = {
                                  "webhook"},
     [STORE_OP_WEBHOOK_DELETE] = {"DELETE", "/admin/webhooks/{id}.json", INS_ID,
                                  NULL},
+    [STORE_OP_PRODUCT_RECOVER] = {"POST", "/admin/products/{id}/recover.json",
+                                  INS_ID | INS_EMPTY, NULL},
+    [STORE_OP_IMAGE_DELETE] = {"DELETE",
+                               "/admin/products/{id}/images/{sub}.json",
+                               INS_ID | INS_SUB, NULL},
 };
 
 /* Append the string @p s to out at *len; -1 when it does not fit. */
@@ -250,6 +256,13 @@ int insales_request_build(enum store_op op, const struct store_req_args *a,
             goto out;
         }
         inner = NULL;
+    }
+    if ((o->flags & INS_EMPTY) && !out->body) {
+        out->body = json_object();
+        if (!out->body) {
+            snprintf(errstr, errstr_size, "insales: out of memory");
+            goto out;
+        }
     }
     out->method = o->method;
     rc = 0;

@@ -65,6 +65,8 @@ static const char *const store_op_names[STORE_OP__COUNT] = {
     [STORE_OP_WEBHOOKS_LIST] = "webhooks_list",
     [STORE_OP_WEBHOOK_CREATE] = "webhook_create",
     [STORE_OP_WEBHOOK_DELETE] = "webhook_delete",
+    [STORE_OP_PRODUCT_RECOVER] = "product_recover",
+    [STORE_OP_IMAGE_DELETE] = "image_delete",
 };
 
 const char *store_op_name(enum store_op op)

@@ -60,6 +60,8 @@ enum store_op {
     STORE_OP_WEBHOOKS_LIST,         /* none */
     STORE_OP_WEBHOOK_CREATE,        /* payload */
     STORE_OP_WEBHOOK_DELETE,        /* id */
+    STORE_OP_PRODUCT_RECOVER,       /* id: un-archive (body {}) */
+    STORE_OP_IMAGE_DELETE,          /* id (product), sub_id (image) */
     STORE_OP__COUNT
 };
 

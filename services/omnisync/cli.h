@@ -21,6 +21,7 @@ int cmd_pricelist(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_stock(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_store_adopt(int argc, char **argv); /* `store adopt` (cmd_adopt.c) */
 int cmd_status(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_orders(int argc, char **argv);

@@ -608,6 +608,11 @@ static const struct cli_sub store_subs[] = {
      "store show NAME [--json] [--webhook-secret]\n"
      "  One store's settings; --webhook-secret adds the secret of its\n"
      "  webhook URL."},
+    {"adopt", cmd_store_adopt,
+     "store adopt STORE [--dry-run]\n"
+     "  Map the products the store already has onto the ledger by SKU\n"
+     "  (only GET requests; nothing is deleted); report the unmatched\n"
+     "  ones on both sides.  --dry-run records nothing."},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,63 @@
+/*
+ * catpub — catalog-publisher: consumes omnisync.catalog.v1 and publishes
+ * each product snapshot to the target stores (docs/catalog-publisher.md).
+ *
+ * Per message: decode the envelope; for each target store (envelope store,
+ * or every store when null) ensure the category chain, then create or
+ * update the product and its variants through remote_map, skipping
+ * payloads whose hash is unchanged.  The offset is committed after the
+ * work for the message is done or dead-lettered; a retryable failure
+ * (429/503, 5xx, timeout, Postgres or Redis down) repeats the message
+ * after a backoff, interruptible by SIGTERM.
+ */
+#ifndef OMNI_CATPUB_H
+#define OMNI_CATPUB_H
+
+#include <stddef.h>
+
+struct cfg;
+struct cfg_opt;
+
+struct catpub_cfg {
+    char *pg_dsn;
+    char *kafka_bootstrap;
+    char *redis_addr;
+    char *log_level;
+    char *group_id;
+    long long backoff_max_ms; /* transient failures: longest backoff */
+    long long lookup_slack_s; /* in-flight lookup: look back this much */
+    long long drain_ms;       /* shutdown: DLQ flush deadline */
+};
+
+/** @returns the option table (static) for cfg_load(). */
+const struct cfg_opt *catpub_cfg_table(void);
+
+struct catpub;
+
+/**
+ * @brief Connect to Postgres, Redis and Kafka and subscribe.
+ * @param passthru "kafka.*" keys (borrowed for the call).
+ * @returns the publisher, or NULL with errstr.
+ */
+struct catpub *catpub_new(const struct catpub_cfg *c,
+                          const struct cfg *passthru, char *errstr,
+                          size_t errstr_size);
+
+/**
+ * @brief Wait up to 100 ms for one message and handle it completely
+ *        (publish, dead-letter or retry until done or stopped).
+ * @returns 0, or -1 on a fatal error (the caller stops).
+ */
+int catpub_poll(struct catpub *cp);
+
+/**
+ * @brief Flush the DLQ producer, leave the group.
+ * @returns the exit status: 0 clean, 1 when something was left undelivered
+ *          or a fatal error occurred.
+ */
+int catpub_drain(struct catpub *cp, int timeout_ms);
+
+/** @brief Free.  NULL-safe. */
+void catpub_destroy(struct catpub *cp);
+
+#endif

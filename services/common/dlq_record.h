@@ -1,0 +1,26 @@
+/*
+ * dlq_record — the ledger's note of a dead-lettered message (table
+ * dlq_record, migration 0003), written by a service after dlq_send()
+ * succeeded, so `omnisync status` counts failures per store and
+ * `omnisync sync` stops waiting for what was dead-lettered.
+ */
+#ifndef OMNI_DLQ_RECORD_H
+#define OMNI_DLQ_RECORD_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+/**
+ * @brief Insert one row.
+ * @param store_id the store's ledger id, 0 for none (SQL NULL).
+ * @param entity   "product", "image", ... (may be NULL).
+ * @param local_id the ledger id of @p entity (ignored when @p entity is
+ *                 NULL).
+ * @returns 0, or -1 with errstr (callers log it: the DLQ record itself is
+ *          already safe).
+ */
+int dlq_record_add(PGconn *pg, long long store_id, const char *service,
+                   const char *entity, long long local_id, const char *key,
+                   const char *reason, char *errstr, size_t errstr_size);
+
+#endif

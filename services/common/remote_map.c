@@ -1,0 +1,147 @@
+#include "remote_map.h"
+
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SQL_GET                                                                \
+    "SELECT remote_id, coalesce(payload_hash, ''),"                            \
+    " extract(epoch FROM now() - updated_at)::bigint"                          \
+    " FROM remote_map WHERE store_id = $1 AND entity = $2 AND local_id = $3"
+
+#define SQL_DEL_STALE                                                          \
+    "DELETE FROM remote_map WHERE store_id = $1 AND entity = $2"               \
+    " AND remote_id = $4 AND local_id <> $3"
+
+#define SQL_PUT                                                                \
+    "INSERT INTO remote_map (store_id, entity, local_id, remote_id,"           \
+    " payload_hash) VALUES ($1, $2, $3, $4, $5)"                               \
+    " ON CONFLICT (store_id, entity, local_id) DO UPDATE"                      \
+    " SET remote_id = EXCLUDED.remote_id,"                                     \
+    " payload_hash = EXCLUDED.payload_hash, updated_at = now()"
+
+#define SQL_MARK                                                               \
+    "INSERT INTO remote_map (store_id, entity, local_id, remote_id,"           \
+    " payload_hash) VALUES ($1, $2, $3, -$3::bigint, '" REMOTE_MAP_INFLIGHT    \
+    "') ON CONFLICT (store_id, entity, local_id) DO UPDATE"                    \
+    " SET updated_at = now() WHERE remote_map.remote_id < 0"
+
+#define SQL_DEL                                                                \
+    "DELETE FROM remote_map WHERE store_id = $1 AND entity = $2"               \
+    " AND local_id = $3"
+
+#define SQL_FIND                                                               \
+    "SELECT local_id FROM remote_map WHERE store_id = $1 AND entity = $2"      \
+    " AND remote_id = $3"
+
+static int remote_map_parse_ll(const char *s, long long *out)
+{
+    char *end;
+
+    *out = strtoll(s, &end, 10);
+    return end != s && *end == '\0' ? 0 : -1;
+}
+
+int remote_map_get(PGconn *pg, long long store_id, const char *entity,
+                   long long local_id, struct remote_ref *ref, char *errstr,
+                   size_t errstr_size)
+{
+    char sid[32], lid[32];
+    const char *vals[3] = {sid, entity, lid};
+    PGresult *res;
+    int rc = -1;
+
+    memset(ref, 0, sizeof(*ref));
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    snprintf(lid, sizeof(lid), "%lld", local_id);
+    res = db_exec(pg, SQL_GET, 3, vals, "remote_map get", errstr, errstr_size,
+                  NULL);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (remote_map_parse_ll(PQgetvalue(res, 0, 0), &ref->remote_id) != 0 ||
+        remote_map_parse_ll(PQgetvalue(res, 0, 2), &ref->age_s) != 0) {
+        snprintf(errstr, errstr_size, "remote_map get: bad row");
+        goto out;
+    }
+    snprintf(ref->hash, sizeof(ref->hash), "%s", PQgetvalue(res, 0, 1));
+    rc = 1;
+out:
+    PQclear(res);
+    return rc;
+}
+
+int remote_map_put(PGconn *pg, long long store_id, const char *entity,
+                   long long local_id, long long remote_id, const char *hash,
+                   char *errstr, size_t errstr_size)
+{
+    char sid[32], lid[32], rid[32];
+    const char *vals[5] = {sid, entity, lid, rid, hash};
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    snprintf(lid, sizeof(lid), "%lld", local_id);
+    snprintf(rid, sizeof(rid), "%lld", remote_id);
+    /* A remote id recorded under another local id is stale (the store
+     * reused nothing; the ledger's old row was superseded): drop it so the
+     * unique (store_id, entity, remote_id) key does not refuse the new
+     * row. */
+    if (db_cmd(pg, SQL_DEL_STALE, 4, vals, "remote_map put", errstr,
+               errstr_size) != 0)
+        return -1;
+    return db_cmd(pg, SQL_PUT, 5, vals, "remote_map put", errstr, errstr_size);
+}
+
+int remote_map_mark_inflight(PGconn *pg, long long store_id, const char *entity,
+                             long long local_id, char *errstr,
+                             size_t errstr_size)
+{
+    char sid[32], lid[32];
+    const char *vals[3] = {sid, entity, lid};
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    snprintf(lid, sizeof(lid), "%lld", local_id);
+    return db_cmd(pg, SQL_MARK, 3, vals, "remote_map mark", errstr,
+                  errstr_size);
+}
+
+int remote_map_del(PGconn *pg, long long store_id, const char *entity,
+                   long long local_id, char *errstr, size_t errstr_size)
+{
+    char sid[32], lid[32];
+    const char *vals[3] = {sid, entity, lid};
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    snprintf(lid, sizeof(lid), "%lld", local_id);
+    return db_cmd(pg, SQL_DEL, 3, vals, "remote_map del", errstr, errstr_size);
+}
+
+int remote_map_find_local(PGconn *pg, long long store_id, const char *entity,
+                          long long remote_id, long long *local_id,
+                          char *errstr, size_t errstr_size)
+{
+    char sid[32], rid[32];
+    const char *vals[3] = {sid, entity, rid};
+    PGresult *res;
+    int rc = -1;
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    snprintf(rid, sizeof(rid), "%lld", remote_id);
+    res = db_exec(pg, SQL_FIND, 3, vals, "remote_map find", errstr, errstr_size,
+                  NULL);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 0) {
+        rc = 0;
+    } else if (remote_map_parse_ll(PQgetvalue(res, 0, 0), local_id) == 0) {
+        rc = 1;
+    } else {
+        snprintf(errstr, errstr_size, "remote_map find: bad row");
+    }
+    PQclear(res);
+    return rc;
+}

@@ -1,0 +1,82 @@
+/*
+ * remote_map — the ledger's map from local ids to the store's ids
+ * (table remote_map: store_id, entity, local_id, remote_id, payload_hash).
+ *
+ * payload_hash is the hash of what was last sent (catalog_map.h), so an
+ * unchanged payload is not sent again.
+ *
+ * In-flight markers: before a create whose outcome could be lost (the
+ * process dies after the store created the object but before the id is
+ * recorded), catalog-publisher records a marker row with remote_id =
+ * -local_id and payload_hash = REMOTE_MAP_INFLIGHT, committed before the
+ * call.  A later attempt that finds the marker looks the object up in the
+ * store (by SKU) before creating it again.  remote_id > 0 is a real id.
+ *
+ * Entities: "category" (local_id = product_group.id; 0 is the store's root
+ * category), "product", "variant", "image".
+ */
+#ifndef OMNI_REMOTE_MAP_H
+#define OMNI_REMOTE_MAP_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#define REMOTE_MAP_INFLIGHT "inflight"
+
+#define REMOTE_MAP_CATEGORY "category"
+#define REMOTE_MAP_PRODUCT "product"
+#define REMOTE_MAP_VARIANT "variant"
+#define REMOTE_MAP_IMAGE "image"
+
+/* One row. */
+struct remote_ref {
+    long long remote_id; /* > 0 real; < 0 in-flight marker */
+    char hash[72];       /* payload_hash, "" when NULL */
+    long long age_s;     /* seconds since updated_at */
+};
+
+/**
+ * @brief Read the row of (@p store_id, @p entity, @p local_id).
+ * @returns 1 found (ref filled), 0 not found, -1 with errstr.
+ */
+int remote_map_get(PGconn *pg, long long store_id, const char *entity,
+                   long long local_id, struct remote_ref *ref, char *errstr,
+                   size_t errstr_size);
+
+/**
+ * @brief Insert or replace the row of (@p store_id, @p entity,
+ *        @p local_id).  A row of another local id holding the same remote
+ *        id (a stale mapping) is removed first, in the same statement
+ *        sequence.
+ * @param hash payload hash (may be NULL: SQL NULL).
+ * @returns 0, or -1 with errstr.
+ */
+int remote_map_put(PGconn *pg, long long store_id, const char *entity,
+                   long long local_id, long long remote_id, const char *hash,
+                   char *errstr, size_t errstr_size);
+
+/**
+ * @brief Record an in-flight marker (remote_id = -local_id), unless a real
+ *        mapping exists.
+ * @returns 0, or -1 with errstr.
+ */
+int remote_map_mark_inflight(PGconn *pg, long long store_id, const char *entity,
+                             long long local_id, char *errstr,
+                             size_t errstr_size);
+
+/**
+ * @brief Delete the row of (@p store_id, @p entity, @p local_id).
+ * @returns 0 (also when there was none), or -1 with errstr.
+ */
+int remote_map_del(PGconn *pg, long long store_id, const char *entity,
+                   long long local_id, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Find the local id mapped to @p remote_id.
+ * @returns 1 found (*local_id set), 0 not found, -1 with errstr.
+ */
+int remote_map_find_local(PGconn *pg, long long store_id, const char *entity,
+                          long long remote_id, long long *local_id,
+                          char *errstr, size_t errstr_size);
+
+#endif

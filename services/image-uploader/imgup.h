@@ -1,0 +1,63 @@
+/*
+ * imgup — image-uploader: consumes omnisync.images.v1 (images.job, see
+ * image_job.h) and uploads each photo to its store (docs/image-uploader.md).
+ *
+ * Per job: skip it when remote_map already holds the photo with the same
+ * SHA-256; read the file, check its magic bytes, size and content hash;
+ * upload it as a base64 attachment named after the content hash with its
+ * position (store_call, BUDGET_IMAGES); record the remote image id with
+ * the SHA-256.  An in-flight marker is committed before the upload, and a
+ * job that finds one lists the product's images and looks for the
+ * filename first, so a crash between upload and record never uploads the
+ * same content twice.  A bad photo or a 4xx answer is dead-lettered
+ * (dlq.h); 429/5xx/timeouts are retried under the budget.
+ */
+#ifndef OMNI_IMGUP_H
+#define OMNI_IMGUP_H
+
+#include <stddef.h>
+
+struct cfg;
+struct cfg_opt;
+
+struct imgup_cfg {
+    char *pg_dsn;
+    char *kafka_bootstrap;
+    char *redis_addr;
+    char *log_level;
+    char *group_id;
+    long long max_bytes;      /* images.max_bytes: larger files: DLQ */
+    long long backoff_max_ms; /* transient failures: longest backoff */
+};
+
+/** @returns the option table (static) for cfg_load(). */
+const struct cfg_opt *imgup_cfg_table(void);
+
+struct imgup;
+
+/**
+ * @brief Connect to Postgres, Redis and Kafka and subscribe.
+ * @param passthru "kafka.*" keys (borrowed for the call).
+ * @returns the uploader, or NULL with errstr.
+ */
+struct imgup *imgup_new(const struct imgup_cfg *c, const struct cfg *passthru,
+                        char *errstr, size_t errstr_size);
+
+/**
+ * @brief Wait up to 100 ms for one job and handle it completely (upload,
+ *        skip, dead-letter, or retry until done or stopped).
+ * @returns 0, or -1 on a fatal error (the caller stops).
+ */
+int imgup_poll(struct imgup *iu);
+
+/**
+ * @brief Leave the group (dead letters were acknowledged before their
+ *        offsets were committed, so nothing is left to flush).
+ * @returns the exit status: 0 clean, 1 after a fatal error.
+ */
+int imgup_drain(struct imgup *iu);
+
+/** @brief Free.  NULL-safe. */
+void imgup_destroy(struct imgup *iu);
+
+#endif

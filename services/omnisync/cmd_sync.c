@@ -1,0 +1,721 @@
+/*
+ * cmd_sync — `omnisync sync initial|resync STORE`: emit catalog.product
+ * (and stock.available) events for a store and follow catalog-publisher's
+ * and image-uploader's progress through remote_map
+ * (docs/catalog-publisher.md, docs/image-uploader.md).
+ *
+ * A product counts as synced when its product-level payload hash and the
+ * hash of each of its publishable variants equal what remote_map recorded
+ * (the same catalog_map functions the publisher uses), so a re-run after
+ * an interruption only waits for what is still missing, and the publisher
+ * itself skips unchanged payloads.
+ */
+#include "cli.h"
+
+#include "catalog.h"
+#include "catalog_map.h"
+#include "cfg.h"
+#include "db.h"
+#include "ledger.h"
+#include "outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SYNC_SQL_STORE                                                         \
+    "SELECT s.id, pl.code, s.api_limit, s.api_window FROM store s"             \
+    " JOIN price_list pl ON pl.id = s.price_list_id WHERE s.name = $1"
+
+#define SYNC_SQL_PRODUCTS                                                      \
+    "SELECT id FROM product WHERE NOT archived ORDER BY id"
+
+/* Every photo with whether the store holds its current content. */
+#define SYNC_SQL_PHOTOS                                                        \
+    "SELECT pp.product_id, pp.id, (rm.payload_hash IS NOT DISTINCT FROM"       \
+    " pp.sha256 AND rm.remote_id > 0)::int FROM product_photo pp"              \
+    " LEFT JOIN remote_map rm ON rm.store_id = $1 AND rm.entity = 'image'"     \
+    " AND rm.local_id = pp.id ORDER BY pp.product_id, pp.id"
+
+/* What was dead-lettered for the store since $2 (the sync's start). */
+#define SYNC_SQL_FAILED                                                        \
+    "SELECT DISTINCT local_id FROM dlq_record WHERE store_id = $1"             \
+    " AND entity = $2 AND created_at >= $3::timestamptz ORDER BY local_id"
+
+#define SYNC_SQL_MAP                                                           \
+    "SELECT local_id, remote_id, coalesce(payload_hash, '') FROM remote_map"   \
+    " WHERE store_id = $1 AND entity = $2 AND remote_id > 0 ORDER BY local_id"
+
+struct sync_store {
+    long long id;
+    char price_list[256];
+    long api_limit, api_window;
+};
+
+/* One remote_map row. */
+struct sync_row {
+    long long local_id, remote_id;
+    char hash[CATALOG_MAP_HASH_LEN + 1];
+};
+
+struct sync_map {
+    struct sync_row *rows;
+    size_t n;
+};
+
+struct sync_counts {
+    size_t products, products_done, variants, variants_done, unpublishable;
+    size_t photos, photos_done;
+    size_t failed_products, failed_photos; /* dead-lettered since start */
+    size_t pending;        /* products and photos neither done nor failed */
+    size_t photos_pending; /* of which photos */
+};
+
+/* Sorted ids. */
+struct sync_ids {
+    long long *v;
+    size_t n;
+};
+
+/* One photo row of SYNC_SQL_PHOTOS. */
+struct sync_photo {
+    long long product_id, id;
+    int done;
+};
+
+struct sync_photos {
+    struct sync_photo *v;
+    size_t n;
+};
+
+static void sync_map_free(struct sync_map *m)
+{
+    free(m->rows);
+    m->rows = NULL;
+    m->n = 0;
+}
+
+static int sync_map_load(PGconn *pg, long long store_id, const char *entity,
+                         struct sync_map *m)
+{
+    char sid[32], err[512];
+    const char *vals[2] = {sid, entity};
+    PGresult *res;
+    int n;
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    res = db_exec(pg, SYNC_SQL_MAP, 2, vals, "remote_map", err, sizeof(err),
+                  NULL);
+    if (!res)
+        return cli_err(-1, "sync: %s", err);
+    n = PQntuples(res);
+    m->rows = calloc((size_t)n + 1, sizeof(*m->rows));
+    m->n = 0;
+    if (!m->rows) {
+        PQclear(res);
+        return cli_err(-1, "sync: out of memory");
+    }
+    for (int r = 0; r < n; r++) {
+        struct sync_row *row = &m->rows[m->n];
+        if (cfg_parse_ll(PQgetvalue(res, r, 0), &row->local_id) != 0 ||
+            cfg_parse_ll(PQgetvalue(res, r, 1), &row->remote_id) != 0)
+            continue;
+        snprintf(row->hash, sizeof(row->hash), "%s", PQgetvalue(res, r, 2));
+        m->n++;
+    }
+    PQclear(res);
+    return 0;
+}
+
+static const struct sync_row *sync_map_find(const struct sync_map *m,
+                                            long long local_id)
+{
+    size_t lo = 0, hi = m->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->rows[mid].local_id < local_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->n && m->rows[lo].local_id == local_id ? &m->rows[lo] : NULL;
+}
+
+static int sync_ids_load(PGconn *pg, long long store_id, const char *entity,
+                         const char *since, struct sync_ids *ids)
+{
+    char sid[32], err[512];
+    const char *vals[3] = {sid, entity, since};
+    PGresult *res;
+    int n;
+
+    ids->v = NULL;
+    ids->n = 0;
+    if (!since)
+        return 0;
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    res = db_exec(pg, SYNC_SQL_FAILED, 3, vals, "dlq_record", err, sizeof(err),
+                  NULL);
+    if (!res)
+        return cli_err(-1, "sync: %s", err);
+    n = PQntuples(res);
+    ids->v = calloc((size_t)n + 1, sizeof(*ids->v));
+    if (!ids->v) {
+        PQclear(res);
+        return cli_err(-1, "sync: out of memory");
+    }
+    for (int r = 0; r < n; r++)
+        if (cfg_parse_ll(PQgetvalue(res, r, 0), &ids->v[ids->n]) == 0)
+            ids->n++;
+    PQclear(res);
+    return 0;
+}
+
+static int sync_ids_has(const struct sync_ids *ids, long long id)
+{
+    size_t lo = 0, hi = ids->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids->v[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ids->n && ids->v[lo] == id;
+}
+
+static int sync_photos_load(PGconn *pg, long long store_id,
+                            struct sync_photos *ph)
+{
+    char sid[32], err[512];
+    const char *vals[1] = {sid};
+    PGresult *res;
+    int n;
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    res =
+        db_exec(pg, SYNC_SQL_PHOTOS, 1, vals, "photos", err, sizeof(err), NULL);
+    if (!res)
+        return cli_err(-1, "sync: %s", err);
+    n = PQntuples(res);
+    ph->v = calloc((size_t)n + 1, sizeof(*ph->v));
+    ph->n = 0;
+    if (!ph->v) {
+        PQclear(res);
+        return cli_err(-1, "sync: out of memory");
+    }
+    for (int r = 0; r < n; r++) {
+        struct sync_photo *p = &ph->v[ph->n];
+        if (cfg_parse_ll(PQgetvalue(res, r, 0), &p->product_id) != 0 ||
+            cfg_parse_ll(PQgetvalue(res, r, 1), &p->id) != 0)
+            continue;
+        p->done = strcmp(PQgetvalue(res, r, 2), "1") == 0;
+        ph->n++;
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* Index of the first photo of @p product_id in @p ph (ph->n if none). */
+static size_t sync_photos_first(const struct sync_photos *ph,
+                                long long product_id)
+{
+    size_t lo = 0, hi = ph->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ph->v[mid].product_id < product_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static long long sync_jid(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+}
+
+/*
+ * Compare every snapshot with remote_map.  done[i] (may be NULL) receives
+ * 1 when product i is fully synced, 0 when not, -1 when it cannot be
+ * published (no active variant with a price in the store's list).
+ * photos_ok[i] (may be NULL) receives 1 when all its photos are in the
+ * store with their current content.  @p since (may be NULL): what was
+ * dead-lettered from then on counts as failed (not pending).
+ */
+static int sync_scan(PGconn *pg, const struct sync_store *s,
+                     json_t *const *snaps, size_t n, int *done, int *photos_ok,
+                     const char *since, struct sync_counts *c)
+{
+    struct sync_map cats = {0}, prods = {0}, vars = {0};
+    struct sync_ids fprod = {0}, fimg = {0};
+    struct sync_photos ph = {0};
+    char err[512], h[CATALOG_MAP_HASH_LEN + 1];
+    int rc = -1;
+
+    memset(c, 0, sizeof(*c));
+    if (sync_map_load(pg, s->id, "category", &cats) != 0 ||
+        sync_map_load(pg, s->id, "product", &prods) != 0 ||
+        sync_map_load(pg, s->id, "variant", &vars) != 0 ||
+        sync_photos_load(pg, s->id, &ph) != 0 ||
+        sync_ids_load(pg, s->id, "product", since, &fprod) != 0 ||
+        sync_ids_load(pg, s->id, "image", since, &fimg) != 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *snap = snaps[i], *groups, *v;
+        const struct sync_row *cat, *row;
+        json_t *pay;
+        size_t k, npub = 0, nvdone = 0;
+        int ok = 1, pfailed, nph_ok;
+
+        if (done)
+            done[i] = 0;
+        if (photos_ok)
+            photos_ok[i] = 1;
+        if (!snap)
+            continue;
+        groups = catalog_map_groups(snap);
+        cat = sync_map_find(
+            &cats,
+            json_array_size(groups)
+                ? sync_jid(json_array_get(groups, json_array_size(groups) - 1),
+                           "id")
+                : 0);
+        json_array_foreach(json_object_get(snap, "variants"), k, v)
+        {
+            json_t *vp = NULL;
+            if (catalog_map_variant(snap, v, s->price_list, &vp, err,
+                                    sizeof(err)) != CATALOG_MAP_V_OK)
+                continue;
+            npub++;
+            row = sync_map_find(&vars, sync_jid(v, "variant_id"));
+            if (row && catalog_map_hash(vp, h) == 0 &&
+                strcmp(h, row->hash) == 0)
+                nvdone++;
+            json_decref(vp);
+        }
+        if (npub == 0) {
+            c->unpublishable++;
+            if (done)
+                done[i] = -1;
+            continue;
+        }
+        c->products++;
+        c->variants += npub;
+        c->variants_done += nvdone;
+        ok = cat && nvdone == npub;
+        row = sync_map_find(&prods, sync_jid(snap, "product_id"));
+        pay = cat ? catalog_map_product(snap, cat->remote_id, err, sizeof(err))
+                  : NULL;
+        if (!row || !pay || catalog_map_hash(pay, h) != 0 ||
+            strcmp(h, row->hash) != 0)
+            ok = 0;
+        json_decref(pay);
+        pfailed = !ok && sync_ids_has(&fprod, sync_jid(snap, "product_id"));
+        if (ok)
+            c->products_done++;
+        else if (pfailed)
+            c->failed_products++;
+        else
+            c->pending++;
+        if (done)
+            done[i] = ok;
+        nph_ok = 1;
+        for (k = sync_photos_first(&ph, sync_jid(snap, "product_id"));
+             k < ph.n && ph.v[k].product_id == sync_jid(snap, "product_id");
+             k++) {
+            c->photos++;
+            if (ph.v[k].done) {
+                c->photos_done++;
+                continue;
+            }
+            nph_ok = 0;
+            if (pfailed || sync_ids_has(&fimg, ph.v[k].id)) {
+                c->failed_photos++;
+            } else {
+                c->pending++;
+                c->photos_pending++;
+            }
+        }
+        if (photos_ok)
+            photos_ok[i] = nph_ok;
+    }
+    rc = 0;
+out:
+    sync_map_free(&cats);
+    sync_map_free(&prods);
+    sync_map_free(&vars);
+    free(fprod.v);
+    free(fimg.v);
+    free(ph.v);
+    return rc;
+}
+
+/* Snapshots of every non-archived product. */
+static int sync_snapshots(PGconn *pg, json_t ***snaps, size_t *n)
+{
+    char err[512];
+    PGresult *res = db_exec(pg, SYNC_SQL_PRODUCTS, 0, NULL, "products", err,
+                            sizeof(err), NULL);
+    long long *ids;
+    int rows;
+
+    *snaps = NULL;
+    *n = 0;
+    if (!res)
+        return cli_err(-1, "sync: %s", err);
+    rows = PQntuples(res);
+    ids = calloc((size_t)rows + 1, sizeof(*ids));
+    *snaps = calloc((size_t)rows + 1, sizeof(**snaps));
+    if (!ids || !*snaps) {
+        PQclear(res);
+        free(ids);
+        free(*snaps);
+        *snaps = NULL;
+        return cli_err(-1, "sync: out of memory");
+    }
+    for (int r = 0; r < rows; r++)
+        cfg_parse_ll(PQgetvalue(res, r, 0), &ids[r]);
+    PQclear(res);
+    if (catalog_snapshot_many(pg, ids, (size_t)rows, *snaps, err,
+                              sizeof(err)) != 0) {
+        free(ids);
+        free(*snaps);
+        *snaps = NULL;
+        return cli_err(-1, "sync: %s", err);
+    }
+    free(ids);
+    *n = (size_t)rows;
+    return 0;
+}
+
+static void sync_snapshots_free(json_t **snaps, size_t n)
+{
+    for (size_t i = 0; snaps && i < n; i++)
+        json_decref(snaps[i]);
+    free(snaps);
+}
+
+static int sync_store_load(PGconn *pg, const char *name, struct sync_store *s)
+{
+    char err[512];
+    const char *vals[1] = {name};
+    PGresult *res =
+        db_exec(pg, SYNC_SQL_STORE, 1, vals, "store", err, sizeof(err), NULL);
+    long long v;
+
+    if (!res)
+        return cli_err(CLI_FAIL, "sync: %s", err);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return cli_err(CLI_USAGE, "sync: unknown store '%s'", name);
+    }
+    cfg_parse_ll(PQgetvalue(res, 0, 0), &s->id);
+    snprintf(s->price_list, sizeof(s->price_list), "%s", PQgetvalue(res, 0, 1));
+    cfg_parse_ll(PQgetvalue(res, 0, 2), &v);
+    s->api_limit = (long)v;
+    cfg_parse_ll(PQgetvalue(res, 0, 3), &v);
+    s->api_window = (long)v;
+    PQclear(res);
+    return CLI_OK;
+}
+
+static void sync_eta(char *buf, size_t size, double secs)
+{
+    if (secs < 0)
+        snprintf(buf, size, "?");
+    else if (secs < 90)
+        snprintf(buf, size, "%.0fs", secs);
+    else if (secs < 5400)
+        snprintf(buf, size, "%.0fm", secs / 60);
+    else
+        snprintf(buf, size, "%.1fh", secs / 3600);
+}
+
+static void sync_progress(const struct sync_counts *c, int tty, double eta_s,
+                          int final)
+{
+    char eta[32], failed[64] = "";
+    size_t all = c->products + c->variants + c->photos,
+           done = c->products_done + c->variants_done + c->photos_done;
+
+    sync_eta(eta, sizeof(eta), eta_s);
+    if (c->failed_products || c->failed_photos)
+        snprintf(failed, sizeof(failed), " failed %zu/%zu", c->failed_products,
+                 c->failed_photos);
+    if (tty) {
+        char bar[21];
+        size_t fill = all ? 20 * done / all : 20;
+        for (size_t i = 0; i < 20; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[20] = '\0';
+        printf("\rsync: [%s] products %zu/%zu variants %zu/%zu photos "
+               "%zu/%zu%s ETA %s   %s",
+               bar, c->products_done, c->products, c->variants_done,
+               c->variants, c->photos_done, c->photos, failed, eta,
+               final ? "\n" : "");
+    } else {
+        printf("sync: products %zu/%zu variants %zu/%zu photos %zu/%zu%s%s%s\n",
+               c->products_done, c->products, c->variants_done, c->variants,
+               c->photos_done, c->photos, failed, final ? "" : " eta ",
+               final ? "" : eta);
+    }
+    fflush(stdout);
+}
+
+static double sync_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * ETA from the budget: catalog calls (one per product not synced) at the
+ * catalog class's share of the limit, photo uploads at the images class's
+ * share (budget.h reserves: catalog leaves 15%, images 30%).
+ */
+static double sync_budget_eta(const struct sync_store *s,
+                              const struct sync_counts *c)
+{
+    double win = s->api_window > 0 ? (double)s->api_window : 300.0;
+    double lim = s->api_limit > 0 ? (double)s->api_limit : 500.0;
+    size_t prods = c->products - c->products_done - c->failed_products;
+    size_t photos = c->photos - c->photos_done - c->failed_photos;
+
+    return (double)prods / (lim * 0.85 / win) +
+           (double)photos / (lim * 0.70 / win);
+}
+
+/* The ledger's clock now (the start of a run, for dlq_record). */
+static int sync_db_now(PGconn *pg, char *out, size_t size)
+{
+    char err[512];
+    PGresult *res = db_exec(pg, "SELECT now()::text", 0, NULL, "now", err,
+                            sizeof(err), NULL);
+
+    if (!res)
+        return cli_err(-1, "sync: %s", err);
+    snprintf(out, size, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
+/* sync initial|resync STORE ... */
+static int sync_run(int argc, char **argv, int resync)
+{
+    const char *pos[1], *timeout_s = NULL;
+    int npos, catalog = 0, stock = 0, images = 0, no_wait = 0, rc = CLI_FAIL;
+    long long timeout = 0, nstock = 0;
+    struct cli_opt opts[] = {
+        {"--timeout", &timeout_s, NULL}, {"--no-wait", NULL, &no_wait},
+        {"--catalog", NULL, &catalog},   {"--stock", NULL, &stock},
+        {"--images", NULL, &images},     {NULL, NULL, NULL},
+    };
+    struct sync_store s;
+    struct sync_counts c, last;
+    json_t **snaps = NULL;
+    size_t n = 0, emitted = 0, for_images = 0;
+    int *done = NULL, *photos_ok = NULL, tty = isatty(STDOUT_FILENO);
+    PGconn *pg = NULL;
+    char err[512], key[32], since[64];
+    double t0, t_last_print = 0, eta;
+    size_t done0;
+
+    memset(&s, 0, sizeof(s));
+    memset(&last, 0xff, sizeof(last));
+    if (cli_args_parse(argv[0], argc, argv, opts, pos, 1, &npos) != CLI_OK)
+        return CLI_USAGE;
+    if (npos != 1)
+        return cli_err(CLI_USAGE, "sync %s: STORE is required", argv[0]);
+    if (!resync && (catalog || stock || images))
+        return cli_err(CLI_USAGE, "sync initial: --catalog, --stock and "
+                                  "--images are implied");
+    if (!resync)
+        catalog = images = 1; /* stock follows the mappings on its own */
+    else if (!catalog && !stock && !images)
+        catalog = stock = images = 1;
+    if (timeout_s && (cfg_parse_ll(timeout_s, &timeout) != 0 || timeout < 0))
+        return cli_err(CLI_USAGE, "sync: bad --timeout '%s' (seconds)",
+                       timeout_s);
+    pg = cli_pg();
+    if (!pg)
+        return CLI_FAIL;
+    rc = sync_store_load(pg, pos[0], &s);
+    if (rc != CLI_OK)
+        goto out;
+    rc = CLI_FAIL;
+    if (sync_db_now(pg, since, sizeof(since)) != 0 ||
+        sync_snapshots(pg, &snaps, &n) != 0)
+        goto out;
+    done = calloc(n + 1, sizeof(*done));
+    photos_ok = calloc(n + 1, sizeof(*photos_ok));
+    if (!done || !photos_ok ||
+        sync_scan(pg, &s, snaps, n, done, photos_ok, NULL, &c) != 0)
+        goto out;
+    if (db_begin(pg, err, sizeof(err)) != 0) {
+        cli_err(CLI_FAIL, "sync: %s", err);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int want;
+
+        if (!snaps[i] || done[i] < 0)
+            continue;
+        /* initial: everything (the publisher skips unchanged payloads);
+         * resync --catalog: what differs; --images: products with a photo
+         * not in the store (the publisher emits their image jobs). */
+        want =
+            !resync || (catalog && done[i] == 0) || (images && !photos_ok[i]);
+        if (!want)
+            continue;
+        if (resync && images && !photos_ok[i] && (!catalog || done[i] == 1))
+            for_images++;
+        snprintf(key, sizeof(key), "%lld", sync_jid(snaps[i], "product_id"));
+        if (outbox_add(pg, CATALOG_TOPIC, CATALOG_EVENT_PRODUCT, key, pos[0],
+                       snaps[i], err, sizeof(err)) != 0) {
+            db_rollback(pg);
+            cli_err(CLI_FAIL, "sync: %s", err);
+            goto out;
+        }
+        emitted++;
+    }
+    if (stock) {
+        nstock = ledger_store_available_emit(pg, s.id, err, sizeof(err));
+        if (nstock < 0) {
+            db_rollback(pg);
+            cli_err(CLI_FAIL, "sync: %s", err);
+            goto out;
+        }
+    }
+    if (db_commit(pg, err, sizeof(err)) != 0) {
+        cli_err(CLI_FAIL, "sync: %s", err);
+        goto out;
+    }
+    if (catalog || images)
+        printf("sync: store %s: %zu catalog.product event(s) queued (%zu "
+               "product(s) already synced%s%s)\n",
+               pos[0], emitted, c.products_done,
+               for_images ? ", some only for their photos" : "",
+               c.unpublishable ? "; some have no priced variant" : "");
+    if (stock)
+        printf("sync: store %s: %lld stock.available event(s) queued\n", pos[0],
+               nstock);
+    if (c.unpublishable)
+        printf("sync: %zu product(s) have no active variant priced in %s "
+               "and are not published\n",
+               c.unpublishable, s.price_list);
+    fflush(stdout);
+    if (no_wait || (!catalog && !images)) {
+        rc = CLI_OK;
+        goto out;
+    }
+    t0 = sync_now();
+    c.failed_products = c.failed_photos = 0;
+    done0 = c.products_done + c.variants_done + c.photos_done;
+    for (;;) {
+        size_t got = c.products_done + c.variants_done + c.photos_done - done0,
+               left = c.products + c.variants + c.photos - c.products_done -
+                      c.variants_done - c.photos_done;
+        double el = sync_now() - t0;
+        /* resync without --images does not wait for photos */
+        int finished = c.pending - (images ? 0 : c.photos_pending) == 0;
+
+        /* ETA: the observed rate once something moved; before that the
+         * budget's shares. */
+        if (got > 0 && el > 0)
+            eta = (double)left / ((double)got / el);
+        else
+            eta = sync_budget_eta(&s, &c);
+        if (finished || tty || memcmp(&c, &last, sizeof(c)) != 0 ||
+            sync_now() - t_last_print >= 10) {
+            sync_progress(&c, tty, eta, finished);
+            t_last_print = sync_now();
+            last = c;
+        }
+        if (finished && (c.failed_products || c.failed_photos)) {
+            cli_err(CLI_FAIL,
+                    "sync: finished in %.0f s with %zu product(s) and %zu "
+                    "photo(s) dead-lettered (omnisync status; the DLQ "
+                    "holds the reasons)",
+                    el, c.failed_products, c.failed_photos);
+            break;
+        }
+        if (finished) {
+            printf("sync: done in %.0f s\n", el);
+            rc = CLI_OK;
+            break;
+        }
+        if (timeout > 0 && el >= (double)timeout) {
+            if (tty)
+                printf("\n");
+            cli_err(CLI_FAIL,
+                    "sync: timed out after %lld s; re-run to resume "
+                    "(finished work is not repeated)",
+                    timeout);
+            break;
+        }
+        usleep(1000 * 1000 /* us */);
+        sync_snapshots_free(snaps, n);
+        snaps = NULL;
+        if (sync_snapshots(pg, &snaps, &n) != 0 ||
+            sync_scan(pg, &s, snaps, n, NULL, NULL, since, &c) != 0)
+            break;
+    }
+out:
+    free(done);
+    free(photos_ok);
+    sync_snapshots_free(snaps, n);
+    PQfinish(pg);
+    return rc;
+}
+
+static int sync_initial(int argc, char **argv)
+{
+    return sync_run(argc, argv, 0);
+}
+
+static int sync_resync(int argc, char **argv)
+{
+    return sync_run(argc, argv, 1);
+}
+
+static const struct cli_sub sync_subs[] = {
+    {"initial", sync_initial,
+     "sync initial STORE [--timeout SECONDS] [--no-wait]\n"
+     "  Queue a catalog.product event for STORE for every active product\n"
+     "  (catalog-publisher then emits the photos' image jobs), follow the\n"
+     "  progress (products, variants and photos whose current payload or\n"
+     "  content is recorded in remote_map) until all are synced or\n"
+     "  dead-lettered, or --timeout passes.  Interrupt and re-run at will:\n"
+     "  unchanged payloads and uploaded photos are not sent again.  Exit 1\n"
+     "  on a timeout or when something was dead-lettered."},
+    {"resync", sync_resync,
+     "sync resync STORE [--catalog] [--stock] [--images] [--timeout S]\n"
+     "        [--no-wait]\n"
+     "  Re-send what differs (no flag: all three): --catalog queues the\n"
+     "  products whose payload differs from remote_map (or that are not\n"
+     "  mapped); --images the products with a photo not in the store\n"
+     "  (catalog-publisher emits their image jobs and makes no store call\n"
+     "  for an unchanged product); --stock stock.available for every\n"
+     "  variant with stock at the store's sources."},
+    {NULL, NULL, NULL},
+};
+
+/**
+ * @brief `omnisync sync initial|resync STORE ...`.
+ * @returns CLI_OK, CLI_FAIL (including a timeout) or CLI_USAGE.
+ */
+int cmd_sync(int argc, char **argv)
+{
+    return cli_sub_run(sync_subs, argc, argv);
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# harness: fresh-kafka
+# 429s (store-sim's own limit is lower than the store's settings), 500s and
+# timeouts (504) while photos upload: retried under the budget, the same
+# end state, no duplicate image, nothing dead-lettered.
+. "$OMNISYNC_ROOT/tests/integration/images/images-lib.bash"
+CAT_SIM_LIMIT=40 # the store says 500 per 5 s; store-sim allows 40
+img_setup 20 40 60
+curl -sf -X POST -H 'Content-Type: application/json' \
+    -d '{"error_rate":0.15,"error_status":500,"timeout_rate":0.03,"timeout_ms":300,"seed":7}' \
+    "http://127.0.0.1:$CAT_SIM_PORT/_sim/faults" >/dev/null
+# Another app of the same login spends the store's window first: the
+# fleet's first calls get 429 and the budget pauses it until Retry-After.
+for _ in $(seq 45); do
+    curl -s -o /dev/null -u "$CAT_LOGIN:$CAT_PW" "http://127.0.0.1:$CAT_SIM_PORT/admin/account.json"
+done
+out=$(omnisync sync initial "$CAT_STORE" --timeout 180 2>&1)
+t_is "sync initial completes despite the faults" "$?" 0 ||
+    t_diag "$out" "$(tail -20 "$T_TMP/imgup.log")"
+counts=$(sim_get /_sim/state | python3 -c 'import json,sys; c=json.load(sys.stdin)["status_counts"]; print(c.get("429",0), c.get("500",0), c.get("504",0))')
+t_diag "store-sim answered 429/500/504: $counts"
+read -r n429 n500 n504 <<<"$counts"
+t_ok "there were 429s" test "$n429" -gt 0
+t_ok "there were 500s" test "$n500" -gt 0
+t_ok "there were 504s" test "$n504" -gt 0
+t_like "the uploader retried them" "$(cat "$T_TMP/imgup.log")" "retry"
+t_like "a 429 answer was retried after Retry-After, not dead-lettered" \
+    "$(cat "$T_TMP/imgup.log" "$T_TMP/catpub.log")" "retry: [a-z_]+: HTTP 429"
+t_ok "store-sim equals the ledger" cat_compare
+t_ok "every photo once, no duplicate image" img_compare
+t_diag "$(img_compare)"
+t_is "nothing dead-lettered" "$(sql "SELECT count(*) FROM dlq_record")" 0
+t_kill imgup TERM
+t_is "image-uploader exits 0 on SIGTERM" "$?" 0
+t_kill catpub TERM
+t_done
