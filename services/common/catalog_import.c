@@ -1212,8 +1212,8 @@ static int emit_price_stock(PGconn *pg, const char *pl_id, char *errstr,
         goto out;
     }
     pl = strtoll(pl_id, NULL, 10);
-    if (n && ledger_price_available_emit(pg, pl, ids, n, errstr,
-                                         errstr_size) < 0)
+    if (n &&
+        ledger_price_available_emit(pg, pl, ids, n, errstr, errstr_size) < 0)
         goto out;
     rc = 0;
 out:

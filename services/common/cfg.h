@@ -22,13 +22,13 @@ enum cfg_type {
 #define CFG_SECRET 0x2 /* masked in --dump-config, never logged */
 
 struct cfg_opt {
-    const char *key;  /* "pg.dsn" */
-    const char *env;  /* "OMNISYNC_PG" (may be NULL) */
+    const char *key; /* "pg.dsn" */
+    const char *env; /* "OMNISYNC_PG" (may be NULL) */
     enum cfg_type type;
-    const char *def;  /* default as text (may be NULL) */
+    const char *def; /* default as text (may be NULL) */
     long long min, max;
     int flags;
-    size_t off;       /* offsetof(struct svc_cfg, field) */
+    size_t off; /* offsetof(struct svc_cfg, field) */
     const char *help;
 };
 

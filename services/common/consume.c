@@ -47,8 +47,7 @@ int consume_once(struct consume_loop *cl)
         }
     }
     if (kafka_consumer_commit(cl->kc, m, 0, err, sizeof(err)) != 0)
-        log_warn("commit: %s (the message may be redelivered; harmless)",
-                 err);
+        log_warn("commit: %s (the message may be redelivered; harmless)", err);
     rd_kafka_message_destroy(m);
     return 1;
 }

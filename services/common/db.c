@@ -47,16 +47,20 @@ PGresult *db_exec(PGconn *pg, const char *sql, int n, const char *const *vals,
     const char *msg, *state;
     size_t len;
 
-    if (sqlstate) sqlstate[0] = '\0';
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return res;
+    if (sqlstate)
+        sqlstate[0] = '\0';
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return res;
     msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    if (!msg) msg = PQerrorMessage(pg);
+    if (!msg)
+        msg = PQerrorMessage(pg);
     len = strlen(msg);
     while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
         len--;
     snprintf(errstr, errstr_size, "%s: %.*s", what, (int)len, msg);
     state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (sqlstate && state) snprintf(sqlstate, 6, "%s", state);
+    if (sqlstate && state)
+        snprintf(sqlstate, 6, "%s", state);
     PQclear(res);
     return NULL;
 }
@@ -66,7 +70,8 @@ int db_cmd(PGconn *pg, const char *sql, int n, const char *const *vals,
 {
     PGresult *res = db_exec(pg, sql, n, vals, what, errstr, errstr_size, NULL);
 
-    if (!res) return -1;
+    if (!res)
+        return -1;
     PQclear(res);
     return 0;
 }
@@ -148,7 +153,8 @@ static int db_mig_name_ok(const char *name)
     if (len < 10 || strcmp(name + len - 4, ".sql") != 0 || name[4] != '_')
         return 0;
     for (i = 0; i < 4; i++)
-        if (name[i] < '0' || name[i] > '9') return 0;
+        if (name[i] < '0' || name[i] > '9')
+            return 0;
     return 1;
 }
 
@@ -185,7 +191,8 @@ static char *db_file_read(const char *path, char *errstr, size_t errstr_size)
         }
         got = fread(buf + len, 1, cap - len, fp);
         len += got;
-        if (got == 0) break;
+        if (got == 0)
+            break;
     }
     if (ferror(fp)) {
         snprintf(errstr, errstr_size, "cannot read %s: %s", path,
@@ -231,7 +238,8 @@ static int db_mig_files_load(const char *dir, struct db_mig_file **out,
         return -1;
     }
     while ((de = readdir(d)) != NULL) {
-        if (!db_mig_name_ok(de->d_name)) continue;
+        if (!db_mig_name_ok(de->d_name))
+            continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             nfiles = realloc(files, cap * sizeof(*files));
@@ -249,11 +257,13 @@ static int db_mig_files_load(const char *dir, struct db_mig_file **out,
         }
         n++;
     }
-    if (n) qsort(files, n, sizeof(*files), db_mig_cmp);
+    if (n)
+        qsort(files, n, sizeof(*files), db_mig_cmp);
     for (i = 0; i < n; i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
         files[i].sql = db_file_read(path, errstr, errstr_size);
-        if (!files[i].sql) goto out;
+        if (!files[i].sql)
+            goto out;
         crypto_hash_sha256(sum, (const unsigned char *)files[i].sql,
                            strlen(files[i].sql));
         sodium_bin2hex(files[i].sum, sizeof(files[i].sum), sum, sizeof(sum));
@@ -278,8 +288,10 @@ static int db_sql_line(const char *sql, long pos)
     const unsigned char *p;
 
     for (p = (const unsigned char *)sql; *p; p++) {
-        if ((*p & 0xc0) != 0x80 && ++chars >= pos) break;
-        if (*p == '\n') line++;
+        if ((*p & 0xc0) != 0x80 && ++chars >= pos)
+            break;
+        if (*p == '\n')
+            line++;
     }
     return line;
 }
@@ -295,14 +307,16 @@ static int db_mig_apply(PGconn *pg, const struct db_mig_file *f, char *errstr,
     size_t len;
     int rc = -1;
 
-    if (db_begin(pg, errstr, errstr_size) < 0) return -1;
+    if (db_begin(pg, errstr, errstr_size) < 0)
+        return -1;
     /* A migration is trusted SQL text from the package, run as a script
      * (several statements), so it cannot go through PQexecParams. */
     res = PQexec(pg, f->sql);
     if (PQresultStatus(res) != PGRES_COMMAND_OK &&
         PQresultStatus(res) != PGRES_TUPLES_OK) {
         msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-        if (!msg) msg = PQerrorMessage(pg);
+        if (!msg)
+            msg = PQerrorMessage(pg);
         len = strlen(msg);
         while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
             len--;
@@ -324,11 +338,13 @@ static int db_mig_apply(PGconn *pg, const struct db_mig_file *f, char *errstr,
                2, vals, what, errstr, errstr_size) < 0)
         goto out;
     snprintf(what, sizeof(what), "commit migration %s", f->name);
-    if (db_cmd(pg, "COMMIT", 0, NULL, what, errstr, errstr_size) < 0) goto out;
+    if (db_cmd(pg, "COMMIT", 0, NULL, what, errstr, errstr_size) < 0)
+        goto out;
     rc = 0;
 out:
     PQclear(res);
-    if (rc < 0) db_rollback(pg);
+    if (rc < 0)
+        db_rollback(pg);
     return rc;
 }
 
@@ -361,7 +377,8 @@ int db_migrate(PGconn *pg, const char *dir, FILE *out, FILE *warn, char *errstr,
     res =
         db_exec(pg, "SELECT to_regclass('schema_migrations') IS NULL", 0, NULL,
                 "look for schema_migrations", errstr, errstr_size, NULL);
-    if (!res) goto out;
+    if (!res)
+        goto out;
     if (!strcmp(PQgetvalue(res, 0, 0), "t") &&
         db_cmd(pg,
                "CREATE TABLE schema_migrations ("
@@ -375,7 +392,8 @@ int db_migrate(PGconn *pg, const char *dir, FILE *out, FILE *warn, char *errstr,
                   "SELECT version, checksum FROM schema_migrations "
                   "ORDER BY version",
                   0, NULL, "read schema_migrations", errstr, errstr_size, NULL);
-    if (!res) goto out;
+    if (!res)
+        goto out;
     nrows = (size_t)PQntuples(res);
     rows = calloc(nrows ? nrows : 1, sizeof(*rows));
     if (!rows) {
@@ -395,7 +413,8 @@ int db_migrate(PGconn *pg, const char *dir, FILE *out, FILE *warn, char *errstr,
     /* Verify everything before applying anything. */
     for (i = 0; i < nfiles; i++) {
         for (j = 0; j < nrows; j++) {
-            if (strcmp(rows[j].version, files[i].name) != 0) continue;
+            if (strcmp(rows[j].version, files[i].name) != 0)
+                continue;
             rows[j].seen = 1;
             if (strcmp(rows[j].checksum, files[i].sum) != 0) {
                 snprintf(errstr, errstr_size,
@@ -416,12 +435,16 @@ int db_migrate(PGconn *pg, const char *dir, FILE *out, FILE *warn, char *errstr,
         found = 0;
         for (j = 0; j < nrows && !found; j++)
             found = strcmp(rows[j].version, files[i].name) == 0;
-        if (found) continue;
-        if (db_mig_apply(pg, &files[i], errstr, errstr_size) < 0) goto out;
+        if (found)
+            continue;
+        if (db_mig_apply(pg, &files[i], errstr, errstr_size) < 0)
+            goto out;
         applied++;
-        if (out) fprintf(out, "applied %s\n", files[i].name);
+        if (out)
+            fprintf(out, "applied %s\n", files[i].name);
     }
-    if (!applied && out) fprintf(out, "up to date\n");
+    if (!applied && out)
+        fprintf(out, "up to date\n");
     rc = 0;
 out:
     PQclear(res);

@@ -106,8 +106,8 @@ static int dlq_produce(struct dlq *d, const char *topic, int32_t partition,
         h[nh].name = "omnisync.errors.source";
         h[nh++].value = source;
     }
-    if (kafka_produce(d->p, DLQ_TOPIC, key, key_len, value, value_len, h, nh,
-                      w, timeout_ms, errstr, errstr_size) < 0) {
+    if (kafka_produce(d->p, DLQ_TOPIC, key, key_len, value, value_len, h, nh, w,
+                      timeout_ms, errstr, errstr_size) < 0) {
         free(w);
         return -1;
     }
@@ -135,9 +135,8 @@ out:
     return rc;
 }
 
-int dlq_send(struct dlq *d, const rd_kafka_message_t *orig,
-             const char *reason, int timeout_ms, char *errstr,
-             size_t errstr_size)
+int dlq_send(struct dlq *d, const rd_kafka_message_t *orig, const char *reason,
+             int timeout_ms, char *errstr, size_t errstr_size)
 {
     return dlq_produce(d, rd_kafka_topic_name(orig->rkt), orig->partition,
                        orig->offset, NULL, orig->key, orig->key_len,
@@ -150,9 +149,8 @@ int dlq_send_raw(struct dlq *d, const char *source, const void *key,
                  const char *reason, int timeout_ms, char *errstr,
                  size_t errstr_size)
 {
-    return dlq_produce(d, "", -1, -1, source ? source : "", key, key_len,
-                       value, value_len, reason, timeout_ms, errstr,
-                       errstr_size);
+    return dlq_produce(d, "", -1, -1, source ? source : "", key, key_len, value,
+                       value_len, reason, timeout_ms, errstr, errstr_size);
 }
 
 uint64_t dlq_sent_count(const struct dlq *d)

@@ -48,9 +48,8 @@ struct dlq *dlq_new(const char *bootstrap, const struct cfg *passthru,
  * @returns 0 when acknowledged, -1 with errstr otherwise (the caller must
  *          not commit the original then; retry later).
  */
-int dlq_send(struct dlq *d, const rd_kafka_message_t *orig,
-             const char *reason, int timeout_ms, char *errstr,
-             size_t errstr_size);
+int dlq_send(struct dlq *d, const rd_kafka_message_t *orig, const char *reason,
+             int timeout_ms, char *errstr, size_t errstr_size);
 
 /**
  * @brief Dead-letter input that did not come from Kafka (a webhook body,

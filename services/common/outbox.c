@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int outbox_add(PGconn *pg, const char *topic, const char *type,
-               const char *key, const char *store, const json_t *data,
-               char *errstr, size_t errstr_size)
+int outbox_add(PGconn *pg, const char *topic, const char *type, const char *key,
+               const char *store, const json_t *data, char *errstr,
+               size_t errstr_size)
 {
     char *js = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
     const char *vals[5];

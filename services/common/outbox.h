@@ -20,8 +20,8 @@
  * @param data   event payload (borrowed; serialised compactly).
  * @returns 0, or -1 with errstr.
  */
-int outbox_add(PGconn *pg, const char *topic, const char *type,
-               const char *key, const char *store, const json_t *data,
-               char *errstr, size_t errstr_size);
+int outbox_add(PGconn *pg, const char *topic, const char *type, const char *key,
+               const char *store, const json_t *data, char *errstr,
+               size_t errstr_size);
 
 #endif

@@ -53,7 +53,8 @@ int secret_key_from_env(unsigned char key[SECRET_KEY_BYTES], char *errstr,
     const char *hex = getenv(SECRET_KEY_ENV);
     char why[128];
 
-    if (secret_init(errstr, errstr_size) < 0) return -1;
+    if (secret_init(errstr, errstr_size) < 0)
+        return -1;
     if (!hex || !*hex) {
         snprintf(errstr, errstr_size,
                  "%s is not set (64 hex characters: the 32-byte key that "
@@ -77,7 +78,8 @@ int secret_seal(const unsigned char key[SECRET_KEY_BYTES], const void *plain,
 
     *box = NULL;
     *box_len = 0;
-    if (secret_init(errstr, errstr_size) < 0) return -1;
+    if (secret_init(errstr, errstr_size) < 0)
+        return -1;
     b = malloc(len + SECRET_MAC_BYTES);
     if (!b) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -103,7 +105,8 @@ int secret_open(const unsigned char key[SECRET_KEY_BYTES],
     size_t len;
 
     *plain = NULL;
-    if (secret_init(errstr, errstr_size) < 0) return -1;
+    if (secret_init(errstr, errstr_size) < 0)
+        return -1;
     if (box_len < SECRET_MAC_BYTES) {
         snprintf(errstr, errstr_size, "sealed value too short");
         return -1;
@@ -130,7 +133,8 @@ int secret_open(const unsigned char key[SECRET_KEY_BYTES],
 
 void secret_str_free(char *s)
 {
-    if (!s) return;
+    if (!s)
+        return;
     sodium_memzero(s, strlen(s));
     free(s);
 }

@@ -25,7 +25,8 @@ static char *stores_dup(const PGresult *res, int row, int col, int *fail)
 {
     char *s = strdup(PQgetvalue(res, row, col));
 
-    if (!s) *fail = 1;
+    if (!s)
+        *fail = 1;
     return s;
 }
 
@@ -43,9 +44,11 @@ static int stores_ids_parse(const char *text, long long **ids, size_t *n)
     long long *a;
 
     for (; *p; p++)
-        if (*p == ',') cap++;
+        if (*p == ',')
+            cap++;
     a = calloc(cap, sizeof(*a));
-    if (!a) return -1;
+    if (!a)
+        return -1;
     p = text;
     while (*p) {
         if (*p == '{' || *p == ',' || *p == '}') {
@@ -128,7 +131,8 @@ static int stores_row(const PGresult *res, int row, const unsigned char *key,
     rc = 0;
 out:
     free(box);
-    if (rc < 0) store_conf_clear(conf);
+    if (rc < 0)
+        store_conf_clear(conf);
     return rc;
 }
 
@@ -137,8 +141,10 @@ static const unsigned char *stores_key(const unsigned char *key,
                                        unsigned char *buf, char *errstr,
                                        size_t errstr_size)
 {
-    if (key) return key;
-    if (secret_key_from_env(buf, errstr, errstr_size) < 0) return NULL;
+    if (key)
+        return key;
+    if (secret_key_from_env(buf, errstr, errstr_size) < 0)
+        return NULL;
     return buf;
 }
 
@@ -153,11 +159,13 @@ int stores_load(PGconn *pg, const unsigned char *key, const char *name,
 
     memset(conf, 0, sizeof(*conf));
     k = stores_key(key, kbuf, errstr, errstr_size);
-    if (!k) goto out;
+    if (!k)
+        goto out;
     vals[0] = name;
     res = db_exec(pg, STORES_SQL "WHERE s.name = $1", 1, vals, "load store",
                   errstr, errstr_size, NULL);
-    if (!res) goto out;
+    if (!res)
+        goto out;
     if (PQntuples(res) == 0) {
         snprintf(errstr, errstr_size, "no store named '%s'", name);
         rc = 1;
@@ -184,10 +192,12 @@ int stores_load_all(PGconn *pg, const unsigned char *key,
     *confs = NULL;
     *n = 0;
     k = stores_key(key, kbuf, errstr, errstr_size);
-    if (!k) goto out;
+    if (!k)
+        goto out;
     res = db_exec(pg, STORES_SQL "ORDER BY s.name", 0, NULL, "load stores",
                   errstr, errstr_size, NULL);
-    if (!res) goto out;
+    if (!res)
+        goto out;
     nrows = (size_t)PQntuples(res);
     all = calloc(nrows ? nrows : 1, sizeof(*all));
     if (!all) {
@@ -212,7 +222,8 @@ out:
 
 void store_conf_clear(struct store_conf *conf)
 {
-    if (!conf) return;
+    if (!conf)
+        return;
     secret_str_free(conf->password);
     free(conf->name);
     free(conf->platform);
@@ -232,7 +243,8 @@ void stores_free_all(struct store_conf *confs, size_t n)
 {
     size_t i;
 
-    if (!confs) return;
+    if (!confs)
+        return;
     for (i = 0; i < n; i++)
         store_conf_clear(&confs[i]);
     free(confs);

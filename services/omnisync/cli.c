@@ -14,7 +14,8 @@ PGconn *cli_pg(void)
     PGconn *pg =
         db_connect(getenv("OMNISYNC_PG"), "omnisync-cli", err, sizeof(err));
 
-    if (!pg) fprintf(stderr, "omnisync: %s\n", err);
+    if (!pg)
+        fprintf(stderr, "omnisync: %s\n", err);
     return pg;
 }
 
@@ -45,7 +46,8 @@ static void cli_synopsis(FILE *fp, const char *usage)
     for (;;) {
         nl = strchr(p, '\n');
         fprintf(fp, "%.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
-        if (!nl || (nl[1] == ' ' && nl[2] == ' ' && nl[3] != ' ')) break;
+        if (!nl || (nl[1] == ' ' && nl[2] == ' ' && nl[3] != ' '))
+            break;
         p = nl + 1;
     }
 }
@@ -62,7 +64,8 @@ static void cli_subs_print(FILE *fp, const struct cli_sub *subs)
         for (p = s->usage;; p = nl + 1) {
             nl = strchr(p, '\n');
             fprintf(fp, "%.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
-            if (!nl) break;
+            if (!nl)
+                break;
             fputs("  ", fp);
         }
     }
@@ -80,7 +83,8 @@ int cli_sub_run(const struct cli_sub *subs, int argc, char **argv)
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
     for (s = subs; s->name; s++)
-        if (!strcmp(argv[1], s->name)) break;
+        if (!strcmp(argv[1], s->name))
+            break;
     if (!s->name) {
         cli_err(CLI_USAGE, "%s: unknown subcommand '%s'", argv[0], argv[1]);
         cli_subs_print(stderr, subs);
@@ -93,7 +97,8 @@ int cli_sub_run(const struct cli_sub *subs, int argc, char **argv)
         }
     }
     rc = s->fn(argc - 1, argv + 1);
-    if (rc == CLI_USAGE) cli_synopsis(stderr, s->usage);
+    if (rc == CLI_USAGE)
+        cli_synopsis(stderr, s->usage);
     return rc;
 }
 
@@ -123,7 +128,8 @@ int cli_args_parse(const char *cmd, int argc, char **argv,
         eq = strchr(arg, '=');
         nlen = eq ? (size_t)(eq - arg) : strlen(arg);
         for (o = opts; o && o->name; o++)
-            if (strlen(o->name) == nlen && !strncmp(o->name, arg, nlen)) break;
+            if (strlen(o->name) == nlen && !strncmp(o->name, arg, nlen))
+                break;
         if (!o || !o->name)
             return cli_err(CLI_USAGE, "%s: unknown option '%.*s'", cmd,
                            (int)nlen, arg);
@@ -152,9 +158,11 @@ int cli_qty_parse(const char *s, int allow_zero, long long *out)
     long long v;
     const char *p;
 
-    if (!s || !*s) return -1;
+    if (!s || !*s)
+        return -1;
     for (p = s; *p; p++)
-        if (*p < '0' || *p > '9') return -1;
+        if (*p < '0' || *p > '9')
+            return -1;
     if (cfg_parse_ll(s, &v) < 0 || v < (allow_zero ? 0 : 1) || v > CLI_QTY_MAX)
         return -1;
     *out = v;
@@ -165,9 +173,11 @@ int cli_code_ok(const char *s)
 {
     const unsigned char *p;
 
-    if (!s || !*s) return 0;
+    if (!s || !*s)
+        return 0;
     for (p = (const unsigned char *)s; *p; p++)
-        if (*p <= ' ' || *p == 0x7f || *p == ',' || *p == ':') return 0;
+        if (*p <= ' ' || *p == 0x7f || *p == ',' || *p == ':')
+            return 0;
     return 1;
 }
 
@@ -181,7 +191,8 @@ struct cli_table *cli_table_new(size_t ncols, const char *const *headers)
 {
     struct cli_table *t = calloc(1, sizeof(*t));
 
-    if (!t) return NULL;
+    if (!t)
+        return NULL;
     t->ncols = ncols;
     t->headers = headers;
     return t;
@@ -196,7 +207,8 @@ int cli_table_row(struct cli_table *t, const char *const *cells)
         size_t cap = t->cap ? t->cap * 2 : 16;
 
         n = realloc(t->cells, cap * t->ncols * sizeof(*n));
-        if (!n) return -1;
+        if (!n)
+            return -1;
         t->cells = n;
         t->cap = cap;
     }
@@ -218,7 +230,8 @@ static size_t cli_width(const char *s)
     size_t w = 0;
 
     for (; *s; s++)
-        if (((unsigned char)*s & 0xc0) != 0x80) w++;
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            w++;
     return w;
 }
 
@@ -229,10 +242,12 @@ static void cli_table_line(const struct cli_table *t, const size_t *widths,
 
     /* No trailing blanks: stop after the last non-empty cell. */
     for (i = 0; i < t->ncols; i++)
-        if (*cells[i]) last = i;
+        if (*cells[i])
+            last = i;
     for (i = 0; i <= last; i++) {
         fputs(cells[i], stdout);
-        if (i == last) break;
+        if (i == last)
+            break;
         for (w = cli_width(cells[i]); w < widths[i] + 2; w++)
             fputc(' ', stdout);
     }
@@ -244,13 +259,15 @@ void cli_table_print(const struct cli_table *t)
     size_t *widths = calloc(t->ncols, sizeof(*widths));
     size_t r, i, w;
 
-    if (!widths) return;
+    if (!widths)
+        return;
     for (i = 0; i < t->ncols; i++)
         widths[i] = cli_width(t->headers[i]);
     for (r = 0; r < t->nrows; r++)
         for (i = 0; i < t->ncols; i++) {
             w = cli_width(t->cells[r * t->ncols + i]);
-            if (w > widths[i]) widths[i] = w;
+            if (w > widths[i])
+                widths[i] = w;
         }
     cli_table_line(t, widths, t->headers);
     for (r = 0; r < t->nrows; r++)
@@ -262,7 +279,8 @@ void cli_table_destroy(struct cli_table *t)
 {
     size_t i;
 
-    if (!t) return;
+    if (!t)
+        return;
     for (i = 0; i < t->nrows * t->ncols; i++)
         free(t->cells[i]);
     free(t->cells);
@@ -273,7 +291,8 @@ int cli_json_print(json_t *root)
 {
     int rc = CLI_FAIL;
 
-    if (!root) return cli_err(CLI_FAIL, "out of memory building JSON");
+    if (!root)
+        return cli_err(CLI_FAIL, "out of memory building JSON");
     if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0) {
         fputc('\n', stdout);
         rc = CLI_OK;
@@ -300,7 +319,8 @@ long long cli_id_lookup(PGconn *pg, const char *table, const char *value)
     size_t i;
 
     for (i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-        if (!strcmp(q[i].table, table)) break;
+        if (!strcmp(q[i].table, table))
+            break;
     if (i == sizeof(q) / sizeof(q[0])) {
         cli_err(CLI_FAIL, "internal: no lookup for table %s", table);
         return -1;
@@ -312,14 +332,14 @@ long long cli_id_lookup(PGconn *pg, const char *table, const char *value)
         cli_err(CLI_FAIL, "%s", err);
         return -1;
     }
-    if (PQntuples(res) == 1) id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    if (PQntuples(res) == 1)
+        id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     return id;
 }
 
 int cli_print_result(const PGresult *res, size_t ncols,
-                     const char *const *names, const char *types,
-                     int as_json)
+                     const char *const *names, const char *types, int as_json)
 {
     const char *cells[32];
     struct cli_table *t = NULL;

@@ -116,8 +116,7 @@ void cli_table_destroy(struct cli_table *t);
  * @returns CLI_OK, or CLI_FAIL when out of memory.
  */
 int cli_print_result(const PGresult *res, size_t ncols,
-                     const char *const *names, const char *types,
-                     int as_json);
+                     const char *const *names, const char *types, int as_json);
 
 /**
  * @brief Print @p root (owned: released by this call) as indented JSON

@@ -14,12 +14,14 @@ static int db_migrate_run(int argc, char **argv)
     int npos, rc;
 
     rc = cli_args_parse("db migrate", argc, argv, NULL, pos, 0, &npos);
-    if (rc != CLI_OK) return rc;
+    if (rc != CLI_OK)
+        return rc;
     if (db_migrate_dir(dir, sizeof(dir)) < 0)
         return cli_err(CLI_USAGE, "db migrate: migrations directory path "
                                   "too long");
     pg = cli_pg();
-    if (!pg) return CLI_FAIL;
+    if (!pg)
+        return CLI_FAIL;
     rc = CLI_OK;
     if (db_migrate(pg, dir, stdout, stderr, err, sizeof(err)) < 0)
         rc = cli_err(CLI_FAIL, "%s", err);

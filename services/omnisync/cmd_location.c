@@ -27,8 +27,10 @@ static int location_add(int argc, char **argv)
     int npos, rc;
 
     rc = cli_args_parse("location add", argc, argv, opts, pos, 1, &npos);
-    if (rc != CLI_OK) return rc;
-    if (npos != 1) return cli_err(CLI_USAGE, "location add: CODE is required");
+    if (rc != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_err(CLI_USAGE, "location add: CODE is required");
     if (!cli_code_ok(pos[0]))
         return cli_err(CLI_USAGE,
                        "location add: bad code '%s' (no spaces, ',' or ':')",
@@ -45,11 +47,13 @@ static int location_add(int argc, char **argv)
     if (name && !*name)
         return cli_err(CLI_USAGE, "location add: --name is empty");
     pg = cli_pg();
-    if (!pg) return CLI_FAIL;
+    if (!pg)
+        return CLI_FAIL;
     rc = CLI_FAIL;
     if (pl) {
         pl_id = cli_id_lookup(pg, "price_list", pl);
-        if (pl_id < 0) goto out;
+        if (pl_id < 0)
+            goto out;
         if (pl_id == 0) {
             rc =
                 cli_err(CLI_USAGE, "location add: unknown price list '%s'", pl);
@@ -97,9 +101,11 @@ static int location_list(int argc, char **argv)
     PGresult *res = NULL;
 
     rc = cli_args_parse("location list", argc, argv, opts, pos, 0, &npos);
-    if (rc != CLI_OK) return rc;
+    if (rc != CLI_OK)
+        return rc;
     pg = cli_pg();
-    if (!pg) return CLI_FAIL;
+    if (!pg)
+        return CLI_FAIL;
     rc = CLI_FAIL;
     res = db_exec(pg,
                   "SELECT l.code, l.name, l.kind, pl.code FROM location l"
@@ -131,8 +137,10 @@ static int pricelist_add(int argc, char **argv)
     int npos, rc;
 
     rc = cli_args_parse("pricelist add", argc, argv, opts, pos, 1, &npos);
-    if (rc != CLI_OK) return rc;
-    if (npos != 1) return cli_err(CLI_USAGE, "pricelist add: CODE is required");
+    if (rc != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_err(CLI_USAGE, "pricelist add: CODE is required");
     if (!cli_code_ok(pos[0]))
         return cli_err(CLI_USAGE,
                        "pricelist add: bad code '%s' (no spaces, ',' or "
@@ -141,7 +149,8 @@ static int pricelist_add(int argc, char **argv)
     if (name && !*name)
         return cli_err(CLI_USAGE, "pricelist add: --name is empty");
     pg = cli_pg();
-    if (!pg) return CLI_FAIL;
+    if (!pg)
+        return CLI_FAIL;
     vals[0] = pos[0];
     vals[1] = name ? name : pos[0];
     res = db_exec(pg,
@@ -179,9 +188,11 @@ static int pricelist_list(int argc, char **argv)
     PGresult *res = NULL;
 
     rc = cli_args_parse("pricelist list", argc, argv, opts, pos, 0, &npos);
-    if (rc != CLI_OK) return rc;
+    if (rc != CLI_OK)
+        return rc;
     pg = cli_pg();
-    if (!pg) return CLI_FAIL;
+    if (!pg)
+        return CLI_FAIL;
     rc = CLI_FAIL;
     res = db_exec(
         pg, "SELECT code, name FROM price_list ORDER BY code COLLATE \"C\"", 0,

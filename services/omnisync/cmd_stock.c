@@ -34,10 +34,12 @@ static int stock_apply(const struct stock_req *r)
 
     snprintf(name, sizeof(name), "stock %s", r->kind);
     pg = cli_pg();
-    if (!pg) return CLI_FAIL;
+    if (!pg)
+        return CLI_FAIL;
     for (i = 0; i < r->nlocs; i++) {
         loc_ids[i] = cli_id_lookup(pg, "location", r->loc_codes[i]);
-        if (loc_ids[i] < 0) goto out;
+        if (loc_ids[i] < 0)
+            goto out;
         if (loc_ids[i] == 0) {
             rc = cli_err(CLI_USAGE, "%s: unknown location '%s'", name,
                          r->loc_codes[i]);
@@ -45,7 +47,8 @@ static int stock_apply(const struct stock_req *r)
         }
     }
     var_id = cli_id_lookup(pg, "variant", r->sku);
-    if (var_id < 0) goto out;
+    if (var_id < 0)
+        goto out;
     if (var_id == 0) {
         rc = cli_err(CLI_USAGE, "%s: unknown SKU '%s'", name, r->sku);
         goto out;
@@ -122,7 +125,8 @@ static int stock_simple(int argc, char **argv)
 
     snprintf(name, sizeof(name), "stock %s", argv[0]);
     rc = cli_args_parse(name, argc, argv, opts, pos, 3, &npos);
-    if (rc != CLI_OK) return rc;
+    if (rc != CLI_OK)
+        return rc;
     if (npos != 3)
         return cli_err(CLI_USAGE, "%s: LOCATION, SKU and QTY are required",
                        name);
@@ -135,7 +139,8 @@ static int stock_simple(int argc, char **argv)
         return cli_err(CLI_USAGE, "%s: bad QTY '%s' (%s integer up to %lld)",
                        name, pos[2], is_count ? "a non-negative" : "a positive",
                        CLI_QTY_MAX);
-    if (ref && !*ref) return cli_err(CLI_USAGE, "%s: --ref is empty", name);
+    if (ref && !*ref)
+        return cli_err(CLI_USAGE, "%s: --ref is empty", name);
     r.ref = ref;
     return stock_apply(&r);
 }
@@ -152,7 +157,8 @@ static int stock_transfer(int argc, char **argv)
     int npos, rc;
 
     rc = cli_args_parse("stock transfer", argc, argv, opts, pos, 4, &npos);
-    if (rc != CLI_OK) return rc;
+    if (rc != CLI_OK)
+        return rc;
     if (npos != 4)
         return cli_err(CLI_USAGE,
                        "stock transfer: FROM, TO, SKU and QTY are required");
@@ -197,9 +203,11 @@ static int stock_show(int argc, char **argv)
     long long id;
 
     rc = cli_args_parse("stock show", argc, argv, opts, pos, 0, &npos);
-    if (rc != CLI_OK) return rc;
+    if (rc != CLI_OK)
+        return rc;
     pg = cli_pg();
-    if (!pg) return CLI_FAIL;
+    if (!pg)
+        return CLI_FAIL;
     rc = CLI_FAIL;
     if (loc) {
         id = cli_id_lookup(pg, "location", loc);

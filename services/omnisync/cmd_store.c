@@ -73,7 +73,8 @@ static int store_sources_split(struct store_args *a)
                     a->sources);
             return -1;
         }
-        if (!comma) break;
+        if (!comma)
+            break;
         p = comma + 1;
         if (!*p) {
             cli_err(CLI_USAGE, "store add: bad --source-locations '%s'",
@@ -98,7 +99,8 @@ static int store_args_check(struct store_args *a)
         return cli_err(-1, "store add: --platform must be 'insales'%s%s",
                        a->platform ? ", not " : "",
                        a->platform ? a->platform : " (required)");
-    if (!a->url) return cli_err(-1, "store add: --url is required");
+    if (!a->url)
+        return cli_err(-1, "store add: --url is required");
     host = !strncmp(a->url, "http://", 7)    ? a->url + 7
            : !strncmp(a->url, "https://", 8) ? a->url + 8
                                              : NULL;
@@ -153,7 +155,8 @@ static int store_password_read(const struct store_args *a, char *buf,
     if (!fp)
         return cli_err(-1, "store add: cannot read --password-file %s: %s",
                        a->password_file, strerror(errno));
-    if (!fgets(buf, (int)buf_size, fp)) buf[0] = '\0';
+    if (!fgets(buf, (int)buf_size, fp))
+        buf[0] = '\0';
     fclose(fp);
     len = strlen(buf);
     if (len == buf_size - 1 && buf[len - 1] != '\n')
@@ -236,7 +239,8 @@ static int store_resolve(PGconn *pg, const struct store_args *a,
                        "store add: --online-location '%s' is a %s, not an "
                        "online location (location add %s --kind online)",
                        a->online, kind, a->online);
-    if (store_owner(pg, id, owner, sizeof(owner)) < 0) return CLI_FAIL;
+    if (store_owner(pg, id, owner, sizeof(owner)) < 0)
+        return CLI_FAIL;
     if (*owner)
         return cli_err(CLI_USAGE,
                        "store add: online location '%s' already belongs to "
@@ -254,7 +258,8 @@ static int store_resolve(PGconn *pg, const struct store_args *a,
                                     a->source_codes[i]);
         for (dup = 0, j = 0; j < *nlocs; j++)
             dup |= loc_ids[j] == id;
-        if (!dup) loc_ids[(*nlocs)++] = id;
+        if (!dup)
+            loc_ids[(*nlocs)++] = id;
     }
     *pl_id = cli_id_lookup(pg, "price_list", a->price_list);
     if (*pl_id <= 0)
@@ -331,7 +336,8 @@ static long long store_insert(PGconn *pg, const struct store_args *a,
                   " decode($6, 'hex'), $7, $8, $9, $10, $11, $12, $13) "
                   "RETURNING id",
                   13, vals, "add store", err, err_size, sqlstate);
-    if (!res) goto out;
+    if (!res)
+        goto out;
     id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 out:
     PQclear(res);
@@ -373,29 +379,34 @@ static int store_add(int argc, char **argv)
     memset(password, 0, sizeof(password));
     sodium_memzero(key, sizeof(key));
     rc = cli_args_parse("store add", argc, argv, opts, pos, 1, &npos);
-    if (rc != CLI_OK) goto out;
+    if (rc != CLI_OK)
+        goto out;
     rc = CLI_USAGE;
     if (npos != 1) {
         cli_err(CLI_USAGE, "store add: NAME is required");
         goto out;
     }
     a.name = pos[0];
-    if (store_args_check(&a) < 0) goto out;
+    if (store_args_check(&a) < 0)
+        goto out;
     if (secret_key_from_env(key, err, sizeof(err)) < 0) {
         cli_err(CLI_USAGE, "store add: %s", err);
         goto out;
     }
-    if (store_password_read(&a, password, sizeof(password)) < 0) goto out;
+    if (store_password_read(&a, password, sizeof(password)) < 0)
+        goto out;
     rc = CLI_FAIL;
     pg = cli_pg();
-    if (!pg) goto out;
+    if (!pg)
+        goto out;
     if (db_begin(pg, err, sizeof(err)) < 0) {
         cli_err(CLI_FAIL, "%s", err);
         goto out;
     }
     in_tx = 1;
     rc = store_resolve(pg, &a, loc_ids, &nlocs, &pl_id, &var_id);
-    if (rc != CLI_OK) goto out;
+    if (rc != CLI_OK)
+        goto out;
     rc = CLI_FAIL;
     /* Wait for movements in flight at these locations (see ledger.h)
      * before anything references them. */
@@ -444,7 +455,8 @@ static int store_add(int argc, char **argv)
            nlocs, events);
     rc = CLI_OK;
 out:
-    if (in_tx) db_rollback(pg);
+    if (in_tx)
+        db_rollback(pg);
     PQfinish(pg);
     sodium_memzero(password, sizeof(password));
     sodium_memzero(key, sizeof(key));
@@ -494,7 +506,8 @@ static json_t *store_json(const PGresult *res, int row, int with_secret)
                 json_array_append_new(
                     src,
                     json_stringn(p, comma ? (size_t)(comma - p) : strlen(p)));
-                if (!comma) break;
+                if (!comma)
+                    break;
             }
             json_object_set_new(o, store_cols[j], src);
             src = NULL;
@@ -536,11 +549,13 @@ static int store_print(int argc, char **argv)
 
     rc = cli_args_parse(show ? "store show" : "store list", argc, argv,
                         show ? opts_show : opts_list, pos, show ? 1 : 0, &npos);
-    if (rc != CLI_OK) return rc;
+    if (rc != CLI_OK)
+        return rc;
     if (show && npos != 1)
         return cli_err(CLI_USAGE, "store show: NAME is required");
     pg = cli_pg();
-    if (!pg) return CLI_FAIL;
+    if (!pg)
+        return CLI_FAIL;
     rc = CLI_FAIL;
     vals[0] = show ? pos[0] : NULL;
     res = db_exec(pg, STORE_SQL_LIST, 1, vals, "list stores", err, sizeof(err),
@@ -573,11 +588,13 @@ static int store_print(int argc, char **argv)
         goto out;
     }
     t = cli_table_new(STORE_NCOLS, store_cols);
-    if (!t) goto out;
+    if (!t)
+        goto out;
     for (i = 0; i < PQntuples(res); i++) {
         for (j = 0; j < STORE_NCOLS; j++)
             cells[j] = PQgetvalue(res, i, j);
-        if (cli_table_row(t, cells) < 0) goto out;
+        if (cli_table_row(t, cells) < 0)
+            goto out;
     }
     cli_table_print(t);
     rc = CLI_OK;

@@ -67,7 +67,8 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     for (c = cli_cmds; c->name; c++)
-        if (!strcmp(argv[1], c->name)) return c->fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], c->name))
+            return c->fn(argc - 1, argv + 1);
     fprintf(stderr, "omnisync: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;

@@ -43,7 +43,7 @@ static inline const char *t_str_show(const char *s)
     T_CHECK((long long)(a) == (long long)(b), "%s == %s (%lld != %lld)", #a,   \
             #b, (long long)(a), (long long)(b))
 #define T_ASSERT_STR_EQ(a, b)                                                  \
-    T_CHECK(t_str_eq((a), (b)), "%s == %s (\"%s\" != \"%s\")", #a, #b,          \
+    T_CHECK(t_str_eq((a), (b)), "%s == %s (\"%s\" != \"%s\")", #a, #b,         \
             t_str_show(a), t_str_show(b))
 #define T_ASSERT_STR_CONTAINS(h, n)                                            \
     T_CHECK(t_str_contains((h), (n)), "\"%s\" contains \"%s\"", t_str_show(h), \
@@ -51,7 +51,7 @@ static inline const char *t_str_show(const char *s)
 
 #define T_DONE()                                                               \
     do {                                                                       \
-        printf("%s: %d passed, %d failed\n", __FILE__, t_passed, t_failed);   \
+        printf("%s: %d passed, %d failed\n", __FILE__, t_passed, t_failed);    \
         return t_failed ? 1 : 0;                                               \
     } while (0)
 

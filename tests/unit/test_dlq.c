@@ -22,8 +22,7 @@ static struct cfg *cfg_mock(void)
     char *argv[] = {(char *)(uintptr_t) "test_dlq", (char *)(uintptr_t) "-o",
                     (char *)(uintptr_t) "kafka.test.mock.num.brokers=1", NULL};
 
-    return cfg_load(no_opts, &dummy_target, passthru, "test_dlq", "", 3,
-                    argv);
+    return cfg_load(no_opts, &dummy_target, passthru, "test_dlq", "", 3, argv);
 }
 
 static const char *header(const rd_kafka_message_t *m, const char *name)
@@ -63,6 +62,8 @@ int main(void)
     /* A producer whose only job is to host the mock cluster. */
     host = kafka_producer_new("", mc_cfg, NULL, NULL, err, sizeof(err));
     T_ASSERT(host != NULL);
+    if (!host)
+        T_DONE();
     mc = rd_kafka_handle_mock_cluster(kafka_producer_handle(host));
     T_ASSERT(mc != NULL);
     T_ASSERT_EQ(rd_kafka_mock_topic_create(mc, DLQ_TOPIC, 1, 1), 0);
@@ -70,6 +71,8 @@ int main(void)
     d = dlq_new(rd_kafka_mock_cluster_bootstraps(mc), NULL, "test-svc", err,
                 sizeof(err));
     T_ASSERT(d != NULL);
+    if (!d)
+        T_DONE();
     T_ASSERT_EQ(dlq_send_raw(d, "webhook", "k1", 2, "{bad", 4,
                              "malformed JSON at 1:5", 5000, err, sizeof(err)),
                 0);
@@ -78,6 +81,8 @@ int main(void)
     c = kafka_consumer_new(rd_kafka_mock_cluster_bootstraps(mc), "dlq-test",
                            NULL, err, sizeof(err));
     T_ASSERT(c != NULL);
+    if (!c)
+        T_DONE();
     T_ASSERT_EQ(kafka_consumer_subscribe(c, topics, 1, err, sizeof(err)), 0);
     m = next_msg(c);
     T_ASSERT(m != NULL);

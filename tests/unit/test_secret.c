@@ -17,7 +17,8 @@ static int contains(const unsigned char *hay, size_t len, const char *needle)
     size_t n = strlen(needle), i;
 
     for (i = 0; i + n <= len; i++)
-        if (memcmp(hay + i, needle, n) == 0) return 1;
+        if (memcmp(hay + i, needle, n) == 0)
+            return 1;
     return 0;
 }
 
