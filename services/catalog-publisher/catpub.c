@@ -17,6 +17,7 @@
 #include "store_client.h"
 #include "storeset.h"
 #include "topics.h"
+#include "work.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -28,19 +29,6 @@
 #define CP_PER_PAGE 250       /* products list page in an in-flight lookup */
 #define CP_STORES_TTL_S 30    /* reload the store list this often */
 #define CP_CATEGORY_LOCK 7001 /* advisory lock class: category creation */
-
-/* What happens next with a message. */
-enum cp_res {
-    CP_OK = 0,    /* done for this store */
-    CP_RETRY = 1, /* retry the message later (no commit) */
-    CP_DLQ = 2,   /* dead-letter: reason in the error */
-};
-
-struct cp_err {
-    char reason[1024];
-    long status; /* HTTP status, 0 when none */
-    int backoff; /* CP_RETRY: 1 = back off before retrying */
-};
 
 struct catpub {
     struct catpub_cfg cfg;
@@ -90,31 +78,6 @@ const struct cfg_opt *catpub_cfg_table(void)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static enum cp_res cp_fail(struct cp_err *e, enum cp_res r, int backoff,
-                           const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static enum cp_res cp_fail(struct cp_err *e, enum cp_res r, int backoff,
-                           const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
-    va_end(ap);
-    e->backoff = backoff;
-    return r;
-}
-
-/* A Postgres error: retry (after a reconnect when the link is gone). */
-static enum cp_res cp_db_fail(struct catpub *cp, struct cp_err *e,
-                              const char *err)
-{
-    if (PQstatus(cp->pg) != CONNECTION_OK)
-        PQreset(cp->pg);
-    return cp_fail(e, CP_RETRY, 1, "ledger: %s", err);
-}
-
 /* (Re)load every store (storeset keeps unchanged clients). */
 static int cp_stores_load(struct catpub *cp, char *errstr, size_t errstr_size)
 {
@@ -124,42 +87,13 @@ static int cp_stores_load(struct catpub *cp, char *errstr, size_t errstr_size)
     return 0;
 }
 
-/* A short printable text of the store's answer (its 422 message). */
-static void cp_result_text(const struct store_result *r, char *out, size_t size)
+/* One metered call (catalog class); maps the result onto what is next. */
+static enum work_res cp_call(struct catpub *cp, struct storeset_entry *st,
+                             enum store_op op, const struct store_req_args *a,
+                             struct store_result *r, struct work_err *e)
 {
-    char *s =
-        r->body ? json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-
-    snprintf(out, size, "%s", s ? s : r->excerpt);
-    free(s);
-}
-
-/* One metered call; maps the typed result onto what happens next. */
-static enum cp_res cp_call(struct catpub *cp, struct storeset_entry *st,
-                           enum store_op op, const struct store_req_args *a,
-                           struct store_result *r, struct cp_err *e)
-{
-    enum store_res res;
-    char text[600];
-
-    res = store_call(st->sc, cp->b, BUDGET_CATALOG, op, a, r);
-    if (r->status > 0)
-        cp->n_calls++;
-    e->status = r->status;
-    switch (res) {
-    case STORE_OK:
-        return CP_OK;
-    case STORE_CLIENT_ERROR:
-        cp_result_text(r, text, sizeof(text));
-        return cp_fail(e, CP_DLQ, 0, "%s: HTTP %ld: %s: %s", store_op_name(op),
-                       r->status, r->reason, text);
-    case STORE_RETRY_AFTER:
-        /* The budget already holds the fleet until Retry-After. */
-        return cp_fail(e, CP_RETRY, 0, "%s: %s", store_op_name(op), r->reason);
-    case STORE_TRANSIENT:
-    default:
-        return cp_fail(e, CP_RETRY, 1, "%s: %s", store_op_name(op), r->reason);
-    }
+    return work_store_call(st->sc, cp->b, BUDGET_CATALOG, op, a, r, e,
+                           &cp->n_calls);
 }
 
 static long long cp_jid(const json_t *o, const char *key)
@@ -173,22 +107,22 @@ static long long cp_jid(const json_t *o, const char *key)
  */
 
 /* The store's categories, fetched at most once per product. */
-static enum cp_res cp_categories_list(struct catpub *cp,
-                                      struct storeset_entry *st, json_t **cats,
-                                      struct cp_err *e)
+static enum work_res cp_categories_list(struct catpub *cp,
+                                        struct storeset_entry *st,
+                                        json_t **cats, struct work_err *e)
 {
     struct store_req_args a;
     struct store_result r;
-    enum cp_res res;
+    enum work_res res;
 
     if (*cats)
-        return CP_OK;
+        return WORK_OK;
     memset(&a, 0, sizeof(a));
     memset(&r, 0, sizeof(r));
     res = cp_call(cp, st, STORE_OP_CATEGORIES_LIST, &a, &r, e);
-    if (res == CP_OK && !json_is_array(r.body))
-        res = cp_fail(e, CP_RETRY, 1, "categories list: not an array");
-    if (res == CP_OK)
+    if (res == WORK_OK && !json_is_array(r.body))
+        res = work_fail(e, WORK_RETRY, 1, "categories list: not an array");
+    if (res == WORK_OK)
         *cats = json_incref(r.body);
     store_result_clear(&r);
     return res;
@@ -223,15 +157,15 @@ static long long cp_category_find(const json_t *cats, long long parent,
  * look-up by (parent, title), so neither a second instance nor a crash
  * between create and record duplicates a category.
  */
-static enum cp_res cp_categories(struct catpub *cp, struct storeset_entry *st,
-                                 const json_t *groups, long long *cat_id,
-                                 struct cp_err *e)
+static enum work_res cp_categories(struct catpub *cp, struct storeset_entry *st,
+                                   const json_t *groups, long long *cat_id,
+                                   struct work_err *e)
 {
     struct remote_ref ref;
     json_t *cats = NULL;
     char err[512], lk[32], sid[32];
     const char *lvals[2] = {lk, sid};
-    enum cp_res res = CP_OK;
+    enum work_res res = WORK_OK;
     long long parent;
     const json_t *g;
     size_t i;
@@ -244,7 +178,7 @@ static enum cp_res cp_categories(struct catpub *cp, struct storeset_entry *st,
         found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_CATEGORY, 0,
                                &ref, err, sizeof(err));
         if (found < 0) {
-            res = cp_db_fail(cp, e, err);
+            res = work_db_fail(cp->pg, e, err);
             goto out;
         }
         parent = found ? ref.remote_id : 0;
@@ -255,7 +189,7 @@ static enum cp_res cp_categories(struct catpub *cp, struct storeset_entry *st,
             found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_CATEGORY,
                                    cp_jid(g, "id"), &ref, err, sizeof(err));
             if (found < 0) {
-                res = cp_db_fail(cp, e, err);
+                res = work_db_fail(cp->pg, e, err);
                 goto out;
             }
             parent = found && ref.remote_id > 0 ? ref.remote_id : 0;
@@ -264,7 +198,7 @@ static enum cp_res cp_categories(struct catpub *cp, struct storeset_entry *st,
             break;
         if (db_cmd(cp->pg, "SELECT pg_advisory_lock($1::int, $2::int)", 2,
                    lvals, "category lock", err, sizeof(err)) != 0) {
-            res = cp_db_fail(cp, e, err);
+            res = work_db_fail(cp->pg, e, err);
             goto out;
         }
         locked = 1;
@@ -272,23 +206,23 @@ static enum cp_res cp_categories(struct catpub *cp, struct storeset_entry *st,
         found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_CATEGORY, 0,
                                &ref, err, sizeof(err));
         if (found < 0) {
-            res = cp_db_fail(cp, e, err);
+            res = work_db_fail(cp->pg, e, err);
             goto out;
         }
         if (found) {
             parent = ref.remote_id;
         } else {
             res = cp_categories_list(cp, st, &cats, e);
-            if (res != CP_OK)
+            if (res != WORK_OK)
                 goto out;
             parent = cp_category_find(cats, 0, NULL);
             if (!parent) {
-                res = cp_fail(e, CP_DLQ, 0, "store has no root category");
+                res = work_fail(e, WORK_DLQ, 0, "store has no root category");
                 goto out;
             }
             if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_CATEGORY, 0,
                                parent, NULL, err, sizeof(err)) != 0) {
-                res = cp_db_fail(cp, e, err);
+                res = work_db_fail(cp->pg, e, err);
                 goto out;
             }
         }
@@ -298,13 +232,14 @@ static enum cp_res cp_categories(struct catpub *cp, struct storeset_entry *st,
             long long gid = cp_jid(g, "id"), cid;
 
             if (!name || gid <= 0) {
-                res = cp_fail(e, CP_DLQ, 0, "snapshot: groups[%zu]: bad", i);
+                res =
+                    work_fail(e, WORK_DLQ, 0, "snapshot: groups[%zu]: bad", i);
                 goto out;
             }
             found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_CATEGORY,
                                    gid, &ref, err, sizeof(err));
             if (found < 0) {
-                res = cp_db_fail(cp, e, err);
+                res = work_db_fail(cp->pg, e, err);
                 goto out;
             }
             if (found && ref.remote_id > 0) {
@@ -312,7 +247,7 @@ static enum cp_res cp_categories(struct catpub *cp, struct storeset_entry *st,
                 continue;
             }
             res = cp_categories_list(cp, st, &cats, e);
-            if (res != CP_OK)
+            if (res != WORK_OK)
                 goto out;
             cid = cp_category_find(cats, parent, name);
             if (!cid) {
@@ -325,14 +260,14 @@ static enum cp_res cp_categories(struct catpub *cp, struct storeset_entry *st,
                                       (json_int_t)parent);
                 res = cp_call(cp, st, STORE_OP_CATEGORY_CREATE, &a, &r, e);
                 json_decref(a.payload);
-                cid = res == CP_OK ? cp_jid(r.body, "id") : 0;
-                if (res == CP_OK && cid > 0)
+                cid = res == WORK_OK ? cp_jid(r.body, "id") : 0;
+                if (res == WORK_OK && cid > 0)
                     json_array_append(cats, r.body);
                 store_result_clear(&r);
-                if (res != CP_OK)
+                if (res != WORK_OK)
                     goto out;
                 if (cid <= 0) {
-                    res = cp_fail(e, CP_RETRY, 1, "category create: no id");
+                    res = work_fail(e, WORK_RETRY, 1, "category create: no id");
                     goto out;
                 }
                 log_info("store %s: category '%s' created (id %lld)",
@@ -340,7 +275,7 @@ static enum cp_res cp_categories(struct catpub *cp, struct storeset_entry *st,
             }
             if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_CATEGORY, gid,
                                cid, NULL, err, sizeof(err)) != 0) {
-                res = cp_db_fail(cp, e, err);
+                res = work_db_fail(cp->pg, e, err);
                 goto out;
             }
             parent = cid;
@@ -384,10 +319,10 @@ static void cp_prod_clear(struct cp_prod *p)
     memset(p, 0, sizeof(*p));
 }
 
-/* Map the snapshot; CP_DLQ when it cannot be published at all. */
-static enum cp_res cp_prod_build(const struct storeset_entry *st,
-                                 const json_t *snap, long long cat_id,
-                                 struct cp_prod *p, struct cp_err *e)
+/* Map the snapshot; WORK_DLQ when it cannot be published at all. */
+static enum work_res cp_prod_build(const struct storeset_entry *st,
+                                   const json_t *snap, long long cat_id,
+                                   struct cp_prod *p, struct work_err *e)
 {
     const json_t *vars = json_object_get(snap, "variants"), *v;
     char err[512];
@@ -395,16 +330,16 @@ static enum cp_res cp_prod_build(const struct storeset_entry *st,
 
     p->payload = catalog_map_product(snap, cat_id, err, sizeof(err));
     if (!p->payload)
-        return cp_fail(e, CP_DLQ, 0, "%s", err);
+        return work_fail(e, WORK_DLQ, 0, "%s", err);
     if (catalog_map_hash(p->payload, p->phash) != 0)
-        return cp_fail(e, CP_DLQ, 0, "product payload: cannot serialise");
+        return work_fail(e, WORK_DLQ, 0, "product payload: cannot serialise");
     p->n = json_array_size(vars);
     p->vid = calloc(p->n + 1, sizeof(*p->vid));
     p->sku = calloc(p->n + 1, sizeof(*p->sku));
     p->vpay = calloc(p->n + 1, sizeof(*p->vpay));
     p->vhash = calloc(p->n + 1, sizeof(*p->vhash));
     if (!p->vid || !p->sku || !p->vpay || !p->vhash)
-        return cp_fail(e, CP_RETRY, 1, "out of memory");
+        return work_fail(e, WORK_RETRY, 1, "out of memory");
     json_array_foreach(vars, i, v)
     {
         enum catalog_map_vres vr;
@@ -414,21 +349,21 @@ static enum cp_res cp_prod_build(const struct storeset_entry *st,
         vr = catalog_map_variant(snap, v, st->conf.price_list, &p->vpay[i], err,
                                  sizeof(err));
         if (vr == CATALOG_MAP_V_INVALID)
-            return cp_fail(e, CP_DLQ, 0, "%s", err);
+            return work_fail(e, WORK_DLQ, 0, "%s", err);
         if (vr == CATALOG_MAP_V_OK) {
             if (catalog_map_hash(p->vpay[i], p->vhash[i]) != 0)
-                return cp_fail(e, CP_DLQ, 0,
-                               "variant payload: cannot "
-                               "serialise");
+                return work_fail(e, WORK_DLQ, 0,
+                                 "variant payload: cannot "
+                                 "serialise");
             npub++;
         }
     }
     if (npub == 0)
-        return cp_fail(e, CP_DLQ, 0,
-                       "no variant to publish: none is active with a price "
-                       "in price list %s",
-                       st->conf.price_list);
-    return CP_OK;
+        return work_fail(e, WORK_DLQ, 0,
+                         "no variant to publish: none is active with a price "
+                         "in price list %s",
+                         st->conf.price_list);
+    return WORK_OK;
 }
 
 static int cp_sku_in(const struct cp_prod *p, const char *sku)
@@ -445,16 +380,16 @@ static int cp_sku_in(const struct cp_prod *p, const char *sku)
  * the marker was written (minus a slack for clock skew).  *found receives
  * a new reference to the store's product, or NULL.
  */
-static enum cp_res cp_lookup(struct catpub *cp, struct storeset_entry *st,
-                             const struct cp_prod *p, long long age_s,
-                             json_t **found, struct cp_err *e)
+static enum work_res cp_lookup(struct catpub *cp, struct storeset_entry *st,
+                               const struct cp_prod *p, long long age_s,
+                               json_t **found, struct work_err *e)
 {
     struct store_req_args a;
     struct store_result r;
     char since[40];
     time_t t = time(NULL) - (time_t)age_s - (time_t)cp->cfg.lookup_slack_s;
     struct tm tm;
-    enum cp_res res = CP_OK;
+    enum work_res res = WORK_OK;
     size_t i, k;
     const json_t *prod, *v;
 
@@ -467,9 +402,9 @@ static enum cp_res cp_lookup(struct catpub *cp, struct storeset_entry *st,
     for (a.page = 1; !*found; a.page++) {
         memset(&r, 0, sizeof(r));
         res = cp_call(cp, st, STORE_OP_PRODUCTS_LIST, &a, &r, e);
-        if (res == CP_OK && !json_is_array(r.body))
-            res = cp_fail(e, CP_RETRY, 1, "products list: not an array");
-        if (res != CP_OK) {
+        if (res == WORK_OK && !json_is_array(r.body))
+            res = work_fail(e, WORK_RETRY, 1, "products list: not an array");
+        if (res != WORK_OK) {
             store_result_clear(&r);
             break;
         }
@@ -495,20 +430,20 @@ static enum cp_res cp_lookup(struct catpub *cp, struct storeset_entry *st,
 }
 
 /* Create the product with its variants; record ids matched by SKU. */
-static enum cp_res cp_create(struct catpub *cp, struct storeset_entry *st,
-                             const struct cp_prod *p, struct cp_err *e)
+static enum work_res cp_create(struct catpub *cp, struct storeset_entry *st,
+                               const struct cp_prod *p, struct work_err *e)
 {
     struct store_req_args a;
     struct store_result r;
     json_t **pub = calloc(p->n + 1, sizeof(*pub));
     char err[512];
     size_t i, k, npub = 0;
-    enum cp_res res;
+    enum work_res res;
     long long rid;
     const json_t *rv;
 
     if (!pub)
-        return cp_fail(e, CP_RETRY, 1, "out of memory");
+        return work_fail(e, WORK_RETRY, 1, "out of memory");
     for (i = 0; i < p->n; i++)
         if (p->vpay[i])
             pub[npub++] = p->vpay[i];
@@ -517,21 +452,21 @@ static enum cp_res cp_create(struct catpub *cp, struct storeset_entry *st,
     a.payload = catalog_map_create_payload(p->payload, pub, npub);
     free(pub);
     if (!a.payload)
-        return cp_fail(e, CP_RETRY, 1, "out of memory");
+        return work_fail(e, WORK_RETRY, 1, "out of memory");
     /* The marker is committed before the call: a crash after the store
      * created the product leaves it, and the next attempt looks first. */
     if (remote_map_mark_inflight(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT,
                                  p->pid, err, sizeof(err)) != 0) {
         json_decref(a.payload);
-        return cp_db_fail(cp, e, err);
+        return work_db_fail(cp->pg, e, err);
     }
     res = cp_call(cp, st, STORE_OP_PRODUCT_CREATE, &a, &r, e);
     json_decref(a.payload);
-    if (res != CP_OK) {
+    if (res != WORK_OK) {
         /* A 4xx or a 429 means nothing was created: drop the marker so the
          * next attempt does not pay for a look-up.  Anything else (a
          * timeout) leaves the outcome unknown: keep it. */
-        if (res == CP_DLQ || r.status == 429 || r.status == 503)
+        if (res == WORK_DLQ || r.status == 429 || r.status == 503)
             remote_map_del(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, p->pid, err,
                            sizeof(err));
         store_result_clear(&r);
@@ -540,7 +475,7 @@ static enum cp_res cp_create(struct catpub *cp, struct storeset_entry *st,
     rid = cp_jid(r.body, "id");
     if (rid <= 0) {
         store_result_clear(&r);
-        return cp_fail(e, CP_RETRY, 1, "product create: no id in answer");
+        return work_fail(e, WORK_RETRY, 1, "product create: no id in answer");
     }
     if (db_begin(cp->pg, err, sizeof(err)) != 0)
         goto dbfail;
@@ -567,30 +502,30 @@ static enum cp_res cp_create(struct catpub *cp, struct storeset_entry *st,
     store_result_clear(&r);
     log_info_ctx(p->key, "store %s: product created (id %lld, %zu variants)",
                  st->conf.name, rid, npub);
-    return CP_OK;
+    return WORK_OK;
 dbfail:
     db_rollback(cp->pg);
     store_result_clear(&r);
     /* The marker stays: the retry finds the product by SKU. */
-    return cp_db_fail(cp, e, err);
+    return work_db_fail(cp->pg, e, err);
 }
 
 /* The product's variants in the store (list call), new reference. */
-static enum cp_res cp_variants_list(struct catpub *cp,
-                                    struct storeset_entry *st, long long rid,
-                                    json_t **out, struct cp_err *e)
+static enum work_res cp_variants_list(struct catpub *cp,
+                                      struct storeset_entry *st, long long rid,
+                                      json_t **out, struct work_err *e)
 {
     struct store_req_args a;
     struct store_result r;
-    enum cp_res res;
+    enum work_res res;
 
     memset(&a, 0, sizeof(a));
     memset(&r, 0, sizeof(r));
     a.id = rid;
     res = cp_call(cp, st, STORE_OP_VARIANTS_LIST, &a, &r, e);
-    if (res == CP_OK && !json_is_array(r.body))
-        res = cp_fail(e, CP_RETRY, 1, "variants list: not an array");
-    if (res == CP_OK)
+    if (res == WORK_OK && !json_is_array(r.body))
+        res = work_fail(e, WORK_RETRY, 1, "variants list: not an array");
+    if (res == WORK_OK)
         *out = json_incref(r.body);
     store_result_clear(&r);
     return res;
@@ -611,13 +546,14 @@ static long long cp_remote_by_sku(const json_t *rvars, const char *sku)
 }
 
 /* A simple call with an id/sub id/payload whose answer is not needed. */
-static enum cp_res cp_do(struct catpub *cp, struct storeset_entry *st,
-                         enum store_op op, long long id, long long sub,
-                         json_t *payload, long long *new_id, struct cp_err *e)
+static enum work_res cp_do(struct catpub *cp, struct storeset_entry *st,
+                           enum store_op op, long long id, long long sub,
+                           json_t *payload, long long *new_id,
+                           struct work_err *e)
 {
     struct store_req_args a;
     struct store_result r;
-    enum cp_res res;
+    enum work_res res;
 
     memset(&a, 0, sizeof(a));
     memset(&r, 0, sizeof(r));
@@ -625,11 +561,11 @@ static enum cp_res cp_do(struct catpub *cp, struct storeset_entry *st,
     a.sub_id = sub;
     a.payload = payload;
     res = cp_call(cp, st, op, &a, &r, e);
-    if (res == CP_OK && new_id) {
+    if (res == WORK_OK && new_id) {
         *new_id = cp_jid(r.body, "id");
         if (*new_id <= 0)
-            res = cp_fail(e, CP_RETRY, 1, "%s: no id in answer",
-                          store_op_name(op));
+            res = work_fail(e, WORK_RETRY, 1, "%s: no id in answer",
+                            store_op_name(op));
     }
     store_result_clear(&r);
     return res;
@@ -666,22 +602,22 @@ static int cp_variant_record(struct catpub *cp, struct storeset_entry *st,
  * removed — never recreating the product.  @p rvars (may be NULL) holds the
  * store's variants when already known.
  */
-static enum cp_res cp_update(struct catpub *cp, struct storeset_entry *st,
-                             const struct cp_prod *p, long long rid,
-                             const char *old_hash, json_t *rvars,
-                             struct cp_err *e)
+static enum work_res cp_update(struct catpub *cp, struct storeset_entry *st,
+                               const struct cp_prod *p, long long rid,
+                               const char *old_hash, json_t *rvars,
+                               struct work_err *e)
 {
     struct remote_ref *refs = calloc(p->n + 1, sizeof(*refs));
     int *found = calloc(p->n + 1, sizeof(*found));
     char err[512], arch[CATALOG_MAP_HASH_LEN + 1];
-    enum cp_res res = CP_OK;
+    enum work_res res = WORK_OK;
     int need_list = 0;
     size_t i;
     long long vrid;
 
     json_incref(rvars);
     if (!refs || !found) {
-        res = cp_fail(e, CP_RETRY, 1, "out of memory");
+        res = work_fail(e, WORK_RETRY, 1, "out of memory");
         goto out;
     }
     catalog_map_archived_hash(arch);
@@ -689,11 +625,11 @@ static enum cp_res cp_update(struct catpub *cp, struct storeset_entry *st,
         /* Re-activated in the ledger: recover it from the store's archive,
          * then send the current payload (the hash no longer matches). */
         res = cp_do(cp, st, STORE_OP_PRODUCT_RECOVER, rid, 0, NULL, NULL, e);
-        if (res != CP_OK)
+        if (res != WORK_OK)
             goto out;
         if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, p->pid, rid,
                            "", err, sizeof(err)) != 0) {
-            res = cp_db_fail(cp, e, err);
+            res = work_db_fail(cp->pg, e, err);
             goto out;
         }
         log_info_ctx(p->key, "store %s: product %lld recovered", st->conf.name,
@@ -704,7 +640,7 @@ static enum cp_res cp_update(struct catpub *cp, struct storeset_entry *st,
         found[i] = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_VARIANT,
                                   p->vid[i], &refs[i], err, sizeof(err));
         if (found[i] < 0) {
-            res = cp_db_fail(cp, e, err);
+            res = work_db_fail(cp->pg, e, err);
             goto out;
         }
         if ((p->vpay[i] && (!found[i] || refs[i].remote_id < 0)) ||
@@ -714,11 +650,11 @@ static enum cp_res cp_update(struct catpub *cp, struct storeset_entry *st,
     if (strcmp(old_hash, p->phash) != 0) {
         res =
             cp_do(cp, st, STORE_OP_PRODUCT_UPDATE, rid, 0, p->payload, NULL, e);
-        if (res != CP_OK)
+        if (res != WORK_OK)
             goto out;
         if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, p->pid, rid,
                            p->phash, err, sizeof(err)) != 0) {
-            res = cp_db_fail(cp, e, err);
+            res = work_db_fail(cp->pg, e, err);
             goto out;
         }
         log_info_ctx(p->key, "store %s: product %lld updated", st->conf.name,
@@ -726,7 +662,7 @@ static enum cp_res cp_update(struct catpub *cp, struct storeset_entry *st,
     }
     if (need_list && !rvars) {
         res = cp_variants_list(cp, st, rid, &rvars, e);
-        if (res != CP_OK)
+        if (res != WORK_OK)
             goto out;
     }
     /* Creates first: the store refuses to remove a product's last
@@ -744,19 +680,19 @@ static enum cp_res cp_update(struct catpub *cp, struct storeset_entry *st,
         }
         if (remote_map_mark_inflight(cp->pg, st->conf.id, REMOTE_MAP_VARIANT,
                                      p->vid[i], err, sizeof(err)) != 0) {
-            res = cp_db_fail(cp, e, err);
+            res = work_db_fail(cp->pg, e, err);
             goto out;
         }
         res = cp_do(cp, st, STORE_OP_VARIANT_CREATE, rid, 0, p->vpay[i], &vrid,
                     e);
-        if (res == CP_DLQ)
+        if (res == WORK_DLQ)
             remote_map_del(cp->pg, st->conf.id, REMOTE_MAP_VARIANT, p->vid[i],
                            err, sizeof(err));
-        if (res != CP_OK)
+        if (res != WORK_OK)
             goto out;
         if (cp_variant_record(cp, st, p->vid[i], vrid, p->vhash[i], 1, err,
                               sizeof(err)) != 0) {
-            res = cp_db_fail(cp, e, err);
+            res = work_db_fail(cp->pg, e, err);
             goto out;
         }
         refs[i].remote_id = vrid;
@@ -770,11 +706,11 @@ static enum cp_res cp_update(struct catpub *cp, struct storeset_entry *st,
             continue;
         res = cp_do(cp, st, STORE_OP_VARIANT_UPDATE, rid, refs[i].remote_id,
                     p->vpay[i], NULL, e);
-        if (res != CP_OK)
+        if (res != WORK_OK)
             goto out;
         if (cp_variant_record(cp, st, p->vid[i], refs[i].remote_id, p->vhash[i],
                               refs[i].hash[0] == '\0', err, sizeof(err)) != 0) {
-            res = cp_db_fail(cp, e, err);
+            res = work_db_fail(cp->pg, e, err);
             goto out;
         }
         log_info_ctx(p->key, "store %s: variant %s updated", st->conf.name,
@@ -788,14 +724,14 @@ static enum cp_res cp_update(struct catpub *cp, struct storeset_entry *st,
         if (vrid > 0) {
             res = cp_do(cp, st, STORE_OP_VARIANT_DELETE, rid, vrid, NULL, NULL,
                         e);
-            if (res != CP_OK)
+            if (res != WORK_OK)
                 goto out;
             log_info_ctx(p->key, "store %s: variant %s removed", st->conf.name,
                          p->sku[i]);
         }
         if (remote_map_del(cp->pg, st->conf.id, REMOTE_MAP_VARIANT, p->vid[i],
                            err, sizeof(err)) != 0) {
-            res = cp_db_fail(cp, e, err);
+            res = work_db_fail(cp->pg, e, err);
             goto out;
         }
     }
@@ -807,27 +743,27 @@ out:
 }
 
 /* Record an adopted store product (found by the in-flight look-up). */
-static enum cp_res cp_adopt(struct catpub *cp, struct storeset_entry *st,
-                            const struct cp_prod *p, long long rid,
-                            struct cp_err *e)
+static enum work_res cp_adopt(struct catpub *cp, struct storeset_entry *st,
+                              const struct cp_prod *p, long long rid,
+                              struct work_err *e)
 {
     char err[512];
 
     /* An empty hash: the product is updated to the current payload. */
     if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, p->pid, rid, "",
                        err, sizeof(err)) != 0)
-        return cp_db_fail(cp, e, err);
-    return CP_OK;
+        return work_db_fail(cp->pg, e, err);
+    return WORK_OK;
 }
 
 /* Archive (DELETE) a product the ledger archived. */
-static enum cp_res cp_archive(struct catpub *cp, struct storeset_entry *st,
-                              const json_t *snap, long long pid,
-                              const char *key, struct cp_err *e)
+static enum work_res cp_archive(struct catpub *cp, struct storeset_entry *st,
+                                const json_t *snap, long long pid,
+                                const char *key, struct work_err *e)
 {
     struct remote_ref ref;
     char err[512], arch[CATALOG_MAP_HASH_LEN + 1];
-    enum cp_res res;
+    enum work_res res;
     long long rid;
     int found;
 
@@ -835,12 +771,12 @@ static enum cp_res cp_archive(struct catpub *cp, struct storeset_entry *st,
     found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, pid, &ref,
                            err, sizeof(err));
     if (found < 0)
-        return cp_db_fail(cp, e, err);
+        return work_db_fail(cp->pg, e, err);
     if (!found)
-        return CP_OK; /* never published: nothing to archive */
+        return WORK_OK; /* never published: nothing to archive */
     if (strcmp(ref.hash, arch) == 0) {
         cp->n_skipped++;
-        return CP_OK;
+        return WORK_OK;
     }
     rid = ref.remote_id;
     if (rid < 0) {
@@ -855,7 +791,7 @@ static enum cp_res cp_archive(struct catpub *cp, struct storeset_entry *st,
         p.n = json_array_size(json_object_get(snap, "variants"));
         p.sku = calloc(p.n + 1, sizeof(*p.sku));
         if (!p.sku)
-            return cp_fail(e, CP_RETRY, 1, "out of memory");
+            return work_fail(e, WORK_RETRY, 1, "out of memory");
         json_array_foreach(json_object_get(snap, "variants"), i, v)
         {
             p.sku[i] = json_string_value(json_object_get(v, "sku"));
@@ -864,23 +800,23 @@ static enum cp_res cp_archive(struct catpub *cp, struct storeset_entry *st,
         free(p.sku);
         rid = prod ? cp_jid(prod, "id") : 0;
         json_decref(prod);
-        if (res != CP_OK)
+        if (res != WORK_OK)
             return res;
         if (rid <= 0) {
             if (remote_map_del(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, pid,
                                err, sizeof(err)) != 0)
-                return cp_db_fail(cp, e, err);
-            return CP_OK;
+                return work_db_fail(cp->pg, e, err);
+            return WORK_OK;
         }
     }
     res = cp_do(cp, st, STORE_OP_PRODUCT_DELETE, rid, 0, NULL, NULL, e);
-    if (res != CP_OK)
+    if (res != WORK_OK)
         return res;
     if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, pid, rid, arch,
                        err, sizeof(err)) != 0)
-        return cp_db_fail(cp, e, err);
+        return work_db_fail(cp->pg, e, err);
     log_info_ctx(key, "store %s: product %lld archived", st->conf.name, rid);
-    return CP_OK;
+    return WORK_OK;
 }
 
 /* ---- image jobs ----------------------------------------------------------
@@ -951,26 +887,26 @@ out:
  * A photo changed in the ledger since the snapshot is left to the event
  * that carries the change.
  */
-static enum cp_res cp_images(struct catpub *cp, struct storeset_entry *st,
-                             const json_t *snap, long long pid, long long rid,
-                             const char *key, struct cp_err *e)
+static enum work_res cp_images(struct catpub *cp, struct storeset_entry *st,
+                               const json_t *snap, long long pid, long long rid,
+                               const char *key, struct work_err *e)
 {
     const json_t *photos = json_object_get(snap, "photos"), *ph;
     char sid[32], spid[32], err[512];
     const char *vals[2] = {sid, spid};
     PGresult *res = NULL;
-    enum cp_res r = CP_OK;
+    enum work_res r = WORK_OK;
     int failed = cp->img_failed, rows;
     size_t i;
 
     if (json_array_size(photos) == 0)
-        return CP_OK;
+        return WORK_OK;
     snprintf(sid, sizeof(sid), "%lld", st->conf.id);
     snprintf(spid, sizeof(spid), "%lld", pid);
     res = db_exec(cp->pg, CP_SQL_PHOTOS, 2, vals, "product photos", err,
                   sizeof(err), NULL);
     if (!res)
-        return cp_db_fail(cp, e, err);
+        return work_db_fail(cp->pg, e, err);
     rows = PQntuples(res);
     json_array_foreach(photos, i, ph)
     {
@@ -1002,17 +938,17 @@ static enum cp_res cp_images(struct catpub *cp, struct storeset_entry *st,
         j.path = path;
         j.sha256 = sha;
         if (cp_job_produce(cp, &j, key, err, sizeof(err)) != 0) {
-            r = cp_fail(e, CP_RETRY, 1, "images.job: %s", err);
+            r = work_fail(e, WORK_RETRY, 1, "images.job: %s", err);
             break;
         }
     }
     PQclear(res);
     while (cp->img_pending > 0 && !sig_stop_requested())
         kafka_producer_poll(cp->kp, 50);
-    if (r == CP_OK && cp->img_pending > 0)
-        r = cp_fail(e, CP_RETRY, 0, "images.job: stopped before delivery");
-    if (r == CP_OK && cp->img_failed != failed)
-        r = cp_fail(e, CP_RETRY, 1, "images.job: delivery failed");
+    if (r == WORK_OK && cp->img_pending > 0)
+        r = work_fail(e, WORK_RETRY, 0, "images.job: stopped before delivery");
+    if (r == WORK_OK && cp->img_failed != failed)
+        r = work_fail(e, WORK_RETRY, 1, "images.job: delivery failed");
     if (kafka_producer_fatal(cp->kp, err, sizeof(err))) {
         log_error("image job producer: fatal: %s", err);
         cp->fatal = 1;
@@ -1021,16 +957,16 @@ static enum cp_res cp_images(struct catpub *cp, struct storeset_entry *st,
 }
 
 /* Publish one product snapshot to one store. */
-static enum cp_res cp_publish(struct catpub *cp, struct storeset_entry *st,
-                              const json_t *snap, const char *key,
-                              struct cp_err *e)
+static enum work_res cp_publish(struct catpub *cp, struct storeset_entry *st,
+                                const json_t *snap, const char *key,
+                                struct work_err *e)
 {
     struct cp_prod p;
     struct remote_ref ref;
     json_t *prod = NULL, *rvars = NULL;
     long long cat_id = 0, pid = cp_jid(snap, "product_id");
     char err[512];
-    enum cp_res res;
+    enum work_res res;
     int found;
 
     if (json_is_true(json_object_get(snap, "archived")))
@@ -1039,24 +975,24 @@ static enum cp_res cp_publish(struct catpub *cp, struct storeset_entry *st,
     p.pid = pid;
     p.key = key;
     res = cp_categories(cp, st, catalog_map_groups(snap), &cat_id, e);
-    if (res != CP_OK)
+    if (res != WORK_OK)
         goto out;
     res = cp_prod_build(st, snap, cat_id, &p, e);
-    if (res != CP_OK)
+    if (res != WORK_OK)
         goto out;
     found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, pid, &ref,
                            err, sizeof(err));
     if (found < 0) {
-        res = cp_db_fail(cp, e, err);
+        res = work_db_fail(cp->pg, e, err);
         goto out;
     }
     if (found && ref.remote_id < 0) {
         res = cp_lookup(cp, st, &p, ref.age_s, &prod, e);
-        if (res != CP_OK)
+        if (res != WORK_OK)
             goto out;
         if (prod) {
             res = cp_adopt(cp, st, &p, cp_jid(prod, "id"), e);
-            if (res != CP_OK)
+            if (res != WORK_OK)
                 goto out;
             rvars = json_incref(json_object_get(prod, "variants"));
             ref.remote_id = cp_jid(prod, "id");
@@ -1067,13 +1003,13 @@ static enum cp_res cp_publish(struct catpub *cp, struct storeset_entry *st,
         res = cp_create(cp, st, &p, e);
     else
         res = cp_update(cp, st, &p, ref.remote_id, ref.hash, rvars, e);
-    if (res != CP_OK)
+    if (res != WORK_OK)
         goto out;
     /* The product exists in the store now: its photos may follow. */
     found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, pid, &ref,
                            err, sizeof(err));
     if (found < 0) {
-        res = cp_db_fail(cp, e, err);
+        res = work_db_fail(cp->pg, e, err);
         goto out;
     }
     if (found && ref.remote_id > 0)
@@ -1105,7 +1041,7 @@ static void cp_dr(void *msg_opaque, rd_kafka_resp_err_t err, int32_t partition,
 
 /* Dead-letter @p m with @p reason (dlq.h waits for the acknowledgement). */
 static int cp_dlq(struct catpub *cp, const rd_kafka_message_t *m,
-                  const char *key, const char *store, const struct cp_err *e)
+                  const char *key, const char *store, const struct work_err *e)
 {
     char reason[1200], errstr[512];
     struct storeset_entry *st;
@@ -1132,15 +1068,15 @@ static int cp_dlq(struct catpub *cp, const rd_kafka_message_t *m,
 }
 
 /*
- * Handle one message for every target store.  Returns CP_OK when the
- * offset may be committed, CP_RETRY (with e->backoff) otherwise.
+ * Handle one message for every target store.  Returns WORK_OK when the
+ * offset may be committed, WORK_RETRY (with e->backoff) otherwise.
  */
-static enum cp_res cp_handle(struct catpub *cp, const rd_kafka_message_t *m,
-                             struct cp_err *e)
+static enum work_res cp_handle(struct catpub *cp, const rd_kafka_message_t *m,
+                               struct work_err *e)
 {
     struct event ev;
     char err[512];
-    enum cp_res res = CP_OK, r;
+    enum work_res res = WORK_OK, r;
     const char *key;
     char keybuf[64];
 
@@ -1149,11 +1085,11 @@ static enum cp_res cp_handle(struct catpub *cp, const rd_kafka_message_t *m,
              (int)(m->key_len < 63 ? m->key_len : 63),
              m->key ? (const char *)m->key : "");
     if (event_decode(&ev, m->payload, m->len, err, sizeof(err)) != 0) {
-        cp_fail(e, CP_DLQ, 0, "decode: %s", err);
+        work_fail(e, WORK_DLQ, 0, "decode: %s", err);
         e->status = 0;
         return cp_dlq(cp, m, keybuf, NULL, e) == 0
-                   ? CP_OK
-                   : cp_fail(e, CP_RETRY, 1, "dlq failed");
+                   ? WORK_OK
+                   : work_fail(e, WORK_RETRY, 1, "dlq failed");
     }
     key = ev.key;
     if (strcmp(ev.type, EVENT_CATALOG_PRODUCT) != 0) {
@@ -1163,7 +1099,7 @@ static enum cp_res cp_handle(struct catpub *cp, const rd_kafka_message_t *m,
     if (time(NULL) - cp->stores_at > CP_STORES_TTL_S ||
         (ev.store && !storeset_find(cp->ss, ev.store))) {
         if (cp_stores_load(cp, err, sizeof(err)) != 0) {
-            res = cp_db_fail(cp, e, err);
+            res = work_db_fail(cp->pg, e, err);
             goto out;
         }
     }
@@ -1174,22 +1110,22 @@ static enum cp_res cp_handle(struct catpub *cp, const rd_kafka_message_t *m,
             continue;
         memset(e, 0, sizeof(*e));
         r = cp_publish(cp, st, ev.data, key, e);
-        if (r == CP_DLQ) {
+        if (r == WORK_DLQ) {
             if (cp_dlq(cp, m, key, st->conf.name, e) != 0) {
-                res = cp_fail(e, CP_RETRY, 1, "dlq failed");
+                res = work_fail(e, WORK_RETRY, 1, "dlq failed");
                 goto out;
             }
-        } else if (r == CP_RETRY) {
+        } else if (r == WORK_RETRY) {
             /* Stores done already skip by hash on the retry. */
-            res = CP_RETRY;
+            res = WORK_RETRY;
             goto out;
         }
     }
     if (ev.store && !storeset_find(cp->ss, ev.store)) {
-        cp_fail(e, CP_DLQ, 0, "unknown store '%s'", ev.store);
+        work_fail(e, WORK_DLQ, 0, "unknown store '%s'", ev.store);
         e->status = 0;
         if (cp_dlq(cp, m, key, ev.store, e) != 0)
-            res = cp_fail(e, CP_RETRY, 1, "dlq failed");
+            res = work_fail(e, WORK_RETRY, 1, "dlq failed");
     }
 out:
     event_clear(&ev);
@@ -1201,13 +1137,13 @@ static enum consume_res cp_consume(void *ctx, const rd_kafka_message_t *m,
                                    char *reason, size_t reason_size)
 {
     struct catpub *cp = ctx;
-    struct cp_err e;
+    struct work_err e;
 
     memset(&e, 0, sizeof(e));
-    if (cp_handle(cp, m, &e) == CP_OK)
+    if (cp_handle(cp, m, &e) == WORK_OK)
         return CONSUME_DONE;
     snprintf(reason, reason_size, "%s", e.reason);
-    return e.backoff ? CONSUME_BACKOFF : CONSUME_RETRY;
+    return work_retry_verdict(&e);
 }
 
 int catpub_poll(struct catpub *cp)

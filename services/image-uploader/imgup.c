@@ -14,6 +14,7 @@
 #include "store_client.h"
 #include "storeset.h"
 #include "topics.h"
+#include "work.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,18 +29,6 @@
 #include <unistd.h>
 
 #define IU_STORES_TTL_S 30 /* reload the store list this often */
-
-/* What happens next with a job. */
-enum iu_res {
-    IU_OK = 0,    /* done: commit */
-    IU_RETRY = 1, /* retry later (no commit) */
-    IU_DLQ = 2,   /* dead-letter: reason in the error */
-};
-
-struct iu_err {
-    char reason[1024];
-    int backoff; /* IU_RETRY: 1 = back off before retrying */
-};
 
 struct imgup {
     struct imgup_cfg cfg;
@@ -79,31 +68,6 @@ const struct cfg_opt *imgup_cfg_table(void)
     return iu_opts;
 }
 
-static enum iu_res iu_fail(struct iu_err *e, enum iu_res r, int backoff,
-                           const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static enum iu_res iu_fail(struct iu_err *e, enum iu_res r, int backoff,
-                           const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
-    va_end(ap);
-    e->backoff = backoff;
-    return r;
-}
-
-/* A Postgres error: retry (after a reconnect when the link is gone). */
-static enum iu_res iu_db_fail(struct imgup *iu, struct iu_err *e,
-                              const char *err)
-{
-    if (PQstatus(iu->pg) != CONNECTION_OK)
-        PQreset(iu->pg);
-    return iu_fail(e, IU_RETRY, 1, "ledger: %s", err);
-}
-
 static long long iu_jid(const json_t *o, const char *key)
 {
     const json_t *v = json_object_get(o, key);
@@ -112,42 +76,22 @@ static long long iu_jid(const json_t *o, const char *key)
 }
 
 /* One metered call (images class); maps the result onto what is next. */
-static enum iu_res iu_call(struct imgup *iu, struct storeset_entry *st,
-                           enum store_op op, const struct store_req_args *a,
-                           struct store_result *r, struct iu_err *e)
+static enum work_res iu_call(struct imgup *iu, struct storeset_entry *st,
+                             enum store_op op, const struct store_req_args *a,
+                             struct store_result *r, struct work_err *e)
 {
-    enum store_res res = store_call(st->sc, iu->b, BUDGET_IMAGES, op, a, r);
-    char *text;
-
-    if (r->status > 0)
-        iu->n_calls++;
-    switch (res) {
-    case STORE_OK:
-        return IU_OK;
-    case STORE_CLIENT_ERROR:
-        text = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY)
-                       : NULL;
-        iu_fail(e, IU_DLQ, 0, "%s: %s: %.500s", store_op_name(op), r->reason,
-                text ? text : r->excerpt);
-        free(text);
-        return IU_DLQ;
-    case STORE_RETRY_AFTER:
-        /* The budget already holds the fleet until Retry-After. */
-        return iu_fail(e, IU_RETRY, 0, "%s: %s", store_op_name(op), r->reason);
-    case STORE_TRANSIENT:
-    default:
-        return iu_fail(e, IU_RETRY, 1, "%s: %s", store_op_name(op), r->reason);
-    }
+    return work_store_call(st->sc, iu->b, BUDGET_IMAGES, op, a, r, e,
+                           &iu->n_calls);
 }
 
 /*
  * Read the photo at @p path: at most @p max bytes, a JPEG/PNG/GIF/WebP by
  * its magic bytes, with the SHA-256 the ledger recorded.  A bad photo is
- * IU_DLQ with the path and the reason; *buf (owned) and *ext on IU_OK.
+ * WORK_DLQ with the path and the reason; *buf (owned) and *ext on WORK_OK.
  */
-static enum iu_res iu_read(const char *path, const char *sha256, long long max,
-                           unsigned char **buf, size_t *len, const char **ext,
-                           struct iu_err *e)
+static enum work_res iu_read(const char *path, const char *sha256,
+                             long long max, unsigned char **buf, size_t *len,
+                             const char **ext, struct work_err *e)
 {
     unsigned char h[crypto_hash_sha256_BYTES];
     char hex[2 * crypto_hash_sha256_BYTES + 1];
@@ -156,26 +100,26 @@ static enum iu_res iu_read(const char *path, const char *sha256, long long max,
     size_t got = 0;
     ssize_t n;
     int fd;
-    enum iu_res r;
+    enum work_res r;
 
     *buf = NULL;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return iu_fail(e, IU_DLQ, 0, "photo %s: cannot read: %s", path,
-                       strerror(errno));
+        return work_fail(e, WORK_DLQ, 0, "photo %s: cannot read: %s", path,
+                         strerror(errno));
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        r = iu_fail(e, IU_DLQ, 0, "photo %s: not a regular file", path);
+        r = work_fail(e, WORK_DLQ, 0, "photo %s: not a regular file", path);
         goto out;
     }
     if ((long long)sb.st_size > max) {
-        r = iu_fail(e, IU_DLQ, 0,
-                    "photo %s: too big: %lld bytes > images.max_bytes %lld",
-                    path, (long long)sb.st_size, max);
+        r = work_fail(e, WORK_DLQ, 0,
+                      "photo %s: too big: %lld bytes > images.max_bytes %lld",
+                      path, (long long)sb.st_size, max);
         goto out;
     }
     b = malloc((size_t)sb.st_size + 1);
     if (!b) {
-        r = iu_fail(e, IU_RETRY, 1, "photo %s: out of memory", path);
+        r = work_fail(e, WORK_RETRY, 1, "photo %s: out of memory", path);
         goto out;
     }
     while (got < (size_t)sb.st_size) {
@@ -187,30 +131,31 @@ static enum iu_res iu_read(const char *path, const char *sha256, long long max,
         got += (size_t)n;
     }
     if (got != (size_t)sb.st_size) {
-        r = iu_fail(e, IU_DLQ, 0, "photo %s: short read (%zu of %lld bytes)",
-                    path, got, (long long)sb.st_size);
+        r = work_fail(e, WORK_DLQ, 0,
+                      "photo %s: short read (%zu of %lld bytes)", path, got,
+                      (long long)sb.st_size);
         goto out;
     }
     *ext = image_job_sniff(b, got);
     if (!*ext) {
-        r = iu_fail(e, IU_DLQ, 0,
-                    "photo %s: not a JPEG, PNG, GIF or WebP (magic bytes)",
-                    path);
+        r = work_fail(e, WORK_DLQ, 0,
+                      "photo %s: not a JPEG, PNG, GIF or WebP (magic bytes)",
+                      path);
         goto out;
     }
     crypto_hash_sha256(h, b, got);
     sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
     if (strcmp(hex, sha256) != 0) {
-        r = iu_fail(e, IU_DLQ, 0,
-                    "photo %s: content changed since import (sha256 %s, "
-                    "ledger %s); re-import the catalog",
-                    path, hex, sha256);
+        r = work_fail(e, WORK_DLQ, 0,
+                      "photo %s: content changed since import (sha256 %s, "
+                      "ledger %s); re-import the catalog",
+                      path, hex, sha256);
         goto out;
     }
     *buf = b;
     *len = got;
     b = NULL;
-    r = IU_OK;
+    r = WORK_OK;
 out:
     free(b);
     close(fd);
@@ -218,14 +163,14 @@ out:
 }
 
 /* The id of the product's image named @p fname in the store, or 0. */
-static enum iu_res iu_find(struct imgup *iu, struct storeset_entry *st,
-                           long long rpid, const char *fname, long long *id,
-                           struct iu_err *e)
+static enum work_res iu_find(struct imgup *iu, struct storeset_entry *st,
+                             long long rpid, const char *fname, long long *id,
+                             struct work_err *e)
 {
     struct store_req_args a;
     struct store_result r;
     const json_t *img;
-    enum iu_res res;
+    enum work_res res;
     size_t i;
 
     *id = 0;
@@ -233,9 +178,9 @@ static enum iu_res iu_find(struct imgup *iu, struct storeset_entry *st,
     memset(&r, 0, sizeof(r));
     a.id = rpid;
     res = iu_call(iu, st, STORE_OP_IMAGES_LIST, &a, &r, e);
-    if (res == IU_OK && !json_is_array(r.body))
-        res = iu_fail(e, IU_RETRY, 1, "images list: not an array");
-    if (res == IU_OK) {
+    if (res == WORK_OK && !json_is_array(r.body))
+        res = work_fail(e, WORK_RETRY, 1, "images list: not an array");
+    if (res == WORK_OK) {
         json_array_foreach(r.body, i, img)
         {
             const char *f = json_string_value(json_object_get(img, "filename"));
@@ -256,14 +201,14 @@ static void iu_drop_old(struct imgup *iu, struct storeset_entry *st,
 {
     struct store_req_args a;
     struct store_result r;
-    struct iu_err e;
+    struct work_err e;
 
     memset(&a, 0, sizeof(a));
     memset(&r, 0, sizeof(r));
     memset(&e, 0, sizeof(e));
     a.id = rpid;
     a.sub_id = old_id;
-    if (iu_call(iu, st, STORE_OP_IMAGE_DELETE, &a, &r, &e) == IU_OK)
+    if (iu_call(iu, st, STORE_OP_IMAGE_DELETE, &a, &r, &e) == WORK_OK)
         log_info_ctx(key, "store %s: replaced image %lld removed",
                      st->conf.name, old_id);
     else
@@ -273,9 +218,9 @@ static void iu_drop_old(struct imgup *iu, struct storeset_entry *st,
 }
 
 /* Upload one job's photo to its store (the caller found the store). */
-static enum iu_res iu_upload(struct imgup *iu, struct storeset_entry *st,
-                             const struct image_job *j, const char *key,
-                             struct iu_err *e)
+static enum work_res iu_upload(struct imgup *iu, struct storeset_entry *st,
+                               const struct image_job *j, const char *key,
+                               struct work_err *e)
 {
     struct remote_ref ref;
     struct store_req_args a;
@@ -285,7 +230,7 @@ static enum iu_res iu_upload(struct imgup *iu, struct storeset_entry *st,
     const char *ext = NULL;
     size_t len = 0, b64len;
     long long rid = 0, old_id = 0;
-    enum iu_res res;
+    enum work_res res;
     int found, marked = 0;
 
     memset(&a, 0, sizeof(a));
@@ -293,20 +238,20 @@ static enum iu_res iu_upload(struct imgup *iu, struct storeset_entry *st,
     found = remote_map_get(iu->pg, st->conf.id, REMOTE_MAP_IMAGE, j->photo_id,
                            &ref, err, sizeof(err));
     if (found < 0)
-        return iu_db_fail(iu, e, err);
+        return work_db_fail(iu->pg, e, err);
     if (found && ref.remote_id > 0 && strcmp(ref.hash, j->sha256) == 0) {
         iu->n_skipped++;
         log_debug_ctx(key, "store %s: photo %lld already uploaded",
                       st->conf.name, j->photo_id);
-        return IU_OK;
+        return WORK_OK;
     }
     if (found && ref.remote_id > 0)
         old_id = ref.remote_id; /* the photo's content changed */
     res = iu_read(j->path, j->sha256, iu->cfg.max_bytes, &buf, &len, &ext, e);
-    if (res != IU_OK)
+    if (res != WORK_OK)
         return res;
     if (image_job_filename(j->sha256, ext, fname, sizeof(fname)) != 0) {
-        res = iu_fail(e, IU_DLQ, 0, "photo %s: bad sha256", j->path);
+        res = work_fail(e, WORK_DLQ, 0, "photo %s: bad sha256", j->path);
         goto out;
     }
     if (found) {
@@ -314,7 +259,7 @@ static enum iu_res iu_upload(struct imgup *iu, struct storeset_entry *st,
          * unknown.  The store keeps no content hash, but the filename is
          * the hash: look for it before uploading again. */
         res = iu_find(iu, st, j->remote_product_id, fname, &rid, e);
-        if (res != IU_OK)
+        if (res != WORK_OK)
             goto out;
         if (rid > 0) {
             iu->n_found++;
@@ -330,7 +275,7 @@ static enum iu_res iu_upload(struct imgup *iu, struct storeset_entry *st,
          * and the next attempt looks first. */
         if (remote_map_mark_inflight(iu->pg, st->conf.id, REMOTE_MAP_IMAGE,
                                      j->photo_id, err, sizeof(err)) != 0) {
-            res = iu_db_fail(iu, e, err);
+            res = work_db_fail(iu->pg, e, err);
             goto out;
         }
         marked = 1;
@@ -338,7 +283,7 @@ static enum iu_res iu_upload(struct imgup *iu, struct storeset_entry *st,
     b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
     b64 = malloc(b64len);
     if (!b64) {
-        res = iu_fail(e, IU_RETRY, 1, "out of memory");
+        res = work_fail(e, WORK_RETRY, 1, "out of memory");
         goto out;
     }
     sodium_bin2base64(b64, b64len, buf, len, sodium_base64_VARIANT_ORIGINAL);
@@ -350,27 +295,27 @@ static enum iu_res iu_upload(struct imgup *iu, struct storeset_entry *st,
     free(b64);
     b64 = NULL;
     if (!a.payload) {
-        res = iu_fail(e, IU_RETRY, 1, "out of memory");
+        res = work_fail(e, WORK_RETRY, 1, "out of memory");
         goto out;
     }
     res = iu_call(iu, st, STORE_OP_IMAGE_CREATE, &a, &r, e);
-    if (res != IU_OK) {
+    if (res != WORK_OK) {
         /* A 4xx or a 429/503 means nothing was created: drop the marker.
          * A timeout leaves the outcome unknown: keep it. */
-        if (marked && (res == IU_DLQ || r.status == 429 || r.status == 503))
+        if (marked && (res == WORK_DLQ || r.status == 429 || r.status == 503))
             remote_map_del(iu->pg, st->conf.id, REMOTE_MAP_IMAGE, j->photo_id,
                            err, sizeof(err));
-        if (res == IU_DLQ) {
+        if (res == WORK_DLQ) {
             char why[sizeof(e->reason)];
 
             snprintf(why, sizeof(why), "%s", e->reason);
-            iu_fail(e, IU_DLQ, 0, "photo %s: %s", j->path, why);
+            work_fail(e, WORK_DLQ, 0, "photo %s: %s", j->path, why);
         }
         goto out;
     }
     rid = iu_jid(r.body, "id");
     if (rid <= 0) {
-        res = iu_fail(e, IU_RETRY, 1, "image create: no id in answer");
+        res = work_fail(e, WORK_RETRY, 1, "image create: no id in answer");
         goto out;
     }
     iu->n_uploaded++;
@@ -381,10 +326,10 @@ static enum iu_res iu_upload(struct imgup *iu, struct storeset_entry *st,
 record:
     if (remote_map_put(iu->pg, st->conf.id, REMOTE_MAP_IMAGE, j->photo_id, rid,
                        j->sha256, err, sizeof(err)) != 0) {
-        res = iu_db_fail(iu, e, err);
+        res = work_db_fail(iu->pg, e, err);
         goto out;
     }
-    res = IU_OK;
+    res = WORK_OK;
     if (old_id > 0 && old_id != rid)
         iu_drop_old(iu, st, j->remote_product_id, old_id, key);
 out:
@@ -420,15 +365,15 @@ static int iu_dlq(struct imgup *iu, const rd_kafka_message_t *m,
     return 0;
 }
 
-/* Handle one message: IU_OK when its offset may be committed. */
-static enum iu_res iu_handle(struct imgup *iu, const rd_kafka_message_t *m,
-                             struct iu_err *e)
+/* Handle one message: WORK_OK when its offset may be committed. */
+static enum work_res iu_handle(struct imgup *iu, const rd_kafka_message_t *m,
+                               struct work_err *e)
 {
     struct event ev;
     struct image_job j;
     struct storeset_entry *st;
     char err[512], keybuf[64];
-    enum iu_res res = IU_OK;
+    enum work_res res = WORK_OK;
 
     memset(&ev, 0, sizeof(ev));
     memset(&j, 0, sizeof(j));
@@ -436,10 +381,10 @@ static enum iu_res iu_handle(struct imgup *iu, const rd_kafka_message_t *m,
              (int)(m->key_len < 63 ? m->key_len : 63),
              m->key ? (const char *)m->key : "");
     if (event_decode(&ev, m->payload, m->len, err, sizeof(err)) != 0) {
-        iu_fail(e, IU_DLQ, 0, "decode: %s", err);
+        work_fail(e, WORK_DLQ, 0, "decode: %s", err);
         return iu_dlq(iu, m, keybuf, NULL, 0, e->reason) == 0
-                   ? IU_OK
-                   : iu_fail(e, IU_RETRY, 1, "dlq failed");
+                   ? WORK_OK
+                   : work_fail(e, WORK_RETRY, 1, "dlq failed");
     }
     if (strcmp(ev.type, IMAGE_JOB_EVENT) != 0) {
         log_debug_ctx(ev.id, "type %s ignored", ev.type);
@@ -447,28 +392,28 @@ static enum iu_res iu_handle(struct imgup *iu, const rd_kafka_message_t *m,
     }
     if (image_job_decode(ev.data, ev.key, ev.store, &j, err, sizeof(err)) !=
         0) {
-        res = iu_fail(e, IU_DLQ, 0, "decode: %s", err);
+        res = work_fail(e, WORK_DLQ, 0, "decode: %s", err);
         goto dlq;
     }
     if (time(NULL) - iu->stores_at > IU_STORES_TTL_S ||
         !storeset_find(iu->ss, j.store)) {
         if (storeset_refresh(iu->ss, iu->pg, NULL, err, sizeof(err)) < 0) {
-            res = iu_db_fail(iu, e, err);
+            res = work_db_fail(iu->pg, e, err);
             goto out;
         }
         iu->stores_at = time(NULL);
     }
     st = storeset_find(iu->ss, j.store);
     if (!st) {
-        res = iu_fail(e, IU_DLQ, 0, "unknown store '%s'", j.store);
+        res = work_fail(e, WORK_DLQ, 0, "unknown store '%s'", j.store);
         goto dlq;
     }
     res = iu_upload(iu, st, &j, ev.key, e);
 dlq:
-    if (res == IU_DLQ) {
+    if (res == WORK_DLQ) {
         res = iu_dlq(iu, m, ev.key, ev.store, j.photo_id, e->reason) == 0
-                  ? IU_OK
-                  : iu_fail(e, IU_RETRY, 1, "dlq failed");
+                  ? WORK_OK
+                  : work_fail(e, WORK_RETRY, 1, "dlq failed");
     }
 out:
     event_clear(&ev);
@@ -480,13 +425,13 @@ static enum consume_res iu_consume(void *ctx, const rd_kafka_message_t *m,
                                    char *reason, size_t reason_size)
 {
     struct imgup *iu = ctx;
-    struct iu_err e;
+    struct work_err e;
 
     memset(&e, 0, sizeof(e));
-    if (iu_handle(iu, m, &e) == IU_OK)
+    if (iu_handle(iu, m, &e) == WORK_OK)
         return CONSUME_DONE;
     snprintf(reason, reason_size, "%s", e.reason);
-    return e.backoff ? CONSUME_BACKOFF : CONSUME_RETRY;
+    return work_retry_verdict(&e);
 }
 
 int imgup_poll(struct imgup *iu)
