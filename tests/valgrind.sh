@@ -67,10 +67,9 @@ if [ -x bin/omnisync ]; then
             tests/fixtures/catalog/small.csv --price-list VGPL
         vg "omnisync import catalog (bad rows)" 2 bin/omnisync import catalog \
             tests/fixtures/catalog/bad3.csv --price-list VGPL
+        # SH-1-RED-M is the first SKU of tests/fixtures/catalog/small.csv.
         vg "omnisync stock receipt" 0 bin/omnisync stock receipt VG1 \
-            "$(sed -n '2p' tests/fixtures/catalog/small.csv | tr ',;' '\n\n' |
-                sed -n "$(head -1 tests/fixtures/catalog/small.csv |
-                    tr ',;' '\n\n' | grep -n -i -x sku | cut -d: -f1)p")" 5
+            SH-1-RED-M 5 --ref vg-1
         vg "omnisync stock show --json" 0 bin/omnisync stock show --json
         vg "omnisync status" 0 bin/omnisync status
         vg "omnisync db migrate (again, a no-op)" 0 bin/omnisync db migrate
