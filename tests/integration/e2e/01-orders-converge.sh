@@ -13,17 +13,23 @@ OMNISYNC_ROOT=${OMNISYNC_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 CAT_SIM_EXTRA="--group-update queued --group-update-delay-ms 200"
 cat_setup 20 3
 t_bg imgup image-uploader -o log.level=info ${HARNESS_KAFKA_OPTS:-}
-t_ok "sync initial maps the catalog and uploads the photos" \
-    omnisync sync initial "$CAT_STORE" --timeout 180
+t_bg stockpub stock-publisher -o log.level=info ${HARNESS_KAFKA_OPTS:-}
 
-# Stock arrives after the mapping, so every movement's event is pushable.
-# ART-00001-1 is the store's delivery item: shoppers do not buy it.
+# ART-00001-1 is the store's delivery item: shoppers do not buy it.  Part
+# of the stock arrives before the catalog is in the store: its events find
+# no mapped variant and are skipped, and catalog-publisher re-emits them
+# once it maps each variant (DESIGN.md "Ordering dependencies").
 mapfile -t SKUS < <(sql "SELECT sku FROM variant WHERE sku NOT LIKE 'ART-00001-%' ORDER BY sku")
-for s in "${SKUS[@]}"; do
-    omnisync stock receipt WH1 "$s" 6 --ref "rcpt-$s" >/dev/null ||
+for s in "${SKUS[@]:0:10}"; do
+    omnisync stock receipt WH1 "$s" 60 --ref "rcpt-$s" >/dev/null ||
         t_bail "receipt $s"
 done
-t_bg stockpub stock-publisher -o log.level=info ${HARNESS_KAFKA_OPTS:-}
+t_ok "sync initial maps the catalog and uploads the photos" \
+    omnisync sync initial "$CAT_STORE" --timeout 180
+for s in "${SKUS[@]:10}"; do
+    omnisync stock receipt WH1 "$s" 60 --ref "rcpt-$s" >/dev/null ||
+        t_bail "receipt $s"
+done
 
 # converged: every SKU's store quantity equals the ledger's available.
 converged() {
@@ -60,7 +66,7 @@ t_ok "webhook faults on" curl -sf -X POST -H 'Content-Type: application/json' \
     --data '{"webhook_dup_rate":0.5,"webhook_drop_rate":0.3,"seed":7}' \
     "http://127.0.0.1:$CAT_SIM_PORT/_sim/faults"
 
-# Shoppers: 120 orders of 1-2 lines over the SKUs; the store refuses what
+# Shoppers: 1,000 orders of 1-2 lines over the SKUs; the store refuses what
 # exceeds its stock (409), like a shop that limits sales to stock.
 python3 - "$CAT_SIM_PORT" "$T_TMP/orders.jsonl" "${SKUS[@]}" <<'PY' >"$T_TMP/place.out"
 import http.client, json, random, sys
@@ -69,7 +75,7 @@ rnd = random.Random(11)
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 placed = 0
 with open(out, "w") as f:
-    for i in range(120):
+    for i in range(1000):
         lines = [{"sku": s, "quantity": rnd.randint(1, 2)} for s in rnd.sample(skus, rnd.randint(1, 2))]
         conn.request("POST", "/_sim/orders", json.dumps({"lines": lines,
             "delivery_title": "Courier", "delivery_price": "300.0",
@@ -81,9 +87,9 @@ with open(out, "w") as f:
 print(placed)
 PY
 placed=$(cat "$T_TMP/place.out")
-t_like "shoppers placed orders" "$placed" '^[1-9][0-9]*$'
+t_ok "shoppers placed 1,000 orders" test "$placed" -eq 1000
 orders_in() { test "$(sql "SELECT count(*) FROM customer_order")" -eq "$placed"; }
-t_ok "every order reaches the ledger (dropped webhooks: polling)" wait_for 90 orders_in
+t_ok "every order reaches the ledger (dropped webhooks: polling)" wait_for 180 orders_in
 sleep 3 # duplicates still in flight must change nothing
 t_is "exactly once: $placed orders" "$(sql "SELECT count(*) FROM customer_order")" "$placed"
 t_is "no order needs attention" \
@@ -96,7 +102,7 @@ t_is "reserved = ordered quantities" \
     "$(sql "SELECT coalesce(sum(reserved), 0) FROM stock_level")" "$want_reserved"
 t_is "one delivery line per order" \
     "$(sql "SELECT count(*) FROM customer_order_line WHERE is_delivery")" "$placed"
-t_ok "the store's quantities converge to the ledger" wait_for 60 converged
+t_ok "the store's quantities converge to the ledger" wait_for 120 converged
 
 # Decline one order in the store: its reservation is released and the
 # store's quantity goes back up (store-sim itself never restores stock on
