@@ -4,6 +4,7 @@
 #include "cfg.h"
 #include "db.h"
 #include "event.h"
+#include "httpbody.h"
 #include "kafka.h"
 #include "log.h"
 #include "oicfg.h"
@@ -77,9 +78,7 @@ struct order_intake {
 
 /* One HTTP request's upload. */
 struct oi_conn {
-    char *body;
-    size_t len, cap;
-    int too_big;
+    struct httpbody b;
     int answered;
 };
 
@@ -333,10 +332,10 @@ static enum MHD_Result oi_request(struct order_intake *in,
         return oi_reject(in, conn, 405, NULL, "method not allowed");
     if (!oi_secret_lookup(in, secret, store, sizeof(store)))
         return oi_reject(in, conn, 404, NULL, "unknown webhook secret");
-    if (c->too_big)
+    if (c->b.too_big)
         return oi_reject(in, conn, 413, store, "body too large");
-    order = json_loadb(c->body ? c->body : "", c->len, JSON_REJECT_DUPLICATES,
-                       &jerr);
+    order = json_loadb(c->b.buf ? c->b.buf : "", c->b.len,
+                       JSON_REJECT_DUPLICATES, &jerr);
     if (!order) {
         snprintf(why, sizeof(why), "malformed JSON: %s", jerr.text);
         return oi_reject(in, conn, 400, store, why);
@@ -409,29 +408,10 @@ static enum MHD_Result oi_handler(void *cls, struct MHD_Connection *conn,
         size_t n = *upload_size;
 
         *upload_size = 0;
-        if (c->answered || c->too_big)
+        if (c->answered)
             return MHD_YES;
-        if (c->len + n > max) {
-            c->too_big = 1;
-            free(c->body);
-            c->body = NULL;
-            c->len = c->cap = 0;
-            return MHD_YES;
-        }
-        if (c->len + n + 1 > c->cap) {
-            size_t ncap = c->cap ? c->cap : 4096;
-            char *nb;
-
-            while (ncap < c->len + n + 1)
-                ncap *= 2;
-            nb = realloc(c->body, ncap);
-            if (!nb)
-                return MHD_NO;
-            c->body = nb;
-            c->cap = ncap;
-        }
-        memcpy(c->body + c->len, upload, n);
-        c->len += n;
+        if (httpbody_append(&c->b, upload, n, max) < 0)
+            return MHD_NO;
         return MHD_YES;
     }
     if (c->answered)
@@ -449,7 +429,7 @@ static void oi_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)toe;
     if (c) {
-        free(c->body);
+        httpbody_free(&c->b);
         free(c);
         *con_cls = NULL;
     }

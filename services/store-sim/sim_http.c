@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "httpbody.h"
 #include "log.h"
 #include "sig.h"
 #include "sim_ctl.h"
@@ -38,9 +39,8 @@ struct sim_http {
 
 /* Per-connection request state (MHD con_cls). */
 struct sim_conn {
-    char *body;
-    size_t len, cap;
-    int too_big, answered;
+    struct httpbody b;
+    int answered;
 };
 
 /* ---- helpers for handlers ------------------------------------------------ */
@@ -369,14 +369,14 @@ static int sim_parse_body(struct sim_conn *c, struct sim_req *rq,
 {
     json_error_t jerr;
 
-    if (c->too_big) {
+    if (c->b.too_big) {
         sim_resp_json(rs, 413,
                       json_pack("{s:s}", "message", "request body too large"));
         return -1;
     }
-    if (c->len == 0)
+    if (c->b.len == 0)
         return 0;
-    rq->body = json_loadb(c->body, c->len, 0, &jerr);
+    rq->body = json_loadb(c->b.buf, c->b.len, 0, &jerr);
     if (!rq->body) {
         sim_resp_json(rs, 400,
                       json_pack("{s:s,s:s}", "message", "malformed JSON",
@@ -561,28 +561,10 @@ static enum MHD_Result sim_handler(void *cls, struct MHD_Connection *conn,
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (c->answered || c->too_big)
+        if (c->answered)
             return MHD_YES;
-        if (c->len + n > (size_t)SIM_BODY_CAP) {
-            c->too_big = 1;
-            free(c->body);
-            c->body = NULL;
-            c->len = c->cap = 0;
-            return MHD_YES;
-        }
-        if (c->len + n + 1 > c->cap) {
-            size_t ncap = c->cap ? c->cap : 4096;
-            char *nb;
-            while (ncap < c->len + n + 1)
-                ncap *= 2;
-            nb = realloc(c->body, ncap);
-            if (!nb)
-                return MHD_NO;
-            c->body = nb;
-            c->cap = ncap;
-        }
-        memcpy(c->body + c->len, upload_data, n);
-        c->len += n;
+        if (httpbody_append(&c->b, upload_data, n, (size_t)SIM_BODY_CAP) < 0)
+            return MHD_NO;
         return MHD_YES;
     }
     if (c->answered)
@@ -643,7 +625,7 @@ static void sim_completed(void *cls, struct MHD_Connection *conn,
     (void)conn;
     (void)toe;
     if (c) {
-        free(c->body);
+        httpbody_free(&c->b);
         free(c);
         *con_cls = NULL;
     }
