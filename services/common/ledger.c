@@ -111,6 +111,27 @@ static char *ledger_array_text(const long long *ids, size_t n)
     return buf;
 }
 
+/* The distinct values of @p ids in ascending order as an array literal
+ * (caller frees); @p k receives their count.  NULL with errstr when out of
+ * memory. */
+static char *ledger_ids_sorted_text(const long long *ids, size_t n, size_t *k,
+                                    char *errstr, size_t errstr_size)
+{
+    long long *sorted = malloc((n ? n : 1) * sizeof(*sorted));
+    char *arr = NULL;
+
+    if (sorted) {
+        if (n)
+            memcpy(sorted, ids, n * sizeof(*sorted));
+        *k = ledger_ids_uniq(sorted, n);
+        arr = ledger_array_text(sorted, *k);
+        free(sorted);
+    }
+    if (!arr)
+        snprintf(errstr, errstr_size, "out of memory");
+    return arr;
+}
+
 static long long ledger_ll(const PGresult *res, int row, int col)
 {
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
@@ -183,31 +204,19 @@ out:
 static int ledger_variants_lock(PGconn *pg, const long long *ids, size_t n,
                                 char *errstr, size_t errstr_size)
 {
-    long long *sorted = malloc((n ? n : 1) * sizeof(*sorted));
-    char *arr = NULL;
     const char *vals[1];
-    int rc = -1;
+    size_t k;
+    char *arr = ledger_ids_sorted_text(ids, n, &k, errstr, errstr_size);
+    int rc;
 
-    if (!sorted) {
-        snprintf(errstr, errstr_size, "out of memory");
+    if (!arr)
         return -1;
-    }
-    if (n)
-        memcpy(sorted, ids, n * sizeof(*sorted));
-    n = ledger_ids_uniq(sorted, n);
-    arr = ledger_array_text(sorted, n);
-    if (!arr) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto out;
-    }
     vals[0] = arr;
     rc = db_cmd(pg,
                 "SELECT id FROM variant WHERE id = ANY($1::bigint[]) "
                 "ORDER BY id FOR UPDATE",
                 1, vals, "lock variants", errstr, errstr_size);
-out:
     free(arr);
-    free(sorted);
     return rc;
 }
 
@@ -452,25 +461,14 @@ enum ledger_res ledger_move_apply_tx(PGconn *pg, struct ledger_move *m,
 int ledger_locations_lock(PGconn *pg, const long long *ids, size_t n,
                           char *errstr, size_t errstr_size)
 {
-    long long *sorted = malloc((n ? n : 1) * sizeof(*sorted));
-    char *arr = NULL;
     const char *vals[1];
     PGresult *res = NULL;
     size_t k;
+    char *arr = ledger_ids_sorted_text(ids, n, &k, errstr, errstr_size);
     int rc = -1;
 
-    if (!sorted) {
-        snprintf(errstr, errstr_size, "out of memory");
+    if (!arr)
         return -1;
-    }
-    if (n)
-        memcpy(sorted, ids, n * sizeof(*sorted));
-    k = ledger_ids_uniq(sorted, n);
-    arr = ledger_array_text(sorted, k);
-    if (!arr) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto out;
-    }
     vals[0] = arr;
     res = db_exec(pg,
                   "SELECT id FROM location WHERE id = ANY($1::bigint[]) "
@@ -486,7 +484,6 @@ int ledger_locations_lock(PGconn *pg, const long long *ids, size_t n,
 out:
     PQclear(res);
     free(arr);
-    free(sorted);
     return rc;
 }
 
