@@ -16,32 +16,51 @@ static char *reconcile_strdup(const char *s, int *oom)
     return d;
 }
 
+/* Room for one more element of @p size bytes: returns @p v or its
+ * reallocation (with *@p cap updated), NULL when out of memory. */
+static void *reconcile_grow(void *v, size_t n, size_t *cap, size_t size)
+{
+    size_t ncap;
+
+    if (n < *cap)
+        return v;
+    ncap = *cap ? *cap * 2 : 256;
+    v = realloc(v, ncap * size);
+    if (v)
+        *cap = ncap;
+    return v;
+}
+
+/* Replace the borrowed strings of a copied element by owned copies;
+ * on failure nothing stays allocated. */
+static int reconcile_own(char **sku, char **price, char **old_price)
+{
+    int oom = 0;
+
+    *sku = reconcile_strdup(*sku, &oom);
+    *price = reconcile_strdup(*price, &oom);
+    *old_price = reconcile_strdup(*old_price, &oom);
+    if (!oom)
+        return 0;
+    free(*sku);
+    free(*price);
+    free(*old_price);
+    return -1;
+}
+
 int reconcile_lvars_add(struct reconcile_lvars *a,
                         const struct reconcile_lvar *v)
 {
-    struct reconcile_lvar *n, *e;
-    int oom = 0;
+    struct reconcile_lvar *e =
+        reconcile_grow(a->v, a->n, &a->cap, sizeof(*a->v));
 
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 256;
-
-        n = realloc(a->v, cap * sizeof(*n));
-        if (!n)
-            return -1;
-        a->v = n;
-        a->cap = cap;
-    }
+    if (!e)
+        return -1;
+    a->v = e;
     e = &a->v[a->n];
     *e = *v;
-    e->sku = reconcile_strdup(v->sku, &oom);
-    e->price = reconcile_strdup(v->price, &oom);
-    e->old_price = reconcile_strdup(v->old_price, &oom);
-    if (oom) {
-        free(e->sku);
-        free(e->price);
-        free(e->old_price);
+    if (reconcile_own(&e->sku, &e->price, &e->old_price) < 0)
         return -1;
-    }
     a->n++;
     return 0;
 }
@@ -49,29 +68,16 @@ int reconcile_lvars_add(struct reconcile_lvars *a,
 int reconcile_svars_add(struct reconcile_svars *a,
                         const struct reconcile_svar *v)
 {
-    struct reconcile_svar *n, *e;
-    int oom = 0;
+    struct reconcile_svar *e =
+        reconcile_grow(a->v, a->n, &a->cap, sizeof(*a->v));
 
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 256;
-
-        n = realloc(a->v, cap * sizeof(*n));
-        if (!n)
-            return -1;
-        a->v = n;
-        a->cap = cap;
-    }
+    if (!e)
+        return -1;
+    a->v = e;
     e = &a->v[a->n];
     *e = *v;
-    e->sku = reconcile_strdup(v->sku, &oom);
-    e->price = reconcile_strdup(v->price, &oom);
-    e->old_price = reconcile_strdup(v->old_price, &oom);
-    if (oom) {
-        free(e->sku);
-        free(e->price);
-        free(e->old_price);
+    if (reconcile_own(&e->sku, &e->price, &e->old_price) < 0)
         return -1;
-    }
     a->n++;
     return 0;
 }
