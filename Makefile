@@ -1,8 +1,10 @@
 # omnisync — top-level build.  See README.md.
 #
-# Layout convention (no per-service Makefile edits needed):
-#   services/common/*.c           -> build/<cfg>/libcommon.a
-#   services/<svc>/*.c            -> bin/<svc>  (main.c holds main(); the rest also
+# Layout convention (no per-service Makefile edits needed; docs/architecture.md):
+#   services/{lib,events,ledger,store,store/<platform>,app}/*.c
+#                                 -> build/<cfg>/libcommon.a (the layers)
+#   services/<svc>/*.c, services/devtools/<tool>/*.c
+#                                 -> bin/<svc>  (main.c holds main(); the rest also
 #                                    goes into build/<cfg>/lib<svc>.a for unit tests)
 #   tests/unit/test_*.c           -> build/<cfg>/tests/test_*
 # SANITIZER=address,undefined builds into build/san/ (binaries in build/san/bin/).
@@ -29,7 +31,7 @@ endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 FINAL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) \
-               -Iservices/common -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
+               $(LAYER_INC) -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
 FINAL_LDFLAGS = $(SAN) $(LDFLAGS)
 FINAL_LIBS = $(PKG_LIBS) -lpthread -lm $(LIBS)
 
@@ -39,9 +41,16 @@ else
 Q := @
 endif
 
-COMMON_SRC := $(wildcard services/common/*.c)
+# The layers, lowest first; every binary links all of them.
+LAYERS := lib events ledger store $(patsubst services/%/,%,$(dir $(wildcard services/store/*/*.c))) app
+LAYERS := $(sort $(LAYERS))
+LAYER_INC := $(addprefix -Iservices/,$(LAYERS))
+COMMON_SRC := $(foreach l,$(LAYERS),$(wildcard services/$(l)/*.c))
 COMMON_OBJ := $(patsubst services/%.c,$(B)/%.o,$(COMMON_SRC))
-SERVICES := $(filter-out common,$(notdir $(patsubst %/,%,$(dir $(wildcard services/*/main.c)))))
+# A binary is a folder with a main.c: services/<svc>/ or services/devtools/<tool>/.
+SVC_DIRS := $(patsubst %/,%,$(dir $(wildcard services/*/main.c services/devtools/*/main.c)))
+SERVICES := $(notdir $(SVC_DIRS))
+svc_dir = $(filter %/$(1),$(SVC_DIRS))
 BINS := $(addprefix $(BIN)/,$(SERVICES))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
@@ -62,7 +71,7 @@ $(B)/libcommon.a: $(COMMON_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 define svc_rules
-$(1)_OBJ := $$(patsubst services/%.c,$(B)/%.o,$$(wildcard services/$(1)/*.c))
+$(1)_OBJ := $$(patsubst services/%.c,$(B)/%.o,$$(wildcard $(call svc_dir,$(1))/*.c))
 $(1)_LIBOBJ := $$(filter-out %/main.o,$$($(1)_OBJ))
 $(B)/lib$(1).a: $$($(1)_LIBOBJ)
 	@mkdir -p $$(dir $$@)
@@ -110,7 +119,7 @@ format-check:
 
 cppcheck:
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
-	  --inline-suppr --suppress=missingIncludeSystem -Iservices/common services tests/unit \
+	  --inline-suppr --suppress=missingIncludeSystem $(LAYER_INC) services tests/unit \
 	  && echo "cppcheck: clean"
 
 valgrind: all
