@@ -44,7 +44,7 @@ endif
 # The layers, lowest first; every binary links all of them.
 LAYERS := lib events ledger store $(patsubst services/%/,%,$(dir $(wildcard services/store/*/*.c))) app
 LAYERS := $(sort $(LAYERS))
-LAYER_INC := $(addprefix -Iservices/,$(LAYERS))
+LAYER_INC := -Iservices
 COMMON_SRC := $(foreach l,$(LAYERS),$(wildcard services/$(l)/*.c))
 COMMON_OBJ := $(patsubst services/%.c,$(B)/%.o,$(COMMON_SRC))
 # A binary is a folder with a main.c: services/<svc>/ or services/devtools/<tool>/.

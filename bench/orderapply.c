@@ -6,8 +6,8 @@
  *
  *   orderapply STORE < orders.jsonl      (OMNISYNC_PG names the ledger)
  */
-#include "db.h"
-#include "orders.h"
+#include "lib/db.h"
+#include "ledger/orders.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "cfg.h"
+#include "lib/cfg.h"
 
 struct sl_shared {
     const char *base, *user;

@@ -1,7 +1,7 @@
-#include "storeset.h"
+#include "app/storeset.h"
 
-#include "insales.h"
-#include "log.h"
+#include "store/insales/insales.h"
+#include "lib/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

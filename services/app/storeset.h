@@ -11,8 +11,8 @@
 #ifndef OMNI_STORESET_H
 #define OMNI_STORESET_H
 
-#include "store_client.h"
-#include "stores.h"
+#include "store/store_client.h"
+#include "ledger/stores.h"
 
 #include <libpq-fe.h>
 #include <stddef.h>

@@ -3,9 +3,9 @@
  * See catpub.h and docs/catalog-publisher.md.
  */
 #include "catpub.h"
-#include "cfg.h"
-#include "log.h"
-#include "sig.h"
+#include "lib/cfg.h"
+#include "lib/log.h"
+#include "lib/sig.h"
 
 #include <curl/curl.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
-#include "event.h"
-#include "image_job.h" /* images.job data (image-uploader) */
-#include "orders.h"    /* orders.raw data (order-ingestor) */
+#include "events/event.h"
+#include "events/image_job.h" /* images.job data (image-uploader) */
+#include "ledger/orders.h"    /* orders.raw data (order-ingestor) */
 
 #include <ctype.h>
 #include <limits.h>

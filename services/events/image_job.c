@@ -1,4 +1,4 @@
-#include "image_job.h"
+#include "events/image_job.h"
 
 #include <sodium.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
-#include "outbox.h"
+#include "events/outbox.h"
 
-#include "db.h"
+#include "lib/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>

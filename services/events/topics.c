@@ -1,7 +1,7 @@
 /*
  * topics — the table of omnisync's Kafka topics and their creation.
  */
-#include "topics.h"
+#include "events/topics.h"
 
 #include <stdio.h>
 #include <string.h>

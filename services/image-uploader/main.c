@@ -2,10 +2,10 @@
  * image-uploader — uploads product photos to the stores.
  * See imgup.h and docs/image-uploader.md.
  */
-#include "cfg.h"
+#include "lib/cfg.h"
 #include "imgup.h"
-#include "log.h"
-#include "sig.h"
+#include "lib/log.h"
+#include "lib/sig.h"
 
 #include <curl/curl.h>
 #include <stddef.h>

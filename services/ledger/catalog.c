@@ -1,7 +1,7 @@
-#include "catalog.h"
+#include "ledger/catalog.h"
 
-#include "db.h"
-#include "outbox.h"
+#include "lib/db.h"
+#include "events/outbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
-#include "catalog_import.h"
+#include "ledger/catalog_import.h"
 
-#include "catalog.h"
-#include "csv.h"
-#include "db.h"
-#include "hashfile.h"
-#include "ledger.h"
-#include "log.h"
+#include "ledger/catalog.h"
+#include "lib/csv.h"
+#include "lib/db.h"
+#include "lib/hashfile.h"
+#include "ledger/ledger.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -1,6 +1,6 @@
-#include "dlq_record.h"
+#include "ledger/dlq_record.h"
 
-#include "db.h"
+#include "lib/db.h"
 
 #include <stdio.h>
 

@@ -1,8 +1,8 @@
-#include "ledger.h"
+#include "ledger/ledger.h"
 
-#include "db.h"
-#include "outbox.h"
-#include "topics.h"
+#include "lib/db.h"
+#include "events/outbox.h"
+#include "events/topics.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
-#include "orders.h"
+#include "ledger/orders.h"
 
-#include "db.h"
-#include "ledger.h"
+#include "lib/db.h"
+#include "ledger/ledger.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
-#include "remote_map.h"
+#include "ledger/remote_map.h"
 
-#include "db.h"
+#include "lib/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
-#include "stores.h"
+#include "ledger/stores.h"
 
-#include "db.h"
-#include "secret.h"
+#include "lib/db.h"
+#include "lib/secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
-#include "cfg.h"
+#include "lib/cfg.h"
 
-#include "log.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,7 +1,7 @@
-#include "consume.h"
+#include "lib/consume.h"
 
-#include "log.h"
-#include "sig.h"
+#include "lib/log.h"
+#include "lib/sig.h"
 
 int consume_once(struct consume_loop *cl)
 {

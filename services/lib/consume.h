@@ -11,7 +11,7 @@
 #ifndef OMNI_CONSUME_H
 #define OMNI_CONSUME_H
 
-#include "kafka.h"
+#include "lib/kafka.h"
 
 #include <stddef.h>
 #include <stdint.h>

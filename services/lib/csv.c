@@ -1,4 +1,4 @@
-#include "csv.h"
+#include "lib/csv.h"
 
 #include <errno.h>
 #include <stdio.h>

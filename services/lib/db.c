@@ -1,4 +1,4 @@
-#include "db.h"
+#include "lib/db.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
-#include "dlq.h"
+#include "lib/dlq.h"
 
-#include "kafka.h"
+#include "lib/kafka.h"
 
 #include <inttypes.h>
 #include <stdatomic.h>

@@ -1,4 +1,4 @@
-#include "hashfile.h"
+#include "lib/hashfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "httpbody.h"
+#include "lib/httpbody.h"
 
 #include <stdlib.h>
 #include <string.h>

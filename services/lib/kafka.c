@@ -1,7 +1,7 @@
-#include "kafka.h"
+#include "lib/kafka.h"
 
-#include "cfg.h"
-#include "log.h"
+#include "lib/cfg.h"
+#include "lib/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

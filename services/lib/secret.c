@@ -1,4 +1,4 @@
-#include "secret.h"
+#include "lib/secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>

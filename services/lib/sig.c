@@ -1,4 +1,4 @@
-#include "sig.h"
+#include "lib/sig.h"
 
 #include <signal.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 #include "cli.h"
 
-#include "cfg.h"
-#include "db.h"
+#include "lib/cfg.h"
+#include "lib/db.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -9,12 +9,12 @@
  */
 #include "cli.h"
 
-#include "budget.h"
-#include "cfg.h"
-#include "db.h"
-#include "remote_map.h"
-#include "store_client.h"
-#include "storeset.h"
+#include "store/budget.h"
+#include "lib/cfg.h"
+#include "lib/db.h"
+#include "ledger/remote_map.h"
+#include "store/store_client.h"
+#include "app/storeset.h"
 
 #include <stdio.h>
 #include <stdlib.h>

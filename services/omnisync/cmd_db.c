@@ -2,7 +2,7 @@
  * cmd_db — `omnisync db migrate`: apply the ledger's SQL migrations.
  */
 #include "cli.h"
-#include "db.h"
+#include "lib/db.h"
 
 #include <stdio.h>
 

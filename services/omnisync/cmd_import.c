@@ -5,7 +5,7 @@
  */
 #include "cli.h"
 
-#include "catalog_import.h"
+#include "ledger/catalog_import.h"
 
 #include <stdio.h>
 #include <string.h>

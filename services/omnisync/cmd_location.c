@@ -4,7 +4,7 @@
  * price lists of the chain.
  */
 #include "cli.h"
-#include "db.h"
+#include "lib/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  */
 #include "cli.h"
 
-#include "db.h"
+#include "lib/db.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -14,14 +14,14 @@
  */
 #include "cli.h"
 
-#include "budget.h"
-#include "db.h"
-#include "ledger.h"
-#include "reconcile.h"
-#include "sig.h"
-#include "store_client.h"
-#include "storeset.h"
-#include "stores.h"
+#include "store/budget.h"
+#include "lib/db.h"
+#include "ledger/ledger.h"
+#include "store/reconcile.h"
+#include "lib/sig.h"
+#include "store/store_client.h"
+#include "app/storeset.h"
+#include "ledger/stores.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

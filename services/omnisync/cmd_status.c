@@ -5,7 +5,7 @@
  * the current window (Redis) and an ETA.
  */
 #include "cli.h"
-#include "db.h"
+#include "lib/db.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>

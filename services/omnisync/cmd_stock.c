@@ -3,8 +3,8 @@
  * (receipt, sale, return, writeoff, transfer, count) and `stock show`.
  */
 #include "cli.h"
-#include "db.h"
-#include "ledger.h"
+#include "lib/db.h"
+#include "ledger/ledger.h"
 
 #include <stdio.h>
 #include <stdlib.h>

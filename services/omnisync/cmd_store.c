@@ -3,11 +3,11 @@
  * integration settings.  The API password is stored encrypted (secret.h)
  * and is never printed, not in errors either.
  */
-#include "cfg.h"
+#include "lib/cfg.h"
 #include "cli.h"
-#include "db.h"
-#include "ledger.h"
-#include "secret.h"
+#include "lib/db.h"
+#include "ledger/ledger.h"
+#include "lib/secret.h"
 
 #include <errno.h>
 #include <limits.h>

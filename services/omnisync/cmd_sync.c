@@ -12,12 +12,12 @@
  */
 #include "cli.h"
 
-#include "catalog.h"
-#include "catalog_map.h"
-#include "cfg.h"
-#include "db.h"
-#include "ledger.h"
-#include "outbox.h"
+#include "ledger/catalog.h"
+#include "store/insales/catalog_map.h"
+#include "lib/cfg.h"
+#include "lib/db.h"
+#include "ledger/ledger.h"
+#include "events/outbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * omnisync — the operator CLI.  Dispatches to one module per command.
  */
 #include "cli.h"
-#include "log.h"
+#include "lib/log.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,14 +1,14 @@
 #include "apply.h"
 
-#include "db.h"
-#include "dlq.h"
-#include "event.h"
-#include "kafka.h"
-#include "log.h"
+#include "lib/db.h"
+#include "lib/dlq.h"
+#include "events/event.h"
+#include "lib/kafka.h"
+#include "lib/log.h"
 #include "oicfg.h"
-#include "orders.h"
-#include "sig.h"
-#include "topics.h"
+#include "ledger/orders.h"
+#include "lib/sig.h"
+#include "events/topics.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>

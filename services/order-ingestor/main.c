@@ -3,11 +3,11 @@
  * See intake.h, apply.h and docs/order-ingestor.md.
  */
 #include "apply.h"
-#include "cfg.h"
+#include "lib/cfg.h"
 #include "intake.h"
-#include "log.h"
+#include "lib/log.h"
 #include "oicfg.h"
-#include "sig.h"
+#include "lib/sig.h"
 
 #include <curl/curl.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 #include "oicfg.h"
 
-#include "cfg.h"
+#include "lib/cfg.h"
 
 #include <stddef.h>
 #include <string.h>

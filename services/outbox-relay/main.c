@@ -2,10 +2,10 @@
  * outbox-relay — publishes the ledger's outbox to Kafka.
  * See relay.h and docs/outbox-relay.md.
  */
-#include "cfg.h"
-#include "log.h"
+#include "lib/cfg.h"
+#include "lib/log.h"
 #include "relay.h"
-#include "sig.h"
+#include "lib/sig.h"
 
 #include <stddef.h>
 

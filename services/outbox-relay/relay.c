@@ -1,11 +1,11 @@
 #include "relay.h"
 
-#include "cfg.h"
-#include "db.h"
-#include "event.h"
-#include "kafka.h"
-#include "log.h"
-#include "sig.h"
+#include "lib/cfg.h"
+#include "lib/db.h"
+#include "events/event.h"
+#include "lib/kafka.h"
+#include "lib/log.h"
+#include "lib/sig.h"
 
 #include <libpq-fe.h>
 #include <poll.h>

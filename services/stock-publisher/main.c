@@ -2,9 +2,9 @@
  * stock-publisher — pushes stock and prices to the stores in batches.
  * See stockpub.h and docs/stock-publisher.md.
  */
-#include "cfg.h"
-#include "log.h"
-#include "sig.h"
+#include "lib/cfg.h"
+#include "lib/log.h"
+#include "lib/sig.h"
 #include "stockpub.h"
 
 #include <curl/curl.h>

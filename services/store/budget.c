@@ -1,8 +1,8 @@
-#include "budget.h"
+#include "store/budget.h"
 
-#include "cfg.h"
-#include "log.h"
-#include "sig.h"
+#include "lib/cfg.h"
+#include "lib/log.h"
+#include "lib/sig.h"
 
 #include <hiredis/hiredis.h>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-#include "reconcile.h"
+#include "store/reconcile.h"
 
 #include <stdio.h>
 #include <stdlib.h>

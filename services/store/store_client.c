@@ -1,7 +1,7 @@
-#include "store_client.h"
+#include "store/store_client.h"
 
-#include "cfg.h"
-#include "log.h"
+#include "lib/cfg.h"
+#include "lib/log.h"
 
 #include <ctype.h>
 #include <curl/curl.h>

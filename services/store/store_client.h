@@ -24,7 +24,7 @@
 #ifndef OMNI_STORE_CLIENT_H
 #define OMNI_STORE_CLIENT_H
 
-#include "budget.h"
+#include "store/budget.h"
 
 #include <jansson.h>
 #include <stddef.h>

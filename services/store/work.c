@@ -1,4 +1,4 @@
-#include "work.h"
+#include "store/work.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -6,8 +6,8 @@
 #ifndef OMNI_WORK_H
 #define OMNI_WORK_H
 
-#include "consume.h"
-#include "store_client.h"
+#include "lib/consume.h"
+#include "store/store_client.h"
 
 #include <libpq-fe.h>
 

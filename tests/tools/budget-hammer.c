@@ -18,12 +18,12 @@
  *          "s503","transient","client_error","no_token","waits",
  *          "max_wait_ms","total_wait_ms","budget":{metrics}}
  */
-#include "budget.h"
-#include "cfg.h"
-#include "insales.h"
-#include "log.h"
-#include "sig.h"
-#include "store_client.h"
+#include "store/budget.h"
+#include "lib/cfg.h"
+#include "store/insales/insales.h"
+#include "lib/log.h"
+#include "lib/sig.h"
+#include "store/store_client.h"
 
 #include <curl/curl.h>
 #include <jansson.h>

@@ -18,8 +18,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "cfg.h"
-#include "sig.h"
+#include "lib/cfg.h"
+#include "lib/sig.h"
 
 struct hs_state {
     FILE *out;

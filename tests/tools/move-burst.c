@@ -18,8 +18,8 @@
  * Prints "moves=N variants=N tx=N secs=S rate=R/s" on stdout.
  * Connects with OMNISYNC_PG.  Exit 0, 1 on failure, 2 on usage.
  */
-#include "db.h"
-#include "ledger.h"
+#include "lib/db.h"
+#include "ledger/ledger.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * class names, address and config validation, and failing closed when
  * nothing listens at the address (no token, counted and bounded waits).
  */
-#include "budget.h"
+#include "store/budget.h"
 #include "t.h"
 
 #include <arpa/inet.h>

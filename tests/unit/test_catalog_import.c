@@ -3,7 +3,7 @@
  * database: money, group paths, and reading + validating fixture files
  * (errors as line:column), run from the repository root.
  */
-#include "catalog_import.h"
+#include "ledger/catalog_import.h"
 #include "t.h"
 
 /* Through variables: cppcheck flags a string literal inside T_ASSERT_STR_EQ's

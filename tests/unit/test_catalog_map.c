@@ -1,5 +1,5 @@
 /* Unit tests of catalog_map: payload shape, hash stability, money strings. */
-#include "catalog_map.h"
+#include "store/insales/catalog_map.h"
 #include "t.h"
 
 #include <jansson.h>

@@ -1,4 +1,4 @@
-#include "cfg.h"
+#include "lib/cfg.h"
 #include "t.h"
 
 #include <stddef.h>

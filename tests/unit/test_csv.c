@@ -2,7 +2,7 @@
  * test_csv — the RFC 4180 reader: quoting, delimiter detection, BOM, line
  * endings, line/column tracking, errors, UTF-8 helpers.
  */
-#include "csv.h"
+#include "lib/csv.h"
 #include "t.h"
 
 /* Through variables: cppcheck flags a string literal inside T_ASSERT_STR_EQ's

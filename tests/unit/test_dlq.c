@@ -3,10 +3,10 @@
  * original key and value and the Kafka Connect style reason headers
  * (against librdkafka's mock cluster).
  */
-#include "cfg.h"
-#include "dlq.h"
-#include "kafka.h"
-#include "log.h"
+#include "lib/cfg.h"
+#include "lib/dlq.h"
+#include "lib/kafka.h"
+#include "lib/log.h"
 #include "t.h"
 
 #include <librdkafka/rdkafka_mock.h>

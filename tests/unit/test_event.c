@@ -2,7 +2,7 @@
  * test_event — the envelope codec against tests/fixtures/events (run from
  * the repository root, or set OMNISYNC_FIXTURES to the events folder).
  */
-#include "event.h"
+#include "events/event.h"
 #include "t.h"
 
 #include <dirent.h>

@@ -1,4 +1,4 @@
-#include "httpbody.h"
+#include "lib/httpbody.h"
 #include "t.h"
 
 #include <string.h>

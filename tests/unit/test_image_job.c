@@ -1,7 +1,7 @@
 /* Unit tests of image_job: encode/decode, magic bytes, filename, id. */
-#include "event.h"
-#include "image_job.h"
-#include "insales.h"
+#include "events/event.h"
+#include "events/image_job.h"
+#include "store/insales/insales.h"
 #include "t.h"
 
 #include <stdlib.h>

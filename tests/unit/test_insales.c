@@ -2,7 +2,7 @@
  * test_insales — the inSales adapter: API-Usage-Limit parsing and request
  * building (paths, methods, body wrapping, query escaping).
  */
-#include "insales.h"
+#include "store/insales/insales.h"
 #include "t.h"
 
 #include <jansson.h>

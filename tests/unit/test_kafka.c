@@ -2,9 +2,9 @@
  * test_kafka — the producer/consumer wrappers against librdkafka's mock
  * cluster (test.mock.num.brokers, passed as a "kafka." passthrough key).
  */
-#include "cfg.h"
-#include "kafka.h"
-#include "log.h"
+#include "lib/cfg.h"
+#include "lib/kafka.h"
+#include "lib/log.h"
 #include "t.h"
 
 #include <librdkafka/rdkafka_mock.h>

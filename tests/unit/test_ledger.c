@@ -3,7 +3,7 @@
  * (Movements, levels and events are covered against Postgres by
  * tests/integration/cli/.)
  */
-#include "ledger.h"
+#include "ledger/ledger.h"
 #include "t.h"
 
 int main(void)

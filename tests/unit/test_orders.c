@@ -3,8 +3,8 @@
  * comparison, money, order parsing, orders.raw validation, the stock
  * state machine and the reservation split.
  */
-#include "event.h"
-#include "orders.h"
+#include "events/event.h"
+#include "ledger/orders.h"
 #include "t.h"
 
 #include <jansson.h>

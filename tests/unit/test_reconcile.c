@@ -3,7 +3,7 @@
  * money comparison, page parsing, matching by remote id then SKU, missing
  * and unknown sets, JSON shape.
  */
-#include "reconcile.h"
+#include "store/reconcile.h"
 #include "t.h"
 
 #include <jansson.h>

@@ -2,7 +2,7 @@
  * test_secret — secretbox round trip, wrong key, tampering, key parsing,
  * and that no error message ever quotes the key.
  */
-#include "secret.h"
+#include "lib/secret.h"
 #include "t.h"
 
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* Unit tests of store-sim's model: (updated_at, id) ordering, clock. */
 #include <string.h>
 
-#include "../../services/devtools/store-sim/sim_db.h"
-#include "../../services/devtools/store-sim/sim_products.h"
+#include "devtools/store-sim/sim_db.h"
+#include "devtools/store-sim/sim_products.h"
 #include "t.h"
 
 /* Hides string literals from cppcheck's literal-to-bool check in t.h. */

@@ -1,7 +1,7 @@
 /* Unit tests of store-sim's money, time and permalink helpers. */
 #include <stdint.h>
 
-#include "../../services/devtools/store-sim/sim_fmt.h"
+#include "devtools/store-sim/sim_fmt.h"
 #include "t.h"
 
 /* Hides string literals from cppcheck's literal-to-bool check in t.h. */

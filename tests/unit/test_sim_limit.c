@@ -1,7 +1,7 @@
 /* Unit tests of store-sim's fixed-window rate limit arithmetic. */
 #include <string.h>
 
-#include "../../services/devtools/store-sim/sim_limit.h"
+#include "devtools/store-sim/sim_limit.h"
 #include "t.h"
 
 int main(void)

@@ -3,9 +3,9 @@
  * (coalescing, per-store batches, flush triggers, offset tracking), the
  * split of a rejected batch, the latency histogram and the ts parser.
  */
-#include "../../services/stock-publisher/lathist.h"
-#include "../../services/stock-publisher/pendmap.h"
-#include "../../services/stock-publisher/stockpub.h"
+#include "stock-publisher/lathist.h"
+#include "stock-publisher/pendmap.h"
+#include "stock-publisher/stockpub.h"
 #include "t.h"
 
 #include <stdio.h>

@@ -3,8 +3,8 @@
  * failures (a closed port, a socket that never answers), settings checks,
  * and that the password never reaches a result.
  */
-#include "insales.h"
-#include "store_client.h"
+#include "store/insales/insales.h"
+#include "store/store_client.h"
 #include "t.h"
 
 #include <arpa/inet.h>

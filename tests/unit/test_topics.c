@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "t.h"
-#include "topics.h"
+#include "events/topics.h"
 
 static void test_table(void)
 {

@@ -13,10 +13,10 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "cfg.h"
-#include "log.h"
-#include "sig.h"
-#include "topics.h"
+#include "lib/cfg.h"
+#include "lib/log.h"
+#include "lib/sig.h"
+#include "events/topics.h"
 
 static const char devkafka_usage[] =
     "Usage: devkafka [--brokers N] [--partitions N] [--bootstrap-file PATH]\n"

@@ -5,8 +5,8 @@
 #include <stdio.h>
 
 #include "devkafka.h"
-#include "log.h"
-#include "sig.h"
+#include "lib/log.h"
+#include "lib/sig.h"
 
 int main(int argc, char **argv)
 {

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
-#include "log.h"
-#include "sig.h"
+#include "lib/cfg.h"
+#include "lib/log.h"
+#include "lib/sig.h"
 #include "sim_db.h"
 #include "sim_http.h"
 #include "sim_limit.h"

@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "httpbody.h"
-#include "log.h"
-#include "sig.h"
+#include "lib/httpbody.h"
+#include "lib/log.h"
+#include "lib/sig.h"
 #include "sim_ctl.h"
 #include "sim_db.h"
 #include "sim_fmt.h"

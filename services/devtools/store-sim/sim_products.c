@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "sim_db.h"
 #include "sim_fmt.h"
 #include "sim_http.h"

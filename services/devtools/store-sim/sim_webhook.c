@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 struct sim_hook_item {
     struct sim_hook_item *next;

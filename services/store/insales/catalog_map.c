@@ -1,4 +1,4 @@
-#include "catalog_map.h"
+#include "store/insales/catalog_map.h"
 
 #include <sodium.h>
 #include <stdio.h>

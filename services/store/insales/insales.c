@@ -1,4 +1,4 @@
-#include "insales.h"
+#include "store/insales/insales.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -10,7 +10,7 @@
 #ifndef OMNI_INSALES_H
 #define OMNI_INSALES_H
 
-#include "store_client.h"
+#include "store/store_client.h"
 
 /* The adapter (static storage, valid for the whole program). */
 extern const struct store_adapter insales_adapter;
