@@ -10,7 +10,11 @@
 #ifndef OMNI_INSALES_H
 #define OMNI_INSALES_H
 
+#include "store/platform.h"
 #include "store/store_client.h"
+
+/* The platform (static storage, valid for the whole program). */
+extern const struct store_platform insales_platform;
 
 /* The adapter (static storage, valid for the whole program). */
 extern const struct store_adapter insales_adapter;
