@@ -59,7 +59,8 @@ TOOL_BINS := $(patsubst %.c,$(B)/tools/%,$(notdir $(TOOL_SRC)))
 SVC_LIBS := $(foreach s,$(SERVICES),$(B)/lib$(s).a)
 ALL_SRC := $(shell find services tests/unit tests/tools bench -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all test unit check format format-check cppcheck valgrind clean up down bench
+.PHONY: all test unit check format format-check cppcheck arch-check valgrind clean up down \
+        bench
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(B)/%.o: services/%.c
@@ -109,7 +110,7 @@ unit: $(UNIT_BINS)
 test: all
 	@tests/run.sh
 
-check: format-check cppcheck
+check: format-check cppcheck arch-check
 
 format:
 	clang-format -i $(ALL_SRC)
@@ -121,6 +122,14 @@ cppcheck:
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem $(LAYER_INC) services tests/unit \
 	  && echo "cppcheck: clean"
+
+# The architecture rules (layers, sql-owner, function-size, platform-names;
+# tests/tools/archcheck.py, docs/architecture.md).  More rules join as hooks:
+# ARCHCHECK_HOOKS += --hook 'NAME=COMMAND' (e.g. config-doc, once
+# `make config-doc-check` exists: --hook 'config-doc=$(MAKE) -s config-doc-check').
+ARCHCHECK_HOOKS ?=
+arch-check:
+	@python3 tests/tools/archcheck.py --root . $(ARCHCHECK_HOOKS)
 
 valgrind: all
 	@tests/valgrind.sh
