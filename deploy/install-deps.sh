@@ -33,7 +33,7 @@ done
 PKGS=(gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libhiredis-dev
     libpq-dev libjansson-dev libmicrohttpd-dev libsodium-dev postgresql
     redis-server kcat clang-format cppcheck valgrind python3-jsonschema curl
-    procps docker-compose jq bc file iproute2)
+    procps docker-compose jq bc file iproute2 prometheus)
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
