@@ -30,7 +30,9 @@ struct metrics;
 struct httpd;
 struct MHD_Connection;
 
-#define HTTPD_LIVENESS_MS_DEFAULT 30000 /* no heartbeat for 30 s: stuck */
+/* No heartbeat for 120 s: stuck.  Longer than a store call may take (55 s,
+ * docs/budget.md), so one slow call does not read as a hung loop. */
+#define HTTPD_LIVENESS_MS_DEFAULT 120000
 #define HTTPD_READY_TIMEOUT_MS_DEFAULT 2000
 #define HTTPD_MAX_CONNS_DEFAULT 64
 #define HTTPD_CONN_TIMEOUT_S_DEFAULT 30

@@ -1,12 +1,12 @@
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "t.h"
+#include "t_promtool.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #define T_THREADS 4
@@ -34,19 +34,6 @@ static char *t_render(struct metrics *m)
     if (s && strncmp(s, hdr, sizeof(hdr) - 1) == 0)
         memmove(s, s + sizeof(hdr) - 1, strlen(s) - (sizeof(hdr) - 1) + 1);
     return s;
-}
-
-/* Run `promtool check metrics` on @p text; returns its exit status. */
-static int t_promtool(const char *text)
-{
-    FILE *fp = popen("promtool check metrics >&2", "w");
-    int st;
-
-    if (!fp)
-        return -1;
-    fputs(text, fp);
-    st = pclose(fp);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static void test_names(void)
