@@ -86,8 +86,7 @@ static long long httpd_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- responses ------------------------------------------------------------
- */
+/* ---- responses ----------------------------------------------------------- */
 
 int httpd_resp_set(struct httpd_resp *r, unsigned status,
                    const char *content_type, const char *body, size_t len)
@@ -173,8 +172,7 @@ static enum MHD_Result httpd_send_error(struct httpd *h,
     return httpd_send(h, conn, route, &r);
 }
 
-/* ---- built-in routes ------------------------------------------------------
- */
+/* ---- built-in routes ----------------------------------------------------- */
 
 static enum MHD_Result httpd_healthz(struct httpd *h,
                                      struct MHD_Connection *conn)
@@ -193,7 +191,8 @@ static enum MHD_Result httpd_healthz(struct httpd *h,
     return httpd_send(h, conn, "/healthz", &r);
 }
 
-/* Why check @p i has no result of run @p gen.  Called with h->mu held. */
+/* Why check @p i has no result of the run a request waited for.  Called
+ * with h->mu held. */
 static void httpd_check_missing(const struct httpd *h, size_t i, char *out,
                                 size_t size)
 {
@@ -266,8 +265,7 @@ static enum MHD_Result httpd_metrics(struct httpd *h,
     return httpd_send(h, conn, "/metrics", &r);
 }
 
-/* ---- readiness thread -----------------------------------------------------
- */
+/* ---- readiness thread ---------------------------------------------------- */
 
 static void *httpd_ready_main(void *arg)
 {
@@ -307,8 +305,7 @@ static void *httpd_ready_main(void *arg)
     return NULL;
 }
 
-/* ---- request dispatch -----------------------------------------------------
- */
+/* ---- request dispatch ---------------------------------------------------- */
 
 /* Classify @p url; a route is copied to @p c. */
 static void httpd_classify(struct httpd *h, const char *url,
@@ -446,8 +443,7 @@ httpd_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("http: %s", msg);
 }
 
-/* ---- registration ---------------------------------------------------------
- */
+/* ---- registration -------------------------------------------------------- */
 
 const char *httpd_req_header(const struct httpd_req *req, const char *name)
 {
@@ -530,8 +526,7 @@ int httpd_port(const struct httpd *h)
     return h ? h->port : 0;
 }
 
-/* ---- lifecycle ------------------------------------------------------------
- */
+/* ---- lifecycle ----------------------------------------------------------- */
 
 int httpd_listen_parse(const char *listen, struct sockaddr_storage *sa,
                        socklen_t *salen, char *errstr, size_t errstr_size)
@@ -707,8 +702,7 @@ void httpd_destroy(struct httpd *h)
     free(h);
 }
 
-/* ---- probe -----------------------------------------------------------------
- */
+/* ---- probe --------------------------------------------------------------- */
 
 static size_t httpd_probe_discard(char *p, size_t size, size_t n, void *opaque)
 {

@@ -63,7 +63,7 @@ struct metrics_emit {
     size_t n; /* series emitted this render */
 };
 
-/* ---- text buffer ------------------------------------------------------- */
+/* ---- text buffer --------------------------------------------------------- */
 
 static void mbuf_reserve(struct metrics_buf *b, size_t n)
 {
@@ -599,8 +599,7 @@ void metrics_emit_value(struct metrics_emit *e, const char *const *values,
     mbuf_sample(e->b, e->f, "", values ? values : none, NULL, v);
 }
 
-/* ---- registry and rendering ------------------------------------------------
- */
+/* ---- registry and rendering ---------------------------------------------- */
 
 /* omnisync_metrics_series_refused_total: every family's refusals so far. */
 static void metrics_refused_collect(struct metrics_emit *e, void *opaque)

@@ -29,26 +29,22 @@
 #define LAG_AGE_BUDGET_MS 5000 /* reading every oldest message */
 #define LAG_AGE_ONE_MS 2000    /* reading one */
 #define LAG_INTERVAL_S 5       /* --watch default */
+#define LAG_N(a) (sizeof(a) / sizeof((a)[0]))
 
 #define LAG_SYNOPSIS                                                           \
     "lag [--group G | --all] [--max N] [--json] [--watch [--interval S]]\n"
 #define LAG_USAGE                                                              \
     LAG_SYNOPSIS                                                               \
-    "  Per consumer group, topic and partition: the committed offset, the "    \
-    "log-end\n"                                                                \
-    "  offset, the lag and the age of the oldest unconsumed message "          \
-    "(OMNISYNC_KAFKA).\n"                                                      \
-    "  Groups named omnisync-* by default; --group G: only G; --all: every "   \
-    "group.\n"                                                                 \
-    "  A partition without a committed offset counts from the log start.\n"    \
-    "  --max N: the largest lag (messages, per partition) that still counts "  \
-    "as\n"                                                                     \
-    "  healthy (default 0: caught up).  --watch: refresh every --interval "    \
-    "seconds\n"                                                                \
+    "  Per consumer group, topic and partition (broker: OMNISYNC_KAFKA):\n"    \
+    "  the committed offset, the log-end offset, the lag and the age of\n"     \
+    "  the oldest unconsumed message.  A partition without a committed\n"      \
+    "  offset counts from the log start.\n"                                    \
+    "  Groups named omnisync-* by default; --group G: only G; --all: all.\n"   \
+    "  --max N: the largest lag (messages, per partition) still healthy\n"     \
+    "  (default 0: caught up).  --watch: refresh every --interval seconds\n"   \
     "  (default 5) until SIGINT/SIGTERM.\n"                                    \
-    "  Exit 0: every lag <= --max; 1: some lag > --max; 2: usage, broker "     \
-    "unreachable,\n"                                                           \
-    "  unknown group.\n"
+    "  Exit 0: every lag <= --max; 1: some lag > --max; 2: usage, broker\n"    \
+    "  unreachable, unknown group.\n"
 
 struct lag_row {
     char *topic;
@@ -152,21 +148,18 @@ static rd_kafka_t *lag_client_new(const char *bootstrap, rd_kafka_type_t type,
     /* Consumer settings only matter for the throwaway oldest-message
      * reader: it joins no group, commits nothing, sees uncommitted
      * transactions too, and stops at the end of a partition. */
-    static const char *const common[] = {"log_level", "2", "socket.timeout.ms",
-                                         "10000", NULL};
-    static const char *const consumer[] = {"enable.auto.commit",
-                                           "false",
-                                           "enable.partition.eof",
-                                           "true",
-                                           "isolation.level",
-                                           "read_uncommitted",
-                                           "auto.offset.reset",
-                                           "earliest",
-                                           "fetch.wait.max.ms",
-                                           "100",
-                                           "queued.max.messages.kbytes",
-                                           "1024",
-                                           NULL};
+    static const char *const common[][2] = {
+        {"log_level", "2"}, /* our own messages say what failed */
+        {"socket.timeout.ms", "10000"},
+    };
+    static const char *const consumer[][2] = {
+        {"enable.auto.commit", "false"},
+        {"enable.partition.eof", "true"},
+        {"isolation.level", "read_uncommitted"},
+        {"auto.offset.reset", "earliest"},
+        {"fetch.wait.max.ms", "100"},
+        {"queued.max.messages.kbytes", "1024"},
+    };
     char e[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_t *rk;
@@ -175,12 +168,12 @@ static rd_kafka_t *lag_client_new(const char *bootstrap, rd_kafka_type_t type,
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, e, sizeof(e)) !=
         RD_KAFKA_CONF_OK)
         goto bad;
-    for (i = 0; common[i]; i += 2)
-        if (rd_kafka_conf_set(conf, common[i], common[i + 1], e, sizeof(e)) !=
+    for (i = 0; i < LAG_N(common); i++)
+        if (rd_kafka_conf_set(conf, common[i][0], common[i][1], e, sizeof(e)) !=
             RD_KAFKA_CONF_OK)
             goto bad;
-    for (i = 0; type == RD_KAFKA_CONSUMER && consumer[i]; i += 2)
-        if (rd_kafka_conf_set(conf, consumer[i], consumer[i + 1], e,
+    for (i = 0; type == RD_KAFKA_CONSUMER && i < LAG_N(consumer); i++)
+        if (rd_kafka_conf_set(conf, consumer[i][0], consumer[i][1], e,
                               sizeof(e)) != RD_KAFKA_CONF_OK)
             goto bad;
     rk = rd_kafka_new(type, conf, e, sizeof(e));
@@ -464,9 +457,9 @@ static long long lag_now_ms(int realtime)
 }
 
 /* Read the message at @p r's first unconsumed offset; set its age. */
-static void lag_row_age(rd_kafka_t *rc, struct lag_row *r, long long wait_ms)
+static void lag_row_age(rd_kafka_t *rk, struct lag_row *r, long long wait_ms)
 {
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rc, r->topic, NULL);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, r->topic, NULL);
     int64_t from = r->committed >= r->lo ? r->committed : r->lo;
     long long end = lag_now_ms(0) + wait_ms;
 
@@ -505,7 +498,7 @@ static void lag_row_age(rd_kafka_t *rc, struct lag_row *r, long long wait_ms)
 static void lag_report_ages(const char *bootstrap, struct lag_report *rep)
 {
     char err[512];
-    rd_kafka_t *rc = NULL;
+    rd_kafka_t *rk = NULL;
     long long end = lag_now_ms(0) + LAG_AGE_BUDGET_MS;
 
     for (size_t g = 0; g < rep->ngroups; g++)
@@ -515,22 +508,21 @@ static void lag_report_ages(const char *bootstrap, struct lag_report *rep)
 
             if (r->lag <= 0 || left <= 0)
                 continue;
-            if (!rc) {
-                rc = lag_client_new(bootstrap, RD_KAFKA_CONSUMER, err,
+            if (!rk) {
+                rk = lag_client_new(bootstrap, RD_KAFKA_CONSUMER, err,
                                     sizeof(err));
-                if (!rc) {
+                if (!rk) {
                     cli_err(CLI_FAIL, "lag: oldest message: %s", err);
                     return;
                 }
             }
-            lag_row_age(rc, r, left < LAG_AGE_ONE_MS ? left : LAG_AGE_ONE_MS);
+            lag_row_age(rk, r, left < LAG_AGE_ONE_MS ? left : LAG_AGE_ONE_MS);
         }
-    if (rc)
-        rd_kafka_destroy(rc);
+    if (rk)
+        rd_kafka_destroy(rk);
 }
 
-/* ---- one look -------------------------------------------------------------
- */
+/* ---- one look ------------------------------------------------------------ */
 
 /* Fill @p rep.  @returns 0, or -1 with errstr. */
 static int lag_collect(rd_kafka_t *rk, const struct lag_opts *o,
@@ -595,8 +587,7 @@ static int64_t lag_report_max(const struct lag_report *rep)
     return m;
 }
 
-/* ---- output ----------------------------------------------------------------
- */
+/* ---- output -------------------------------------------------------------- */
 
 /* "4.2s", "12m05s", "3h07m", "2d04h"; "-" when unknown or nothing waits. */
 static void lag_age_fmt(double s, char *out, size_t size)
