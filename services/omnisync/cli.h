@@ -26,6 +26,7 @@ int cmd_status(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_orders(int argc, char **argv);
 int cmd_reconcile(int argc, char **argv);
+int cmd_lag(int argc, char **argv); /* exit 1 means "lag above --max" */
 
 /**
  * @brief Connect to the ledger named by OMNISYNC_PG.

@@ -29,6 +29,8 @@ static const struct cli_cmd cli_cmds[] = {
     {"orders", cmd_orders, "orders list|show: customer orders from stores"},
     {"reconcile", cmd_reconcile,
      "reconcile STORE [--repair] [--json]: store vs ledger drift"},
+    {"lag", cmd_lag,
+     "lag [--group G] [--max N] [--json] [--watch]: consumer lag"},
     {NULL, NULL, NULL},
 };
 
