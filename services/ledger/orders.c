@@ -185,6 +185,18 @@ static PGresult *ord_q(struct ord_ctx *c, const char *sql, int n,
                    c->sqlstate);
 }
 
+/* A statement whose rows are not needed: @returns 0, or -1 (errstr). */
+static int ord_cmd(struct ord_ctx *c, const char *sql, int n,
+                   const char *const *vals, const char *what)
+{
+    PGresult *r = ord_q(c, sql, n, vals, what);
+
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
 static long long ord_ll(const PGresult *r, int row, int col)
 {
     if (PQgetisnull(r, row, col))
@@ -278,15 +290,12 @@ static int ord_lines_write(struct ord_ctx *c)
 {
     char oid[32], no[16], rl[32], vid[32], qty[32];
     const char *v1[1] = {oid};
-    PGresult *r;
     size_t i;
 
     snprintf(oid, sizeof(oid), "%lld", c->order_id);
-    r = ord_q(c, "DELETE FROM customer_order_line WHERE order_id = $1", 1, v1,
-              "delete lines");
-    if (!r)
+    if (ord_cmd(c, "DELETE FROM customer_order_line WHERE order_id = $1", 1, v1,
+                "delete lines") < 0)
         return -1;
-    PQclear(r);
     for (i = 0; i <= c->o->nlines; i++) {
         const char *v[9];
         int delivery = i == c->o->nlines;
@@ -321,14 +330,13 @@ static int ord_lines_write(struct ord_ctx *c)
             v[7] = l->price;
             v[8] = "f";
         }
-        r = ord_q(c,
-                  "INSERT INTO customer_order_line (order_id, line_no, "
-                  "remote_line_id, variant_id, sku, title, quantity, price, "
-                  "is_delivery) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                  9, v, "insert line");
-        if (!r)
+        if (ord_cmd(c,
+                    "INSERT INTO customer_order_line (order_id, line_no, "
+                    "remote_line_id, variant_id, sku, title, quantity, "
+                    "price, is_delivery) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                    "$8, $9)",
+                    9, v, "insert line") < 0)
             return -1;
-        PQclear(r);
     }
     return 0;
 }
@@ -408,23 +416,16 @@ static int ord_reserve_lock(struct ord_ctx *c, const char *larr,
 {
     const char *v1[1] = {larr};
     const char *v2[1] = {varr};
-    PGresult *r;
 
-    r = ord_q(c,
-              "SELECT id FROM location WHERE id = ANY($1::bigint[]) "
-              "ORDER BY id FOR KEY SHARE",
-              1, v1, "lock locations");
-    if (!r)
+    if (ord_cmd(c,
+                "SELECT id FROM location WHERE id = ANY($1::bigint[]) "
+                "ORDER BY id FOR KEY SHARE",
+                1, v1, "lock locations") < 0)
         return -1;
-    PQclear(r);
-    r = ord_q(c,
-              "SELECT id FROM variant WHERE id = ANY($1::bigint[]) "
-              "ORDER BY id FOR UPDATE",
-              1, v2, "lock variants");
-    if (!r)
-        return -1;
-    PQclear(r);
-    return 0;
+    return ord_cmd(c,
+                   "SELECT id FROM variant WHERE id = ANY($1::bigint[]) "
+                   "ORDER BY id FOR UPDATE",
+                   1, v2, "lock variants");
 }
 
 /* What each source location has available of variant @p vid. */
@@ -788,14 +789,9 @@ static int ord_row_update(struct ord_ctx *c)
                          orders_stock_name(c->next),
                          c->reason[0] ? c->reason : NULL,
                          c->raw};
-    PGresult *r;
 
     snprintf(oid, sizeof(oid), "%lld", c->order_id);
-    r = ord_q(c, SQL_ORDER_UPDATE, 12, v, "update order");
-    if (!r)
-        return -1;
-    PQclear(r);
-    return 0;
+    return ord_cmd(c, SQL_ORDER_UPDATE, 12, v, "update order");
 }
 
 /* Everything of one apply inside its transaction. */

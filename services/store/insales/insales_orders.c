@@ -55,6 +55,26 @@ static enum outcome ins_call(struct store_call *call, enum store_op op,
         store_call(call->sc, call->b, call->cls, op, a, &call->last));
 }
 
+/* A call with a payload (owned: freed here; NULL means out of memory). */
+static enum outcome ins_call_payload(struct store_call *call, enum store_op op,
+                                     long long id, json_t *payload)
+{
+    struct store_req_args a;
+    enum outcome o;
+
+    if (!payload) {
+        store_result_clear(&call->last);
+        snprintf(call->last.reason, sizeof(call->last.reason), "out of memory");
+        return OUTCOME_RETRY;
+    }
+    memset(&a, 0, sizeof(a));
+    a.id = id;
+    a.payload = payload;
+    o = ins_call(call, op, &a);
+    json_decref(payload);
+    return o;
+}
+
 /* ---- statuses ----------------------------------------------------------- */
 
 static const struct {
@@ -92,8 +112,6 @@ enum outcome insales_order_status_set(struct store_call *call,
                                       long long remote_id, enum order_status s)
 {
     const char *label = insales_order_status_label(s);
-    struct store_req_args a;
-    enum outcome o;
 
     if (!label || remote_id <= 0) {
         store_result_clear(&call->last);
@@ -102,17 +120,8 @@ enum outcome insales_order_status_set(struct store_call *call,
                  order_status_name(s));
         return OUTCOME_REJECTED;
     }
-    memset(&a, 0, sizeof(a));
-    a.id = remote_id;
-    a.payload = json_pack("{s:s}", "fulfillment_status", label);
-    if (!a.payload) {
-        store_result_clear(&call->last);
-        snprintf(call->last.reason, sizeof(call->last.reason), "out of memory");
-        return OUTCOME_RETRY;
-    }
-    o = ins_call(call, STORE_OP_ORDER_UPDATE, &a);
-    json_decref(a.payload);
-    return o;
+    return ins_call_payload(call, STORE_OP_ORDER_UPDATE, remote_id,
+                            json_pack("{s:s}", "fulfillment_status", label));
 }
 
 /* ---- the poll ----------------------------------------------------------- */
@@ -376,19 +385,11 @@ static void ins_hooks_have(const json_t *list, const char *addr,
 static enum outcome ins_hook_create(struct store_call *call, const char *addr,
                                     const char *topic)
 {
-    struct store_req_args a;
-    enum outcome o;
+    enum outcome o =
+        ins_call_payload(call, STORE_OP_WEBHOOK_CREATE, 0,
+                         json_pack("{s:s, s:s, s:s}", "address", addr, "topic",
+                                   topic, "format_type", "json"));
 
-    memset(&a, 0, sizeof(a));
-    a.payload = json_pack("{s:s, s:s, s:s}", "address", addr, "topic", topic,
-                          "format_type", "json");
-    if (!a.payload) {
-        store_result_clear(&call->last);
-        snprintf(call->last.reason, sizeof(call->last.reason), "out of memory");
-        return OUTCOME_RETRY;
-    }
-    o = ins_call(call, STORE_OP_WEBHOOK_CREATE, &a);
-    json_decref(a.payload);
     /* 422 "already exists": another instance registered it first. */
     if (o == OUTCOME_REJECTED && call->last.status == 422)
         return OUTCOME_OK;
