@@ -1,6 +1,6 @@
 #include "events/event.h"
 #include "events/image_job.h" /* images.job data (image-uploader) */
-#include "ledger/orders.h"    /* orders.raw data (order-ingestor) */
+#include "events/order.h"     /* orders.raw data (order-ingestor) */
 
 #include <ctype.h>
 #include <limits.h>
@@ -436,8 +436,8 @@ int event_data_validate(const char *type, const char *key, const char *store,
         return ev_catalog_product(key, data, errstr, errstr_size);
     if (strcmp(type, EVENT_STOCK_AVAILABLE) == 0)
         return ev_stock_available(key, store, data, errstr, errstr_size);
-    if (strcmp(type, ORDERS_EVENT_RAW) == 0)
-        return orders_raw_validate(key, store, data, errstr, errstr_size);
+    if (strcmp(type, ORDER_EVENT_RAW) == 0)
+        return order_raw_validate(key, store, data, errstr, errstr_size);
     if (strcmp(type, IMAGE_JOB_EVENT) == 0)
         return image_job_decode(data, key, store, NULL, errstr, errstr_size);
     return ev_fail(errstr, errstr_size, "type: unknown event type '%s'", type);

@@ -18,11 +18,12 @@ static const char *const oi_passthru[] = {"kafka.", NULL};
 static const char oi_usage[] =
     "usage: order-ingestor [-c FILE] [-o KEY=VALUE]... [--log-level L]\n"
     "                      [--dump-config] [--help]\n\n"
-    "intake: POST /hooks/<webhook_secret>/orders puts the order on\n"
+    "intake: a store's order webhook (registered under intake.public_url,\n"
+    "authenticated with the store's webhook secret) puts the order on\n"
     "omnisync.orders.v1 and answers 200 after Kafka acknowledged it; every\n"
-    "poll.interval.ms each store's orders are paged with updated_since +\n"
-    "from_id onto the same topic.  apply: consumes the topic and writes each\n"
-    "order into the ledger exactly once, with its reservations.  mode=all\n"
+    "poll.interval.ms each store's orders changed since its cursor are put\n"
+    "on the same topic.  apply: consumes the topic and writes each order\n"
+    "into the ledger exactly once, with its reservations.  mode=all\n"
     "runs both.  SIGTERM stops the intake, finishes what is in flight,\n"
     "commits and exits 0.";
 

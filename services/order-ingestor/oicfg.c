@@ -22,8 +22,8 @@ static const struct cfg_opt oi_opts[] = {
     {"intake.public_url", "OMNISYNC_INTAKE_PUBLIC_URL", CFG_STR,
      "http://127.0.0.1:8081", 0, 0, 0,
      offsetof(struct oi_cfg, intake_public_url),
-     "base URL the store posts webhooks to (registered as "
-     "<url>/hooks/<secret>/orders)"},
+     "base URL the stores post webhooks to (each platform registers its "
+     "address under it)"},
     {"intake.max_body", "OMNISYNC_INTAKE_MAX_BODY", CFG_INT, "1048576", 1024,
      268435456, 0, offsetof(struct oi_cfg, intake_max_body),
      "largest webhook body in bytes (larger: 413)"},
