@@ -3,7 +3,7 @@
 #include "ledger/catalog.h"
 #include "lib/csv.h"
 #include "lib/db.h"
-#include "lib/hashfile.h"
+#include "lib/hash.h"
 #include "ledger/ledger.h"
 #include "lib/log.h"
 
@@ -671,7 +671,7 @@ static int photo_resolve(struct catalog_import *ci, const char *rel,
     }
     v = json_object_get(ci->photo_sha, real);
     if (!v) {
-        if (hash_file_sha256(real, hex, err, sizeof(err)) < 0) {
+        if (hash_sha256_file_hex(real, hex, err, sizeof(err)) < 0) {
             snprintf(why, why_size, "%s (%s)", err, real);
             json_object_set_new_nocheck(ci->photo_err, real, json_string(why));
             goto out;
