@@ -2,6 +2,7 @@
 
 #include "lib/cfg.h"
 #include "lib/db.h"
+#include "lib/idarray.h"
 #include "events/event.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
@@ -353,19 +354,16 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
 {
     char errstr[512];
     const char *vals[1];
-    char *arr;
-    size_t cap = 16, len = 0;
+    char *arr = NULL;
+    long long *ids;
     int i, j, marked = 0, rc = -1;
 
     *nfailed = 0;
-    for (i = 0; i < r->nslots; i++)
-        cap += strlen(r->slots[i].id) + 1;
-    arr = malloc(cap);
-    if (!arr) {
+    ids = malloc(((size_t)r->nslots + 1) * sizeof(*ids));
+    if (!ids) {
         log_error("mark sent: out of memory");
         return -1;
     }
-    arr[len++] = '{';
     for (i = 0; i < r->nslots; i++) {
         struct relay_slot *s = &r->slots[i];
         int held = 0;
@@ -382,14 +380,15 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
             r->held++;
             continue;
         }
-        len += (size_t)snprintf(arr + len, cap - len, "%s%s", marked ? "," : "",
-                                s->id);
-        marked++;
+        ids[marked++] = strtoll(s->id, NULL, 10);
     }
-    arr[len++] = '}';
-    arr[len] = '\0';
     if (marked == 0) {
         rc = 0;
+        goto out;
+    }
+    arr = idarray_text(ids, (size_t)marked, 0, NULL);
+    if (!arr) {
+        log_error("mark sent: out of memory");
         goto out;
     }
     vals[0] = arr;
@@ -403,6 +402,7 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
 out:
     r->failed += (unsigned long long)*nfailed;
     free(arr);
+    free(ids);
     return rc;
 }
 

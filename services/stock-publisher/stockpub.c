@@ -4,6 +4,7 @@
 #include "lib/cfg.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
+#include "lib/idarray.h"
 #include "events/event.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
@@ -455,24 +456,23 @@ static int stockpub_remote_ids(struct stockpub *sp, long long store_id,
                                struct pend_item **items, size_t n,
                                long long *remote)
 {
-    char sid[24], err[512], *arr = NULL, *p;
+    char sid[24], err[512], *arr = NULL;
     const char *vals[2];
     PGresult *res;
-    size_t i, cap = n * 21 + 3;
-    long long local, rid;
+    size_t i;
+    long long local, rid, *vids = malloc((n + 1) * sizeof(*vids));
     int r, rc = -1;
 
-    arr = malloc(cap);
-    if (!arr)
+    if (!vids)
         return -1;
-    p = arr;
-    *p++ = '{';
     for (i = 0; i < n; i++) {
         remote[i] = 0;
-        p += snprintf(p, cap - (size_t)(p - arr), "%s%lld", i ? "," : "",
-                      items[i]->variant_id);
+        vids[i] = items[i]->variant_id;
     }
-    snprintf(p, cap - (size_t)(p - arr), "}");
+    arr = idarray_text(vids, n, 0, NULL);
+    free(vids);
+    if (!arr)
+        return -1;
     snprintf(sid, sizeof(sid), "%lld", store_id);
     vals[0] = sid;
     vals[1] = arr;
