@@ -178,8 +178,9 @@ int clock_rfc3339_format(int64_t us, int offset_min, unsigned flags, char *out,
     int sod, m, d, ms, n;
     char zone[16], frac[16] = "";
 
-    if (size > 0)
-        out[0] = '\0';
+    if (!out || size == 0)
+        return -1;
+    out[0] = '\0';
     if (offset_min < -1439 || offset_min > 1439)
         return -1;
     /* The remainder taken apart from the quotient: sec * 10^6 would
@@ -203,8 +204,7 @@ int clock_rfc3339_format(int64_t us, int offset_min, unsigned flags, char *out,
     n = snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d%s%s", (int)y, m, d,
                  sod / 3600, sod / 60 % 60, sod % 60, frac, zone);
     if (n < 0 || (size_t)n >= size) {
-        if (size > 0)
-            out[0] = '\0';
+        out[0] = '\0';
         return -1;
     }
     return 0;

@@ -70,9 +70,9 @@ int clock_rfc3339_parse(const char *s, int64_t *us);
  * @param flags       CLOCK_FMT_MS (default) or CLOCK_FMT_SEC, optionally
  *                    with CLOCK_FMT_Z.
  * @param out         receives the text; CLOCK_RFC3339_SIZE is always enough.
- * @returns 0, or -1 (with @p out "" when @p size > 0) when the year falls
- *          outside 0001..9999, the offset is out of range, or @p size is too
- *          small.
+ * @returns 0, or -1 (with @p out "" when there is room for it) when the
+ *          year falls outside 0001..9999, the offset is out of range, or
+ *          @p size is too small.
  */
 int clock_rfc3339_format(int64_t us, int offset_min, unsigned flags, char *out,
                          size_t size);

@@ -2,6 +2,7 @@
 
 #include "store/budget.h"
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "events/event.h"
 #include "lib/httpbody.h"
@@ -182,21 +183,6 @@ static void oi_uuid(char out[37])
              b[11], b[12], b[13], b[14], b[15]);
 }
 
-/* Now as RFC 3339 UTC with milliseconds. */
-static void oi_now_ts(char *out, size_t size, long long shift_s)
-{
-    struct timespec ts;
-    struct tm tm;
-    time_t t;
-    char buf[32];
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    t = ts.tv_sec + (time_t)shift_s;
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, size, "%s.%03ld+00:00", buf, ts.tv_nsec / 1000000L);
-}
-
 /* Put one order on the topic; on success @p w has one more pending. */
 static int oi_produce(struct order_intake *in, const char *store, json_t *order,
                       const char *source, struct oi_wait *w, char *errstr,
@@ -208,7 +194,7 @@ static int oi_produce(struct order_intake *in, const char *store, json_t *order,
     int rc = -1;
 
     oi_uuid(id);
-    oi_now_ts(ts, sizeof(ts), 0);
+    clock_rfc3339_format(clock_wall_us(), 0, CLOCK_FMT_MS, ts, sizeof(ts));
     snprintf(key, sizeof(key), "%s:%" JSON_INTEGER_FORMAT, store,
              json_integer_value(json_object_get(order, "id")));
     data = json_pack("{s:s, s:O}", "source", source, "order", order);
@@ -320,7 +306,7 @@ static enum MHD_Result oi_request(struct order_intake *in,
     json_t *order = NULL;
     struct oi_wait *w = NULL;
     enum MHD_Result ret;
-    long long us;
+    int64_t us;
     const json_t *id, *upd;
     int rc;
 
@@ -344,7 +330,7 @@ static enum MHD_Result oi_request(struct order_intake *in,
     upd = json_object_get(order, "updated_at");
     if (!json_is_object(order) || !json_is_integer(id) ||
         json_integer_value(id) <= 0 || !json_is_string(upd) ||
-        orders_ts_parse(json_string_value(upd), &us) < 0) {
+        clock_rfc3339_parse(json_string_value(upd), &us) < 0) {
         json_decref(order);
         return oi_reject(in, conn, 422, store,
                          "expected an order object with id and updated_at");
@@ -436,14 +422,6 @@ static void oi_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* ---- the store thread: stores, webhooks, polling ------------------------- */
-
-static long long oi_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int oi_stopping(const struct order_intake *in)
 {
@@ -620,7 +598,8 @@ static int oi_cursor_load(struct order_intake *in, long long store_id,
         snprintf(since, size, "%s", in->c->poll_since);
         *from_id = 0;
     } else {
-        oi_now_ts(since, size, -24 * 3600);
+        clock_rfc3339_format(clock_wall_us() - 24 * 3600 * 1000000LL, 0,
+                             CLOCK_FMT_MS, since, size);
         *from_id = 0;
     }
     PQclear(r);
@@ -690,9 +669,10 @@ static void oi_poll_store(struct order_intake *in, struct storeset_entry *e)
             const char *upd =
                 json_string_value(json_object_get(o, "updated_at"));
             json_t *id = json_object_get(o, "id");
-            long long us;
+            int64_t us;
 
-            if (!json_is_integer(id) || !upd || orders_ts_parse(upd, &us) < 0) {
+            if (!json_is_integer(id) || !upd ||
+                clock_rfc3339_parse(upd, &us) < 0) {
                 log_warn("store=%s poll: order without id/updated_at skipped",
                          e->conf.name);
                 continue;
@@ -736,7 +716,7 @@ static void *oi_store_main(void *arg)
     long long next_refresh = 0, next_poll = 0, now;
 
     while (!oi_stopping(in)) {
-        now = oi_now_ms();
+        now = clock_mono_ms();
         if (now >= next_refresh || now >= next_poll) {
             if (!oi_pg_ok(in)) {
                 sig_sleep_ms(1000);
@@ -755,7 +735,7 @@ static void *oi_store_main(void *arg)
             for (size_t i = 0; i < storeset_count(in->ss) && !oi_stopping(in);
                  i++)
                 oi_poll_store(in, storeset_get(in->ss, i));
-            next_poll = oi_now_ms() + in->c->poll_interval_ms;
+            next_poll = clock_mono_ms() + in->c->poll_interval_ms;
         }
         sig_sleep_ms(100);
     }
