@@ -180,9 +180,12 @@ int money_format(long long minor, char *out, size_t size)
 {
     unsigned long long a = minor < 0 ? 0ULL - (unsigned long long)minor
                                      : (unsigned long long)minor;
-    int n = snprintf(out, size, "%s%llu.%02llu", minor < 0 ? "-" : "", a / 100,
-                     a % 100);
+    int n;
 
+    if (!out || size == 0)
+        return -1;
+    n = snprintf(out, size, "%s%llu.%02llu", minor < 0 ? "-" : "", a / 100,
+                 a % 100);
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 

@@ -1,6 +1,7 @@
 #include "store/insales/catalog_map.h"
 
 #include "lib/hash.h"
+#include "lib/money.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,20 +9,9 @@
 
 int catalog_map_money_ok(const char *s)
 {
-    size_t i = 0, n;
+    long long minor;
 
-    if (!s)
-        return 0;
-    n = strlen(s);
-    if (n < 4 || s[n - 3] != '.')
-        return 0;
-    for (i = 0; i < n; i++) {
-        if (i == n - 3)
-            continue;
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    }
-    return 1;
+    return money_parse_canonical(s, &minor) == 0 && minor >= 0;
 }
 
 const json_t *catalog_map_groups(const json_t *snap)
