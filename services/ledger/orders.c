@@ -1,10 +1,11 @@
 #include "ledger/orders.h"
 
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/idarray.h"
+#include "lib/money.h"
 #include "ledger/ledger.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -30,139 +31,17 @@ static int ord_fail(char *errstr, size_t errstr_size, const char *fmt, ...)
 
 /* ---- timestamps --------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static long long ord_days_from_civil(long long y, long long m, long long d)
-{
-    long long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* Read exactly @p n digits at *p; advances *p. */
-static int ord_digits(const char **p, int n, long long *out)
-{
-    long long v = 0;
-
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i]))
-            return -1;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-int orders_ts_parse(const char *s, long long *us)
-{
-    long long y, mo, d, h, mi, sec, frac = 0, oh, om, off;
-    int nfrac = 0;
-    const char *p = s;
-
-    if (!s)
-        return -1;
-    if (ord_digits(&p, 4, &y) || *p++ != '-' || ord_digits(&p, 2, &mo) ||
-        *p++ != '-' || ord_digits(&p, 2, &d) || (*p != 'T' && *p != ' '))
-        return -1;
-    p++;
-    if (ord_digits(&p, 2, &h) || *p++ != ':' || ord_digits(&p, 2, &mi) ||
-        *p++ != ':' || ord_digits(&p, 2, &sec))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return -1;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return -1;
-        while (isdigit((unsigned char)*p)) {
-            if (nfrac < 6) {
-                frac = frac * 10 + (*p - '0');
-                nfrac++;
-            }
-            p++;
-        }
-        for (; nfrac < 6; nfrac++)
-            frac *= 10;
-    }
-    if (*p == 'Z') {
-        off = 0;
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1;
-
-        p++;
-        if (ord_digits(&p, 2, &oh) || *p++ != ':' || ord_digits(&p, 2, &om) ||
-            oh > 23 || om > 59)
-            return -1;
-        off = sign * (oh * 3600 + om * 60);
-    } else {
-        return -1;
-    }
-    if (*p != '\0')
-        return -1;
-    *us = ((ord_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-            off) *
-           1000000LL) +
-          frac;
-    return 0;
-}
-
 int orders_version_newer(const char *incoming, const char *current)
 {
-    long long a, b;
+    int64_t a, b;
 
-    if (orders_ts_parse(incoming, &a) < 0 || orders_ts_parse(current, &b) < 0)
+    if (clock_rfc3339_parse(incoming, &a) < 0 ||
+        clock_rfc3339_parse(current, &b) < 0)
         return -1;
     return a > b ? 1 : 0;
 }
 
 /* ---- parsing ------------------------------------------------------------ */
-
-int orders_money(const json_t *v, char *out, size_t out_size)
-{
-    const char *s, *p;
-    size_t n = 0;
-    int seen_sep = 0, digits = 0;
-
-    if (json_is_integer(v)) {
-        snprintf(out, out_size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return 0;
-    }
-    if (json_is_real(v)) {
-        snprintf(out, out_size, "%.2f", json_real_value(v));
-        return 0;
-    }
-    if (!json_is_string(v))
-        return -1;
-    s = json_string_value(v);
-    if (out_size < 2)
-        return -1;
-    p = s;
-    if (*p == '-')
-        out[n++] = *p++;
-    for (; *p; p++) {
-        if (n + 1 >= out_size)
-            return -1;
-        if (isdigit((unsigned char)*p)) {
-            out[n++] = *p;
-            digits++;
-        } else if ((*p == '.' || *p == ',') && !seen_sep && digits) {
-            out[n++] = '.';
-            seen_sep = 1;
-        } else {
-            return -1;
-        }
-    }
-    if (!digits || out[n - 1] == '.')
-        return -1;
-    out[n] = '\0';
-    return 0;
-}
 
 static char *ord_strdup_opt(const json_t *obj, const char *name)
 {
@@ -198,12 +77,16 @@ static int ord_money_opt(const json_t *obj, const char *name, char *out,
                          size_t out_size, const char *def)
 {
     const json_t *v = json_object_get(obj, name);
+    long long minor;
 
     if (!v || json_is_null(v)) {
         snprintf(out, out_size, "%s", def);
         return 0;
     }
-    return orders_money(v, out, out_size);
+    /* Rounded past 2 decimals, as numeric(14,2) rounds what it stores. */
+    if (money_from_json(v, MONEY_ROUND, &minor, NULL, 0) < 0)
+        return -1;
+    return money_format(minor, out, out_size);
 }
 
 static int ord_line_parse(const json_t *jl, size_t i, struct orders_line *l,
@@ -261,7 +144,7 @@ int orders_parse(const json_t *order, struct orders_order *o, char *errstr,
     v = json_object_get(order, "updated_at");
     if (!json_is_string(v))
         return ord_fail(errstr, errstr_size, "updated_at: expected string");
-    if (orders_ts_parse(json_string_value(v), &o->updated_us) < 0)
+    if (clock_rfc3339_parse(json_string_value(v), &o->updated_us) < 0)
         return ord_fail(errstr, errstr_size,
                         "updated_at: '%.64s' is not an RFC 3339 timestamp",
                         json_string_value(v));
@@ -351,7 +234,7 @@ int orders_raw_validate(const char *key, const char *store, json_t *data,
     const char *k;
     void *it;
     char want[512];
-    long long us;
+    int64_t us;
 
     for (it = json_object_iter(data); it;
          it = json_object_iter_next(data, it)) {
@@ -372,7 +255,7 @@ int orders_raw_validate(const char *key, const char *store, json_t *data,
                         "data.order.id: expected integer > 0");
     upd = json_object_get(order, "updated_at");
     if (!json_is_string(upd) ||
-        orders_ts_parse(json_string_value(upd), &us) < 0)
+        clock_rfc3339_parse(json_string_value(upd), &us) < 0)
         return ord_fail(errstr, errstr_size,
                         "data.order.updated_at: expected RFC 3339 timestamp");
     if (!store)
@@ -954,7 +837,7 @@ enum orders_res orders_apply(PGconn *pg, const char *store, const json_t *order,
     PGresult *r = NULL;
     char sid[32], rid[32], *client = NULL, *raw = NULL;
     char *old_reason = NULL;
-    long long old_us = 0;
+    int64_t old_us = 0;
     int created = 0, acts, in_tx = 0, st;
     struct orders_apply_info dummy;
 
@@ -975,7 +858,7 @@ enum orders_res orders_apply(PGconn *pg, const char *store, const json_t *order,
         ord_fail(errstr, errstr_size, "out of memory");
         goto out;
     }
-    if (received_at && orders_ts_parse(received_at, &old_us) < 0)
+    if (received_at && clock_rfc3339_parse(received_at, &old_us) < 0)
         received_at = NULL;
     old_us = 0;
     if (db_begin(pg, errstr, errstr_size) < 0)

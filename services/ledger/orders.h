@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define ORDERS_EVENT_RAW "orders.raw"
 #define ORDERS_MAX_LINES 1000
@@ -40,7 +41,7 @@ struct orders_order {
     long long remote_id;
     char *number;             /* NULL when absent */
     char *updated_at;         /* as received */
-    long long updated_us;     /* updated_at, microseconds since the epoch */
+    int64_t updated_us;       /* updated_at, microseconds since the epoch */
     char *fulfillment_status; /* "new" when absent */
     char *financial_status;   /* NULL when absent */
     char total_price[32];     /* "" when absent */
@@ -52,27 +53,12 @@ struct orders_order {
 };
 
 /**
- * @brief Parse an RFC 3339 timestamp with an offset ("Z" allowed), e.g.
- *        "2023-11-22T14:24:30.123+03:00"; a space may replace the 'T'.
- * @param us receives microseconds since the epoch (fraction digits beyond
- *           the sixth are ignored).
- * @returns 0, or -1 when @p s is not such a timestamp.
- */
-int orders_ts_parse(const char *s, long long *us);
-
-/**
- * @brief Compare two order versions (their updated_at values).
+ * @brief Compare two order versions (their updated_at values, RFC 3339 as
+ *        lib/clock.h reads it).
  * @returns 1 when @p incoming is newer than @p current, 0 when it is the
  *          same or older, -1 when either cannot be parsed.
  */
 int orders_version_newer(const char *incoming, const char *current);
-
-/**
- * @brief Normalise a money value (JSON string "1500.0", "7,5" or a number)
- *        into decimal text with at most two fraction digits.
- * @returns 0, or -1 when @p v is not money (null is -1 too).
- */
-int orders_money(const json_t *v, char *out, size_t out_size);
 
 /**
  * @brief Parse a store order object (INSALES.md §5.2).

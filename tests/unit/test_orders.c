@@ -1,7 +1,8 @@
 /*
- * test_orders — the pure parts of orders.c: timestamps and version
- * comparison, money, order parsing, orders.raw validation, the stock
- * state machine and the reservation split.
+ * test_orders — the pure parts of orders.c: version comparison, order
+ * parsing, orders.raw validation, the stock state machine and the
+ * reservation split.  (Timestamps and money moved to lib/clock and
+ * lib/money: test_clock.c, test_money.c.)
  */
 #include "events/event.h"
 #include "ledger/orders.h"
@@ -18,28 +19,6 @@ static json_t *js(const char *s)
     if (!j)
         fprintf(stderr, "bad test JSON: %s\n", e.text);
     return j;
-}
-
-static void test_ts(void)
-{
-    long long a, b;
-
-    T_ASSERT_EQ(orders_ts_parse("1970-01-01T00:00:00Z", &a), 0);
-    T_ASSERT_EQ(a, 0);
-    T_ASSERT_EQ(orders_ts_parse("1970-01-01T03:00:00.000+03:00", &a), 0);
-    T_ASSERT_EQ(a, 0);
-    T_ASSERT_EQ(orders_ts_parse("2023-11-22T14:24:30.123+03:00", &a), 0);
-    T_ASSERT_EQ(orders_ts_parse("2023-11-22T11:24:30.123Z", &b), 0);
-    T_ASSERT_EQ(a, b);
-    T_ASSERT_EQ(a, 1700652270123000LL);
-    T_ASSERT_EQ(orders_ts_parse("2023-11-22 14:24:30.1234567+03:00", &b), 0);
-    T_ASSERT_EQ(b - a, 456); /* digits past µs are ignored */
-    T_ASSERT_EQ(orders_ts_parse("2023-11-22T14:24:30", &a), -1); /* offset */
-    T_ASSERT_EQ(orders_ts_parse("2023-13-22T14:24:30Z", &a), -1);
-    T_ASSERT_EQ(orders_ts_parse("2023-11-22T14:24:30+0300", &a), -1);
-    T_ASSERT_EQ(orders_ts_parse("2023-11-22T14:24:30Zx", &a), -1);
-    T_ASSERT_EQ(orders_ts_parse("", &a), -1);
-    T_ASSERT_EQ(orders_ts_parse(NULL, &a), -1);
 }
 
 static void test_version(void)
@@ -63,39 +42,6 @@ static void test_version(void)
     T_ASSERT_EQ(orders_version_newer("garbage", "2023-11-22T12:00:00Z"), -1);
 }
 
-static void test_money(void)
-{
-    char b[32];
-    json_t *v;
-
-    v = json_string("1500.0");
-    T_ASSERT_EQ(orders_money(v, b, sizeof(b)), 0);
-    T_ASSERT_STR_EQ(b, "1500.0");
-    json_decref(v);
-    v = json_string("7,5");
-    T_ASSERT_EQ(orders_money(v, b, sizeof(b)), 0);
-    T_ASSERT_STR_EQ(b, "7.5");
-    json_decref(v);
-    v = json_real(12.5);
-    T_ASSERT_EQ(orders_money(v, b, sizeof(b)), 0);
-    T_ASSERT_STR_EQ(b, "12.50");
-    json_decref(v);
-    v = json_integer(300);
-    T_ASSERT_EQ(orders_money(v, b, sizeof(b)), 0);
-    T_ASSERT_STR_EQ(b, "300");
-    json_decref(v);
-    v = json_string("12.");
-    T_ASSERT_EQ(orders_money(v, b, sizeof(b)), -1);
-    json_decref(v);
-    v = json_string("1e5");
-    T_ASSERT_EQ(orders_money(v, b, sizeof(b)), -1);
-    json_decref(v);
-    v = json_string("1;DROP");
-    T_ASSERT_EQ(orders_money(v, b, sizeof(b)), -1);
-    json_decref(v);
-    T_ASSERT_EQ(orders_money(json_null(), b, sizeof(b)), -1);
-}
-
 static void test_parse(void)
 {
     struct orders_order o;
@@ -115,8 +61,8 @@ static void test_parse(void)
     T_ASSERT_STR_EQ(o.number, "1001");
     T_ASSERT_STR_EQ(o.fulfillment_status, "new");
     T_ASSERT_STR_EQ(o.financial_status, "pending");
-    T_ASSERT_STR_EQ(o.total_price, "2300.0");
-    T_ASSERT_STR_EQ(o.delivery_price, "300.0");
+    T_ASSERT_STR_EQ(o.total_price, "2300.00"); /* lib/money text */
+    T_ASSERT_STR_EQ(o.delivery_price, "300.00");
     T_ASSERT_STR_EQ(o.delivery_title, "Courier");
     T_ASSERT(o.client != NULL);
     T_ASSERT_EQ(o.nlines, 2);
@@ -124,7 +70,7 @@ static void test_parse(void)
     T_ASSERT_EQ(o.lines[0].remote_variant_id, 200000005);
     T_ASSERT_STR_EQ(o.lines[0].sku, "SH-1-RED-M");
     T_ASSERT_EQ(o.lines[0].quantity, 2);
-    T_ASSERT_STR_EQ(o.lines[0].price, "1000.0");
+    T_ASSERT_STR_EQ(o.lines[0].price, "1000.00");
     T_ASSERT_EQ(o.lines[1].remote_variant_id, 0);
     T_ASSERT_STR_EQ(o.lines[1].price, "0");
     orders_order_clear(&o);
@@ -263,9 +209,7 @@ static void test_allocate(void)
 
 int main(void)
 {
-    test_ts();
     test_version();
-    test_money();
     test_parse();
     test_raw_event();
     test_transition();
