@@ -94,6 +94,26 @@ int main(void)
     T_ASSERT_EQ(sim_time_parse("yesterday", &ms2), -1);
     T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:30+03:00junk", &ms2), -1);
     T_ASSERT_EQ(sim_time_parse("", &ms2), -1);
+    /* More query forms, and what lib/clock now checks for them. */
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24+03:00", &ms2), 0);
+    T_ASSERT_EQ(ms2, ms - 30000); /* no seconds: :00 */
+    T_ASSERT_EQ(sim_time_parse("2023-11-22 14:24:30 +0300", &ms2), 0);
+    T_ASSERT_EQ(ms2, ms);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T11:24:30.123456789z", &ms2), 0);
+    T_ASSERT_EQ(ms2, ms + 123);
+    T_ASSERT_EQ(sim_time_parse("1969-12-31T23:59:59.9995Z", &ms2), 0);
+    T_ASSERT_EQ(ms2, -1); /* floor, as sim_time_fmt() */
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:3", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:2", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:30.", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:30+3", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:30+03:0", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22 ", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-02-30", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T23:59:60Z", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:30.1234567890Z", &ms2), -1);
 
     /* Permalinks. */
     T_ASSERT_STR_EQ(sim_permalink("Docs API простой", buf, sizeof(buf)),
