@@ -3,6 +3,7 @@
 #include "store/budget.h"
 #include "store/insales/catalog_map.h"
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/consume.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
@@ -386,16 +387,14 @@ static enum work_res cp_lookup(struct catpub *cp, struct storeset_entry *st,
 {
     struct store_req_args a;
     struct store_result r;
-    char since[40];
-    time_t t = time(NULL) - (time_t)age_s - (time_t)cp->cfg.lookup_slack_s;
-    struct tm tm;
+    char since[CLOCK_RFC3339_SIZE];
+    int64_t t = clock_wall_us() - (age_s + cp->cfg.lookup_slack_s) * 1000000;
     enum work_res res = WORK_OK;
     size_t i, k;
     const json_t *prod, *v;
 
     *found = NULL;
-    gmtime_r(&t, &tm);
-    strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+    clock_rfc3339_format(t, 0, CLOCK_FMT_SEC, since, sizeof(since));
     memset(&a, 0, sizeof(a));
     a.updated_since = since;
     a.per_page = CP_PER_PAGE;
@@ -828,18 +827,6 @@ static enum work_res cp_archive(struct catpub *cp, struct storeset_entry *st,
     " LEFT JOIN remote_map rm ON rm.store_id = $1 AND rm.entity = 'image'"     \
     " AND rm.local_id = pp.id WHERE pp.product_id = $2"
 
-static void cp_now_rfc3339(char *out, size_t size)
-{
-    struct timespec now;
-    struct tm tm;
-    size_t n;
-
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, size - n, ".%03ld+00:00", now.tv_nsec / 1000000);
-}
-
 /* Queue one images.job (delivery counted by cp_dr). */
 static int cp_job_produce(struct catpub *cp, const struct image_job *j,
                           const char *key, char *errstr, size_t errstr_size)
@@ -855,7 +842,7 @@ static int cp_job_produce(struct catpub *cp, const struct image_job *j,
     }
     djson = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
     image_job_event_id(j->store, j->photo_id, j->sha256, id);
-    cp_now_rfc3339(ts, sizeof(ts));
+    clock_rfc3339_format(clock_wall_us(), 0, CLOCK_FMT_MS, ts, sizeof(ts));
     env = djson ? event_build(IMAGE_JOB_EVENT, id, ts, j->store, key, djson,
                               errstr, errstr_size)
                 : NULL;

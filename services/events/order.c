@@ -1,5 +1,8 @@
 #include "events/order.h"
 
+#include "lib/clock.h"
+#include "lib/money.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,105 +58,13 @@ void order_clear(struct order *o)
 
 /* ---- timestamps --------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static long long ord_days_from_civil(long long y, long long m, long long d)
-{
-    long long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* Read exactly @p n digits at *p; advances *p. */
-static int ord_digits(const char **p, int n, long long *out)
-{
-    long long v = 0;
-
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i]))
-            return -1;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-/* "YYYY-MM-DDTHH:MM:SS" at *p into seconds since the epoch (UTC). */
-static int ord_ts_date_time(const char **p, long long *sec_out)
-{
-    long long y, mo, d, h, mi, sec;
-
-    if (ord_digits(p, 4, &y) || *(*p)++ != '-' || ord_digits(p, 2, &mo) ||
-        *(*p)++ != '-' || ord_digits(p, 2, &d) || (**p != 'T' && **p != ' '))
-        return -1;
-    (*p)++;
-    if (ord_digits(p, 2, &h) || *(*p)++ != ':' || ord_digits(p, 2, &mi) ||
-        *(*p)++ != ':' || ord_digits(p, 2, &sec))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return -1;
-    *sec_out = ord_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-    return 0;
-}
-
-/* An optional ".fraction" at *p into microseconds. */
-static int ord_ts_fraction(const char **p, long long *frac)
-{
-    int nfrac = 0;
-
-    *frac = 0;
-    if (**p != '.')
-        return 0;
-    (*p)++;
-    if (!isdigit((unsigned char)**p))
-        return -1;
-    for (; isdigit((unsigned char)**p); (*p)++)
-        if (nfrac < 6) {
-            *frac = *frac * 10 + (**p - '0');
-            nfrac++;
-        }
-    for (; nfrac < 6; nfrac++)
-        *frac *= 10;
-    return 0;
-}
-
-/* "Z" or "+HH:MM" / "-HH:MM" at *p into seconds east of UTC. */
-static int ord_ts_offset(const char **p, long long *off)
-{
-    long long oh, om;
-    int sign;
-
-    if (**p == 'Z') {
-        (*p)++;
-        *off = 0;
-        return 0;
-    }
-    if (**p != '+' && **p != '-')
-        return -1;
-    sign = **p == '-' ? -1 : 1;
-    (*p)++;
-    if (ord_digits(p, 2, &oh) || *(*p)++ != ':' || ord_digits(p, 2, &om) ||
-        oh > 23 || om > 59)
-        return -1;
-    *off = sign * (oh * 3600 + om * 60);
-    return 0;
-}
-
 int order_ts_parse(const char *s, long long *us)
 {
-    long long sec, frac, off;
-    const char *p = s;
+    int64_t v;
 
-    if (!s || ord_ts_date_time(&p, &sec) < 0 ||
-        ord_ts_fraction(&p, &frac) < 0 || ord_ts_offset(&p, &off) < 0 ||
-        *p != '\0')
+    if (clock_rfc3339_parse(s, &v) < 0)
         return -1;
-    *us = (sec - off) * 1000000LL + frac;
+    *us = (long long)v;
     return 0;
 }
 
@@ -168,48 +79,14 @@ int order_version_newer(const char *incoming, const char *current)
 
 /* ---- money -------------------------------------------------------------- */
 
-/* Decimal text: digits with at most one '.' or ',' between digits. */
-static int ord_money_string(const char *s, char *out, size_t out_size)
-{
-    size_t n = 0;
-    int seen_sep = 0, digits = 0;
-
-    if (out_size < 2)
-        return -1;
-    if (*s == '-')
-        out[n++] = *s++;
-    for (; *s; s++) {
-        if (n + 1 >= out_size)
-            return -1;
-        if (isdigit((unsigned char)*s)) {
-            out[n++] = *s;
-            digits++;
-        } else if ((*s == '.' || *s == ',') && !seen_sep && digits) {
-            out[n++] = '.';
-            seen_sep = 1;
-        } else {
-            return -1;
-        }
-    }
-    if (!digits || out[n - 1] == '.')
-        return -1;
-    out[n] = '\0';
-    return 0;
-}
-
 int order_money_text(const json_t *v, char *out, size_t out_size)
 {
-    if (json_is_integer(v)) {
-        snprintf(out, out_size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return 0;
-    }
-    if (json_is_real(v)) {
-        snprintf(out, out_size, "%.2f", json_real_value(v));
-        return 0;
-    }
-    if (!json_is_string(v))
+    long long minor;
+
+    /* Rounded past 2 decimals, as numeric(14,2) rounds what it stores. */
+    if (money_from_json(v, MONEY_ROUND, &minor, NULL, 0) < 0)
         return -1;
-    return ord_money_string(json_string_value(v), out, out_size);
+    return money_format(minor, out, out_size);
 }
 
 /* ---- the orders.raw event ----------------------------------------------- */

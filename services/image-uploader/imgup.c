@@ -5,6 +5,7 @@
 #include "lib/consume.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
+#include "lib/hash.h"
 #include "ledger/dlq_record.h"
 #include "events/event.h"
 #include "events/image_job.h"
@@ -93,8 +94,7 @@ static enum work_res iu_read(const char *path, const char *sha256,
                              long long max, unsigned char **buf, size_t *len,
                              const char **ext, struct work_err *e)
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    char hex[2 * crypto_hash_sha256_BYTES + 1];
+    char hex[HASH_SHA256_HEX_LEN + 1];
     struct stat sb;
     unsigned char *b = NULL;
     size_t got = 0;
@@ -143,8 +143,7 @@ static enum work_res iu_read(const char *path, const char *sha256,
                       path);
         goto out;
     }
-    crypto_hash_sha256(h, b, got);
-    sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+    hash_sha256_hex(b, got, hex);
     if (strcmp(hex, sha256) != 0) {
         r = work_fail(e, WORK_DLQ, 0,
                       "photo %s: content changed since import (sha256 %s, "

@@ -1,6 +1,7 @@
 #include "ledger/catalog.h"
 
 #include "lib/db.h"
+#include "lib/idarray.h"
 #include "events/outbox.h"
 
 #include <stdio.h>
@@ -55,23 +56,6 @@ static const char SQL_PHOTOS[] =
     "SELECT product_id, position, path, sha256 FROM product_photo "
     "WHERE product_id = ANY($1::bigint[]) ORDER BY product_id, position";
 
-/* "{1,2,3}" for the ids; NULL when out of memory. */
-static char *ids_literal(const long long *ids, size_t n)
-{
-    size_t cap = n * 21 + 3, len = 0, i;
-    char *s = malloc(cap);
-
-    if (!s)
-        return NULL;
-    s[len++] = '{';
-    for (i = 0; i < n; i++)
-        len += (size_t)snprintf(s + len, cap - len, "%s%lld", i ? "," : "",
-                                ids[i]);
-    s[len++] = '}';
-    s[len] = '\0';
-    return s;
-}
-
 static long long cell_ll(const PGresult *res, int row, int col)
 {
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
@@ -115,7 +99,7 @@ int catalog_snapshot_many(PGconn *pg, const long long *ids, size_t n,
         rc = 0;
         goto out;
     }
-    lit = ids_literal(ids, n);
+    lit = idarray_text(ids, n, 0, NULL);
     if (!products || !variants || !lit) {
         snprintf(errstr, errstr_size, "catalog snapshot: out of memory");
         goto out;

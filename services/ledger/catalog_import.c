@@ -3,7 +3,9 @@
 #include "ledger/catalog.h"
 #include "lib/csv.h"
 #include "lib/db.h"
-#include "lib/hashfile.h"
+#include "lib/clock.h"
+#include "lib/hash.h"
+#include "lib/money.h"
 #include "ledger/ledger.h"
 #include "lib/log.h"
 
@@ -253,90 +255,43 @@ static int map_set(json_t *map, const char *key, long long v)
 
 /* ---- money and group paths -------------------------------------------- */
 
-/* Length of a thousands separator at s (ASCII space, NBSP, NNBSP), or 0. */
-static size_t thousands_sep(const char *s, size_t left)
-{
-    if (left >= 1 && s[0] == ' ')
-        return 1;
-    if (left >= 2 && (unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0)
-        return 2;
-    if (left >= 3 && (unsigned char)s[0] == 0xE2 &&
-        (unsigned char)s[1] == 0x80 && (unsigned char)s[2] == 0xAF)
-        return 3;
-    return 0;
-}
+/* numeric(14,2): at most 12 integer digits. */
+#define CATALOG_MONEY_MAX 99999999999999LL
 
 int catalog_money_parse(const char *s, size_t len, char out[CATALOG_MONEY_SIZE],
                         char *why, size_t why_size)
 {
     const char *orig = s;
-    size_t olen = len, i = 0, sep;
-    char ipart[CATALOG_MONEY_SIZE], fpart[3] = "00", q[96];
-    size_t ni = 0, nf = 0, group = 0, ngroups = 0;
-    int neg = 0;
+    size_t olen = len;
+    char q[96];
+    long long minor = 0;
+    enum money_res r;
 
     trim(&s, &len);
-    if (len && s[0] == '-') {
-        neg = 1;
-        i = 1;
+    r = money_scan(s, len, MONEY_GROUPS, &minor);
+    if (r == MONEY_RANGE || minor > CATALOG_MONEY_MAX ||
+        minor < -CATALOG_MONEY_MAX) {
+        snprintf(why, why_size, "too large (at most 12 integer digits): %s",
+                 qv(orig, olen, q, sizeof(q)));
+        return -1;
     }
-    for (; i < len; i++) {
-        sep = thousands_sep(s + i, len - i);
-        if (s[i] >= '0' && s[i] <= '9') {
-            if (ni == 0 && s[i] == '0') {
-                group++; /* a leading zero: counts for grouping only */
-                continue;
-            }
-            if (ni >= 12)
-                goto too_large;
-            ipart[ni++] = s[i];
-            group++;
-        } else if (sep) {
-            if (group == 0 || (ngroups == 0 && group > 3) ||
-                (ngroups > 0 && group != 3))
-                goto nan;
-            ngroups++;
-            group = 0;
-            i += sep - 1;
-        } else {
-            break;
-        }
-    }
-    if (group == 0 || (ngroups > 0 && group != 3))
-        goto nan;
-    if (i < len && (s[i] == '.' || s[i] == ',')) {
-        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-            if (nf < 2)
-                fpart[nf] = s[i];
-            nf++;
-        }
-        if (nf == 0)
-            goto nan;
-    }
-    if (i < len)
-        goto nan;
-    if (nf > 2) {
+    if (r == MONEY_DECIMALS) {
         snprintf(why, why_size, "more than 2 decimals: %s",
                  qv(orig, olen, q, sizeof(q)));
         return -1;
     }
-    if (neg) {
+    if (r != MONEY_OK) {
+        snprintf(why, why_size, "not a number: %s",
+                 qv(orig, olen, q, sizeof(q)));
+        return -1;
+    }
+    if (s[0] == '-') { /* "-0" too */
         snprintf(why, why_size, "must not be negative: %s",
                  qv(orig, olen, q, sizeof(q)));
         return -1;
     }
-    if (ni == 0)
-        ipart[ni++] = '0';
-    ipart[ni] = '\0';
-    snprintf(out, CATALOG_MONEY_SIZE, "%s.%c%c", ipart, fpart[0], fpart[1]);
+    money_format(minor, out, CATALOG_MONEY_SIZE);
     return 0;
-too_large:
-    snprintf(why, why_size, "too large (at most 12 integer digits): %s",
-             qv(orig, olen, q, sizeof(q)));
-    return -1;
-nan:
-    snprintf(why, why_size, "not a number: %s", qv(orig, olen, q, sizeof(q)));
-    return -1;
 }
 
 int catalog_group_path_parse(const char *s, size_t len, char **out, char *why,
@@ -671,7 +626,7 @@ static int photo_resolve(struct catalog_import *ci, const char *rel,
     }
     v = json_object_get(ci->photo_sha, real);
     if (!v) {
-        if (hash_file_sha256(real, hex, err, sizeof(err)) < 0) {
+        if (hash_sha256_file_hex(real, hex, err, sizeof(err)) < 0) {
             snprintf(why, why_size, "%s (%s)", err, real);
             json_object_set_new_nocheck(ci->photo_err, real, json_string(why));
             goto out;
@@ -1887,11 +1842,10 @@ int catalog_import_apply(struct catalog_import *ci, PGconn *pg, FILE *out,
     struct apply_stats st = {0};
     char pl_id[32];
     const char *pl = NULL;
-    struct timespec t0, t1;
+    int64_t t0 = clock_mono_ms();
     double secs;
     int rc = CATALOG_IMPORT_FAIL, r;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (db_begin(pg, errstr, errstr_size) < 0)
         return CATALOG_IMPORT_FAIL;
     if (q_cmd(pg, SQL_LOCK, 0, NULL, "import lock", errstr, errstr_size) < 0)
@@ -1928,9 +1882,7 @@ int catalog_import_apply(struct catalog_import *ci, PGconn *pg, FILE *out,
         db_rollback(pg);
     else if (db_commit(pg, errstr, errstr_size) < 0)
         return CATALOG_IMPORT_FAIL;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    secs = (double)(t1.tv_sec - t0.tv_sec) +
-           (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    secs = (double)(clock_mono_ms() - t0) / 1e3;
     if (ci->o.kind == CATALOG_IMPORT_CATALOG)
         fprintf(out,
                 "catalog: %zu rows, %zu products (%zu new, %zu changed, %zu "

@@ -1,6 +1,9 @@
 #include "ledger/orders.h"
 
+#include "lib/clock.h"
 #include "lib/db.h"
+#include "lib/idarray.h"
+#include "lib/money.h"
 #include "ledger/ledger.h"
 
 #include <stdarg.h>
@@ -371,23 +374,6 @@ static int ord_move(struct ord_ctx *c, const char *kind, const char *what,
     return 0;
 }
 
-/* Build "{a,b,c}" for a bigint[] parameter. */
-static char *ord_array(const long long *ids, size_t n)
-{
-    size_t cap = n * 21 + 3, len = 0;
-    char *s = malloc(cap);
-
-    if (!s)
-        return NULL;
-    s[len++] = '{';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(s + len, cap - len, "%s%lld", i ? "," : "",
-                                ids[i]);
-    s[len++] = '}';
-    s[len] = '\0';
-    return s;
-}
-
 /* The variants of the order's item lines (unknown lines and the delivery
  * item aside), each once, and the quantity to reserve of each.
  * @returns the number of variants. */
@@ -503,8 +489,8 @@ static int ord_reserve(struct ord_ctx *c)
         rc = 0;
         goto out;
     }
-    larr = ord_array(c->st.sources, c->st.nsources);
-    varr = ord_array(vids, nv);
+    larr = idarray_text(c->st.sources, c->st.nsources, 0, NULL);
+    varr = idarray_text(vids, nv, 0, NULL);
     if (!larr || !varr) {
         ord_fail(c->errstr, c->errstr_size, "out of memory");
         goto out;

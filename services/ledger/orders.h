@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* customer_order.status of an order that needs an operator. */
 #define ORDERS_NEEDS_ATTENTION "needs_attention"

@@ -1,5 +1,7 @@
 #include "lib/db.h"
 
+#include "lib/hash.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <sodium.h>
@@ -105,7 +107,7 @@ int db_conn_lost(PGconn *pg)
 struct db_mig_file {
     char *name;
     char *sql;
-    char sum[crypto_hash_sha256_BYTES * 2 + 1];
+    char sum[HASH_SHA256_HEX_LEN + 1];
 };
 
 /* One row of schema_migrations. */
@@ -227,7 +229,6 @@ static int db_mig_files_load(const char *dir, struct db_mig_file **out,
     struct db_mig_file *files = NULL, *nfiles;
     size_t n = 0, cap = 0, i;
     char path[4096];
-    unsigned char sum[crypto_hash_sha256_BYTES];
     int rc = -1;
 
     if (!d) {
@@ -264,9 +265,7 @@ static int db_mig_files_load(const char *dir, struct db_mig_file **out,
         files[i].sql = db_file_read(path, errstr, errstr_size);
         if (!files[i].sql)
             goto out;
-        crypto_hash_sha256(sum, (const unsigned char *)files[i].sql,
-                           strlen(files[i].sql));
-        sodium_bin2hex(files[i].sum, sizeof(files[i].sum), sum, sizeof(sum));
+        hash_sha256_hex(files[i].sql, strlen(files[i].sql), files[i].sum);
     }
     rc = 0;
 out:

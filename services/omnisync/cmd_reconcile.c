@@ -15,6 +15,7 @@
 #include "cli.h"
 
 #include "store/budget.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "ledger/ledger.h"
 #include "store/reconcile.h"
@@ -65,14 +66,6 @@ struct rc_ctx {
     struct budget *b;
     long calls; /* store calls made */
 };
-
-static long long rc_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One page of products, retried on 429/budget waits and transient errors.
  * Returns the page (owned) or NULL after printing why. */
@@ -307,7 +300,7 @@ static int rc_emitted_set(struct rc_emitted *e, long long vid, long long at)
 static long rc_emit(struct rc_ctx *c, const struct reconcile_report *rep,
                     struct rc_emitted *e)
 {
-    long long now = rc_now_ms(), *at, last = -1;
+    long long now = clock_mono_ms(), *at, last = -1;
     char err[512];
     long n = 0;
     size_t i;
@@ -363,7 +356,7 @@ static long rc_repair(struct rc_ctx *c, const struct reconcile_report *first,
 {
     const struct reconcile_report *cur = first;
     struct rc_emitted e;
-    long long deadline = rc_now_ms() + c->timeout_s * 1000;
+    long long deadline = clock_mono_ms() + c->timeout_s * 1000;
     long total = 0, n, delay_ms = 500;
 
     memset(&e, 0, sizeof(e));
@@ -382,7 +375,7 @@ static long rc_repair(struct rc_ctx *c, const struct reconcile_report *first,
                     "reconcile: %s: emitted %ld stock.available events "
                     "(%ld in all)\n",
                     c->name, n, total);
-        if (rc_now_ms() >= deadline || sig_stop_requested())
+        if (clock_mono_ms() >= deadline || sig_stop_requested())
             break;
         sig_sleep_ms(delay_ms);
         delay_ms = delay_ms * 2 > 4000 ? 4000 : delay_ms * 2;
@@ -488,7 +481,7 @@ int cmd_reconcile(int argc, char **argv)
     struct rc_ctx c;
     json_t *root = NULL, *rj;
     int repair = 0, npos = 0, rounds = 0, rc;
-    long long t0 = rc_now_ms(), to;
+    long long t0 = clock_mono_ms(), to;
     long emitted = 0;
     const struct cli_opt opts[] = {
         {"--repair", NULL, &repair},
@@ -571,7 +564,7 @@ int cmd_reconcile(int argc, char **argv)
     if (!c.as_json && repair && emitted > 0) {
         if (final->n_drift) {
             printf("still differing after %lld s:\n",
-                   (rc_now_ms() - t0) / 1000);
+                   (clock_mono_ms() - t0) / 1000);
             rc_table_print(final->drift, final->n_drift);
         }
         printf("repair: %ld events emitted; %zu variants left to repair\n",

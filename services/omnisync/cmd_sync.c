@@ -15,6 +15,7 @@
 #include "ledger/catalog.h"
 #include "store/insales/catalog_map.h"
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "ledger/ledger.h"
 #include "events/outbox.h"
@@ -471,14 +472,6 @@ static void sync_progress(const struct sync_counts *c, int tty, double eta_s,
     fflush(stdout);
 }
 
-static double sync_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * ETA from the budget: catalog calls (one per product not synced) at the
  * catalog class's share of the limit, photo uploads at the images class's
@@ -619,14 +612,14 @@ static int sync_run(int argc, char **argv, int resync)
         rc = CLI_OK;
         goto out;
     }
-    t0 = sync_now();
+    t0 = (double)clock_mono_ms() / 1e3;
     c.failed_products = c.failed_photos = 0;
     done0 = c.products_done + c.variants_done + c.photos_done;
     for (;;) {
         size_t got = c.products_done + c.variants_done + c.photos_done - done0,
                left = c.products + c.variants + c.photos - c.products_done -
                       c.variants_done - c.photos_done;
-        double el = sync_now() - t0;
+        double el = (double)clock_mono_ms() / 1e3 - t0;
         /* resync without --images does not wait for photos */
         int finished = c.pending - (images ? 0 : c.photos_pending) == 0;
 
@@ -637,9 +630,9 @@ static int sync_run(int argc, char **argv, int resync)
         else
             eta = sync_budget_eta(&s, &c);
         if (finished || tty || memcmp(&c, &last, sizeof(c)) != 0 ||
-            sync_now() - t_last_print >= 10) {
+            (double)clock_mono_ms() / 1e3 - t_last_print >= 10) {
             sync_progress(&c, tty, eta, finished);
-            t_last_print = sync_now();
+            t_last_print = (double)clock_mono_ms() / 1e3;
             last = c;
         }
         if (finished && (c.failed_products || c.failed_photos)) {

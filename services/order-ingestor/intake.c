@@ -5,6 +5,7 @@
 #include "events/order.h"
 #include "events/topics.h"
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/httpbody.h"
 #include "lib/kafka.h"
@@ -447,14 +448,6 @@ static void oi_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- the store thread: stores, webhooks, polling ------------------------- */
 
-static long long oi_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int oi_stopping(const struct order_intake *in)
 {
     return in->stop_store || sig_stop_requested();
@@ -727,7 +720,7 @@ static void *oi_store_main(void *arg)
     long long next_refresh = 0, next_poll = 0, now;
 
     while (!oi_stopping(in)) {
-        now = oi_now_ms();
+        now = clock_mono_ms();
         if (now >= next_refresh || now >= next_poll) {
             if (!oi_pg_ok(in)) {
                 sig_sleep_ms(1000);
@@ -746,7 +739,7 @@ static void *oi_store_main(void *arg)
             for (size_t i = 0; i < storeset_count(in->ss) && !oi_stopping(in);
                  i++)
                 oi_poll_store(in, storeset_get(in->ss, i));
-            next_poll = oi_now_ms() + in->c->poll_interval_ms;
+            next_poll = clock_mono_ms() + in->c->poll_interval_ms;
         }
         sig_sleep_ms(100);
     }

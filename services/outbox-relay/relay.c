@@ -1,7 +1,9 @@
 #include "relay.h"
 
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/db.h"
+#include "lib/idarray.h"
 #include "events/event.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
@@ -116,14 +118,6 @@ const struct cfg_opt *relay_cfg_table(void)
     return relay_opts;
 }
 
-static long long relay_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *relay_state_name(enum relay_state s)
 {
     return s == RELAY_ACTIVE    ? "active"
@@ -173,7 +167,7 @@ struct relay *relay_new(const struct relay_cfg *rc, const struct cfg *passthru,
                                  errstr, errstr_size);
     if (!r->prod)
         goto fail;
-    r->next_stats_ms = relay_now_ms() + rc->stats_ms;
+    r->next_stats_ms = clock_mono_ms() + rc->stats_ms;
     r->next_prune_ms = 0;
     log_info("starting: batch=%lld poll.ms=%lld lock.key=%lld "
              "retention.hours=%lld",
@@ -353,19 +347,16 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
 {
     char errstr[512];
     const char *vals[1];
-    char *arr;
-    size_t cap = 16, len = 0;
+    char *arr = NULL;
+    long long *ids;
     int i, j, marked = 0, rc = -1;
 
     *nfailed = 0;
-    for (i = 0; i < r->nslots; i++)
-        cap += strlen(r->slots[i].id) + 1;
-    arr = malloc(cap);
-    if (!arr) {
+    ids = malloc(((size_t)r->nslots + 1) * sizeof(*ids));
+    if (!ids) {
         log_error("mark sent: out of memory");
         return -1;
     }
-    arr[len++] = '{';
     for (i = 0; i < r->nslots; i++) {
         struct relay_slot *s = &r->slots[i];
         int held = 0;
@@ -382,14 +373,15 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
             r->held++;
             continue;
         }
-        len += (size_t)snprintf(arr + len, cap - len, "%s%s", marked ? "," : "",
-                                s->id);
-        marked++;
+        ids[marked++] = strtoll(s->id, NULL, 10);
     }
-    arr[len++] = '}';
-    arr[len] = '\0';
     if (marked == 0) {
         rc = 0;
+        goto out;
+    }
+    arr = idarray_text(ids, (size_t)marked, 0, NULL);
+    if (!arr) {
+        log_error("mark sent: out of memory");
         goto out;
     }
     vals[0] = arr;
@@ -403,6 +395,7 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
 out:
     r->failed += (unsigned long long)*nfailed;
     free(arr);
+    free(ids);
     return rc;
 }
 
@@ -413,7 +406,7 @@ out:
  */
 static int relay_wait_notify(struct relay *r, long ms)
 {
-    long long deadline = relay_now_ms() + ms;
+    long long deadline = clock_mono_ms() + ms;
 
     while (!sig_stop_requested()) {
         struct pollfd pfd;
@@ -430,7 +423,7 @@ static int relay_wait_notify(struct relay *r, long ms)
         if (got)
             return 1;
         kafka_producer_poll(r->prod, 0); /* serve error/log callbacks */
-        left = deadline - relay_now_ms();
+        left = deadline - clock_mono_ms();
         if (left <= 0)
             return 0;
         pfd.fd = PQsocket(r->pg);
@@ -477,7 +470,7 @@ static void relay_batch_wait(struct relay *r, long long deadline_ms)
     while (r->pending > 0) {
         if (kafka_producer_fatal(r->prod, NULL, 0))
             break;
-        if (deadline_ms ? relay_now_ms() >= deadline_ms : sig_stop_requested())
+        if (deadline_ms ? clock_mono_ms() >= deadline_ms : sig_stop_requested())
             break;
         kafka_producer_poll(r->prod, 100 /* ms */);
     }
@@ -530,7 +523,7 @@ static void relay_round(struct relay *r)
 
 int relay_poll(struct relay *r)
 {
-    long long now = relay_now_ms();
+    long long now = clock_mono_ms();
 
     if (r->fatal)
         return -1;
@@ -562,7 +555,7 @@ int relay_drain(struct relay *r, int timeout_ms)
     if (r->nslots > 0) {
         log_info("draining: %d messages in flight, waiting up to %d ms",
                  r->pending, timeout_ms);
-        relay_batch_wait(r, relay_now_ms() + timeout_ms);
+        relay_batch_wait(r, clock_mono_ms() + timeout_ms);
         if (r->pending > 0) {
             log_warn("drain: %d messages still without a delivery report; "
                      "their rows stay unsent and will be re-sent",

@@ -2,8 +2,10 @@
 
 #include "store/budget.h"
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
+#include "lib/idarray.h"
 #include "events/event.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
@@ -13,7 +15,6 @@
 #include "app/storeset.h"
 #include "events/topics.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -102,89 +103,6 @@ struct stockpub_flush {
     int store_error;    /* 401/403/404: the store's settings are wrong */
 };
 
-static int64_t stockpub_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t stockpub_wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Read exactly @p n digits at *p. */
-static int stockpub_digits(const char **p, int n, int *out)
-{
-    int v = 0, i;
-
-    for (i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i]))
-            return -1;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-int stockpub_ts_ms(const char *ts, int64_t *out)
-{
-    const char *p = ts;
-    struct tm tm;
-    int y, mo, d, h, mi, s, oh = 0, om = 0, sign = 0, ms = 0, scale = 100;
-    time_t t;
-
-    memset(&tm, 0, sizeof(tm));
-    if (!ts || stockpub_digits(&p, 4, &y) < 0 || *p++ != '-' ||
-        stockpub_digits(&p, 2, &mo) < 0 || *p++ != '-' ||
-        stockpub_digits(&p, 2, &d) < 0 || (*p != 'T' && *p != 't'))
-        return -1;
-    p++;
-    if (stockpub_digits(&p, 2, &h) < 0 || *p++ != ':' ||
-        stockpub_digits(&p, 2, &mi) < 0 || *p++ != ':' ||
-        stockpub_digits(&p, 2, &s) < 0)
-        return -1;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return -1;
-        for (; isdigit((unsigned char)*p); p++) {
-            ms += (*p - '0') * scale;
-            scale /= 10;
-        }
-    }
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        sign = *p++ == '-' ? -1 : 1;
-        if (stockpub_digits(&p, 2, &oh) < 0 || *p++ != ':' ||
-            stockpub_digits(&p, 2, &om) < 0)
-            return -1;
-    } else {
-        return -1;
-    }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        s > 60)
-        return -1;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    t = timegm(&tm);
-    if (t == (time_t)-1)
-        return -1;
-    *out = ((int64_t)t - (int64_t)sign * (oh * 3600 + om * 60)) * 1000 + ms;
-    return 0;
-}
-
 enum stockpub_send_res stockpub_split_send(struct pend_item **items, size_t n,
                                            stockpub_send_fn *send, void *opaque,
                                            struct stockpub_outcome *out,
@@ -251,7 +169,7 @@ static enum store_res stockpub_call(struct stockpub *sp,
             wait_ms = 200;
         if (wait_ms > 100)
             wait_ms = 100;
-        if (stockpub_mono_ms() + wait_ms > sp->drain_deadline_ms) {
+        if (clock_mono_ms() + wait_ms > sp->drain_deadline_ms) {
             memset(res, 0, sizeof(*res));
             res->res = STORE_RETRY_AFTER;
             res->usage_used = res->usage_limit = -1;
@@ -414,13 +332,13 @@ static enum stockpub_send_res stockpub_send(void *opaque,
 static void stockpub_refresh(struct stockpub *sp, int forced)
 {
     char err[512];
-    int64_t now = stockpub_mono_ms();
+    int64_t now = clock_mono_ms();
     int n;
 
     if (forced && now - sp->last_refresh_ms < STOCKPUB_REFRESH_MIN_MS)
         return;
     sp->last_refresh_ms = now;
-    sp->last_refresh_wall_ms = stockpub_wall_ms();
+    sp->last_refresh_wall_ms = clock_wall_ms();
     sp->next_refresh_ms = now + sp->c.refresh_ms;
     n = storeset_refresh(sp->stores, sp->pg, NULL, err, sizeof(err));
     if (n < 0) {
@@ -455,24 +373,23 @@ static int stockpub_remote_ids(struct stockpub *sp, long long store_id,
                                struct pend_item **items, size_t n,
                                long long *remote)
 {
-    char sid[24], err[512], *arr = NULL, *p;
+    char sid[24], err[512], *arr = NULL;
     const char *vals[2];
     PGresult *res;
-    size_t i, cap = n * 21 + 3;
-    long long local, rid;
+    size_t i;
+    long long local, rid, *vids = malloc((n + 1) * sizeof(*vids));
     int r, rc = -1;
 
-    arr = malloc(cap);
-    if (!arr)
+    if (!vids)
         return -1;
-    p = arr;
-    *p++ = '{';
     for (i = 0; i < n; i++) {
         remote[i] = 0;
-        p += snprintf(p, cap - (size_t)(p - arr), "%s%lld", i ? "," : "",
-                      items[i]->variant_id);
+        vids[i] = items[i]->variant_id;
     }
-    snprintf(p, cap - (size_t)(p - arr), "}");
+    arr = idarray_text(vids, n, 0, NULL);
+    free(vids);
+    if (!arr)
+        return -1;
     snprintf(sid, sizeof(sid), "%lld", store_id);
     vals[0] = sid;
     vals[1] = arr;
@@ -511,7 +428,7 @@ static int stockpub_flush_store(struct stockpub *sp, struct pend_store *pst)
     struct stockpub_outcome *out = calloc(max, sizeof(*out));
     struct stockpub_flush f;
     struct storeset_entry *e;
-    int64_t now = stockpub_mono_ms(), wall;
+    int64_t now = clock_mono_ms(), wall;
     unsigned long calls = 0;
     int rc = -1;
 
@@ -558,7 +475,7 @@ static int stockpub_flush_store(struct stockpub *sp, struct pend_store *pst)
     f.remote = sremote;
     f.base = send;
     (void)stockpub_split_send(send, k, stockpub_send, &f, out, &calls);
-    wall = stockpub_wall_ms();
+    wall = clock_wall_ms();
     for (i = 0; i < k; i++) {
         if (out[i].res == STOCKPUB_ITEM_ACCEPTED) {
             lathist_add(&sp->lat, wall - send[i]->commit_ms);
@@ -644,7 +561,7 @@ static void stockpub_handle(struct stockpub *sp, rd_kafka_message_t *m)
     struct event ev;
     struct pend_value v;
     char err[512], dlqerr[512];
-    int64_t commit_ms;
+    int64_t commit_us;
     json_t *jp, *jo;
     int r;
 
@@ -655,7 +572,7 @@ static void stockpub_handle(struct stockpub *sp, rd_kafka_message_t *m)
         snprintf(err, sizeof(err), "type: '%s' is not %s", ev.type,
                  EVENT_STOCK_AVAILABLE);
         event_clear(&ev);
-    } else if (stockpub_ts_ms(ev.ts, &commit_ms) < 0) {
+    } else if (clock_rfc3339_parse(ev.ts, &commit_us) < 0) {
         snprintf(err, sizeof(err), "ts: '%s' is not RFC 3339", ev.ts);
         event_clear(&ev);
     } else {
@@ -679,10 +596,10 @@ static void stockpub_handle(struct stockpub *sp, rd_kafka_message_t *m)
         v.old_price = json_string_value(jo);
         v.partition = m->partition;
         v.offset = m->offset;
-        v.commit_ms = commit_ms;
+        v.commit_ms = commit_us / 1000;
         v.raw = m->payload;
         v.raw_len = m->len;
-        r = pendmap_put(sp->pm, &v, stockpub_mono_ms());
+        r = pendmap_put(sp->pm, &v, clock_mono_ms());
         if (r == 0)
             sp->st.coalesced++;
         if (r < 0) {
@@ -745,12 +662,12 @@ int stockpub_poll(struct stockpub *sp)
     if (m) {
         /* Drain what is already fetched, so a backlog coalesces before
          * any flush (bounded, and each wait is short). */
-        start = stockpub_mono_ms();
+        start = clock_mono_ms();
         while (m) {
             stockpub_handle(sp, m);
             rd_kafka_message_destroy(m);
             if (++n >= sp->c.drain_max_msgs ||
-                stockpub_mono_ms() - start >= sp->c.drain_max_ms ||
+                clock_mono_ms() - start >= sp->c.drain_max_ms ||
                 sig_stop_requested())
                 break;
             m = kafka_consumer_poll(sp->kc, 10 /* ms */);
@@ -763,7 +680,7 @@ int stockpub_poll(struct stockpub *sp)
     /* Flush every due store; a store stays due while it has a full batch,
      * bounded so consuming goes on. */
     while (!sig_stop_requested() && rounds++ < 1000) {
-        now = stockpub_mono_ms();
+        now = clock_mono_ms();
         pst = pendmap_due(sp->pm, now, (long)sp->c.flush_ms,
                           (size_t)sp->c.batch_max, 0);
         if (!pst)
@@ -772,7 +689,7 @@ int stockpub_poll(struct stockpub *sp)
         stockpub_commit(sp, 0);
     }
     stockpub_commit(sp, 0);
-    now = stockpub_mono_ms();
+    now = clock_mono_ms();
     if (now >= sp->next_refresh_ms)
         stockpub_refresh(sp, 0);
     if (now >= sp->next_stats_ms) {
@@ -789,10 +706,10 @@ int stockpub_drain(struct stockpub *sp, long deadline_ms)
     size_t left;
 
     sp->draining = 1;
-    sp->drain_deadline_ms = stockpub_mono_ms() + deadline_ms;
+    sp->drain_deadline_ms = clock_mono_ms() + deadline_ms;
     log_info("draining: %zu variants pending", pendmap_count(sp->pm));
     for (;;) {
-        now = stockpub_mono_ms();
+        now = clock_mono_ms();
         if (now >= sp->drain_deadline_ms || pendmap_count(sp->pm) == 0)
             break;
         pst = pendmap_due(sp->pm, now, 0, 1, 1);
@@ -852,7 +769,7 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
     if (!sp->kc ||
         kafka_consumer_subscribe(sp->kc, topics, 1, errstr, errstr_size) < 0)
         goto fail;
-    sp->last_refresh_ms = stockpub_mono_ms();
+    sp->last_refresh_ms = clock_mono_ms();
     sp->next_refresh_ms = sp->last_refresh_ms + c->refresh_ms;
     sp->next_stats_ms = sp->last_refresh_ms + c->stats_ms;
     log_info("started: %d stores, group %s, flush.ms=%lld batch.max=%lld", n,

@@ -104,13 +104,6 @@ enum stockpub_send_res stockpub_split_send(struct pend_item **items, size_t n,
                                            struct stockpub_outcome *out,
                                            unsigned long *calls);
 
-/**
- * @brief Parse an envelope ts (RFC 3339 with 'Z' or an offset, optional
- *        fraction) into ms since the epoch.
- * @returns 0, or -1 when malformed.
- */
-int stockpub_ts_ms(const char *ts, int64_t *out);
-
 /** @returns the cfg.h table of stock-publisher's settings. */
 const struct cfg_opt *stockpub_cfg_table(void);
 

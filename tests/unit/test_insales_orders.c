@@ -43,8 +43,8 @@ static void test_parse(void)
     T_ASSERT_EQ(o.status, ORDER_STATUS_NEW);
     T_ASSERT_EQ(o.updated_us, 1700652270123000LL);
     T_ASSERT_STR_EQ(o.payment_status, "pending");
-    T_ASSERT_STR_EQ(o.total_price, "2300.0");
-    T_ASSERT_STR_EQ(o.delivery_price, "300.0");
+    T_ASSERT_STR_EQ(o.total_price, "2300.00");
+    T_ASSERT_STR_EQ(o.delivery_price, "300.00");
     T_ASSERT_STR_EQ(o.delivery_title, "Courier");
     T_ASSERT(o.client != NULL);
     T_ASSERT_EQ(o.nlines, 2);
@@ -52,7 +52,7 @@ static void test_parse(void)
     T_ASSERT_EQ(o.lines[0].remote_variant_id, 200000005);
     T_ASSERT_STR_EQ(o.lines[0].sku, "SH-1-RED-M");
     T_ASSERT_EQ(o.lines[0].quantity, 2);
-    T_ASSERT_STR_EQ(o.lines[0].price, "1000.0");
+    T_ASSERT_STR_EQ(o.lines[0].price, "1000.00");
     T_ASSERT_EQ(o.lines[1].remote_variant_id, 0);
     T_ASSERT_STR_EQ(o.lines[1].price, "0");
     order_clear(&o);

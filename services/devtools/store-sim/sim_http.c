@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/httpbody.h"
 #include "lib/log.h"
 #include "lib/sig.h"
@@ -571,7 +572,7 @@ static enum MHD_Result sim_handler(void *cls, struct MHD_Connection *conn,
         return MHD_YES;
     c->answered = 1;
 
-    t0 = sim_now_ms();
+    t0 = clock_wall_ms();
     memset(&rq, 0, sizeof(rq));
     memset(&rs, 0, sizeof(rs));
     rq.method = method;
@@ -607,7 +608,7 @@ static enum MHD_Result sim_handler(void *cls, struct MHD_Connection *conn,
     if (admin)
         sim_record(h, &rq, rs.status, rejected);
     log_debug("%s %s -> %d (%lld ms)", method, url, rs.status,
-              (long long)(sim_now_ms() - t0));
+              (long long)(clock_wall_ms() - t0));
     ret = sim_send(conn, &rs, usage, retry_after);
     json_decref(rs.json);
     json_decref(rq.body);

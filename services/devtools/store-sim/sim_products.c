@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "sim_db.h"
 #include "sim_fmt.h"
@@ -878,7 +879,7 @@ static void sim_image_post(struct sim_db *db, struct sim_req *rq,
 {
     json_t *in = sim_unwrap(rq, "image");
     const char *att, *src, *fname, *title;
-    unsigned char *bin = NULL, hash[crypto_hash_sha256_BYTES];
+    unsigned char *bin = NULL;
     size_t binlen = 0, maxb;
     struct sim_image *im = NULL;
     json_t *pos;
@@ -936,8 +937,7 @@ static void sim_image_post(struct sim_db *db, struct sim_req *rq,
         sim_resp_json(rs, 500, json_pack("{s:s}", "message", "out of memory"));
         return;
     }
-    crypto_hash_sha256(hash, bin, binlen);
-    sodium_bin2hex(im->sha256, sizeof(im->sha256), hash, sizeof(hash));
+    hash_sha256_hex(bin, binlen, im->sha256);
     free(bin);
     im->size = binlen;
     if (!fname && src) {

@@ -1,26 +1,17 @@
 #include "store/insales/catalog_map.h"
 
-#include <sodium.h>
+#include "lib/hash.h"
+#include "lib/money.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int catalog_map_money_ok(const char *s)
 {
-    size_t i = 0, n;
+    long long minor;
 
-    if (!s)
-        return 0;
-    n = strlen(s);
-    if (n < 4 || s[n - 3] != '.')
-        return 0;
-    for (i = 0; i < n; i++) {
-        if (i == n - 3)
-            continue;
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    }
-    return 1;
+    return money_parse_canonical(s, &minor) == 0 && minor >= 0;
 }
 
 const json_t *catalog_map_groups(const json_t *snap)
@@ -193,31 +184,21 @@ json_t *catalog_map_create_payload(const json_t *product,
     return p;
 }
 
-static void catalog_map_hex(const unsigned char *h,
-                            char out[CATALOG_MAP_HASH_LEN + 1])
-{
-    sodium_bin2hex(out, CATALOG_MAP_HASH_LEN + 1, h, crypto_hash_sha256_BYTES);
-}
-
 int catalog_map_hash(const json_t *doc, char out[CATALOG_MAP_HASH_LEN + 1])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
     char *s = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 
     out[0] = '\0';
     if (!s)
         return -1;
-    crypto_hash_sha256(h, (const unsigned char *)s, strlen(s));
+    hash_sha256_hex(s, strlen(s), out);
     free(s);
-    catalog_map_hex(h, out);
     return 0;
 }
 
 void catalog_map_archived_hash(char out[CATALOG_MAP_HASH_LEN + 1])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
     const char *s = CATALOG_MAP_ARCHIVED_DOC;
 
-    crypto_hash_sha256(h, (const unsigned char *)s, strlen(s));
-    catalog_map_hex(h, out);
+    hash_sha256_hex(s, strlen(s), out);
 }
