@@ -33,7 +33,8 @@ done
 PKGS=(gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libhiredis-dev
     libpq-dev libjansson-dev libmicrohttpd-dev libsodium-dev postgresql
     redis-server kcat clang-format cppcheck valgrind python3-jsonschema curl
-    procps docker-compose jq bc file iproute2 pmccabe)
+    procps docker-compose jq bc file iproute2 pmccabe
+    podman buildah mmdebstrap runc)
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
