@@ -41,6 +41,8 @@ PKGS=(
     # test tools
     kcat python3-jsonschema curl procps docker-compose jq bc file iproute2
     prometheus
+    # the image test (tests/deploy/)
+    podman buildah mmdebstrap runc
 )
 
 installed() {
