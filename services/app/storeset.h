@@ -17,6 +17,18 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+/*
+ * The shared row of how often services reload the stores (cfg.h rows):
+ * T is the binary's config struct, F its long long field.
+ */
+#define STORESET_CFG_REFRESH_MS(T, F)                                          \
+    {                                                                          \
+        "stores.refresh.ms", CFG_INT, "30000", 100, 86400000, 0,               \
+            offsetof(T, F),                                                    \
+            "how often the stores are reloaded from the ledger (settings, "    \
+            "new stores)"                                                      \
+    }
+
 /* One store: its settings and its client (both owned by the set). */
 struct storeset_entry {
     struct store_conf conf;

@@ -44,22 +44,15 @@ struct imgup {
 };
 
 static const struct cfg_opt iu_opts[] = {
-    {"pg.dsn", "OMNISYNC_PG", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
-     offsetof(struct imgup_cfg, pg_dsn), "libpq conninfo of the ledger"},
-    {"kafka.bootstrap", "OMNISYNC_KAFKA", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct imgup_cfg, kafka_bootstrap), "Kafka bootstrap servers"},
-    {"redis.addr", "OMNISYNC_REDIS", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct imgup_cfg, redis_addr), "Redis host:port (API budget)"},
-    {"imgup.group", "OMNISYNC_IMGUP_GROUP", CFG_STR, "omnisync-image-uploader",
-     0, 0, 0, offsetof(struct imgup_cfg, group_id), "Kafka consumer group"},
-    {"images.max_bytes", "OMNISYNC_IMAGES_MAX_BYTES", CFG_INT, "10485760", 1,
-     1073741824LL, 0, offsetof(struct imgup_cfg, max_bytes),
+    CFG_ROW_PG_DSN(struct imgup_cfg, pg_dsn, CFG_REQUIRED),
+    CFG_ROW_KAFKA_BOOTSTRAP(struct imgup_cfg, kafka_bootstrap),
+    CFG_ROW_REDIS_ADDR(struct imgup_cfg, redis_addr, NULL, CFG_REQUIRED),
+    CFG_ROW_GROUP_ID(struct imgup_cfg, group_id, "omnisync-image-uploader"),
+    {"images.max_bytes", CFG_INT, "10485760", 1, 1073741824LL, 0,
+     offsetof(struct imgup_cfg, max_bytes),
      "largest photo file uploaded; larger ones are dead-lettered"},
-    {"imgup.backoff.max.ms", "OMNISYNC_IMGUP_BACKOFF_MAX_MS", CFG_INT, "30000",
-     100, 600000, 0, offsetof(struct imgup_cfg, backoff_max_ms),
-     "longest backoff between retries of a transient failure"},
-    {"log.level", "OMNISYNC_LOG_LEVEL", CFG_STR, "info", 0, 0, 0,
-     offsetof(struct imgup_cfg, log_level), "error|warn|info|debug"},
+    CFG_ROW_BACKOFF_MAX_MS(struct imgup_cfg, backoff_max_ms, "30000"),
+    CFG_ROW_LOG_LEVEL(struct imgup_cfg, log_level, "info"),
     {NULL},
 };
 

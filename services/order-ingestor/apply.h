@@ -1,6 +1,6 @@
 /*
  * apply — the order-ingestor's back half: consumes omnisync.orders.v1
- * (group apply.group, default omnisync-order-apply) and writes each order
+ * (group.id, default omnisync-order-apply) and writes each order
  * version into the ledger with orders_apply() (orders.h), one Postgres
  * transaction per message.  The offset is committed only after that
  * transaction committed (or the message was found stale, or
