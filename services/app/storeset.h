@@ -45,10 +45,12 @@ struct storeset *storeset_new(void);
  *        did not change keep their client (and its open connection);
  *        new stores get one, removed stores are dropped.  Entry pointers
  *        from before the call are invalid after it.
- * @param key secretbox key (NULL: from OMNISYNC_SECRET_KEY).
+ * @param secret_key the configured key that decrypts the passwords: 64
+ *                   hex characters (config key secret.key; may be NULL:
+ *                   then this fails, naming OMNISYNC_SECRET_KEY).
  * @returns the number of stores, or -1 with errstr (the set is unchanged).
  */
-int storeset_refresh(struct storeset *s, PGconn *pg, const unsigned char *key,
+int storeset_refresh(struct storeset *s, PGconn *pg, const char *secret_key,
                      char *errstr, size_t errstr_size);
 
 /** @returns the number of stores in the set. */

@@ -50,6 +50,7 @@ static const struct cfg_opt cp_opts[] = {
     CFG_ROW_PG_DSN(struct catpub_cfg, pg_dsn, CFG_REQUIRED),
     CFG_ROW_KAFKA_BOOTSTRAP(struct catpub_cfg, kafka_bootstrap),
     CFG_ROW_REDIS_ADDR(struct catpub_cfg, redis_addr, NULL, CFG_REQUIRED),
+    CFG_ROW_SECRET_KEY(struct catpub_cfg, secret_key),
     CFG_ROW_GROUP_ID(struct catpub_cfg, group_id, "omnisync-catalog-publisher"),
     CFG_ROW_BACKOFF_MAX_MS(struct catpub_cfg, backoff_max_ms, "30000"),
     {"catpub.lookup.slack.s", CFG_INT, "600", 0, 86400, 0,
@@ -71,7 +72,8 @@ const struct cfg_opt *catpub_cfg_table(void)
 /* (Re)load every store (storeset keeps unchanged clients). */
 static int cp_stores_load(struct catpub *cp, char *errstr, size_t errstr_size)
 {
-    if (storeset_refresh(cp->ss, cp->pg, NULL, errstr, errstr_size) < 0)
+    if (storeset_refresh(cp->ss, cp->pg, cp->cfg.secret_key, errstr,
+                         errstr_size) < 0)
         return -1;
     cp->stores_at = time(NULL);
     return 0;

@@ -47,6 +47,7 @@ static const struct cfg_opt iu_opts[] = {
     CFG_ROW_PG_DSN(struct imgup_cfg, pg_dsn, CFG_REQUIRED),
     CFG_ROW_KAFKA_BOOTSTRAP(struct imgup_cfg, kafka_bootstrap),
     CFG_ROW_REDIS_ADDR(struct imgup_cfg, redis_addr, NULL, CFG_REQUIRED),
+    CFG_ROW_SECRET_KEY(struct imgup_cfg, secret_key),
     CFG_ROW_GROUP_ID(struct imgup_cfg, group_id, "omnisync-image-uploader"),
     {"images.max_bytes", CFG_INT, "10485760", 1, 1073741824LL, 0,
      offsetof(struct imgup_cfg, max_bytes),
@@ -390,7 +391,8 @@ static enum work_res iu_handle(struct imgup *iu, const rd_kafka_message_t *m,
     }
     if (time(NULL) - iu->stores_at > IU_STORES_TTL_S ||
         !storeset_find(iu->ss, j.store)) {
-        if (storeset_refresh(iu->ss, iu->pg, NULL, err, sizeof(err)) < 0) {
+        if (storeset_refresh(iu->ss, iu->pg, iu->cfg.secret_key, err,
+                             sizeof(err)) < 0) {
             res = work_db_fail(iu->pg, e, err);
             goto out;
         }
@@ -464,7 +466,8 @@ struct imgup *imgup_new(const struct imgup_cfg *c, const struct cfg *passthru,
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
-    if (storeset_refresh(iu->ss, iu->pg, NULL, errstr, errstr_size) < 0)
+    if (storeset_refresh(iu->ss, iu->pg, iu->cfg.secret_key, errstr,
+                         errstr_size) < 0)
         goto fail;
     iu->stores_at = time(NULL);
     iu->dlq = dlq_new(c->kafka_bootstrap, passthru, "image-uploader", errstr,

@@ -14,15 +14,12 @@ PGconn *db_connect(const char *conninfo, const char *app, char *errstr,
 {
     const char *keys[] = {"dbname", "application_name", "client_encoding",
                           NULL};
-    const char *vals[] = {conninfo, app ? app : "omnisync", "UTF8", NULL};
+    const char *vals[] = {conninfo ? conninfo : "", app ? app : "omnisync",
+                          "UTF8", NULL};
     PGconn *pg;
 
-    if (!conninfo || !*conninfo) {
-        snprintf(errstr, errstr_size,
-                 "no Postgres connection configured (set OMNISYNC_PG)");
-        return NULL;
-    }
-    /* expand_dbname=1: "dbname" carries the whole conninfo string. */
+    /* expand_dbname=1: "dbname" carries the whole conninfo string; an
+     * empty one is ignored, so libpq's PG* variables and defaults apply. */
     pg = PQconnectdbParams(keys, vals, 1);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         const char *m = pg ? PQerrorMessage(pg) : "out of memory";
@@ -115,17 +112,16 @@ struct db_mig_row {
     int seen; /* its file exists */
 };
 
-int db_migrate_dir(char *buf, size_t buf_size)
+int db_migrate_dir(const char *configured, char *buf, size_t buf_size)
 {
-    const char *env = getenv("OMNISYNC_SQL_DIR");
     char exe[4096];
     ssize_t len;
     char *slash;
     struct stat st;
     int n;
 
-    if (env && *env) {
-        n = snprintf(buf, buf_size, "%s", env);
+    if (configured && *configured) {
+        n = snprintf(buf, buf_size, "%s", configured);
         return n < 0 || (size_t)n >= buf_size ? -1 : 0;
     }
     len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

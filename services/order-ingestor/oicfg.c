@@ -10,6 +10,7 @@ static const struct cfg_opt oi_opts[] = {
     CFG_ROW_PG_DSN(struct oi_cfg, pg_dsn, CFG_REQUIRED),
     CFG_ROW_KAFKA_BOOTSTRAP(struct oi_cfg, kafka_bootstrap),
     CFG_ROW_REDIS_ADDR(struct oi_cfg, redis_addr, "", 0),
+    CFG_ROW_SECRET_KEY(struct oi_cfg, secret_key),
     {"orders.mode", CFG_STR, "all", 0, 0, 0, offsetof(struct oi_cfg, mode),
      "all | intake (webhooks + polling -> Kafka) | apply (Kafka -> ledger)"},
     {"intake.listen", CFG_STR, "127.0.0.1:8081", 0, 0, 0,

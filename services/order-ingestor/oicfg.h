@@ -11,6 +11,7 @@ struct oi_cfg {
     char *pg_dsn;                /* pg.dsn (secret) */
     char *kafka_bootstrap;       /* kafka.bootstrap */
     char *redis_addr;            /* redis.addr (intake: API budget) */
+    char *secret_key;            /* secret.key (intake: store passwords) */
     char *mode;                  /* orders.mode: all | intake | apply */
     char *intake_listen;         /* intake.listen host:port */
     char *intake_public_url;     /* intake.public_url (webhook addresses) */

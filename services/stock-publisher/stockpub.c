@@ -39,6 +39,7 @@ static const struct cfg_opt stockpub_opts[] = {
     CFG_ROW_PG_DSN(struct stockpub_cfg, pg_dsn, CFG_REQUIRED),
     CFG_ROW_KAFKA_BOOTSTRAP(struct stockpub_cfg, kafka_bootstrap),
     CFG_ROW_REDIS_ADDR(struct stockpub_cfg, redis_addr, NULL, CFG_REQUIRED),
+    CFG_ROW_SECRET_KEY(struct stockpub_cfg, secret_key),
     CFG_ROW_GROUP_ID(struct stockpub_cfg, group_id, "omnisync-stock-publisher"),
     {"stockpub.flush.ms", CFG_INT, "500", 0, 600000, 0,
      offsetof(struct stockpub_cfg, flush_ms),
@@ -411,7 +412,8 @@ static void stockpub_refresh(struct stockpub *sp, int forced)
     sp->last_refresh_ms = now;
     sp->last_refresh_wall_ms = stockpub_wall_ms();
     sp->next_refresh_ms = now + sp->c.refresh_ms;
-    n = storeset_refresh(sp->stores, sp->pg, NULL, err, sizeof(err));
+    n = storeset_refresh(sp->stores, sp->pg, sp->c.secret_key, err,
+                         sizeof(err));
     if (n < 0) {
         log_warn("stores: refresh failed: %s", err);
         if (db_conn_lost(sp->pg))
@@ -829,7 +831,8 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
-    n = storeset_refresh(sp->stores, sp->pg, NULL, errstr, errstr_size);
+    n = storeset_refresh(sp->stores, sp->pg, sp->c.secret_key, errstr,
+                         errstr_size);
     if (n < 0)
         goto fail;
     sp->dlq = dlq_new(c->kafka_bootstrap, passthru, STOCKPUB_SERVICE, errstr,

@@ -31,6 +31,7 @@ struct stockpub_cfg {
     char *pg_dsn;
     char *kafka_bootstrap;
     char *redis_addr;
+    char *secret_key; /* decrypts the store passwords (secret) */
     char *group_id;
     char *log_level;
     long long flush_ms;       /* oldest pending change older: flush */
