@@ -57,23 +57,26 @@ static void test_parsers(void)
 
 static void test_env_name(void)
 {
+    static const struct {
+        const char *key, *env;
+    } cases[] = {
+        /* The rule. */
+        {"drain.ms", "OMNISYNC_DRAIN_MS"},
+        {"intake.max_body", "OMNISYNC_INTAKE_MAX_BODY"},
+        {"stores.refresh.ms", "OMNISYNC_STORES_REFRESH_MS"},
+        /* The established connection variables. */
+        {"pg.dsn", "OMNISYNC_PG"},
+        {"kafka.bootstrap", "OMNISYNC_KAFKA"},
+        {"redis.addr", "OMNISYNC_REDIS"},
+        {"secret.key", "OMNISYNC_SECRET_KEY"},
+    };
     char env[CFG_ENV_MAX], tiny[8];
+    size_t i;
 
-    T_ASSERT_EQ(cfg_env_name("drain.ms", env, sizeof(env)), 0);
-    T_ASSERT_STR_EQ(env, "OMNISYNC_DRAIN_MS");
-    T_ASSERT_EQ(cfg_env_name("intake.max_body", env, sizeof(env)), 0);
-    T_ASSERT_STR_EQ(env, "OMNISYNC_INTAKE_MAX_BODY");
-    T_ASSERT_EQ(cfg_env_name("stores.refresh.ms", env, sizeof(env)), 0);
-    T_ASSERT_STR_EQ(env, "OMNISYNC_STORES_REFRESH_MS");
-    /* The established connection variables. */
-    T_ASSERT_EQ(cfg_env_name("pg.dsn", env, sizeof(env)), 0);
-    T_ASSERT_STR_EQ(env, "OMNISYNC_PG");
-    T_ASSERT_EQ(cfg_env_name("kafka.bootstrap", env, sizeof(env)), 0);
-    T_ASSERT_STR_EQ(env, "OMNISYNC_KAFKA");
-    T_ASSERT_EQ(cfg_env_name("redis.addr", env, sizeof(env)), 0);
-    T_ASSERT_STR_EQ(env, "OMNISYNC_REDIS");
-    T_ASSERT_EQ(cfg_env_name("secret.key", env, sizeof(env)), 0);
-    T_ASSERT_STR_EQ(env, "OMNISYNC_SECRET_KEY");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        T_ASSERT_EQ(cfg_env_name(cases[i].key, env, sizeof(env)), 0);
+        T_ASSERT_STR_EQ(env, cases[i].env);
+    }
     T_ASSERT_EQ(cfg_env_name("drain.ms", tiny, sizeof(tiny)), -1);
     T_ASSERT_STR_EQ(tiny, "");
     T_ASSERT_EQ(cfg_env_name("pg.dsn", tiny, sizeof(tiny)), -1);
@@ -179,35 +182,44 @@ static int child_load(const struct cfg_opt *t, int head, char **argv, char *out,
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Bad settings and arguments: exit 2 with a message naming them. */
+static void test_bad_config(void)
+{
+    static const struct {
+        int head;            /* cfg_load_head() rather than cfg_load() */
+        const char *a1, *a2; /* the arguments (a2 may be NULL) */
+        const char *says;    /* in the output */
+    } cases[] = {
+        {0, "-o", "no.such=1", "prog: config: no.such (-o): unknown key"},
+        {0, "-o", "tcfg.port=101", "tcfg.port (-o): 101 out of range [1, 100]"},
+        {0, "-o", "drain.ms=soon", "drain.ms (-o): not an integer"},
+        {0, "-o", "log.level=loud", "log.level (-o): expected error|warn"},
+        {0, "stray", NULL, "unknown argument 'stray'"},
+        {1, "-c", NULL, "no value after '-c'"},
+    };
+    char out[8192], a0[] = "prog", a1[64], a2[64];
+    char *argv[4];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(a1, sizeof(a1), "%s", cases[i].a1);
+        snprintf(a2, sizeof(a2), "%s", cases[i].a2 ? cases[i].a2 : "");
+        argv[0] = a0;
+        argv[1] = a1;
+        argv[2] = cases[i].a2 ? a2 : NULL;
+        argv[3] = NULL;
+        T_ASSERT_EQ(child_load(tbl, cases[i].head, argv, out, sizeof(out)), 2);
+        T_ASSERT_STR_CONTAINS(out, cases[i].says);
+    }
+}
+
 static void test_exits(void)
 {
     char out[8192];
-    char a0[] = "prog", o[] = "-o", unknown[] = "no.such=1",
-         range[] = "tcfg.port=101", notint[] = "drain.ms=soon",
-         level[] = "log.level=loud", dump[] = "--dump-config",
-         stray[] = "stray", lone[] = "-c", help[] = "--help";
-    char *argv_unknown[] = {a0, o, unknown, NULL};
-    char *argv_range[] = {a0, o, range, NULL};
-    char *argv_notint[] = {a0, o, notint, NULL};
-    char *argv_level[] = {a0, o, level, NULL};
+    char a0[] = "prog", dump[] = "--dump-config", help[] = "--help";
     char *argv_dump[] = {a0, dump, NULL};
     char *argv_plain[] = {a0, NULL};
-    char *argv_stray[] = {a0, stray, NULL};
-    char *argv_lone[] = {a0, lone, NULL};
     char *argv_help[] = {a0, help, NULL};
-
-    T_ASSERT_EQ(child_load(tbl, 0, argv_unknown, out, sizeof(out)), 2);
-    T_ASSERT_STR_CONTAINS(out, "prog: config: no.such (-o): unknown key");
-    T_ASSERT_EQ(child_load(tbl, 0, argv_range, out, sizeof(out)), 2);
-    T_ASSERT_STR_CONTAINS(out, "tcfg.port (-o): 101 out of range [1, 100]");
-    T_ASSERT_EQ(child_load(tbl, 0, argv_notint, out, sizeof(out)), 2);
-    T_ASSERT_STR_CONTAINS(out, "drain.ms (-o): not an integer");
-    T_ASSERT_EQ(child_load(tbl, 0, argv_level, out, sizeof(out)), 2);
-    T_ASSERT_STR_CONTAINS(out, "log.level (-o): expected error|warn");
-    T_ASSERT_EQ(child_load(tbl, 0, argv_stray, out, sizeof(out)), 2);
-    T_ASSERT_STR_CONTAINS(out, "unknown argument 'stray'");
-    T_ASSERT_EQ(child_load(tbl, 1, argv_lone, out, sizeof(out)), 2);
-    T_ASSERT_STR_CONTAINS(out, "no value after '-c'");
 
     /* A required key names its environment variable. */
     unsetenv("OMNISYNC_PG");
@@ -235,6 +247,7 @@ int main(void)
     test_env_name();
     test_precedence();
     test_head();
+    test_bad_config();
     test_exits();
     T_DONE();
 }
