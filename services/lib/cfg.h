@@ -9,8 +9,9 @@
  *
  * One name per concept: a key's environment variable is derived from the
  * key by one rule (cfg_env_name()), and the settings several binaries
- * share are defined once, as the CFG_ROW_* rows below, which each
- * binary's table lists instead of a copy.  docs/config.md is generated
+ * share are defined once, as the CFG_ROW_* rows below (and the domain's
+ * STORESET_CFG_REFRESH_MS in app/storeset.h), which each binary's table
+ * lists instead of a copy.  docs/config.md is generated
  * from the tables (make config-doc).
  */
 #ifndef OMNI_CFG_H
