@@ -48,27 +48,18 @@ struct catpub {
 };
 
 static const struct cfg_opt cp_opts[] = {
-    {"pg.dsn", "OMNISYNC_PG", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
-     offsetof(struct catpub_cfg, pg_dsn), "libpq conninfo of the ledger"},
-    {"kafka.bootstrap", "OMNISYNC_KAFKA", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct catpub_cfg, kafka_bootstrap), "Kafka bootstrap servers"},
-    {"redis.addr", "OMNISYNC_REDIS", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct catpub_cfg, redis_addr), "Redis host:port (API budget)"},
-    {"catpub.group", "OMNISYNC_CATPUB_GROUP", CFG_STR,
-     "omnisync-catalog-publisher", 0, 0, 0,
-     offsetof(struct catpub_cfg, group_id), "Kafka consumer group"},
-    {"catpub.backoff.max.ms", "OMNISYNC_CATPUB_BACKOFF_MAX_MS", CFG_INT,
-     "30000", 100, 600000, 0, offsetof(struct catpub_cfg, backoff_max_ms),
-     "longest backoff between retries of a transient failure"},
-    {"catpub.lookup.slack.s", "OMNISYNC_CATPUB_LOOKUP_SLACK_S", CFG_INT, "600",
-     0, 86400, 0, offsetof(struct catpub_cfg, lookup_slack_s),
+    CFG_ROW_PG_DSN(struct catpub_cfg, pg_dsn, CFG_REQUIRED),
+    CFG_ROW_KAFKA_BOOTSTRAP(struct catpub_cfg, kafka_bootstrap, CFG_REQUIRED),
+    CFG_ROW_REDIS_ADDR(struct catpub_cfg, redis_addr, NULL, CFG_REQUIRED),
+    CFG_ROW_SECRET_KEY(struct catpub_cfg, secret_key),
+    CFG_ROW_GROUP_ID(struct catpub_cfg, group_id, "omnisync-catalog-publisher"),
+    CFG_ROW_BACKOFF_MAX_MS(struct catpub_cfg, backoff_max_ms, "30000"),
+    {"catpub.lookup.slack.s", CFG_INT, "600", 0, 86400, 0,
+     offsetof(struct catpub_cfg, lookup_slack_s),
      "in-flight lookup: list store products updated since the marker "
      "minus this many seconds (clock skew)"},
-    {"catpub.drain.ms", "OMNISYNC_CATPUB_DRAIN_MS", CFG_INT, "10000", 0, 600000,
-     0, offsetof(struct catpub_cfg, drain_ms),
-     "on SIGTERM, how long to wait for DLQ deliveries"},
-    {"log.level", "OMNISYNC_LOG_LEVEL", CFG_STR, "info", 0, 0, 0,
-     offsetof(struct catpub_cfg, log_level), "error|warn|info|debug"},
+    CFG_ROW_DRAIN_MS(struct catpub_cfg, drain_ms),
+    CFG_ROW_LOG_LEVEL(struct catpub_cfg, log_level, "info"),
     {NULL},
 };
 
@@ -82,7 +73,8 @@ const struct cfg_opt *catpub_cfg_table(void)
 /* (Re)load every store (storeset keeps unchanged clients). */
 static int cp_stores_load(struct catpub *cp, char *errstr, size_t errstr_size)
 {
-    if (storeset_refresh(cp->ss, cp->pg, NULL, errstr, errstr_size) < 0)
+    if (storeset_refresh(cp->ss, cp->pg, cp->cfg.secret_key, errstr,
+                         errstr_size) < 0)
         return -1;
     cp->stores_at = time(NULL);
     return 0;

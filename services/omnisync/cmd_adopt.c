@@ -267,7 +267,7 @@ int cmd_store_adopt(int argc, char **argv)
     struct store_req_args a;
     struct store_result r;
     json_t *unmatched = json_array();
-    const char *redis = getenv("OMNISYNC_REDIS");
+    const char *redis = cli_config()->redis_addr;
     PGconn *pg = NULL;
     char err[512], why[256];
     size_t i, nledger = 0;
@@ -292,7 +292,8 @@ int cmd_store_adopt(int argc, char **argv)
     if (!pg || !unmatched)
         goto out;
     ss = storeset_new();
-    if (!ss || storeset_refresh(ss, pg, NULL, err, sizeof(err)) < 0) {
+    if (!ss || storeset_refresh(ss, pg, cli_config()->secret_key, err,
+                                sizeof(err)) < 0) {
         cli_err(CLI_FAIL, "store adopt: %s", ss ? err : "out of memory");
         goto out;
     }

@@ -437,14 +437,18 @@ static int rc_setup(struct rc_ctx *c)
 {
     const struct store_adapter *ad;
     struct store_settings st;
-    const char *redis = getenv("OMNISYNC_REDIS");
+    const char *redis = cli_config()->redis_addr;
+    unsigned char key[SECRET_KEY_BYTES];
     char err[512];
     int r;
 
     c->pg = cli_pg();
     if (!c->pg)
         return CLI_FAIL;
-    r = stores_load(c->pg, NULL, c->name, &c->conf, err, sizeof(err));
+    r = cli_secret_key(key, err, sizeof(err));
+    if (r == 0)
+        r = stores_load(c->pg, key, c->name, &c->conf, err, sizeof(err));
+    sodium_memzero(key, sizeof(key));
     if (r == 1)
         return cli_err(CLI_USAGE, "reconcile: unknown store '%s'", c->name);
     if (r < 0)

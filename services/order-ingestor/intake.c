@@ -537,7 +537,8 @@ static int oi_refresh(struct order_intake *in)
     struct oi_secret *sec;
     size_t n, i;
 
-    if (storeset_refresh(in->ss, in->pg, NULL, err, sizeof(err)) < 0) {
+    if (storeset_refresh(in->ss, in->pg, in->c->secret_key, err, sizeof(err)) <
+        0) {
         log_warn("stores: %s", err);
         return -1;
     }

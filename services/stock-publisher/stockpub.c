@@ -37,37 +37,27 @@
     " AND local_id = ANY($2::bigint[])"
 
 static const struct cfg_opt stockpub_opts[] = {
-    {"pg.dsn", "OMNISYNC_PG", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
-     offsetof(struct stockpub_cfg, pg_dsn), "libpq conninfo of the ledger"},
-    {"kafka.bootstrap", "OMNISYNC_KAFKA", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct stockpub_cfg, kafka_bootstrap), "Kafka bootstrap servers"},
-    {"redis.addr", "OMNISYNC_REDIS", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct stockpub_cfg, redis_addr),
-     "host:port of the Redis holding the API budgets"},
-    {"group.id", "OMNISYNC_STOCKPUB_GROUP", CFG_STR, "omnisync-stock-publisher",
-     0, 0, 0, offsetof(struct stockpub_cfg, group_id), "consumer group"},
-    {"flush.ms", "OMNISYNC_STOCKPUB_FLUSH_MS", CFG_INT, "500", 0, 600000, 0,
+    CFG_ROW_PG_DSN(struct stockpub_cfg, pg_dsn, CFG_REQUIRED),
+    CFG_ROW_KAFKA_BOOTSTRAP(struct stockpub_cfg, kafka_bootstrap, CFG_REQUIRED),
+    CFG_ROW_REDIS_ADDR(struct stockpub_cfg, redis_addr, NULL, CFG_REQUIRED),
+    CFG_ROW_SECRET_KEY(struct stockpub_cfg, secret_key),
+    CFG_ROW_GROUP_ID(struct stockpub_cfg, group_id, "omnisync-stock-publisher"),
+    {"stockpub.flush.ms", CFG_INT, "500", 0, 600000, 0,
      offsetof(struct stockpub_cfg, flush_ms),
      "flush a store when its oldest pending change is this old"},
-    {"batch.max", "OMNISYNC_STOCKPUB_BATCH_MAX", CFG_INT, "100", 1, 100, 0,
+    {"stockpub.batch.max", CFG_INT, "100", 1, 100, 0,
      offsetof(struct stockpub_cfg, batch_max),
      "variants per variants_group_update call (and the size trigger)"},
-    {"stats.ms", "OMNISYNC_STOCKPUB_STATS_MS", CFG_INT, "30000", 100, 86400000,
-     0, offsetof(struct stockpub_cfg, stats_ms), "interval of the stats line"},
-    {"drain.ms", "OMNISYNC_STOCKPUB_DRAIN_MS", CFG_INT, "10000", 0, 600000, 0,
-     offsetof(struct stockpub_cfg, drain_ms),
-     "on SIGTERM, how long to keep flushing what is pending"},
-    {"stores.refresh.ms", "OMNISYNC_STOCKPUB_REFRESH_MS", CFG_INT, "30000", 100,
-     86400000, 0, offsetof(struct stockpub_cfg, refresh_ms),
-     "how often store settings are reloaded"},
-    {"consume.drain.max", NULL, CFG_INT, "50000", 1, 10000000, 0,
+    CFG_ROW_STATS_MS(struct stockpub_cfg, stats_ms),
+    CFG_ROW_DRAIN_MS(struct stockpub_cfg, drain_ms),
+    STORESET_CFG_REFRESH_MS(struct stockpub_cfg, refresh_ms),
+    {"stockpub.read.max", CFG_INT, "50000", 1, 10000000, 0,
      offsetof(struct stockpub_cfg, drain_max_msgs),
      "per round, messages read before the flush checks"},
-    {"consume.drain.ms", NULL, CFG_INT, "200", 0, 60000, 0,
+    {"stockpub.read.ms", CFG_INT, "200", 0, 60000, 0,
      offsetof(struct stockpub_cfg, drain_max_ms),
      "per round, time spent reading before the flush checks"},
-    {"log.level", "OMNISYNC_LOG_LEVEL", CFG_STR, "info", 0, 0, 0,
-     offsetof(struct stockpub_cfg, log_level), "error|warn|info|debug"},
+    CFG_ROW_LOG_LEVEL(struct stockpub_cfg, log_level, "info"),
     {NULL},
 };
 
@@ -340,7 +330,8 @@ static void stockpub_refresh(struct stockpub *sp, int forced)
     sp->last_refresh_ms = now;
     sp->last_refresh_wall_ms = clock_wall_ms();
     sp->next_refresh_ms = now + sp->c.refresh_ms;
-    n = storeset_refresh(sp->stores, sp->pg, NULL, err, sizeof(err));
+    n = storeset_refresh(sp->stores, sp->pg, sp->c.secret_key, err,
+                         sizeof(err));
     if (n < 0) {
         log_warn("stores: refresh failed: %s", err);
         if (db_conn_lost(sp->pg))
@@ -757,7 +748,8 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
-    n = storeset_refresh(sp->stores, sp->pg, NULL, errstr, errstr_size);
+    n = storeset_refresh(sp->stores, sp->pg, sp->c.secret_key, errstr,
+                         errstr_size);
     if (n < 0)
         goto fail;
     sp->dlq = dlq_new(c->kafka_bootstrap, passthru, STOCKPUB_SERVICE, errstr,
@@ -772,8 +764,9 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
     sp->last_refresh_ms = clock_mono_ms();
     sp->next_refresh_ms = sp->last_refresh_ms + c->refresh_ms;
     sp->next_stats_ms = sp->last_refresh_ms + c->stats_ms;
-    log_info("started: %d stores, group %s, flush.ms=%lld batch.max=%lld", n,
-             c->group_id, c->flush_ms, c->batch_max);
+    log_info("started: %d stores, group %s, stockpub.flush.ms=%lld "
+             "stockpub.batch.max=%lld",
+             n, c->group_id, c->flush_ms, c->batch_max);
     return sp;
 fail:
     stockpub_destroy(sp);

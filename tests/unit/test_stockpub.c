@@ -54,7 +54,7 @@ static void test_coalesce_and_triggers(void)
     T_ASSERT_EQ(st->head->last_offset, 9);
     T_ASSERT_EQ(st->head->first_ms, 100);
     T_ASSERT_EQ(st->head->updates, 10);
-    /* Not due before flush.ms, due at it. */
+    /* Not due before stockpub.flush.ms, due at it. */
     T_ASSERT(pendmap_due(pm, 599, 500, 100, 0) == NULL);
     T_ASSERT(pendmap_due(pm, 600, 500, 100, 0) == st);
     /* 100 distinct variants: due at once (size trigger). */
