@@ -86,7 +86,9 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pg = db_connect(getenv("OMNISYNC_PG"), "order-status", err, sizeof(err));
     ss = storeset_new();
-    if (!pg || !ss || storeset_refresh(ss, pg, NULL, err, sizeof(err)) < 0) {
+    if (!pg || !ss ||
+        storeset_refresh(ss, pg, getenv("OMNISYNC_SECRET_KEY"), err,
+                         sizeof(err)) < 0) {
         fprintf(stderr, "order-status: %s\n", ss ? err : "out of memory");
         goto out;
     }
