@@ -36,6 +36,13 @@
     "SELECT local_id FROM remote_map WHERE store_id = $1 AND entity = $2"      \
     " AND remote_id = $3"
 
+/* Advisory lock class of category creation (the key is the store id). */
+#define REMOTE_MAP_CATEGORY_LOCK "7001"
+
+#define SQL_REMOTE_IDS                                                         \
+    "SELECT local_id, remote_id FROM remote_map WHERE store_id = $1"           \
+    " AND entity = $2 AND remote_id > 0 AND local_id = ANY($3::bigint[])"
+
 static int remote_map_parse_ll(const char *s, long long *out)
 {
     char *end;
@@ -144,4 +151,74 @@ int remote_map_find_local(PGconn *pg, long long store_id, const char *entity,
     }
     PQclear(res);
     return rc;
+}
+
+int remote_map_category_lock(PGconn *pg, long long store_id, char *errstr,
+                             size_t errstr_size)
+{
+    char sid[32];
+    const char *vals[2] = {REMOTE_MAP_CATEGORY_LOCK, sid};
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    return db_cmd(pg, "SELECT pg_advisory_lock($1::int, $2::int)", 2, vals,
+                  "category lock", errstr, errstr_size);
+}
+
+void remote_map_category_unlock(PGconn *pg, long long store_id)
+{
+    char sid[32], err[256];
+    const char *vals[2] = {REMOTE_MAP_CATEGORY_LOCK, sid};
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    db_cmd(pg, "SELECT pg_advisory_unlock($1::int, $2::int)", 2, vals,
+           "category unlock", err, sizeof(err));
+}
+
+/* "{1,2,3}" for a bigint[] parameter; NULL when out of memory. */
+static char *remote_map_ids_text(const long long *ids, size_t n)
+{
+    size_t cap = n * 21 + 3, len = 0;
+    char *s = malloc(cap);
+
+    if (!s)
+        return NULL;
+    s[len++] = '{';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(s + len, cap - len, "%s%lld", i ? "," : "",
+                                ids[i]);
+    snprintf(s + len, cap - len, "}");
+    return s;
+}
+
+int remote_map_remote_ids(PGconn *pg, long long store_id, const char *entity,
+                          const long long *local, size_t n, long long *remote,
+                          char *errstr, size_t errstr_size)
+{
+    char sid[32], *arr = remote_map_ids_text(local, n);
+    const char *vals[3] = {sid, entity, arr};
+    long long lid, rid;
+    PGresult *res;
+
+    for (size_t i = 0; i < n; i++)
+        remote[i] = 0;
+    if (!arr) {
+        snprintf(errstr, errstr_size, "remote ids: out of memory");
+        return -1;
+    }
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    res = db_exec(pg, SQL_REMOTE_IDS, 3, vals, "remote ids", errstr,
+                  errstr_size, NULL);
+    free(arr);
+    if (!res)
+        return -1;
+    for (int r = 0; r < PQntuples(res); r++) {
+        if (remote_map_parse_ll(PQgetvalue(res, r, 0), &lid) != 0 ||
+            remote_map_parse_ll(PQgetvalue(res, r, 1), &rid) != 0)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (local[i] == lid)
+                remote[i] = rid;
+    }
+    PQclear(res);
+    return 0;
 }

@@ -16,12 +16,12 @@
 struct store_conf {
     long long id;
     char *name;
-    char *platform; /* "insales" */
+    char *platform; /* a name in the platform registry (store/platform.h) */
     char *url;      /* API base URL, http(s):// */
     char *login;    /* API identifier */
     char *password; /* decrypted API password: secret */
-    int api_limit;  /* calls per window (inSales: 500) */
-    int api_window; /* seconds (inSales: 300) */
+    int api_limit;  /* calls per window (default: the platform's) */
+    int api_window; /* window in seconds (default: the platform's) */
     int safety_stock;
     long long price_list_id;
     char *price_list; /* price list code */
