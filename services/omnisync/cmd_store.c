@@ -3,11 +3,12 @@
  * integration settings.  The API password is stored encrypted (secret.h)
  * and is never printed, not in errors either.
  */
-#include "lib/cfg.h"
 #include "cli.h"
-#include "lib/db.h"
 #include "ledger/ledger.h"
+#include "lib/cfg.h"
+#include "lib/db.h"
 #include "lib/secret.h"
+#include "store/platform.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -85,30 +86,39 @@ static int store_sources_split(struct store_args *a)
     return 0;
 }
 
-/* Check the options that need no database.  Prints why; returns -1. */
-static int store_args_check(struct store_args *a)
+/* The platform: a name in the registry.  Prints why; returns NULL. */
+static const struct store_platform *store_platform_check(const char *name)
+{
+    const struct store_platform *p = store_platform_find(name);
+
+    if (!p)
+        cli_err(-1, "store add: --platform must be '%s'%s%s",
+                store_platform_names(), name ? ", not " : "",
+                name ? name : " (required)");
+    return p;
+}
+
+/* --url: http(s)://HOST..., no blanks. */
+static int store_url_check(const char *url)
 {
     const char *host;
 
-    if (!cli_code_ok(a->name))
-        return cli_err(-1,
-                       "store add: bad store name '%s' (no spaces, ',' "
-                       "or ':')",
-                       a->name);
-    if (!a->platform || strcmp(a->platform, "insales") != 0)
-        return cli_err(-1, "store add: --platform must be 'insales'%s%s",
-                       a->platform ? ", not " : "",
-                       a->platform ? a->platform : " (required)");
-    if (!a->url)
+    if (!url)
         return cli_err(-1, "store add: --url is required");
-    host = !strncmp(a->url, "http://", 7)    ? a->url + 7
-           : !strncmp(a->url, "https://", 8) ? a->url + 8
-                                             : NULL;
-    if (!host || !*host || *host == '/' || strpbrk(a->url, " \t\r\n"))
+    host = !strncmp(url, "http://", 7)    ? url + 7
+           : !strncmp(url, "https://", 8) ? url + 8
+                                          : NULL;
+    if (!host || !*host || *host == '/' || strpbrk(url, " \t\r\n"))
         return cli_err(-1,
                        "store add: bad --url '%s' (http://HOST... or "
                        "https://HOST...)",
-                       a->url);
+                       url);
+    return 0;
+}
+
+/* The options every store needs, in the order the usage names them. */
+static int store_required_check(const struct store_args *a)
+{
     if (!a->login || !*a->login)
         return cli_err(-1, "store add: --login is required");
     if (!!a->password_env == !!a->password_file)
@@ -122,9 +132,28 @@ static int store_args_check(struct store_args *a)
         return cli_err(-1, "store add: --price-list is required");
     if (!a->delivery_sku || !*a->delivery_sku)
         return cli_err(-1, "store add: --delivery-sku is required");
+    return 0;
+}
+
+/* Check the options that need no database.  Prints why; returns -1. */
+static int store_args_check(struct store_args *a)
+{
+    const struct store_platform *p;
+
+    if (!cli_code_ok(a->name))
+        return cli_err(-1,
+                       "store add: bad store name '%s' (no spaces, ',' "
+                       "or ':')",
+                       a->name);
+    p = store_platform_check(a->platform);
+    if (!p || store_url_check(a->url) < 0 || store_required_check(a) < 0)
+        return -1;
+    /* The API budget defaults to the platform's own limit. */
     if (store_num("--safety-stock", a->safety, 0, 0, &a->safety_n) < 0 ||
-        store_num("--api-limit", a->api_limit, 1, 500, &a->api_limit_n) < 0 ||
-        store_num("--api-window", a->api_window, 1, 300, &a->api_window_n) < 0)
+        store_num("--api-limit", a->api_limit, 1, p->default_limit,
+                  &a->api_limit_n) < 0 ||
+        store_num("--api-window", a->api_window, 1, p->default_window_s,
+                  &a->api_window_n) < 0)
         return -1;
     return store_sources_split(a);
 }
@@ -607,17 +636,20 @@ out:
 
 static const struct cli_sub store_subs[] = {
     {"add", store_add,
-     "store add NAME --platform insales --url URL --login LOGIN\n"
+     "store add NAME --platform PLATFORM --url URL --login LOGIN\n"
      "        (--password-env VAR | --password-file FILE) "
      "--online-location CODE\n"
      "        --source-locations CODE[,CODE...] --price-list PL "
      "--delivery-sku SKU\n"
-     "        [--safety-stock N] [--api-limit 500] [--api-window 300]\n"
-     "  Add an online store.  The API password is read from the variable\n"
-     "  VAR or the first line of FILE and stored encrypted under\n"
-     "  OMNISYNC_SECRET_KEY.  The online location (kind online) is the\n"
-     "  first source; the others follow in the given order.  Emits\n"
-     "  stock.available for every variant with stock at its sources."},
+     "        [--safety-stock N] [--api-limit N] [--api-window SECONDS]\n"
+     "  Add an online store on PLATFORM, a platform omnisync knows (a\n"
+     "  wrong name lists them).  The API budget is N calls per SECONDS,\n"
+     "  by default the platform's own limit.  The API password is read\n"
+     "  from the variable VAR or the first line of FILE and stored\n"
+     "  encrypted under OMNISYNC_SECRET_KEY.  The online location (kind\n"
+     "  online) is the first source; the others follow in the given\n"
+     "  order.  Emits stock.available for every variant with stock at its\n"
+     "  sources."},
     {"list", store_print,
      "store list [--json]\n"
      "  List stores' settings (never the password or webhook secret)."},

@@ -6,18 +6,19 @@
  *
  * A product counts as synced when its product-level payload hash and the
  * hash of each of its publishable variants equal what remote_map recorded
- * (the same catalog_map functions the publisher uses), so a re-run after
- * an interruption only waits for what is still missing, and the publisher
+ * (the same platform documents and hashes the publisher uses), so a re-run
+ * after an interruption only waits for what is still missing, and the publisher
  * itself skips unchanged payloads.
  */
 #include "cli.h"
 
 #include "ledger/catalog.h"
-#include "store/insales/catalog_map.h"
 #include "lib/cfg.h"
 #include "lib/db.h"
 #include "ledger/ledger.h"
 #include "events/outbox.h"
+#include "store/doc_hash.h"
+#include "store/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@
 #include <unistd.h>
 
 #define SYNC_SQL_STORE                                                         \
-    "SELECT s.id, pl.code, s.api_limit, s.api_window FROM store s"             \
+    "SELECT s.id, pl.code, s.api_limit, s.api_window, s.platform FROM store s" \
     " JOIN price_list pl ON pl.id = s.price_list_id WHERE s.name = $1"
 
 #define SYNC_SQL_PRODUCTS                                                      \
@@ -52,12 +53,13 @@ struct sync_store {
     long long id;
     char price_list[256];
     long api_limit, api_window;
+    const struct store_platform *plat;
 };
 
 /* One remote_map row. */
 struct sync_row {
     long long local_id, remote_id;
-    char hash[CATALOG_MAP_HASH_LEN + 1];
+    char hash[DOC_HASH_LEN + 1];
 };
 
 struct sync_map {
@@ -258,7 +260,7 @@ static int sync_scan(PGconn *pg, const struct sync_store *s,
     struct sync_map cats = {0}, prods = {0}, vars = {0};
     struct sync_ids fprod = {0}, fimg = {0};
     struct sync_photos ph = {0};
-    char err[512], h[CATALOG_MAP_HASH_LEN + 1];
+    char err[512], h[DOC_HASH_LEN + 1];
     int rc = -1;
 
     memset(c, 0, sizeof(*c));
@@ -282,7 +284,7 @@ static int sync_scan(PGconn *pg, const struct sync_store *s,
             photos_ok[i] = 1;
         if (!snap)
             continue;
-        groups = catalog_map_groups(snap);
+        groups = json_object_get(snap, "groups");
         cat = sync_map_find(
             &cats,
             json_array_size(groups)
@@ -292,12 +294,12 @@ static int sync_scan(PGconn *pg, const struct sync_store *s,
         json_array_foreach(json_object_get(snap, "variants"), k, v)
         {
             json_t *vp = NULL;
-            if (catalog_map_variant(snap, v, s->price_list, &vp, err,
-                                    sizeof(err)) != CATALOG_MAP_V_OK)
+            if (s->plat->variant_doc(snap, v, s->price_list, &vp, err,
+                                     sizeof(err)) != STORE_DOC_OK)
                 continue;
             npub++;
             row = sync_map_find(&vars, sync_jid(v, "variant_id"));
-            if (row && catalog_map_hash(vp, h) == 0 &&
+            if (row && doc_hash_compute(vp, h) == 0 &&
                 strcmp(h, row->hash) == 0)
                 nvdone++;
             json_decref(vp);
@@ -313,9 +315,9 @@ static int sync_scan(PGconn *pg, const struct sync_store *s,
         c->variants_done += nvdone;
         ok = cat && nvdone == npub;
         row = sync_map_find(&prods, sync_jid(snap, "product_id"));
-        pay = cat ? catalog_map_product(snap, cat->remote_id, err, sizeof(err))
+        pay = cat ? s->plat->product_doc(snap, cat->remote_id, err, sizeof(err))
                   : NULL;
-        if (!row || !pay || catalog_map_hash(pay, h) != 0 ||
+        if (!row || !pay || doc_hash_compute(pay, h) != 0 ||
             strcmp(h, row->hash) != 0)
             ok = 0;
         json_decref(pay);
@@ -424,6 +426,13 @@ static int sync_store_load(PGconn *pg, const char *name, struct sync_store *s)
     s->api_limit = (long)v;
     cfg_parse_ll(PQgetvalue(res, 0, 3), &v);
     s->api_window = (long)v;
+    s->plat = store_platform_find(PQgetvalue(res, 0, 4));
+    if (!s->plat) {
+        cli_err(CLI_FAIL, "sync: store %s: unknown platform '%s'", name,
+                PQgetvalue(res, 0, 4));
+        PQclear(res);
+        return CLI_FAIL;
+    }
     PQclear(res);
     return CLI_OK;
 }

@@ -491,6 +491,24 @@ static void oi_registered_add(struct order_intake *in, const char *k)
         in->nregistered++;
 }
 
+/* One metered call (orders class); the answer moves into *@p r. */
+static enum outcome oi_call(struct order_intake *in, struct storeset_entry *e,
+                            enum store_op op, const struct store_req_args *a,
+                            struct store_result *r)
+{
+    struct store_call c;
+    enum outcome o;
+
+    memset(&c, 0, sizeof(c));
+    c.sc = e->sc;
+    c.b = in->b;
+    c.cls = BUDGET_ORDERS;
+    o = store_call_run(&c, op, a);
+    store_result_clear(r);
+    *r = c.last;
+    return o;
+}
+
 /* Register orders/create and orders/update for one store, unless the
  * store has them already (same address and topic). */
 static int oi_register(struct order_intake *in, struct storeset_entry *e)
@@ -506,10 +524,9 @@ static int oi_register(struct order_intake *in, struct storeset_entry *e)
              e->conf.webhook_secret);
     memset(&a, 0, sizeof(a));
     memset(&r, 0, sizeof(r));
-    if (store_call(e->sc, in->b, BUDGET_ORDERS, STORE_OP_WEBHOOKS_LIST, &a,
-                   &r) != STORE_OK) {
+    if (oi_call(in, e, STORE_OP_WEBHOOKS_LIST, &a, &r) != OUTCOME_OK) {
         log_warn("store=%s webhooks list: %s %s", e->conf.name,
-                 store_res_name(r.res), r.reason);
+                 outcome_name(r.res), r.reason);
         goto out;
     }
     for (i = 0; i < json_array_size(r.body); i++) {
@@ -524,7 +541,7 @@ static int oi_register(struct order_intake *in, struct storeset_entry *e)
     store_result_clear(&r);
     for (int t = 0; t < 2; t++) {
         json_t *p;
-        enum store_res res;
+        enum outcome res;
 
         if (have[t])
             continue;
@@ -532,12 +549,11 @@ static int oi_register(struct order_intake *in, struct storeset_entry *e)
                       "format_type", "json");
         memset(&a, 0, sizeof(a));
         a.payload = p;
-        res = store_call(e->sc, in->b, BUDGET_ORDERS, STORE_OP_WEBHOOK_CREATE,
-                         &a, &r);
+        res = oi_call(in, e, STORE_OP_WEBHOOK_CREATE, &a, &r);
         json_decref(p);
-        if (res != STORE_OK && r.status != 422) {
+        if (res != OUTCOME_OK && r.status != 422) {
             log_warn("store=%s webhook %s: %s %s", e->conf.name, topics[t],
-                     store_res_name(r.res), r.reason);
+                     outcome_name(r.res), r.reason);
             goto out;
         }
         /* 422 "already exists": another instance registered it first. */
@@ -672,11 +688,10 @@ static void oi_poll_store(struct order_intake *in, struct storeset_entry *e)
         a.from_id = from_id;
         a.page = 1;
         a.per_page = (long)in->c->poll_per_page;
-        if (store_call(e->sc, in->b, BUDGET_ORDERS, STORE_OP_ORDERS_LIST, &a,
-                       &r) != STORE_OK ||
+        if (oi_call(in, e, STORE_OP_ORDERS_LIST, &a, &r) != OUTCOME_OK ||
             !json_is_array(r.body)) {
             log_warn("store=%s poll: %s %ld %s", e->conf.name,
-                     store_res_name(r.res), r.status, r.reason);
+                     outcome_name(r.res), r.status, r.reason);
             break;
         }
         n = json_array_size(r.body);

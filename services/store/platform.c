@@ -3,6 +3,7 @@
 #include "store/insales/insales.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The registry: one line per platform. */
@@ -31,4 +32,162 @@ const char *store_platform_names(void)
                                   i ? "," : "", platforms[i]->name);
     }
     return names;
+}
+
+/* ---- neutral arrays ----------------------------------------------------- */
+
+/* Room for one more element of @p size bytes in *@p v: 0, or -1 when out
+ * of memory (*v unchanged). */
+static int platform_grow(void **v, size_t n, size_t *cap, size_t size)
+{
+    size_t ncap;
+    void *p;
+
+    if (n < *cap)
+        return 0;
+    ncap = *cap ? *cap * 2 : 16;
+    p = realloc(*v, ncap * size);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* A copy of @p s (NULL stays NULL); *oom set when the copy failed. */
+static char *platform_strdup(const char *s, int *oom)
+{
+    char *d;
+
+    if (!s)
+        return NULL;
+    d = strdup(s);
+    if (!d)
+        *oom = 1;
+    return d;
+}
+
+int store_categories_add(struct store_categories *a,
+                         const struct store_category *v)
+{
+    struct store_category *e;
+    int oom = 0;
+
+    if (platform_grow((void **)&a->v, a->n, &a->cap, sizeof(*a->v)) != 0)
+        return -1;
+    e = &a->v[a->n];
+    *e = *v;
+    e->title = platform_strdup(v->title, &oom);
+    if (oom)
+        return -1;
+    a->n++;
+    return 0;
+}
+
+int store_variants_add(struct store_variants *a, const struct store_variant *v)
+{
+    struct store_variant *e;
+    int oom = 0;
+
+    if (platform_grow((void **)&a->v, a->n, &a->cap, sizeof(*a->v)) != 0)
+        return -1;
+    e = &a->v[a->n];
+    *e = *v;
+    e->sku = platform_strdup(v->sku, &oom);
+    e->price = platform_strdup(v->price, &oom);
+    e->old_price = platform_strdup(v->old_price, &oom);
+    if (oom) {
+        free(e->sku);
+        free(e->price);
+        free(e->old_price);
+        return -1;
+    }
+    a->n++;
+    return 0;
+}
+
+int store_images_add(struct store_images *a, const struct store_image *v)
+{
+    struct store_image *e;
+    int oom = 0;
+
+    if (platform_grow((void **)&a->v, a->n, &a->cap, sizeof(*a->v)) != 0)
+        return -1;
+    e = &a->v[a->n];
+    *e = *v;
+    e->filename = platform_strdup(v->filename, &oom);
+    if (oom)
+        return -1;
+    a->n++;
+    return 0;
+}
+
+int store_products_take(struct store_products *a, struct store_product *p)
+{
+    if (platform_grow((void **)&a->v, a->n, &a->cap, sizeof(*a->v)) != 0)
+        return -1;
+    a->v[a->n++] = *p;
+    memset(p, 0, sizeof(*p));
+    return 0;
+}
+
+void store_categories_clear(struct store_categories *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i].title);
+    free(a->v);
+    memset(a, 0, sizeof(*a));
+}
+
+void store_variants_clear(struct store_variants *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->n; i++) {
+        free(a->v[i].sku);
+        free(a->v[i].price);
+        free(a->v[i].old_price);
+    }
+    free(a->v);
+    memset(a, 0, sizeof(*a));
+}
+
+void store_product_clear(struct store_product *p)
+{
+    if (!p)
+        return;
+    free(p->title);
+    store_variants_clear(&p->variants);
+    memset(p, 0, sizeof(*p));
+}
+
+void store_products_clear(struct store_products *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->n; i++)
+        store_product_clear(&a->v[i]);
+    free(a->v);
+    memset(a, 0, sizeof(*a));
+}
+
+void store_images_clear(struct store_images *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i].filename);
+    free(a->v);
+    memset(a, 0, sizeof(*a));
+}
+
+const struct store_variant *
+store_variants_by_sku(const struct store_variants *a, const char *sku)
+{
+    for (size_t i = 0; sku && a && i < a->n; i++)
+        if (a->v[i].sku && strcmp(a->v[i].sku, sku) == 0)
+            return &a->v[i];
+    return NULL;
 }
