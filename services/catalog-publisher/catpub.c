@@ -1070,9 +1070,7 @@ static enum outcome cp_publish(struct catpub *cp, struct storeset_entry *st,
     j.cp = cp;
     j.st = st;
     j.plat = st->plat;
-    j.call.sc = st->sc;
-    j.call.b = cp->b;
-    j.call.cls = BUDGET_CATALOG;
+    store_call_init(&j.call, st->sc, cp->b, BUDGET_CATALOG);
     j.key = key;
     j.e = e;
     p.pid = cp_jid(snap, "product_id");

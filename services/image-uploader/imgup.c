@@ -334,9 +334,7 @@ static enum outcome iu_job_run(struct imgup *iu, struct storeset_entry *st,
     memset(&u, 0, sizeof(u));
     u.iu = iu;
     u.st = st;
-    u.call.sc = st->sc;
-    u.call.b = iu->b;
-    u.call.cls = BUDGET_IMAGES;
+    store_call_init(&u.call, st->sc, iu->b, BUDGET_IMAGES);
     u.j = j;
     u.key = key;
     u.e = e;

@@ -362,9 +362,7 @@ static int adopt_setup(struct adopt_run *r)
     r->b = budget_new(redis, NULL, err, sizeof(err));
     if (!r->b)
         return cli_err(CLI_FAIL, "store adopt: %s", err);
-    r->call.sc = r->st->sc;
-    r->call.b = r->b;
-    r->call.cls = BUDGET_CATALOG;
+    store_call_init(&r->call, r->st->sc, r->b, BUDGET_CATALOG);
     return adopt_ledger_load(r->pg, &r->l) == 0 ? CLI_OK : CLI_FAIL;
 }
 

@@ -449,9 +449,7 @@ static int rc_setup(struct rc_ctx *c)
     c->sc = storeset_client_new(&c->conf, wait_ms, &c->plat, err, sizeof(err));
     if (!c->sc)
         return cli_err(CLI_FAIL, "reconcile: %s", err);
-    c->call.sc = c->sc;
-    c->call.b = c->b;
-    c->call.cls = BUDGET_CATALOG;
+    store_call_init(&c->call, c->sc, c->b, BUDGET_CATALOG);
     return CLI_OK;
 }
 

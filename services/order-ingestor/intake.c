@@ -499,10 +499,7 @@ static enum outcome oi_call(struct order_intake *in, struct storeset_entry *e,
     struct store_call c;
     enum outcome o;
 
-    memset(&c, 0, sizeof(c));
-    c.sc = e->sc;
-    c.b = in->b;
-    c.cls = BUDGET_ORDERS;
+    store_call_init(&c, e->sc, in->b, BUDGET_ORDERS);
     o = store_call_run(&c, op, a);
     store_result_clear(r);
     *r = c.last;

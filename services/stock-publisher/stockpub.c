@@ -418,9 +418,7 @@ static int stockpub_push(struct stockpub *sp, struct pend_store *pst,
     memset(&f, 0, sizeof(f));
     f.sp = sp;
     f.e = e;
-    f.call.sc = e->sc;
-    f.call.b = sp->budget;
-    f.call.cls = BUDGET_STOCK;
+    store_call_init(&f.call, e->sc, sp->budget, BUDGET_STOCK);
     f.sitem = sitem;
     f.base = send;
     (void)stockpub_split_send(send, k, stockpub_send, &f, out, &calls);

@@ -36,49 +36,50 @@ const char *store_platform_names(void)
 
 /* ---- neutral arrays ----------------------------------------------------- */
 
-/* Room for one more element of @p size bytes in *@p v: 0, or -1 when out
- * of memory (*v unchanged). */
-static int platform_grow(void **v, size_t n, size_t *cap, size_t size)
+/* Room for one more element of @p size bytes after the @p n of @p v:
+ * @p v or its reallocation (*@p cap updated), NULL when out of memory
+ * (@p v unchanged). */
+static void *platform_grow(void *v, size_t n, size_t *cap, size_t size)
 {
     size_t ncap;
     void *p;
 
     if (n < *cap)
-        return 0;
+        return v;
     ncap = *cap ? *cap * 2 : 16;
-    p = realloc(*v, ncap * size);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = ncap;
-    return 0;
+    p = realloc(v, ncap * size);
+    if (p)
+        *cap = ncap;
+    return p;
 }
 
-/* A copy of @p s (NULL stays NULL); *oom set when the copy failed. */
-static char *platform_strdup(const char *s, int *oom)
+/* Replace the borrowed strings *@p f[0..n) of a new element by copies
+ * (NULL stays NULL); on failure none is kept.  Returns 0 or -1. */
+static int platform_own(char **const f[], size_t n)
 {
-    char *d;
+    size_t i;
 
-    if (!s)
-        return NULL;
-    d = strdup(s);
-    if (!d)
-        *oom = 1;
-    return d;
+    for (i = 0; i < n; i++)
+        if (*f[i] && !(*f[i] = strdup(*f[i])))
+            break;
+    if (i == n)
+        return 0;
+    while (i-- > 0)
+        free(*f[i]);
+    return -1;
 }
 
 int store_categories_add(struct store_categories *a,
                          const struct store_category *v)
 {
-    struct store_category *e;
-    int oom = 0;
+    struct store_category *e = platform_grow(a->v, a->n, &a->cap, sizeof(*e));
 
-    if (platform_grow((void **)&a->v, a->n, &a->cap, sizeof(*a->v)) != 0)
+    if (!e)
         return -1;
+    a->v = e;
     e = &a->v[a->n];
     *e = *v;
-    e->title = platform_strdup(v->title, &oom);
-    if (oom)
+    if (platform_own((char **const[]){&e->title}, 1) != 0)
         return -1;
     a->n++;
     return 0;
@@ -86,37 +87,30 @@ int store_categories_add(struct store_categories *a,
 
 int store_variants_add(struct store_variants *a, const struct store_variant *v)
 {
-    struct store_variant *e;
-    int oom = 0;
+    struct store_variant *e = platform_grow(a->v, a->n, &a->cap, sizeof(*e));
 
-    if (platform_grow((void **)&a->v, a->n, &a->cap, sizeof(*a->v)) != 0)
+    if (!e)
         return -1;
+    a->v = e;
     e = &a->v[a->n];
     *e = *v;
-    e->sku = platform_strdup(v->sku, &oom);
-    e->price = platform_strdup(v->price, &oom);
-    e->old_price = platform_strdup(v->old_price, &oom);
-    if (oom) {
-        free(e->sku);
-        free(e->price);
-        free(e->old_price);
+    if (platform_own((char **const[]){&e->sku, &e->price, &e->old_price}, 3) !=
+        0)
         return -1;
-    }
     a->n++;
     return 0;
 }
 
 int store_images_add(struct store_images *a, const struct store_image *v)
 {
-    struct store_image *e;
-    int oom = 0;
+    struct store_image *e = platform_grow(a->v, a->n, &a->cap, sizeof(*e));
 
-    if (platform_grow((void **)&a->v, a->n, &a->cap, sizeof(*a->v)) != 0)
+    if (!e)
         return -1;
+    a->v = e;
     e = &a->v[a->n];
     *e = *v;
-    e->filename = platform_strdup(v->filename, &oom);
-    if (oom)
+    if (platform_own((char **const[]){&e->filename}, 1) != 0)
         return -1;
     a->n++;
     return 0;
@@ -124,8 +118,11 @@ int store_images_add(struct store_images *a, const struct store_image *v)
 
 int store_products_take(struct store_products *a, struct store_product *p)
 {
-    if (platform_grow((void **)&a->v, a->n, &a->cap, sizeof(*a->v)) != 0)
+    struct store_product *v = platform_grow(a->v, a->n, &a->cap, sizeof(*v));
+
+    if (!v)
         return -1;
+    a->v = v;
     a->v[a->n++] = *p;
     memset(p, 0, sizeof(*p));
     return 0;

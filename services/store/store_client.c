@@ -373,11 +373,6 @@ const struct store_adapter *store_client_adapter(const struct store_client *sc)
     return sc->ad;
 }
 
-const char *store_client_id(const struct store_client *sc)
-{
-    return sc->store_id;
-}
-
 /* First bytes of a body, printable ASCII only (never the whole body). */
 static void store_excerpt(char *dst, size_t dsize, const char *src, size_t len)
 {
@@ -624,6 +619,17 @@ static void store_call_why(struct store_call *c, enum store_op op)
     snprintf(c->why, sizeof(c->why), "%s: HTTP %ld: %s: %.500s",
              store_op_name(op), r->status, r->reason, text ? text : r->excerpt);
     free(text);
+}
+
+void store_call_init(struct store_call *c, struct store_client *sc,
+                     struct budget *b, enum budget_class cls)
+{
+    memset(c, 0, sizeof(*c));
+    c->sc = sc;
+    c->b = b;
+    c->cls = cls;
+    c->last.usage_used = -1;
+    c->last.usage_limit = -1;
 }
 
 enum outcome store_call_run(struct store_call *c, enum store_op op,

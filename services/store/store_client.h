@@ -148,8 +148,8 @@ struct store_client;
 /*
  * One metered call's context, as every platform operation takes it
  * (platform.h): the store's client, the shared budget and the class it
- * spends, an optional drain deadline, and what the last call got.  Fill
- * the first four fields (the rest zero); release with store_call_clear().
+ * spends, an optional drain deadline, and what the last call got.  Start
+ * it with store_call_init(); release it with store_call_clear().
  */
 struct store_call {
     struct store_client *sc; /* borrowed */
@@ -183,8 +183,12 @@ void store_client_destroy(struct store_client *sc);
 /** @returns the adapter of @p sc (borrowed). */
 const struct store_adapter *store_client_adapter(const struct store_client *sc);
 
-/** @returns the store id of @p sc (its budget key; borrowed). */
-const char *store_client_id(const struct store_client *sc);
+/**
+ * @brief Start @p c for calls of class @p cls to @p sc through @p b (both
+ *        borrowed); no deadline, nothing answered yet.
+ */
+void store_call_init(struct store_call *c, struct store_client *sc,
+                     struct budget *b, enum budget_class cls);
 
 /**
  * @brief One unmetered call.  Platform operations use store_call_run().

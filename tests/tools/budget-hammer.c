@@ -183,10 +183,7 @@ static void *hammer_run(void *arg)
         return NULL;
     }
     memset(&a, 0, sizeof(a));
-    memset(&c, 0, sizeof(c));
-    c.sc = sc;
-    c.b = t->b;
-    c.cls = (enum budget_class)o->cls;
+    store_call_init(&c, sc, t->b, (enum budget_class)o->cls);
     a.per_page = 10;
     while (!sig_stop_requested()) {
         store_call_run(&c, o->op, &a);

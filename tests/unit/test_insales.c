@@ -11,14 +11,10 @@
 #include "store/insales/insales_stock.h"
 #include "t.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 static void test_usage_parse(void)
 {
@@ -549,23 +545,6 @@ static void test_images(void)
     store_images_clear(&imgs);
 }
 
-/* A loopback port with nothing listening (no Redis there). */
-static int closed_port(void)
-{
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-    getsockname(fd, (struct sockaddr *)&sa, &sl);
-    port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
-
 static long long mono_ms(void)
 {
     struct timespec ts;
@@ -586,21 +565,20 @@ static void test_ops_no_call(void)
     struct store_page pg;
     struct store_stock_item it = {11, 5, NULL, NULL};
     struct store_item_result out;
-    char addr[64], err[256];
+    char err[256];
     const char *why = c.why;
     long long t0;
 
-    memset(&c, 0, sizeof(c));
     memset(&st, 0, sizeof(st));
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", closed_port());
     st.store_id = "unit";
     st.url = "http://127.0.0.1:9";
     st.login = "app";
     st.password = "pw";
     st.budget_max_wait_ms = 300;
-    c.sc = store_client_new(p->adapter, &st, err, sizeof(err));
-    c.b = budget_new(addr, NULL, err, sizeof(err));
-    c.cls = BUDGET_CATALOG;
+    /* Nothing listens on port 1 (tcpmux): connection refused. */
+    store_call_init(&c, store_client_new(p->adapter, &st, err, sizeof(err)),
+                    budget_new("127.0.0.1:1", NULL, err, sizeof(err)),
+                    BUDGET_CATALOG);
     T_ASSERT(c.sc != NULL && c.b != NULL);
     if (!c.sc || !c.b)
         goto out;
