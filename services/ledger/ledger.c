@@ -589,3 +589,23 @@ int ledger_store_sellable(PGconn *pg, long long store_id,
     PQclear(res);
     return rc;
 }
+
+long long ledger_location_find(PGconn *pg, const char *code, char *kind,
+                               size_t kind_size, char *errstr,
+                               size_t errstr_size)
+{
+    const char *vals[1] = {code};
+    PGresult *res;
+    long long id = 0;
+
+    res = db_exec(pg, "SELECT id, kind FROM location WHERE code = $1", 1, vals,
+                  "look up location", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1) {
+        id = ledger_ll(res, 0, 0);
+        snprintf(kind, kind_size, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return id;
+}

@@ -140,6 +140,15 @@ long long ledger_price_available_emit(PGconn *pg, long long price_list_id,
                                       const long long *variant_ids, size_t n,
                                       char *errstr, size_t errstr_size);
 
+/**
+ * @brief The location with code @p code: its id, and its kind ("warehouse",
+ *        "outlet", "online" ...) into @p kind.
+ * @returns the id, 0 when no location has that code, -1 with errstr.
+ */
+long long ledger_location_find(PGconn *pg, const char *code, char *kind,
+                               size_t kind_size, char *errstr,
+                               size_t errstr_size);
+
 /* What a store should show for one variant it sells (strings valid during
  * the callback). */
 struct ledger_sellable {
