@@ -970,8 +970,7 @@ static enum outcome cp_images(struct cp_job *j, const json_t *snap,
     return cp_jobs_delivered(j, failed, o);
 }
 
-/* ---- one product to one store ---------------------------------------------
- */
+/* ---- one product to one store -------------------------------------------- */
 
 static const json_t *cp_groups(const json_t *snap)
 {

@@ -188,8 +188,7 @@ json_t *insales_catalog_create_doc(const json_t *product,
     return p;
 }
 
-/* ---- answers --------------------------------------------------------------
- */
+/* ---- answers ------------------------------------------------------------- */
 
 static long long ins_id(const json_t *o, const char *key)
 {
@@ -341,8 +340,7 @@ int insales_catalog_categories_parse(const json_t *list,
     return 0;
 }
 
-/* ---- calls ------------------------------------------------------------------
- */
+/* ---- calls --------------------------------------------------------------- */
 
 /* One call that needs only ids (and maybe a document); the answer's body
  * stays in c->last. */
