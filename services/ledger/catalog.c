@@ -355,26 +355,47 @@ int catalog_photos_mapped(PGconn *pg, long long store_id, long long product_id,
     " AND rm.entity = 'product' AND rm.local_id = p.id AND rm.remote_id > 0)"  \
     " ORDER BY p.id"
 
-json_t *catalog_variant_skus(PGconn *pg, char *errstr, size_t errstr_size)
+/* Run @p sql and make one object of each row with @p row; NULL with
+ * errstr. */
+static json_t *catalog_rows(PGconn *pg, const char *sql, int n,
+                            const char *const *vals, const char *what,
+                            json_t *(*row)(const PGresult *, int), char *errstr,
+                            size_t errstr_size)
 {
-    PGresult *res = db_exec(pg, CATALOG_SQL_VARIANT_SKUS, 0, NULL, "variants",
-                            errstr, errstr_size, NULL);
+    PGresult *res = db_exec(pg, sql, n, vals, what, errstr, errstr_size, NULL);
     json_t *arr = res ? json_array() : NULL;
 
     for (int r = 0; arr && r < PQntuples(res); r++) {
-        if (json_array_append_new(
-                arr, json_pack("{s:o,s:I,s:I,s:o}", "sku", cell_str(res, r, 0),
-                               "variant_id", (json_int_t)cell_ll(res, r, 1),
-                               "product_id", (json_int_t)cell_ll(res, r, 2),
-                               "article", cell_str(res, r, 3))) != 0) {
+        if (json_array_append_new(arr, row(res, r)) != 0) {
             json_decref(arr);
             arr = NULL;
         }
     }
     if (res && !arr)
-        snprintf(errstr, errstr_size, "variants: out of memory");
+        snprintf(errstr, errstr_size, "%s: out of memory", what);
     PQclear(res);
     return arr;
+}
+
+static json_t *catalog_variant_sku_row(const PGresult *res, int r)
+{
+    return json_pack("{s:o,s:I,s:I,s:o}", "sku", cell_str(res, r, 0),
+                     "variant_id", (json_int_t)cell_ll(res, r, 1), "product_id",
+                     (json_int_t)cell_ll(res, r, 2), "article",
+                     cell_str(res, r, 3));
+}
+
+static json_t *catalog_unmapped_row(const PGresult *res, int r)
+{
+    return json_pack("{s:I,s:o,s:o}", "product_id",
+                     (json_int_t)cell_ll(res, r, 0), "article",
+                     cell_str(res, r, 1), "name", cell_str(res, r, 2));
+}
+
+json_t *catalog_variant_skus(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    return catalog_rows(pg, CATALOG_SQL_VARIANT_SKUS, 0, NULL, "variants",
+                        catalog_variant_sku_row, errstr, errstr_size);
 }
 
 json_t *catalog_products_unmapped(PGconn *pg, long long store_id, char *errstr,
@@ -382,25 +403,8 @@ json_t *catalog_products_unmapped(PGconn *pg, long long store_id, char *errstr,
 {
     char sid[32];
     const char *vals[1] = {sid};
-    PGresult *res;
-    json_t *arr;
 
     snprintf(sid, sizeof(sid), "%lld", store_id);
-    res = db_exec(pg, CATALOG_SQL_UNMAPPED, 1, vals, "unmapped products",
-                  errstr, errstr_size, NULL);
-    arr = res ? json_array() : NULL;
-    for (int r = 0; arr && r < PQntuples(res); r++) {
-        if (json_array_append_new(arr, json_pack("{s:I,s:o,s:o}", "product_id",
-                                                 (json_int_t)cell_ll(res, r, 0),
-                                                 "article", cell_str(res, r, 1),
-                                                 "name",
-                                                 cell_str(res, r, 2))) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    }
-    if (res && !arr)
-        snprintf(errstr, errstr_size, "unmapped products: out of memory");
-    PQclear(res);
-    return arr;
+    return catalog_rows(pg, CATALOG_SQL_UNMAPPED, 1, vals, "unmapped products",
+                        catalog_unmapped_row, errstr, errstr_size);
 }
