@@ -30,10 +30,20 @@ for a in "$@"; do
     esac
 done
 
-PKGS=(gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libhiredis-dev
-    libpq-dev libjansson-dev libmicrohttpd-dev libsodium-dev postgresql
-    redis-server kcat clang-format cppcheck valgrind python3-jsonschema curl
-    procps docker-compose jq bc file iproute2)
+PKGS=(
+    # build
+    gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libhiredis-dev
+    libpq-dev libjansson-dev libmicrohttpd-dev libsodium-dev
+    # servers the tests and the local stack start
+    postgresql redis-server
+    # checks: format, static analysis, architecture, leaks
+    clang-format cppcheck pmccabe valgrind
+    # test tools
+    kcat python3-jsonschema curl procps docker-compose jq bc file iproute2
+    prometheus
+    # the image test (tests/deploy/)
+    podman buildah mmdebstrap runc
+)
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]

@@ -8,9 +8,10 @@
 #   2. the same unit tests built with SANITIZER=address,undefined
 #      (build/san/tests/test_*), skipped with --no-san;
 #   3. the harness (tests/harness/lib.sh: Postgres, Redis, Kafka) started
-#      once, then every tests/integration/*/NN-*.sh in order (only those
-#      whose path contains one of the PATTERNs, when given), each with a
-#      fresh database, a timeout and its output in the results dir.
+#      once, then every tests/integration/*/NN-*.sh in order, then
+#      tests/deploy/NN-*.sh (the area `deploy`: the container image), only
+#      those whose path contains one of the PATTERNs when given, each with
+#      a fresh database, a timeout and its output in the results dir.
 # The last line is "N passed, N failed"; the exit status is 0 only when
 # nothing failed.
 #
@@ -170,7 +171,7 @@ fi
 SCRIPTS=()
 if [ $INTEG -eq 1 ]; then
     # NN-name.sh are the scripts; other .sh files there are their helpers.
-    for s in tests/integration/*/[0-9]*.sh; do
+    for s in tests/integration/*/[0-9]*.sh tests/deploy/[0-9]*.sh; do
         [ -f "$s" ] || continue
         if [ ${#PATTERNS[@]} -gt 0 ]; then
             m=0
@@ -190,6 +191,7 @@ fi
 run_script() { # SCRIPT
     local s=$1 rel name log rc=0 p f k t0 db tpid
     rel=${s#tests/integration/}
+    rel=${rel#tests/} # tests/deploy/NN-x.sh: deploy/NN-x.sh
     name=${rel%.sh}
     log=$RESULTS/integration/$name.log
     mkdir -p "$(dirname "$log")" "$RESULTS/tmp/$name"

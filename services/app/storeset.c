@@ -1,6 +1,7 @@
 #include "app/storeset.h"
 
 #include "lib/log.h"
+#include "lib/secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +72,21 @@ static void storeset_entries_free(struct storeset_entry *v, size_t n)
     free(v);
 }
 
-int storeset_refresh(struct storeset *s, PGconn *pg, const unsigned char *key,
+/* Every store's settings, the passwords decrypted with @p secret_key. */
+static int storeset_load(PGconn *pg, const char *secret_key,
+                         struct store_conf **confs, size_t *n, char *errstr,
+                         size_t errstr_size)
+{
+    unsigned char key[SECRET_KEY_BYTES];
+    int rc = -1;
+
+    if (secret_key_load(secret_key, key, errstr, errstr_size) == 0)
+        rc = stores_load_all(pg, key, confs, n, errstr, errstr_size);
+    sodium_memzero(key, sizeof(key));
+    return rc;
+}
+
+int storeset_refresh(struct storeset *s, PGconn *pg, const char *secret_key,
                      char *errstr, size_t errstr_size)
 {
     struct store_conf *confs = NULL;
@@ -80,7 +95,7 @@ int storeset_refresh(struct storeset *s, PGconn *pg, const unsigned char *key,
     size_t n = 0, i, j;
     int rc = -1;
 
-    if (stores_load_all(pg, key, &confs, &n, errstr, errstr_size) < 0)
+    if (storeset_load(pg, secret_key, &confs, &n, errstr, errstr_size) < 0)
         return -1;
     v = calloc(n + 1, sizeof(*v));
     from = calloc(n + 1, sizeof(*from));

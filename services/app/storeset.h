@@ -19,6 +19,18 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+/*
+ * The shared row of how often services reload the stores (cfg.h rows):
+ * T is the binary's config struct, F its long long field.
+ */
+#define STORESET_CFG_REFRESH_MS(T, F)                                          \
+    {                                                                          \
+        "stores.refresh.ms", CFG_INT, "30000", 100, 86400000, 0,               \
+            offsetof(T, F),                                                    \
+            "how often the stores are reloaded from the ledger (settings, "    \
+            "new stores)"                                                      \
+    }
+
 /* One store: its settings, platform and client (settings and client
  * owned by the set). */
 struct storeset_entry {
@@ -37,10 +49,12 @@ struct storeset *storeset_new(void);
  *        did not change keep their client (and its open connection);
  *        new stores get one, removed stores are dropped.  Entry pointers
  *        from before the call are invalid after it.
- * @param key secretbox key (NULL: from OMNISYNC_SECRET_KEY).
+ * @param secret_key the configured key that decrypts the passwords: 64
+ *                   hex characters (config key secret.key; may be NULL:
+ *                   then this fails, naming OMNISYNC_SECRET_KEY).
  * @returns the number of stores, or -1 with errstr (the set is unchanged).
  */
-int storeset_refresh(struct storeset *s, PGconn *pg, const unsigned char *key,
+int storeset_refresh(struct storeset *s, PGconn *pg, const char *secret_key,
                      char *errstr, size_t errstr_size);
 
 /** @returns the number of stores in the set. */

@@ -9,6 +9,7 @@
 #include "ledger/ledger.h"
 #include "ledger/remote_map.h"
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/consume.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
@@ -56,27 +57,18 @@ struct cp_job {
 };
 
 static const struct cfg_opt cp_opts[] = {
-    {"pg.dsn", "OMNISYNC_PG", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
-     offsetof(struct catpub_cfg, pg_dsn), "libpq conninfo of the ledger"},
-    {"kafka.bootstrap", "OMNISYNC_KAFKA", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct catpub_cfg, kafka_bootstrap), "Kafka bootstrap servers"},
-    {"redis.addr", "OMNISYNC_REDIS", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct catpub_cfg, redis_addr), "Redis host:port (API budget)"},
-    {"catpub.group", "OMNISYNC_CATPUB_GROUP", CFG_STR,
-     "omnisync-catalog-publisher", 0, 0, 0,
-     offsetof(struct catpub_cfg, group_id), "Kafka consumer group"},
-    {"catpub.backoff.max.ms", "OMNISYNC_CATPUB_BACKOFF_MAX_MS", CFG_INT,
-     "30000", 100, 600000, 0, offsetof(struct catpub_cfg, backoff_max_ms),
-     "longest backoff between retries of a transient failure"},
-    {"catpub.lookup.slack.s", "OMNISYNC_CATPUB_LOOKUP_SLACK_S", CFG_INT, "600",
-     0, 86400, 0, offsetof(struct catpub_cfg, lookup_slack_s),
+    CFG_ROW_PG_DSN(struct catpub_cfg, pg_dsn, CFG_REQUIRED),
+    CFG_ROW_KAFKA_BOOTSTRAP(struct catpub_cfg, kafka_bootstrap, CFG_REQUIRED),
+    CFG_ROW_REDIS_ADDR(struct catpub_cfg, redis_addr, NULL, CFG_REQUIRED),
+    CFG_ROW_SECRET_KEY(struct catpub_cfg, secret_key),
+    CFG_ROW_GROUP_ID(struct catpub_cfg, group_id, "omnisync-catalog-publisher"),
+    CFG_ROW_BACKOFF_MAX_MS(struct catpub_cfg, backoff_max_ms, "30000"),
+    {"catpub.lookup.slack.s", CFG_INT, "600", 0, 86400, 0,
+     offsetof(struct catpub_cfg, lookup_slack_s),
      "in-flight lookup: list store products updated since the marker "
      "minus this many seconds (clock skew)"},
-    {"catpub.drain.ms", "OMNISYNC_CATPUB_DRAIN_MS", CFG_INT, "10000", 0, 600000,
-     0, offsetof(struct catpub_cfg, drain_ms),
-     "on SIGTERM, how long to wait for DLQ deliveries"},
-    {"log.level", "OMNISYNC_LOG_LEVEL", CFG_STR, "info", 0, 0, 0,
-     offsetof(struct catpub_cfg, log_level), "error|warn|info|debug"},
+    CFG_ROW_DRAIN_MS(struct catpub_cfg, drain_ms),
+    CFG_ROW_LOG_LEVEL(struct catpub_cfg, log_level, "info"),
     {NULL},
 };
 
@@ -90,7 +82,8 @@ const struct cfg_opt *catpub_cfg_table(void)
 /* (Re)load every store (storeset keeps unchanged clients). */
 static int cp_stores_load(struct catpub *cp, char *errstr, size_t errstr_size)
 {
-    if (storeset_refresh(cp->ss, cp->pg, NULL, errstr, errstr_size) < 0)
+    if (storeset_refresh(cp->ss, cp->pg, cp->cfg.secret_key, errstr,
+                         errstr_size) < 0)
         return -1;
     cp->stores_at = time(NULL);
     return 0;
@@ -440,17 +433,15 @@ static enum outcome cp_lookup(struct cp_job *j, const struct cp_prod *p,
 {
     struct store_products page;
     struct store_page pg;
-    char since[40];
-    time_t t = time(NULL) - (time_t)age_s - (time_t)j->cp->cfg.lookup_slack_s;
-    struct tm tm;
+    char since[CLOCK_RFC3339_SIZE];
+    int64_t t = clock_wall_us() - (age_s + j->cp->cfg.lookup_slack_s) * 1000000;
     enum outcome o = OUTCOME_OK;
     int hit = 0;
 
     memset(found, 0, sizeof(*found));
     memset(&page, 0, sizeof(page));
     memset(&pg, 0, sizeof(pg));
-    gmtime_r(&t, &tm);
-    strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+    clock_rfc3339_format(t, 0, CLOCK_FMT_SEC, since, sizeof(since));
     pg.updated_since = since;
     while (!hit && !pg.done) {
         o = cp_call(j, j->plat->products_page(&j->call, &pg, &page));
@@ -836,18 +827,6 @@ static enum outcome cp_archive(struct cp_job *j, const json_t *snap,
 
 /* ---- image jobs ---------------------------------------------------------- */
 
-static void cp_now_rfc3339(char *out, size_t size)
-{
-    struct timespec now;
-    struct tm tm;
-    size_t n;
-
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, size - n, ".%03ld+00:00", now.tv_nsec / 1000000);
-}
-
 /* Queue one images.job (delivery counted by cp_dr). */
 static int cp_job_produce(struct catpub *cp, const struct image_job *j,
                           const char *key, char *errstr, size_t errstr_size)
@@ -863,7 +842,7 @@ static int cp_job_produce(struct catpub *cp, const struct image_job *j,
     }
     djson = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
     image_job_event_id(j->store, j->photo_id, j->sha256, id);
-    cp_now_rfc3339(ts, sizeof(ts));
+    clock_rfc3339_format(clock_wall_us(), 0, CLOCK_FMT_MS, ts, sizeof(ts));
     env = djson ? event_build(IMAGE_JOB_EVENT, id, ts, j->store, key, djson,
                               errstr, errstr_size)
                 : NULL;

@@ -1,6 +1,8 @@
 #include "events/event.h"
 #include "events/image_job.h" /* images.job data (image-uploader) */
-#include "ledger/orders.h"    /* orders.raw data (order-ingestor) */
+#include "events/order.h"     /* orders.raw data (order-ingestor) */
+#include "lib/clock.h"
+#include "lib/money.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -64,55 +66,21 @@ static int ev_is_uuid(const char *s)
     return 1;
 }
 
-/* Match @p s against @p pat where 'd' is a digit and anything else is
- * itself; returns the number of bytes matched or 0. */
-static size_t ev_match(const char *s, const char *pat)
-{
-    size_t i;
-
-    for (i = 0; pat[i]; i++) {
-        if (pat[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != pat[i])
-            return 0;
-    }
-    return i;
-}
-
 /* RFC 3339 date-time with a mandatory offset: 2026-01-02T03:04:05.678+03:00
- * (fraction optional, "Z" accepted). */
+ * (fraction optional, "Z" accepted; the grammar of lib/clock.h). */
 static int ev_is_rfc3339(const char *s)
 {
-    size_t n = ev_match(s, "dddd-dd-ddTdd:dd:dd");
+    int64_t us;
 
-    if (!n)
-        return 0;
-    s += n;
-    if (*s == '.') {
-        s++;
-        if (!isdigit((unsigned char)*s))
-            return 0;
-        while (isdigit((unsigned char)*s))
-            s++;
-    }
-    if (*s == 'Z')
-        return s[1] == '\0';
-    if (*s != '+' && *s != '-')
-        return 0;
-    n = ev_match(s + 1, "dd:dd");
-    return n && s[1 + n] == '\0';
+    return clock_rfc3339_parse(s, &us) == 0;
 }
 
-/* Money as the ledger prints numeric(14,2): digits, a dot, two digits. */
+/* Money as the ledger prints numeric(14,2), not negative: "1500.00". */
 static int ev_is_money(const char *s)
 {
-    const char *dot = strchr(s, '.');
-    const char *p;
+    long long minor;
 
-    if (!dot || dot == s || strlen(dot) != 3)
-        return 0;
-    for (p = s; *p; p++)
-        if (p != dot && !isdigit((unsigned char)*p))
-            return 0;
-    return 1;
+    return money_parse_canonical(s, &minor) == 0 && minor >= 0;
 }
 
 static int ev_is_sha256(const char *s)
@@ -436,8 +404,8 @@ int event_data_validate(const char *type, const char *key, const char *store,
         return ev_catalog_product(key, data, errstr, errstr_size);
     if (strcmp(type, EVENT_STOCK_AVAILABLE) == 0)
         return ev_stock_available(key, store, data, errstr, errstr_size);
-    if (strcmp(type, ORDERS_EVENT_RAW) == 0)
-        return orders_raw_validate(key, store, data, errstr, errstr_size);
+    if (strcmp(type, ORDER_EVENT_RAW) == 0)
+        return order_raw_validate(key, store, data, errstr, errstr_size);
     if (strcmp(type, IMAGE_JOB_EVENT) == 0)
         return image_job_decode(data, key, store, NULL, errstr, errstr_size);
     return ev_fail(errstr, errstr_size, "type: unknown event type '%s'", type);

@@ -10,6 +10,7 @@
 #include "lib/consume.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
+#include "lib/hash.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
 #include "store/budget.h"
@@ -44,22 +45,16 @@ struct imgup {
 };
 
 static const struct cfg_opt iu_opts[] = {
-    {"pg.dsn", "OMNISYNC_PG", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
-     offsetof(struct imgup_cfg, pg_dsn), "libpq conninfo of the ledger"},
-    {"kafka.bootstrap", "OMNISYNC_KAFKA", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct imgup_cfg, kafka_bootstrap), "Kafka bootstrap servers"},
-    {"redis.addr", "OMNISYNC_REDIS", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct imgup_cfg, redis_addr), "Redis host:port (API budget)"},
-    {"imgup.group", "OMNISYNC_IMGUP_GROUP", CFG_STR, "omnisync-image-uploader",
-     0, 0, 0, offsetof(struct imgup_cfg, group_id), "Kafka consumer group"},
-    {"images.max_bytes", "OMNISYNC_IMAGES_MAX_BYTES", CFG_INT, "10485760", 1,
-     1073741824LL, 0, offsetof(struct imgup_cfg, max_bytes),
+    CFG_ROW_PG_DSN(struct imgup_cfg, pg_dsn, CFG_REQUIRED),
+    CFG_ROW_KAFKA_BOOTSTRAP(struct imgup_cfg, kafka_bootstrap, CFG_REQUIRED),
+    CFG_ROW_REDIS_ADDR(struct imgup_cfg, redis_addr, NULL, CFG_REQUIRED),
+    CFG_ROW_SECRET_KEY(struct imgup_cfg, secret_key),
+    CFG_ROW_GROUP_ID(struct imgup_cfg, group_id, "omnisync-image-uploader"),
+    {"images.max_bytes", CFG_INT, "10485760", 1, 1073741824LL, 0,
+     offsetof(struct imgup_cfg, max_bytes),
      "largest photo file uploaded; larger ones are dead-lettered"},
-    {"imgup.backoff.max.ms", "OMNISYNC_IMGUP_BACKOFF_MAX_MS", CFG_INT, "30000",
-     100, 600000, 0, offsetof(struct imgup_cfg, backoff_max_ms),
-     "longest backoff between retries of a transient failure"},
-    {"log.level", "OMNISYNC_LOG_LEVEL", CFG_STR, "info", 0, 0, 0,
-     offsetof(struct imgup_cfg, log_level), "error|warn|info|debug"},
+    CFG_ROW_BACKOFF_MAX_MS(struct imgup_cfg, backoff_max_ms, "30000"),
+    CFG_ROW_LOG_LEVEL(struct imgup_cfg, log_level, "info"),
     {NULL},
 };
 
@@ -118,16 +113,14 @@ static enum outcome iu_check(const char *path, const char *sha256,
                              const unsigned char *b, size_t len,
                              const char **ext, struct work_err *e)
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    char hex[2 * crypto_hash_sha256_BYTES + 1];
+    char hex[HASH_SHA256_HEX_LEN + 1];
 
     *ext = image_job_sniff(b, len);
     if (!*ext)
         return work_fail(e, OUTCOME_REJECTED,
                          "photo %s: not a JPEG, PNG, GIF or WebP (magic bytes)",
                          path);
-    crypto_hash_sha256(h, b, len);
-    sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+    hash_sha256_hex(b, len, hex);
     if (strcmp(hex, sha256) != 0)
         return work_fail(e, OUTCOME_REJECTED,
                          "photo %s: content changed since import (sha256 %s, "
@@ -387,7 +380,8 @@ static enum outcome iu_store(struct imgup *iu, const char *name,
 
     if (time(NULL) - iu->stores_at > IU_STORES_TTL_S ||
         !storeset_find(iu->ss, name)) {
-        if (storeset_refresh(iu->ss, iu->pg, NULL, err, sizeof(err)) < 0)
+        if (storeset_refresh(iu->ss, iu->pg, iu->cfg.secret_key, err,
+                             sizeof(err)) < 0)
             return work_db_fail(iu->pg, e, err);
         iu->stores_at = time(NULL);
     }
@@ -485,7 +479,8 @@ struct imgup *imgup_new(const struct imgup_cfg *c, const struct cfg *passthru,
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
-    if (storeset_refresh(iu->ss, iu->pg, NULL, errstr, errstr_size) < 0)
+    if (storeset_refresh(iu->ss, iu->pg, iu->cfg.secret_key, errstr,
+                         errstr_size) < 0)
         goto fail;
     iu->stores_at = time(NULL);
     iu->dlq = dlq_new(c->kafka_bootstrap, passthru, "image-uploader", errstr,

@@ -1,6 +1,7 @@
 #include "ledger/catalog.h"
 
 #include "lib/db.h"
+#include "lib/idarray.h"
 #include "events/outbox.h"
 
 #include <stdio.h>
@@ -55,23 +56,6 @@ static const char SQL_PHOTOS[] =
     "SELECT product_id, position, path, sha256 FROM product_photo "
     "WHERE product_id = ANY($1::bigint[]) ORDER BY product_id, position";
 
-/* "{1,2,3}" for the ids; NULL when out of memory. */
-static char *ids_literal(const long long *ids, size_t n)
-{
-    size_t cap = n * 21 + 3, len = 0, i;
-    char *s = malloc(cap);
-
-    if (!s)
-        return NULL;
-    s[len++] = '{';
-    for (i = 0; i < n; i++)
-        len += (size_t)snprintf(s + len, cap - len, "%s%lld", i ? "," : "",
-                                ids[i]);
-    s[len++] = '}';
-    s[len] = '\0';
-    return s;
-}
-
 static long long cell_ll(const PGresult *res, int row, int col)
 {
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
@@ -97,36 +81,16 @@ static json_t *map_get(json_t *map, const PGresult *res, int row, int col)
     return json_object_get(map, PQgetvalue(res, row, col));
 }
 
-int catalog_snapshot_many(PGconn *pg, const long long *ids, size_t n,
-                          json_t **out, char *errstr, size_t errstr_size)
+/*
+ * One query of a snapshot fills its part of the snapshots: @p products maps
+ * the decimal product id to its snapshot, @p variants the decimal variant
+ * id to its variant object (borrowed from the product's "variants").
+ */
+static void snap_products(const PGresult *res, json_t *products,
+                          json_t *variants)
 {
-    json_t *products = json_object(); /* "id" -> snapshot */
-    json_t *variants = json_object(); /* "variant id" -> variant object */
-    PGresult *res = NULL;
-    char *lit = NULL;
-    const char *vals[1];
-    char key[32];
-    size_t i;
-    int r, rc = -1;
-
-    for (i = 0; i < n; i++)
-        out[i] = NULL;
-    if (n == 0) {
-        rc = 0;
-        goto out;
-    }
-    lit = ids_literal(ids, n);
-    if (!products || !variants || !lit) {
-        snprintf(errstr, errstr_size, "catalog snapshot: out of memory");
-        goto out;
-    }
-    vals[0] = lit;
-
-    res = db_exec(pg, SQL_PRODUCTS, 1, vals, "catalog snapshot products",
-                  errstr, errstr_size, NULL);
-    if (!res)
-        goto out;
-    for (r = 0; r < PQntuples(res); r++) {
+    (void)variants;
+    for (int r = 0; r < PQntuples(res); r++) {
         json_t *p = json_object();
 
         json_object_set_new(p, "product_id", json_integer(cell_ll(res, r, 0)));
@@ -140,13 +104,12 @@ int catalog_snapshot_many(PGconn *pg, const long long *ids, size_t n,
         json_object_set_new(p, "photos", json_array());
         json_object_set_new(products, PQgetvalue(res, r, 0), p);
     }
-    PQclear(res);
+}
 
-    res = db_exec(pg, SQL_GROUPS, 1, vals, "catalog snapshot groups", errstr,
-                  errstr_size, NULL);
-    if (!res)
-        goto out;
-    for (r = 0; r < PQntuples(res); r++) {
+static void snap_groups(const PGresult *res, json_t *products, json_t *variants)
+{
+    (void)variants;
+    for (int r = 0; r < PQntuples(res); r++) {
         json_t *p = map_get(products, res, r, 0), *g;
 
         if (!p)
@@ -156,13 +119,12 @@ int catalog_snapshot_many(PGconn *pg, const long long *ids, size_t n,
         json_object_set_new(g, "name", cell_str(res, r, 2));
         json_array_append_new(json_object_get(p, "groups"), g);
     }
-    PQclear(res);
+}
 
-    res = db_exec(pg, SQL_VARIANTS, 1, vals, "catalog snapshot variants",
-                  errstr, errstr_size, NULL);
-    if (!res)
-        goto out;
-    for (r = 0; r < PQntuples(res); r++) {
+static void snap_variants(const PGresult *res, json_t *products,
+                          json_t *variants)
+{
+    for (int r = 0; r < PQntuples(res); r++) {
         json_t *p = map_get(products, res, r, 0), *v;
 
         if (!p)
@@ -177,40 +139,38 @@ int catalog_snapshot_many(PGconn *pg, const long long *ids, size_t n,
         json_array_append_new(json_object_get(p, "variants"), v);
         json_object_set(variants, PQgetvalue(res, r, 1), v);
     }
-    PQclear(res);
+}
 
-    res = db_exec(pg, SQL_OPTION_NAMES, 1, vals, "catalog snapshot options",
-                  errstr, errstr_size, NULL);
-    if (!res)
-        goto out;
-    for (r = 0; r < PQntuples(res); r++) {
+static void snap_option_names(const PGresult *res, json_t *products,
+                              json_t *variants)
+{
+    (void)variants;
+    for (int r = 0; r < PQntuples(res); r++) {
         json_t *p = map_get(products, res, r, 0);
 
         if (p)
             json_array_append_new(json_object_get(p, "options"),
                                   cell_str(res, r, 2));
     }
-    PQclear(res);
+}
 
-    res =
-        db_exec(pg, SQL_VARIANT_OPTIONS, 1, vals,
-                "catalog snapshot variant options", errstr, errstr_size, NULL);
-    if (!res)
-        goto out;
-    for (r = 0; r < PQntuples(res); r++) {
+static void snap_variant_options(const PGresult *res, json_t *products,
+                                 json_t *variants)
+{
+    (void)products;
+    for (int r = 0; r < PQntuples(res); r++) {
         json_t *v = map_get(variants, res, r, 0);
 
         if (v)
             json_object_set_new(json_object_get(v, "options"),
                                 PQgetvalue(res, r, 1), cell_str(res, r, 2));
     }
-    PQclear(res);
+}
 
-    res = db_exec(pg, SQL_PRICES, 1, vals, "catalog snapshot prices", errstr,
-                  errstr_size, NULL);
-    if (!res)
-        goto out;
-    for (r = 0; r < PQntuples(res); r++) {
+static void snap_prices(const PGresult *res, json_t *products, json_t *variants)
+{
+    (void)products;
+    for (int r = 0; r < PQntuples(res); r++) {
         json_t *v = map_get(variants, res, r, 0), *pr;
 
         if (!v)
@@ -221,13 +181,12 @@ int catalog_snapshot_many(PGconn *pg, const long long *ids, size_t n,
         json_object_set_new(json_object_get(v, "prices"), PQgetvalue(res, r, 1),
                             pr);
     }
-    PQclear(res);
+}
 
-    res = db_exec(pg, SQL_PHOTOS, 1, vals, "catalog snapshot photos", errstr,
-                  errstr_size, NULL);
-    if (!res)
-        goto out;
-    for (r = 0; r < PQntuples(res); r++) {
+static void snap_photos(const PGresult *res, json_t *products, json_t *variants)
+{
+    (void)variants;
+    for (int r = 0; r < PQntuples(res); r++) {
         json_t *p = map_get(products, res, r, 0), *ph;
 
         if (!p)
@@ -238,16 +197,64 @@ int catalog_snapshot_many(PGconn *pg, const long long *ids, size_t n,
         json_object_set_new(ph, "sha256", cell_str(res, r, 3));
         json_array_append_new(json_object_get(p, "photos"), ph);
     }
-    PQclear(res);
-    res = NULL;
+}
 
+/* The snapshot's queries in order: products first, then what hangs off
+ * them, variants before their options and prices. */
+static const struct snap_query {
+    const char *sql;
+    const char *what;
+    void (*fill)(const PGresult *res, json_t *products, json_t *variants);
+} snap_queries[] = {
+    {SQL_PRODUCTS, "catalog snapshot products", snap_products},
+    {SQL_GROUPS, "catalog snapshot groups", snap_groups},
+    {SQL_VARIANTS, "catalog snapshot variants", snap_variants},
+    {SQL_OPTION_NAMES, "catalog snapshot options", snap_option_names},
+    {SQL_VARIANT_OPTIONS, "catalog snapshot variant options",
+     snap_variant_options},
+    {SQL_PRICES, "catalog snapshot prices", snap_prices},
+    {SQL_PHOTOS, "catalog snapshot photos", snap_photos},
+};
+
+int catalog_snapshot_many(PGconn *pg, const long long *ids, size_t n,
+                          json_t **out, char *errstr, size_t errstr_size)
+{
+    json_t *products = json_object(); /* "id" -> snapshot */
+    json_t *variants = json_object(); /* "variant id" -> variant object */
+    char *lit = NULL;
+    const char *vals[1];
+    char key[32];
+    size_t i, q;
+    int rc = -1;
+
+    for (i = 0; i < n; i++)
+        out[i] = NULL;
+    if (n == 0) {
+        rc = 0;
+        goto out;
+    }
+    lit = idarray_text(ids, n, 0, NULL);
+    if (!products || !variants || !lit) {
+        snprintf(errstr, errstr_size, "catalog snapshot: out of memory");
+        goto out;
+    }
+    vals[0] = lit;
+    for (q = 0; q < sizeof(snap_queries) / sizeof(snap_queries[0]); q++) {
+        PGresult *res =
+            db_exec(pg, snap_queries[q].sql, 1, vals, snap_queries[q].what,
+                    errstr, errstr_size, NULL);
+
+        if (!res)
+            goto out;
+        snap_queries[q].fill(res, products, variants);
+        PQclear(res);
+    }
     for (i = 0; i < n; i++) {
         snprintf(key, sizeof(key), "%lld", ids[i]);
         out[i] = json_incref(json_object_get(products, key));
     }
     rc = 0;
 out:
-    PQclear(res);
     free(lit);
     json_decref(variants);
     json_decref(products);

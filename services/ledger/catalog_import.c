@@ -3,7 +3,9 @@
 #include "ledger/catalog.h"
 #include "lib/csv.h"
 #include "lib/db.h"
-#include "lib/hashfile.h"
+#include "lib/clock.h"
+#include "lib/hash.h"
+#include "lib/money.h"
 #include "ledger/ledger.h"
 #include "lib/log.h"
 
@@ -253,90 +255,43 @@ static int map_set(json_t *map, const char *key, long long v)
 
 /* ---- money and group paths -------------------------------------------- */
 
-/* Length of a thousands separator at s (ASCII space, NBSP, NNBSP), or 0. */
-static size_t thousands_sep(const char *s, size_t left)
-{
-    if (left >= 1 && s[0] == ' ')
-        return 1;
-    if (left >= 2 && (unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0)
-        return 2;
-    if (left >= 3 && (unsigned char)s[0] == 0xE2 &&
-        (unsigned char)s[1] == 0x80 && (unsigned char)s[2] == 0xAF)
-        return 3;
-    return 0;
-}
+/* numeric(14,2): at most 12 integer digits. */
+#define CATALOG_MONEY_MAX 99999999999999LL
 
 int catalog_money_parse(const char *s, size_t len, char out[CATALOG_MONEY_SIZE],
                         char *why, size_t why_size)
 {
     const char *orig = s;
-    size_t olen = len, i = 0, sep;
-    char ipart[CATALOG_MONEY_SIZE], fpart[3] = "00", q[96];
-    size_t ni = 0, nf = 0, group = 0, ngroups = 0;
-    int neg = 0;
+    size_t olen = len;
+    char q[96];
+    long long minor = 0;
+    enum money_res r;
 
     trim(&s, &len);
-    if (len && s[0] == '-') {
-        neg = 1;
-        i = 1;
+    r = money_scan(s, len, MONEY_GROUPS, &minor);
+    if (r == MONEY_RANGE || minor > CATALOG_MONEY_MAX ||
+        minor < -CATALOG_MONEY_MAX) {
+        snprintf(why, why_size, "too large (at most 12 integer digits): %s",
+                 qv(orig, olen, q, sizeof(q)));
+        return -1;
     }
-    for (; i < len; i++) {
-        sep = thousands_sep(s + i, len - i);
-        if (s[i] >= '0' && s[i] <= '9') {
-            if (ni == 0 && s[i] == '0') {
-                group++; /* a leading zero: counts for grouping only */
-                continue;
-            }
-            if (ni >= 12)
-                goto too_large;
-            ipart[ni++] = s[i];
-            group++;
-        } else if (sep) {
-            if (group == 0 || (ngroups == 0 && group > 3) ||
-                (ngroups > 0 && group != 3))
-                goto nan;
-            ngroups++;
-            group = 0;
-            i += sep - 1;
-        } else {
-            break;
-        }
-    }
-    if (group == 0 || (ngroups > 0 && group != 3))
-        goto nan;
-    if (i < len && (s[i] == '.' || s[i] == ',')) {
-        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-            if (nf < 2)
-                fpart[nf] = s[i];
-            nf++;
-        }
-        if (nf == 0)
-            goto nan;
-    }
-    if (i < len)
-        goto nan;
-    if (nf > 2) {
+    if (r == MONEY_DECIMALS) {
         snprintf(why, why_size, "more than 2 decimals: %s",
                  qv(orig, olen, q, sizeof(q)));
         return -1;
     }
-    if (neg) {
+    if (r != MONEY_OK) {
+        snprintf(why, why_size, "not a number: %s",
+                 qv(orig, olen, q, sizeof(q)));
+        return -1;
+    }
+    if (s[0] == '-') { /* "-0" too */
         snprintf(why, why_size, "must not be negative: %s",
                  qv(orig, olen, q, sizeof(q)));
         return -1;
     }
-    if (ni == 0)
-        ipart[ni++] = '0';
-    ipart[ni] = '\0';
-    snprintf(out, CATALOG_MONEY_SIZE, "%s.%c%c", ipart, fpart[0], fpart[1]);
+    money_format(minor, out, CATALOG_MONEY_SIZE);
     return 0;
-too_large:
-    snprintf(why, why_size, "too large (at most 12 integer digits): %s",
-             qv(orig, olen, q, sizeof(q)));
-    return -1;
-nan:
-    snprintf(why, why_size, "not a number: %s", qv(orig, olen, q, sizeof(q)));
-    return -1;
 }
 
 int catalog_group_path_parse(const char *s, size_t len, char **out, char *why,
@@ -453,95 +408,118 @@ void catalog_import_destroy(struct catalog_import *ci)
 
 /* ---- parsing ---------------------------------------------------------- */
 
+/*
+ * The kind of column @p c from its trimmed header @p h: a known name, an
+ * "option:<Name>" column or, in a catalog, "color" and "size".  0; 1 when
+ * the column is skipped (its error reported); -1 when out of memory.
+ */
+static int header_kind(struct catalog_import *ci, struct imp_col *c,
+                       const struct csv_field *f, const char *h, size_t hlen)
+{
+    char q[96];
+    int k;
+
+    for (k = 1; k < COL_KINDS; k++)
+        if (col_names[k] && !strcasecmp(c->header, col_names[k]))
+            c->kind = (enum col_kind)k;
+    if (ci->o.kind == CATALOG_IMPORT_PRICES) {
+        if (c->kind != COL_SKU && c->kind != COL_PRICE &&
+            c->kind != COL_OLD_PRICE)
+            c->kind = COL_UNKNOWN;
+    } else if (c->kind == COL_UNKNOWN && hlen > 7 &&
+               !strncasecmp(c->header, "option:", 7)) {
+        const char *n = c->header + 7;
+        size_t nlen = hlen - 7;
+
+        trim(&n, &nlen);
+        if (nlen == 0) {
+            imp_err(ci, f->line, f->col,
+                    "column %s: an option column needs a name "
+                    "(option:<Name>)",
+                    qv(h, hlen, q, sizeof(q)));
+            return 1;
+        }
+        c->kind = COL_OPTION;
+        c->option = dupn(n, nlen);
+    } else if (c->kind == COL_UNKNOWN && !strcasecmp(c->header, "option:")) {
+        imp_err(ci, f->line, f->col,
+                "column \"option:\": an option column needs a name "
+                "(option:<Name>)");
+        return 1;
+    }
+    if (ci->o.kind == CATALOG_IMPORT_CATALOG &&
+        (c->kind == COL_OPTION || !strcasecmp(c->header, "color") ||
+         !strcasecmp(c->header, "size"))) {
+        if (!c->option) /* color, size: the dictionaries' names */
+            c->option =
+                strdup(!strcasecmp(c->header, "color") ? "color" : "size");
+        if (!c->option)
+            return -1;
+        c->kind = COL_OPTION;
+    }
+    return 0;
+}
+
+/* Header field @p i: the column's kind, or its error; -1 when out of
+ * memory. */
+static int header_column(struct catalog_import *ci, size_t i,
+                         const struct csv_field *f)
+{
+    struct imp_col *c = &ci->cols[i];
+    const char *h = f->text;
+    size_t hlen = f->len, j;
+    char q[96];
+    int r;
+
+    trim(&h, &hlen);
+    c->header = dupn(h, hlen);
+    if (!c->header)
+        return -1;
+    if (csv_utf8_check(h, hlen, NULL) < 0 || memchr(h, '\0', hlen)) {
+        imp_err(ci, f->line, f->col, "column header: invalid UTF-8");
+        return 0;
+    }
+    r = header_kind(ci, c, f, h, hlen);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    if (c->kind == COL_UNKNOWN) {
+        fprintf(stderr, "%s:%ld:%ld: warning: unknown column %s ignored\n",
+                ci->o.file, f->line, f->col, qv(h, hlen, q, sizeof(q)));
+        return 0;
+    }
+    /* Duplicates: the same kind twice, or the same option twice. */
+    for (j = 0; j < i; j++) {
+        const struct imp_col *d = &ci->cols[j];
+
+        if (d->kind != c->kind)
+            continue;
+        if (c->kind == COL_OPTION && strcasecmp(d->option, c->option) != 0)
+            continue;
+        imp_err(ci, f->line, f->col, "duplicate column %s (also column %zu)",
+                qv(h, hlen, q, sizeof(q)), j + 1);
+        c->kind = COL_UNKNOWN;
+        break;
+    }
+    if (c->kind != COL_UNKNOWN && c->kind != COL_OPTION)
+        ci->colidx[c->kind] = (int)i;
+    return 0;
+}
+
 static int header_parse(struct catalog_import *ci, const struct csv_record *rec)
 {
     static const enum col_kind required_catalog[] = {COL_ARTICLE, COL_NAME,
                                                      COL_SKU};
     static const enum col_kind required_prices[] = {COL_SKU, COL_PRICE};
     const enum col_kind *req;
-    size_t nreq, i, j;
-    char q[96];
-    int k;
+    size_t nreq, i;
 
     ci->cols = calloc(rec->nfields, sizeof(*ci->cols));
     if (!ci->cols)
         return -1;
     ci->ncols = rec->nfields;
-    for (i = 0; i < rec->nfields; i++) {
-        const struct csv_field *f = &rec->fields[i];
-        struct imp_col *c = &ci->cols[i];
-        const char *h = f->text;
-        size_t hlen = f->len;
-
-        trim(&h, &hlen);
-        c->header = dupn(h, hlen);
-        if (!c->header)
+    for (i = 0; i < rec->nfields; i++)
+        if (header_column(ci, i, &rec->fields[i]) < 0)
             return -1;
-        if (csv_utf8_check(h, hlen, NULL) < 0 || memchr(h, '\0', hlen)) {
-            imp_err(ci, f->line, f->col, "column header: invalid UTF-8");
-            continue;
-        }
-        for (k = 1; k < COL_KINDS; k++)
-            if (col_names[k] && !strcasecmp(c->header, col_names[k]))
-                c->kind = (enum col_kind)k;
-        if (ci->o.kind == CATALOG_IMPORT_PRICES) {
-            if (c->kind != COL_SKU && c->kind != COL_PRICE &&
-                c->kind != COL_OLD_PRICE)
-                c->kind = COL_UNKNOWN;
-        } else if (c->kind == COL_UNKNOWN && hlen > 7 &&
-                   !strncasecmp(c->header, "option:", 7)) {
-            const char *n = c->header + 7;
-            size_t nlen = hlen - 7;
-
-            trim(&n, &nlen);
-            if (nlen == 0) {
-                imp_err(ci, f->line, f->col,
-                        "column %s: an option column needs a name "
-                        "(option:<Name>)",
-                        qv(h, hlen, q, sizeof(q)));
-                continue;
-            }
-            c->kind = COL_OPTION;
-            c->option = dupn(n, nlen);
-        } else if (c->kind == COL_UNKNOWN &&
-                   !strcasecmp(c->header, "option:")) {
-            imp_err(ci, f->line, f->col,
-                    "column \"option:\": an option column needs a name "
-                    "(option:<Name>)");
-            continue;
-        }
-        if (ci->o.kind == CATALOG_IMPORT_CATALOG &&
-            (c->kind == COL_OPTION || !strcasecmp(c->header, "color") ||
-             !strcasecmp(c->header, "size"))) {
-            if (!c->option) /* color, size: the dictionaries' names */
-                c->option =
-                    strdup(!strcasecmp(c->header, "color") ? "color" : "size");
-            if (!c->option)
-                return -1;
-            c->kind = COL_OPTION;
-        }
-        if (c->kind == COL_UNKNOWN) {
-            fprintf(stderr, "%s:%ld:%ld: warning: unknown column %s ignored\n",
-                    ci->o.file, f->line, f->col, qv(h, hlen, q, sizeof(q)));
-            continue;
-        }
-        /* Duplicates: the same kind twice, or the same option twice. */
-        for (j = 0; j < i; j++) {
-            const struct imp_col *d = &ci->cols[j];
-
-            if (d->kind != c->kind)
-                continue;
-            if (c->kind == COL_OPTION && strcasecmp(d->option, c->option) != 0)
-                continue;
-            imp_err(ci, f->line, f->col,
-                    "duplicate column %s (also column %zu)",
-                    qv(h, hlen, q, sizeof(q)), j + 1);
-            c->kind = COL_UNKNOWN;
-            break;
-        }
-        if (c->kind != COL_UNKNOWN && c->kind != COL_OPTION)
-            ci->colidx[c->kind] = (int)i;
-    }
     if (ci->o.kind == CATALOG_IMPORT_PRICES) {
         req = required_prices;
         nreq = sizeof(required_prices) / sizeof(required_prices[0]);
@@ -671,7 +649,7 @@ static int photo_resolve(struct catalog_import *ci, const char *rel,
     }
     v = json_object_get(ci->photo_sha, real);
     if (!v) {
-        if (hash_file_sha256(real, hex, err, sizeof(err)) < 0) {
+        if (hash_sha256_file_hex(real, hex, err, sizeof(err)) < 0) {
             snprintf(why, why_size, "%s (%s)", err, real);
             json_object_set_new_nocheck(ci->photo_err, real, json_string(why));
             goto out;
@@ -757,30 +735,25 @@ static void product_field_check(struct catalog_import *ci, size_t r,
     row_bad(ci, r, c, k, msg);
 }
 
-/* Validate one catalog row and attach it to its product and variant. */
-static int row_catalog(struct catalog_import *ci, size_t r)
+/* Trim row @p r's cells in place and check the ones every catalog row
+ * needs; @p group receives the canonical group path (NULL when none). */
+static void row_catalog_trim(struct catalog_import *ci, size_t r, char **group)
 {
     struct imp_row *row = &ci->rows[r];
     struct imp_cell *c_art = cell_of(ci, r, COL_ARTICLE);
-    struct imp_cell *c_name = cell_of(ci, r, COL_NAME);
     struct imp_cell *c_sku = cell_of(ci, r, COL_SKU);
-    struct imp_cell *c_desc = cell_of(ci, r, COL_DESCRIPTION);
     struct imp_cell *c_grp = cell_of(ci, r, COL_GROUP);
     struct imp_cell *c_bc = cell_of(ci, r, COL_BARCODE);
     struct imp_cell *c_pr = cell_of(ci, r, COL_PRICE);
     struct imp_cell *c_old = cell_of(ci, r, COL_OLD_PRICE);
-    struct imp_cell *c_ph = cell_of(ci, r, COL_PHOTOS);
-    struct imp_variant *v;
-    struct imp_product *p;
-    char why[256], *group = NULL, q[96];
-    long long pi, vi;
+    char why[256];
     size_t j;
 
     if (c_art)
         cell_trim(c_art);
-    cell_trim(c_name);
+    cell_trim(cell_of(ci, r, COL_NAME));
     cell_trim(c_sku);
-    if (c_grp && catalog_group_path_parse(c_grp->text, c_grp->len, &group, why,
+    if (c_grp && catalog_group_path_parse(c_grp->text, c_grp->len, group, why,
                                           sizeof(why)) < 0)
         row_bad(ci, r, c_grp, COL_GROUP, why);
     if (c_bc)
@@ -796,7 +769,93 @@ static int row_catalog(struct catalog_import *ci, size_t r)
         row_bad(ci, r, c_art, COL_ARTICLE, "empty");
     if (c_sku->len == 0)
         row_bad(ci, r, c_sku, COL_SKU, "empty");
+}
 
+/* Register the SKU of variant @p vi, or report row @p r's SKU as a
+ * duplicate; -1 when out of memory. */
+static int row_sku_add(struct catalog_import *ci, size_t r,
+                       const struct imp_cell *c_sku, long long vi)
+{
+    long long other = map_get(ci->by_sku, c_sku->text);
+    char why[256], q[96];
+
+    if (other >= 0) {
+        snprintf(why, sizeof(why), "duplicate SKU %s (first on line %ld)",
+                 qv(c_sku->text, c_sku->len, q, sizeof(q)),
+                 ci->rows[ci->variants[other].row].line);
+        row_bad(ci, r, c_sku, COL_SKU, why);
+        return 0;
+    }
+    return map_set(ci->by_sku, c_sku->text, vi) < 0 ? -1 : 0;
+}
+
+/* The product of row @p r's article: a new one when this is its first row
+ * (taking @p group, owned), else the first row's, whose product fields this
+ * row must repeat or leave empty.  Its index, or -1 when out of memory. */
+static long long row_product(struct catalog_import *ci, size_t r, char **group)
+{
+    struct imp_cell *c_art = cell_of(ci, r, COL_ARTICLE);
+    struct imp_cell *c_name = cell_of(ci, r, COL_NAME);
+    struct imp_cell *c_desc = cell_of(ci, r, COL_DESCRIPTION);
+    struct imp_cell *c_grp = cell_of(ci, r, COL_GROUP);
+    struct imp_product *p;
+    long long pi = map_get(ci->by_article, c_art->text);
+
+    if (pi >= 0) {
+        p = &ci->products[pi];
+        product_field_check(ci, r, COL_NAME, p->name, c_name->text, c_name->len,
+                            p);
+        if (c_desc)
+            product_field_check(ci, r, COL_DESCRIPTION, p->description,
+                                c_desc->text, c_desc->len, p);
+        if (c_grp && *group)
+            product_field_check(ci, r, COL_GROUP, p->group, *group,
+                                strlen(*group), p);
+        return pi;
+    }
+    if (ci->nproducts == ci->products_cap) {
+        size_t cap = ci->products_cap ? ci->products_cap * 2 : 256;
+        struct imp_product *np = realloc(ci->products, cap * sizeof(*np));
+
+        if (!np)
+            return -1;
+        ci->products = np;
+        ci->products_cap = cap;
+    }
+    pi = (long long)ci->nproducts++;
+    p = &ci->products[pi];
+    memset(p, 0, sizeof(*p));
+    p->article = strdup(c_art->text);
+    p->photos = json_array();
+    if (!p->article || !p->photos ||
+        map_set(ci->by_article, c_art->text, pi) < 0)
+        return -1;
+    p->first_row = r;
+    p->name = c_name->text;
+    p->description = c_desc ? c_desc->text : NULL;
+    p->group = *group;
+    *group = NULL;
+    if (c_name->len == 0)
+        row_bad(ci, r, c_name, COL_NAME,
+                "empty (the first row of an article names the "
+                "product)");
+    return pi;
+}
+
+/* Validate one catalog row and attach it to its product and variant. */
+static int row_catalog(struct catalog_import *ci, size_t r)
+{
+    struct imp_cell *c_art = cell_of(ci, r, COL_ARTICLE);
+    struct imp_cell *c_sku = cell_of(ci, r, COL_SKU);
+    struct imp_cell *c_bc = cell_of(ci, r, COL_BARCODE);
+    struct imp_cell *c_pr = cell_of(ci, r, COL_PRICE);
+    struct imp_cell *c_old = cell_of(ci, r, COL_OLD_PRICE);
+    struct imp_cell *c_ph = cell_of(ci, r, COL_PHOTOS);
+    struct imp_variant *v;
+    char why[256], *group = NULL;
+    long long pi, vi;
+
+    row_catalog_trim(ci, r, &group);
     if (variant_new(ci, r) < 0)
         goto oom;
     vi = (long long)ci->nvariants - 1;
@@ -818,64 +877,18 @@ static int row_catalog(struct catalog_import *ci, size_t r)
             row_bad(ci, r, c_old, COL_OLD_PRICE,
                     "given without a price (the price column is empty)");
     }
-    if (c_sku->len) {
-        long long other = map_get(ci->by_sku, c_sku->text);
-
-        if (other >= 0) {
-            snprintf(why, sizeof(why), "duplicate SKU %s (first on line %ld)",
-                     qv(c_sku->text, c_sku->len, q, sizeof(q)),
-                     ci->rows[ci->variants[other].row].line);
-            row_bad(ci, r, c_sku, COL_SKU, why);
-        } else if (map_set(ci->by_sku, c_sku->text, vi) < 0) {
-            goto oom;
-        }
-    }
+    if (c_sku->len && row_sku_add(ci, r, c_sku, vi) < 0)
+        goto oom;
     if (c_art->len == 0) {
         free(group);
         return 0;
     }
-    pi = map_get(ci->by_article, c_art->text);
-    if (pi < 0) {
-        if (ci->nproducts == ci->products_cap) {
-            size_t cap = ci->products_cap ? ci->products_cap * 2 : 256;
-            struct imp_product *np = realloc(ci->products, cap * sizeof(*np));
-
-            if (!np)
-                goto oom;
-            ci->products = np;
-            ci->products_cap = cap;
-        }
-        pi = (long long)ci->nproducts++;
-        p = &ci->products[pi];
-        memset(p, 0, sizeof(*p));
-        p->article = strdup(c_art->text);
-        p->photos = json_array();
-        if (!p->article || !p->photos ||
-            map_set(ci->by_article, c_art->text, pi) < 0)
-            goto oom;
-        p->first_row = r;
-        p->name = c_name->text;
-        p->description = c_desc ? c_desc->text : NULL;
-        p->group = group;
-        group = NULL;
-        if (c_name->len == 0)
-            row_bad(ci, r, c_name, COL_NAME,
-                    "empty (the first row of an article names the "
-                    "product)");
-    } else {
-        p = &ci->products[pi];
-        product_field_check(ci, r, COL_NAME, p->name, c_name->text, c_name->len,
-                            p);
-        if (c_desc)
-            product_field_check(ci, r, COL_DESCRIPTION, p->description,
-                                c_desc->text, c_desc->len, p);
-        if (c_grp && group)
-            product_field_check(ci, r, COL_GROUP, p->group, group,
-                                strlen(group), p);
-    }
+    pi = row_product(ci, r, &group);
+    if (pi < 0)
+        goto oom;
     v = &ci->variants[vi];
     v->product = (size_t)pi;
-    v->position = ++p->nvariants;
+    v->position = ++ci->products[pi].nvariants;
     if (c_ph)
         product_photos_add(ci, r, (size_t)pi, c_ph);
     free(group);
@@ -892,8 +905,8 @@ static int row_prices(struct catalog_import *ci, size_t r)
     struct imp_cell *c_pr = cell_of(ci, r, COL_PRICE);
     struct imp_cell *c_old = cell_of(ci, r, COL_OLD_PRICE);
     struct imp_variant *v;
-    char why[256], q[96];
-    long long vi, other;
+    char why[256];
+    long long vi;
 
     cell_trim(c_sku);
     cell_trim(c_pr);
@@ -906,16 +919,8 @@ static int row_prices(struct catalog_import *ci, size_t r)
     v->sku = c_sku->text;
     if (c_sku->len == 0) {
         row_bad(ci, r, c_sku, COL_SKU, "empty");
-    } else {
-        other = map_get(ci->by_sku, c_sku->text);
-        if (other >= 0) {
-            snprintf(why, sizeof(why), "duplicate SKU %s (first on line %ld)",
-                     qv(c_sku->text, c_sku->len, q, sizeof(q)),
-                     ci->rows[ci->variants[other].row].line);
-            row_bad(ci, r, c_sku, COL_SKU, why);
-        } else if (map_set(ci->by_sku, c_sku->text, vi) < 0) {
-            return -1;
-        }
+    } else if (row_sku_add(ci, r, c_sku, vi) < 0) {
+        return -1;
     }
     if (c_pr->len == 0)
         row_bad(ci, r, c_pr, COL_PRICE, "empty");
@@ -971,6 +976,58 @@ static int photo_base_init(struct catalog_import *ci)
     return ci->photo_base ? 0 : -1;
 }
 
+/* A record after the header: skipped when blank, an error when its field
+ * count is not the header's, else a row checked and attached; -1 when out
+ * of memory. */
+static int parse_row(struct catalog_import *ci, const struct csv_record *rec)
+{
+    size_t i;
+
+    /* Blank lines and all-empty records (";;;;") are skipped. */
+    for (i = 0; i < rec->nfields && rec->fields[i].len == 0; i++)
+        ;
+    if (i == rec->nfields)
+        return 0;
+    if (rec->nfields != ci->ncols) {
+        const struct csv_field *f = rec->nfields > ci->ncols
+                                        ? &rec->fields[ci->ncols]
+                                        : &rec->fields[rec->nfields - 1];
+
+        imp_err(ci, f->line, f->col,
+                "expected %zu fields as in the header, found %zu", ci->ncols,
+                rec->nfields);
+        return 0;
+    }
+    if (row_add(ci, rec) < 0)
+        return -1;
+    if (row_encoding(ci, ci->nrows - 1))
+        return 0;
+    return (ci->o.kind == CATALOG_IMPORT_PRICES ? row_prices : row_catalog)(
+        ci, ci->nrows - 1);
+}
+
+/* The checks of the whole file once every record is read. */
+static int parse_finish(struct catalog_import *ci, int have_header,
+                        char *errstr, size_t errstr_size)
+{
+    if (!have_header && !ci->nerrs) {
+        imp_err(ci, 1, 1, "empty file: no header row");
+        ci->header_bad = 1;
+    }
+    if (ci->o.kind == CATALOG_IMPORT_CATALOG && ci->has_prices &&
+        !ci->o.price_list && !ci->nerrs) {
+        snprintf(errstr, errstr_size,
+                 "%s has prices (column \"%s\"): give the price list they "
+                 "belong to with --price-list PL",
+                 ci->o.file,
+                 ci->colidx[COL_PRICE] >= 0
+                     ? ci->cols[ci->colidx[COL_PRICE]].header
+                     : ci->cols[ci->colidx[COL_OLD_PRICE]].header);
+        return CATALOG_IMPORT_USAGE;
+    }
+    return CATALOG_IMPORT_OK;
+}
+
 int catalog_import_parse(struct catalog_import *ci, char *errstr,
                          size_t errstr_size)
 {
@@ -978,7 +1035,6 @@ int catalog_import_parse(struct catalog_import *ci, char *errstr,
     struct csv_record rec;
     struct csv_error cerr;
     int res, rc = CATALOG_IMPORT_FAIL, have_header = 0;
-    size_t i;
 
     if (photo_base_init(ci) < 0) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -1011,46 +1067,10 @@ int catalog_import_parse(struct catalog_import *ci, char *errstr,
             }
             continue;
         }
-        /* Blank lines and all-empty records (";;;;") are skipped. */
-        for (i = 0; i < rec.nfields && rec.fields[i].len == 0; i++)
-            ;
-        if (i == rec.nfields)
-            continue;
-        if (rec.nfields != ci->ncols) {
-            const struct csv_field *f = rec.nfields > ci->ncols
-                                            ? &rec.fields[ci->ncols]
-                                            : &rec.fields[rec.nfields - 1];
-
-            imp_err(ci, f->line, f->col,
-                    "expected %zu fields as in the header, found %zu",
-                    ci->ncols, rec.nfields);
-            continue;
-        }
-        if (row_add(ci, &rec) < 0)
-            goto oom;
-        if (row_encoding(ci, ci->nrows - 1))
-            continue;
-        if ((ci->o.kind == CATALOG_IMPORT_PRICES ? row_prices : row_catalog)(
-                ci, ci->nrows - 1) < 0)
+        if (parse_row(ci, &rec) < 0)
             goto oom;
     }
-    if (!have_header && !ci->nerrs) {
-        imp_err(ci, 1, 1, "empty file: no header row");
-        ci->header_bad = 1;
-    }
-    if (ci->o.kind == CATALOG_IMPORT_CATALOG && ci->has_prices &&
-        !ci->o.price_list && !ci->nerrs) {
-        snprintf(errstr, errstr_size,
-                 "%s has prices (column \"%s\"): give the price list they "
-                 "belong to with --price-list PL",
-                 ci->o.file,
-                 ci->colidx[COL_PRICE] >= 0
-                     ? ci->cols[ci->colidx[COL_PRICE]].header
-                     : ci->cols[ci->colidx[COL_OLD_PRICE]].header);
-        rc = CATALOG_IMPORT_USAGE;
-        goto out;
-    }
-    rc = CATALOG_IMPORT_OK;
+    rc = parse_finish(ci, have_header, errstr, errstr_size);
     goto out;
 oom:
     snprintf(errstr, errstr_size, "out of memory");
@@ -1295,8 +1315,8 @@ static int price_list_id(PGconn *pg, const char *code, char *id, size_t id_size,
 }
 
 /* Stage the file into the temp tables. */
-static int stage_catalog(struct catalog_import *ci, PGconn *pg, int *max_depth,
-                         char *errstr, size_t errstr_size)
+static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
+                        char *errstr, size_t errstr_size)
 {
     json_t *prods = json_array(), *vars = json_array(), *opts = json_array(),
            *photos = json_array();
@@ -1442,35 +1462,49 @@ struct apply_stats {
     size_t added, changed, unchanged, archived, events;
 };
 
-/* The writes.  Runs inside the transaction, after every check passed. */
-static int apply_catalog(struct catalog_import *ci, PGconn *pg,
-                         const char *pl_id, struct apply_stats *st,
-                         char *errstr, size_t errstr_size)
+/*
+ * What a catalog import compares: the file's products that already exist
+ * (file order), then the products missing from the file that
+ * --archive-missing archives, with their canonical snapshots before and
+ * after the writes.
+ */
+struct import_diff {
+    long long *before_ids; /* nbefore existing, then the nmissing */
+    size_t nbefore;
+    long long *missing;
+    size_t nmissing;
+    char **before;  /* nbefore + nmissing snapshot texts */
+    long long *ids; /* nids imported products, then the nmissing */
+    size_t nids;
+    char **after; /* nids + nmissing snapshot texts */
+};
+
+static void import_diff_free(struct import_diff *df)
 {
-    const char *vals[4];
-    char depth_s[16], *js = NULL;
-    char **before = NULL, **after = NULL;
-    long long *before_ids = NULL, *ids = NULL, *missing = NULL;
-    size_t nbefore = 0, nids = 0, nmissing = 0, i, b;
-    int max_depth = 0, d, rc = -1;
-    json_t *optnames = json_array();
-    PGresult *res = NULL;
-    const char *has_desc = ci->colidx[COL_DESCRIPTION] >= 0 ? "t" : "f";
-    const char *has_group = ci->colidx[COL_GROUP] >= 0 ? "t" : "f";
-    const char *has_bc = ci->colidx[COL_BARCODE] >= 0 ? "t" : "f";
-    const char *has_old = ci->colidx[COL_OLD_PRICE] >= 0 ? "t" : "f";
+    size_t i;
 
-    if (stage_catalog(ci, pg, &max_depth, errstr, errstr_size) < 0)
-        goto out;
+    if (df->before)
+        for (i = 0; i < df->nbefore + df->nmissing; i++)
+            free(df->before[i]);
+    if (df->after)
+        for (i = 0; i < df->nids + df->nmissing; i++)
+            free(df->after[i]);
+    free(df->before);
+    free(df->after);
+    free(df->before_ids);
+    free(df->ids);
+    free(df->missing);
+}
 
-    /* Products the import may change, and their snapshots before. */
-    before_ids =
-        query_ids(pg,
-                  "SELECT p.id FROM product p JOIN imp_product x "
-                  "ON x.article = p.article ORDER BY x.ord",
-                  0, NULL, &nbefore, "existing products", errstr, errstr_size);
-    if (!before_ids)
-        goto out;
+/* Active products the file does not list: a notice, and with
+ * --archive-missing the ones to archive (not a store's delivery item). */
+static int import_missing(struct catalog_import *ci, PGconn *pg,
+                          struct import_diff *df, char *errstr,
+                          size_t errstr_size)
+{
+    PGresult *res;
+    int d;
+
     res = db_exec(pg,
                   "SELECT p.id, p.article, EXISTS (SELECT 1 FROM variant v "
                   "JOIN store s ON s.delivery_variant_id = v.id WHERE "
@@ -1479,10 +1513,13 @@ static int apply_catalog(struct catalog_import *ci, PGconn *pg,
                   "x.article = p.article) ORDER BY p.id",
                   0, NULL, "missing products", errstr, errstr_size, NULL);
     if (!res)
-        goto out;
-    missing = malloc(((size_t)PQntuples(res) + 1) * sizeof(*missing));
-    if (!missing)
-        goto oom;
+        return -1;
+    df->missing = malloc(((size_t)PQntuples(res) + 1) * sizeof(*df->missing));
+    if (!df->missing) {
+        PQclear(res);
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
     for (d = 0; d < PQntuples(res); d++) {
         if (!ci->o.archive_missing)
             continue;
@@ -1493,7 +1530,7 @@ static int apply_catalog(struct catalog_import *ci, PGconn *pg,
                     PQgetvalue(res, d, 1), ci->o.file);
             continue;
         }
-        missing[nmissing++] = strtoll(PQgetvalue(res, d, 0), NULL, 10);
+        df->missing[df->nmissing++] = strtoll(PQgetvalue(res, d, 0), NULL, 10);
     }
     if (!ci->o.archive_missing && PQntuples(res) > 0)
         fprintf(stderr,
@@ -1501,29 +1538,50 @@ static int apply_catalog(struct catalog_import *ci, PGconn *pg,
                 "(left as they are; --archive-missing archives them)\n",
                 PQntuples(res), ci->o.file);
     PQclear(res);
-    res = NULL;
-    before = calloc(nbefore + nmissing + 1, sizeof(*before));
-    if (!before)
-        goto oom;
-    {
-        long long *all = malloc((nbefore + nmissing + 1) * sizeof(*all));
+    return 0;
+}
 
-        if (!all)
-            goto oom;
-        memcpy(all, before_ids, nbefore * sizeof(*all));
-        if (nmissing)
-            memcpy(all + nbefore, missing, nmissing * sizeof(*all));
-        free(before_ids);
-        before_ids = all;
+/* Products the import may change, and their snapshots before. */
+static int import_before(struct catalog_import *ci, PGconn *pg,
+                         struct import_diff *df, char *errstr,
+                         size_t errstr_size)
+{
+    long long *all;
+    size_t n;
+
+    df->before_ids = query_ids(pg,
+                               "SELECT p.id FROM product p JOIN imp_product x "
+                               "ON x.article = p.article ORDER BY x.ord",
+                               0, NULL, &df->nbefore, "existing products",
+                               errstr, errstr_size);
+    if (!df->before_ids || import_missing(ci, pg, df, errstr, errstr_size) < 0)
+        return -1;
+    n = df->nbefore + df->nmissing;
+    df->before = calloc(n + 1, sizeof(*df->before));
+    all = df->before ? malloc((n + 1) * sizeof(*all)) : NULL;
+    if (!all) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
     }
-    if (snapshots_text(pg, before_ids, nbefore + nmissing, before, errstr,
-                       errstr_size) < 0)
-        goto out;
+    memcpy(all, df->before_ids, df->nbefore * sizeof(*all));
+    if (df->nmissing)
+        memcpy(all + df->nbefore, df->missing, df->nmissing * sizeof(*all));
+    free(df->before_ids);
+    df->before_ids = all;
+    return snapshots_text(pg, df->before_ids, n, df->before, errstr,
+                          errstr_size);
+}
 
-    /* Groups, level by level so parents exist first. */
+/* Groups, level by level so parents exist first. */
+static int import_groups(PGconn *pg, int max_depth, char *errstr,
+                         size_t errstr_size)
+{
+    char depth_s[16];
+    const char *vals[1] = {depth_s};
+    int d;
+
     for (d = 0; d < max_depth; d++) {
         snprintf(depth_s, sizeof(depth_s), "%d", d);
-        vals[0] = depth_s;
         if (q_cmd(pg,
                   "INSERT INTO product_group (parent_id, name, path) "
                   "SELECT (SELECT id FROM product_group WHERE path = "
@@ -1531,52 +1589,73 @@ static int apply_catalog(struct catalog_import *ci, PGconn *pg,
                   "WHERE g.depth = $1::int ORDER BY g.path "
                   "ON CONFLICT (path) DO NOTHING",
                   1, vals, "insert groups", errstr, errstr_size) < 0)
-            goto out;
+            return -1;
     }
+    return 0;
+}
 
-    /* Option dictionaries (in column order) and their values. */
+/* Option dictionaries (in column order) and their values. */
+static int import_options(struct catalog_import *ci, PGconn *pg, char *errstr,
+                          size_t errstr_size)
+{
+    const char *vals[1];
+    size_t i;
+
     for (i = 0; i < ci->ncols; i++) {
         if (ci->cols[i].kind != COL_OPTION)
             continue;
         vals[0] = ci->cols[i].option;
-        json_array_append_new(optnames, json_string(ci->cols[i].option));
         if (q_cmd(pg,
                   "INSERT INTO option_name (name) VALUES ($1) "
                   "ON CONFLICT (name) DO NOTHING",
                   1, vals, "insert option name", errstr, errstr_size) < 0)
-            goto out;
+            return -1;
     }
-    if (q_cmd(pg,
-              "INSERT INTO option_value (option_name_id, value) "
-              "SELECT DISTINCT n.id, o.value FROM imp_option o "
-              "JOIN option_name n ON n.name = o.name "
-              "ON CONFLICT (option_name_id, value) DO NOTHING",
-              0, NULL, "insert option values", errstr, errstr_size) < 0)
-        goto out;
+    return q_cmd(pg,
+                 "INSERT INTO option_value (option_name_id, value) "
+                 "SELECT DISTINCT n.id, o.value FROM imp_option o "
+                 "JOIN option_name n ON n.name = o.name "
+                 "ON CONFLICT (option_name_id, value) DO NOTHING",
+                 0, NULL, "insert option values", errstr, errstr_size);
+}
 
-    /* Products: insert new ones, update only what differs. */
-    vals[0] = has_desc;
-    vals[1] = has_group;
-    if (q_cmd(pg,
-              "INSERT INTO product AS p (article, name, description, "
-              "group_id) SELECT x.article, x.name, coalesce(x.description, "
-              "''), g.id FROM imp_product x LEFT JOIN product_group g ON "
-              "g.path = x.group_path ORDER BY x.ord "
-              "ON CONFLICT (article) DO UPDATE SET name = EXCLUDED.name, "
-              "description = CASE WHEN $1::boolean THEN EXCLUDED.description "
-              "ELSE p.description END, group_id = CASE WHEN $2::boolean THEN "
-              "EXCLUDED.group_id ELSE p.group_id END, archived = false, "
-              "updated_at = now() "
-              "WHERE p.name IS DISTINCT FROM EXCLUDED.name "
-              "OR ($1::boolean AND p.description IS DISTINCT FROM "
-              "EXCLUDED.description) "
-              "OR ($2::boolean AND p.group_id IS DISTINCT FROM "
-              "EXCLUDED.group_id) OR p.archived",
-              2, vals, "upsert products", errstr, errstr_size) < 0)
-        goto out;
+/* Products: insert new ones, update only what differs. */
+static int import_products(struct catalog_import *ci, PGconn *pg, char *errstr,
+                           size_t errstr_size)
+{
+    const char *vals[2];
 
-    /* Variants. */
-    vals[0] = has_bc;
+    vals[0] = ci->colidx[COL_DESCRIPTION] >= 0 ? "t" : "f";
+    vals[1] = ci->colidx[COL_GROUP] >= 0 ? "t" : "f";
+    return q_cmd(
+        pg,
+        "INSERT INTO product AS p (article, name, description, "
+        "group_id) SELECT x.article, x.name, coalesce(x.description, "
+        "''), g.id FROM imp_product x LEFT JOIN product_group g ON "
+        "g.path = x.group_path ORDER BY x.ord "
+        "ON CONFLICT (article) DO UPDATE SET name = EXCLUDED.name, "
+        "description = CASE WHEN $1::boolean THEN EXCLUDED.description "
+        "ELSE p.description END, group_id = CASE WHEN $2::boolean THEN "
+        "EXCLUDED.group_id ELSE p.group_id END, archived = false, "
+        "updated_at = now() "
+        "WHERE p.name IS DISTINCT FROM EXCLUDED.name "
+        "OR ($1::boolean AND p.description IS DISTINCT FROM "
+        "EXCLUDED.description) "
+        "OR ($2::boolean AND p.group_id IS DISTINCT FROM "
+        "EXCLUDED.group_id) OR p.archived",
+        2, vals, "upsert products", errstr, errstr_size);
+}
+
+/* Variants; those of the file's products that the file no longer lists
+ * are archived, unless they are a store's delivery item. */
+static int import_variants(struct catalog_import *ci, PGconn *pg, char *errstr,
+                           size_t errstr_size)
+{
+    const char *vals[1];
+    PGresult *res;
+    int d;
+
+    vals[0] = ci->colidx[COL_BARCODE] >= 0 ? "t" : "f";
     if (q_cmd(pg,
               "INSERT INTO variant AS v (product_id, sku, barcode, position) "
               "SELECT p.id, x.sku, x.barcode, x.position FROM imp_variant x "
@@ -1589,9 +1668,7 @@ static int apply_catalog(struct catalog_import *ci, PGconn *pg,
               "EXCLUDED.barcode) OR v.position <> EXCLUDED.position "
               "OR v.archived",
               1, vals, "upsert variants", errstr, errstr_size) < 0)
-        goto out;
-
-    /* Variants of the file's products that the file no longer lists. */
+        return -1;
     res = db_exec(pg,
                   "SELECT v.sku FROM variant v JOIN product p ON p.id = "
                   "v.product_id JOIN imp_product x ON x.article = p.article "
@@ -1600,28 +1677,41 @@ static int apply_catalog(struct catalog_import *ci, PGconn *pg,
                   "FROM store s WHERE s.delivery_variant_id = v.id)",
                   0, NULL, "delivery variants", errstr, errstr_size, NULL);
     if (!res)
-        goto out;
+        return -1;
     for (d = 0; d < PQntuples(res); d++)
         fprintf(stderr,
                 "omnisync: notice: variant \"%s\" is missing from %s but "
                 "kept: it is a store's delivery item\n",
                 PQgetvalue(res, d, 0), ci->o.file);
     PQclear(res);
-    res = NULL;
-    if (q_cmd(pg,
-              "UPDATE variant v SET archived = true, updated_at = now() "
-              "FROM product p JOIN imp_product x ON x.article = p.article "
-              "WHERE v.product_id = p.id AND NOT v.archived "
-              "AND NOT EXISTS (SELECT 1 FROM imp_variant iv WHERE iv.sku = "
-              "v.sku) AND NOT EXISTS (SELECT 1 FROM store s WHERE "
-              "s.delivery_variant_id = v.id)",
-              0, NULL, "archive variants", errstr, errstr_size) < 0)
-        goto out;
+    return q_cmd(pg,
+                 "UPDATE variant v SET archived = true, updated_at = now() "
+                 "FROM product p JOIN imp_product x ON x.article = p.article "
+                 "WHERE v.product_id = p.id AND NOT v.archived "
+                 "AND NOT EXISTS (SELECT 1 FROM imp_variant iv WHERE iv.sku = "
+                 "v.sku) AND NOT EXISTS (SELECT 1 FROM store s WHERE "
+                 "s.delivery_variant_id = v.id)",
+                 0, NULL, "archive variants", errstr, errstr_size);
+}
 
-    /* Option values of the variants, for the file's option columns. */
-    js = dump_owned(json_incref(optnames));
-    if (!js)
-        goto oom;
+/* Option values of the variants, for the file's option columns. */
+static int import_variant_options(struct catalog_import *ci, PGconn *pg,
+                                  char *errstr, size_t errstr_size)
+{
+    json_t *optnames = json_array();
+    const char *vals[1];
+    char *js;
+    size_t i;
+    int rc = -1;
+
+    for (i = 0; optnames && i < ci->ncols; i++)
+        if (ci->cols[i].kind == COL_OPTION)
+            json_array_append_new(optnames, json_string(ci->cols[i].option));
+    js = dump_owned(optnames);
+    if (!js) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
     vals[0] = js;
     if (q_cmd(pg,
               "DELETE FROM variant_option vo USING variant v, imp_variant x, "
@@ -1643,144 +1733,209 @@ static int apply_catalog(struct catalog_import *ci, PGconn *pg,
               "WHERE vo.option_value_id <> EXCLUDED.option_value_id",
               0, NULL, "upsert variant options", errstr, errstr_size) < 0)
         goto out;
+    rc = 0;
+out:
+    free(js);
+    return rc;
+}
 
-    /* Prices in the given list. */
-    if (pl_id) {
-        vals[0] = pl_id;
-        vals[1] = has_old;
-        if (q_cmd(pg,
-                  "INSERT INTO price AS pr (price_list_id, variant_id, price, "
-                  "old_price) SELECT $1::bigint, v.id, x.price, x.old_price "
-                  "FROM imp_variant x JOIN variant v ON v.sku = x.sku "
-                  "WHERE x.price IS NOT NULL "
-                  "ON CONFLICT (price_list_id, variant_id) DO UPDATE SET "
-                  "price = EXCLUDED.price, old_price = CASE WHEN $2::boolean "
-                  "THEN EXCLUDED.old_price ELSE pr.old_price END, "
-                  "updated_at = now() "
-                  "WHERE pr.price <> EXCLUDED.price OR ($2::boolean AND "
-                  "pr.old_price IS DISTINCT FROM EXCLUDED.old_price)",
-                  2, vals, "upsert prices", errstr, errstr_size) < 0 ||
-            emit_price_stock(pg, pl_id, errstr, errstr_size) < 0)
-            goto out;
+/* Prices in the given list (none without --price-list). */
+static int import_prices(struct catalog_import *ci, PGconn *pg,
+                         const char *pl_id, char *errstr, size_t errstr_size)
+{
+    const char *vals[2];
+
+    if (!pl_id)
+        return 0;
+    vals[0] = pl_id;
+    vals[1] = ci->colidx[COL_OLD_PRICE] >= 0 ? "t" : "f";
+    if (q_cmd(pg,
+              "INSERT INTO price AS pr (price_list_id, variant_id, price, "
+              "old_price) SELECT $1::bigint, v.id, x.price, x.old_price "
+              "FROM imp_variant x JOIN variant v ON v.sku = x.sku "
+              "WHERE x.price IS NOT NULL "
+              "ON CONFLICT (price_list_id, variant_id) DO UPDATE SET "
+              "price = EXCLUDED.price, old_price = CASE WHEN $2::boolean "
+              "THEN EXCLUDED.old_price ELSE pr.old_price END, "
+              "updated_at = now() "
+              "WHERE pr.price <> EXCLUDED.price OR ($2::boolean AND "
+              "pr.old_price IS DISTINCT FROM EXCLUDED.old_price)",
+              2, vals, "upsert prices", errstr, errstr_size) < 0)
+        return -1;
+    return emit_price_stock(pg, pl_id, errstr, errstr_size);
+}
+
+/* Photos: replace a product's set only when it differs. */
+static int import_photos(struct catalog_import *ci, PGconn *pg, char *errstr,
+                         size_t errstr_size)
+{
+    if (ci->colidx[COL_PHOTOS] < 0)
+        return 0;
+    if (q_cmd(pg,
+              "CREATE TEMP TABLE imp_photo_changed ON COMMIT DROP AS "
+              "WITH want AS (SELECT p.id AS product_id, array_agg(ph.path "
+              "|| ' ' || ph.sha256 ORDER BY ph.position) FILTER (WHERE "
+              "ph.path IS NOT NULL) AS a FROM imp_product x JOIN product "
+              "p ON p.article = x.article LEFT JOIN imp_photo ph ON "
+              "ph.article = x.article GROUP BY p.id), "
+              "have AS (SELECT pp.product_id, array_agg(pp.path || ' ' "
+              "|| pp.sha256 ORDER BY pp.position) AS a FROM product_photo "
+              "pp JOIN want USING (product_id) GROUP BY pp.product_id) "
+              "SELECT want.product_id FROM want LEFT JOIN have USING "
+              "(product_id) WHERE coalesce(want.a, '{}') IS DISTINCT "
+              "FROM coalesce(have.a, '{}')",
+              0, NULL, "compare photos", errstr, errstr_size) < 0 ||
+        q_cmd(pg,
+              "DELETE FROM product_photo WHERE product_id IN (SELECT "
+              "product_id FROM imp_photo_changed)",
+              0, NULL, "remove photos", errstr, errstr_size) < 0 ||
+        q_cmd(pg,
+              "INSERT INTO product_photo (product_id, position, path, "
+              "sha256) SELECT p.id, ph.position, ph.path, ph.sha256 FROM "
+              "imp_photo ph JOIN product p ON p.article = ph.article "
+              "WHERE p.id IN (SELECT product_id FROM imp_photo_changed)",
+              0, NULL, "insert photos", errstr, errstr_size) < 0)
+        return -1;
+    return 0;
+}
+
+/* Products missing from the file (--archive-missing). */
+static int import_archive(const struct import_diff *df, PGconn *pg,
+                          char *errstr, size_t errstr_size)
+{
+    const char *vals[1];
+    char *js;
+    int rc;
+
+    if (!df->nmissing)
+        return 0;
+    js = ids_json(df->missing, df->nmissing);
+    if (!js) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
     }
+    vals[0] = js;
+    rc = q_cmd(pg,
+               "UPDATE product SET archived = true, updated_at = now() "
+               "WHERE id IN (SELECT json_array_elements_text($1::json)"
+               "::bigint)",
+               1, vals, "archive products", errstr, errstr_size);
+    free(js);
+    return rc;
+}
 
-    /* Photos: replace a product's set only when it differs. */
-    if (ci->colidx[COL_PHOTOS] >= 0) {
-        if (q_cmd(pg,
-                  "CREATE TEMP TABLE imp_photo_changed ON COMMIT DROP AS "
-                  "WITH want AS (SELECT p.id AS product_id, array_agg(ph.path "
-                  "|| ' ' || ph.sha256 ORDER BY ph.position) FILTER (WHERE "
-                  "ph.path IS NOT NULL) AS a FROM imp_product x JOIN product "
-                  "p ON p.article = x.article LEFT JOIN imp_photo ph ON "
-                  "ph.article = x.article GROUP BY p.id), "
-                  "have AS (SELECT pp.product_id, array_agg(pp.path || ' ' "
-                  "|| pp.sha256 ORDER BY pp.position) AS a FROM product_photo "
-                  "pp JOIN want USING (product_id) GROUP BY pp.product_id) "
-                  "SELECT want.product_id FROM want LEFT JOIN have USING "
-                  "(product_id) WHERE coalesce(want.a, '{}') IS DISTINCT "
-                  "FROM coalesce(have.a, '{}')",
-                  0, NULL, "compare photos", errstr, errstr_size) < 0 ||
-            q_cmd(pg,
-                  "DELETE FROM product_photo WHERE product_id IN (SELECT "
-                  "product_id FROM imp_photo_changed)",
-                  0, NULL, "remove photos", errstr, errstr_size) < 0 ||
-            q_cmd(pg,
-                  "INSERT INTO product_photo (product_id, position, path, "
-                  "sha256) SELECT p.id, ph.position, ph.path, ph.sha256 FROM "
-                  "imp_photo ph JOIN product p ON p.article = ph.article "
-                  "WHERE p.id IN (SELECT product_id FROM imp_photo_changed)",
-                  0, NULL, "insert photos", errstr, errstr_size) < 0)
-            goto out;
-    }
+/* The writes, parents before children. */
+static int import_apply(struct catalog_import *ci, PGconn *pg,
+                        const char *pl_id, int max_depth,
+                        const struct import_diff *df, char *errstr,
+                        size_t errstr_size)
+{
+    if (import_groups(pg, max_depth, errstr, errstr_size) < 0 ||
+        import_options(ci, pg, errstr, errstr_size) < 0 ||
+        import_products(ci, pg, errstr, errstr_size) < 0 ||
+        import_variants(ci, pg, errstr, errstr_size) < 0 ||
+        import_variant_options(ci, pg, errstr, errstr_size) < 0 ||
+        import_prices(ci, pg, pl_id, errstr, errstr_size) < 0 ||
+        import_photos(ci, pg, errstr, errstr_size) < 0 ||
+        import_archive(df, pg, errstr, errstr_size) < 0)
+        return -1;
+    return 0;
+}
 
-    /* Products missing from the file (--archive-missing). */
-    if (nmissing) {
-        free(js);
-        js = ids_json(missing, nmissing);
-        if (!js)
-            goto oom;
-        vals[0] = js;
-        if (q_cmd(pg,
-                  "UPDATE product SET archived = true, updated_at = now() "
-                  "WHERE id IN (SELECT json_array_elements_text($1::json)"
-                  "::bigint)",
-                  1, vals, "archive products", errstr, errstr_size) < 0)
-            goto out;
-    }
+/* The snapshots after: the file's products, then the archived ones. */
+static int import_after(PGconn *pg, struct import_diff *df, char *errstr,
+                        size_t errstr_size)
+{
+    long long *all;
+    size_t n;
 
-    /* Snapshots after; one event per product whose snapshot differs. */
-    ids = query_ids(pg,
-                    "SELECT p.id FROM product p JOIN imp_product x ON "
-                    "x.article = p.article ORDER BY x.ord",
-                    0, NULL, &nids, "imported products", errstr, errstr_size);
-    if (!ids)
-        goto out;
-    {
-        long long *all = realloc(ids, (nids + nmissing + 1) * sizeof(*all));
-
-        if (!all)
-            goto oom;
-        ids = all;
-        if (nmissing)
-            memcpy(ids + nids, missing, nmissing * sizeof(*ids));
-    }
-    after = calloc(nids + nmissing + 1, sizeof(*after));
-    if (!after)
+    df->ids =
+        query_ids(pg,
+                  "SELECT p.id FROM product p JOIN imp_product x ON "
+                  "x.article = p.article ORDER BY x.ord",
+                  0, NULL, &df->nids, "imported products", errstr, errstr_size);
+    if (!df->ids)
+        return -1;
+    n = df->nids + df->nmissing;
+    all = realloc(df->ids, (n + 1) * sizeof(*all));
+    if (!all)
         goto oom;
-    if (snapshots_text(pg, ids, nids + nmissing, after, errstr, errstr_size) <
-        0)
-        goto out;
+    df->ids = all;
+    if (df->nmissing)
+        memcpy(df->ids + df->nids, df->missing,
+               df->nmissing * sizeof(*df->ids));
+    df->after = calloc(n + 1, sizeof(*df->after));
+    if (!df->after)
+        goto oom;
+    return snapshots_text(pg, df->ids, n, df->after, errstr, errstr_size);
+oom:
+    snprintf(errstr, errstr_size, "out of memory");
+    return -1;
+}
+
+/* One event per product whose snapshot differs, counted in @p st. */
+static int import_emit(PGconn *pg, const struct import_diff *df,
+                       struct apply_stats *st, char *errstr, size_t errstr_size)
+{
+    size_t i, b;
+    int d;
+
     /* before_ids is in the same order (file order, then missing), with the
      * products that did not exist left out: walk both. */
-    for (i = 0, b = 0; i < nids + nmissing; i++) {
+    for (i = 0, b = 0; i < df->nids + df->nmissing; i++) {
         const char *prev = NULL;
         json_t *snap;
         json_error_t jerr;
 
-        if (b < nbefore + nmissing && before_ids[b] == ids[i])
-            prev = before[b++];
-        if (!after[i]) {
-            snprintf(errstr, errstr_size, "product %lld vanished", ids[i]);
-            goto out;
+        if (b < df->nbefore + df->nmissing && df->before_ids[b] == df->ids[i])
+            prev = df->before[b++];
+        if (!df->after[i]) {
+            snprintf(errstr, errstr_size, "product %lld vanished", df->ids[i]);
+            return -1;
         }
-        if (prev && !strcmp(prev, after[i])) {
+        if (prev && !strcmp(prev, df->after[i])) {
             st->unchanged++;
             continue;
         }
-        if (i >= nids)
+        if (i >= df->nids)
             st->archived++;
         else if (prev)
             st->changed++;
         else
             st->added++;
-        snap = json_loads(after[i], 0, &jerr);
-        if (!snap)
-            goto oom;
+        snap = json_loads(df->after[i], 0, &jerr);
+        if (!snap) {
+            snprintf(errstr, errstr_size, "out of memory");
+            return -1;
+        }
         d = catalog_emit_snapshot(pg, snap, errstr, errstr_size);
         json_decref(snap);
         if (d < 0)
-            goto out;
+            return -1;
         st->events++;
     }
-    rc = 0;
-    goto out;
-oom:
-    snprintf(errstr, errstr_size, "out of memory");
-out:
-    PQclear(res);
-    if (before)
-        for (i = 0; i < nbefore + nmissing; i++)
-            free(before[i]);
-    if (after)
-        for (i = 0; i < nids + nmissing; i++)
-            free(after[i]);
-    free(before);
-    free(after);
-    free(before_ids);
-    free(ids);
-    free(missing);
-    free(js);
-    json_decref(optnames);
+    return 0;
+}
+
+/*
+ * The writes.  Runs inside the transaction, after every check passed:
+ * stage the file, snapshot what it may change, apply, snapshot again and
+ * emit what differs.
+ */
+static int apply_catalog(struct catalog_import *ci, PGconn *pg,
+                         const char *pl_id, struct apply_stats *st,
+                         char *errstr, size_t errstr_size)
+{
+    struct import_diff df = {0};
+    int max_depth = 0, rc = -1;
+
+    if (import_stage(ci, pg, &max_depth, errstr, errstr_size) == 0 &&
+        import_before(ci, pg, &df, errstr, errstr_size) == 0 &&
+        import_apply(ci, pg, pl_id, max_depth, &df, errstr, errstr_size) == 0 &&
+        import_after(pg, &df, errstr, errstr_size) == 0 &&
+        import_emit(pg, &df, st, errstr, errstr_size) == 0)
+        rc = 0;
+    import_diff_free(&df);
     return rc;
 }
 
@@ -1887,11 +2042,10 @@ int catalog_import_apply(struct catalog_import *ci, PGconn *pg, FILE *out,
     struct apply_stats st = {0};
     char pl_id[32];
     const char *pl = NULL;
-    struct timespec t0, t1;
+    int64_t t0 = clock_mono_ms();
     double secs;
     int rc = CATALOG_IMPORT_FAIL, r;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (db_begin(pg, errstr, errstr_size) < 0)
         return CATALOG_IMPORT_FAIL;
     if (q_cmd(pg, SQL_LOCK, 0, NULL, "import lock", errstr, errstr_size) < 0)
@@ -1928,9 +2082,7 @@ int catalog_import_apply(struct catalog_import *ci, PGconn *pg, FILE *out,
         db_rollback(pg);
     else if (db_commit(pg, errstr, errstr_size) < 0)
         return CATALOG_IMPORT_FAIL;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    secs = (double)(t1.tv_sec - t0.tv_sec) +
-           (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    secs = (double)(clock_mono_ms() - t0) / 1e3;
     if (ci->o.kind == CATALOG_IMPORT_CATALOG)
         fprintf(out,
                 "catalog: %zu rows, %zu products (%zu new, %zu changed, %zu "

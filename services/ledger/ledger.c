@@ -1,6 +1,7 @@
 #include "ledger/ledger.h"
 
 #include "lib/db.h"
+#include "lib/idarray.h"
 #include "events/outbox.h"
 #include "events/topics.h"
 
@@ -80,64 +81,14 @@ long long ledger_available_calc(long long on_hand, long long reserved,
     return avail > 0 ? avail : 0;
 }
 
-static int ledger_ll_cmp(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-/* Sort @p ids and drop duplicates; returns the new count. */
-static size_t ledger_ids_uniq(long long *ids, size_t n)
-{
-    size_t i, k = 0;
-
-    qsort(ids, n, sizeof(*ids), ledger_ll_cmp);
-    for (i = 0; i < n; i++)
-        if (k == 0 || ids[k - 1] != ids[i])
-            ids[k++] = ids[i];
-    return k;
-}
-
-/* "{1,2,3}": a Postgres array literal of the ids (caller frees). */
-static char *ledger_array_text(const long long *ids, size_t n)
-{
-    size_t cap = n * 21 + 3, len = 0, i;
-    char *buf = malloc(cap);
-    int w;
-
-    if (!buf)
-        return NULL;
-    buf[len++] = '{';
-    for (i = 0; i < n; i++) {
-        w = snprintf(buf + len, cap - len, "%s%lld", i ? "," : "", ids[i]);
-        if (w < 0 || (size_t)w >= cap - len) {
-            free(buf);
-            return NULL;
-        }
-        len += (size_t)w;
-    }
-    buf[len++] = '}';
-    buf[len] = '\0';
-    return buf;
-}
-
 /* The distinct values of @p ids in ascending order as an array literal
  * (caller frees); @p k receives their count.  NULL with errstr when out of
  * memory. */
 static char *ledger_ids_sorted_text(const long long *ids, size_t n, size_t *k,
                                     char *errstr, size_t errstr_size)
 {
-    long long *sorted = malloc((n ? n : 1) * sizeof(*sorted));
-    char *arr = NULL;
+    char *arr = idarray_text(ids, n, IDARRAY_SORTED_DISTINCT, k);
 
-    if (sorted) {
-        if (n)
-            memcpy(sorted, ids, n * sizeof(*sorted));
-        *k = ledger_ids_uniq(sorted, n);
-        arr = ledger_array_text(sorted, *k);
-        free(sorted);
-    }
     if (!arr)
         snprintf(errstr, errstr_size, "out of memory");
     return arr;
@@ -249,8 +200,8 @@ static int ledger_lock(PGconn *pg, const struct ledger_move *m, char *errstr,
     }
     for (i = 0; i < m->nlines; i++)
         ids[i] = m->lines[i].location_id;
-    n = ledger_ids_uniq(ids, m->nlines);
-    arr = ledger_array_text(ids, n);
+    n = idarray_sort_distinct(ids, m->nlines);
+    arr = idarray_text(ids, n, 0, NULL);
     if (!arr) {
         snprintf(errstr, errstr_size, "out of memory");
         goto out;
@@ -270,7 +221,7 @@ static int ledger_lock(PGconn *pg, const struct ledger_move *m, char *errstr,
     res = NULL;
     for (i = 0; i < m->nlines; i++)
         ids[i] = m->lines[i].variant_id;
-    n = ledger_ids_uniq(ids, m->nlines);
+    n = idarray_sort_distinct(ids, m->nlines);
     for (i = 0; i < n; i++) {
         snprintf(idtxt, sizeof(idtxt), "%lld", ids[i]);
         vals[0] = idtxt;
@@ -377,8 +328,8 @@ static int ledger_move_emit(PGconn *pg, const struct ledger_move *m,
             locs[i] = m->lines[i].location_id;
             vars[i] = m->lines[i].variant_id;
         }
-        t_locs = ledger_array_text(locs, m->nlines);
-        t_vars = ledger_array_text(vars, m->nlines);
+        t_locs = idarray_text(locs, m->nlines, 0, NULL);
+        t_vars = idarray_text(vars, m->nlines, 0, NULL);
     }
     if (!t_locs || !t_vars) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -546,7 +497,7 @@ long long ledger_price_available_emit(PGconn *pg, long long price_list_id,
         return 0;
     if (ledger_variants_lock(pg, variant_ids, n, errstr, errstr_size) < 0)
         return -1;
-    arr = ledger_array_text(variant_ids, n);
+    arr = idarray_text(variant_ids, n, 0, NULL);
     if (!arr) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;

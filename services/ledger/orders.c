@@ -1,12 +1,11 @@
 #include "ledger/orders.h"
 
+#include "lib/clock.h"
 #include "lib/db.h"
+#include "lib/idarray.h"
+#include "lib/money.h"
 #include "ledger/ledger.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,365 +24,6 @@ static int ord_fail(char *errstr, size_t errstr_size, const char *fmt, ...)
     vsnprintf(errstr, errstr_size, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-/* ---- timestamps --------------------------------------------------------- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static long long ord_days_from_civil(long long y, long long m, long long d)
-{
-    long long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* Read exactly @p n digits at *p; advances *p. */
-static int ord_digits(const char **p, int n, long long *out)
-{
-    long long v = 0;
-
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i]))
-            return -1;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-int orders_ts_parse(const char *s, long long *us)
-{
-    long long y, mo, d, h, mi, sec, frac = 0, oh, om, off;
-    int nfrac = 0;
-    const char *p = s;
-
-    if (!s)
-        return -1;
-    if (ord_digits(&p, 4, &y) || *p++ != '-' || ord_digits(&p, 2, &mo) ||
-        *p++ != '-' || ord_digits(&p, 2, &d) || (*p != 'T' && *p != ' '))
-        return -1;
-    p++;
-    if (ord_digits(&p, 2, &h) || *p++ != ':' || ord_digits(&p, 2, &mi) ||
-        *p++ != ':' || ord_digits(&p, 2, &sec))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return -1;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return -1;
-        while (isdigit((unsigned char)*p)) {
-            if (nfrac < 6) {
-                frac = frac * 10 + (*p - '0');
-                nfrac++;
-            }
-            p++;
-        }
-        for (; nfrac < 6; nfrac++)
-            frac *= 10;
-    }
-    if (*p == 'Z') {
-        off = 0;
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1;
-
-        p++;
-        if (ord_digits(&p, 2, &oh) || *p++ != ':' || ord_digits(&p, 2, &om) ||
-            oh > 23 || om > 59)
-            return -1;
-        off = sign * (oh * 3600 + om * 60);
-    } else {
-        return -1;
-    }
-    if (*p != '\0')
-        return -1;
-    *us = ((ord_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-            off) *
-           1000000LL) +
-          frac;
-    return 0;
-}
-
-int orders_version_newer(const char *incoming, const char *current)
-{
-    long long a, b;
-
-    if (orders_ts_parse(incoming, &a) < 0 || orders_ts_parse(current, &b) < 0)
-        return -1;
-    return a > b ? 1 : 0;
-}
-
-/* ---- parsing ------------------------------------------------------------ */
-
-int orders_money(const json_t *v, char *out, size_t out_size)
-{
-    const char *s, *p;
-    size_t n = 0;
-    int seen_sep = 0, digits = 0;
-
-    if (json_is_integer(v)) {
-        snprintf(out, out_size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return 0;
-    }
-    if (json_is_real(v)) {
-        snprintf(out, out_size, "%.2f", json_real_value(v));
-        return 0;
-    }
-    if (!json_is_string(v))
-        return -1;
-    s = json_string_value(v);
-    if (out_size < 2)
-        return -1;
-    p = s;
-    if (*p == '-')
-        out[n++] = *p++;
-    for (; *p; p++) {
-        if (n + 1 >= out_size)
-            return -1;
-        if (isdigit((unsigned char)*p)) {
-            out[n++] = *p;
-            digits++;
-        } else if ((*p == '.' || *p == ',') && !seen_sep && digits) {
-            out[n++] = '.';
-            seen_sep = 1;
-        } else {
-            return -1;
-        }
-    }
-    if (!digits || out[n - 1] == '.')
-        return -1;
-    out[n] = '\0';
-    return 0;
-}
-
-static char *ord_strdup_opt(const json_t *obj, const char *name)
-{
-    const json_t *v = json_object_get(obj, name);
-    char buf[32];
-
-    if (json_is_string(v))
-        return strdup(json_string_value(v));
-    if (json_is_integer(v)) {
-        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-                 json_integer_value(v));
-        return strdup(buf);
-    }
-    return NULL;
-}
-
-/* An optional id: absent/null -> 0; integer > 0 (or digits string). */
-static int ord_id_opt(const json_t *obj, const char *name, long long *out)
-{
-    const json_t *v = json_object_get(obj, name);
-
-    *out = 0;
-    if (!v || json_is_null(v))
-        return 0;
-    if (json_is_integer(v) && json_integer_value(v) > 0) {
-        *out = json_integer_value(v);
-        return 0;
-    }
-    return -1;
-}
-
-static int ord_money_opt(const json_t *obj, const char *name, char *out,
-                         size_t out_size, const char *def)
-{
-    const json_t *v = json_object_get(obj, name);
-
-    if (!v || json_is_null(v)) {
-        snprintf(out, out_size, "%s", def);
-        return 0;
-    }
-    return orders_money(v, out, out_size);
-}
-
-static int ord_line_parse(const json_t *jl, size_t i, struct orders_line *l,
-                          char *errstr, size_t errstr_size)
-{
-    const json_t *q;
-
-    if (!json_is_object(jl))
-        return ord_fail(errstr, errstr_size,
-                        "order_lines[%zu]: expected object", i);
-    if (ord_id_opt(jl, "id", &l->remote_line_id) < 0)
-        return ord_fail(errstr, errstr_size,
-                        "order_lines[%zu].id: expected integer > 0", i);
-    if (ord_id_opt(jl, "variant_id", &l->remote_variant_id) < 0)
-        return ord_fail(errstr, errstr_size,
-                        "order_lines[%zu].variant_id: expected integer > 0", i);
-    q = json_object_get(jl, "quantity");
-    if (json_is_integer(q))
-        l->quantity = json_integer_value(q);
-    else if (json_is_real(q) &&
-             json_real_value(q) == (double)(long long)json_real_value(q))
-        l->quantity = (long long)json_real_value(q);
-    else
-        return ord_fail(errstr, errstr_size,
-                        "order_lines[%zu].quantity: expected integer", i);
-    if (l->quantity <= 0 || l->quantity > 1000000000LL)
-        return ord_fail(errstr, errstr_size,
-                        "order_lines[%zu].quantity: %lld out of range", i,
-                        l->quantity);
-    if (ord_money_opt(jl, "sale_price", l->price, sizeof(l->price), "0") < 0)
-        return ord_fail(errstr, errstr_size,
-                        "order_lines[%zu].sale_price: expected money", i);
-    l->sku = ord_strdup_opt(jl, "sku");
-    if (l->sku && !l->sku[0]) {
-        free(l->sku);
-        l->sku = NULL;
-    }
-    l->title = ord_strdup_opt(jl, "title");
-    return 0;
-}
-
-int orders_parse(const json_t *order, struct orders_order *o, char *errstr,
-                 size_t errstr_size)
-{
-    const json_t *v, *lines;
-    size_t i;
-
-    memset(o, 0, sizeof(*o));
-    if (!json_is_object(order))
-        return ord_fail(errstr, errstr_size, "order: expected object");
-    v = json_object_get(order, "id");
-    if (!json_is_integer(v) || json_integer_value(v) <= 0)
-        return ord_fail(errstr, errstr_size, "id: expected integer > 0");
-    o->remote_id = json_integer_value(v);
-    v = json_object_get(order, "updated_at");
-    if (!json_is_string(v))
-        return ord_fail(errstr, errstr_size, "updated_at: expected string");
-    if (orders_ts_parse(json_string_value(v), &o->updated_us) < 0)
-        return ord_fail(errstr, errstr_size,
-                        "updated_at: '%.64s' is not an RFC 3339 timestamp",
-                        json_string_value(v));
-    o->updated_at = strdup(json_string_value(v));
-    o->number = ord_strdup_opt(order, "number");
-    v = json_object_get(order, "fulfillment_status");
-    if (v && !json_is_null(v) &&
-        (!json_is_string(v) || !json_string_length(v))) {
-        ord_fail(errstr, errstr_size,
-                 "fulfillment_status: expected non-empty string");
-        goto fail;
-    }
-    o->fulfillment_status =
-        strdup(v && json_is_string(v) ? json_string_value(v) : "new");
-    o->financial_status = ord_strdup_opt(order, "financial_status");
-    if (ord_money_opt(order, "total_price", o->total_price,
-                      sizeof(o->total_price), "") < 0) {
-        ord_fail(errstr, errstr_size, "total_price: expected money");
-        goto fail;
-    }
-    if (ord_money_opt(order, "delivery_price", o->delivery_price,
-                      sizeof(o->delivery_price), "") < 0) {
-        ord_fail(errstr, errstr_size, "delivery_price: expected money");
-        goto fail;
-    }
-    o->delivery_title = ord_strdup_opt(order, "delivery_title");
-    v = json_object_get(order, "client");
-    if (json_is_object(v))
-        o->client = json_incref((json_t *)(uintptr_t)v);
-    lines = json_object_get(order, "order_lines");
-    if (lines && !json_is_null(lines)) {
-        if (!json_is_array(lines)) {
-            ord_fail(errstr, errstr_size, "order_lines: expected array");
-            goto fail;
-        }
-        if (json_array_size(lines) > ORDERS_MAX_LINES) {
-            ord_fail(errstr, errstr_size, "order_lines: more than %d lines",
-                     ORDERS_MAX_LINES);
-            goto fail;
-        }
-        o->lines = calloc(json_array_size(lines) + 1, sizeof(*o->lines));
-        if (!o->lines) {
-            ord_fail(errstr, errstr_size, "out of memory");
-            goto fail;
-        }
-        for (i = 0; i < json_array_size(lines); i++) {
-            o->nlines = i + 1;
-            if (ord_line_parse(json_array_get(lines, i), i, &o->lines[i],
-                               errstr, errstr_size) < 0)
-                goto fail;
-        }
-    }
-    if (!o->updated_at || !o->fulfillment_status) {
-        ord_fail(errstr, errstr_size, "out of memory");
-        goto fail;
-    }
-    return 0;
-fail:
-    orders_order_clear(o);
-    return -1;
-}
-
-void orders_order_clear(struct orders_order *o)
-{
-    if (!o)
-        return;
-    for (size_t i = 0; i < o->nlines; i++) {
-        free(o->lines[i].sku);
-        free(o->lines[i].title);
-    }
-    free(o->lines);
-    free(o->number);
-    free(o->updated_at);
-    free(o->fulfillment_status);
-    free(o->financial_status);
-    free(o->delivery_title);
-    json_decref(o->client);
-    memset(o, 0, sizeof(*o));
-}
-
-int orders_raw_validate(const char *key, const char *store, json_t *data,
-                        char *errstr, size_t errstr_size)
-{
-    const json_t *src = json_object_get(data, "source");
-    const json_t *order = json_object_get(data, "order");
-    const json_t *id, *upd;
-    const char *k;
-    void *it;
-    char want[512];
-    long long us;
-
-    for (it = json_object_iter(data); it;
-         it = json_object_iter_next(data, it)) {
-        k = json_object_iter_key(it);
-        if (strcmp(k, "source") != 0 && strcmp(k, "order") != 0)
-            return ord_fail(errstr, errstr_size, "data.%s: unexpected key", k);
-    }
-    if (!json_is_string(src) ||
-        (strcmp(json_string_value(src), "webhook") != 0 &&
-         strcmp(json_string_value(src), "poll") != 0))
-        return ord_fail(errstr, errstr_size,
-                        "data.source: expected \"webhook\" or \"poll\"");
-    if (!json_is_object(order))
-        return ord_fail(errstr, errstr_size, "data.order: expected object");
-    id = json_object_get(order, "id");
-    if (!json_is_integer(id) || json_integer_value(id) <= 0)
-        return ord_fail(errstr, errstr_size,
-                        "data.order.id: expected integer > 0");
-    upd = json_object_get(order, "updated_at");
-    if (!json_is_string(upd) ||
-        orders_ts_parse(json_string_value(upd), &us) < 0)
-        return ord_fail(errstr, errstr_size,
-                        "data.order.updated_at: expected RFC 3339 timestamp");
-    if (!store)
-        return ord_fail(errstr, errstr_size,
-                        "store: an orders.raw event needs a store");
-    snprintf(want, sizeof(want), "%s:%" JSON_INTEGER_FORMAT, store,
-             json_integer_value(id));
-    if (strcmp(key, want) != 0)
-        return ord_fail(errstr, errstr_size,
-                        "key: expected '%s' (store:order id), got '%s'", want,
-                        key);
-    return 0;
 }
 
 /* ---- state machine ------------------------------------------------------ */
@@ -406,13 +46,13 @@ int orders_stock_parse(const char *name)
     return -1;
 }
 
-int orders_transition(enum orders_stock cur, const char *status,
+int orders_transition(enum orders_stock cur, enum order_status status,
                       enum orders_stock *next)
 {
-    int shipped = status && (strcmp(status, "dispatched") == 0 ||
-                             strcmp(status, "delivered") == 0);
-    int declined = status && strcmp(status, "declined") == 0;
-    int returned = status && strcmp(status, "returned") == 0;
+    int shipped =
+        status == ORDER_STATUS_SHIPPED || status == ORDER_STATUS_DELIVERED;
+    int declined = status == ORDER_STATUS_CANCELLED;
+    int returned = status == ORDER_STATUS_RETURNED;
 
     *next = cur;
     switch (cur) {
@@ -496,14 +136,25 @@ struct ord_store {
     size_t nsources;
 };
 
-/* Per apply: the parsed order, its lines' local variants, the reason. */
+/* Per apply: the order, its lines' local variants, the row as found,
+ * the reason it needs attention. */
 struct ord_ctx {
     PGconn *pg;
     const char *store_name;
     struct ord_store st;
-    struct orders_order o;
+    const struct order *o;
     long long *line_variant; /* local variant per line, 0 unknown */
+    char *client;            /* JSON text of o->client, or NULL */
+    char *raw;               /* JSON text of the order as received */
+    const char *received_at; /* RFC 3339, or NULL: now */
+    char sid[32], rid[32];   /* store id, remote id (parameters) */
+    char updated[32];        /* o->updated_us (parameter) */
     long long order_id;
+    int created;                 /* this version created the row */
+    long long old_us;            /* the row's version before */
+    enum orders_stock cur, next; /* stock state before and after */
+    int acts;                    /* ORDERS_ACT_* of this version */
+    char *old_reason;            /* the row's attention reason, or NULL */
     char reason[512];
     char *errstr;
     size_t errstr_size;
@@ -535,6 +186,18 @@ static PGresult *ord_q(struct ord_ctx *c, const char *sql, int n,
     c->sqlstate[0] = '\0';
     return db_exec(c->pg, sql, n, vals, what, c->errstr, c->errstr_size,
                    c->sqlstate);
+}
+
+/* A statement whose rows are not needed: @returns 0, or -1 (errstr). */
+static int ord_cmd(struct ord_ctx *c, const char *sql, int n,
+                   const char *const *vals, const char *what)
+{
+    PGresult *r = ord_q(c, sql, n, vals, what);
+
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
 }
 
 static long long ord_ll(const PGresult *r, int row, int col)
@@ -590,8 +253,8 @@ static int ord_lines_map(struct ord_ctx *c)
     PGresult *r;
 
     snprintf(sid, sizeof(sid), "%lld", c->st.id);
-    for (size_t i = 0; i < c->o.nlines; i++) {
-        struct orders_line *l = &c->o.lines[i];
+    for (size_t i = 0; i < c->o->nlines; i++) {
+        const struct order_line *l = &c->o->lines[i];
 
         c->line_variant[i] = 0;
         if (l->remote_variant_id > 0) {
@@ -630,20 +293,17 @@ static int ord_lines_write(struct ord_ctx *c)
 {
     char oid[32], no[16], rl[32], vid[32], qty[32];
     const char *v1[1] = {oid};
-    PGresult *r;
     size_t i;
 
     snprintf(oid, sizeof(oid), "%lld", c->order_id);
-    r = ord_q(c, "DELETE FROM customer_order_line WHERE order_id = $1", 1, v1,
-              "delete lines");
-    if (!r)
+    if (ord_cmd(c, "DELETE FROM customer_order_line WHERE order_id = $1", 1, v1,
+                "delete lines") < 0)
         return -1;
-    PQclear(r);
-    for (i = 0; i <= c->o.nlines; i++) {
+    for (i = 0; i <= c->o->nlines; i++) {
         const char *v[9];
-        int delivery = i == c->o.nlines;
+        int delivery = i == c->o->nlines;
 
-        if (delivery && !c->o.delivery_price[0])
+        if (delivery && !c->o->delivery_price[0])
             break; /* no delivery in this order */
         snprintf(no, sizeof(no), "%zu", i + 1);
         if (delivery) {
@@ -653,12 +313,12 @@ static int ord_lines_write(struct ord_ctx *c)
             v[2] = NULL;
             v[3] = vid;
             v[4] = c->st.delivery_sku;
-            v[5] = c->o.delivery_title ? c->o.delivery_title : "Delivery";
+            v[5] = c->o->delivery_title ? c->o->delivery_title : "Delivery";
             v[6] = "1";
-            v[7] = c->o.delivery_price;
+            v[7] = c->o->delivery_price;
             v[8] = "t";
         } else {
-            const struct orders_line *l = &c->o.lines[i];
+            const struct order_line *l = &c->o->lines[i];
 
             snprintf(rl, sizeof(rl), "%lld", l->remote_line_id);
             snprintf(vid, sizeof(vid), "%lld", c->line_variant[i]);
@@ -673,14 +333,13 @@ static int ord_lines_write(struct ord_ctx *c)
             v[7] = l->price;
             v[8] = "f";
         }
-        r = ord_q(c,
-                  "INSERT INTO customer_order_line (order_id, line_no, "
-                  "remote_line_id, variant_id, sku, title, quantity, price, "
-                  "is_delivery) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                  9, v, "insert line");
-        if (!r)
+        if (ord_cmd(c,
+                    "INSERT INTO customer_order_line (order_id, line_no, "
+                    "remote_line_id, variant_id, sku, title, quantity, "
+                    "price, is_delivery) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                    "$8, $9)",
+                    9, v, "insert line") < 0)
             return -1;
-        PQclear(r);
     }
     return 0;
 }
@@ -688,7 +347,7 @@ static int ord_lines_write(struct ord_ctx *c)
 static void ord_idem(const struct ord_ctx *c, const char *what, char *out,
                      size_t size)
 {
-    snprintf(out, size, "order:%s:%lld:%s", c->store_name, c->o.remote_id,
+    snprintf(out, size, "order:%s:%lld:%s", c->store_name, c->o->remote_id,
              what);
 }
 
@@ -715,41 +374,15 @@ static int ord_move(struct ord_ctx *c, const char *kind, const char *what,
     return 0;
 }
 
-/* Build "{a,b,c}" for a bigint[] parameter. */
-static char *ord_array(const long long *ids, size_t n)
+/* The variants of the order's item lines (unknown lines and the delivery
+ * item aside), each once, and the quantity to reserve of each.
+ * @returns the number of variants. */
+static size_t ord_reserve_need(const struct ord_ctx *c, long long *vids,
+                               long long *need)
 {
-    size_t cap = n * 21 + 3, len = 0;
-    char *s = malloc(cap);
+    size_t nv = 0, k;
 
-    if (!s)
-        return NULL;
-    s[len++] = '{';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(s + len, cap - len, "%s%lld", i ? "," : "",
-                                ids[i]);
-    s[len++] = '}';
-    s[len] = '\0';
-    return s;
-}
-
-/* Reserve each variant's quantity over the store's sources, in order. */
-static int ord_reserve(struct ord_ctx *c)
-{
-    long long *vids = NULL, *need = NULL;
-    struct ledger_line *ll = NULL;
-    size_t nv = 0, nl = 0, i, k;
-    char *varr = NULL, *larr = NULL, vbuf[32];
-    PGresult *r = NULL;
-    int rc = -1;
-
-    vids = calloc(c->o.nlines + 1, sizeof(*vids));
-    need = calloc(c->o.nlines + 1, sizeof(*need));
-    ll = calloc((c->o.nlines + 1) * (c->st.nsources + 1), sizeof(*ll));
-    if (!vids || !need || !ll) {
-        ord_fail(c->errstr, c->errstr_size, "out of memory");
-        goto out;
-    }
-    for (i = 0; i < c->o.nlines; i++) {
+    for (size_t i = 0; i < c->o->nlines; i++) {
         if (!c->line_variant[i] ||
             c->line_variant[i] == c->st.delivery_variant_id)
             continue;
@@ -757,81 +390,118 @@ static int ord_reserve(struct ord_ctx *c)
             ;
         if (k == nv)
             vids[nv++] = c->line_variant[i];
-        need[k] += c->o.lines[i].quantity;
+        need[k] += c->o->lines[i].quantity;
     }
+    return nv;
+}
+
+/* The ledger's lock order: locations (key share), then variants,
+ * ascending; availability is read under the variant lock. */
+static int ord_reserve_lock(struct ord_ctx *c, const char *larr,
+                            const char *varr)
+{
+    const char *v1[1] = {larr};
+    const char *v2[1] = {varr};
+
+    if (ord_cmd(c,
+                "SELECT id FROM location WHERE id = ANY($1::bigint[]) "
+                "ORDER BY id FOR KEY SHARE",
+                1, v1, "lock locations") < 0)
+        return -1;
+    return ord_cmd(c,
+                   "SELECT id FROM variant WHERE id = ANY($1::bigint[]) "
+                   "ORDER BY id FOR UPDATE",
+                   1, v2, "lock variants");
+}
+
+/* What each source location has available of variant @p vid. */
+static int ord_available(struct ord_ctx *c, long long vid, const char *larr,
+                         long long *avail)
+{
+    char vbuf[32];
+    const char *v[2] = {vbuf, larr};
+    PGresult *r;
+
+    snprintf(vbuf, sizeof(vbuf), "%lld", vid);
+    for (size_t i = 0; i < c->st.nsources; i++)
+        avail[i] = 0;
+    r = ord_q(c,
+              "SELECT location_id, on_hand - reserved FROM stock_level "
+              "WHERE variant_id = $1 AND location_id = ANY($2::bigint[])",
+              2, v, "levels");
+    if (!r)
+        return -1;
+    for (int row = 0; row < PQntuples(r); row++)
+        for (size_t i = 0; i < c->st.nsources; i++)
+            if (c->st.sources[i] == ord_ll(r, row, 0))
+                avail[i] = ord_ll(r, row, 1);
+    PQclear(r);
+    return 0;
+}
+
+/* Reserve @p need of variant @p vid over the sources, in order: the
+ * movement lines go to ll[*nl..]; a shortage is a reason. */
+static int ord_reserve_variant(struct ord_ctx *c, long long vid, long long need,
+                               const char *larr, struct ledger_line *ll,
+                               size_t *nl)
+{
+    long long avail[ORD_MAX_SOURCES], take[ORD_MAX_SOURCES], got;
+    const char *sku = "";
+
+    if (ord_available(c, vid, larr, avail) < 0)
+        return -1;
+    got = orders_allocate(need, avail, c->st.nsources, take);
+    for (size_t i = 0; i < c->st.nsources; i++) {
+        if (!take[i])
+            continue;
+        ll[*nl].location_id = c->st.sources[i];
+        ll[*nl].variant_id = vid;
+        ll[*nl].reserved_delta = take[i];
+        (*nl)++;
+    }
+    if (got < need) {
+        for (size_t i = 0; i < c->o->nlines; i++)
+            if (c->line_variant[i] == vid && c->o->lines[i].sku)
+                sku = c->o->lines[i].sku;
+        ord_reason_add(c, "SKU '%s': reserved %lld of %lld", sku, got, need);
+    }
+    return 0;
+}
+
+/* Reserve each variant's quantity over the store's sources, in order. */
+static int ord_reserve(struct ord_ctx *c)
+{
+    long long *vids = NULL, *need = NULL;
+    struct ledger_line *ll = NULL;
+    size_t nv, nl = 0;
+    char *varr = NULL, *larr = NULL;
+    int rc = -1;
+
+    vids = calloc(c->o->nlines + 1, sizeof(*vids));
+    need = calloc(c->o->nlines + 1, sizeof(*need));
+    ll = calloc((c->o->nlines + 1) * (c->st.nsources + 1), sizeof(*ll));
+    if (!vids || !need || !ll) {
+        ord_fail(c->errstr, c->errstr_size, "out of memory");
+        goto out;
+    }
+    nv = ord_reserve_need(c, vids, need);
     if (nv == 0 || c->st.nsources == 0) {
         rc = 0;
         goto out;
     }
-    larr = ord_array(c->st.sources, c->st.nsources);
-    varr = ord_array(vids, nv);
+    larr = idarray_text(c->st.sources, c->st.nsources, 0, NULL);
+    varr = idarray_text(vids, nv, 0, NULL);
     if (!larr || !varr) {
         ord_fail(c->errstr, c->errstr_size, "out of memory");
         goto out;
     }
-    {
-        /* The ledger's lock order: locations (key share), then variants,
-         * ascending; availability is read under the variant lock. */
-        const char *v1[1] = {larr};
-        const char *v2[1] = {varr};
-
-        r = ord_q(c,
-                  "SELECT id FROM location WHERE id = ANY($1::bigint[]) "
-                  "ORDER BY id FOR KEY SHARE",
-                  1, v1, "lock locations");
-        if (!r)
+    if (ord_reserve_lock(c, larr, varr) < 0)
+        goto out;
+    for (size_t k = 0; k < nv; k++)
+        if (ord_reserve_variant(c, vids[k], need[k], larr, ll, &nl) < 0)
             goto out;
-        PQclear(r);
-        r = ord_q(c,
-                  "SELECT id FROM variant WHERE id = ANY($1::bigint[]) "
-                  "ORDER BY id FOR UPDATE",
-                  1, v2, "lock variants");
-        if (!r)
-            goto out;
-        PQclear(r);
-        r = NULL;
-    }
-    for (k = 0; k < nv; k++) {
-        long long avail[ORD_MAX_SOURCES], take[ORD_MAX_SOURCES], got;
-        const char *v[2] = {vbuf, larr};
-
-        snprintf(vbuf, sizeof(vbuf), "%lld", vids[k]);
-        for (i = 0; i < c->st.nsources; i++)
-            avail[i] = 0;
-        r = ord_q(c,
-                  "SELECT location_id, on_hand - reserved FROM stock_level "
-                  "WHERE variant_id = $1 AND location_id = ANY($2::bigint[])",
-                  2, v, "levels");
-        if (!r)
-            goto out;
-        for (int row = 0; row < PQntuples(r); row++)
-            for (i = 0; i < c->st.nsources; i++)
-                if (c->st.sources[i] == ord_ll(r, row, 0))
-                    avail[i] = ord_ll(r, row, 1);
-        PQclear(r);
-        r = NULL;
-        got = orders_allocate(need[k], avail, c->st.nsources, take);
-        for (i = 0; i < c->st.nsources; i++) {
-            if (!take[i])
-                continue;
-            ll[nl].location_id = c->st.sources[i];
-            ll[nl].variant_id = vids[k];
-            ll[nl].reserved_delta = take[i];
-            nl++;
-        }
-        if (got < need[k]) {
-            const char *sku = "";
-
-            for (i = 0; i < c->o.nlines; i++)
-                if (c->line_variant[i] == vids[k] && c->o.lines[i].sku)
-                    sku = c->o.lines[i].sku;
-            ord_reason_add(c, "SKU '%s': reserved %lld of %lld", sku, got,
-                           need[k]);
-        }
-    }
     rc = ord_move(c, LEDGER_RESERVE, "reserve", ll, nl);
 out:
-    PQclear(r);
     free(vids);
     free(need);
     free(ll);
@@ -938,6 +608,29 @@ static enum orders_res ord_res_of_error(struct ord_ctx *c)
     return ORDERS_REJECT;
 }
 
+int orders_store_platform(PGconn *pg, const char *store, char *platform,
+                          size_t platform_size, char *errstr,
+                          size_t errstr_size)
+{
+    const char *v[1] = {store};
+    PGresult *r = db_exec(pg, "SELECT platform FROM store WHERE name = $1", 1,
+                          v, "store platform", errstr, errstr_size, NULL);
+    int rc = 1;
+
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 1) {
+        snprintf(platform, platform_size, "%s", PQgetvalue(r, 0, 0));
+        rc = 0;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* The version as a timestamptz parameter: $n::bigint microseconds. */
+#define SQL_ORDER_VERSION(n)                                                   \
+    "(timestamptz 'epoch' + $" #n "::bigint * interval '1 microsecond')"
+
 #define SQL_ORDER_SELECT                                                       \
     "SELECT id, (extract(epoch FROM remote_updated_at) * 1000000)::bigint, "   \
     "stock_state, attention_reason FROM customer_order "                       \
@@ -947,205 +640,245 @@ static enum orders_res ord_res_of_error(struct ord_ctx *c)
     "INSERT INTO customer_order (store_id, remote_id, number, status, "        \
     "financial_status, remote_updated_at, total_price, delivery_price, "       \
     "client, fulfillment_status, stock_state, raw, received_at) "              \
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $4, 'none', $10, "            \
-    "COALESCE($11::timestamptz, now())) "                                      \
-    "ON CONFLICT (store_id, remote_id) DO NOTHING RETURNING id"
+    "VALUES ($1, $2, $3, $4, $5, " SQL_ORDER_VERSION(                          \
+        6) ", $7, $8, $9, $4, "                                                \
+           "'none', $10, COALESCE($11::timestamptz, now())) "                  \
+           "ON CONFLICT (store_id, remote_id) DO NOTHING RETURNING id"
 
 #define SQL_ORDER_UPDATE                                                       \
     "UPDATE customer_order SET number = $2, status = $3, "                     \
-    "financial_status = $4, remote_updated_at = $5, total_price = $6, "        \
-    "delivery_price = $7, client = $8, fulfillment_status = $9, "              \
-    "stock_state = $10, attention_reason = $11, raw = $12, "                   \
-    "updated_at = now(), applied_at = COALESCE(applied_at, "                   \
-    "clock_timestamp()) WHERE id = $1"
+    "financial_status = $4, remote_updated_at = " SQL_ORDER_VERSION(           \
+        5) ", "                                                                \
+           "total_price = $6, delivery_price = $7, client = $8, "              \
+           "fulfillment_status = $9, stock_state = $10, attention_reason = "   \
+           "$11, "                                                             \
+           "raw = $12, updated_at = now(), applied_at = COALESCE(applied_at, " \
+           "clock_timestamp()) WHERE id = $1"
 
-enum orders_res orders_apply(PGconn *pg, const char *store, const json_t *order,
+/* The order's row, locked: @returns 1 found, 0 none, -1 error. */
+static int ord_row_select(struct ord_ctx *c)
+{
+    const char *v[2] = {c->sid, c->rid};
+    PGresult *r = ord_q(c, SQL_ORDER_SELECT, 2, v, "select order");
+    int st;
+
+    if (!r)
+        return -1;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return 0;
+    }
+    c->order_id = ord_ll(r, 0, 0);
+    c->old_us = ord_ll(r, 0, 1);
+    st = orders_stock_parse(PQgetvalue(r, 0, 2));
+    c->cur = st < 0 ? ORDERS_STOCK_NONE : (enum orders_stock)st;
+    if (!PQgetisnull(r, 0, 3))
+        c->old_reason = strdup(PQgetvalue(r, 0, 3));
+    PQclear(r);
+    return 1;
+}
+
+/* Insert the order's row unless a concurrent apply did it first. */
+static int ord_row_insert(struct ord_ctx *c)
+{
+    const struct order *o = c->o;
+    const char *v[11] = {c->sid,
+                         c->rid,
+                         o->number,
+                         o->status_label,
+                         o->payment_status,
+                         c->updated,
+                         o->total_price[0] ? o->total_price : NULL,
+                         o->delivery_price[0] ? o->delivery_price : NULL,
+                         c->client,
+                         c->raw,
+                         c->received_at};
+    PGresult *r = ord_q(c, SQL_ORDER_INSERT, 11, v, "insert order");
+
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 1) {
+        c->order_id = ord_ll(r, 0, 0);
+        c->created = 1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* Find and lock the order's row, inserting it when new. */
+static int ord_row_lock(struct ord_ctx *c)
+{
+    for (int attempt = 0; attempt < 2 && !c->order_id; attempt++) {
+        int found = ord_row_select(c);
+
+        if (found < 0 || (!found && ord_row_insert(c) < 0))
+            return -1;
+    }
+    if (!c->order_id)
+        return ord_fail(c->errstr, c->errstr_size, "order row vanished");
+    return 0;
+}
+
+/* The stock movements of this version's transition. */
+static int ord_stock_steps(struct ord_ctx *c)
+{
+    c->acts = orders_transition(c->cur, c->o->status, &c->next);
+    if ((c->acts & ORDERS_ACT_RESERVE) && ord_reserve(c) < 0)
+        return -1;
+    if ((c->acts & ORDERS_ACT_SHIP) && ord_from_reserve(c, 1) < 0)
+        return -1;
+    if ((c->acts & ORDERS_ACT_RELEASE) && ord_from_reserve(c, 0) < 0)
+        return -1;
+    if ((c->acts & ORDERS_ACT_RETURN) && ord_return(c) < 0)
+        return -1;
+    if (c->acts & ORDERS_ACT_ODD)
+        ord_reason_add(c, "status '%s' after stock state '%s'",
+                       c->o->status_label, orders_stock_name(c->cur));
+    return 0;
+}
+
+/* Attention is sticky: an operator clears it; new reasons add up. */
+static void ord_reason_merge(struct ord_ctx *c)
+{
+    char both[2 * sizeof(c->reason) + 4];
+
+    if (!c->old_reason)
+        return;
+    if (c->reason[0] && !strstr(c->old_reason, c->reason)) {
+        snprintf(both, sizeof(both), "%s; %s", c->old_reason, c->reason);
+        snprintf(c->reason, sizeof(c->reason), "%.*s",
+                 (int)sizeof(c->reason) - 1, both);
+    } else {
+        snprintf(c->reason, sizeof(c->reason), "%s", c->old_reason);
+    }
+}
+
+/* customer_order.status: the store's, unless the order needs attention. */
+static const char *ord_status(const struct ord_ctx *c)
+{
+    return c->reason[0] ? ORDERS_NEEDS_ATTENTION : c->o->status_label;
+}
+
+static int ord_row_update(struct ord_ctx *c)
+{
+    const struct order *o = c->o;
+    char oid[32];
+    const char *v[12] = {oid,
+                         o->number,
+                         ord_status(c),
+                         o->payment_status,
+                         c->updated,
+                         o->total_price[0] ? o->total_price : NULL,
+                         o->delivery_price[0] ? o->delivery_price : NULL,
+                         c->client,
+                         o->status_label,
+                         orders_stock_name(c->next),
+                         c->reason[0] ? c->reason : NULL,
+                         c->raw};
+
+    snprintf(oid, sizeof(oid), "%lld", c->order_id);
+    return ord_cmd(c, SQL_ORDER_UPDATE, 12, v, "update order");
+}
+
+/* Everything of one apply inside its transaction. */
+static enum orders_res ord_apply_steps(struct ord_ctx *c)
+{
+    int st = ord_store_load(c);
+
+    if (st < 0)
+        return ord_res_of_error(c);
+    if (st > 0) {
+        ord_fail(c->errstr, c->errstr_size, "unknown store '%s'",
+                 c->store_name);
+        return ORDERS_REJECT;
+    }
+    snprintf(c->sid, sizeof(c->sid), "%lld", c->st.id);
+    if (ord_row_lock(c) < 0)
+        return ord_res_of_error(c);
+    if (!c->created && c->o->updated_us <= c->old_us)
+        return ORDERS_STALE; /* rolled back: nothing to keep */
+    if (ord_lines_map(c) < 0 || ord_lines_write(c) < 0 ||
+        ord_stock_steps(c) < 0)
+        return ord_res_of_error(c);
+    ord_reason_merge(c);
+    if (ord_row_update(c) < 0)
+        return ord_res_of_error(c);
+    return ORDERS_APPLIED;
+}
+
+static int ord_ctx_init(struct ord_ctx *c, PGconn *pg, const char *store,
+                        const struct order *o, const json_t *raw,
+                        const char *received_at, char *errstr,
+                        size_t errstr_size)
+{
+    long long us;
+
+    memset(c, 0, sizeof(*c));
+    c->pg = pg;
+    c->store_name = store;
+    c->o = o;
+    c->errstr = errstr;
+    c->errstr_size = errstr_size;
+    c->cur = ORDERS_STOCK_NONE;
+    if (received_at && order_ts_parse(received_at, &us) == 0)
+        c->received_at = received_at;
+    snprintf(c->rid, sizeof(c->rid), "%lld", o->remote_id);
+    snprintf(c->updated, sizeof(c->updated), "%lld", o->updated_us);
+    c->line_variant = calloc(o->nlines + 1, sizeof(*c->line_variant));
+    c->client = o->client ? json_dumps(o->client, JSON_COMPACT) : NULL;
+    c->raw = json_dumps(raw, JSON_COMPACT);
+    if (!c->line_variant || !c->raw)
+        return ord_fail(errstr, errstr_size, "out of memory");
+    return 0;
+}
+
+static void ord_ctx_free(struct ord_ctx *c)
+{
+    free(c->old_reason);
+    free(c->client);
+    free(c->raw);
+    free(c->line_variant);
+}
+
+static void ord_info_fill(const struct ord_ctx *c, enum orders_res res,
+                          struct orders_apply_info *info)
+{
+    if (res == ORDERS_STALE)
+        info->order_id = c->order_id;
+    if (res != ORDERS_APPLIED)
+        return;
+    info->order_id = c->order_id;
+    info->created = c->created;
+    info->actions = c->acts;
+    info->attention = c->reason[0] != '\0';
+    snprintf(info->reason, sizeof(info->reason), "%s", c->reason);
+    snprintf(info->status, sizeof(info->status), "%s", ord_status(c));
+}
+
+enum orders_res orders_apply(PGconn *pg, const char *store,
+                             const struct order *o, const json_t *raw,
                              const char *received_at,
                              struct orders_apply_info *info, char *errstr,
                              size_t errstr_size)
 {
+    struct orders_apply_info dummy;
     struct ord_ctx c;
     enum orders_res res = ORDERS_RETRY;
-    enum orders_stock cur = ORDERS_STOCK_NONE, next;
-    PGresult *r = NULL;
-    char sid[32], rid[32], *client = NULL, *raw = NULL;
-    char *old_reason = NULL;
-    long long old_us = 0;
-    int created = 0, acts, in_tx = 0, st;
-    struct orders_apply_info dummy;
 
     if (!info)
         info = &dummy;
     memset(info, 0, sizeof(*info));
-    memset(&c, 0, sizeof(c));
-    c.pg = pg;
-    c.store_name = store;
-    c.errstr = errstr;
-    c.errstr_size = errstr_size;
-    if (orders_parse(order, &c.o, errstr, errstr_size) < 0)
-        return ORDERS_REJECT;
-    c.line_variant = calloc(c.o.nlines + 1, sizeof(*c.line_variant));
-    client = c.o.client ? json_dumps(c.o.client, JSON_COMPACT) : NULL;
-    raw = json_dumps(order, JSON_COMPACT);
-    if (!c.line_variant || !raw) {
-        ord_fail(errstr, errstr_size, "out of memory");
+    if (ord_ctx_init(&c, pg, store, o, raw, received_at, errstr, errstr_size) <
+            0 ||
+        db_begin(pg, errstr, errstr_size) < 0)
         goto out;
-    }
-    if (received_at && orders_ts_parse(received_at, &old_us) < 0)
-        received_at = NULL;
-    old_us = 0;
-    if (db_begin(pg, errstr, errstr_size) < 0)
-        goto out;
-    in_tx = 1;
-    st = ord_store_load(&c);
-    if (st < 0) {
-        res = ord_res_of_error(&c);
-        goto out;
-    }
-    if (st > 0) {
-        ord_fail(errstr, errstr_size, "unknown store '%s'", store);
-        res = ORDERS_REJECT;
-        goto out;
-    }
-    snprintf(sid, sizeof(sid), "%lld", c.st.id);
-    snprintf(rid, sizeof(rid), "%lld", c.o.remote_id);
-    for (int attempt = 0; attempt < 2 && !c.order_id; attempt++) {
-        const char *v[2] = {sid, rid};
-
-        r = ord_q(&c, SQL_ORDER_SELECT, 2, v, "select order");
-        if (!r) {
-            res = ord_res_of_error(&c);
-            goto out;
-        }
-        if (PQntuples(r) == 1) {
-            c.order_id = ord_ll(r, 0, 0);
-            old_us = ord_ll(r, 0, 1);
-            st = orders_stock_parse(PQgetvalue(r, 0, 2));
-            cur = st < 0 ? ORDERS_STOCK_NONE : (enum orders_stock)st;
-            if (!PQgetisnull(r, 0, 3))
-                old_reason = strdup(PQgetvalue(r, 0, 3));
-        } else {
-            const char *vi[11] = {sid,
-                                  rid,
-                                  c.o.number,
-                                  c.o.fulfillment_status,
-                                  c.o.financial_status,
-                                  c.o.updated_at,
-                                  c.o.total_price[0] ? c.o.total_price : NULL,
-                                  c.o.delivery_price[0] ? c.o.delivery_price
-                                                        : NULL,
-                                  client,
-                                  raw,
-                                  received_at};
-
-            PQclear(r);
-            r = ord_q(&c, SQL_ORDER_INSERT, 11, vi, "insert order");
-            if (!r) {
-                res = ord_res_of_error(&c);
-                goto out;
-            }
-            if (PQntuples(r) == 1) {
-                c.order_id = ord_ll(r, 0, 0);
-                created = 1;
-            }
-        }
-        PQclear(r);
-        r = NULL;
-    }
-    if (!c.order_id) {
-        ord_fail(errstr, errstr_size, "order row vanished");
-        goto out;
-    }
-    if (!created && c.o.updated_us <= old_us) {
-        res = ORDERS_STALE;
-        info->order_id = c.order_id;
-        goto out; /* rolled back: nothing to keep */
-    }
-    if (ord_lines_map(&c) < 0 || ord_lines_write(&c) < 0) {
-        res = ord_res_of_error(&c);
-        goto out;
-    }
-    acts = orders_transition(cur, c.o.fulfillment_status, &next);
-    if ((acts & ORDERS_ACT_RESERVE) && ord_reserve(&c) < 0) {
-        res = ord_res_of_error(&c);
-        goto out;
-    }
-    if ((acts & ORDERS_ACT_SHIP) && ord_from_reserve(&c, 1) < 0) {
-        res = ord_res_of_error(&c);
-        goto out;
-    }
-    if ((acts & ORDERS_ACT_RELEASE) && ord_from_reserve(&c, 0) < 0) {
-        res = ord_res_of_error(&c);
-        goto out;
-    }
-    if ((acts & ORDERS_ACT_RETURN) && ord_return(&c) < 0) {
-        res = ord_res_of_error(&c);
-        goto out;
-    }
-    if (acts & ORDERS_ACT_ODD)
-        ord_reason_add(&c, "status '%s' after stock state '%s'",
-                       c.o.fulfillment_status, orders_stock_name(cur));
-    /* Attention is sticky: an operator clears it; new reasons add up. */
-    if (old_reason && c.reason[0]) {
-        char both[2 * sizeof(c.reason) + 4];
-
-        if (!strstr(old_reason, c.reason)) {
-            snprintf(both, sizeof(both), "%s; %s", old_reason, c.reason);
-            snprintf(c.reason, sizeof(c.reason), "%.*s",
-                     (int)sizeof(c.reason) - 1, both);
-        } else {
-            snprintf(c.reason, sizeof(c.reason), "%s", old_reason);
-        }
-    } else if (old_reason) {
-        snprintf(c.reason, sizeof(c.reason), "%s", old_reason);
-    }
-    {
-        const char *vu[12] = {NULL,
-                              c.o.number,
-                              c.reason[0] ? ORDERS_NEEDS_ATTENTION
-                                          : c.o.fulfillment_status,
-                              c.o.financial_status,
-                              c.o.updated_at,
-                              c.o.total_price[0] ? c.o.total_price : NULL,
-                              c.o.delivery_price[0] ? c.o.delivery_price : NULL,
-                              client,
-                              c.o.fulfillment_status,
-                              orders_stock_name(next),
-                              c.reason[0] ? c.reason : NULL,
-                              raw};
-        char oid[32];
-
-        snprintf(oid, sizeof(oid), "%lld", c.order_id);
-        vu[0] = oid;
-        r = ord_q(&c, SQL_ORDER_UPDATE, 12, vu, "update order");
-        if (!r) {
-            res = ord_res_of_error(&c);
-            goto out;
-        }
-        PQclear(r);
-        r = NULL;
-    }
-    if (db_commit(pg, errstr, errstr_size) < 0) {
+    res = ord_apply_steps(&c);
+    if (res == ORDERS_APPLIED && db_commit(pg, errstr, errstr_size) < 0)
         res = ORDERS_RETRY;
-        goto out;
-    }
-    in_tx = 0;
-    res = ORDERS_APPLIED;
-    info->order_id = c.order_id;
-    info->created = created;
-    info->actions = acts;
-    info->attention = c.reason[0] != '\0';
-    snprintf(info->reason, sizeof(info->reason), "%s", c.reason);
-    snprintf(info->status, sizeof(info->status), "%s",
-             c.reason[0] ? ORDERS_NEEDS_ATTENTION : c.o.fulfillment_status);
-out:
-    PQclear(r);
-    if (in_tx)
+    if (res != ORDERS_APPLIED)
         db_rollback(pg);
-    free(old_reason);
-    free(client);
-    free(raw);
-    free(c.line_variant);
-    orders_order_clear(&c.o);
+    ord_info_fill(&c, res, info);
+out:
+    ord_ctx_free(&c);
     return res;
 }

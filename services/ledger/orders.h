@@ -1,103 +1,27 @@
 /*
  * orders — online orders into the ledger (docs/order-ingestor.md).
  *
- * The pure parts (parsing a store's order JSON, comparing order versions,
- * the stock state machine, the reservation split over source locations)
- * are separate from orders_apply(), which writes one order version into
+ * The pure parts (the stock state machine, the reservation split over
+ * source locations) are separate from orders_apply(), which writes one
+ * version of a neutral order (events/order.h; a platform parsed it) into
  * the ledger in one transaction: de-duplication on (store, remote id,
- * updated_at), the customer order and its lines (delivery as a service
+ * version), the customer order and its lines (delivery as a service
  * line), and the stock movements (reserve, release, ship, return) with
- * idempotency keys "order:<store>:<remote id>:<transition>".
- *
- * Event "orders.raw" on omnisync.orders.v1, key "<store>:<remote id>":
- *   data = {"source": "webhook"|"poll", "order": <order as received>}
+ * idempotency keys "order:<store>:<remote id>:<transition>".  The order as
+ * the store sent it is kept next to it (customer_order.raw).
  */
 #ifndef OMNI_ORDERS_H
 #define OMNI_ORDERS_H
 
+#include "events/order.h"
+
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
-
-#define ORDERS_EVENT_RAW "orders.raw"
-#define ORDERS_MAX_LINES 1000
+#include <stdint.h>
 
 /* customer_order.status of an order that needs an operator. */
 #define ORDERS_NEEDS_ATTENTION "needs_attention"
-
-/* One item line of a store order. */
-struct orders_line {
-    long long remote_line_id;    /* 0 when absent */
-    long long remote_variant_id; /* 0 when absent */
-    char *sku;                   /* NULL when absent */
-    char *title;                 /* NULL when absent */
-    long long quantity;          /* > 0 */
-    char price[32];              /* decimal text, "0" when absent */
-};
-
-/* A parsed store order (strings owned; orders_order_clear() frees). */
-struct orders_order {
-    long long remote_id;
-    char *number;             /* NULL when absent */
-    char *updated_at;         /* as received */
-    long long updated_us;     /* updated_at, microseconds since the epoch */
-    char *fulfillment_status; /* "new" when absent */
-    char *financial_status;   /* NULL when absent */
-    char total_price[32];     /* "" when absent */
-    char delivery_price[32];  /* "" when absent */
-    char *delivery_title;     /* NULL when absent */
-    json_t *client;           /* (owned reference) or NULL */
-    struct orders_line *lines;
-    size_t nlines;
-};
-
-/**
- * @brief Parse an RFC 3339 timestamp with an offset ("Z" allowed), e.g.
- *        "2023-11-22T14:24:30.123+03:00"; a space may replace the 'T'.
- * @param us receives microseconds since the epoch (fraction digits beyond
- *           the sixth are ignored).
- * @returns 0, or -1 when @p s is not such a timestamp.
- */
-int orders_ts_parse(const char *s, long long *us);
-
-/**
- * @brief Compare two order versions (their updated_at values).
- * @returns 1 when @p incoming is newer than @p current, 0 when it is the
- *          same or older, -1 when either cannot be parsed.
- */
-int orders_version_newer(const char *incoming, const char *current);
-
-/**
- * @brief Normalise a money value (JSON string "1500.0", "7,5" or a number)
- *        into decimal text with at most two fraction digits.
- * @returns 0, or -1 when @p v is not money (null is -1 too).
- */
-int orders_money(const json_t *v, char *out, size_t out_size);
-
-/**
- * @brief Parse a store order object (INSALES.md §5.2).
- *
- * Requires id (integer > 0) and updated_at (RFC 3339); order_lines, when
- * present, must be an array of objects with quantity > 0.  Everything else
- * is optional.
- *
- * @param order borrowed.
- * @param o     filled on success (clear it with orders_order_clear()).
- * @returns 0, or -1 with errstr naming the field.
- */
-int orders_parse(const json_t *order, struct orders_order *o, char *errstr,
-                 size_t errstr_size);
-
-/** @brief Free what orders_parse() filled.  NULL-safe, idempotent. */
-void orders_order_clear(struct orders_order *o);
-
-/**
- * @brief Validate the data of an orders.raw event against its key and
- *        store (called by event_data_validate()).
- * @returns 0, or -1 with errstr ("data.<field>: <reason>").
- */
-int orders_raw_validate(const char *key, const char *store, json_t *data,
-                        char *errstr, size_t errstr_size);
 
 /* What the ledger has done with an order's stock (customer_order.
  * stock_state). */
@@ -124,18 +48,18 @@ int orders_stock_parse(const char *name);
 
 /**
  * @brief The stock state machine: what to do when an order in state
- *        @p cur gets fulfillment status @p status.
+ *        @p cur gets status @p status.
  *
- * new/accepted/approved (and unknown custom statuses) want a reservation;
- * dispatched/delivered a shipment (reserve first when nothing was
- * reserved yet); declined a release; returned a return after shipment, a
- * release before it.  Released and returned are final.  Declined after
- * shipment, or re-opened after a shipment, sets ORDERS_ACT_ODD.
+ * new, accepted and other (shop-defined) statuses want a reservation;
+ * shipped/delivered a shipment (reserve first when nothing was reserved
+ * yet); cancelled a release; returned a return after shipment, a release
+ * before it.  Released and returned are final.  Cancelled after shipment,
+ * or re-opened after a shipment, sets ORDERS_ACT_ODD.
  *
  * @param next receives the state after the steps.
  * @returns a mask of ORDERS_ACT_* (0: nothing to do).
  */
-int orders_transition(enum orders_stock cur, const char *status,
+int orders_transition(enum orders_stock cur, enum order_status status,
                       enum orders_stock *next);
 
 /**
@@ -167,18 +91,32 @@ struct orders_apply_info {
 };
 
 /**
+ * @brief The platform of store @p store (stores.platform), so its raw
+ *        orders can be parsed before they are applied.
+ * @param platform receives the name.
+ * @returns 0, 1 when there is no such store, -1 with errstr (connection:
+ *          try again).
+ */
+int orders_store_platform(PGconn *pg, const char *store, char *platform,
+                          size_t platform_size, char *errstr,
+                          size_t errstr_size);
+
+/**
  * @brief Apply one version of a store order to the ledger in ONE
  *        transaction of its own (BEGIN .. COMMIT; rolled back on error).
  *
  * @param store       store name (the envelope's store).
- * @param order       the order object as received (borrowed).
+ * @param o           the order, parsed by the store's platform (borrowed).
+ * @param raw         the order as the store sent it (borrowed), kept in
+ *                    customer_order.raw.
  * @param received_at when the intake received it (RFC 3339; may be NULL:
  *                    now).
  * @param info        filled (may be NULL).
  * @returns ORDERS_APPLIED, ORDERS_STALE, ORDERS_RETRY or ORDERS_REJECT
  *          (the last two with errstr).
  */
-enum orders_res orders_apply(PGconn *pg, const char *store, const json_t *order,
+enum orders_res orders_apply(PGconn *pg, const char *store,
+                             const struct order *o, const json_t *raw,
                              const char *received_at,
                              struct orders_apply_info *info, char *errstr,
                              size_t errstr_size);

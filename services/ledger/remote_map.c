@@ -1,6 +1,7 @@
 #include "ledger/remote_map.h"
 
 #include "lib/db.h"
+#include "lib/idarray.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,27 +175,11 @@ void remote_map_category_unlock(PGconn *pg, long long store_id)
            "category unlock", err, sizeof(err));
 }
 
-/* "{1,2,3}" for a bigint[] parameter; NULL when out of memory. */
-static char *remote_map_ids_text(const long long *ids, size_t n)
-{
-    size_t cap = n * 21 + 3, len = 0;
-    char *s = malloc(cap);
-
-    if (!s)
-        return NULL;
-    s[len++] = '{';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(s + len, cap - len, "%s%lld", i ? "," : "",
-                                ids[i]);
-    snprintf(s + len, cap - len, "}");
-    return s;
-}
-
 int remote_map_remote_ids(PGconn *pg, long long store_id, const char *entity,
                           const long long *local, size_t n, long long *remote,
                           char *errstr, size_t errstr_size)
 {
-    char sid[32], *arr = remote_map_ids_text(local, n);
+    char sid[32], *arr = idarray_text(local, n, 0, NULL);
     const char *vals[3] = {sid, entity, arr};
     long long lid, rid;
     PGresult *res;

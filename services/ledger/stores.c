@@ -136,31 +136,14 @@ out:
     return rc;
 }
 
-/* The key to use: @p key, or the one in the environment. */
-static const unsigned char *stores_key(const unsigned char *key,
-                                       unsigned char *buf, char *errstr,
-                                       size_t errstr_size)
-{
-    if (key)
-        return key;
-    if (secret_key_from_env(buf, errstr, errstr_size) < 0)
-        return NULL;
-    return buf;
-}
-
 int stores_load(PGconn *pg, const unsigned char *key, const char *name,
                 struct store_conf *conf, char *errstr, size_t errstr_size)
 {
-    unsigned char kbuf[SECRET_KEY_BYTES];
-    const unsigned char *k;
     const char *vals[1];
     PGresult *res = NULL;
     int rc = -1;
 
     memset(conf, 0, sizeof(*conf));
-    k = stores_key(key, kbuf, errstr, errstr_size);
-    if (!k)
-        goto out;
     vals[0] = name;
     res = db_exec(pg, STORES_SQL "WHERE s.name = $1", 1, vals, "load store",
                   errstr, errstr_size, NULL);
@@ -171,10 +154,9 @@ int stores_load(PGconn *pg, const unsigned char *key, const char *name,
         rc = 1;
         goto out;
     }
-    rc = stores_row(res, 0, k, conf, errstr, errstr_size);
+    rc = stores_row(res, 0, key, conf, errstr, errstr_size);
 out:
     PQclear(res);
-    sodium_memzero(kbuf, sizeof(kbuf));
     return rc;
 }
 
@@ -182,8 +164,6 @@ int stores_load_all(PGconn *pg, const unsigned char *key,
                     struct store_conf **confs, size_t *n, char *errstr,
                     size_t errstr_size)
 {
-    unsigned char kbuf[SECRET_KEY_BYTES];
-    const unsigned char *k;
     struct store_conf *all = NULL;
     PGresult *res = NULL;
     size_t i, nrows = 0, done = 0;
@@ -191,9 +171,6 @@ int stores_load_all(PGconn *pg, const unsigned char *key,
 
     *confs = NULL;
     *n = 0;
-    k = stores_key(key, kbuf, errstr, errstr_size);
-    if (!k)
-        goto out;
     res = db_exec(pg, STORES_SQL "ORDER BY s.name", 0, NULL, "load stores",
                   errstr, errstr_size, NULL);
     if (!res)
@@ -205,7 +182,7 @@ int stores_load_all(PGconn *pg, const unsigned char *key,
         goto out;
     }
     for (i = 0; i < nrows; i++) {
-        if (stores_row(res, (int)i, k, &all[i], errstr, errstr_size) < 0)
+        if (stores_row(res, (int)i, key, &all[i], errstr, errstr_size) < 0)
             goto out;
         done++;
     }
@@ -216,7 +193,6 @@ int stores_load_all(PGconn *pg, const unsigned char *key,
 out:
     stores_free_all(all, done);
     PQclear(res);
-    sodium_memzero(kbuf, sizeof(kbuf));
     return rc;
 }
 

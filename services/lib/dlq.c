@@ -1,5 +1,6 @@
 #include "lib/dlq.h"
 
+#include "lib/clock.h"
 #include "lib/kafka.h"
 
 #include <inttypes.h>
@@ -62,14 +63,6 @@ struct dlq *dlq_new(const char *bootstrap, const struct cfg *passthru,
     return d;
 }
 
-static long long dlq_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int dlq_produce(struct dlq *d, const char *topic, int32_t partition,
                        int64_t offset, const char *source, const void *key,
                        size_t key_len, const void *value, size_t value_len,
@@ -89,7 +82,7 @@ static int dlq_produce(struct dlq *d, const char *topic, int32_t partition,
 
     snprintf(part, sizeof(part), "%" PRId32, partition);
     snprintf(off, sizeof(off), "%" PRId64, offset);
-    snprintf(ts, sizeof(ts), "%lld", dlq_now_ms());
+    snprintf(ts, sizeof(ts), "%lld", (long long)clock_wall_ms());
     h[nh].name = "__connect.errors.topic";
     h[nh++].value = topic ? topic : "";
     h[nh].name = "__connect.errors.partition";

@@ -1,5 +1,7 @@
 #include "lib/log.h"
 
+#include "lib/clock.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,24 +43,20 @@ int log_init(const char *service, const char *level)
 
 void log_write(int lvl, const char *ctx, const char *fmt, ...)
 {
-    char msg[2048], ts[40];
-    struct timespec now;
-    struct tm tm;
+    char msg[2048], ts[CLOCK_RFC3339_SIZE];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    clock_rfc3339_format(clock_wall_us(), 0, CLOCK_FMT_MS | CLOCK_FMT_Z, ts,
+                         sizeof(ts));
     if (lvl < 0 || lvl > LOG_DEBUG)
         lvl = LOG_ERROR;
     /* One fprintf per record under a lock keeps lines whole across
      * threads (librdkafka's log callback runs on its own threads). */
     pthread_mutex_lock(&log_lock);
-    fprintf(stderr, "%s.%03ldZ %s %s%s%s%s %s\n", ts, now.tv_nsec / 1000000,
-            log_names[lvl], log_service, ctx ? " [" : "", ctx ? ctx : "",
-            ctx ? "]" : "", msg);
+    fprintf(stderr, "%s %s %s%s%s%s %s\n", ts, log_names[lvl], log_service,
+            ctx ? " [" : "", ctx ? ctx : "", ctx ? "]" : "", msg);
     pthread_mutex_unlock(&log_lock);
 }

@@ -342,7 +342,7 @@ static int adopt_report(struct adopt_run *r)
 /* The ledger, the store and its budget.  Returns a CLI_* code (printed). */
 static int adopt_setup(struct adopt_run *r)
 {
-    const char *redis = getenv("OMNISYNC_REDIS");
+    const char *redis = cli_config()->redis_addr;
     char err[512];
 
     if (!redis || !*redis)
@@ -353,7 +353,8 @@ static int adopt_setup(struct adopt_run *r)
     if (!r->pg || !r->unmatched)
         return CLI_FAIL;
     r->ss = storeset_new();
-    if (!r->ss || storeset_refresh(r->ss, r->pg, NULL, err, sizeof(err)) < 0)
+    if (!r->ss || storeset_refresh(r->ss, r->pg, cli_config()->secret_key, err,
+                                   sizeof(err)) < 0)
         return cli_err(CLI_FAIL, "store adopt: %s",
                        r->ss ? err : "out of memory");
     r->st = storeset_find(r->ss, r->name);

@@ -17,6 +17,7 @@
 #include "ledger/ledger.h"
 #include "ledger/remote_map.h"
 #include "ledger/stores.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/sig.h"
 #include "store/budget.h"
@@ -48,14 +49,6 @@ struct rc_ctx {
     struct budget *b;
     struct store_call call; /* catalog class */
 };
-
-static long long rc_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One page of products, retried on 429/budget waits and transient errors.
  * Returns 0, or -1 after printing why. */
@@ -291,7 +284,7 @@ static int rc_emitted_set(struct rc_emitted *e, long long vid, long long at)
 static long rc_emit(struct rc_ctx *c, const struct reconcile_report *rep,
                     struct rc_emitted *e)
 {
-    long long now = rc_now_ms(), *at, last = -1;
+    long long now = clock_mono_ms(), *at, last = -1;
     char err[512];
     long n = 0;
     size_t i;
@@ -347,7 +340,7 @@ static long rc_repair(struct rc_ctx *c, const struct reconcile_report *first,
 {
     const struct reconcile_report *cur = first;
     struct rc_emitted e;
-    long long deadline = rc_now_ms() + c->timeout_s * 1000;
+    long long deadline = clock_mono_ms() + c->timeout_s * 1000;
     long total = 0, n, delay_ms = 500;
 
     memset(&e, 0, sizeof(e));
@@ -366,7 +359,7 @@ static long rc_repair(struct rc_ctx *c, const struct reconcile_report *first,
                     "reconcile: %s: emitted %ld stock.available events "
                     "(%ld in all)\n",
                     c->name, n, total);
-        if (rc_now_ms() >= deadline || sig_stop_requested())
+        if (clock_mono_ms() >= deadline || sig_stop_requested())
             break;
         sig_sleep_ms(delay_ms);
         delay_ms = delay_ms * 2 > 4000 ? 4000 : delay_ms * 2;
@@ -426,7 +419,8 @@ static void rc_unrepairable_print(const struct reconcile_report *rep)
 
 static int rc_setup(struct rc_ctx *c)
 {
-    const char *redis = getenv("OMNISYNC_REDIS");
+    const char *redis = cli_config()->redis_addr;
+    unsigned char key[SECRET_KEY_BYTES];
     long wait_ms;
     char err[512];
     int r;
@@ -434,7 +428,10 @@ static int rc_setup(struct rc_ctx *c)
     c->pg = cli_pg();
     if (!c->pg)
         return CLI_FAIL;
-    r = stores_load(c->pg, NULL, c->name, &c->conf, err, sizeof(err));
+    r = cli_secret_key(key, err, sizeof(err));
+    if (r == 0)
+        r = stores_load(c->pg, key, c->name, &c->conf, err, sizeof(err));
+    sodium_memzero(key, sizeof(key));
     if (r == 1)
         return cli_err(CLI_USAGE, "reconcile: unknown store '%s'", c->name);
     if (r < 0)
@@ -535,7 +532,7 @@ static void rc_repair_print(const struct rc_ctx *c,
     if (emitted > 0) {
         if (final->n_drift) {
             printf("still differing after %lld s:\n",
-                   (rc_now_ms() - t0) / 1000);
+                   (clock_mono_ms() - t0) / 1000);
             rc_table_print(final->drift, final->n_drift);
         }
         printf("repair: %ld events emitted; %zu variants left to repair\n",
@@ -582,7 +579,7 @@ out:
 int cmd_reconcile(int argc, char **argv)
 {
     struct rc_ctx c;
-    long long t0 = rc_now_ms();
+    long long t0 = clock_mono_ms();
     int repair = 0, rc;
 
     memset(&c, 0, sizeof(c));

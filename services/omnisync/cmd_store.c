@@ -380,7 +380,7 @@ static int store_add(int argc, char **argv)
     a.name = pos[0];
     if (store_args_check(&a) < 0)
         goto out;
-    if (secret_key_from_env(key, err, sizeof(err)) < 0) {
+    if (cli_secret_key(key, err, sizeof(err)) < 0) {
         cli_err(CLI_USAGE, "store add: %s", err);
         goto out;
     }

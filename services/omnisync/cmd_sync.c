@@ -14,6 +14,7 @@
 
 #include "ledger/catalog.h"
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "ledger/ledger.h"
 #include "events/outbox.h"
@@ -245,6 +246,145 @@ static long long sync_jid(const json_t *o, const char *key)
     return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
 }
 
+/* What a scan compares the snapshots with: remote_map, the photos and
+ * what was dead-lettered since the run started. */
+struct sync_state {
+    struct sync_map cats, prods, vars;
+    struct sync_ids fprod, fimg;
+    struct sync_photos ph;
+};
+
+static int sync_state_load(PGconn *pg, long long store_id, const char *since,
+                           struct sync_state *st)
+{
+    if (sync_map_load(pg, store_id, "category", &st->cats) != 0 ||
+        sync_map_load(pg, store_id, "product", &st->prods) != 0 ||
+        sync_map_load(pg, store_id, "variant", &st->vars) != 0 ||
+        sync_photos_load(pg, store_id, &st->ph) != 0 ||
+        sync_ids_load(pg, store_id, "product", since, &st->fprod) != 0 ||
+        sync_ids_load(pg, store_id, "image", since, &st->fimg) != 0)
+        return -1;
+    return 0;
+}
+
+static void sync_state_free(struct sync_state *st)
+{
+    sync_map_free(&st->cats);
+    sync_map_free(&st->prods);
+    sync_map_free(&st->vars);
+    free(st->fprod.v);
+    free(st->fimg.v);
+    free(st->ph.v);
+}
+
+/* The variants of @p snap publishable in the store's price list (@p npub)
+ * and how many of them remote_map holds with their current payload. */
+static void sync_scan_variants(const struct sync_store *s,
+                               const struct sync_state *st, const json_t *snap,
+                               size_t *npub, size_t *ndone)
+{
+    char err[512], h[DOC_HASH_LEN + 1];
+    const struct sync_row *row;
+    const json_t *v;
+    size_t k;
+
+    *npub = *ndone = 0;
+    json_array_foreach(json_object_get(snap, "variants"), k, v)
+    {
+        json_t *vp = NULL;
+        if (s->plat->variant_doc(snap, v, s->price_list, &vp, err,
+                                 sizeof(err)) != STORE_DOC_OK)
+            continue;
+        (*npub)++;
+        row = sync_map_find(&st->vars, sync_jid(v, "variant_id"));
+        if (row && doc_hash_compute(vp, h) == 0 && strcmp(h, row->hash) == 0)
+            (*ndone)++;
+        json_decref(vp);
+    }
+}
+
+/* 1 when the product-level payload of @p snap is in the store: its
+ * category mapped and remote_map's hash that of its current payload. */
+static int sync_product_done(const struct sync_store *s,
+                             const struct sync_state *st, const json_t *snap)
+{
+    const json_t *groups = json_object_get(snap, "groups");
+    const struct sync_row *cat, *row;
+    char err[512], h[DOC_HASH_LEN + 1];
+    json_t *pay;
+    int ok;
+
+    cat = sync_map_find(
+        &st->cats,
+        json_array_size(groups)
+            ? sync_jid(json_array_get(groups, json_array_size(groups) - 1),
+                       "id")
+            : 0);
+    if (!cat)
+        return 0;
+    row = sync_map_find(&st->prods, sync_jid(snap, "product_id"));
+    pay = s->plat->product_doc(snap, cat->remote_id, err, sizeof(err));
+    ok = row && pay && doc_hash_compute(pay, h) == 0 &&
+         strcmp(h, row->hash) == 0;
+    json_decref(pay);
+    return ok;
+}
+
+/* Count the photos of product @p pid in @p c (failed with their product
+ * when @p pfailed); 1 when all are in the store. */
+static int sync_scan_photos(const struct sync_state *st, long long pid,
+                            int pfailed, struct sync_counts *c)
+{
+    int ok = 1;
+
+    for (size_t k = sync_photos_first(&st->ph, pid);
+         k < st->ph.n && st->ph.v[k].product_id == pid; k++) {
+        c->photos++;
+        if (st->ph.v[k].done) {
+            c->photos_done++;
+            continue;
+        }
+        ok = 0;
+        if (pfailed || sync_ids_has(&st->fimg, st->ph.v[k].id)) {
+            c->failed_photos++;
+        } else {
+            c->pending++;
+            c->photos_pending++;
+        }
+    }
+    return ok;
+}
+
+/* Count one snapshot in @p c; *done and *photos_ok as sync_scan's. */
+static void sync_scan_one(const struct sync_store *s,
+                          const struct sync_state *st, const json_t *snap,
+                          struct sync_counts *c, int *done, int *photos_ok)
+{
+    long long pid = sync_jid(snap, "product_id");
+    size_t npub, nvdone;
+    int ok, pfailed;
+
+    sync_scan_variants(s, st, snap, &npub, &nvdone);
+    if (npub == 0) {
+        c->unpublishable++;
+        *done = -1;
+        return;
+    }
+    c->products++;
+    c->variants += npub;
+    c->variants_done += nvdone;
+    ok = nvdone == npub && sync_product_done(s, st, snap);
+    pfailed = !ok && sync_ids_has(&st->fprod, pid);
+    if (ok)
+        c->products_done++;
+    else if (pfailed)
+        c->failed_products++;
+    else
+        c->pending++;
+    *done = ok;
+    *photos_ok = sync_scan_photos(st, pid, pfailed, c);
+}
+
 /*
  * Compare every snapshot with remote_map.  done[i] (may be NULL) receives
  * 1 when product i is fully synced, 0 when not, -1 when it cannot be
@@ -257,107 +397,26 @@ static int sync_scan(PGconn *pg, const struct sync_store *s,
                      json_t *const *snaps, size_t n, int *done, int *photos_ok,
                      const char *since, struct sync_counts *c)
 {
-    struct sync_map cats = {0}, prods = {0}, vars = {0};
-    struct sync_ids fprod = {0}, fimg = {0};
-    struct sync_photos ph = {0};
-    char err[512], h[DOC_HASH_LEN + 1];
+    struct sync_state st;
     int rc = -1;
 
     memset(c, 0, sizeof(*c));
-    if (sync_map_load(pg, s->id, "category", &cats) != 0 ||
-        sync_map_load(pg, s->id, "product", &prods) != 0 ||
-        sync_map_load(pg, s->id, "variant", &vars) != 0 ||
-        sync_photos_load(pg, s->id, &ph) != 0 ||
-        sync_ids_load(pg, s->id, "product", since, &fprod) != 0 ||
-        sync_ids_load(pg, s->id, "image", since, &fimg) != 0)
+    memset(&st, 0, sizeof(st));
+    if (sync_state_load(pg, s->id, since, &st) != 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        const json_t *snap = snaps[i], *groups, *v;
-        const struct sync_row *cat, *row;
-        json_t *pay;
-        size_t k, npub = 0, nvdone = 0;
-        int ok = 1, pfailed, nph_ok;
+        int d = 0, ph_ok = 1;
 
+        if (snaps[i])
+            sync_scan_one(s, &st, snaps[i], c, &d, &ph_ok);
         if (done)
-            done[i] = 0;
+            done[i] = d;
         if (photos_ok)
-            photos_ok[i] = 1;
-        if (!snap)
-            continue;
-        groups = json_object_get(snap, "groups");
-        cat = sync_map_find(
-            &cats,
-            json_array_size(groups)
-                ? sync_jid(json_array_get(groups, json_array_size(groups) - 1),
-                           "id")
-                : 0);
-        json_array_foreach(json_object_get(snap, "variants"), k, v)
-        {
-            json_t *vp = NULL;
-            if (s->plat->variant_doc(snap, v, s->price_list, &vp, err,
-                                     sizeof(err)) != STORE_DOC_OK)
-                continue;
-            npub++;
-            row = sync_map_find(&vars, sync_jid(v, "variant_id"));
-            if (row && doc_hash_compute(vp, h) == 0 &&
-                strcmp(h, row->hash) == 0)
-                nvdone++;
-            json_decref(vp);
-        }
-        if (npub == 0) {
-            c->unpublishable++;
-            if (done)
-                done[i] = -1;
-            continue;
-        }
-        c->products++;
-        c->variants += npub;
-        c->variants_done += nvdone;
-        ok = cat && nvdone == npub;
-        row = sync_map_find(&prods, sync_jid(snap, "product_id"));
-        pay = cat ? s->plat->product_doc(snap, cat->remote_id, err, sizeof(err))
-                  : NULL;
-        if (!row || !pay || doc_hash_compute(pay, h) != 0 ||
-            strcmp(h, row->hash) != 0)
-            ok = 0;
-        json_decref(pay);
-        pfailed = !ok && sync_ids_has(&fprod, sync_jid(snap, "product_id"));
-        if (ok)
-            c->products_done++;
-        else if (pfailed)
-            c->failed_products++;
-        else
-            c->pending++;
-        if (done)
-            done[i] = ok;
-        nph_ok = 1;
-        for (k = sync_photos_first(&ph, sync_jid(snap, "product_id"));
-             k < ph.n && ph.v[k].product_id == sync_jid(snap, "product_id");
-             k++) {
-            c->photos++;
-            if (ph.v[k].done) {
-                c->photos_done++;
-                continue;
-            }
-            nph_ok = 0;
-            if (pfailed || sync_ids_has(&fimg, ph.v[k].id)) {
-                c->failed_photos++;
-            } else {
-                c->pending++;
-                c->photos_pending++;
-            }
-        }
-        if (photos_ok)
-            photos_ok[i] = nph_ok;
+            photos_ok[i] = ph_ok;
     }
     rc = 0;
 out:
-    sync_map_free(&cats);
-    sync_map_free(&prods);
-    sync_map_free(&vars);
-    free(fprod.v);
-    free(fimg.v);
-    free(ph.v);
+    sync_state_free(&st);
     return rc;
 }
 
@@ -480,14 +539,6 @@ static void sync_progress(const struct sync_counts *c, int tty, double eta_s,
     fflush(stdout);
 }
 
-static double sync_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * ETA from the budget: catalog calls (one per product not synced) at the
  * catalog class's share of the limit, photo uploads at the images class's
@@ -519,144 +570,181 @@ static int sync_db_now(PGconn *pg, char *out, size_t size)
     return 0;
 }
 
-/* sync initial|resync STORE ... */
-static int sync_run(int argc, char **argv, int resync)
-{
-    const char *pos[1], *timeout_s = NULL;
-    int npos, catalog = 0, stock = 0, images = 0, no_wait = 0, rc = CLI_FAIL;
-    long long timeout = 0, nstock = 0;
-    struct cli_opt opts[] = {
-        {"--timeout", &timeout_s, NULL}, {"--no-wait", NULL, &no_wait},
-        {"--catalog", NULL, &catalog},   {"--stock", NULL, &stock},
-        {"--images", NULL, &images},     {NULL, NULL, NULL},
-    };
-    struct sync_store s;
-    struct sync_counts c, last;
-    json_t **snaps = NULL;
-    size_t n = 0, emitted = 0, for_images = 0;
-    int *done = NULL, *photos_ok = NULL, tty = isatty(STDOUT_FILENO);
-    PGconn *pg = NULL;
-    char err[512], key[32], since[64];
-    double t0, t_last_print = 0, eta;
-    size_t done0;
+/* The products of a run: their snapshots and, from the first scan, their
+ * state (sync_scan's done and photos_ok). */
+struct sync_set {
+    json_t **snaps;
+    size_t n;
+    int *done, *photos_ok;
+};
 
-    memset(&s, 0, sizeof(s));
-    memset(&last, 0xff, sizeof(last));
-    if (cli_args_parse(argv[0], argc, argv, opts, pos, 1, &npos) != CLI_OK)
-        return CLI_USAGE;
-    if (npos != 1)
-        return cli_err(CLI_USAGE, "sync %s: STORE is required", argv[0]);
-    if (!resync && (catalog || stock || images))
+/* What a run re-sends (sync initial: catalog and images). */
+struct sync_want {
+    int resync, catalog, stock, images;
+};
+
+/* What the run queued, for its report. */
+struct sync_queued {
+    size_t emitted, for_images;
+    long long nstock;
+};
+
+static void sync_set_free(struct sync_set *set)
+{
+    free(set->done);
+    free(set->photos_ok);
+    sync_snapshots_free(set->snaps, set->n);
+}
+
+/* Snapshots of every active product and the first scan of them. */
+static int sync_set_load(PGconn *pg, const struct sync_store *s,
+                         struct sync_set *set, struct sync_counts *c)
+{
+    if (sync_snapshots(pg, &set->snaps, &set->n) != 0)
+        return -1;
+    set->done = calloc(set->n + 1, sizeof(*set->done));
+    set->photos_ok = calloc(set->n + 1, sizeof(*set->photos_ok));
+    if (!set->done || !set->photos_ok)
+        return -1;
+    return sync_scan(pg, s, set->snaps, set->n, set->done, set->photos_ok, NULL,
+                     c);
+}
+
+/* The flags sync initial implies, and resync's default (all three). */
+static int sync_flags(int resync, int *catalog, int *stock, int *images)
+{
+    if (!resync && (*catalog || *stock || *images))
         return cli_err(CLI_USAGE, "sync initial: --catalog, --stock and "
                                   "--images are implied");
     if (!resync)
-        catalog = images = 1; /* stock follows the mappings on its own */
-    else if (!catalog && !stock && !images)
-        catalog = stock = images = 1;
-    if (timeout_s && (cfg_parse_ll(timeout_s, &timeout) != 0 || timeout < 0))
-        return cli_err(CLI_USAGE, "sync: bad --timeout '%s' (seconds)",
-                       timeout_s);
-    pg = cli_pg();
-    if (!pg)
-        return CLI_FAIL;
-    rc = sync_store_load(pg, pos[0], &s);
-    if (rc != CLI_OK)
-        goto out;
-    rc = CLI_FAIL;
-    if (sync_db_now(pg, since, sizeof(since)) != 0 ||
-        sync_snapshots(pg, &snaps, &n) != 0)
-        goto out;
-    done = calloc(n + 1, sizeof(*done));
-    photos_ok = calloc(n + 1, sizeof(*photos_ok));
-    if (!done || !photos_ok ||
-        sync_scan(pg, &s, snaps, n, done, photos_ok, NULL, &c) != 0)
-        goto out;
-    if (db_begin(pg, err, sizeof(err)) != 0) {
-        cli_err(CLI_FAIL, "sync: %s", err);
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
+        *catalog = *images = 1; /* stock follows the mappings on its own */
+    else if (!*catalog && !*stock && !*images)
+        *catalog = *stock = *images = 1;
+    return CLI_OK;
+}
+
+/* A catalog.product event for each product the run wants to re-send. */
+static int sync_queue_products(PGconn *pg, const char *store,
+                               const struct sync_set *set,
+                               const struct sync_want *w, struct sync_queued *q,
+                               char *err, size_t err_size)
+{
+    char key[32];
+
+    for (size_t i = 0; i < set->n; i++) {
         int want;
 
-        if (!snaps[i] || done[i] < 0)
+        if (!set->snaps[i] || set->done[i] < 0)
             continue;
         /* initial: everything (the publisher skips unchanged payloads);
          * resync --catalog: what differs; --images: products with a photo
          * not in the store (the publisher emits their image jobs). */
-        want =
-            !resync || (catalog && done[i] == 0) || (images && !photos_ok[i]);
+        want = !w->resync || (w->catalog && set->done[i] == 0) ||
+               (w->images && !set->photos_ok[i]);
         if (!want)
             continue;
-        if (resync && images && !photos_ok[i] && (!catalog || done[i] == 1))
-            for_images++;
-        snprintf(key, sizeof(key), "%lld", sync_jid(snaps[i], "product_id"));
-        if (outbox_add(pg, CATALOG_TOPIC, CATALOG_EVENT_PRODUCT, key, pos[0],
-                       snaps[i], err, sizeof(err)) != 0) {
-            db_rollback(pg);
-            cli_err(CLI_FAIL, "sync: %s", err);
-            goto out;
-        }
-        emitted++;
+        if (w->resync && w->images && !set->photos_ok[i] &&
+            (!w->catalog || set->done[i] == 1))
+            q->for_images++;
+        snprintf(key, sizeof(key), "%lld",
+                 sync_jid(set->snaps[i], "product_id"));
+        if (outbox_add(pg, CATALOG_TOPIC, CATALOG_EVENT_PRODUCT, key, store,
+                       set->snaps[i], err, err_size) != 0)
+            return -1;
+        q->emitted++;
     }
-    if (stock) {
-        nstock = ledger_store_available_emit(pg, s.id, err, sizeof(err));
-        if (nstock < 0) {
-            db_rollback(pg);
-            cli_err(CLI_FAIL, "sync: %s", err);
-            goto out;
-        }
+    return 0;
+}
+
+/* Queue the run's events in one transaction: the products, and with
+ * --stock stock.available for every variant at the store's sources. */
+static int sync_queue(PGconn *pg, const struct sync_store *s, const char *store,
+                      const struct sync_set *set, const struct sync_want *w,
+                      struct sync_queued *q)
+{
+    char err[512];
+
+    if (db_begin(pg, err, sizeof(err)) != 0)
+        return cli_err(-1, "sync: %s", err);
+    if (sync_queue_products(pg, store, set, w, q, err, sizeof(err)) != 0)
+        goto fail;
+    if (w->stock) {
+        q->nstock = ledger_store_available_emit(pg, s->id, err, sizeof(err));
+        if (q->nstock < 0)
+            goto fail;
     }
-    if (db_commit(pg, err, sizeof(err)) != 0) {
-        cli_err(CLI_FAIL, "sync: %s", err);
-        goto out;
-    }
-    if (catalog || images)
+    if (db_commit(pg, err, sizeof(err)) != 0)
+        return cli_err(-1, "sync: %s", err);
+    return 0;
+fail:
+    db_rollback(pg);
+    return cli_err(-1, "sync: %s", err);
+}
+
+static void sync_report(const char *store, const struct sync_store *s,
+                        const struct sync_want *w, const struct sync_counts *c,
+                        const struct sync_queued *q)
+{
+    if (w->catalog || w->images)
         printf("sync: store %s: %zu catalog.product event(s) queued (%zu "
                "product(s) already synced%s%s)\n",
-               pos[0], emitted, c.products_done,
-               for_images ? ", some only for their photos" : "",
-               c.unpublishable ? "; some have no priced variant" : "");
-    if (stock)
-        printf("sync: store %s: %lld stock.available event(s) queued\n", pos[0],
-               nstock);
-    if (c.unpublishable)
+               store, q->emitted, c->products_done,
+               q->for_images ? ", some only for their photos" : "",
+               c->unpublishable ? "; some have no priced variant" : "");
+    if (w->stock)
+        printf("sync: store %s: %lld stock.available event(s) queued\n", store,
+               q->nstock);
+    if (c->unpublishable)
         printf("sync: %zu product(s) have no active variant priced in %s "
                "and are not published\n",
-               c.unpublishable, s.price_list);
+               c->unpublishable, s->price_list);
     fflush(stdout);
-    if (no_wait || (!catalog && !images)) {
-        rc = CLI_OK;
-        goto out;
-    }
-    t0 = sync_now();
-    c.failed_products = c.failed_photos = 0;
-    done0 = c.products_done + c.variants_done + c.photos_done;
+}
+
+/*
+ * Follow the progress until everything is synced or dead-lettered, or
+ * @p timeout (seconds, 0: none) passes; @p c holds the first scan's
+ * counts.  Rescans every second from fresh snapshots (kept in @p set).
+ */
+static int sync_wait(PGconn *pg, const struct sync_store *s,
+                     struct sync_set *set, const char *since, int images,
+                     long long timeout, struct sync_counts *c)
+{
+    struct sync_counts last;
+    int tty = isatty(STDOUT_FILENO), rc = CLI_FAIL;
+    double t0 = ((double)clock_mono_ms() / 1e3), t_last_print = 0, eta;
+    size_t done0;
+
+    memset(&last, 0xff, sizeof(last));
+    c->failed_products = c->failed_photos = 0;
+    done0 = c->products_done + c->variants_done + c->photos_done;
     for (;;) {
-        size_t got = c.products_done + c.variants_done + c.photos_done - done0,
-               left = c.products + c.variants + c.photos - c.products_done -
-                      c.variants_done - c.photos_done;
-        double el = sync_now() - t0;
+        size_t got =
+                   c->products_done + c->variants_done + c->photos_done - done0,
+               left = c->products + c->variants + c->photos - c->products_done -
+                      c->variants_done - c->photos_done;
+        double el = ((double)clock_mono_ms() / 1e3) - t0;
         /* resync without --images does not wait for photos */
-        int finished = c.pending - (images ? 0 : c.photos_pending) == 0;
+        int finished = c->pending - (images ? 0 : c->photos_pending) == 0;
 
         /* ETA: the observed rate once something moved; before that the
          * budget's shares. */
         if (got > 0 && el > 0)
             eta = (double)left / ((double)got / el);
         else
-            eta = sync_budget_eta(&s, &c);
-        if (finished || tty || memcmp(&c, &last, sizeof(c)) != 0 ||
-            sync_now() - t_last_print >= 10) {
-            sync_progress(&c, tty, eta, finished);
-            t_last_print = sync_now();
-            last = c;
+            eta = sync_budget_eta(s, c);
+        if (finished || tty || memcmp(c, &last, sizeof(*c)) != 0 ||
+            ((double)clock_mono_ms() / 1e3) - t_last_print >= 10) {
+            sync_progress(c, tty, eta, finished);
+            t_last_print = ((double)clock_mono_ms() / 1e3);
+            last = *c;
         }
-        if (finished && (c.failed_products || c.failed_photos)) {
+        if (finished && (c->failed_products || c->failed_photos)) {
             cli_err(CLI_FAIL,
                     "sync: finished in %.0f s with %zu product(s) and %zu "
                     "photo(s) dead-lettered (omnisync status; the DLQ "
                     "holds the reasons)",
-                    el, c.failed_products, c.failed_photos);
+                    el, c->failed_products, c->failed_photos);
             break;
         }
         if (finished) {
@@ -674,16 +762,64 @@ static int sync_run(int argc, char **argv, int resync)
             break;
         }
         usleep(1000 * 1000 /* us */);
-        sync_snapshots_free(snaps, n);
-        snaps = NULL;
-        if (sync_snapshots(pg, &snaps, &n) != 0 ||
-            sync_scan(pg, &s, snaps, n, NULL, NULL, since, &c) != 0)
+        sync_snapshots_free(set->snaps, set->n);
+        set->snaps = NULL;
+        if (sync_snapshots(pg, &set->snaps, &set->n) != 0 ||
+            sync_scan(pg, s, set->snaps, set->n, NULL, NULL, since, c) != 0)
             break;
     }
+    return rc;
+}
+
+/* sync initial|resync STORE ... */
+static int sync_run(int argc, char **argv, int resync)
+{
+    const char *pos[1], *timeout_s = NULL;
+    int npos, catalog = 0, stock = 0, images = 0, no_wait = 0, rc = CLI_FAIL;
+    long long timeout = 0;
+    struct cli_opt opts[] = {
+        {"--timeout", &timeout_s, NULL}, {"--no-wait", NULL, &no_wait},
+        {"--catalog", NULL, &catalog},   {"--stock", NULL, &stock},
+        {"--images", NULL, &images},     {NULL, NULL, NULL},
+    };
+    struct sync_store s;
+    struct sync_counts c;
+    struct sync_set set = {0};
+    struct sync_want w;
+    struct sync_queued q = {0};
+    PGconn *pg = NULL;
+    char since[64];
+
+    memset(&s, 0, sizeof(s));
+    if (cli_args_parse(argv[0], argc, argv, opts, pos, 1, &npos) != CLI_OK)
+        return CLI_USAGE;
+    if (npos != 1)
+        return cli_err(CLI_USAGE, "sync %s: STORE is required", argv[0]);
+    if (sync_flags(resync, &catalog, &stock, &images) != CLI_OK)
+        return CLI_USAGE;
+    if (timeout_s && (cfg_parse_ll(timeout_s, &timeout) != 0 || timeout < 0))
+        return cli_err(CLI_USAGE, "sync: bad --timeout '%s' (seconds)",
+                       timeout_s);
+    w = (struct sync_want){resync, catalog, stock, images};
+    pg = cli_pg();
+    if (!pg)
+        return CLI_FAIL;
+    rc = sync_store_load(pg, pos[0], &s);
+    if (rc != CLI_OK)
+        goto out;
+    rc = CLI_FAIL;
+    if (sync_db_now(pg, since, sizeof(since)) != 0 ||
+        sync_set_load(pg, &s, &set, &c) != 0 ||
+        sync_queue(pg, &s, pos[0], &set, &w, &q) != 0)
+        goto out;
+    sync_report(pos[0], &s, &w, &c, &q);
+    if (no_wait || (!catalog && !images)) {
+        rc = CLI_OK;
+        goto out;
+    }
+    rc = sync_wait(pg, &s, &set, since, images, timeout, &c);
 out:
-    free(done);
-    free(photos_ok);
-    sync_snapshots_free(snaps, n);
+    sync_set_free(&set);
     PQfinish(pg);
     return rc;
 }

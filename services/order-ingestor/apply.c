@@ -1,14 +1,16 @@
 #include "apply.h"
 
+#include "events/event.h"
+#include "events/order.h"
+#include "events/topics.h"
+#include "ledger/orders.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
-#include "events/event.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
-#include "oicfg.h"
-#include "ledger/orders.h"
 #include "lib/sig.h"
-#include "events/topics.h"
+#include "oicfg.h"
+#include "store/platform.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -107,6 +109,95 @@ static int oa_commit(struct order_apply *a, const rd_kafka_message_t *m)
     return 0;
 }
 
+/* One attempt: the store's platform parses the raw order, the ledger
+ * applies it. */
+static enum orders_res oa_apply(struct order_apply *a, const struct event *ev,
+                                const json_t *raw,
+                                struct orders_apply_info *info, char *err,
+                                size_t err_size)
+{
+    const struct store_platform *p;
+    char name[64];
+    struct order o;
+    enum orders_res res;
+    int rc;
+
+    if (!oa_pg_ok(a)) {
+        snprintf(err, err_size, "ledger unreachable");
+        return ORDERS_RETRY;
+    }
+    rc = orders_store_platform(a->pg, ev->store, name, sizeof(name), err,
+                               err_size);
+    if (rc < 0)
+        return ORDERS_RETRY;
+    if (rc > 0) {
+        snprintf(err, err_size, "unknown store '%s'", ev->store);
+        return ORDERS_REJECT;
+    }
+    p = store_platform_find(name);
+    if (!p) {
+        snprintf(err, err_size, "store '%s': unknown platform '%s'", ev->store,
+                 name);
+        return ORDERS_REJECT;
+    }
+    if (p->order_parse(raw, &o, err, err_size) < 0)
+        return ORDERS_REJECT;
+    res = orders_apply(a->pg, ev->store, &o, raw, ev->ts, info, err, err_size);
+    order_clear(&o);
+    return res;
+}
+
+/* Apply until done or stopped (then 1: leave the message uncommitted). */
+static int oa_apply_retrying(struct order_apply *a, const struct event *ev,
+                             struct orders_apply_info *info,
+                             enum orders_res *res, char *err, size_t err_size)
+{
+    const json_t *raw = json_object_get(ev->data, "order");
+    long backoff = 100;
+
+    for (;;) {
+        *res = oa_apply(a, ev, raw, info, err, err_size);
+        if (*res != ORDERS_RETRY)
+            return 0;
+        a->n_retries++;
+        log_warn("apply %s: %s (retry in %ld ms)", ev->key, err, backoff);
+        if (sig_sleep_ms(backoff) != 0 || sig_stop_requested())
+            return 1;
+        if (backoff < a->c->backoff_max_ms)
+            backoff = backoff * 2 > a->c->backoff_max_ms
+                          ? (long)a->c->backoff_max_ms
+                          : backoff * 2;
+    }
+}
+
+/* Dead-letter the message (then commit) when it cannot apply; count and
+ * log it otherwise, then commit. */
+static void oa_finish(struct order_apply *a, const rd_kafka_message_t *m,
+                      const struct event *ev, enum orders_res res,
+                      const struct orders_apply_info *info, const char *err)
+{
+    char reason[1200];
+
+    if (res == ORDERS_REJECT) {
+        snprintf(reason, sizeof(reason), "cannot apply: %s", err);
+        if (oa_dlq(a, m, reason) == 0)
+            oa_commit(a, m);
+        return;
+    }
+    if (res == ORDERS_APPLIED) {
+        a->n_applied++;
+        log_info("order %s (%s) %s: status=%s%s%s", ev->key,
+                 json_string_value(json_object_get(ev->data, "source")),
+                 info->created ? "created" : "updated", info->status,
+                 info->attention ? " attention: " : "",
+                 info->attention ? info->reason : "");
+    } else {
+        a->n_stale++;
+        log_debug("order %s: same or older version, skipped", ev->key);
+    }
+    oa_commit(a, m);
+}
+
 int order_apply_poll(struct order_apply *a)
 {
     rd_kafka_message_t *m = kafka_consumer_poll(a->kc, KAFKA_POLL_MS);
@@ -114,8 +205,6 @@ int order_apply_poll(struct order_apply *a)
     struct orders_apply_info info;
     char err[1024], reason[1200];
     enum orders_res res;
-    long backoff = 100;
-    json_t *order;
 
     if (kafka_consumer_fatal(a->kc)) {
         a->fatal = 1;
@@ -131,54 +220,13 @@ int order_apply_poll(struct order_apply *a)
             oa_commit(a, m);
         goto out;
     }
-    if (strcmp(ev.type, ORDERS_EVENT_RAW) != 0) {
+    if (strcmp(ev.type, ORDER_EVENT_RAW) != 0) {
         snprintf(reason, sizeof(reason), "unexpected event type '%s'", ev.type);
         if (oa_dlq(a, m, reason) == 0)
             oa_commit(a, m);
-        event_clear(&ev);
-        goto out;
-    }
-    order = json_object_get(ev.data, "order");
-    for (;;) {
-        if (!oa_pg_ok(a)) {
-            res = ORDERS_RETRY;
-            snprintf(err, sizeof(err), "ledger unreachable");
-        } else {
-            res = orders_apply(a->pg, ev.store, order, ev.ts, &info, err,
-                               sizeof(err));
-        }
-        if (res != ORDERS_RETRY)
-            break;
-        a->n_retries++;
-        log_warn("apply %s: %s (retry in %ld ms)", ev.key, err, backoff);
-        if (sig_sleep_ms(backoff) != 0 || sig_stop_requested()) {
-            /* Left uncommitted: the next run applies it. */
-            event_clear(&ev);
-            goto out;
-        }
-        if (backoff < a->c->backoff_max_ms)
-            backoff = backoff * 2 > a->c->backoff_max_ms
-                          ? (long)a->c->backoff_max_ms
-                          : backoff * 2;
-    }
-    if (res == ORDERS_REJECT) {
-        snprintf(reason, sizeof(reason), "cannot apply: %s", err);
-        if (oa_dlq(a, m, reason) == 0)
-            oa_commit(a, m);
-    } else {
-        if (res == ORDERS_APPLIED) {
-            a->n_applied++;
-            log_info("order %s (%s) %s: status=%s%s%s", ev.key,
-                     json_string_value(json_object_get(ev.data, "source")),
-                     info.created ? "created" : "updated", info.status,
-                     info.attention ? " attention: " : "",
-                     info.attention ? info.reason : "");
-        } else {
-            a->n_stale++;
-            log_debug("order %s: same or older version, skipped", ev.key);
-        }
-        oa_commit(a, m);
-    }
+    } else if (oa_apply_retrying(a, &ev, &info, &res, err, sizeof(err)) == 0) {
+        oa_finish(a, m, &ev, res, &info, err);
+    } /* else stopped: left uncommitted, the next run applies it */
     event_clear(&ev);
 out:
     rd_kafka_message_destroy(m);

@@ -1,8 +1,9 @@
 /*
  * apply — the order-ingestor's back half: consumes omnisync.orders.v1
- * (group apply.group, default omnisync-order-apply) and writes each order
- * version into the ledger with orders_apply() (orders.h), one Postgres
- * transaction per message.  The offset is committed only after that
+ * (group.id, default omnisync-order-apply), has the store's
+ * platform parse each raw order (store/platform.h, order_parse) and writes
+ * that version into the ledger with orders_apply() (ledger/orders.h), one
+ * Postgres transaction per message.  The offset is committed only after that
  * transaction committed (or the message was found stale, or
  * dead-lettered), so a replay after a crash changes nothing.  A message
  * that cannot be decoded, or an order that can never apply, goes to

@@ -1,21 +1,23 @@
 #include "intake.h"
 
-#include "store/budget.h"
-#include "lib/cfg.h"
-#include "lib/db.h"
+#include "app/storeset.h"
 #include "events/event.h"
+#include "events/order.h"
+#include "events/topics.h"
+#include "lib/cfg.h"
+#include "lib/clock.h"
+#include "lib/db.h"
 #include "lib/httpbody.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
-#include "oicfg.h"
-#include "ledger/orders.h"
+#include "lib/outcome.h"
 #include "lib/sig.h"
+#include "oicfg.h"
+#include "store/budget.h"
+#include "store/platform.h"
 #include "store/store_client.h"
-#include "app/storeset.h"
-#include "events/topics.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -29,10 +31,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define OI_SECRET_LEN 32
+#define OI_SECRET_MAX 64
 #define OI_STORE_NAME_MAX 256
-#define OI_TOPIC_CREATE "orders/create"
-#define OI_TOPIC_UPDATE "orders/update"
 
 /*
  * Delivery wait: one per webhook request or polled page.  Each message in
@@ -47,8 +47,11 @@ struct oi_wait {
     int refs;
 };
 
+/* A store the webhook endpoint serves: its platform authenticates the
+ * requests the store sends with the store's secret. */
 struct oi_secret {
-    char secret[OI_SECRET_LEN + 1];
+    const struct store_platform *p; /* NULL: unknown platform */
+    char secret[OI_SECRET_MAX];
     char store[OI_STORE_NAME_MAX];
 };
 
@@ -61,7 +64,7 @@ struct order_intake {
     volatile int stop_store; /* read by the store thread */
     volatile int stop_dr;
     int drained;
-    /* secret -> store name, written by the store thread */
+    /* the stores' secrets and platforms, written by the store thread */
     pthread_mutex_t mu;
     struct oi_secret *secrets;
     size_t nsecrets;
@@ -197,10 +200,10 @@ static void oi_now_ts(char *out, size_t size, long long shift_s)
     snprintf(out, size, "%s.%03ld+00:00", buf, ts.tv_nsec / 1000000L);
 }
 
-/* Put one order on the topic; on success @p w has one more pending. */
-static int oi_produce(struct order_intake *in, const char *store, json_t *order,
-                      const char *source, struct oi_wait *w, char *errstr,
-                      size_t errstr_size)
+/* Put one raw order on the topic; on success @p w has one more pending. */
+static int oi_produce(struct order_intake *in, const char *store,
+                      long long remote_id, json_t *order, const char *source,
+                      struct oi_wait *w, char *errstr, size_t errstr_size)
 {
     char id[37], ts[40], key[OI_STORE_NAME_MAX + 32], *data_s = NULL;
     char *env = NULL;
@@ -209,8 +212,10 @@ static int oi_produce(struct order_intake *in, const char *store, json_t *order,
 
     oi_uuid(id);
     oi_now_ts(ts, sizeof(ts), 0);
-    snprintf(key, sizeof(key), "%s:%" JSON_INTEGER_FORMAT, store,
-             json_integer_value(json_object_get(order, "id")));
+    if (order_raw_key(store, remote_id, key, sizeof(key)) < 0) {
+        snprintf(errstr, errstr_size, "store name too long");
+        return -1;
+    }
     data = json_pack("{s:s, s:O}", "source", source, "order", order);
     data_s = data ? json_dumps(data, JSON_COMPACT) : NULL;
     json_decref(data);
@@ -218,7 +223,7 @@ static int oi_produce(struct order_intake *in, const char *store, json_t *order,
         snprintf(errstr, errstr_size, "out of memory");
         goto out;
     }
-    env = event_build(ORDERS_EVENT_RAW, id, ts, store, key, data_s, errstr,
+    env = event_build(ORDER_EVENT_RAW, id, ts, store, key, data_s, errstr,
                       errstr_size);
     if (!env)
         goto out;
@@ -241,24 +246,6 @@ out:
 }
 
 /* ---- HTTP --------------------------------------------------------------- */
-
-int order_intake_path_parse(const char *url, char *secret)
-{
-    static const char pre[] = "/hooks/", post[] = "/orders";
-    size_t i;
-
-    if (!url || strncmp(url, pre, sizeof(pre) - 1) != 0)
-        return -1;
-    url += sizeof(pre) - 1;
-    for (i = 0; i < OI_SECRET_LEN; i++)
-        if (!isxdigit((unsigned char)url[i]) || isupper((unsigned char)url[i]))
-            return -1;
-    if (strcmp(url + OI_SECRET_LEN, post) != 0)
-        return -1;
-    memcpy(secret, url, OI_SECRET_LEN);
-    secret[OI_SECRET_LEN] = '\0';
-    return 0;
-}
 
 static enum MHD_Result oi_send(struct MHD_Connection *conn, unsigned status,
                                const char *msg)
@@ -283,20 +270,43 @@ static enum MHD_Result oi_send(struct MHD_Connection *conn, unsigned status,
     return ret;
 }
 
-static int oi_secret_lookup(struct order_intake *in, const char *secret,
-                            char *store, size_t size)
+/* 1 when @p path is a webhook path of a platform the intake serves. */
+static int oi_routed(struct order_intake *in, const char *path)
 {
     int found = 0;
 
     pthread_mutex_lock(&in->mu);
-    for (size_t i = 0; i < in->nsecrets; i++)
-        if (sodium_memcmp(in->secrets[i].secret, secret, OI_SECRET_LEN) == 0) {
-            snprintf(store, size, "%s", in->secrets[i].store);
-            found = 1;
-            break;
-        }
+    for (size_t i = 0; i < in->nsecrets && !found; i++)
+        found = in->secrets[i].p && in->secrets[i].p->webhook_route(path);
     pthread_mutex_unlock(&in->mu);
     return found;
+}
+
+/* The store that sent @p req, as its platform authenticates it.
+ * @returns 1 with @p store and @p p set, 0 when no store did. */
+static int oi_authenticate(struct order_intake *in,
+                           const struct webhook_request *req, char *store,
+                           size_t size, const struct store_platform **p)
+{
+    int found = 0;
+
+    pthread_mutex_lock(&in->mu);
+    for (size_t i = 0; i < in->nsecrets && !found; i++) {
+        const struct oi_secret *s = &in->secrets[i];
+
+        if (s->p && s->p->webhook_authenticate(req, s->secret)) {
+            snprintf(store, size, "%s", s->store);
+            *p = s->p;
+            found = 1;
+        }
+    }
+    pthread_mutex_unlock(&in->mu);
+    return found;
+}
+
+static const char *oi_header(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
 }
 
 static enum MHD_Result oi_reject(struct order_intake *in,
@@ -309,28 +319,56 @@ static enum MHD_Result oi_reject(struct order_intake *in,
     return oi_send(conn, status, why);
 }
 
-/* The complete request: route, validate, produce, wait, answer. */
+/* Put an authenticated order on the topic and answer once it is there. */
+static enum MHD_Result oi_accept(struct order_intake *in,
+                                 struct MHD_Connection *conn, const char *store,
+                                 const struct order_ref *ref, json_t *order)
+{
+    struct oi_wait *w = oi_wait_new();
+    char err[512];
+    int rc;
+
+    if (!w || oi_produce(in, store, ref->remote_id, order, "webhook", w, err,
+                         sizeof(err)) < 0) {
+        if (w)
+            oi_wait_unref(w);
+        log_error("webhook store=%s: %s", store, w ? err : "out of memory");
+        return oi_send(conn, 503, "not accepted, retry");
+    }
+    rc = oi_wait_done(w, (long)in->c->intake_ack_ms);
+    oi_wait_unref(w);
+    if (rc != 0) {
+        log_error("webhook store=%s order=%lld: %s", store, ref->remote_id,
+                  rc < 0 ? "no delivery report in time" : "delivery failed");
+        return oi_send(conn, 503, "not accepted, retry");
+    }
+    __atomic_add_fetch(&in->n_accepted, 1, __ATOMIC_RELAXED);
+    log_debug("webhook store=%s order=%lld accepted", store, ref->remote_id);
+    return oi_send(conn, 200, "ok");
+}
+
+/* The complete request: route, authenticate, validate, produce, wait,
+ * answer. */
 static enum MHD_Result oi_request(struct order_intake *in,
                                   struct MHD_Connection *conn, const char *url,
                                   const char *method, struct oi_conn *c)
 {
-    char secret[OI_SECRET_LEN + 1], store[OI_STORE_NAME_MAX], err[512];
-    char why[600];
+    const struct webhook_request req = {method,   url,       c->b.buf,
+                                        c->b.len, oi_header, conn};
+    const struct store_platform *p = NULL;
+    char store[OI_STORE_NAME_MAX], err[512], why[600];
+    struct order_ref ref;
     json_error_t jerr;
-    json_t *order = NULL;
-    struct oi_wait *w = NULL;
+    json_t *order;
     enum MHD_Result ret;
-    long long us;
-    const json_t *id, *upd;
-    int rc;
 
     if (strcmp(url, "/healthz") == 0)
         return oi_send(conn, 200, "ok");
-    if (order_intake_path_parse(url, secret) < 0)
+    if (!oi_routed(in, url))
         return oi_reject(in, conn, 404, NULL, "not found");
     if (strcmp(method, "POST") != 0)
         return oi_reject(in, conn, 405, NULL, "method not allowed");
-    if (!oi_secret_lookup(in, secret, store, sizeof(store)))
+    if (!oi_authenticate(in, &req, store, sizeof(store), &p))
         return oi_reject(in, conn, 404, NULL, "unknown webhook secret");
     if (c->b.too_big)
         return oi_reject(in, conn, 413, store, "body too large");
@@ -340,37 +378,12 @@ static enum MHD_Result oi_request(struct order_intake *in,
         snprintf(why, sizeof(why), "malformed JSON: %s", jerr.text);
         return oi_reject(in, conn, 400, store, why);
     }
-    id = json_object_get(order, "id");
-    upd = json_object_get(order, "updated_at");
-    if (!json_is_object(order) || !json_is_integer(id) ||
-        json_integer_value(id) <= 0 || !json_is_string(upd) ||
-        orders_ts_parse(json_string_value(upd), &us) < 0) {
+    if (p->order_identify(order, &ref, err, sizeof(err)) < 0) {
         json_decref(order);
-        return oi_reject(in, conn, 422, store,
-                         "expected an order object with id and updated_at");
+        snprintf(why, sizeof(why), "not an order: %s", err);
+        return oi_reject(in, conn, 422, store, why);
     }
-    w = oi_wait_new();
-    if (!w ||
-        oi_produce(in, store, order, "webhook", w, err, sizeof(err)) < 0) {
-        if (w)
-            oi_wait_unref(w);
-        json_decref(order);
-        log_error("webhook store=%s: %s", store, w ? err : "out of memory");
-        return oi_send(conn, 503, "not accepted, retry");
-    }
-    rc = oi_wait_done(w, (long)in->c->intake_ack_ms);
-    oi_wait_unref(w);
-    if (rc != 0) {
-        log_error("webhook store=%s order=%" JSON_INTEGER_FORMAT ": %s", store,
-                  json_integer_value(id),
-                  rc < 0 ? "no delivery report in time" : "delivery failed");
-        ret = oi_send(conn, 503, "not accepted, retry");
-    } else {
-        __atomic_add_fetch(&in->n_accepted, 1, __ATOMIC_RELAXED);
-        log_debug("webhook store=%s order=%" JSON_INTEGER_FORMAT " accepted",
-                  store, json_integer_value(id));
-        ret = oi_send(conn, 200, "ok");
-    }
+    ret = oi_accept(in, conn, store, &ref, order);
     json_decref(order);
     return ret;
 }
@@ -395,10 +408,8 @@ static enum MHD_Result oi_handler(void *cls, struct MHD_Connection *conn,
             return MHD_NO;
         *con_cls = c;
         if (cl && cfg_parse_ll(cl, &n) == 0 && n > (long long)max) {
-            char secret[OI_SECRET_LEN + 1];
-
             c->answered = 1;
-            if (order_intake_path_parse(url, secret) < 0)
+            if (!oi_routed(in, url))
                 return oi_reject(in, conn, 404, NULL, "not found");
             return oi_reject(in, conn, 413, NULL, "body too large");
         }
@@ -436,14 +447,6 @@ static void oi_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* ---- the store thread: stores, webhooks, polling ------------------------- */
-
-static long long oi_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int oi_stopping(const struct order_intake *in)
 {
@@ -491,77 +494,37 @@ static void oi_registered_add(struct order_intake *in, const char *k)
         in->nregistered++;
 }
 
-/* One metered call (orders class); the answer moves into *@p r. */
-static enum outcome oi_call(struct order_intake *in, struct storeset_entry *e,
-                            enum store_op op, const struct store_req_args *a,
-                            struct store_result *r)
+/* The platform of a store, or NULL (logged). */
+static const struct store_platform *oi_platform(const struct storeset_entry *e)
 {
-    struct store_call c;
-    enum outcome o;
+    const struct store_platform *p = store_platform_find(e->conf.platform);
 
-    store_call_init(&c, e->sc, in->b, BUDGET_ORDERS);
-    o = store_call_run(&c, op, a);
-    store_result_clear(r);
-    *r = c.last;
-    return o;
+    if (!p)
+        log_warn("store=%s: unknown platform '%s'", e->conf.name,
+                 e->conf.platform ? e->conf.platform : "");
+    return p;
 }
 
-/* Register orders/create and orders/update for one store, unless the
- * store has them already (same address and topic). */
+/* Have the store send its order webhooks to this intake. */
 static int oi_register(struct order_intake *in, struct storeset_entry *e)
 {
-    static const char *const topics[] = {OI_TOPIC_CREATE, OI_TOPIC_UPDATE};
-    struct store_req_args a;
-    struct store_result r;
-    char addr[1024];
-    int have[2] = {0, 0}, rc = -1;
-    size_t i;
+    const struct store_platform *p = oi_platform(e);
+    struct store_call call;
+    enum outcome o;
+    int created = 0;
 
-    snprintf(addr, sizeof(addr), "%s/hooks/%s/orders", in->c->intake_public_url,
-             e->conf.webhook_secret);
-    memset(&a, 0, sizeof(a));
-    memset(&r, 0, sizeof(r));
-    if (oi_call(in, e, STORE_OP_WEBHOOKS_LIST, &a, &r) != OUTCOME_OK) {
-        log_warn("store=%s webhooks list: %s %s", e->conf.name,
-                 outcome_name(r.res), r.reason);
-        goto out;
-    }
-    for (i = 0; i < json_array_size(r.body); i++) {
-        json_t *wh = json_array_get(r.body, i);
-        const char *wa = json_string_value(json_object_get(wh, "address"));
-        const char *wt = json_string_value(json_object_get(wh, "topic"));
-
-        for (int t = 0; t < 2; t++)
-            if (wa && wt && strcmp(wa, addr) == 0 && strcmp(wt, topics[t]) == 0)
-                have[t] = 1;
-    }
-    store_result_clear(&r);
-    for (int t = 0; t < 2; t++) {
-        json_t *p;
-        enum outcome res;
-
-        if (have[t])
-            continue;
-        p = json_pack("{s:s, s:s, s:s}", "address", addr, "topic", topics[t],
-                      "format_type", "json");
-        memset(&a, 0, sizeof(a));
-        a.payload = p;
-        res = oi_call(in, e, STORE_OP_WEBHOOK_CREATE, &a, &r);
-        json_decref(p);
-        if (res != OUTCOME_OK && r.status != 422) {
-            log_warn("store=%s webhook %s: %s %s", e->conf.name, topics[t],
-                     outcome_name(r.res), r.reason);
-            goto out;
-        }
-        /* 422 "already exists": another instance registered it first. */
-        log_info("store=%s webhook %s registered (%ld)", e->conf.name,
-                 topics[t], r.status);
-        store_result_clear(&r);
-    }
-    rc = 0;
-out:
-    store_result_clear(&r);
-    return rc;
+    if (!p)
+        return -1;
+    store_call_init(&call, e->sc, in->b, BUDGET_ORDERS);
+    o = p->webhooks_register(&call, in->c->intake_public_url,
+                             e->conf.webhook_secret, &created);
+    if (o != OUTCOME_OK)
+        log_warn("store=%s webhooks: %s: %s", e->conf.name, outcome_name(o),
+                 call.why);
+    else if (created)
+        log_info("store=%s webhooks: %d registered", e->conf.name, created);
+    store_call_clear(&call);
+    return o == OUTCOME_OK ? 0 : -1;
 }
 
 /* Reload the stores and publish the secret -> store table. */
@@ -571,7 +534,8 @@ static int oi_refresh(struct order_intake *in)
     struct oi_secret *sec;
     size_t n, i;
 
-    if (storeset_refresh(in->ss, in->pg, NULL, err, sizeof(err)) < 0) {
+    if (storeset_refresh(in->ss, in->pg, in->c->secret_key, err, sizeof(err)) <
+        0) {
         log_warn("stores: %s", err);
         return -1;
     }
@@ -582,6 +546,7 @@ static int oi_refresh(struct order_intake *in)
     for (i = 0; i < n; i++) {
         struct storeset_entry *e = storeset_get(in->ss, i);
 
+        sec[i].p = store_platform_find(e->conf.platform);
         snprintf(sec[i].secret, sizeof(sec[i].secret), "%s",
                  e->conf.webhook_secret ? e->conf.webhook_secret : "");
         snprintf(sec[i].store, sizeof(sec[i].store), "%s", e->conf.name);
@@ -610,13 +575,16 @@ static void oi_register_all(struct order_intake *in)
     }
 }
 
+/* Where the store's poll resumes: the saved cursor, else poll.since,
+ * else 24 hours ago. */
 static int oi_cursor_load(struct order_intake *in, long long store_id,
-                          char *since, size_t size, long long *from_id)
+                          struct order_cursor *cur)
 {
     char sid[32], err[512];
     const char *v[1] = {sid};
     PGresult *r;
 
+    memset(cur, 0, sizeof(*cur));
     snprintf(sid, sizeof(sid), "%lld", store_id);
     r = db_exec(in->pg,
                 "SELECT updated_since, from_id FROM order_poll_cursor "
@@ -627,27 +595,25 @@ static int oi_cursor_load(struct order_intake *in, long long store_id,
         return -1;
     }
     if (PQntuples(r) == 1) {
-        snprintf(since, size, "%s", PQgetvalue(r, 0, 0));
-        *from_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+        snprintf(cur->since, sizeof(cur->since), "%s", PQgetvalue(r, 0, 0));
+        cur->after_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     } else if (in->c->poll_since && in->c->poll_since[0]) {
-        snprintf(since, size, "%s", in->c->poll_since);
-        *from_id = 0;
+        snprintf(cur->since, sizeof(cur->since), "%s", in->c->poll_since);
     } else {
-        oi_now_ts(since, size, -24 * 3600);
-        *from_id = 0;
+        oi_now_ts(cur->since, sizeof(cur->since), -24 * 3600);
     }
     PQclear(r);
     return 0;
 }
 
 static int oi_cursor_save(struct order_intake *in, long long store_id,
-                          const char *since, long long from_id)
+                          const struct order_cursor *cur)
 {
     char sid[32], fid[32], err[512];
-    const char *v[3] = {sid, since, fid};
+    const char *v[3] = {sid, cur->since, fid};
 
     snprintf(sid, sizeof(sid), "%lld", store_id);
-    snprintf(fid, sizeof(fid), "%lld", from_id);
+    snprintf(fid, sizeof(fid), "%lld", cur->after_id);
     if (db_cmd(in->pg,
                "INSERT INTO order_poll_cursor (store_id, updated_since, "
                "from_id) VALUES ($1, $2, $3) ON CONFLICT (store_id) DO "
@@ -660,85 +626,86 @@ static int oi_cursor_save(struct order_intake *in, long long store_id,
     return 0;
 }
 
-/* The INSALES.md §2.2 loop for one store: always page 1, move the cursor
- * to the last order, stop on an empty page.  The cursor is saved after
- * the page's orders are delivered. */
+/* Put a page's orders on the topic and wait for them; @p cur moves past
+ * the last order put.  @returns 0 when every order put was delivered and
+ * at least one was, -1 otherwise (the caller keeps its cursor). */
+static int oi_poll_page(struct order_intake *in, struct storeset_entry *e,
+                        const struct store_platform *p, json_t *page,
+                        struct order_cursor *cur)
+{
+    struct oi_wait *w = oi_wait_new();
+    struct order_cursor last = {"", 0};
+    struct order_ref ref;
+    char err[512];
+    int rc, bad = 0, any = 0;
+
+    if (!w)
+        return -1;
+    for (size_t i = 0; i < json_array_size(page) && !bad; i++) {
+        json_t *raw = json_array_get(page, i);
+
+        if (p->order_identify(raw, &ref, err, sizeof(err)) < 0) {
+            log_warn("store=%s poll: not an order (%s), skipped", e->conf.name,
+                     err);
+            continue;
+        }
+        if (oi_produce(in, e->conf.name, ref.remote_id, raw, "poll", w, err,
+                       sizeof(err)) < 0) {
+            log_warn("store=%s poll: %s", e->conf.name, err);
+            bad = 1;
+            break;
+        }
+        last = ref.next;
+        any = 1;
+    }
+    rc = oi_wait_done(w, (long)in->c->intake_ack_ms);
+    oi_wait_unref(w);
+    if (rc != 0)
+        log_warn("store=%s poll: delivery %s; cursor kept", e->conf.name,
+                 rc < 0 ? "timed out" : "failed");
+    if (bad || rc != 0 || !any)
+        return -1;
+    *cur = last;
+    return 0;
+}
+
+/* The platform's poll loop for one store: a page since the cursor, its
+ * orders on the topic, the cursor saved after they are delivered, until
+ * an empty page. */
 static void oi_poll_store(struct order_intake *in, struct storeset_entry *e)
 {
-    char since[128], err[512];
-    long long from_id, total = 0;
-    struct store_result r;
+    const struct store_platform *p = oi_platform(e);
+    struct order_cursor cur;
+    struct store_call call;
+    long long total = 0;
 
-    memset(&r, 0, sizeof(r));
-    if (oi_cursor_load(in, e->conf.id, since, sizeof(since), &from_id) < 0)
+    if (!p || oi_cursor_load(in, e->conf.id, &cur) < 0)
         return;
+    store_call_init(&call, e->sc, in->b, BUDGET_ORDERS);
     while (!oi_stopping(in)) {
-        struct store_req_args a;
-        struct oi_wait *w;
-        const char *last_upd = NULL;
-        long long last_id = 0;
-        size_t i, n;
-        int rc, bad = 0;
+        json_t *page = NULL;
+        enum outcome o =
+            p->orders_page(&call, &cur, (long)in->c->poll_per_page, &page);
+        size_t n = json_array_size(page);
 
-        memset(&a, 0, sizeof(a));
-        a.updated_since = since;
-        a.from_id = from_id;
-        a.page = 1;
-        a.per_page = (long)in->c->poll_per_page;
-        if (oi_call(in, e, STORE_OP_ORDERS_LIST, &a, &r) != OUTCOME_OK ||
-            !json_is_array(r.body)) {
-            log_warn("store=%s poll: %s %ld %s", e->conf.name,
-                     outcome_name(r.res), r.status, r.reason);
+        if (o != OUTCOME_OK)
+            log_warn("store=%s poll: %s: %s", e->conf.name, outcome_name(o),
+                     call.why);
+        if (o != OUTCOME_OK || n == 0 ||
+            oi_poll_page(in, e, p, page, &cur) < 0 ||
+            oi_cursor_save(in, e->conf.id, &cur) < 0) {
+            json_decref(page);
             break;
         }
-        n = json_array_size(r.body);
-        if (n == 0)
-            break;
-        w = oi_wait_new();
-        if (!w)
-            break;
-        for (i = 0; i < n; i++) {
-            json_t *o = json_array_get(r.body, i);
-            const char *upd =
-                json_string_value(json_object_get(o, "updated_at"));
-            json_t *id = json_object_get(o, "id");
-            long long us;
-
-            if (!json_is_integer(id) || !upd || orders_ts_parse(upd, &us) < 0) {
-                log_warn("store=%s poll: order without id/updated_at skipped",
-                         e->conf.name);
-                continue;
-            }
-            if (oi_produce(in, e->conf.name, o, "poll", w, err, sizeof(err)) <
-                0) {
-                log_warn("store=%s poll: %s", e->conf.name, err);
-                bad = 1;
-                break;
-            }
-            last_upd = upd;
-            last_id = json_integer_value(id);
-        }
-        rc = oi_wait_done(w, (long)in->c->intake_ack_ms);
-        oi_wait_unref(w);
-        if (bad || rc != 0 || !last_upd) {
-            if (rc != 0)
-                log_warn("store=%s poll: delivery %s; cursor kept",
-                         e->conf.name, rc < 0 ? "timed out" : "failed");
-            break;
-        }
-        snprintf(since, sizeof(since), "%s", last_upd);
-        from_id = last_id;
-        if (oi_cursor_save(in, e->conf.id, since, from_id) < 0)
-            break;
+        json_decref(page);
         total += (long long)n;
-        store_result_clear(&r);
     }
-    store_result_clear(&r);
+    store_call_clear(&call);
     if (total) {
         __atomic_add_fetch(&in->n_polled, (unsigned long long)total,
                            __ATOMIC_RELAXED);
         log_info("store=%s poll: %lld orders put on %s, cursor %s/%lld",
-                 e->conf.name, total, TOPICS_ORDERS, since, from_id);
+                 e->conf.name, total, TOPICS_ORDERS, cur.since, cur.after_id);
     }
 }
 
@@ -748,7 +715,7 @@ static void *oi_store_main(void *arg)
     long long next_refresh = 0, next_poll = 0, now;
 
     while (!oi_stopping(in)) {
-        now = oi_now_ms();
+        now = clock_mono_ms();
         if (now >= next_refresh || now >= next_poll) {
             if (!oi_pg_ok(in)) {
                 sig_sleep_ms(1000);
@@ -767,7 +734,7 @@ static void *oi_store_main(void *arg)
             for (size_t i = 0; i < storeset_count(in->ss) && !oi_stopping(in);
                  i++)
                 oi_poll_store(in, storeset_get(in->ss, i));
-            next_poll = oi_now_ms() + in->c->poll_interval_ms;
+            next_poll = clock_mono_ms() + in->c->poll_interval_ms;
         }
         sig_sleep_ms(100);
     }
@@ -862,8 +829,8 @@ struct order_intake *order_intake_new(const struct oi_cfg *c,
                  c->intake_listen);
         goto fail;
     }
-    log_info("intake listening on %s (webhooks %s/hooks/<secret>/orders)",
-             c->intake_listen, c->intake_public_url);
+    log_info("intake listening on %s (webhooks under %s)", c->intake_listen,
+             c->intake_public_url);
     return in;
 fail:
     order_intake_destroy(in);

@@ -8,7 +8,9 @@
  * thread serving the idempotent producer, and one store thread that
  * refreshes the stores (every stores.refresh.ms), registers the webhooks
  * of stores it has not registered yet, and polls each store every
- * poll.interval.ms (docs/order-ingestor.md).
+ * poll.interval.ms (docs/order-ingestor.md).  Everything about a store's
+ * platform (webhook addresses and authentication, the poll, what an
+ * order looks like) goes through the platform seam (store/platform.h).
  */
 #ifndef OMNI_INTAKE_H
 #define OMNI_INTAKE_H
@@ -42,12 +44,5 @@ int order_intake_fatal(struct order_intake *in);
 
 /** @brief Free (drains first when not drained).  NULL-safe. */
 void order_intake_destroy(struct order_intake *in);
-
-/**
- * @brief Parse "/hooks/<32 hex>/orders" (pure; exposed for tests).
- * @param secret receives the 32 hex chars and a NUL (33 bytes).
- * @returns 0 on a match, -1 otherwise.
- */
-int order_intake_path_parse(const char *url, char *secret);
 
 #endif

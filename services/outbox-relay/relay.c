@@ -1,7 +1,9 @@
 #include "relay.h"
 
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/db.h"
+#include "lib/idarray.h"
 #include "events/event.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
@@ -81,47 +83,31 @@ struct relay {
 };
 
 static const struct cfg_opt relay_opts[] = {
-    {"pg.dsn", "OMNISYNC_PG", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
-     offsetof(struct relay_cfg, pg_dsn), "libpq conninfo of the ledger"},
-    {"kafka.bootstrap", "OMNISYNC_KAFKA", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct relay_cfg, kafka_bootstrap), "Kafka bootstrap servers"},
-    {"relay.batch", "OMNISYNC_RELAY_BATCH", CFG_INT, "500", 1, 100000, 0,
+    CFG_ROW_PG_DSN(struct relay_cfg, pg_dsn, CFG_REQUIRED),
+    CFG_ROW_KAFKA_BOOTSTRAP(struct relay_cfg, kafka_bootstrap, CFG_REQUIRED),
+    {"relay.batch", CFG_INT, "500", 1, 100000, 0,
      offsetof(struct relay_cfg, batch), "outbox rows published per round"},
-    {"relay.poll.ms", "OMNISYNC_RELAY_POLL_MS", CFG_INT, "1000", 10, 600000, 0,
+    {"relay.poll.ms", CFG_INT, "1000", 10, 600000, 0,
      offsetof(struct relay_cfg, poll_ms),
      "fallback polling interval when no NOTIFY arrives"},
-    {"relay.lock.key", "OMNISYNC_RELAY_LOCK_KEY", CFG_INT, "1869442665",
-     -9223372036854775807LL, 9223372036854775807LL, 0,
-     offsetof(struct relay_cfg, lock_key),
+    {"relay.lock.key", CFG_INT, "1869442665", -9223372036854775807LL,
+     9223372036854775807LL, 0, offsetof(struct relay_cfg, lock_key),
      "pg_try_advisory_lock key; one active relay per key"},
-    {"relay.retention.hours", "OMNISYNC_RELAY_RETENTION_HOURS", CFG_INT, "24",
-     0, 24 * 365 * 10, 0, offsetof(struct relay_cfg, retention_hours),
+    {"relay.retention.hours", CFG_INT, "24", 0, 24 * 365 * 10, 0,
+     offsetof(struct relay_cfg, retention_hours),
      "hours sent rows are kept before pruning"},
-    {"relay.standby.ms", "OMNISYNC_RELAY_STANDBY_MS", CFG_INT, "1000", 10,
-     600000, 0, offsetof(struct relay_cfg, standby_ms),
+    {"relay.standby.ms", CFG_INT, "1000", 10, 600000, 0,
+     offsetof(struct relay_cfg, standby_ms),
      "how often a standby retries the lock"},
-    {"relay.stats.ms", "OMNISYNC_RELAY_STATS_MS", CFG_INT, "30000", 100,
-     86400000, 0, offsetof(struct relay_cfg, stats_ms),
-     "interval of the stats line"},
-    {"relay.drain.ms", "OMNISYNC_RELAY_DRAIN_MS", CFG_INT, "10000", 0, 600000,
-     0, offsetof(struct relay_cfg, drain_ms),
-     "on SIGTERM, how long to wait for in-flight deliveries"},
-    {"log.level", "OMNISYNC_LOG_LEVEL", CFG_STR, "info", 0, 0, 0,
-     offsetof(struct relay_cfg, log_level), "error|warn|info|debug"},
+    CFG_ROW_STATS_MS(struct relay_cfg, stats_ms),
+    CFG_ROW_DRAIN_MS(struct relay_cfg, drain_ms),
+    CFG_ROW_LOG_LEVEL(struct relay_cfg, log_level, "info"),
     {NULL},
 };
 
 const struct cfg_opt *relay_cfg_table(void)
 {
     return relay_opts;
-}
-
-static long long relay_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *relay_state_name(enum relay_state s)
@@ -173,7 +159,7 @@ struct relay *relay_new(const struct relay_cfg *rc, const struct cfg *passthru,
                                  errstr, errstr_size);
     if (!r->prod)
         goto fail;
-    r->next_stats_ms = relay_now_ms() + rc->stats_ms;
+    r->next_stats_ms = clock_mono_ms() + rc->stats_ms;
     r->next_prune_ms = 0;
     log_info("starting: batch=%lld poll.ms=%lld lock.key=%lld "
              "retention.hours=%lld",
@@ -353,19 +339,16 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
 {
     char errstr[512];
     const char *vals[1];
-    char *arr;
-    size_t cap = 16, len = 0;
+    char *arr = NULL;
+    long long *ids;
     int i, j, marked = 0, rc = -1;
 
     *nfailed = 0;
-    for (i = 0; i < r->nslots; i++)
-        cap += strlen(r->slots[i].id) + 1;
-    arr = malloc(cap);
-    if (!arr) {
+    ids = malloc(((size_t)r->nslots + 1) * sizeof(*ids));
+    if (!ids) {
         log_error("mark sent: out of memory");
         return -1;
     }
-    arr[len++] = '{';
     for (i = 0; i < r->nslots; i++) {
         struct relay_slot *s = &r->slots[i];
         int held = 0;
@@ -382,14 +365,15 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
             r->held++;
             continue;
         }
-        len += (size_t)snprintf(arr + len, cap - len, "%s%s", marked ? "," : "",
-                                s->id);
-        marked++;
+        ids[marked++] = strtoll(s->id, NULL, 10);
     }
-    arr[len++] = '}';
-    arr[len] = '\0';
     if (marked == 0) {
         rc = 0;
+        goto out;
+    }
+    arr = idarray_text(ids, (size_t)marked, 0, NULL);
+    if (!arr) {
+        log_error("mark sent: out of memory");
         goto out;
     }
     vals[0] = arr;
@@ -403,6 +387,7 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
 out:
     r->failed += (unsigned long long)*nfailed;
     free(arr);
+    free(ids);
     return rc;
 }
 
@@ -413,7 +398,7 @@ out:
  */
 static int relay_wait_notify(struct relay *r, long ms)
 {
-    long long deadline = relay_now_ms() + ms;
+    long long deadline = clock_mono_ms() + ms;
 
     while (!sig_stop_requested()) {
         struct pollfd pfd;
@@ -430,7 +415,7 @@ static int relay_wait_notify(struct relay *r, long ms)
         if (got)
             return 1;
         kafka_producer_poll(r->prod, 0); /* serve error/log callbacks */
-        left = deadline - relay_now_ms();
+        left = deadline - clock_mono_ms();
         if (left <= 0)
             return 0;
         pfd.fd = PQsocket(r->pg);
@@ -477,7 +462,7 @@ static void relay_batch_wait(struct relay *r, long long deadline_ms)
     while (r->pending > 0) {
         if (kafka_producer_fatal(r->prod, NULL, 0))
             break;
-        if (deadline_ms ? relay_now_ms() >= deadline_ms : sig_stop_requested())
+        if (deadline_ms ? clock_mono_ms() >= deadline_ms : sig_stop_requested())
             break;
         kafka_producer_poll(r->prod, 100 /* ms */);
     }
@@ -530,7 +515,7 @@ static void relay_round(struct relay *r)
 
 int relay_poll(struct relay *r)
 {
-    long long now = relay_now_ms();
+    long long now = clock_mono_ms();
 
     if (r->fatal)
         return -1;
@@ -562,7 +547,7 @@ int relay_drain(struct relay *r, int timeout_ms)
     if (r->nslots > 0) {
         log_info("draining: %d messages in flight, waiting up to %d ms",
                  r->pending, timeout_ms);
-        relay_batch_wait(r, relay_now_ms() + timeout_ms);
+        relay_batch_wait(r, clock_mono_ms() + timeout_ms);
         if (r->pending > 0) {
             log_warn("drain: %d messages still without a delivery report; "
                      "their rows stay unsent and will be re-sent",

@@ -5,6 +5,7 @@
 #include "events/topics.h"
 #include "ledger/remote_map.h"
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
 #include "lib/kafka.h"
@@ -12,7 +13,6 @@
 #include "lib/sig.h"
 #include "store/budget.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -30,37 +30,27 @@
 #define STOCKPUB_CLOCK_SKEW_MS 100 /* broker vs our clock */
 
 static const struct cfg_opt stockpub_opts[] = {
-    {"pg.dsn", "OMNISYNC_PG", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
-     offsetof(struct stockpub_cfg, pg_dsn), "libpq conninfo of the ledger"},
-    {"kafka.bootstrap", "OMNISYNC_KAFKA", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct stockpub_cfg, kafka_bootstrap), "Kafka bootstrap servers"},
-    {"redis.addr", "OMNISYNC_REDIS", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct stockpub_cfg, redis_addr),
-     "host:port of the Redis holding the API budgets"},
-    {"group.id", "OMNISYNC_STOCKPUB_GROUP", CFG_STR, "omnisync-stock-publisher",
-     0, 0, 0, offsetof(struct stockpub_cfg, group_id), "consumer group"},
-    {"flush.ms", "OMNISYNC_STOCKPUB_FLUSH_MS", CFG_INT, "500", 0, 600000, 0,
+    CFG_ROW_PG_DSN(struct stockpub_cfg, pg_dsn, CFG_REQUIRED),
+    CFG_ROW_KAFKA_BOOTSTRAP(struct stockpub_cfg, kafka_bootstrap, CFG_REQUIRED),
+    CFG_ROW_REDIS_ADDR(struct stockpub_cfg, redis_addr, NULL, CFG_REQUIRED),
+    CFG_ROW_SECRET_KEY(struct stockpub_cfg, secret_key),
+    CFG_ROW_GROUP_ID(struct stockpub_cfg, group_id, "omnisync-stock-publisher"),
+    {"stockpub.flush.ms", CFG_INT, "500", 0, 600000, 0,
      offsetof(struct stockpub_cfg, flush_ms),
      "flush a store when its oldest pending change is this old"},
-    {"batch.max", "OMNISYNC_STOCKPUB_BATCH_MAX", CFG_INT, "100", 1, 100, 0,
+    {"stockpub.batch.max", CFG_INT, "100", 1, 100, 0,
      offsetof(struct stockpub_cfg, batch_max),
      "variants per variants_group_update call (and the size trigger)"},
-    {"stats.ms", "OMNISYNC_STOCKPUB_STATS_MS", CFG_INT, "30000", 100, 86400000,
-     0, offsetof(struct stockpub_cfg, stats_ms), "interval of the stats line"},
-    {"drain.ms", "OMNISYNC_STOCKPUB_DRAIN_MS", CFG_INT, "10000", 0, 600000, 0,
-     offsetof(struct stockpub_cfg, drain_ms),
-     "on SIGTERM, how long to keep flushing what is pending"},
-    {"stores.refresh.ms", "OMNISYNC_STOCKPUB_REFRESH_MS", CFG_INT, "30000", 100,
-     86400000, 0, offsetof(struct stockpub_cfg, refresh_ms),
-     "how often store settings are reloaded"},
-    {"consume.drain.max", NULL, CFG_INT, "50000", 1, 10000000, 0,
+    CFG_ROW_STATS_MS(struct stockpub_cfg, stats_ms),
+    CFG_ROW_DRAIN_MS(struct stockpub_cfg, drain_ms),
+    STORESET_CFG_REFRESH_MS(struct stockpub_cfg, refresh_ms),
+    {"stockpub.read.max", CFG_INT, "50000", 1, 10000000, 0,
      offsetof(struct stockpub_cfg, drain_max_msgs),
      "per round, messages read before the flush checks"},
-    {"consume.drain.ms", NULL, CFG_INT, "200", 0, 60000, 0,
+    {"stockpub.read.ms", CFG_INT, "200", 0, 60000, 0,
      offsetof(struct stockpub_cfg, drain_max_ms),
      "per round, time spent reading before the flush checks"},
-    {"log.level", "OMNISYNC_LOG_LEVEL", CFG_STR, "info", 0, 0, 0,
-     offsetof(struct stockpub_cfg, log_level), "error|warn|info|debug"},
+    CFG_ROW_LOG_LEVEL(struct stockpub_cfg, log_level, "info"),
     {NULL},
 };
 
@@ -96,89 +86,6 @@ struct stockpub_flush {
     long retry_hint_ms; /* Retry-After of the last RETRY */
     int store_error;    /* the store refused the call: its settings */
 };
-
-static int64_t stockpub_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t stockpub_wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Read exactly @p n digits at *p. */
-static int stockpub_digits(const char **p, int n, int *out)
-{
-    int v = 0, i;
-
-    for (i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i]))
-            return -1;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-int stockpub_ts_ms(const char *ts, int64_t *out)
-{
-    const char *p = ts;
-    struct tm tm;
-    int y, mo, d, h, mi, s, oh = 0, om = 0, sign = 0, ms = 0, scale = 100;
-    time_t t;
-
-    memset(&tm, 0, sizeof(tm));
-    if (!ts || stockpub_digits(&p, 4, &y) < 0 || *p++ != '-' ||
-        stockpub_digits(&p, 2, &mo) < 0 || *p++ != '-' ||
-        stockpub_digits(&p, 2, &d) < 0 || (*p != 'T' && *p != 't'))
-        return -1;
-    p++;
-    if (stockpub_digits(&p, 2, &h) < 0 || *p++ != ':' ||
-        stockpub_digits(&p, 2, &mi) < 0 || *p++ != ':' ||
-        stockpub_digits(&p, 2, &s) < 0)
-        return -1;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return -1;
-        for (; isdigit((unsigned char)*p); p++) {
-            ms += (*p - '0') * scale;
-            scale /= 10;
-        }
-    }
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        sign = *p++ == '-' ? -1 : 1;
-        if (stockpub_digits(&p, 2, &oh) < 0 || *p++ != ':' ||
-            stockpub_digits(&p, 2, &om) < 0)
-            return -1;
-    } else {
-        return -1;
-    }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        s > 60)
-        return -1;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    t = timegm(&tm);
-    if (t == (time_t)-1)
-        return -1;
-    *out = ((int64_t)t - (int64_t)sign * (oh * 3600 + om * 60)) * 1000 + ms;
-    return 0;
-}
 
 enum outcome stockpub_split_send(struct pend_item **items, size_t n,
                                  stockpub_send_fn *send, void *opaque,
@@ -272,15 +179,16 @@ static enum outcome stockpub_send(void *opaque, struct pend_item **items,
 static void stockpub_refresh(struct stockpub *sp, int forced)
 {
     char err[512];
-    int64_t now = stockpub_mono_ms();
+    int64_t now = clock_mono_ms();
     int n;
 
     if (forced && now - sp->last_refresh_ms < STOCKPUB_REFRESH_MIN_MS)
         return;
     sp->last_refresh_ms = now;
-    sp->last_refresh_wall_ms = stockpub_wall_ms();
+    sp->last_refresh_wall_ms = clock_wall_ms();
     sp->next_refresh_ms = now + sp->c.refresh_ms;
-    n = storeset_refresh(sp->stores, sp->pg, NULL, err, sizeof(err));
+    n = storeset_refresh(sp->stores, sp->pg, sp->c.secret_key, err,
+                         sizeof(err));
     if (n < 0) {
         log_warn("stores: refresh failed: %s", err);
         if (db_conn_lost(sp->pg))
@@ -350,7 +258,7 @@ out:
 static void stockpub_settle(struct stockpub *sp, struct pend_item **send,
                             const struct store_item_result *out, size_t k)
 {
-    int64_t wall = stockpub_wall_ms();
+    int64_t wall = clock_wall_ms();
 
     for (size_t i = 0; i < k; i++) {
         if (out[i].res == STORE_ITEM_ACCEPTED) {
@@ -413,7 +321,7 @@ static int stockpub_push(struct stockpub *sp, struct pend_store *pst,
 {
     struct stockpub_flush f;
     unsigned long calls = 0;
-    int64_t now = stockpub_mono_ms();
+    int64_t now = clock_mono_ms();
 
     memset(&f, 0, sizeof(f));
     f.sp = sp;
@@ -451,7 +359,7 @@ static int stockpub_flush_store(struct stockpub *sp, struct pend_store *pst)
     int rc = -1;
 
     if (!items || !send || !remote || !sitem || !out) {
-        pendmap_backoff(pst, stockpub_mono_ms(), 0, STOCKPUB_BACKOFF_MIN_MS,
+        pendmap_backoff(pst, clock_mono_ms(), 0, STOCKPUB_BACKOFF_MIN_MS,
                         STOCKPUB_BACKOFF_MAX_MS);
         goto out;
     }
@@ -469,7 +377,7 @@ static int stockpub_flush_store(struct stockpub *sp, struct pend_store *pst)
         goto out;
     }
     if (stockpub_remote_ids(sp, e->conf.id, items, n, remote) < 0) {
-        pendmap_backoff(pst, stockpub_mono_ms(), 0, STOCKPUB_BACKOFF_MIN_MS,
+        pendmap_backoff(pst, clock_mono_ms(), 0, STOCKPUB_BACKOFF_MIN_MS,
                         STOCKPUB_BACKOFF_MAX_MS);
         goto out;
     }
@@ -536,7 +444,7 @@ static void stockpub_handle(struct stockpub *sp, rd_kafka_message_t *m)
     struct event ev;
     struct pend_value v;
     char err[512], dlqerr[512];
-    int64_t commit_ms;
+    int64_t commit_us;
     json_t *jp, *jo;
     int r;
 
@@ -547,7 +455,7 @@ static void stockpub_handle(struct stockpub *sp, rd_kafka_message_t *m)
         snprintf(err, sizeof(err), "type: '%s' is not %s", ev.type,
                  EVENT_STOCK_AVAILABLE);
         event_clear(&ev);
-    } else if (stockpub_ts_ms(ev.ts, &commit_ms) < 0) {
+    } else if (clock_rfc3339_parse(ev.ts, &commit_us) < 0) {
         snprintf(err, sizeof(err), "ts: '%s' is not RFC 3339", ev.ts);
         event_clear(&ev);
     } else {
@@ -571,10 +479,10 @@ static void stockpub_handle(struct stockpub *sp, rd_kafka_message_t *m)
         v.old_price = json_string_value(jo);
         v.partition = m->partition;
         v.offset = m->offset;
-        v.commit_ms = commit_ms;
+        v.commit_ms = commit_us / 1000;
         v.raw = m->payload;
         v.raw_len = m->len;
-        r = pendmap_put(sp->pm, &v, stockpub_mono_ms());
+        r = pendmap_put(sp->pm, &v, clock_mono_ms());
         if (r == 0)
             sp->st.coalesced++;
         if (r < 0) {
@@ -637,12 +545,12 @@ int stockpub_poll(struct stockpub *sp)
     if (m) {
         /* Drain what is already fetched, so a backlog coalesces before
          * any flush (bounded, and each wait is short). */
-        start = stockpub_mono_ms();
+        start = clock_mono_ms();
         while (m) {
             stockpub_handle(sp, m);
             rd_kafka_message_destroy(m);
             if (++n >= sp->c.drain_max_msgs ||
-                stockpub_mono_ms() - start >= sp->c.drain_max_ms ||
+                clock_mono_ms() - start >= sp->c.drain_max_ms ||
                 sig_stop_requested())
                 break;
             m = kafka_consumer_poll(sp->kc, 10 /* ms */);
@@ -655,7 +563,7 @@ int stockpub_poll(struct stockpub *sp)
     /* Flush every due store; a store stays due while it has a full batch,
      * bounded so consuming goes on. */
     while (!sig_stop_requested() && rounds++ < 1000) {
-        now = stockpub_mono_ms();
+        now = clock_mono_ms();
         pst = pendmap_due(sp->pm, now, (long)sp->c.flush_ms,
                           (size_t)sp->c.batch_max, 0);
         if (!pst)
@@ -664,7 +572,7 @@ int stockpub_poll(struct stockpub *sp)
         stockpub_commit(sp, 0);
     }
     stockpub_commit(sp, 0);
-    now = stockpub_mono_ms();
+    now = clock_mono_ms();
     if (now >= sp->next_refresh_ms)
         stockpub_refresh(sp, 0);
     if (now >= sp->next_stats_ms) {
@@ -681,10 +589,10 @@ int stockpub_drain(struct stockpub *sp, long deadline_ms)
     size_t left;
 
     sp->draining = 1;
-    sp->drain_deadline_ms = stockpub_mono_ms() + deadline_ms;
+    sp->drain_deadline_ms = clock_mono_ms() + deadline_ms;
     log_info("draining: %zu variants pending", pendmap_count(sp->pm));
     for (;;) {
-        now = stockpub_mono_ms();
+        now = clock_mono_ms();
         if (now >= sp->drain_deadline_ms || pendmap_count(sp->pm) == 0)
             break;
         pst = pendmap_due(sp->pm, now, 0, 1, 1);
@@ -732,7 +640,8 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
-    n = storeset_refresh(sp->stores, sp->pg, NULL, errstr, errstr_size);
+    n = storeset_refresh(sp->stores, sp->pg, sp->c.secret_key, errstr,
+                         errstr_size);
     if (n < 0)
         goto fail;
     sp->dlq = dlq_new(c->kafka_bootstrap, passthru, STOCKPUB_SERVICE, errstr,
@@ -744,11 +653,12 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
     if (!sp->kc ||
         kafka_consumer_subscribe(sp->kc, topics, 1, errstr, errstr_size) < 0)
         goto fail;
-    sp->last_refresh_ms = stockpub_mono_ms();
+    sp->last_refresh_ms = clock_mono_ms();
     sp->next_refresh_ms = sp->last_refresh_ms + c->refresh_ms;
     sp->next_stats_ms = sp->last_refresh_ms + c->stats_ms;
-    log_info("started: %d stores, group %s, flush.ms=%lld batch.max=%lld", n,
-             c->group_id, c->flush_ms, c->batch_max);
+    log_info("started: %d stores, group %s, stockpub.flush.ms=%lld "
+             "stockpub.batch.max=%lld",
+             n, c->group_id, c->flush_ms, c->batch_max);
     return sp;
 fail:
     stockpub_destroy(sp);

@@ -4,12 +4,12 @@
  *
  * Consumes omnisync.stock.v1 (group omnisync-stock-publisher), keeps the
  * latest value per store:variant (pendmap.h), and per store flushes up to
- * batch.max variants in one variants_group_update call when batch.max
- * distinct variants are pending or the oldest pending change is flush.ms
- * old.  Before the flush checks every message already available is drained
- * from the consumer (bounded), so a backlog coalesces fully.  Offsets are
- * committed only up to what the store accepted (or what was dead-lettered
- * or skipped); a kill -9 replays the rest.
+ * stockpub.batch.max variants in one variants_group_update call when that
+ * many distinct variants are pending or the oldest pending change is
+ * stockpub.flush.ms old.  Before the flush checks every message already
+ * available is drained from the consumer (bounded), so a backlog coalesces
+ * fully.  Offsets are committed only up to what the store accepted (or what was
+ * dead-lettered or skipped); a kill -9 replays the rest.
  *
  * @locality one thread: stockpub_poll() and stockpub_drain() run on the
  *           thread that made the publisher.
@@ -34,6 +34,7 @@ struct stockpub_cfg {
     char *pg_dsn;
     char *kafka_bootstrap;
     char *redis_addr;
+    char *secret_key; /* decrypts the store passwords (secret) */
     char *group_id;
     char *log_level;
     long long flush_ms;       /* oldest pending change older: flush */
@@ -88,13 +89,6 @@ enum outcome stockpub_split_send(struct pend_item **items, size_t n,
                                  stockpub_send_fn *send, void *opaque,
                                  struct store_item_result *out,
                                  unsigned long *calls);
-
-/**
- * @brief Parse an envelope ts (RFC 3339 with 'Z' or an offset, optional
- *        fraction) into ms since the epoch.
- * @returns 0, or -1 when malformed.
- */
-int stockpub_ts_ms(const char *ts, int64_t *out);
 
 /** @returns the cfg.h table of stock-publisher's settings. */
 const struct cfg_opt *stockpub_cfg_table(void);

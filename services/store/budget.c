@@ -1,6 +1,7 @@
 #include "store/budget.h"
 
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/sig.h"
 
@@ -136,14 +137,6 @@ struct budget {
 
 static const char *const budget_class_names[BUDGET_CLASS_COUNT] = {
     "orders", "stock", "catalog", "images"};
-
-static int64_t budget_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void budget_config_default(struct budget_config *c)
 {
@@ -286,7 +279,7 @@ static void budget_disconnect(struct budget *b)
         redisFree(b->rc);
     b->rc = NULL;
     /* Throttle reconnects so a dead Redis costs one attempt per 100 ms. */
-    b->next_connect_ms = budget_mono_ms() + b->cfg.backoff_min_ms;
+    b->next_connect_ms = clock_mono_ms() + b->cfg.backoff_min_ms;
 }
 
 /* Connect and load the script.  Called with mu held.  0 or -1. */
@@ -299,7 +292,7 @@ static int budget_connect(struct budget *b)
 
     if (b->rc)
         return 0;
-    if (budget_mono_ms() < b->next_connect_ms) {
+    if (clock_mono_ms() < b->next_connect_ms) {
         atomic_fetch_add(&b->redis_errors, 1);
         return -1;
     }
@@ -447,7 +440,7 @@ enum budget_res budget_acquire(struct budget *b, const char *store,
                                long max_wait_ms, long *wait_ms,
                                struct budget_token *tok)
 {
-    int64_t start = budget_mono_ms(), waited;
+    int64_t start = clock_mono_ms(), waited;
     long backoff = b->cfg.backoff_min_ms, w = 0, sleep_ms;
     enum budget_res r;
     int did_wait = 0;
@@ -460,7 +453,7 @@ enum budget_res budget_acquire(struct budget *b, const char *store,
             break;
         }
         r = budget_take(b, store, cls, limit, window_s, &w, tok);
-        waited = budget_mono_ms() - start;
+        waited = clock_mono_ms() - start;
         if (r == BUDGET_GRANTED) {
             if (wait_ms)
                 *wait_ms = (long)waited;
@@ -489,7 +482,7 @@ enum budget_res budget_acquire(struct budget *b, const char *store,
     if (did_wait) {
         atomic_fetch_add(&b->waits[cls], 1);
         atomic_fetch_add(&b->wait_ms[cls],
-                         (unsigned long long)(budget_mono_ms() - start));
+                         (unsigned long long)(clock_mono_ms() - start));
     }
     return r;
 }

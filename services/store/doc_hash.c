@@ -1,16 +1,12 @@
 #include "store/doc_hash.h"
 
-#include <sodium.h>
+#include "lib/hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-static void doc_hash_text(const char *s, char out[DOC_HASH_LEN + 1])
-{
-    unsigned char h[crypto_hash_sha256_BYTES];
-
-    crypto_hash_sha256(h, (const unsigned char *)s, strlen(s));
-    sodium_bin2hex(out, DOC_HASH_LEN + 1, h, sizeof(h));
-}
+_Static_assert(DOC_HASH_LEN == HASH_SHA256_HEX_LEN,
+               "a document hash is a SHA-256 hex");
 
 int doc_hash_compute(const json_t *doc, char out[DOC_HASH_LEN + 1])
 {
@@ -19,12 +15,12 @@ int doc_hash_compute(const json_t *doc, char out[DOC_HASH_LEN + 1])
     out[0] = '\0';
     if (!s)
         return -1;
-    doc_hash_text(s, out);
+    hash_sha256_hex(s, strlen(s), out);
     free(s);
     return 0;
 }
 
 void doc_hash_archived(char out[DOC_HASH_LEN + 1])
 {
-    doc_hash_text(DOC_HASH_ARCHIVED_DOC, out);
+    hash_sha256_hex(DOC_HASH_ARCHIVED_DOC, strlen(DOC_HASH_ARCHIVED_DOC), out);
 }

@@ -23,6 +23,7 @@
 #ifndef OMNI_STORE_PLATFORM_H
 #define OMNI_STORE_PLATFORM_H
 
+#include "events/order.h"
 #include "lib/outcome.h"
 #include "store/budget.h"
 #include "store/store_client.h"
@@ -127,13 +128,46 @@ struct store_images {
 };
 
 /* ---- orders ------------------------------------------------------------ */
-/* a page of raw orders since a cursor; identify one raw order (id and
- * version); parse one raw order into the neutral struct order
- * (events/order.h); change an order's status */
+/* A raw order is one order exactly as the platform sent it (a JSON
+ * object): it travels on Kafka and into the ledger as it is, and only the
+ * platform's order_identify and order_parse read its fields.  Parsed, it
+ * is the neutral struct order (events/order.h). */
+
+/* Where an order poll resumes: orders the store changed at or after
+ * @c since, skipping those changed exactly at @c since whose ids are not
+ * above @c after_id.  The platform fills it (order_identify); the caller
+ * keeps it between polls (the ledger's order_poll_cursor). */
+struct order_cursor {
+    char since[128];    /* RFC 3339, as the platform wrote it */
+    long long after_id; /* 0: none */
+};
+
+/* One raw order's identity. */
+struct order_ref {
+    long long remote_id;      /* the store's order id, > 0 */
+    long long updated_us;     /* its version, µs since the epoch */
+    struct order_cursor next; /* a poll from here starts after it */
+};
 
 /* ---- webhooks ---------------------------------------------------------- */
-/* register the order webhooks at an address; authenticate an incoming
- * request (which store sent it) */
+/* Each store has one secret (store_conf.webhook_secret, 32 hex chars).  A
+ * platform that cannot sign its webhooks puts the secret in the address it
+ * registers and finds it in the request's path; one that signs bodies
+ * (HMAC) registers a plain address and checks the signature header with
+ * the secret.  Either way the intake offers a request to the platform of
+ * each store it knows, with that store's secret, until one authenticates
+ * it. */
+
+/* An incoming webhook request (everything borrowed for the call). */
+struct webhook_request {
+    const char *method; /* "POST" */
+    const char *path;   /* path and query as requested */
+    const char *body;   /* (may be NULL when empty) */
+    size_t body_len;
+    /* a request header's value, or NULL when absent */
+    const char *(*header)(void *ctx, const char *name);
+    void *ctx; /* for header() */
+};
 
 /* ---- the platform ------------------------------------------------------ */
 
@@ -237,6 +271,57 @@ struct store_platform {
     /** Remove image @p id of product @p product_id. */
     enum outcome (*image_delete)(struct store_call *c, long long product_id,
                                  long long id);
+
+    /* ---- orders and webhooks ---- */
+
+    /**
+     * A page of raw orders changed since @p since, oldest first, at most
+     * @p limit of them (0: the platform's default).  Spends one call.
+     * @param page receives a JSON array of raw orders (owned: json_decref),
+     *             NULL unless OUTCOME_OK; an empty array ends the poll.
+     */
+    enum outcome (*orders_page)(struct store_call *call,
+                                const struct order_cursor *since, long limit,
+                                json_t **page);
+    /**
+     * Identify @p raw (pure): its id, its version and the cursor just
+     * past it.  @returns 0, or -1 with errstr when it is not an order.
+     */
+    int (*order_identify)(const json_t *raw, struct order_ref *ref,
+                          char *errstr, size_t errstr_size);
+    /**
+     * Parse @p raw (pure) into @p o (clear it with order_clear(); it is
+     * zeroed on failure).  @returns 0, or -1 with errstr naming the field.
+     */
+    int (*order_parse)(const json_t *raw, struct order *o, char *errstr,
+                       size_t errstr_size);
+    /**
+     * Set the status of order @p remote_id in the store.  A status the
+     * platform cannot set (ORDER_STATUS_OTHER) is OUTCOME_REJECTED without
+     * a call.
+     */
+    enum outcome (*order_status_set)(struct store_call *call,
+                                     long long remote_id,
+                                     enum order_status status);
+    /**
+     * Make sure the store sends its order webhooks (created and updated
+     * orders) to the intake at @p base_url for the store holding
+     * @p secret; existing registrations are kept.  Spends one call to
+     * list and one per webhook created.
+     * @param created receives the number of webhooks created (may be NULL).
+     */
+    enum outcome (*webhooks_register)(struct store_call *call,
+                                      const char *base_url, const char *secret,
+                                      int *created);
+    /** @returns 1 when @p path is one of the platform's webhook paths (pure;
+     *           decides 404 before anything else is looked at). */
+    int (*webhook_route)(const char *path);
+    /**
+     * @returns 1 when @p req was sent by the store holding @p secret, 0
+     *          otherwise (pure; constant time in the secret).
+     */
+    int (*webhook_authenticate)(const struct webhook_request *req,
+                                const char *secret);
 };
 
 /** @returns the platform named @p name, or NULL. */

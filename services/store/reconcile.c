@@ -1,5 +1,7 @@
 #include "store/reconcile.h"
 
+#include "lib/money.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,63 +82,23 @@ void reconcile_lvars_clear(struct reconcile_lvars *a)
     memset(a, 0, sizeof(*a));
 }
 
-int reconcile_money_norm(const char *s, char *out, size_t out_size)
-{
-    const char *p = s, *ib, *ie, *fb = NULL, *fe = NULL;
-    int neg = 0, w;
-
-    if (!s)
-        return -1;
-    while (*p == ' ')
-        p++;
-    if (*p == '-' || *p == '+')
-        neg = *p++ == '-';
-    ib = p;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    ie = p;
-    if (*p == '.' || *p == ',') {
-        fb = ++p;
-        while (*p >= '0' && *p <= '9')
-            p++;
-        fe = p;
-    }
-    while (*p == ' ')
-        p++;
-    if (*p || (ie == ib && (!fb || fe == fb)))
-        return -1;
-    while (ib < ie && *ib == '0')
-        ib++;
-    while (fb && fe > fb && fe[-1] == '0')
-        fe--;
-    if (ib == ie && (!fb || fe == fb))
-        neg = 0; /* zero has no sign */
-    w = snprintf(out, out_size, "%s%.*s%s%.*s", neg ? "-" : "",
-                 ib == ie ? 1 : (int)(ie - ib), ib == ie ? "0" : ib,
-                 fb && fe > fb ? "." : "", fb ? (int)(fe - fb) : 0,
-                 fb ? fb : "");
-    return w < 0 || (size_t)w >= out_size ? -1 : 0;
-}
-
 int reconcile_money_eq(const char *a, const char *b)
 {
-    char na[64], nb[64];
+    long long ma, mb;
 
     if (!a || !b)
         return !a && !b;
-    if (reconcile_money_norm(a, na, sizeof(na)) < 0 ||
-        reconcile_money_norm(b, nb, sizeof(nb)) < 0)
+    if (money_parse(a, &ma, NULL, 0) < 0 || money_parse(b, &mb, NULL, 0) < 0)
         return strcmp(a, b) == 0;
-    return strcmp(na, nb) == 0;
+    return ma == mb;
 }
 
 /* NULL, or a value that is numerically zero. */
 static int reconcile_money_none(const char *s)
 {
-    char n[64];
+    long long m;
 
-    return !s ||
-           (reconcile_money_norm(s, n, sizeof(n)) == 0 && !strcmp(n, "0"));
+    return !s || (money_parse(s, &m, NULL, 0) == 0 && m == 0);
 }
 
 int reconcile_old_price_eq(const char *a, const char *b)

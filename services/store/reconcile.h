@@ -71,16 +71,9 @@ int reconcile_lvars_add(struct reconcile_lvars *a,
 void reconcile_lvars_clear(struct reconcile_lvars *a);
 
 /**
- * @brief Canonical form of a decimal money string: no sign for zero, no
- *        leading zeros, no trailing fraction zeros, '.' as separator
- *        ("01500.50" -> "1500.5", "7,0" -> "7", "-0.0" -> "0").
- * @returns 0, or -1 when @p s is not a decimal number or does not fit.
- */
-int reconcile_money_norm(const char *s, char *out, size_t out_size);
-
-/**
- * @returns 1 when @p a and @p b are the same amount (both NULL counts as
- *          equal; an unparsable value equals only the identical string).
+ * @returns 1 when @p a and @p b are the same amount (lib/money.h's
+ *          money_parse(); both NULL counts as equal; a value that is not
+ *          money equals only the identical string).
  */
 int reconcile_money_eq(const char *a, const char *b);
 

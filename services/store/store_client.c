@@ -1,6 +1,7 @@
 #include "store/store_client.h"
 
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #include <ctype.h>
@@ -529,14 +530,6 @@ out:
     return out->res;
 }
 
-static long long store_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * A token for a drain: poll the budget until @p deadline_ms, ignoring the
  * stop request (budget_acquire() gives up on it).  BUDGET_WAIT when the
@@ -548,7 +541,7 @@ static enum budget_res store_token_until(struct store_client *sc,
                                          long long deadline_ms, long *waited,
                                          struct budget_token *tok)
 {
-    long long start = store_mono_ms();
+    long long start = clock_mono_ms();
     enum budget_res br;
     struct timespec nap;
     long wait_ms = 0;
@@ -562,7 +555,7 @@ static enum budget_res store_token_until(struct store_client *sc,
             wait_ms = 200;
         if (wait_ms > 100)
             wait_ms = 100;
-        if (store_mono_ms() + wait_ms > deadline_ms) {
+        if (clock_mono_ms() + wait_ms > deadline_ms) {
             br = BUDGET_WAIT;
             break;
         }
@@ -570,7 +563,7 @@ static enum budget_res store_token_until(struct store_client *sc,
         nap.tv_nsec = (wait_ms > 0 ? wait_ms : 1) * 1000000L;
         nanosleep(&nap, NULL);
     }
-    *waited = (long)(store_mono_ms() - start);
+    *waited = (long)(clock_mono_ms() - start);
     return br;
 }
 

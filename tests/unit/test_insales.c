@@ -407,14 +407,16 @@ static void test_products_parse(void)
     T_ASSERT(store_variants_by_sku(&ps.v[0].variants, "B") == NULL);
     json_decref(page);
 
-    /* one product (a create's answer) */
+    /* one product (a create's answer); a real price reads as lib/money
+     * reads it, not "%.6f" padded */
     page = json_loads("{\"id\":7,\"title\":\"T\",\"variants\":[{\"id\":8,"
-                      "\"sku\":\"S\",\"quantity\":2.0}]}",
+                      "\"sku\":\"S\",\"quantity\":2.0,\"price\":1500.5}]}",
                       0, &jerr);
     T_ASSERT_EQ(insales_catalog_product_parse(page, &one, err, sizeof(err)), 0);
     T_ASSERT_EQ(one.id, 7);
     T_ASSERT_EQ(one.variants.n, 1);
     T_ASSERT_EQ(one.variants.v[0].quantity, 2);
+    T_ASSERT_STR_EQ(one.variants.v[0].price, "1500.50");
     store_product_clear(&one);
     T_ASSERT(one.title == NULL);
     json_decref(page);

@@ -17,6 +17,16 @@ static const char *money(int64_t c)
     return sim_money_fmt(c, buf, sizeof(buf));
 }
 
+/* sim_money_from_json() of a JSON string. */
+static int str_money(const char *s, int64_t *c)
+{
+    json_t *v = json_string(s);
+    int rc = sim_money_from_json(v, c);
+
+    json_decref(v);
+    return rc;
+}
+
 int main(void)
 {
     char buf[128];
@@ -31,19 +41,20 @@ int main(void)
     T_ASSERT_STR_EQ(money(5), lit("0.05"));
     T_ASSERT_STR_EQ(money(-350), lit("-3.5"));
 
-    /* Money parsing. */
-    T_ASSERT_EQ(sim_money_parse("1500", &c), 0);
+    /* Money parsing: strings as clients send them (sim_money_parse() gave
+     * way to lib/money; its grammar is tested in test_money.c). */
+    T_ASSERT_EQ(str_money("1500", &c), 0);
     T_ASSERT_EQ(c, 150000);
-    T_ASSERT_EQ(sim_money_parse("1500.0", &c), 0);
+    T_ASSERT_EQ(str_money("1500.0", &c), 0);
     T_ASSERT_EQ(c, 150000);
-    T_ASSERT_EQ(sim_money_parse("12.555", &c), 0);
+    T_ASSERT_EQ(str_money("12.555", &c), 0);
     T_ASSERT_EQ(c, 1256);
-    T_ASSERT_EQ(sim_money_parse("7,5", &c), 0);
+    T_ASSERT_EQ(str_money("7,5", &c), 0);
     T_ASSERT_EQ(c, 750);
-    T_ASSERT_EQ(sim_money_parse("abc", &c), -1);
-    T_ASSERT_EQ(sim_money_parse("", &c), -1);
-    T_ASSERT_EQ(sim_money_parse("1.2.3", &c), -1);
-    T_ASSERT_EQ(sim_money_parse("99999999999999999999999", &c), -1);
+    T_ASSERT_EQ(str_money("abc", &c), -1);
+    T_ASSERT_EQ(str_money("", &c), -1);
+    T_ASSERT_EQ(str_money("1.2.3", &c), -1);
+    T_ASSERT_EQ(str_money("99999999999999999999999", &c), -1);
     v = json_real(200.1);
     T_ASSERT_EQ(sim_money_from_json(v, &c), 0);
     T_ASSERT_EQ(c, 20010);
@@ -83,6 +94,26 @@ int main(void)
     T_ASSERT_EQ(sim_time_parse("yesterday", &ms2), -1);
     T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:30+03:00junk", &ms2), -1);
     T_ASSERT_EQ(sim_time_parse("", &ms2), -1);
+    /* More query forms, and what lib/clock now checks for them. */
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24+03:00", &ms2), 0);
+    T_ASSERT_EQ(ms2, ms - 30000); /* no seconds: :00 */
+    T_ASSERT_EQ(sim_time_parse("2023-11-22 14:24:30 +0300", &ms2), 0);
+    T_ASSERT_EQ(ms2, ms);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T11:24:30.123456789z", &ms2), 0);
+    T_ASSERT_EQ(ms2, ms + 123);
+    T_ASSERT_EQ(sim_time_parse("1969-12-31T23:59:59.9995Z", &ms2), 0);
+    T_ASSERT_EQ(ms2, -1); /* floor, as sim_time_fmt() */
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:3", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:2", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:30.", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:30+3", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:30+03:0", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22 ", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-02-30", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T23:59:60Z", &ms2), -1);
+    T_ASSERT_EQ(sim_time_parse("2023-11-22T14:24:30.1234567890Z", &ms2), -1);
 
     /* Permalinks. */
     T_ASSERT_STR_EQ(sim_permalink("Docs API простой", buf, sizeof(buf)),

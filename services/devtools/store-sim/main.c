@@ -77,6 +77,70 @@ static long sim_num(const char *name, const char *v, long lo, long hi)
     return (long)x;
 }
 
+/* Option @p ch of the command line (its argument in optarg; @p arg the
+ * word as given, for the message about an unknown option). */
+static void sim_parse_opt(int ch, const char *arg, struct sim_args *a)
+{
+    switch (ch) {
+    case 'p':
+        a->port = sim_num("port", optarg, 0, 65535);
+        break;
+    case 'l':
+        a->login = optarg;
+        break;
+    case 'w':
+        a->password = optarg;
+        break;
+    case 'L':
+        a->limit = sim_num("limit", optarg, 0, 100000000);
+        break;
+    case 'W':
+        a->window = sim_num("window", optarg, 1, 86400);
+        break;
+    case 'S':
+        a->limit_status = sim_num("limit-status", optarg, 429, 503);
+        if (a->limit_status != 429 && a->limit_status != 503)
+            sim_die_usage("--limit-status: must be 429 or 503, not '%s'",
+                          optarg);
+        break;
+    case 'g':
+        if (strcmp(optarg, "sync") == 0)
+            a->group_sync = 1;
+        else if (strcmp(optarg, "queued") == 0)
+            a->group_sync = 0;
+        else
+            sim_die_usage("--group-update: must be queued or sync, not "
+                          "'%s'",
+                          optarg);
+        break;
+    case 'G':
+        a->group_delay = sim_num("group-update-delay-ms", optarg, 0, 3600000);
+        break;
+    case 'm':
+        a->max_image = sim_num("max-image-bytes", optarg, 1, SIM_BODY_CAP);
+        break;
+    case 'i':
+        a->image_ms = sim_num("image-processing-ms", optarg, 0, 3600000);
+        break;
+    case 't':
+        a->hook_timeout = sim_num("webhook-timeout-ms", optarg, 1, 600000);
+        break;
+    case 'P':
+        a->per_page = sim_num("per-page-default", optarg, 10, 250);
+        break;
+    case 'v':
+        if (log_level_parse(optarg) < 0)
+            sim_die_usage("--log-level: unknown level '%s'", optarg);
+        a->level = optarg;
+        break;
+    case 'h':
+        fputs(sim_usage, stdout);
+        exit(0);
+    default:
+        sim_die_usage("unknown or incomplete option '%s'", arg);
+    }
+}
+
 static void sim_parse(int argc, char **argv, struct sim_args *a)
 {
     static const struct option longopts[] = {
@@ -109,68 +173,8 @@ static void sim_parse(int argc, char **argv, struct sim_args *a)
     a->per_page = 25;
     a->level = "info";
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'p':
-            a->port = sim_num("port", optarg, 0, 65535);
-            break;
-        case 'l':
-            a->login = optarg;
-            break;
-        case 'w':
-            a->password = optarg;
-            break;
-        case 'L':
-            a->limit = sim_num("limit", optarg, 0, 100000000);
-            break;
-        case 'W':
-            a->window = sim_num("window", optarg, 1, 86400);
-            break;
-        case 'S':
-            a->limit_status = sim_num("limit-status", optarg, 429, 503);
-            if (a->limit_status != 429 && a->limit_status != 503)
-                sim_die_usage("--limit-status: must be 429 or 503, not '%s'",
-                              optarg);
-            break;
-        case 'g':
-            if (strcmp(optarg, "sync") == 0)
-                a->group_sync = 1;
-            else if (strcmp(optarg, "queued") == 0)
-                a->group_sync = 0;
-            else
-                sim_die_usage("--group-update: must be queued or sync, not "
-                              "'%s'",
-                              optarg);
-            break;
-        case 'G':
-            a->group_delay =
-                sim_num("group-update-delay-ms", optarg, 0, 3600000);
-            break;
-        case 'm':
-            a->max_image = sim_num("max-image-bytes", optarg, 1, SIM_BODY_CAP);
-            break;
-        case 'i':
-            a->image_ms = sim_num("image-processing-ms", optarg, 0, 3600000);
-            break;
-        case 't':
-            a->hook_timeout = sim_num("webhook-timeout-ms", optarg, 1, 600000);
-            break;
-        case 'P':
-            a->per_page = sim_num("per-page-default", optarg, 10, 250);
-            break;
-        case 'v':
-            if (log_level_parse(optarg) < 0)
-                sim_die_usage("--log-level: unknown level '%s'", optarg);
-            a->level = optarg;
-            break;
-        case 'h':
-            fputs(sim_usage, stdout);
-            exit(0);
-        default:
-            sim_die_usage("unknown or incomplete option '%s'",
-                          argv[optind - 1]);
-        }
-    }
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+        sim_parse_opt(ch, argv[optind - 1], a);
     if (optind < argc)
         sim_die_usage("unexpected argument '%s'", argv[optind]);
     if (!a->login || !*a->login)

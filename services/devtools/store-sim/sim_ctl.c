@@ -115,13 +115,14 @@ static int sim_ctl_long(json_t *in, const char *key, long lo, long hi,
     return 0;
 }
 
-static void sim_ctl_faults(struct sim_db *db, struct sim_req *rq,
-                           struct sim_resp *rs)
+static void sim_ctl_faults(struct sim_db *db, struct sim_limiter *lim,
+                           struct sim_req *rq, struct sim_resp *rs)
 {
     struct sim_faults f;
     long status, seed;
     json_t *in = rq->body;
 
+    (void)lim;
     pthread_mutex_lock(&db->smu);
     f = db->faults;
     pthread_mutex_unlock(&db->smu);
@@ -158,13 +159,14 @@ static void sim_ctl_faults(struct sim_db *db, struct sim_req *rq,
     sim_resp_json(rs, 200, sim_ctl_faults_json(&f));
 }
 
-static void sim_ctl_requests(struct sim_db *db, struct sim_req *rq,
-                             struct sim_resp *rs)
+static void sim_ctl_requests(struct sim_db *db, struct sim_limiter *lim,
+                             struct sim_req *rq, struct sim_resp *rs)
 {
     const char *s = sim_req_arg(rq, "since");
     int64_t since = s ? sim_seg_id(s) : 0, first;
     json_t *out = json_array();
 
+    (void)lim;
     if (since < 0)
         since = 0;
     pthread_mutex_lock(&db->smu);
@@ -187,13 +189,14 @@ static void sim_ctl_requests(struct sim_db *db, struct sim_req *rq,
 }
 
 /* POST /_sim/products: {"products":[{...}]}, [{...}] or one {...}. */
-static void sim_ctl_products(struct sim_db *db, struct sim_req *rq,
-                             struct sim_resp *rs)
+static void sim_ctl_products(struct sim_db *db, struct sim_limiter *lim,
+                             struct sim_req *rq, struct sim_resp *rs)
 {
     json_t *list = rq->body, *ids = json_array(), *one = NULL, *ent;
     size_t i;
     int64_t ts;
 
+    (void)lim;
     if (json_is_object(list) &&
         json_is_array(json_object_get(list, "products")))
         list = json_object_get(list, "products");
@@ -232,12 +235,13 @@ static void sim_ctl_products(struct sim_db *db, struct sim_req *rq,
                             (json_int_t)json_array_size(ids), "ids", ids));
 }
 
-static void sim_ctl_images(struct sim_db *db, struct sim_req *rq,
-                           struct sim_resp *rs)
+static void sim_ctl_images(struct sim_db *db, struct sim_limiter *lim,
+                           struct sim_req *rq, struct sim_resp *rs)
 {
     struct sim_product *p;
     json_t *out;
 
+    (void)lim;
     pthread_mutex_lock(&db->mu);
     p = sim_db_product(db, sim_seg_id(rq->segs[1]));
     if (!p) {
@@ -262,42 +266,79 @@ static void sim_ctl_images(struct sim_db *db, struct sim_req *rq,
     sim_resp_json(rs, 200, out);
 }
 
+static void sim_ctl_health(struct sim_db *db, struct sim_limiter *lim,
+                           struct sim_req *rq, struct sim_resp *rs)
+{
+    (void)db;
+    (void)lim;
+    (void)rq;
+    sim_resp_json(rs, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void sim_ctl_state_get(struct sim_db *db, struct sim_limiter *lim,
+                              struct sim_req *rq, struct sim_resp *rs)
+{
+    (void)lim;
+    sim_resp_json(rs, 200, sim_ctl_state(db, sim_req_flag(rq, "skus")));
+}
+
+static void sim_ctl_reset(struct sim_db *db, struct sim_limiter *lim,
+                          struct sim_req *rq, struct sim_resp *rs)
+{
+    (void)rq;
+    pthread_mutex_lock(&db->mu);
+    sim_db_reset(db);
+    pthread_mutex_unlock(&db->mu);
+    sim_limiter_reset(lim);
+    sim_resp_json(rs, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void sim_ctl_order_place(struct sim_db *db, struct sim_limiter *lim,
+                                struct sim_req *rq, struct sim_resp *rs)
+{
+    (void)lim;
+    pthread_mutex_lock(&db->mu);
+    sim_orders_place(db, rq, rs);
+    pthread_mutex_unlock(&db->mu);
+}
+
+static void sim_ctl_order_status(struct sim_db *db, struct sim_limiter *lim,
+                                 struct sim_req *rq, struct sim_resp *rs)
+{
+    (void)lim;
+    pthread_mutex_lock(&db->mu);
+    sim_orders_set_status(db, rq, rs, rq->segs[1]);
+    pthread_mutex_unlock(&db->mu);
+}
+
+/* The control endpoints under /_sim/, first match wins. */
+static const struct sim_ctl_route {
+    struct sim_route_shape sh;
+    void (*fn)(struct sim_db *db, struct sim_limiter *lim, struct sim_req *rq,
+               struct sim_resp *rs);
+} sim_ctl_routes[] = {
+    {{1, 1, "GET", {"health"}}, sim_ctl_health},
+    {{1, 1, "GET", {"state"}}, sim_ctl_state_get},
+    {{1, 1, "GET", {"faults"}}, sim_ctl_faults},
+    {{1, 1, "POST", {"faults"}}, sim_ctl_faults},
+    {{1, 1, "POST", {"reset"}}, sim_ctl_reset},
+    {{1, 1, "GET", {"requests"}}, sim_ctl_requests},
+    {{1, 1, "POST", {"products"}}, sim_ctl_products},
+    {{3, 3, "GET", {"products", NULL, "images"}}, sim_ctl_images},
+    {{1, 1, "POST", {"orders"}}, sim_ctl_order_place},
+    {{3, 3, "POST", {"orders", NULL, "status"}}, sim_ctl_order_status},
+};
+
 void sim_ctl_handle(struct sim_db *db, struct sim_limiter *lim,
                     struct sim_req *rq, struct sim_resp *rs)
 {
-    const char *m = rq->method, *s0 = rq->nseg ? rq->segs[0] : "";
-    int get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;
-
-    if (rq->nseg == 1 && get && strcmp(s0, "health") == 0) {
-        sim_resp_json(rs, 200, json_pack("{s:s}", "status", "ok"));
-    } else if (rq->nseg == 1 && get && strcmp(s0, "state") == 0) {
-        sim_resp_json(rs, 200, sim_ctl_state(db, sim_req_flag(rq, "skus")));
-    } else if (rq->nseg == 1 && (get || post) && strcmp(s0, "faults") == 0) {
-        sim_ctl_faults(db, rq, rs);
-    } else if (rq->nseg == 1 && post && strcmp(s0, "reset") == 0) {
-        pthread_mutex_lock(&db->mu);
-        sim_db_reset(db);
-        pthread_mutex_unlock(&db->mu);
-        sim_limiter_reset(lim);
-        sim_resp_json(rs, 200, json_pack("{s:s}", "status", "ok"));
-    } else if (rq->nseg == 1 && get && strcmp(s0, "requests") == 0) {
-        sim_ctl_requests(db, rq, rs);
-    } else if (rq->nseg == 1 && post && strcmp(s0, "products") == 0) {
-        sim_ctl_products(db, rq, rs);
-    } else if (rq->nseg == 3 && get && strcmp(s0, "products") == 0 &&
-               strcmp(rq->segs[2], "images") == 0) {
-        sim_ctl_images(db, rq, rs);
-    } else if (rq->nseg == 1 && post && strcmp(s0, "orders") == 0) {
-        pthread_mutex_lock(&db->mu);
-        sim_orders_place(db, rq, rs);
-        pthread_mutex_unlock(&db->mu);
-    } else if (rq->nseg == 3 && post && strcmp(s0, "orders") == 0 &&
-               strcmp(rq->segs[2], "status") == 0) {
-        pthread_mutex_lock(&db->mu);
-        sim_orders_set_status(db, rq, rs, rq->segs[1]);
-        pthread_mutex_unlock(&db->mu);
-    } else {
-        sim_resp_json(rs, 404,
-                      json_pack("{s:s}", "error", "no such control endpoint"));
+    for (size_t i = 0; i < sizeof(sim_ctl_routes) / sizeof(sim_ctl_routes[0]);
+         i++) {
+        if (sim_req_matches(rq, &sim_ctl_routes[i].sh)) {
+            sim_ctl_routes[i].fn(db, lim, rq, rs);
+            return;
+        }
     }
+    sim_resp_json(rs, 404,
+                  json_pack("{s:s}", "error", "no such control endpoint"));
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "sim_fmt.h"
 #include "sim_webhook.h"
@@ -329,7 +330,7 @@ void sim_db_destroy(struct sim_db *db)
 
 int64_t sim_db_clock(struct sim_db *db)
 {
-    int64_t now = sim_now_ms();
+    int64_t now = clock_wall_ms();
 
     if (now <= db->clock_last)
         now = db->clock_last + 1;

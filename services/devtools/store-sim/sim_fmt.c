@@ -1,5 +1,8 @@
 #include "sim_fmt.h"
 
+#include "lib/clock.h"
+#include "lib/money.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,61 +25,15 @@ char *sim_money_fmt(int64_t cents, char *buf, size_t bufsz)
     return buf;
 }
 
-int sim_money_parse(const char *s, int64_t *cents)
-{
-    int neg = 0, digits = 0;
-    int64_t whole = 0, frac = 0;
-    int fdigits = 0, round_up = 0;
-
-    while (*s == ' ')
-        s++;
-    if (*s == '-' || *s == '+')
-        neg = *s++ == '-';
-    for (; isdigit((unsigned char)*s); s++, digits++) {
-        if (whole > (INT64_MAX / 100 - 9) / 10)
-            return -1;
-        whole = whole * 10 + (*s - '0');
-    }
-    if (*s == '.' || *s == ',') {
-        s++;
-        for (; isdigit((unsigned char)*s); s++, digits++) {
-            if (fdigits < 2)
-                frac = frac * 10 + (*s - '0');
-            else if (fdigits == 2)
-                round_up = *s >= '5';
-            fdigits++;
-        }
-    }
-    while (*s == ' ')
-        s++;
-    if (*s != '\0' || digits == 0)
-        return -1;
-    if (fdigits == 1)
-        frac *= 10;
-    *cents = whole * 100 + frac + round_up;
-    if (neg)
-        *cents = -*cents;
-    return 0;
-}
-
 int sim_money_from_json(const json_t *v, int64_t *cents)
 {
-    char buf[64];
+    long long minor;
 
-    if (json_is_integer(v)) {
-        json_int_t i = json_integer_value(v);
-        if (i > INT64_MAX / 100 || i < INT64_MIN / 100)
-            return -1;
-        *cents = (int64_t)i * 100;
-        return 0;
-    }
-    if (json_is_real(v)) {
-        snprintf(buf, sizeof(buf), "%.6f", json_real_value(v));
-        return sim_money_parse(buf, cents);
-    }
-    if (json_is_string(v))
-        return sim_money_parse(json_string_value(v), cents);
-    return -1;
+    /* Like the store, take what clients send and round it to kopecks. */
+    if (money_from_json(v, MONEY_ROUND, &minor, NULL, 0) < 0)
+        return -1;
+    *cents = minor;
+    return 0;
 }
 
 json_t *sim_money_json(int64_t cents)
@@ -86,31 +43,10 @@ json_t *sim_money_json(int64_t cents)
     return json_string(sim_money_fmt(cents, buf, sizeof(buf)));
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t sim_days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 char *sim_time_fmt(int64_t ms, char *buf, size_t bufsz)
 {
-    int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-    int msec = (int)(ms - sec * 1000);
-    time_t t = (time_t)(sec + SIM_TZ_OFFSET_MIN * 60);
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    snprintf(buf, bufsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+%02d:%02d",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, msec, SIM_TZ_OFFSET_MIN / 60,
-             SIM_TZ_OFFSET_MIN % 60);
+    clock_rfc3339_format(ms * 1000, SIM_TZ_OFFSET_MIN, CLOCK_FMT_MS, buf,
+                         bufsz);
     return buf;
 }
 
@@ -121,101 +57,104 @@ json_t *sim_time_json(int64_t ms)
     return json_string(sim_time_fmt(ms, buf, sizeof(buf)));
 }
 
-/* Read exactly @p n digits; returns -1 if they are not there. */
-static int sim_digits(const char **p, int n)
-{
-    int v = 0;
+/* The RFC 3339 text sim_time_parse() builds, and where it is. */
+struct sim_tbuf {
+    char s[64];
+    size_t n;
+};
 
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i]))
-            return -1;
-        v = v * 10 + ((*p)[i] - '0');
-    }
+/* Append the next @p n bytes at *p (all there, none a NUL); advance. */
+static int sim_take(struct sim_tbuf *b, const char **p, size_t n)
+{
+    if (strnlen(*p, n) < n || b->n + n >= sizeof(b->s))
+        return -1;
+    memcpy(b->s + b->n, *p, n);
+    b->n += n;
+    b->s[b->n] = '\0';
     *p += n;
-    return v;
+    return 0;
 }
 
+/* Append the text @p lit. */
+static int sim_add(struct sim_tbuf *b, const char *lit)
+{
+    return sim_take(b, &lit, strlen(lit));
+}
+
+/* The query forms of a time (sim_fmt.h) rewritten as RFC 3339 for
+ * clock_rfc3339_parse(), which checks every digit and range. */
 int sim_time_parse(const char *s, int64_t *ms)
 {
+    struct sim_tbuf b = {{0}, 0};
     const char *p = s;
-    int y, mo, d, h = 0, mi = 0, se = 0, msec = 0;
-    int off = SIM_TZ_OFFSET_MIN, sign = 1;
+    char off[8];
+    int64_t us;
+    size_t nfrac;
 
-    y = sim_digits(&p, 4);
-    if (y < 0 || *p++ != '-')
-        return -1;
-    mo = sim_digits(&p, 2);
-    if (mo < 1 || mo > 12 || *p++ != '-')
-        return -1;
-    d = sim_digits(&p, 2);
-    if (d < 1 || d > 31)
+    if (sim_take(&b, &p, 10) < 0) /* YYYY-MM-DD */
         return -1;
     if (*p == 'T' || *p == ' ' || *p == '+') {
         p++;
-        h = sim_digits(&p, 2);
-        if (h < 0 || h > 23 || *p++ != ':')
+        if (sim_add(&b, "T") < 0 || sim_take(&b, &p, 5) < 0) /* HH:MM */
             return -1;
-        mi = sim_digits(&p, 2);
-        if (mi < 0 || mi > 59)
-            return -1;
-        if (*p == ':') {
-            p++;
-            se = sim_digits(&p, 2);
-            if (se < 0 || se > 60)
+        if (*p != ':') {
+            if (sim_add(&b, ":00") < 0)
                 return -1;
-            if (*p == '.') {
-                int scale = 100;
-                p++;
-                if (!isdigit((unsigned char)*p))
-                    return -1;
-                for (; isdigit((unsigned char)*p); p++) {
-                    msec += (*p - '0') * scale;
-                    scale /= 10;
-                }
-            }
+        } else {
+            if (strnlen(p, 3) < 3)
+                return -1;
+            for (nfrac = 0; p[3] == '.' && isdigit((unsigned char)p[4 + nfrac]);
+                 nfrac++)
+                ;
+            if (sim_take(&b, &p, p[3] == '.' ? 4 + nfrac : 3) < 0)
+                return -1; /* :SS[.frac] */
         }
         while (*p == ' ')
             p++;
         if (*p == 'Z' || *p == 'z') {
-            off = 0;
             p++;
+            if (sim_add(&b, "Z") < 0)
+                return -1;
         } else if (*p == '+' || *p == '-' || isdigit((unsigned char)*p)) {
-            int oh, om = 0;
-            if (*p == '-')
-                sign = -1;
-            /* A literal '+' separator may precede the sign ("++03:00"). */
+            /* A '+' left as a separator may precede the sign ("++03:00");
+             * one decoded to a space leaves bare digits ("03:00"). */
+            off[0] = *p == '-' ? '-' : '+';
             while (*p == '+' || *p == '-')
                 p++;
-            oh = sim_digits(&p, 2);
-            if (oh < 0 || oh > 14)
+            if (strnlen(p, 2) < 2)
                 return -1;
+            snprintf(off + 1, sizeof(off) - 1, "%.2s:", p);
+            p += 2;
             if (*p == ':')
                 p++;
             if (isdigit((unsigned char)*p)) {
-                om = sim_digits(&p, 2);
-                if (om < 0 || om > 59)
+                if (strnlen(p, 2) < 2)
                     return -1;
+                snprintf(off + 4, sizeof(off) - 4, "%.2s", p);
+                p += 2;
+            } else {
+                snprintf(off + 4, sizeof(off) - 4, "00");
             }
-            off = sign * (oh * 60 + om);
+            if (sim_add(&b, off) < 0)
+                return -1;
+        } else {
+            snprintf(off, sizeof(off), "+%02d:%02d", SIM_TZ_OFFSET_MIN / 60,
+                     SIM_TZ_OFFSET_MIN % 60);
+            if (sim_add(&b, off) < 0)
+                return -1;
         }
+    } else {
+        snprintf(off, sizeof(off), "+%02d:%02d", SIM_TZ_OFFSET_MIN / 60,
+                 SIM_TZ_OFFSET_MIN % 60);
+        if (sim_add(&b, "T00:00:00") < 0 || sim_add(&b, off) < 0)
+            return -1;
     }
     while (*p == ' ')
         p++;
-    if (*p != '\0')
+    if (*p != '\0' || clock_rfc3339_parse(b.s, &us) < 0)
         return -1;
-    *ms = ((sim_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) -
-           (int64_t)off * 60) *
-              1000 +
-          msec;
+    *ms = us >= 0 ? us / 1000 : -((999 - us) / 1000);
     return 0;
-}
-
-int64_t sim_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Russian letters а..я in order, then ё. */

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/httpbody.h"
 #include "lib/log.h"
 #include "lib/sig.h"
@@ -163,6 +164,19 @@ int sim_req_since(const struct sim_req *rq, int *has_since, int64_t *since,
     if (f && sim_seg_id(f) > 0)
         *from_id = sim_seg_id(f);
     return 0;
+}
+
+int sim_req_matches(const struct sim_req *rq, const struct sim_route_shape *sh)
+{
+    if (rq->nseg < sh->nmin || rq->nseg > sh->nmax)
+        return 0;
+    if (sh->method && strcmp(rq->method, sh->method) != 0)
+        return 0;
+    for (int i = 0; i < SIM_ROUTE_SEGS; i++)
+        if (sh->seg[i] &&
+            (i >= rq->nseg || strcmp(rq->segs[i], sh->seg[i]) != 0))
+            return 0;
+    return 1;
 }
 
 void sim_resp_json(struct sim_resp *rs, int status, json_t *json)
@@ -386,17 +400,11 @@ static int sim_parse_body(struct sim_conn *c, struct sim_req *rq,
     return 0;
 }
 
-static void sim_admin(struct sim_http *h, struct MHD_Connection *conn,
-                      struct sim_conn *c, struct sim_req *rq,
-                      struct sim_resp *rs, char *usage, size_t usage_sz,
-                      long *retry_after, int *rejected)
+/* Basic auth against the configured login; 401 when it does not match. */
+static int sim_admin_auth(struct sim_http *h, struct MHD_Connection *conn,
+                          struct sim_resp *rs)
 {
-    struct sim_db *db = h->db;
-    struct sim_limit_res lr;
-    struct sim_faults f;
     char *user, *pass = NULL;
-    const char *ct;
-    double r_err, r_to;
     int authed;
 
     user = MHD_basic_auth_get_username_password(conn, &pass);
@@ -406,25 +414,43 @@ static void sim_admin(struct sim_http *h, struct MHD_Connection *conn,
         MHD_free(user);
     if (pass)
         MHD_free(pass);
-    if (!authed) {
-        rs->status = 401;
-        rs->text = sim_text_401;
-        rs->ctype = "text/plain; charset=utf-8";
-        return;
-    }
+    if (authed)
+        return 0;
+    rs->status = 401;
+    rs->text = sim_text_401;
+    rs->ctype = "text/plain; charset=utf-8";
+    return -1;
+}
+
+/* A token from the login's budget, its usage header; the limit status when
+ * the budget is spent. */
+static int sim_admin_limit(struct sim_http *h, struct sim_req *rq,
+                           struct sim_resp *rs, char *usage, size_t usage_sz,
+                           long *retry_after, int *rejected)
+{
+    struct sim_limit_res lr;
+
     sim_limiter_take(h->lim, h->login, rq->now, &lr);
     if (sim_limiter_limit(h->lim) > 0)
         snprintf(usage, usage_sz, "%ld/%ld", lr.used,
                  sim_limiter_limit(h->lim));
-    if (!lr.allowed) {
-        *retry_after = lr.retry_after;
-        *rejected = 1;
-        sim_resp_json(rs, h->limit_status,
-                      json_pack("{s:s,s:i}", "message",
-                                "API requests limit exceeded", "retry_after",
-                                (int)lr.retry_after));
-        return;
-    }
+    if (lr.allowed)
+        return 0;
+    *retry_after = lr.retry_after;
+    *rejected = 1;
+    sim_resp_json(rs, h->limit_status,
+                  json_pack("{s:s,s:i}", "message",
+                            "API requests limit exceeded", "retry_after",
+                            (int)lr.retry_after));
+    return -1;
+}
+
+/* The injected faults: latency, then a timeout or an error at their rates. */
+static int sim_admin_faults(struct sim_db *db, struct sim_resp *rs)
+{
+    struct sim_faults f;
+    double r_err, r_to;
+
     pthread_mutex_lock(&db->smu);
     f = db->faults;
     r_err = f.error_rate > 0 ? sim_db_rand(db) : 1.0;
@@ -439,14 +465,23 @@ static void sim_admin(struct sim_http *h, struct MHD_Connection *conn,
         sim_resp_json(
             rs, 504,
             json_pack("{s:s}", "message", "store-sim injected timeout"));
-        return;
+        return -1;
     }
     if (r_err < f.error_rate) {
         sim_resp_json(
             rs, f.error_status,
             json_pack("{s:s}", "message", "store-sim injected fault"));
-        return;
+        return -1;
     }
+    return 0;
+}
+
+/* A write's Content-Type, then the body: a JSON object or nothing. */
+static int sim_admin_body(struct MHD_Connection *conn, struct sim_conn *c,
+                          struct sim_req *rq, struct sim_resp *rs)
+{
+    const char *ct;
+
     if (sim_is_write(rq->method)) {
         ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                          MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -456,17 +491,34 @@ static void sim_admin(struct sim_http *h, struct MHD_Connection *conn,
                 json_pack(
                     "{s:s}", "message",
                     "incorrect Content-Type, should be application/json"));
-            return;
+            return -1;
         }
     }
     if (sim_parse_body(c, rq, rs) != 0)
-        return;
+        return -1;
     if (rq->body && !json_is_object(rq->body)) {
         sim_resp_json(
             rs, 400,
             json_pack("{s:s}", "message", "the body must be a JSON object"));
-        return;
+        return -1;
     }
+    return 0;
+}
+
+/* /admin/...: auth, the rate limit, faults, the body, then the resource
+ * modules under the shop's lock. */
+static void sim_admin(struct sim_http *h, struct MHD_Connection *conn,
+                      struct sim_conn *c, struct sim_req *rq,
+                      struct sim_resp *rs, char *usage, size_t usage_sz,
+                      long *retry_after, int *rejected)
+{
+    struct sim_db *db = h->db;
+
+    if (sim_admin_auth(h, conn, rs) != 0 ||
+        sim_admin_limit(h, rq, rs, usage, usage_sz, retry_after, rejected) !=
+            0 ||
+        sim_admin_faults(db, rs) != 0 || sim_admin_body(conn, c, rq, rs) != 0)
+        return;
     if (strcmp(rq->method, "POST") == 0 && rq->nseg == 3 &&
         strcmp(rq->segs[0], "products") == 0 &&
         strcmp(rq->segs[2], "images") == 0)
@@ -571,7 +623,7 @@ static enum MHD_Result sim_handler(void *cls, struct MHD_Connection *conn,
         return MHD_YES;
     c->answered = 1;
 
-    t0 = sim_now_ms();
+    t0 = clock_wall_ms();
     memset(&rq, 0, sizeof(rq));
     memset(&rs, 0, sizeof(rs));
     rq.method = method;
@@ -607,7 +659,7 @@ static enum MHD_Result sim_handler(void *cls, struct MHD_Connection *conn,
     if (admin)
         sim_record(h, &rq, rs.status, rejected);
     log_debug("%s %s -> %d (%lld ms)", method, url, rs.status,
-              (long long)(sim_now_ms() - t0));
+              (long long)(clock_wall_ms() - t0));
     ret = sim_send(conn, &rs, usage, retry_after);
     json_decref(rs.json);
     json_decref(rq.body);

@@ -94,6 +94,21 @@ int64_t sim_seg_id(const char *s);
 /** @brief true when query argument @p key is "true" or "1". */
 int sim_req_flag(const struct sim_req *rq, const char *key);
 
+/*
+ * The requests a route answers: from nmin to nmax path segments, the
+ * method (NULL: any) and the segments that must be equal (NULL: any).
+ * Resource modules route through tables of these, first match wins.
+ */
+#define SIM_ROUTE_SEGS 3
+struct sim_route_shape {
+    int nmin, nmax;
+    const char *method;
+    const char *seg[SIM_ROUTE_SEGS];
+};
+
+/** @returns 1 when @p rq has the shape @p sh, else 0. */
+int sim_req_matches(const struct sim_req *rq, const struct sim_route_shape *sh);
+
 void sim_resp_json(struct sim_resp *rs, int status, json_t *json);
 void sim_resp_not_found(struct sim_resp *rs);
 void sim_resp_ok(struct sim_resp *rs);

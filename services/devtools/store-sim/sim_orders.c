@@ -299,6 +299,150 @@ static void sim_order_refuse(struct sim_resp *rs, int admin, int status,
 }
 
 /*
+ * Check line @p i of an order: its variant (by SKU for the shopper, by
+ * variant_id with @p admin) on sale into vs[i], its quantity into qs[i],
+ * and the stock for it and the earlier lines of the same variant.  -1
+ * with the order refused.
+ */
+static int sim_order_line_check(struct sim_db *db, json_t *line, size_t i,
+                                int admin, struct sim_variant **vs, int64_t *qs,
+                                struct sim_resp *rs)
+{
+    const char *sku = json_string_value(json_object_get(line, "sku"));
+    json_t *jv = json_object_get(line, "variant_id");
+    json_t *jq = json_object_get(line, "quantity");
+    int64_t want = 0;
+    char msg[256];
+
+    if ((admin ? !json_is_integer(jv) : !sku) || !json_is_integer(jq) ||
+        json_integer_value(jq) <= 0) {
+        sim_order_refuse(
+            rs, admin, 422,
+            json_pack("{s:s,s:s,s:i}", "error", "bad_request", "reason",
+                      "each line needs sku and quantity > 0", "line", (int)i),
+            "нужны variant_id и quantity > 0");
+        return -1;
+    }
+    if (admin) {
+        struct sim_product *p;
+        vs[i] = sim_db_variant(db, json_integer_value(jv));
+        p = vs[i] ? sim_db_product(db, vs[i]->product_id) : NULL;
+        if (!p || p->archived)
+            vs[i] = NULL;
+    } else {
+        vs[i] = sim_variant_by_sku(db, sku);
+    }
+    qs[i] = json_integer_value(jq);
+    if (!vs[i]) {
+        snprintf(msg, sizeof(msg), "Вариант %lld не найден",
+                 (long long)json_integer_value(jv));
+        sim_order_refuse(rs, admin, 422,
+                         json_pack("{s:s,s:s,s:s}", "error", "unknown_sku",
+                                   "sku", sku ? sku : "", "reason",
+                                   "no such SKU on sale"),
+                         msg);
+        return -1;
+    }
+    for (size_t k = 0; k <= i; k++)
+        if (vs[k] == vs[i])
+            want += qs[k];
+    if (vs[i]->has_quantity && want > vs[i]->quantity) {
+        snprintf(msg, sizeof(msg),
+                 "Недостаточно товара на складе: вариант %lld, "
+                 "запрошено %lld, в наличии %lld",
+                 (long long)vs[i]->id, (long long)want,
+                 (long long)vs[i]->quantity);
+        sim_order_refuse(rs, admin, 409,
+                         json_pack("{s:s,s:s,s:I,s:I,s:s}", "error",
+                                   "insufficient_stock", "sku",
+                                   vs[i]->sku ? vs[i]->sku : "", "requested",
+                                   (json_int_t)want, "available",
+                                   (json_int_t)vs[i]->quantity, "reason",
+                                   "quantity exceeds stock"),
+                         msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* The order's lines from the checked variants, their stock taken; the
+ * items' total. */
+static int64_t sim_order_lines_fill(struct sim_db *db, struct sim_order *o,
+                                    struct sim_variant **vs, const int64_t *qs,
+                                    size_t n, int64_t ts)
+{
+    int64_t items = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        struct sim_variant *v = vs[i];
+        struct sim_product *p = sim_db_product(db, v->product_id);
+        struct sim_order_line *l = &o->lines[i];
+        json_t *vt = sim_variant_title_json(db, v);
+        char title[1024];
+        if (json_is_string(vt))
+            snprintf(title, sizeof(title), "%s (%s)", p->title,
+                     json_string_value(vt));
+        else
+            snprintf(title, sizeof(title), "%s", p->title);
+        json_decref(vt);
+        l->id = db->next_line_id++;
+        l->variant_id = v->id;
+        l->product_id = v->product_id;
+        l->quantity = qs[i];
+        l->sale_price = v->price;
+        l->total_price = v->price * qs[i];
+        l->sku = v->sku ? strdup(v->sku) : NULL;
+        l->title = strdup(title);
+        items += l->total_price;
+        if (v->has_quantity)
+            v->quantity -= qs[i];
+        v->updated_at = ts;
+        sim_product_touch(db, p, ts);
+    }
+    o->n_lines = n;
+    return items;
+}
+
+/* The order's number, key, statuses, totals, client and address. */
+static void sim_order_fill(struct sim_db *db, struct sim_order *o, json_t *in,
+                           int admin, int64_t ts, int64_t delivery,
+                           int64_t items)
+{
+    unsigned char rnd[16];
+    json_t *val;
+
+    o->number = db->next_order_number++;
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(o->key, sizeof(o->key), rnd, sizeof(rnd));
+    snprintf(o->fulfillment, sizeof(o->fulfillment), "new");
+    snprintf(o->financial, sizeof(o->financial), "pending");
+    o->created_at = ts;
+    val = json_object_get(in, "delivery_title");
+    o->delivery_title =
+        strdup(json_is_string(val) ? json_string_value(val) : "Самовывоз");
+    val = json_object_get(in, "comment");
+    if (json_is_string(val))
+        o->comment = strdup(json_string_value(val));
+    o->delivery_price = delivery;
+    o->items_price = items;
+    o->total_price = items + delivery;
+    val = json_object_get(in, "client");
+    o->client = json_is_object(val) ? json_deep_copy(val) : json_object();
+    json_object_set_new(o->client, "id", json_integer(db->next_client_id++));
+    if (!json_object_get(o->client, "type"))
+        json_object_set_new(o->client, "type",
+                            json_string("Client::Individual"));
+    json_object_set_new(o->client, "created_at", sim_time_json(ts));
+    json_object_set_new(o->client, "updated_at", sim_time_json(ts));
+    val = json_object_get(in, admin ? "shipping_address_attributes"
+                                    : "shipping_address");
+    o->shipping_address =
+        json_is_object(val) ? json_deep_copy(val) : json_object();
+    if (!json_object_get(o->shipping_address, "country"))
+        json_object_set_new(o->shipping_address, "country", json_string("RU"));
+}
+
+/*
  * Create an order from the shopper's body ({"lines":[{sku,quantity}],
  * delivery_title, delivery_price, client, shipping_address, comment}) or,
  * with @p admin, from POST /admin/orders.json's inner object
@@ -312,11 +456,9 @@ static void sim_orders_create(struct sim_db *db, json_t *in, int admin,
         json_object_get(in, admin ? "order_lines_attributes" : "lines");
     json_t *line, *val, *j;
     struct sim_variant **vs = NULL;
-    int64_t *qs = NULL, ts, delivery = 0, items = 0;
+    int64_t *qs = NULL, ts, delivery = 0, items;
     struct sim_order *o = NULL;
     size_t n, i;
-    unsigned char rnd[16];
-    char msg[256];
 
     n = json_array_size(lines);
     if (!json_is_array(lines) || n == 0 || n > 1000) {
@@ -348,59 +490,8 @@ static void sim_orders_create(struct sim_db *db, json_t *in, int admin,
      * anything: a refused order leaves the shop unchanged. */
     json_array_foreach(lines, i, line)
     {
-        const char *sku = json_string_value(json_object_get(line, "sku"));
-        json_t *jv = json_object_get(line, "variant_id");
-        json_t *jq = json_object_get(line, "quantity");
-        int64_t want = 0;
-        if ((admin ? !json_is_integer(jv) : !sku) || !json_is_integer(jq) ||
-            json_integer_value(jq) <= 0) {
-            sim_order_refuse(rs, admin, 422,
-                             json_pack("{s:s,s:s,s:i}", "error", "bad_request",
-                                       "reason",
-                                       "each line needs sku and quantity > 0",
-                                       "line", (int)i),
-                             "нужны variant_id и quantity > 0");
+        if (sim_order_line_check(db, line, i, admin, vs, qs, rs) != 0)
             goto out;
-        }
-        if (admin) {
-            struct sim_product *p;
-            vs[i] = sim_db_variant(db, json_integer_value(jv));
-            p = vs[i] ? sim_db_product(db, vs[i]->product_id) : NULL;
-            if (!p || p->archived)
-                vs[i] = NULL;
-        } else {
-            vs[i] = sim_variant_by_sku(db, sku);
-        }
-        qs[i] = json_integer_value(jq);
-        if (!vs[i]) {
-            snprintf(msg, sizeof(msg), "Вариант %lld не найден",
-                     (long long)json_integer_value(jv));
-            sim_order_refuse(rs, admin, 422,
-                             json_pack("{s:s,s:s,s:s}", "error", "unknown_sku",
-                                       "sku", sku ? sku : "", "reason",
-                                       "no such SKU on sale"),
-                             msg);
-            goto out;
-        }
-        for (size_t k = 0; k <= i; k++)
-            if (vs[k] == vs[i])
-                want += qs[k];
-        if (vs[i]->has_quantity && want > vs[i]->quantity) {
-            snprintf(msg, sizeof(msg),
-                     "Недостаточно товара на складе: вариант %lld, "
-                     "запрошено %lld, в наличии %lld",
-                     (long long)vs[i]->id, (long long)want,
-                     (long long)vs[i]->quantity);
-            sim_order_refuse(rs, admin, 409,
-                             json_pack("{s:s,s:s,s:I,s:I,s:s}", "error",
-                                       "insufficient_stock", "sku",
-                                       vs[i]->sku ? vs[i]->sku : "",
-                                       "requested", (json_int_t)want,
-                                       "available", (json_int_t)vs[i]->quantity,
-                                       "reason", "quantity exceeds stock"),
-                             msg);
-            goto out;
-        }
     }
     o->lines = calloc(n, sizeof(*o->lines));
     if (!o->lines) {
@@ -408,62 +499,8 @@ static void sim_orders_create(struct sim_db *db, json_t *in, int admin,
         goto out;
     }
     ts = sim_db_clock(db);
-    for (i = 0; i < n; i++) {
-        struct sim_variant *v = vs[i];
-        struct sim_product *p = sim_db_product(db, v->product_id);
-        struct sim_order_line *l = &o->lines[i];
-        json_t *vt = sim_variant_title_json(db, v);
-        char title[1024];
-        if (json_is_string(vt))
-            snprintf(title, sizeof(title), "%s (%s)", p->title,
-                     json_string_value(vt));
-        else
-            snprintf(title, sizeof(title), "%s", p->title);
-        json_decref(vt);
-        l->id = db->next_line_id++;
-        l->variant_id = v->id;
-        l->product_id = v->product_id;
-        l->quantity = qs[i];
-        l->sale_price = v->price;
-        l->total_price = v->price * qs[i];
-        l->sku = v->sku ? strdup(v->sku) : NULL;
-        l->title = strdup(title);
-        items += l->total_price;
-        if (v->has_quantity)
-            v->quantity -= qs[i];
-        v->updated_at = ts;
-        sim_product_touch(db, p, ts);
-    }
-    o->n_lines = n;
-    o->number = db->next_order_number++;
-    randombytes_buf(rnd, sizeof(rnd));
-    sodium_bin2hex(o->key, sizeof(o->key), rnd, sizeof(rnd));
-    snprintf(o->fulfillment, sizeof(o->fulfillment), "new");
-    snprintf(o->financial, sizeof(o->financial), "pending");
-    o->created_at = ts;
-    val = json_object_get(in, "delivery_title");
-    o->delivery_title =
-        strdup(json_is_string(val) ? json_string_value(val) : "Самовывоз");
-    val = json_object_get(in, "comment");
-    if (json_is_string(val))
-        o->comment = strdup(json_string_value(val));
-    o->delivery_price = delivery;
-    o->items_price = items;
-    o->total_price = items + delivery;
-    val = json_object_get(in, "client");
-    o->client = json_is_object(val) ? json_deep_copy(val) : json_object();
-    json_object_set_new(o->client, "id", json_integer(db->next_client_id++));
-    if (!json_object_get(o->client, "type"))
-        json_object_set_new(o->client, "type",
-                            json_string("Client::Individual"));
-    json_object_set_new(o->client, "created_at", sim_time_json(ts));
-    json_object_set_new(o->client, "updated_at", sim_time_json(ts));
-    val = json_object_get(in, admin ? "shipping_address_attributes"
-                                    : "shipping_address");
-    o->shipping_address =
-        json_is_object(val) ? json_deep_copy(val) : json_object();
-    if (!json_object_get(o->shipping_address, "country"))
-        json_object_set_new(o->shipping_address, "country", json_string("RU"));
+    items = sim_order_lines_fill(db, o, vs, qs, n, ts);
+    sim_order_fill(db, o, in, admin, ts, delivery, items);
     o->id = sim_vec_add(&db->orders, o);
     if (o->id < 0) {
         sim_resp_json(rs, 500, json_pack("{s:s}", "error", "out of memory"));

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "sim_db.h"
 #include "sim_fmt.h"
@@ -180,52 +181,41 @@ static const char *sim_value_text(const json_t *v, char *buf, size_t bufsz)
     return NULL;
 }
 
-/*
- * Apply a variant patch.  @p creating: the allow-list of keys is enforced
- * and options are required when the product has any.  Errors go to
- * *errors; on error nothing useful is left in v (the caller discards a
- * new variant; for updates, fields are validated before any is written).
- */
-static int sim_variant_apply(struct sim_db *db, struct sim_product *p,
-                             struct sim_variant *v, json_t *in, int creating,
-                             int strict_keys, int64_t now, json_t **errors)
+/* "undefined keys [...]" when @p in has a key a variant does not have. */
+static int sim_variant_keys_check(json_t *in, json_t **errors)
 {
+    char undefined[512], msg[600];
     const char *key;
-    json_t *val, *opts;
-    int64_t price = 0, m;
-    int has_q = v->has_quantity;
-    int64_t q = v->quantity;
-    int64_t combo[SIM_MAX_OPTIONS];
-    int have_combo = 0;
-    char buf[64];
+    json_t *val;
+    size_t n = 0;
 
-    if (!json_is_object(in)) {
-        sim_err_add(errors, "variant", "должен быть объектом");
-        return -1;
+    undefined[0] = '\0';
+    json_object_foreach(in, key, val)
+    {
+        int ok = 0;
+        for (int i = 0; sim_variant_keys[i]; i++)
+            ok |= strcmp(key, sim_variant_keys[i]) == 0;
+        if (!ok && n < sizeof(undefined))
+            n += (size_t)snprintf(undefined + n, sizeof(undefined) - n,
+                                  "%s\"%s\"", n ? ", " : "", key);
     }
-    if (strict_keys) {
-        char undefined[512];
-        size_t n = 0;
-        undefined[0] = '\0';
-        json_object_foreach(in, key, val)
-        {
-            int ok = 0;
-            for (int i = 0; sim_variant_keys[i]; i++)
-                ok |= strcmp(key, sim_variant_keys[i]) == 0;
-            if (!ok && n < sizeof(undefined))
-                n += (size_t)snprintf(undefined + n, sizeof(undefined) - n,
-                                      "%s\"%s\"", n ? ", " : "", key);
-        }
-        if (n) {
-            char msg[600];
-            snprintf(msg, sizeof(msg), "undefined keys [%s]", undefined);
-            sim_err_add(errors, "variants_attributes", msg);
-            return -1;
-        }
-    }
-    /* Validate. */
+    if (!n)
+        return 0;
+    snprintf(msg, sizeof(msg), "undefined keys [%s]", undefined);
+    sim_err_add(errors, "variants_attributes", msg);
+    return -1;
+}
+
+/* Prices, quantity (into @p has_q and @p q) and image of a variant patch;
+ * errors go to *errors. */
+static void sim_variant_check_fields(const struct sim_product *p, json_t *in,
+                                     int *has_q, int64_t *q, json_t **errors)
+{
     static const char *const money_keys[] = {"price", "old_price", "cost_price",
                                              "price2", "price3"};
+    json_t *val;
+    int64_t m;
+
     for (size_t i = 0; i < 5; i++) {
         val = json_object_get(in, money_keys[i]);
         if (!val || (json_is_null(val) && i > 0))
@@ -239,83 +229,111 @@ static int sim_variant_apply(struct sim_db *db, struct sim_product *p,
     val = json_object_get(in, "quantity");
     if (!val)
         val = json_object_get(in, "quantity_at_warehouse0");
-    if (val && sim_qty_from_json(val, &has_q, &q) != 0)
+    if (val && sim_qty_from_json(val, has_q, q) != 0)
         sim_err_add(errors, "quantity", SIM_MSG_NAN);
     val = json_object_get(in, "image_id");
     if (val && !json_is_null(val) &&
         (!json_is_integer(val) ||
          !sim_ids_has(&p->images, json_integer_value(val))))
         sim_err_add(errors, "image_id", "Изображение не найдено");
-    opts = json_object_get(in, "options");
-    if (opts || (creating && p->n_options > 0)) {
-        size_t i;
-        json_t *ent;
-        int seen = 0;
-        memcpy(combo, v->opt_values, sizeof(combo));
-        if (opts && !json_is_array(opts)) {
-            sim_err_add(errors, "options", SIM_MSG_OPTS);
-        } else {
-            json_array_foreach(opts, i, ent)
-            {
-                int idx = sim_option_index(db, p, ent);
-                const char *t = sim_value_text(json_object_get(ent, "value"),
-                                               buf, sizeof(buf));
-                if (idx < 0 || !t || !*t) {
-                    sim_err_add(errors, "options", SIM_MSG_OPTS);
-                    break;
-                }
-                combo[idx] =
-                    sim_option_value_intern(db, p->options[idx], t, now);
-                seen |= 1 << idx;
-            }
-            if (creating && !*errors && seen != (1 << p->n_options) - 1)
+}
+
+/*
+ * The option values of a variant patch, into @p combo (starting from
+ * @p v's): each entry names an option of the product, a new variant gives
+ * them all, and no other variant of the product has the combination.
+ * Returns 1 when @p combo holds values to write.
+ */
+static int sim_variant_check_options(struct sim_db *db, struct sim_product *p,
+                                     const struct sim_variant *v, json_t *in,
+                                     int creating, int64_t now,
+                                     int64_t combo[SIM_MAX_OPTIONS],
+                                     json_t **errors)
+{
+    json_t *opts = json_object_get(in, "options"), *ent;
+    int have_combo = 0, seen = 0;
+    char buf[64];
+    size_t i;
+
+    if (!opts && !(creating && p->n_options > 0))
+        return 0;
+    memcpy(combo, v->opt_values, sizeof(v->opt_values));
+    if (opts && !json_is_array(opts)) {
+        sim_err_add(errors, "options", SIM_MSG_OPTS);
+    } else {
+        json_array_foreach(opts, i, ent)
+        {
+            int idx = sim_option_index(db, p, ent);
+            const char *t =
+                sim_value_text(json_object_get(ent, "value"), buf, sizeof(buf));
+            if (idx < 0 || !t || !*t) {
                 sim_err_add(errors, "options", SIM_MSG_OPTS);
-            have_combo = 1;
+                break;
+            }
+            combo[idx] = sim_option_value_intern(db, p->options[idx], t, now);
+            seen |= 1 << idx;
         }
-        /* Duplicate combination within the product. */
-        for (size_t k = 0;
-             !*errors && have_combo && p->n_options > 0 && k < p->variants.n;
-             k++) {
-            struct sim_variant *o = sim_db_variant(db, p->variants.v[k]);
-            if (o && o != v &&
-                memcmp(o->opt_values, combo,
-                       sizeof(combo[0]) * (size_t)p->n_options) == 0)
-                sim_err_add(errors, "options", SIM_MSG_DUP);
+        if (creating && !*errors && seen != (1 << p->n_options) - 1)
+            sim_err_add(errors, "options", SIM_MSG_OPTS);
+        have_combo = 1;
+    }
+    /* Duplicate combination within the product. */
+    for (size_t k = 0;
+         !*errors && have_combo && p->n_options > 0 && k < p->variants.n; k++) {
+        struct sim_variant *o = sim_db_variant(db, p->variants.v[k]);
+        if (o && o != v &&
+            memcmp(o->opt_values, combo,
+                   sizeof(combo[0]) * (size_t)p->n_options) == 0)
+            sim_err_add(errors, "options", SIM_MSG_DUP);
+    }
+    return have_combo;
+}
+
+/* An optional money field of a patch: null clears it. */
+static void sim_money_opt_set(json_t *in, const char *key, int *has, int64_t *m)
+{
+    json_t *val = json_object_get(in, key);
+
+    if (!val)
+        return;
+    *has = !json_is_null(val);
+    if (*has)
+        sim_money_from_json(val, m);
+}
+
+/* The Cyrillic "х" (D1 85) in dimensions is saved as a Latin "x". */
+static void sim_dimensions_latin(char *s)
+{
+    char *r = s, *w = s;
+
+    while (*r) {
+        if ((unsigned char)r[0] == 0xD1 && (unsigned char)r[1] == 0x85) {
+            *w++ = 'x';
+            r += 2;
+        } else {
+            *w++ = *r++;
         }
     }
-    if (*errors)
-        return -1;
+    *w = '\0';
+}
 
-    /* Write. */
+/* Write a validated patch. */
+static void sim_variant_write(struct sim_variant *v, json_t *in,
+                              const int64_t *combo, int have_combo, int has_q,
+                              int64_t q, int64_t now)
+{
+    json_t *val;
+    int64_t price = 0;
+
     if (have_combo)
-        memcpy(v->opt_values, combo, sizeof(combo));
+        memcpy(v->opt_values, combo, sizeof(v->opt_values));
     val = json_object_get(in, "price");
     if (val && sim_money_from_json(val, &price) == 0)
         v->price = price;
-    val = json_object_get(in, "old_price");
-    if (val) {
-        v->has_old_price = !json_is_null(val);
-        if (v->has_old_price)
-            sim_money_from_json(val, &v->old_price);
-    }
-    val = json_object_get(in, "cost_price");
-    if (val) {
-        v->has_cost_price = !json_is_null(val);
-        if (v->has_cost_price)
-            sim_money_from_json(val, &v->cost_price);
-    }
-    val = json_object_get(in, "price2");
-    if (val) {
-        v->has_price2 = !json_is_null(val);
-        if (v->has_price2)
-            sim_money_from_json(val, &v->price2);
-    }
-    val = json_object_get(in, "price3");
-    if (val) {
-        v->has_price3 = !json_is_null(val);
-        if (v->has_price3)
-            sim_money_from_json(val, &v->price3);
-    }
+    sim_money_opt_set(in, "old_price", &v->has_old_price, &v->old_price);
+    sim_money_opt_set(in, "cost_price", &v->has_cost_price, &v->cost_price);
+    sim_money_opt_set(in, "price2", &v->has_price2, &v->price2);
+    sim_money_opt_set(in, "price3", &v->has_price3, &v->price3);
     v->has_quantity = has_q;
     v->quantity = has_q ? q : 0;
     val = json_object_get(in, "sku");
@@ -328,23 +346,40 @@ static int sim_variant_apply(struct sim_db *db, struct sim_product *p,
     if (val)
         sim_set_str(&v->weight, val);
     val = json_object_get(in, "dimensions");
-    if (val && sim_set_str(&v->dimensions, val) == 0 && v->dimensions) {
-        /* The Cyrillic "х" (D1 85) is saved as a Latin "x". */
-        char *r = v->dimensions, *w = v->dimensions;
-        while (*r) {
-            if ((unsigned char)r[0] == 0xD1 && (unsigned char)r[1] == 0x85) {
-                *w++ = 'x';
-                r += 2;
-            } else {
-                *w++ = *r++;
-            }
-        }
-        *w = '\0';
-    }
+    if (val && sim_set_str(&v->dimensions, val) == 0 && v->dimensions)
+        sim_dimensions_latin(v->dimensions);
     val = json_object_get(in, "image_id");
     if (val)
         v->image_id = json_is_integer(val) ? json_integer_value(val) : 0;
     v->updated_at = now;
+}
+
+/*
+ * Apply a variant patch.  @p creating: the allow-list of keys is enforced
+ * and options are required when the product has any.  Errors go to
+ * *errors; on error nothing useful is left in v (the caller discards a
+ * new variant; for updates, fields are validated before any is written).
+ */
+static int sim_variant_apply(struct sim_db *db, struct sim_product *p,
+                             struct sim_variant *v, json_t *in, int creating,
+                             int strict_keys, int64_t now, json_t **errors)
+{
+    int has_q = v->has_quantity, have_combo;
+    int64_t q = v->quantity;
+    int64_t combo[SIM_MAX_OPTIONS];
+
+    if (!json_is_object(in)) {
+        sim_err_add(errors, "variant", "должен быть объектом");
+        return -1;
+    }
+    if (strict_keys && sim_variant_keys_check(in, errors) != 0)
+        return -1;
+    sim_variant_check_fields(p, in, &has_q, &q, errors);
+    have_combo =
+        sim_variant_check_options(db, p, v, in, creating, now, combo, errors);
+    if (*errors)
+        return -1;
+    sim_variant_write(v, in, combo, have_combo, has_q, q, now);
     return 0;
 }
 
@@ -873,16 +908,80 @@ static void sim_variants_route(struct sim_db *db, struct sim_req *rq,
 /* ---- images ---------------------------------------------------------------
  */
 
+/*
+ * The bytes of a new image: base64 "attachment", or what was fetched from
+ * "src" before the shop was locked; at most @p maxb of them.  -1 with the
+ * response set.
+ */
+static int sim_image_bytes(struct sim_req *rq, struct sim_resp *rs,
+                           const char *att, const char *src, size_t maxb,
+                           const char *too_big, unsigned char **bin,
+                           size_t *binlen)
+{
+    if (att) {
+        size_t alen = strlen(att);
+        if (alen / 4 * 3 > maxb + 3) {
+            sim_resp_invalid(rs, "image", too_big);
+            return -1;
+        }
+        *bin = malloc(alen / 4 * 3 + 4);
+        if (!*bin ||
+            sodium_base642bin(*bin, alen / 4 * 3 + 4, att, alen, " \r\n\t",
+                              binlen, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            *binlen == 0) {
+            free(*bin);
+            *bin = NULL;
+            sim_resp_invalid(rs, "attachment", "Неверные данные base64");
+            return -1;
+        }
+    } else if (src && rq->fetched) {
+        *bin = rq->fetched;
+        *binlen = rq->fetched_len;
+        rq->fetched = NULL;
+    } else if (src) {
+        json_t *e = json_pack("{s:[s],s:[s]}", "image",
+                              "Не заполнены обязательные поля", "src",
+                              "Недопустимый URL");
+        sim_resp_json(rs, 422, e);
+        return -1;
+    } else {
+        sim_resp_invalid(rs, "image", "Не заполнены обязательные поля");
+        return -1;
+    }
+    if (*binlen > maxb) {
+        free(*bin);
+        *bin = NULL;
+        sim_resp_invalid(rs, "image", too_big);
+        return -1;
+    }
+    return 0;
+}
+
+/* The highest position among @p p's images (0 when it has none). */
+static int64_t sim_images_max_position(struct sim_db *db,
+                                       const struct sim_product *p)
+{
+    int64_t maxpos = 0;
+
+    for (size_t i = 0; i < p->images.n; i++) {
+        struct sim_image *o = sim_db_image(db, p->images.v[i]);
+        if (o && o->position > maxpos)
+            maxpos = o->position;
+    }
+    return maxpos;
+}
+
 static void sim_image_post(struct sim_db *db, struct sim_req *rq,
                            struct sim_resp *rs, struct sim_product *p)
 {
     json_t *in = sim_unwrap(rq, "image");
     const char *att, *src, *fname, *title;
-    unsigned char *bin = NULL, hash[crypto_hash_sha256_BYTES];
+    unsigned char *bin = NULL;
     size_t binlen = 0, maxb;
     struct sim_image *im = NULL;
     json_t *pos;
-    int64_t ts, maxpos = 0;
+    int64_t ts;
     char msg[128];
 
     if (!in) {
@@ -895,49 +994,15 @@ static void sim_image_post(struct sim_db *db, struct sim_req *rq,
     title = json_string_value(json_object_get(in, "title"));
     maxb = (size_t)db->opts.max_image_bytes;
     snprintf(msg, sizeof(msg), "Размер файла больше %zu байт", maxb);
-    if (att) {
-        size_t alen = strlen(att);
-        if (alen / 4 * 3 > maxb + 3) {
-            sim_resp_invalid(rs, "image", msg);
-            return;
-        }
-        bin = malloc(alen / 4 * 3 + 4);
-        if (!bin ||
-            sodium_base642bin(bin, alen / 4 * 3 + 4, att, alen, " \r\n\t",
-                              &binlen, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
-            binlen == 0) {
-            free(bin);
-            sim_resp_invalid(rs, "attachment", "Неверные данные base64");
-            return;
-        }
-    } else if (src && rq->fetched) {
-        bin = rq->fetched;
-        binlen = rq->fetched_len;
-        rq->fetched = NULL;
-    } else if (src) {
-        json_t *e = json_pack("{s:[s],s:[s]}", "image",
-                              "Не заполнены обязательные поля", "src",
-                              "Недопустимый URL");
-        sim_resp_json(rs, 422, e);
+    if (sim_image_bytes(rq, rs, att, src, maxb, msg, &bin, &binlen) != 0)
         return;
-    } else {
-        sim_resp_invalid(rs, "image", "Не заполнены обязательные поля");
-        return;
-    }
-    if (binlen > maxb) {
-        free(bin);
-        sim_resp_invalid(rs, "image", msg);
-        return;
-    }
     im = calloc(1, sizeof(*im));
     if (!im) {
         free(bin);
         sim_resp_json(rs, 500, json_pack("{s:s}", "message", "out of memory"));
         return;
     }
-    crypto_hash_sha256(hash, bin, binlen);
-    sodium_bin2hex(im->sha256, sizeof(im->sha256), hash, sizeof(hash));
+    hash_sha256_hex(bin, binlen, im->sha256);
     free(bin);
     im->size = binlen;
     if (!fname && src) {
@@ -951,13 +1016,9 @@ static void sim_image_post(struct sim_db *db, struct sim_req *rq,
     im->product_id = p->id;
     im->created_at = ts;
     im->ready_at = rq->now + db->opts.image_processing_ms;
-    for (size_t i = 0; i < p->images.n; i++) {
-        struct sim_image *o = sim_db_image(db, p->images.v[i]);
-        if (o && o->position > maxpos)
-            maxpos = o->position;
-    }
     pos = json_object_get(in, "position");
-    im->position = json_is_integer(pos) ? json_integer_value(pos) : maxpos + 1;
+    im->position = json_is_integer(pos) ? json_integer_value(pos)
+                                        : sim_images_max_position(db, p) + 1;
     im->id = sim_vec_add(&db->images, im);
     if (im->id < 0 || sim_ids_add(&p->images, im->id) != 0) {
         if (im->id >= 0)
@@ -1132,89 +1193,117 @@ void sim_products_tick(struct sim_db *db, int64_t now_ms)
 /* ---- routing ---------------------------------------------------------------
  */
 
+static void sim_products_index(struct sim_db *db, struct sim_req *rq,
+                               struct sim_resp *rs)
+{
+    sim_products_list(db, rq, rs, 0);
+}
+
+static void sim_products_count(struct sim_db *db, struct sim_req *rq,
+                               struct sim_resp *rs)
+{
+    sim_products_list(db, rq, rs, 1);
+}
+
+static void sim_no_route(struct sim_db *db, struct sim_req *rq,
+                         struct sim_resp *rs)
+{
+    (void)db;
+    (void)rq;
+    sim_resp_not_found(rs);
+}
+
+/* POST products/ID/recover: un-archive. */
+static void sim_product_recover(struct sim_db *db, struct sim_req *rq,
+                                struct sim_resp *rs, struct sim_product *p)
+{
+    if (!p) {
+        sim_resp_not_found(rs);
+        return;
+    }
+    p->archived = 0;
+    sim_product_touch(db, p, sim_db_clock(db));
+    sim_resp_json(rs, 200, sim_product_json(db, p, rq->now));
+}
+
+/* DELETE products/ID archives; an unknown id still answers ok. */
+static void sim_product_delete(struct sim_db *db, struct sim_req *rq,
+                               struct sim_resp *rs, struct sim_product *p)
+{
+    int64_t ts;
+
+    (void)rq;
+    if (p && !p->archived) {
+        ts = sim_db_clock(db);
+        p->archived = 1;
+        sim_product_touch(db, p, ts);
+    }
+    sim_resp_ok(rs);
+}
+
+static void sim_product_get(struct sim_db *db, struct sim_req *rq,
+                            struct sim_resp *rs, struct sim_product *p)
+{
+    sim_resp_json(rs, 200, sim_product_json(db, p, rq->now));
+}
+
+/* The routes that name no product, first match wins. */
+static const struct sim_products_route {
+    struct sim_route_shape sh;
+    void (*fn)(struct sim_db *db, struct sim_req *rq, struct sim_resp *rs);
+} sim_products_routes[] = {
+    {{2, 2, "PUT", {"variants", "group_update"}}, sim_group_update},
+    {{1, 1, "GET", {"products"}}, sim_products_index},
+    {{1, 1, "POST", {"products"}}, sim_product_post},
+    {{1, 1, NULL, {"products"}}, sim_no_route},
+    {{2, 2, "GET", {"products", "count"}}, sim_products_count},
+    {{2, 2, "GET", {"products", "by_ids"}}, sim_products_by_ids},
+    {{2, 2, "PUT", {"products", "variants_group_update"}}, sim_group_update},
+    {{2, 2, NULL, {"products", "variants_group_update"}}, sim_no_route},
+};
+
+/* The routes under products/ID, given the product (NULL when unknown);
+ * @p live ones answer 404 for an unknown or archived product. */
+static const struct sim_product_route {
+    struct sim_route_shape sh;
+    int live;
+    void (*fn)(struct sim_db *db, struct sim_req *rq, struct sim_resp *rs,
+               struct sim_product *p);
+} sim_product_routes[] = {
+    {{3, 3, "POST", {"products", NULL, "recover"}}, 0, sim_product_recover},
+    {{2, 2, "DELETE", {"products"}}, 0, sim_product_delete},
+    {{2, 2, "GET", {"products"}}, 1, sim_product_get},
+    {{2, 2, "PUT", {"products"}}, 1, sim_product_put},
+    {{3, 4, NULL, {"products", NULL, "variants"}}, 1, sim_variants_route},
+    {{3, 4, NULL, {"products", NULL, "images"}}, 1, sim_images_route},
+};
+
 int sim_products_route(struct sim_db *db, struct sim_req *rq,
                        struct sim_resp *rs)
 {
-    const char *m = rq->method;
+    const struct sim_product_route *r;
     struct sim_product *p;
-    int64_t ts;
+    size_t i;
 
-    if (rq->nseg == 2 && strcmp(rq->segs[0], "variants") == 0 &&
-        strcmp(rq->segs[1], "group_update") == 0 && strcmp(m, "PUT") == 0) {
-        sim_group_update(db, rq, rs);
-        return 1;
-    }
-    if (rq->nseg < 1 || strcmp(rq->segs[0], "products") != 0)
-        return 0;
-    if (rq->nseg == 1) {
-        if (strcmp(m, "GET") == 0)
-            sim_products_list(db, rq, rs, 0);
-        else if (strcmp(m, "POST") == 0)
-            sim_product_post(db, rq, rs);
-        else
-            sim_resp_not_found(rs);
-        return 1;
-    }
-    if (rq->nseg == 2 && strcmp(m, "GET") == 0 &&
-        strcmp(rq->segs[1], "count") == 0) {
-        sim_products_list(db, rq, rs, 1);
-        return 1;
-    }
-    if (rq->nseg == 2 && strcmp(m, "GET") == 0 &&
-        strcmp(rq->segs[1], "by_ids") == 0) {
-        sim_products_by_ids(db, rq, rs);
-        return 1;
-    }
-    if (rq->nseg == 2 && strcmp(rq->segs[1], "variants_group_update") == 0) {
-        if (strcmp(m, "PUT") == 0)
-            sim_group_update(db, rq, rs);
-        else
-            sim_resp_not_found(rs);
-        return 1;
-    }
-    p = sim_db_product(db, sim_seg_id(rq->segs[1]));
-    if (rq->nseg == 3 && strcmp(rq->segs[2], "recover") == 0 &&
-        strcmp(m, "POST") == 0) {
-        if (!p) {
-            sim_resp_not_found(rs);
+    for (i = 0; i < sizeof(sim_products_routes) / sizeof(*sim_products_routes);
+         i++) {
+        if (sim_req_matches(rq, &sim_products_routes[i].sh)) {
+            sim_products_routes[i].fn(db, rq, rs);
             return 1;
         }
-        p->archived = 0;
-        sim_product_touch(db, p, sim_db_clock(db));
-        sim_resp_json(rs, 200, sim_product_json(db, p, rq->now));
-        return 1;
     }
-    if (rq->nseg == 2 && strcmp(m, "DELETE") == 0) {
-        /* Deleting archives; an unknown id still answers ok. */
-        if (p && !p->archived) {
-            ts = sim_db_clock(db);
-            p->archived = 1;
-            sim_product_touch(db, p, ts);
-        }
-        sim_resp_ok(rs);
-        return 1;
-    }
-    if (!p || p->archived) {
-        sim_resp_not_found(rs);
-        return 1;
-    }
-    if (rq->nseg == 2) {
-        if (strcmp(m, "GET") == 0)
-            sim_resp_json(rs, 200, sim_product_json(db, p, rq->now));
-        else if (strcmp(m, "PUT") == 0)
-            sim_product_put(db, rq, rs, p);
-        else
+    if (rq->nseg < 2 || strcmp(rq->segs[0], "products") != 0)
+        return 0;
+    p = sim_db_product(db, sim_seg_id(rq->segs[1]));
+    for (i = 0; i < sizeof(sim_product_routes) / sizeof(*sim_product_routes);
+         i++) {
+        r = &sim_product_routes[i];
+        if (!sim_req_matches(rq, &r->sh))
+            continue;
+        if (r->live && (!p || p->archived))
             sim_resp_not_found(rs);
-        return 1;
-    }
-    if ((rq->nseg == 3 || rq->nseg == 4) &&
-        strcmp(rq->segs[2], "variants") == 0) {
-        sim_variants_route(db, rq, rs, p);
-        return 1;
-    }
-    if ((rq->nseg == 3 || rq->nseg == 4) &&
-        strcmp(rq->segs[2], "images") == 0) {
-        sim_images_route(db, rq, rs, p);
+        else
+            r->fn(db, rq, rs, p);
         return 1;
     }
     sim_resp_not_found(rs);

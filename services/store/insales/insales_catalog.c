@@ -1,5 +1,7 @@
 #include "store/insales/insales_catalog.h"
 
+#include "lib/money.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,20 +10,9 @@
 
 int insales_catalog_money_ok(const char *s)
 {
-    size_t i = 0, n;
+    long long minor;
 
-    if (!s)
-        return 0;
-    n = strlen(s);
-    if (n < 4 || s[n - 3] != '.')
-        return 0;
-    for (i = 0; i < n; i++) {
-        if (i == n - 3)
-            continue;
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    }
-    return 1;
+    return money_parse_canonical(s, &minor) == 0 && minor >= 0;
 }
 
 json_t *insales_catalog_product_doc(const json_t *snap, long long category_id,
@@ -208,6 +199,12 @@ static const char *ins_money_text(const json_t *j, char *buf, size_t size)
         return buf;
     }
     if (json_is_real(j)) {
+        long long m;
+
+        /* As lib/money reads a real ("%.6f" made 1500.5 "1500.500000"). */
+        if (money_from_json(j, 0, &m, NULL, 0) == 0 &&
+            money_format(m, buf, size) == 0)
+            return buf;
         snprintf(buf, size, "%.6f", json_real_value(j));
         return buf;
     }

@@ -2,6 +2,7 @@
 
 #include "store/insales/insales_catalog.h"
 #include "store/insales/insales_images.h"
+#include "store/insales/insales_orders.h"
 #include "store/insales/insales_stock.h"
 
 /* inSales: 500 requests per 300 s per shop (../shared/INSALES.md §1). */
@@ -28,4 +29,12 @@ const struct store_platform insales_platform = {
     .images_list = insales_images_list,
     .image_upload = insales_images_upload,
     .image_delete = insales_images_delete,
+    /* orders and webhooks */
+    .orders_page = insales_orders_page,
+    .order_identify = insales_order_identify,
+    .order_parse = insales_order_parse,
+    .order_status_set = insales_order_status_set,
+    .webhooks_register = insales_webhooks_register,
+    .webhook_route = insales_webhook_route,
+    .webhook_authenticate = insales_webhook_authenticate,
 };

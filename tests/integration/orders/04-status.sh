@@ -9,15 +9,6 @@
 ord_setup 10 20 0
 ord_start oi
 t_ok "intake up" wait_for 20 ord_healthy
-lvl() { # SKU -> "on_hand|reserved" summed over locations
-    sql "SELECT sum(on_hand) || '|' || sum(reserved) FROM stock_level l JOIN variant v ON v.id = l.variant_id WHERE v.sku = '$1'"
-}
-state() { sql "SELECT stock_state FROM customer_order WHERE remote_id = $1"; }
-is_state() { [ "$(state "$1")" = "$2" ]; }
-place1() {
-    sim_post /_sim/orders "{\"lines\":[{\"sku\":\"$1\",\"quantity\":$2}],\"delivery_price\":\"0.0\"}" |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
-}
 
 t_is "ART-00001-1 before" "$(lvl ART-00001-1)" "30|0"
 a=$(place1 ART-00001-1 3)

@@ -11,6 +11,9 @@
 #   ord_place N SEED OUT         N shopper orders via /_sim/orders (python)
 #   ord_compare                  store-sim orders vs ledger (python)
 #   sim_post PATH JSON, sim_get PATH, sql SQL, hook_post SECRET BODY
+#   lvl SKU              "on_hand|reserved" summed over locations
+#   state ID, is_state ID STATE   the order's stock_state
+#   place1 SKU QTY       one order of one line via /_sim/orders; prints its id
 set -uo pipefail
 . "$OMNISYNC_ROOT/tests/harness/lib.sh"
 . "$OMNISYNC_ROOT/tests/harness/tap.sh"
@@ -101,6 +104,16 @@ ord_start() {
         -o intake.public_url="http://127.0.0.1:$ORD_PORT" \
         -o poll.interval.ms=2000 -o stores.refresh.ms=2000 \
         ${HARNESS_KAFKA_OPTS:-} "$@"
+}
+
+lvl() { # SKU -> "on_hand|reserved" summed over locations
+    sql "SELECT sum(on_hand) || '|' || sum(reserved) FROM stock_level l JOIN variant v ON v.id = l.variant_id WHERE v.sku = '$1'"
+}
+state() { sql "SELECT stock_state FROM customer_order WHERE remote_id = $1"; }
+is_state() { [ "$(state "$1")" = "$2" ]; }
+place1() {
+    sim_post /_sim/orders "{\"lines\":[{\"sku\":\"$1\",\"quantity\":$2}],\"delivery_price\":\"0.0\"}" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
 }
 
 ord_healthy() { curl -sf "http://127.0.0.1:$ORD_PORT/healthz" >/dev/null; }

@@ -1,4 +1,4 @@
-#include "lib/hashfile.h"
+#include "lib/hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,8 +8,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int hash_file_sha256(const char *path, char hex[HASH_SHA256_HEX_LEN + 1],
-                     char *errstr, size_t errstr_size)
+/* 32 digest bytes as 64 lowercase hex digits. */
+static void hash_hex(const unsigned char digest[crypto_hash_sha256_BYTES],
+                     char out[HASH_SHA256_HEX_LEN + 1])
+{
+    sodium_bin2hex(out, HASH_SHA256_HEX_LEN + 1, digest,
+                   crypto_hash_sha256_BYTES);
+}
+
+void hash_sha256_hex(const void *buf, size_t len,
+                     char out[HASH_SHA256_HEX_LEN + 1])
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    static const unsigned char none[1];
+
+    crypto_hash_sha256(digest, buf ? (const unsigned char *)buf : none,
+                       (unsigned long long)len);
+    hash_hex(digest, out);
+}
+
+int hash_sha256_file_hex(const char *path, char out[HASH_SHA256_HEX_LEN + 1],
+                         char *errstr, size_t errstr_size)
 {
     crypto_hash_sha256_state st;
     unsigned char digest[crypto_hash_sha256_BYTES];
@@ -45,7 +64,7 @@ int hash_file_sha256(const char *path, char hex[HASH_SHA256_HEX_LEN + 1],
         crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
     }
     crypto_hash_sha256_final(&st, digest);
-    sodium_bin2hex(hex, HASH_SHA256_HEX_LEN + 1, digest, sizeof(digest));
+    hash_hex(digest, out);
     rc = 0;
 out:
     close(fd);
