@@ -1,6 +1,5 @@
 #include "app/storeset.h"
 
-#include "store/insales/insales.h"
 #include "lib/log.h"
 #include "lib/secret.h"
 
@@ -12,13 +11,6 @@ struct storeset {
     struct storeset_entry *v;
     size_t n;
 };
-
-const struct store_adapter *storeset_adapter(const char *platform)
-{
-    if (platform && strcmp(platform, insales_adapter.name) == 0)
-        return &insales_adapter;
-    return NULL;
-}
 
 struct storeset *storeset_new(void)
 {
@@ -42,18 +34,22 @@ static int storeset_same_client(const struct store_conf *a,
            a->api_limit == b->api_limit && a->api_window == b->api_window;
 }
 
-static struct store_client *storeset_client_new(const struct store_conf *c,
-                                                char *errstr,
-                                                size_t errstr_size)
+struct store_client *storeset_client_new(const struct store_conf *c,
+                                         long max_wait_ms,
+                                         const struct store_platform **plat,
+                                         char *errstr, size_t errstr_size)
 {
-    const struct store_adapter *ad = storeset_adapter(c->platform);
+    const struct store_platform *p = store_platform_find(c->platform);
     struct store_settings st;
 
-    if (!ad) {
-        snprintf(errstr, errstr_size, "store %s: unknown platform '%s'",
-                 c->name, c->platform);
+    if (!p) {
+        snprintf(errstr, errstr_size,
+                 "store %s: unknown platform '%s' (known: %s)", c->name,
+                 c->platform ? c->platform : "", store_platform_names());
         return NULL;
     }
+    if (plat)
+        *plat = p;
     memset(&st, 0, sizeof(st));
     st.store_id = c->name;
     st.url = c->url;
@@ -61,7 +57,8 @@ static struct store_client *storeset_client_new(const struct store_conf *c,
     st.password = c->password;
     st.api_limit = c->api_limit;
     st.api_window_s = c->api_window;
-    return store_client_new(ad, &st, errstr, errstr_size);
+    st.budget_max_wait_ms = max_wait_ms;
+    return store_client_new(p->adapter, &st, errstr, errstr_size);
 }
 
 static void storeset_entries_free(struct storeset_entry *v, size_t n)
@@ -115,11 +112,13 @@ int storeset_refresh(struct storeset *s, PGconn *pg, const char *secret_key,
                 break;
         if (j < s->n) {
             v[i].sc = s->v[j].sc;
+            v[i].plat = s->v[j].plat;
             s->v[j].sc = NULL;
             from[i] = j;
             continue;
         }
-        v[i].sc = storeset_client_new(&confs[i], errstr, errstr_size);
+        v[i].sc =
+            storeset_client_new(&confs[i], 0, &v[i].plat, errstr, errstr_size);
         if (!v[i].sc) {
             while (i-- > 0) {
                 if (from[i] != (size_t)-1)

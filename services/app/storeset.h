@@ -1,6 +1,7 @@
 /*
- * storeset — the online stores of the ledger, each with a store client
- * (store_client.h) ready for metered calls through the shared budget.
+ * storeset — the online stores of the ledger, each with its platform
+ * (platform.h, found in the registry by the store's platform name) and a
+ * store client ready for metered calls through the shared budget.
  *
  * Services that talk to stores (publishers, order-ingestor) keep one set
  * per worker thread, refresh it periodically to pick up stores added with
@@ -11,8 +12,9 @@
 #ifndef OMNI_STORESET_H
 #define OMNI_STORESET_H
 
-#include "store/store_client.h"
 #include "ledger/stores.h"
+#include "store/platform.h"
+#include "store/store_client.h"
 
 #include <libpq-fe.h>
 #include <stddef.h>
@@ -29,9 +31,11 @@
             "new stores)"                                                      \
     }
 
-/* One store: its settings and its client (both owned by the set). */
+/* One store: its settings, platform and client (settings and client
+ * owned by the set). */
 struct storeset_entry {
     struct store_conf conf;
+    const struct store_platform *plat; /* static */
     struct store_client *sc;
 };
 
@@ -66,10 +70,16 @@ struct storeset_entry *storeset_find(struct storeset *s, const char *name);
 struct storeset_entry *storeset_find_id(struct storeset *s, long long id);
 
 /**
- * @brief The platform adapter for a store's platform name.
- * @returns the adapter, or NULL for an unknown platform.
+ * @brief A client for the store of @p c on its platform (the settings'
+ *        strings are copied).
+ * @param max_wait_ms longest budget wait of a call (0: no bound).
+ * @param plat receives the platform (may be NULL).
+ * @returns the client, or NULL with errstr (an unknown platform too).
  */
-const struct store_adapter *storeset_adapter(const char *platform);
+struct store_client *storeset_client_new(const struct store_conf *c,
+                                         long max_wait_ms,
+                                         const struct store_platform **plat,
+                                         char *errstr, size_t errstr_size);
 
 /** @brief Free the set, its clients and settings.  NULL-safe. */
 void storeset_destroy(struct storeset *s);

@@ -306,3 +306,112 @@ int catalog_emit(PGconn *pg, long long product_id, char *errstr,
     json_decref(snap);
     return rc;
 }
+
+#define CATALOG_SQL_PHOTOS_MAPPED                                              \
+    "SELECT pp.id, pp.position, pp.sha256, coalesce(rm.remote_id, 0),"         \
+    " coalesce(rm.payload_hash, '') FROM product_photo pp"                     \
+    " LEFT JOIN remote_map rm ON rm.store_id = $1 AND rm.entity = 'image'"     \
+    " AND rm.local_id = pp.id WHERE pp.product_id = $2"
+
+int catalog_photos_mapped(PGconn *pg, long long store_id, long long product_id,
+                          struct catalog_photo_map **out, size_t *n,
+                          char *errstr, size_t errstr_size)
+{
+    char sid[32], spid[32];
+    const char *vals[2] = {sid, spid};
+    struct catalog_photo_map *v;
+    PGresult *res;
+    int rows;
+
+    *out = NULL;
+    *n = 0;
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    snprintf(spid, sizeof(spid), "%lld", product_id);
+    res = db_exec(pg, CATALOG_SQL_PHOTOS_MAPPED, 2, vals, "product photos",
+                  errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    rows = PQntuples(res);
+    v = calloc((size_t)rows + 1, sizeof(*v));
+    if (!v) {
+        PQclear(res);
+        snprintf(errstr, errstr_size, "product photos: out of memory");
+        return -1;
+    }
+    for (int r = 0; r < rows; r++) {
+        v[r].photo_id = cell_ll(res, r, 0);
+        v[r].position = cell_ll(res, r, 1);
+        snprintf(v[r].sha256, sizeof(v[r].sha256), "%s", PQgetvalue(res, r, 2));
+        v[r].remote_id = cell_ll(res, r, 3);
+        snprintf(v[r].remote_hash, sizeof(v[r].remote_hash), "%s",
+                 PQgetvalue(res, r, 4));
+    }
+    PQclear(res);
+    *out = v;
+    *n = (size_t)rows;
+    return 0;
+}
+
+#define CATALOG_SQL_VARIANT_SKUS                                               \
+    "SELECT v.sku, v.id, v.product_id, p.article FROM variant v"               \
+    " JOIN product p ON p.id = v.product_id ORDER BY v.sku"
+
+#define CATALOG_SQL_UNMAPPED                                                   \
+    "SELECT p.id, p.article, p.name FROM product p WHERE NOT p.archived"       \
+    " AND NOT EXISTS (SELECT 1 FROM remote_map rm WHERE rm.store_id = $1"      \
+    " AND rm.entity = 'product' AND rm.local_id = p.id AND rm.remote_id > 0)"  \
+    " ORDER BY p.id"
+
+/* Run @p sql and make one object of each row with @p row; NULL with
+ * errstr. */
+static json_t *catalog_rows(PGconn *pg, const char *sql, int n,
+                            const char *const *vals, const char *what,
+                            json_t *(*row)(const PGresult *, int), char *errstr,
+                            size_t errstr_size)
+{
+    PGresult *res = db_exec(pg, sql, n, vals, what, errstr, errstr_size, NULL);
+    json_t *arr = res ? json_array() : NULL;
+
+    for (int r = 0; arr && r < PQntuples(res); r++) {
+        if (json_array_append_new(arr, row(res, r)) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    if (res && !arr)
+        snprintf(errstr, errstr_size, "%s: out of memory", what);
+    PQclear(res);
+    return arr;
+}
+
+static json_t *catalog_variant_sku_row(const PGresult *res, int r)
+{
+    return json_pack("{s:o,s:I,s:I,s:o}", "sku", cell_str(res, r, 0),
+                     "variant_id", (json_int_t)cell_ll(res, r, 1), "product_id",
+                     (json_int_t)cell_ll(res, r, 2), "article",
+                     cell_str(res, r, 3));
+}
+
+static json_t *catalog_unmapped_row(const PGresult *res, int r)
+{
+    return json_pack("{s:I,s:o,s:o}", "product_id",
+                     (json_int_t)cell_ll(res, r, 0), "article",
+                     cell_str(res, r, 1), "name", cell_str(res, r, 2));
+}
+
+json_t *catalog_variant_skus(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    return catalog_rows(pg, CATALOG_SQL_VARIANT_SKUS, 0, NULL, "variants",
+                        catalog_variant_sku_row, errstr, errstr_size);
+}
+
+json_t *catalog_products_unmapped(PGconn *pg, long long store_id, char *errstr,
+                                  size_t errstr_size)
+{
+    char sid[32];
+    const char *vals[1] = {sid};
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    return catalog_rows(pg, CATALOG_SQL_UNMAPPED, 1, vals, "unmapped products",
+                        catalog_unmapped_row, errstr, errstr_size);
+}

@@ -74,4 +74,40 @@ int catalog_emit_snapshot(PGconn *pg, const json_t *snap, char *errstr,
 int catalog_emit(PGconn *pg, long long product_id, char *errstr,
                  size_t errstr_size);
 
+/* A product photo and what one store holds of it. */
+struct catalog_photo_map {
+    long long photo_id;
+    long long position;
+    char sha256[72];
+    long long remote_id;  /* the store's image id (remote_map), 0: none */
+    char remote_hash[72]; /* the content recorded with it, "" when none */
+};
+
+/**
+ * @brief The photos of product @p product_id with their remote_map
+ *        'image' rows of store @p store_id.
+ * @param out receives a malloc()ed array (free() it), @p n its length.
+ * @returns 0, or -1 with @p errstr.
+ */
+int catalog_photos_mapped(PGconn *pg, long long store_id, long long product_id,
+                          struct catalog_photo_map **out, size_t *n,
+                          char *errstr, size_t errstr_size);
+
+/**
+ * @brief Every variant with its product: [{"sku","variant_id",
+ *        "product_id","article"}...] ordered by SKU (the database's
+ *        collation).
+ * @returns a new array, or NULL with @p errstr.
+ */
+json_t *catalog_variant_skus(PGconn *pg, char *errstr, size_t errstr_size);
+
+/**
+ * @brief The active products store @p store_id has no mapping for
+ *        (remote_map 'product' with a real id): [{"product_id","article",
+ *        "name"}...] ordered by id.
+ * @returns a new array, or NULL with @p errstr.
+ */
+json_t *catalog_products_unmapped(PGconn *pg, long long store_id, char *errstr,
+                                  size_t errstr_size);
+
 #endif

@@ -16,7 +16,7 @@
  * variant_id): store name, variant id, sku, safety stock, sum on hand, sum
  * reserved over the store's source locations, and the variant's price and
  * old price in the store's price list (text, NULL when it has none). */
-#define LEDGER_SQL_ROWS                                                        \
+#define LEDGER_SQL_AVAIL                                                       \
     "SELECT s.name, v.id, v.sku, s.safety_stock,"                              \
     " COALESCE(SUM(l.on_hand), 0), COALESCE(SUM(l.reserved), 0),"              \
     " p.price::text, p.old_price::text "                                       \
@@ -28,8 +28,19 @@
     " LEFT JOIN price p ON p.price_list_id = s.price_list_id"                  \
     "  AND p.variant_id = v.id "                                               \
     "GROUP BY s.id, s.name, v.id, v.sku, s.safety_stock, p.price,"             \
-    " p.old_price "                                                            \
-    "ORDER BY s.id, v.id"
+    " p.old_price "
+
+#define LEDGER_SQL_ROWS LEDGER_SQL_AVAIL "ORDER BY s.id, v.id"
+
+/* Every variant store $1 sells: active, of an active product, priced in
+ * its price list; by SKU. */
+#define LEDGER_SQL_SELLABLE                                                    \
+    "WITH hit AS ("                                                            \
+    " SELECT s.id AS store_id, v.id AS variant_id FROM store s"                \
+    " JOIN price p ON p.price_list_id = s.price_list_id"                       \
+    " JOIN variant v ON v.id = p.variant_id AND NOT v.archived"                \
+    " JOIN product pr ON pr.id = v.product_id AND NOT pr.archived"             \
+    " WHERE s.id = $1) " LEDGER_SQL_AVAIL "ORDER BY v.sku"
 
 /* Every (store, variant) pair where the store sells from a location the
  * movement touched. */
@@ -497,4 +508,55 @@ long long ledger_price_available_emit(PGconn *pg, long long price_list_id,
     rc = ledger_emit(pg, LEDGER_SQL_PRICES, 2, vals, errstr, errstr_size);
     free(arr);
     return rc;
+}
+
+int ledger_store_sellable(PGconn *pg, long long store_id,
+                          ledger_sellable_fn *fn, void *ctx, char *errstr,
+                          size_t errstr_size)
+{
+    struct ledger_sellable v;
+    char sid[24];
+    const char *vals[1] = {sid};
+    PGresult *res;
+    int i, rc = 0;
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    res = db_exec(pg, LEDGER_SQL_SELLABLE, 1, vals, "read availability", errstr,
+                  errstr_size, NULL);
+    if (!res)
+        return -1;
+    for (i = 0; rc == 0 && i < PQntuples(res); i++) {
+        v.variant_id = ledger_ll(res, i, 1);
+        v.sku = PQgetvalue(res, i, 2);
+        v.available = ledger_available_calc(
+            ledger_ll(res, i, 4), ledger_ll(res, i, 5), ledger_ll(res, i, 3));
+        v.price = PQgetvalue(res, i, 6);
+        v.old_price = PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7);
+        if (fn(ctx, &v) != 0) {
+            snprintf(errstr, errstr_size, "read availability: out of memory");
+            rc = -1;
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+long long ledger_location_find(PGconn *pg, const char *code, char *kind,
+                               size_t kind_size, char *errstr,
+                               size_t errstr_size)
+{
+    const char *vals[1] = {code};
+    PGresult *res;
+    long long id = 0;
+
+    res = db_exec(pg, "SELECT id, kind FROM location WHERE code = $1", 1, vals,
+                  "look up location", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1) {
+        id = ledger_ll(res, 0, 0);
+        snprintf(kind, kind_size, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return id;
 }

@@ -141,6 +141,39 @@ long long ledger_price_available_emit(PGconn *pg, long long price_list_id,
                                       char *errstr, size_t errstr_size);
 
 /**
+ * @brief The location with code @p code: its id, and its kind ("warehouse",
+ *        "outlet", "online" ...) into @p kind.
+ * @returns the id, 0 when no location has that code, -1 with errstr.
+ */
+long long ledger_location_find(PGconn *pg, const char *code, char *kind,
+                               size_t kind_size, char *errstr,
+                               size_t errstr_size);
+
+/* What a store should show for one variant it sells (strings valid during
+ * the callback). */
+struct ledger_sellable {
+    long long variant_id;
+    const char *sku;
+    long long available;   /* ledger_available_calc() */
+    const char *price;     /* in the store's price list */
+    const char *old_price; /* NULL when the list has none */
+};
+
+/* Called per variant; a non-zero return stops the read (out of memory). */
+typedef int(ledger_sellable_fn)(void *ctx, const struct ledger_sellable *v);
+
+/**
+ * @brief Every variant store @p store_id sells — active, of an active
+ *        product, priced in the store's price list — with what it may sell
+ *        and its prices, ordered by SKU (the database's collation), through
+ *        the availability query the stock events use.
+ * @returns 0, or -1 with errstr (a failed query, or @p fn stopped it).
+ */
+int ledger_store_sellable(PGconn *pg, long long store_id,
+                          ledger_sellable_fn *fn, void *ctx, char *errstr,
+                          size_t errstr_size);
+
+/**
  * @brief What a store may sell: @p on_hand - @p reserved - @p safety
  *        (sums over the store's source locations), never below 0.
  */

@@ -1,6 +1,7 @@
 #include "ledger/remote_map.h"
 
 #include "lib/db.h"
+#include "lib/idarray.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,13 @@
 #define SQL_FIND                                                               \
     "SELECT local_id FROM remote_map WHERE store_id = $1 AND entity = $2"      \
     " AND remote_id = $3"
+
+/* Advisory lock class of category creation (the key is the store id). */
+#define REMOTE_MAP_CATEGORY_LOCK "7001"
+
+#define SQL_REMOTE_IDS                                                         \
+    "SELECT local_id, remote_id FROM remote_map WHERE store_id = $1"           \
+    " AND entity = $2 AND remote_id > 0 AND local_id = ANY($3::bigint[])"
 
 static int remote_map_parse_ll(const char *s, long long *out)
 {
@@ -144,4 +152,58 @@ int remote_map_find_local(PGconn *pg, long long store_id, const char *entity,
     }
     PQclear(res);
     return rc;
+}
+
+int remote_map_category_lock(PGconn *pg, long long store_id, char *errstr,
+                             size_t errstr_size)
+{
+    char sid[32];
+    const char *vals[2] = {REMOTE_MAP_CATEGORY_LOCK, sid};
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    return db_cmd(pg, "SELECT pg_advisory_lock($1::int, $2::int)", 2, vals,
+                  "category lock", errstr, errstr_size);
+}
+
+void remote_map_category_unlock(PGconn *pg, long long store_id)
+{
+    char sid[32], err[256];
+    const char *vals[2] = {REMOTE_MAP_CATEGORY_LOCK, sid};
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    db_cmd(pg, "SELECT pg_advisory_unlock($1::int, $2::int)", 2, vals,
+           "category unlock", err, sizeof(err));
+}
+
+int remote_map_remote_ids(PGconn *pg, long long store_id, const char *entity,
+                          const long long *local, size_t n, long long *remote,
+                          char *errstr, size_t errstr_size)
+{
+    char sid[32], *arr = idarray_text(local, n, 0, NULL);
+    const char *vals[3] = {sid, entity, arr};
+    long long lid, rid;
+    PGresult *res;
+
+    for (size_t i = 0; i < n; i++)
+        remote[i] = 0;
+    if (!arr) {
+        snprintf(errstr, errstr_size, "remote ids: out of memory");
+        return -1;
+    }
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    res = db_exec(pg, SQL_REMOTE_IDS, 3, vals, "remote ids", errstr,
+                  errstr_size, NULL);
+    free(arr);
+    if (!res)
+        return -1;
+    for (int r = 0; r < PQntuples(res); r++) {
+        if (remote_map_parse_ll(PQgetvalue(res, r, 0), &lid) != 0 ||
+            remote_map_parse_ll(PQgetvalue(res, r, 1), &rid) != 0)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (local[i] == lid)
+                remote[i] = rid;
+    }
+    PQclear(res);
+    return 0;
 }

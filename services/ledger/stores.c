@@ -225,3 +225,163 @@ void stores_free_all(struct store_conf *confs, size_t n)
         store_conf_clear(&confs[i]);
     free(confs);
 }
+
+#define STORES_SQL_INSERT                                                      \
+    "INSERT INTO store (name, platform, url, login,"                           \
+    " password_nonce, password_box, online_location_id,"                       \
+    " price_list_id, delivery_variant_id, safety_stock,"                       \
+    " api_limit, api_window, webhook_secret) "                                 \
+    "VALUES ($1, $2, $3, $4, decode($5, 'hex'),"                               \
+    " decode($6, 'hex'), $7, $8, $9, $10, $11, $12, $13) "                     \
+    "RETURNING id"
+
+#define STORES_SQL_SOURCE                                                      \
+    "INSERT INTO store_source (store_id, location_id, position)"               \
+    " VALUES ($1, $2, $3)"
+
+/* Columns of store list/show; never the password.  $1: a name or NULL. */
+#define STORES_SQL_LIST                                                        \
+    "SELECT s.name, s.platform, s.url, s.login, ol.code,"                      \
+    " COALESCE((SELECT string_agg(l.code, ',' ORDER BY ss.position)"           \
+    "  FROM store_source ss JOIN location l ON l.id = ss.location_id"          \
+    "  WHERE ss.store_id = s.id AND ss.position > 0), ''),"                    \
+    " pl.code, v.sku, s.safety_stock, s.api_limit, s.api_window,"              \
+    " s.webhook_secret "                                                       \
+    "FROM store s JOIN location ol ON ol.id = s.online_location_id"            \
+    " JOIN price_list pl ON pl.id = s.price_list_id"                           \
+    " JOIN variant v ON v.id = s.delivery_variant_id "                         \
+    "WHERE $1::text IS NULL OR s.name = $1 "                                   \
+    "ORDER BY s.name COLLATE \"C\""
+
+/* Insert the source locations of store @p sid, in position order. */
+static int stores_sources_insert(PGconn *pg, const char *sid,
+                                 const struct store_new *s, char *errstr,
+                                 size_t errstr_size)
+{
+    char t_loc[24], t_pos[24];
+    const char *vals[3] = {sid, t_loc, t_pos};
+
+    for (size_t i = 0; i < s->n_sources; i++) {
+        snprintf(t_loc, sizeof(t_loc), "%lld", s->source_location_ids[i]);
+        snprintf(t_pos, sizeof(t_pos), "%zu", i);
+        if (db_cmd(pg, STORES_SQL_SOURCE, 3, vals, "add store source", errstr,
+                   errstr_size) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+long long stores_insert(PGconn *pg, const struct store_new *s, char *errstr,
+                        size_t errstr_size, char *sqlstate)
+{
+    char nonce[129], *box = malloc(s->box_len * 2 + 1), sid[24];
+    char n[6][24];
+    const long long nums[6] = {s->online_location_id,  s->price_list_id,
+                               s->delivery_variant_id, s->safety_stock,
+                               s->api_limit,           s->api_window};
+    const char *vals[13] = {s->name,
+                            s->platform,
+                            s->url,
+                            s->login,
+                            nonce,
+                            box,
+                            n[0],
+                            n[1],
+                            n[2],
+                            n[3],
+                            n[4],
+                            n[5],
+                            s->webhook_secret};
+    PGresult *res = NULL;
+    long long id = -1;
+
+    if (!box || s->nonce_len * 2 + 1 > sizeof(nonce)) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    sodium_bin2hex(nonce, sizeof(nonce), s->password_nonce, s->nonce_len);
+    sodium_bin2hex(box, s->box_len * 2 + 1, s->password_box, s->box_len);
+    for (int i = 0; i < 6; i++)
+        snprintf(n[i], sizeof(n[i]), "%lld", nums[i]);
+    res = db_exec(pg, STORES_SQL_INSERT, 13, vals, "add store", errstr,
+                  errstr_size, sqlstate);
+    if (!res)
+        goto out;
+    snprintf(sid, sizeof(sid), "%s", PQgetvalue(res, 0, 0));
+    if (stores_sources_insert(pg, sid, s, errstr, errstr_size) == 0)
+        id = stores_ll(res, 0, 0);
+out:
+    PQclear(res);
+    free(box);
+    return id;
+}
+
+int stores_online_owner(PGconn *pg, long long location_id, char *owner,
+                        size_t owner_size, char *errstr, size_t errstr_size)
+{
+    char t_loc[24];
+    const char *vals[1] = {t_loc};
+    PGresult *res;
+
+    snprintf(t_loc, sizeof(t_loc), "%lld", location_id);
+    res = db_exec(pg, "SELECT name FROM store WHERE online_location_id = $1", 1,
+                  vals, "look up store", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    snprintf(owner, owner_size, "%s",
+             PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    return 0;
+}
+
+/* "WH2,WH1" as a JSON array of codes. */
+static json_t *stores_codes_json(const char *list)
+{
+    json_t *arr = json_array();
+    const char *p, *comma;
+
+    for (p = list; arr && *p; p = comma + 1) {
+        comma = strchr(p, ',');
+        json_array_append_new(
+            arr, json_stringn(p, comma ? (size_t)(comma - p) : strlen(p)));
+        if (!comma)
+            break;
+    }
+    return arr;
+}
+
+/* One row of STORES_SQL_LIST as an object. */
+static json_t *stores_list_row(const PGresult *res, int r)
+{
+    return json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:I,s:I,s:I,s:s}", "name",
+        PQgetvalue(res, r, 0), "platform", PQgetvalue(res, r, 1), "url",
+        PQgetvalue(res, r, 2), "login", PQgetvalue(res, r, 3),
+        "online_location", PQgetvalue(res, r, 4), "source_locations",
+        stores_codes_json(PQgetvalue(res, r, 5)), "price_list",
+        PQgetvalue(res, r, 6), "delivery_sku", PQgetvalue(res, r, 7),
+        "safety_stock", (json_int_t)stores_ll(res, r, 8), "api_limit",
+        (json_int_t)stores_ll(res, r, 9), "api_window",
+        (json_int_t)stores_ll(res, r, 10), "webhook_secret",
+        PQgetvalue(res, r, 11));
+}
+
+json_t *stores_list(PGconn *pg, const char *name, char *errstr,
+                    size_t errstr_size)
+{
+    const char *vals[1] = {name};
+    PGresult *res = db_exec(pg, STORES_SQL_LIST, 1, vals, "list stores", errstr,
+                            errstr_size, NULL);
+    json_t *arr = res ? json_array() : NULL;
+
+    for (int r = 0; arr && r < PQntuples(res); r++) {
+        if (json_array_append_new(arr, stores_list_row(res, r)) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    if (res && !arr)
+        snprintf(errstr, errstr_size, "list stores: out of memory");
+    PQclear(res);
+    return arr;
+}

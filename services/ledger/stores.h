@@ -1,5 +1,6 @@
 /*
- * stores — a store's integration settings, as services need them.
+ * stores — a store's integration settings, as services need them, and the
+ * store and store_source tables' other statements (`omnisync store`).
  *
  * Loads the store row with its price list, online location, source
  * locations, delivery item and the decrypted API password.  The password
@@ -9,6 +10,7 @@
 #ifndef OMNI_STORES_H
 #define OMNI_STORES_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 
@@ -62,5 +64,49 @@ void store_conf_clear(struct store_conf *conf);
 
 /** @brief store_conf_clear() each of @p n confs and free the array. */
 void stores_free_all(struct store_conf *confs, size_t n);
+
+/* A new store as `omnisync store add` writes it (everything borrowed). */
+struct store_new {
+    const char *name, *platform, *url, *login;
+    const unsigned char *password_nonce; /* the sealed API password */
+    size_t nonce_len;
+    const unsigned char *password_box;
+    size_t box_len;
+    long long online_location_id, price_list_id, delivery_variant_id;
+    long long safety_stock, api_limit, api_window;
+    const char *webhook_secret;
+    const long long *source_location_ids; /* the online location first */
+    size_t n_sources;
+};
+
+/**
+ * @brief Insert the store row and its source locations (positions in the
+ *        given order), in the caller's transaction.
+ * @param sqlstate (may be NULL) 6 bytes: the failed statement's SQLSTATE.
+ * @returns the new store's id, or -1 with errstr.
+ */
+long long stores_insert(PGconn *pg, const struct store_new *s, char *errstr,
+                        size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief The name of the store whose online location is @p location_id
+ *        into @p owner ("" when none).
+ * @returns 0, or -1 with errstr.
+ */
+int stores_online_owner(PGconn *pg, long long location_id, char *owner,
+                        size_t owner_size, char *errstr, size_t errstr_size);
+
+/**
+ * @brief The stores' settings as `omnisync store list|show` shows them,
+ *        never the password: [{"name","platform","url","login",
+ *        "online_location","source_locations":[code...] (without the
+ *        online location),"price_list","delivery_sku","safety_stock",
+ *        "api_limit","api_window","webhook_secret"}...] ordered by name
+ *        (bytewise).
+ * @param name (may be NULL) only the store of this name.
+ * @returns a new array, or NULL with errstr.
+ */
+json_t *stores_list(PGconn *pg, const char *name, char *errstr,
+                    size_t errstr_size);
 
 #endif

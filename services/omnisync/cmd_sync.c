@@ -6,19 +6,20 @@
  *
  * A product counts as synced when its product-level payload hash and the
  * hash of each of its publishable variants equal what remote_map recorded
- * (the same catalog_map functions the publisher uses), so a re-run after
- * an interruption only waits for what is still missing, and the publisher
+ * (the same platform documents and hashes the publisher uses), so a re-run
+ * after an interruption only waits for what is still missing, and the publisher
  * itself skips unchanged payloads.
  */
 #include "cli.h"
 
 #include "ledger/catalog.h"
-#include "store/insales/catalog_map.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/db.h"
 #include "ledger/ledger.h"
 #include "events/outbox.h"
+#include "store/doc_hash.h"
+#include "store/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@
 #include <unistd.h>
 
 #define SYNC_SQL_STORE                                                         \
-    "SELECT s.id, pl.code, s.api_limit, s.api_window FROM store s"             \
+    "SELECT s.id, pl.code, s.api_limit, s.api_window, s.platform FROM store s" \
     " JOIN price_list pl ON pl.id = s.price_list_id WHERE s.name = $1"
 
 #define SYNC_SQL_PRODUCTS                                                      \
@@ -53,12 +54,13 @@ struct sync_store {
     long long id;
     char price_list[256];
     long api_limit, api_window;
+    const struct store_platform *plat;
 };
 
 /* One remote_map row. */
 struct sync_row {
     long long local_id, remote_id;
-    char hash[CATALOG_MAP_HASH_LEN + 1];
+    char hash[DOC_HASH_LEN + 1];
 };
 
 struct sync_map {
@@ -281,7 +283,7 @@ static void sync_scan_variants(const struct sync_store *s,
                                const struct sync_state *st, const json_t *snap,
                                size_t *npub, size_t *ndone)
 {
-    char err[512], h[CATALOG_MAP_HASH_LEN + 1];
+    char err[512], h[DOC_HASH_LEN + 1];
     const struct sync_row *row;
     const json_t *v;
     size_t k;
@@ -290,12 +292,12 @@ static void sync_scan_variants(const struct sync_store *s,
     json_array_foreach(json_object_get(snap, "variants"), k, v)
     {
         json_t *vp = NULL;
-        if (catalog_map_variant(snap, v, s->price_list, &vp, err,
-                                sizeof(err)) != CATALOG_MAP_V_OK)
+        if (s->plat->variant_doc(snap, v, s->price_list, &vp, err,
+                                 sizeof(err)) != STORE_DOC_OK)
             continue;
         (*npub)++;
         row = sync_map_find(&st->vars, sync_jid(v, "variant_id"));
-        if (row && catalog_map_hash(vp, h) == 0 && strcmp(h, row->hash) == 0)
+        if (row && doc_hash_compute(vp, h) == 0 && strcmp(h, row->hash) == 0)
             (*ndone)++;
         json_decref(vp);
     }
@@ -303,11 +305,12 @@ static void sync_scan_variants(const struct sync_store *s,
 
 /* 1 when the product-level payload of @p snap is in the store: its
  * category mapped and remote_map's hash that of its current payload. */
-static int sync_product_done(const struct sync_state *st, const json_t *snap)
+static int sync_product_done(const struct sync_store *s,
+                             const struct sync_state *st, const json_t *snap)
 {
-    const json_t *groups = catalog_map_groups(snap);
+    const json_t *groups = json_object_get(snap, "groups");
     const struct sync_row *cat, *row;
-    char err[512], h[CATALOG_MAP_HASH_LEN + 1];
+    char err[512], h[DOC_HASH_LEN + 1];
     json_t *pay;
     int ok;
 
@@ -320,8 +323,8 @@ static int sync_product_done(const struct sync_state *st, const json_t *snap)
     if (!cat)
         return 0;
     row = sync_map_find(&st->prods, sync_jid(snap, "product_id"));
-    pay = catalog_map_product(snap, cat->remote_id, err, sizeof(err));
-    ok = row && pay && catalog_map_hash(pay, h) == 0 &&
+    pay = s->plat->product_doc(snap, cat->remote_id, err, sizeof(err));
+    ok = row && pay && doc_hash_compute(pay, h) == 0 &&
          strcmp(h, row->hash) == 0;
     json_decref(pay);
     return ok;
@@ -370,7 +373,7 @@ static void sync_scan_one(const struct sync_store *s,
     c->products++;
     c->variants += npub;
     c->variants_done += nvdone;
-    ok = nvdone == npub && sync_product_done(st, snap);
+    ok = nvdone == npub && sync_product_done(s, st, snap);
     pfailed = !ok && sync_ids_has(&st->fprod, pid);
     if (ok)
         c->products_done++;
@@ -482,6 +485,13 @@ static int sync_store_load(PGconn *pg, const char *name, struct sync_store *s)
     s->api_limit = (long)v;
     cfg_parse_ll(PQgetvalue(res, 0, 3), &v);
     s->api_window = (long)v;
+    s->plat = store_platform_find(PQgetvalue(res, 0, 4));
+    if (!s->plat) {
+        cli_err(CLI_FAIL, "sync: store %s: unknown platform '%s'", name,
+                PQgetvalue(res, 0, 4));
+        PQclear(res);
+        return CLI_FAIL;
+    }
     PQclear(res);
     return CLI_OK;
 }
