@@ -17,6 +17,7 @@
 #include "sim_db.h"
 #include "sim_http.h"
 #include "sim_limit.h"
+#include "sim_persist.h"
 #include "sim_webhook.h"
 
 static const char sim_usage[] =
@@ -26,6 +27,10 @@ static const char sim_usage[] =
     "\n"
     "  --port P                  TCP port (default 8765; 0 = pick a free "
     "one)\n"
+    "  --data-dir DIR            keep the shop in DIR/shop.json (made when "
+    "missing)\n"
+    "                            across restarts (default: in memory "
+    "only)\n"
     "  --login L                 HTTP Basic login (required)\n"
     "  --password PW             HTTP Basic password (required)\n"
     "  --limit N                 API requests per window (default 500; 0 = "
@@ -50,7 +55,7 @@ struct sim_args {
     long port, limit, window, limit_status, group_delay, max_image, image_ms,
         hook_timeout, per_page;
     int group_sync;
-    const char *login, *password, *level;
+    const char *login, *password, *level, *data_dir;
 };
 
 static void sim_die_usage(const char *fmt, ...)
@@ -87,6 +92,11 @@ static void sim_parse_opt(int ch, const char *arg, struct sim_args *a)
         break;
     case 'l':
         a->login = optarg;
+        break;
+    case 'D':
+        if (!*optarg)
+            sim_die_usage("--data-dir: empty");
+        a->data_dir = optarg;
         break;
     case 'w':
         a->password = optarg;
@@ -145,6 +155,7 @@ static void sim_parse(int argc, char **argv, struct sim_args *a)
 {
     static const struct option longopts[] = {
         {"port", required_argument, NULL, 'p'},
+        {"data-dir", required_argument, NULL, 'D'},
         {"login", required_argument, NULL, 'l'},
         {"password", required_argument, NULL, 'w'},
         {"limit", required_argument, NULL, 'L'},
@@ -183,6 +194,49 @@ static void sim_parse(int argc, char **argv, struct sim_args *a)
         sim_die_usage("--password is required");
 }
 
+/* --data-dir: lock DIR, load its shop into @p db or write the empty one.
+ * @returns 0, or the exit status (2: the shop file cannot be used). */
+static int sim_open_shop(const char *dir, struct sim_db *db,
+                         struct sim_persist **out)
+{
+    struct sim_persist *p;
+    char errstr[1024];
+    char *text;
+    int loaded;
+
+    p = sim_persist_new(dir, errstr, sizeof(errstr));
+    if (!p) {
+        log_error("--data-dir: %s", errstr);
+        return 2;
+    }
+    loaded = sim_persist_load(p, db, errstr, sizeof(errstr));
+    if (loaded < 0) {
+        log_error("cannot load the shop: %s (move the file away to start "
+                  "with an empty shop)",
+                  errstr);
+        sim_persist_destroy(p);
+        return 2;
+    }
+    if (loaded)
+        log_info("shop loaded from %s: %zu products, %zu variants, %zu "
+                 "orders, %zu webhooks",
+                 sim_persist_path(p), db->products.live, db->variants.live,
+                 db->orders.live, db->webhooks.live);
+    else
+        log_info("no shop in %s yet: starting empty", dir);
+    text = sim_persist_dump(db);
+    if (!text || sim_persist_write(p, text, 0, errstr, sizeof(errstr)) != 0) {
+        log_error("--data-dir: cannot save the shop: %s",
+                  text ? errstr : "out of memory");
+        free(text);
+        sim_persist_destroy(p);
+        return 1;
+    }
+    free(text);
+    *out = p;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct sim_args a;
@@ -192,6 +246,7 @@ int main(int argc, char **argv)
     struct sim_limiter *lim = NULL;
     struct sim_db *db = NULL;
     struct sim_http *http = NULL;
+    struct sim_persist *persist = NULL;
     char errstr[256];
     int rc = 1;
 
@@ -222,7 +277,14 @@ int main(int argc, char **argv)
         log_error("init: out of memory");
         goto out;
     }
+    if (a.data_dir) {
+        rc = sim_open_shop(a.data_dir, db, &persist);
+        if (rc != 0)
+            goto out;
+        rc = 1;
+    }
     memset(&ho, 0, sizeof(ho));
+    ho.persist = persist;
     ho.port = (int)a.port;
     ho.login = a.login;
     ho.password = a.password;
@@ -246,6 +308,7 @@ out:
     sim_http_destroy(http);
     sim_hooks_destroy(hooks);
     sim_db_destroy(db);
+    sim_persist_destroy(persist);
     sim_limiter_destroy(lim);
     curl_global_cleanup();
     return rc;

@@ -41,6 +41,31 @@ void sim_vec_del(struct sim_vec *v, int64_t id)
     }
 }
 
+int sim_vec_reserve(struct sim_vec *v, size_t n)
+{
+    void **items;
+
+    if (v->n != 0 || v->items)
+        return -1;
+    items = calloc(n ? n : 1, sizeof(*items));
+    if (!items)
+        return -1;
+    v->items = items;
+    v->cap = n ? n : 1;
+    v->n = n;
+    return 0;
+}
+
+int sim_vec_put(struct sim_vec *v, int64_t id, void *item)
+{
+    if (id < v->base || (uint64_t)(id - v->base) >= v->n ||
+        v->items[id - v->base])
+        return -1;
+    v->items[id - v->base] = item;
+    v->live++;
+    return 0;
+}
+
 static void sim_vec_clear(struct sim_vec *v, void (*fr)(void *))
 {
     for (size_t i = 0; i < v->n; i++)
@@ -206,11 +231,9 @@ static void sim_free_json_cb(void *p)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-static void sim_db_seed(struct sim_db *db)
+/* Every vector's id base and the counters' first values. */
+static void sim_db_bases(struct sim_db *db)
 {
-    int64_t now = sim_db_clock(db);
-    json_t *o;
-
     db->products.base = SIM_BASE_PRODUCT;
     db->variants.base = SIM_BASE_VARIANT;
     db->images.base = SIM_BASE_IMAGE;
@@ -225,7 +248,14 @@ static void sim_db_seed(struct sim_db *db)
     db->next_line_id = SIM_BASE_LINE;
     db->next_client_id = SIM_BASE_CLIENT;
     db->next_order_number = 1001;
+}
 
+static void sim_db_seed(struct sim_db *db)
+{
+    int64_t now = sim_db_clock(db);
+    json_t *o;
+
+    sim_db_bases(db);
     o = json_pack("{s:n,s:s,s:i,s:n,s:o,s:o}", "parent_id", "title", "Склад",
                   "position", 1, "external_id", "created_at",
                   sim_time_json(now), "updated_at", sim_time_json(now));
@@ -315,6 +345,13 @@ void sim_db_reset(struct sim_db *db)
     if (db->hooks)
         sim_hooks_reset(db->hooks);
     sim_db_seed(db);
+}
+
+void sim_db_clear_model(struct sim_db *db)
+{
+    sim_db_clear(db);
+    sim_db_bases(db);
+    db->root_category = db->root_collection = 0;
 }
 
 void sim_db_destroy(struct sim_db *db)

@@ -173,6 +173,13 @@ struct sim_db *sim_db_new(const struct sim_opts *opts, struct sim_hooks *hooks);
 /** @brief Free everything; NULL-safe. */
 void sim_db_destroy(struct sim_db *db);
 
+/**
+ * @brief Drop every object of the shop (and the request log), not even
+ *        the roots, for a loader to fill (sim_persist); the vectors keep
+ *        their id bases.
+ */
+void sim_db_clear_model(struct sim_db *db);
+
 /** @brief Drop every object, counter, log entry and fault (lock held). */
 void sim_db_reset(struct sim_db *db);
 
@@ -192,6 +199,11 @@ struct sim_touch *sim_tlist_from(const struct sim_tlist *l, int64_t since);
 void *sim_vec_get(const struct sim_vec *v, int64_t id);
 int64_t sim_vec_add(struct sim_vec *v, void *item); /* -1 on ENOMEM */
 void sim_vec_del(struct sim_vec *v, int64_t id);    /* does not free */
+/* An empty vector sized for ids base .. base + n - 1, every slot empty;
+ * 0 or -1 (not empty, ENOMEM).  Ids base + n and up come from sim_vec_add. */
+int sim_vec_reserve(struct sim_vec *v, size_t n);
+/* @p item into the empty slot of @p id inside the reserved range; 0 or -1. */
+int sim_vec_put(struct sim_vec *v, int64_t id, void *item);
 
 int sim_ids_add(struct sim_ids *ids, int64_t id);
 void sim_ids_del(struct sim_ids *ids, int64_t id);

@@ -20,6 +20,7 @@
 #include "sim_fmt.h"
 #include "sim_limit.h"
 #include "sim_orders.h"
+#include "sim_persist.h"
 #include "sim_products.h"
 #include "sim_refs.h"
 #include "sim_webhook.h"
@@ -36,6 +37,9 @@ struct sim_http {
     struct sim_limiter *lim;
     char *login, *password;
     int limit_status, port;
+    struct sim_persist *persist; /* borrowed, may be NULL */
+    uint64_t snap_gen;           /* snapshots taken (db->mu) */
+    int64_t snap_clock;          /* db->clock_last at the last one */
 };
 
 /* Per-connection request state (MHD con_cls). */
@@ -531,6 +535,38 @@ static void sim_admin(struct sim_http *h, struct MHD_Connection *conn,
     pthread_mutex_unlock(&db->mu);
 }
 
+/* With --data-dir: after a request that may have changed the shop (any
+ * method but GET/HEAD, or a GET that applied queued group updates, which
+ * moves the clock) a snapshot under the lock, written before the
+ * response goes out.  A failed write is logged; the shop in memory goes
+ * on (the next change writes the whole shop again). */
+static void sim_save(struct sim_http *h, const struct sim_req *rq)
+{
+    struct sim_db *db = h->db;
+    char *text = NULL, errstr[512];
+    uint64_t gen = 0;
+    int reader;
+
+    if (!h->persist)
+        return;
+    reader = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+    pthread_mutex_lock(&db->mu);
+    if (!reader || db->clock_last != h->snap_clock) {
+        h->snap_clock = db->clock_last;
+        gen = ++h->snap_gen;
+        text = sim_persist_dump(db);
+    }
+    pthread_mutex_unlock(&db->mu);
+    if (gen == 0)
+        return;
+    if (!text)
+        log_error("save: out of memory; the shop on disk is behind");
+    else if (sim_persist_write(h->persist, text, gen, errstr, sizeof(errstr)) !=
+             0)
+        log_error("save: %s; the shop on disk is behind", errstr);
+    free(text);
+}
+
 static enum MHD_Result sim_send(struct MHD_Connection *conn,
                                 struct sim_resp *rs, const char *usage,
                                 long retry_after)
@@ -656,6 +692,8 @@ static enum MHD_Result sim_handler(void *cls, struct MHD_Connection *conn,
     }
     if (rs.status == 0)
         sim_resp_json(&rs, 500, json_pack("{s:s}", "message", "no response"));
+    if (path && !rejected && rs.status != 401)
+        sim_save(h, &rq);
     if (admin)
         sim_record(h, &rq, rs.status, rejected);
     log_debug("%s %s -> %d (%lld ms)", method, url, rs.status,
@@ -698,6 +736,8 @@ struct sim_http *sim_http_new(const struct sim_http_opts *opts,
     h->db = db;
     h->lim = lim;
     h->limit_status = opts->limit_status;
+    h->persist = opts->persist;
+    h->snap_clock = db->clock_last;
     h->login = strdup(opts->login);
     h->password = strdup(opts->password);
     if (!h->login || !h->password) {

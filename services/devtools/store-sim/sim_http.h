@@ -13,6 +13,7 @@
 
 struct sim_db;
 struct sim_limiter;
+struct sim_persist;
 
 #define SIM_MAX_SEGS 8
 #define SIM_BODY_CAP (32L * 1024 * 1024) /* bytes; larger bodies get 413 */
@@ -43,6 +44,9 @@ struct sim_http_opts {
     int port; /* 0 = pick a free port */
     const char *login, *password;
     int limit_status; /* 429 or 503 */
+    /* (borrowed, may be NULL) where the shop is saved after every request
+     * that may have changed it, before the response goes out */
+    struct sim_persist *persist;
 };
 
 struct sim_http;
