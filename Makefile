@@ -60,7 +60,7 @@ SVC_LIBS := $(foreach s,$(SERVICES),$(B)/lib$(s).a)
 ALL_SRC := $(shell find services tests/unit tests/tools bench -name '*.[ch]' 2>/dev/null)
 
 .PHONY: all test unit check format format-check cppcheck arch-check valgrind clean up down \
-        bench config-doc config-doc-check
+        status restart bench config-doc config-doc-check
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(B)/%.o: services/%.c
@@ -155,11 +155,26 @@ valgrind: all
 bench: all
 	@bench/run.sh
 
+# The local stack (deploy/stack.sh, docs/harness.md "Local stack"); the
+# run directory is $(OMNISYNC_RUN_DIR), default ./run.
+# `make restart SVC=order-ingestor` (or `make restart order-ingestor`)
+# rebuilds, then restarts that one component.
 up: all
 	@deploy/stack.sh up
 
 down:
 	@deploy/stack.sh down
+
+status:
+	@deploy/stack.sh status
+
+RESTART_ARGS := $(if $(filter restart,$(firstword $(MAKECMDGOALS))),$(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS)))
+restart: all
+	@deploy/stack.sh restart $(or $(SVC),$(RESTART_ARGS))
+ifneq ($(RESTART_ARGS),)
+$(RESTART_ARGS):
+	@:
+endif
 
 clean:
 	rm -rf build bin

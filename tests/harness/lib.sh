@@ -28,6 +28,9 @@
 #   harness_kafka_stop [SIG]   stop the real broker (real mode only)
 #   harness_kafka_start        start it again, same ports and data
 #   harness_kafka_is_real      true for a real broker (real or external)
+#   harness_kafka_configure DIR PORT CPORT   a broker's config and formatted
+#                              storage in DIR; harness_kafka_start then runs
+#                              it with HARNESS_KAFKA_DIR=DIR (deploy/stack.sh)
 #
 # External servers instead of started ones:
 #   OMNISYNC_TEST_PG="host=... port=... user=... dbname=..."  (key=value form)
@@ -37,6 +40,7 @@
 # java >= 17 and the Kafka jars are cached or mvn can fetch them, else mock).
 
 HARNESS_KAFKA_VERSION=3.9.1
+HARNESS_KAFKA_JVM='-Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true'
 OMNISYNC_ROOT=${OMNISYNC_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 export OMNISYNC_ROOT
 HARNESS_KAFKA_JARS=${HARNESS_KAFKA_JARS:-${XDG_CACHE_HOME:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.cache}/omnisync/kafka-$HARNESS_KAFKA_VERSION}
@@ -455,11 +459,35 @@ harness_kafka_create_topics() {
     return 1
 }
 
-# harness_kafka_start: start (or restart) the real broker of this harness;
-# the first call picks ports and formats storage.
+# harness_kafka_configure DIR PORT CPORT: (re)write DIR/server.properties
+# and DIR/log4j.properties for a broker on 127.0.0.1:PORT (controller
+# CPORT) with its log in DIR/data, and format that storage unless it holds
+# a formatted log already (deploy/stack.sh keeps its broker this way).
+harness_kafka_configure() {
+    local d=$1 port=$2 cport=$3 log=$HARNESS_LOGDIR/kafka.log id
+    mkdir -p "$d/data" "$HARNESS_LOGDIR"
+    sed -e "s#@PORT@#$port#g" \
+        -e "s#@CPORT@#$cport#g" \
+        -e "s#@LOGDIR@#$d/data#g" \
+        "$OMNISYNC_ROOT/tests/harness/kafka/server.properties" >"$d/server.properties"
+    cp "$OMNISYNC_ROOT/tests/harness/kafka/log4j.properties" "$d/log4j.properties"
+    [ -f "$d/data/meta.properties" ] && return 0
+    id=$(java -Dlog4j.configuration="file:$d/log4j.properties" \
+        -cp "$HARNESS_KAFKA_JARS/*" kafka.tools.StorageTool random-uuid 2>>"$log") &&
+        java $HARNESS_KAFKA_JVM -Dlog4j.configuration="file:$d/log4j.properties" \
+            -cp "$HARNESS_KAFKA_JARS/*" kafka.tools.StorageTool format \
+            -t "$id" -c "$d/server.properties" --ignore-formatted >>"$log" 2>&1 || {
+        harness_err "kafka: formatting storage failed:"
+        tail -20 "$log" >&2
+        return 1
+    }
+}
+
+# harness_kafka_start: start (or restart) the real broker of this harness
+# in $HARNESS_KAFKA_DIR (default $HARNESS_DIR/kafka); the first call picks
+# ports and formats storage.
 harness_kafka_start() {
-    local d=$HARNESS_DIR/kafka log=$HARNESS_LOGDIR/kafka.log id t0
-    local J='-Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true'
+    local d=${HARNESS_KAFKA_DIR:-$HARNESS_DIR/kafka} log=$HARNESS_LOGDIR/kafka.log t0
     harness_java_ok || {
         harness_err "kafka: java >= 17 is needed for the real broker"
         return 1
@@ -469,20 +497,8 @@ harness_kafka_start() {
     if [ ! -f "$d/server.properties" ]; then
         HARNESS_KAFKA_PORT=$(harness_free_port) || return 1
         HARNESS_KAFKA_CPORT=$(harness_free_port) || return 1
-        sed -e "s#@PORT@#$HARNESS_KAFKA_PORT#g" \
-            -e "s#@CPORT@#$HARNESS_KAFKA_CPORT#g" \
-            -e "s#@LOGDIR@#$d/data#g" \
-            "$OMNISYNC_ROOT/tests/harness/kafka/server.properties" >"$d/server.properties"
-        cp "$OMNISYNC_ROOT/tests/harness/kafka/log4j.properties" "$d/log4j.properties"
-        id=$(java -Dlog4j.configuration="file:$d/log4j.properties" \
-            -cp "$HARNESS_KAFKA_JARS/*" kafka.tools.StorageTool random-uuid 2>>"$log") &&
-            java $J -Dlog4j.configuration="file:$d/log4j.properties" \
-                -cp "$HARNESS_KAFKA_JARS/*" kafka.tools.StorageTool format \
-                -t "$id" -c "$d/server.properties" --ignore-formatted >>"$log" 2>&1 || {
-            harness_err "kafka: formatting storage failed:"
-            tail -20 "$log" >&2
+        harness_kafka_configure "$d" "$HARNESS_KAFKA_PORT" "$HARNESS_KAFKA_CPORT" ||
             return 1
-        }
     fi
     HARNESS_KAFKA_PORT=$(sed -n 's#^listeners=PLAINTEXT://127.0.0.1:\([0-9]*\),.*#\1#p' "$d/server.properties")
     export HARNESS_KAFKA_PORT
@@ -490,7 +506,7 @@ harness_kafka_start() {
     export OMNISYNC_KAFKA
     harness_pid_alive "$HARNESS_PIDDIR/kafka.pid" && return 0
     t0=$SECONDS
-    (cd "$d" && harness_spawn kafka java $J \
+    (cd "$d" && harness_spawn kafka java $HARNESS_KAFKA_JVM \
         -Dlog4j.configuration="file:$d/log4j.properties" \
         -cp "$HARNESS_KAFKA_JARS/*" kafka.Kafka "$d/server.properties")
     while ! harness_kafka_ready; do
@@ -635,7 +651,8 @@ harness_start() {
     mkdir -p "$HARNESS_PIDDIR" "$HARNESS_LOGDIR"
     # Not inherited: a child's own harness must not reuse our state.
     unset HARNESS_PG_PORT HARNESS_PG_DATA HARNESS_PG_DIR HARNESS_PG_BASE \
-        HARNESS_REDIS_PORT HARNESS_REDIS_DIR HARNESS_KAFKA_PORT HARNESS_KAFKA
+        HARNESS_REDIS_PORT HARNESS_REDIS_DIR HARNESS_KAFKA_PORT HARNESS_KAFKA \
+        HARNESS_KAFKA_CPORT HARNESS_KAFKA_DIR
     export HARNESS_DIR HARNESS_PIDDIR HARNESS_LOGDIR
     # Keep an EXIT trap set before (e.g. tap.sh's): run it after ours.
     local prev
