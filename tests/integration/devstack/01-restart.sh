@@ -210,13 +210,19 @@ t_like "... naming it" "$out" 'catalog-publisher is not ready: it exited'
 t_like "... with the tail of its log" "$out" 'catpub\.lookup\.slack\.s \(OMNISYNC_CATPUB_LOOKUP_SLACK_S\)'
 t_like "... and says what failed" "$out" 'up FAILED: not ready: catalog-publisher'
 intake_b=$(sed -n 's/^INTAKE_PORT=//p' "$B/ports")
+# order-ingestor goes (as after a crash) and another program takes its port.
+pid=$(cat "$B/pids/order-ingestor.pid")
+kill -TERM "$pid"
+gone() { ! kill -0 "$pid" 2>/dev/null; }
+wait_for 30 gone || t_bail "order-ingestor did not stop"
 python3 -c '
 import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(60)' "$intake_b" &
 squatter=$!
 t_cleanup_add "kill $squatter 2>/dev/null"
-wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$intake_b" 2>/dev/null
+t_ok "another program listens on stack B's intake port" \
+    wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$intake_b" 2>/dev/null
 out=$(stack "$B" restart order-ingestor 2>&1)
 t_is "restart fails when the intake port is taken" "$?" 1
 t_like "... naming the service and the port" "$out" \
