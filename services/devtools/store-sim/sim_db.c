@@ -208,23 +208,23 @@ void sim_order_free(struct sim_order *o)
     free(o);
 }
 
-static void sim_free_variant_cb(void *p)
+void sim_db_free_variant(void *p)
 {
     sim_variant_free(p);
 }
-static void sim_free_image_cb(void *p)
+void sim_db_free_image(void *p)
 {
     sim_image_free(p);
 }
-static void sim_free_product_cb(void *p)
+void sim_db_free_product(void *p)
 {
     sim_product_free(p);
 }
-static void sim_free_order_cb(void *p)
+void sim_db_free_order(void *p)
 {
     sim_order_free(p);
 }
-static void sim_free_json_cb(void *p)
+void sim_db_free_json(void *p)
 {
     json_decref(p);
 }
@@ -279,17 +279,17 @@ static void sim_db_clear(struct sim_db *db)
 {
     struct sim_pending *pd, *next;
 
-    sim_vec_clear(&db->variants, sim_free_variant_cb);
-    sim_vec_clear(&db->images, sim_free_image_cb);
-    sim_vec_clear(&db->products, sim_free_product_cb);
-    sim_vec_clear(&db->orders, sim_free_order_cb);
-    sim_vec_clear(&db->categories, sim_free_json_cb);
-    sim_vec_clear(&db->collections, sim_free_json_cb);
-    sim_vec_clear(&db->collects, sim_free_json_cb);
-    sim_vec_clear(&db->option_names, sim_free_json_cb);
-    sim_vec_clear(&db->option_values, sim_free_json_cb);
-    sim_vec_clear(&db->warehouses, sim_free_json_cb);
-    sim_vec_clear(&db->webhooks, sim_free_json_cb);
+    sim_vec_clear(&db->variants, sim_db_free_variant);
+    sim_vec_clear(&db->images, sim_db_free_image);
+    sim_vec_clear(&db->products, sim_db_free_product);
+    sim_vec_clear(&db->orders, sim_db_free_order);
+    sim_vec_clear(&db->categories, sim_db_free_json);
+    sim_vec_clear(&db->collections, sim_db_free_json);
+    sim_vec_clear(&db->collects, sim_db_free_json);
+    sim_vec_clear(&db->option_names, sim_db_free_json);
+    sim_vec_clear(&db->option_values, sim_db_free_json);
+    sim_vec_clear(&db->warehouses, sim_db_free_json);
+    sim_vec_clear(&db->webhooks, sim_db_free_json);
     memset(&db->ptl, 0, sizeof(db->ptl));
     memset(&db->otl, 0, sizeof(db->otl));
     for (pd = db->pending_head; pd; pd = next) {

@@ -242,6 +242,13 @@ void sim_image_free(struct sim_image *im);
 void sim_order_free(struct sim_order *o);
 void sim_product_free(struct sim_product *p);
 
+/* The same as callbacks for tables of kinds (void * items; NULL-safe). */
+void sim_db_free_variant(void *p);
+void sim_db_free_image(void *p);
+void sim_db_free_product(void *p);
+void sim_db_free_order(void *p);
+void sim_db_free_json(void *p); /* json_decref */
+
 /**
  * @brief Queue a webhook delivery of @p payload to every webhook of
  *        @p topic, applying the drop/duplicate faults (lock held).

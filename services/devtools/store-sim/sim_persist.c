@@ -24,8 +24,7 @@ struct sim_persist {
     uint64_t written;    /* gen of the snapshot on disk */
 };
 
-/* ---- the data directory ---------------------------------------------------
- */
+/* ---- the data directory -------------------------------------------------- */
 
 static char *sim_path_join(const char *dir, const char *name)
 {
@@ -122,8 +121,7 @@ const char *sim_persist_path(const struct sim_persist *p)
     return p->path;
 }
 
-/* ---- fields: one table per struct serves the dump and the load ------------
- */
+/* ---- fields: one table per struct serves the dump and the load ----------- */
 
 enum sim_ft {
     SIM_FT_I64,   /* int64_t, required */
@@ -295,8 +293,7 @@ static json_t *sim_fields_json(json_t *out, const void *obj,
     return out;
 }
 
-/* ---- loading: errors name the item and the key ----------------------------
- */
+/* ---- loading: errors name the item and the key --------------------------- */
 
 struct sim_ld {
     char *err;
@@ -431,7 +428,7 @@ static int sim_ld_opts(struct sim_ld *ld, json_t *j, const char *key,
     return 0;
 }
 
-/* ---- the kinds: dump and load of one object --------------------------------
+/* ---- the kinds: dump and load of one object ----------------------------
  * A loader gets the item's JSON and its id, and returns the new object or
  * NULL with the error in @p ld. */
 
@@ -599,33 +596,12 @@ struct sim_kind {
     void (*free_item)(void *item);
 };
 
-static void sim_free_variant(void *x)
-{
-    sim_variant_free(x);
-}
-static void sim_free_image(void *x)
-{
-    sim_image_free(x);
-}
-static void sim_free_product(void *x)
-{
-    sim_product_free(x);
-}
-static void sim_free_order(void *x)
-{
-    sim_order_free(x);
-}
-static void sim_free_json(void *x)
-{
-    json_decref(x);
-}
-
 #define SIM_MAIN_LIMIT 100000000LL /* products, variants, images, orders */
 #define SIM_REF_LIMIT 1000000LL    /* the JSON kinds */
 #define SIM_REF_KIND(name_, member_, need_)                                    \
     {                                                                          \
         name_, offsetof(struct sim_db, member_), SIM_REF_LIMIT, sim_ref_dump,  \
-            NULL, NULL, need_, sim_free_json                                   \
+            NULL, NULL, need_, sim_db_free_json                                \
     }
 
 /* Loaded in this order: the cross-checks below need all of them. */
@@ -639,14 +615,14 @@ static const struct sim_kind sim_kinds[] = {
     SIM_REF_KIND("webhooks", webhooks, sim_need_hook),
     {"products", offsetof(struct sim_db, products), SIM_MAIN_LIMIT,
      sim_product_dump, sim_product_load, sim_product_fields, NULL,
-     sim_free_product},
+     sim_db_free_product},
     {"variants", offsetof(struct sim_db, variants), SIM_MAIN_LIMIT,
      sim_variant_dump, sim_variant_load, sim_variant_fields, NULL,
-     sim_free_variant},
+     sim_db_free_variant},
     {"images", offsetof(struct sim_db, images), SIM_MAIN_LIMIT, sim_image_dump,
-     sim_image_load, sim_image_fields, NULL, sim_free_image},
+     sim_image_load, sim_image_fields, NULL, sim_db_free_image},
     {"orders", offsetof(struct sim_db, orders), SIM_MAIN_LIMIT, sim_order_dump,
-     sim_order_load, sim_order_fields, NULL, sim_free_order},
+     sim_order_load, sim_order_fields, NULL, sim_db_free_order},
     {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL}};
 
 static struct sim_vec *sim_kind_vec(struct sim_db *db, const struct sim_kind *k)
@@ -654,8 +630,7 @@ static struct sim_vec *sim_kind_vec(struct sim_db *db, const struct sim_kind *k)
     return (struct sim_vec *)(void *)((char *)db + k->off);
 }
 
-/* ---- dump -----------------------------------------------------------------
- */
+/* ---- dump ---------------------------------------------------------------- */
 
 static json_t *sim_dump_pending(const struct sim_db *db)
 {
@@ -699,8 +674,7 @@ char *sim_persist_dump(struct sim_db *db)
     return text;
 }
 
-/* ---- load -----------------------------------------------------------------
- */
+/* ---- load ---------------------------------------------------------------- */
 
 static int sim_load_kind(struct sim_ld *ld, json_t *root, struct sim_db *db,
                          const struct sim_kind *k)
@@ -923,8 +897,7 @@ int sim_persist_load(struct sim_persist *p, struct sim_db *db, char *errstr,
     return 1;
 }
 
-/* ---- write ----------------------------------------------------------------
- */
+/* ---- write --------------------------------------------------------------- */
 
 static int sim_write_all(int fd, const char *s, size_t n)
 {
