@@ -651,8 +651,7 @@ struct httpd *httpd_new(const struct httpd_conf *c, struct metrics *m,
                           : (unsigned)HTTPD_CONN_TIMEOUT_S_DEFAULT,
         MHD_OPTION_END);
     if (!h->d) {
-        snprintf(errstr, errstr_size, "http.listen: cannot listen on %s",
-                 c->listen);
+        snprintf(errstr, errstr_size, "cannot listen on %s", c->listen);
         goto fail;
     }
     di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
