@@ -165,7 +165,8 @@ static void kstats_assigned_collect(struct metrics_emit *e, void *opaque)
 
 int kstats_register(struct kstats *s, struct metrics *m, const char *group)
 {
-    free(s->group);
+    if (s->group)
+        return -1; /* registered already */
     s->group = strdup(group ? group : "");
     if (!s->group)
         return -1;

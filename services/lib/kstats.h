@@ -65,8 +65,8 @@ size_t kstats_get(struct kstats *s, struct kstats_part *out, size_t max,
 /**
  * @brief Register the collectors omnisync_kafka_consumer_lag_messages
  *        {group,topic,partition} and omnisync_kafka_assigned_partitions
- *        {group} in @p m, reading this snapshot.  One consumer per
- *        registry.
+ *        {group} in @p m, reading this snapshot.  Once per snapshot,
+ *        and one consumer per registry.
  * @param group the consumer group (copied).
  * @returns 0, or -1 when a family could not be registered (logged).
  */
