@@ -658,9 +658,10 @@ struct httpd *httpd_new(const struct httpd_conf *c, struct metrics *m,
     h->port = di ? (int)di->port : 0;
     getnameinfo((struct sockaddr *)&sa, salen, host, sizeof(host), NULL, 0,
                 NI_NUMERICHOST);
-    log_info("http listening on %s%s%s:%d (/healthz /readyz /metrics)",
+    log_info("http listening on %s%s%s:%d (%s)",
              sa.ss_family == AF_INET6 ? "[" : "", host,
-             sa.ss_family == AF_INET6 ? "]" : "", h->port);
+             sa.ss_family == AF_INET6 ? "]" : "", h->port,
+             c->serves ? c->serves : "/healthz /readyz /metrics");
     return h;
 fail:
     httpd_destroy(h);

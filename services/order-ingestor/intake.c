@@ -727,6 +727,7 @@ static int oi_listen(struct order_intake *in, char *errstr, size_t errstr_size)
     hc.listen = in->c->intake_listen;
     hc.max_conns = OI_MAX_CONNS;
     hc.conn_timeout_s = OI_CONN_TIMEOUT_S;
+    hc.serves = "order webhooks, /healthz";
     in->h = httpd_new(&hc, NULL, err, sizeof(err));
     if (!in->h) {
         snprintf(errstr, errstr_size, "intake.listen: %s", err);

@@ -3,7 +3,8 @@
 # test itself: tests/run.sh runs only files that start with a digit).
 #
 #   ops_port NAME                 the port NAME's log says its ops endpoint
-#                                 listens on (the last "http listening on")
+#                                 listens on (the last "http listening on
+#                                 HOST:PORT (/healthz /readyz /metrics)")
 #   ops_wait_port NAME            wait until NAME logged it; sets OPS_PORT
 #   ops_get PORT PATH             GET 127.0.0.1:PORT/PATH (body on stdout)
 #   ops_code PORT PATH            its HTTP status
@@ -17,7 +18,7 @@
 #   ops_no_confwarn NAME...       ok when no log of NAME... has CONFWARN
 
 ops_port() {
-    sed -n 's/.*http listening on [^ ]*:\([0-9][0-9]*\) .*/\1/p' \
+    sed -n 's/.*http listening on [^ ]*:\([0-9][0-9]*\) (\/healthz .*/\1/p' \
         "$T_TMP/$1.log" 2>/dev/null | tail -1
 }
 
