@@ -74,19 +74,7 @@ stock_lag_seen() {
 }
 t_ok "stock-publisher's lag rises above 0 while its flush waits" wait_for 30 stock_lag_seen
 t_ok "the second round reaches the store" wait_for 60 qty_is "${SKUS[-1]}" 60
-python3 - "$CAT_SIM_PORT" "${SKUS[@]}" <<'PY' >"$T_TMP/orders.out"
-import http.client, json, sys
-port, skus = int(sys.argv[1]), sys.argv[2:]
-conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-placed = 0
-for i in range(12):
-    conn.request("POST", "/_sim/orders", json.dumps({"lines": [{"sku": skus[i % len(skus)], "quantity": 1}],
-        "delivery_title": "Courier", "delivery_price": "300.0", "client": {"name": "Buyer %d" % i}}),
-        {"Content-Type": "application/json"})
-    r = conn.getresponse(); r.read()
-    placed += r.status == 201
-print(placed)
-PY
+ops_shoppers "$CAT_SIM_PORT" 12 0 "$T_TMP/orders.jsonl" "${SKUS[@]}" >"$T_TMP/orders.out"
 t_is "12 store orders placed" "$(cat "$T_TMP/orders.out")" 12
 orders_in() { [ "$(sql "SELECT count(*) FROM customer_order")" -ge 12 ]; }
 t_ok "the orders reach the ledger" wait_for 60 orders_in

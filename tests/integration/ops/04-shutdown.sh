@@ -96,25 +96,7 @@ t_diag "$(tail -3 "$T_TMP/rec.out")"
 hooks_ok() { [ "$(sim_get /admin/webhooks.json | jq length)" -ge 2 ]; }
 t_ok "order-ingestor registered its webhooks" wait_for 30 hooks_ok
 faults '{"latency_ms":30}'
-python3 - "$CAT_SIM_PORT" "$T_TMP/orders.jsonl" "${SKUS[@]}" <<'PY' >"$T_TMP/place.out" &
-import http.client, json, random, sys, time
-port, out, skus = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-rnd = random.Random(5)
-conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-placed = 0
-with open(out, "w") as f:
-    for i in range(60):
-        lines = [{"sku": s, "quantity": rnd.randint(1, 2)} for s in rnd.sample(skus, 2)]
-        conn.request("POST", "/_sim/orders", json.dumps({"lines": lines,
-            "delivery_title": "Courier", "delivery_price": "300.0",
-            "client": {"name": "Buyer %d" % i}}), {"Content-Type": "application/json"})
-        r = conn.getresponse(); body = r.read()
-        if r.status == 201:
-            placed += 1
-            f.write(body.decode() + "\n"); f.flush()
-        time.sleep(0.1)
-print(placed)
-PY
+ops_shoppers "$CAT_SIM_PORT" 60 0.1 "$T_TMP/orders.jsonl" "${SKUS[@]}" >"$T_TMP/place.out" &
 placer=$!
 orders() { sql "SELECT count(*) FROM customer_order"; }
 orders_at_least() { [ "$(orders)" -ge "$1" ]; }

@@ -16,6 +16,11 @@
 #                                 when there is none
 #   ops_count FILE NAME [MATCH]   how many such samples there are
 #   ops_no_confwarn NAME...       ok when no log of NAME... has CONFWARN
+#   ops_shoppers PORT N DELAY OUT SKU...
+#                                 N store orders of 2 SKUs (1-2 each) on the
+#                                 store-sim at PORT, DELAY seconds apart;
+#                                 the orders as JSON lines in OUT, the
+#                                 number placed on stdout
 
 ops_port() {
     sed -n 's/.*http listening on [^ ]*:\([0-9][0-9]*\) (\/healthz .*/\1/p' \
@@ -80,4 +85,28 @@ ops_no_confwarn() {
         echo "CONFWARN in:$bad"
         return 1
     }
+}
+
+ops_shoppers() {
+    python3 - "$@" <<'PY'
+import http.client, json, random, sys, time
+port, n, delay, out, skus = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5:]
+rnd = random.Random(n)
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+placed = 0
+with open(out, "w") as f:
+    for i in range(n):
+        order = {"lines": [{"sku": s, "quantity": rnd.randint(1, 2)} for s in rnd.sample(skus, 2)],
+                 "delivery_title": "Courier", "delivery_price": "300.0",
+                 "client": {"name": "Shopper %d" % i}}
+        conn.request("POST", "/_sim/orders", json.dumps(order), {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        body = r.read()
+        if r.status == 201:
+            placed += 1
+            f.write(body.decode() + "\n")
+            f.flush()
+        time.sleep(delay)
+print(placed)
+PY
 }
