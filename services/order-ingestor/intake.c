@@ -303,6 +303,13 @@ static void oi_reject(struct order_intake *in, struct httpd_resp *resp,
     oi_answer(resp, status, why);
 }
 
+/* Kafka did not take the order: 503, the store sends it again. */
+static void oi_unavailable(struct order_intake *in, struct httpd_resp *resp)
+{
+    metrics_inc(in->mx_rejected, (const char *const[]){"503"});
+    oi_answer(resp, 503, "not accepted, retry");
+}
+
 /* Put an authenticated order on the topic and answer once it is there. */
 static void oi_accept(struct order_intake *in, struct httpd_resp *resp,
                       const char *store, const struct order_ref *ref,
@@ -317,7 +324,7 @@ static void oi_accept(struct order_intake *in, struct httpd_resp *resp,
         if (w)
             oi_wait_unref(w);
         log_error("webhook store=%s: %s", store, w ? err : "out of memory");
-        oi_answer(resp, 503, "not accepted, retry");
+        oi_unavailable(in, resp);
         return;
     }
     rc = oi_wait_done(w, (long)in->c->intake_ack_ms);
@@ -325,7 +332,7 @@ static void oi_accept(struct order_intake *in, struct httpd_resp *resp,
     if (rc != 0) {
         log_error("webhook store=%s order=%lld: %s", store, ref->remote_id,
                   rc < 0 ? "no delivery report in time" : "delivery failed");
-        oi_answer(resp, 503, "not accepted, retry");
+        oi_unavailable(in, resp);
         return;
     }
     __atomic_add_fetch(&in->n_accepted, 1, __ATOMIC_RELAXED);
