@@ -1,5 +1,6 @@
 #include "catpub.h"
 
+#include "app/ops.h"
 #include "app/storeset.h"
 #include "events/event.h"
 #include "events/image_job.h"
@@ -44,6 +45,7 @@ struct catpub {
     int img_failed;  /* image jobs whose delivery failed */
     int fatal;
     unsigned long long n_calls, n_dlq, n_skipped, n_jobs;
+    struct metrics_family *latency; /* (may be NULL) ledger to store */
 };
 
 /* Publishing one snapshot to one store. */
@@ -69,6 +71,7 @@ static const struct cfg_opt cp_opts[] = {
      "minus this many seconds (clock skew)"},
     CFG_ROW_DRAIN_MS(struct catpub_cfg, drain_ms),
     CFG_ROW_LOG_LEVEL(struct catpub_cfg, log_level, "info"),
+    CFG_ROWS_HTTP(struct catpub_cfg, CATPUB_HTTP_LISTEN),
     {NULL},
 };
 
@@ -1131,8 +1134,13 @@ static enum outcome cp_stores_publish(struct catpub *cp,
 
         if (ev->store && strcmp(ev->store, st->conf.name) != 0)
             continue;
+        unsigned long long calls = cp->n_calls;
+
         memset(e, 0, sizeof(*e));
         o = cp_publish(cp, st, ev->data, ev->key, e);
+        /* The store accepted what changed: the snapshot reached it. */
+        if (o == OUTCOME_OK && cp->n_calls > calls)
+            ops_latency_observe(cp->latency, st->conf.name, "catalog", ev->ts);
         if (o == OUTCOME_REJECTED)
             o = cp_reject(cp, m, ev->key, st->conf.name, e);
         /* Stores done already skip by hash on the retry. */
@@ -1206,8 +1214,8 @@ int catpub_poll(struct catpub *cp)
 }
 
 struct catpub *catpub_new(const struct catpub_cfg *c,
-                          const struct cfg *passthru, char *errstr,
-                          size_t errstr_size)
+                          const struct cfg *passthru, struct ops *ops,
+                          char *errstr, size_t errstr_size)
 {
     struct catpub *cp = calloc(1, sizeof(*cp));
     const char *topics[1] = {TOPICS_CATALOG};
@@ -1248,6 +1256,11 @@ struct catpub *catpub_new(const struct catpub_cfg *c,
     cp->loop.backoff_max_ms = (long)c->backoff_max_ms;
     if (cp_stores_load(cp, errstr, errstr_size) != 0)
         goto fail;
+    ops_wire_consumer(ops, &(struct ops_consumer){c->pg_dsn, c->redis_addr,
+                                                  c->group_id, cp->kc, cp->dlq,
+                                                  cp->b, &cp->loop.mx});
+    cp->loop.beat = ops_httpd(ops);
+    cp->latency = ops_latency_family(ops);
     log_info("consuming %s as group %s; %zu store(s)", TOPICS_CATALOG,
              c->group_id, storeset_count(cp->ss));
     return cp;

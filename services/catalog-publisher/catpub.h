@@ -28,21 +28,30 @@ struct catpub_cfg {
     long long backoff_max_ms; /* transient failures: longest backoff */
     long long lookup_slack_s; /* in-flight lookup: look back this much */
     long long drain_ms;       /* shutdown: DLQ flush deadline */
+    char *http_listen;        /* http.listen (ops endpoint) */
+    long long http_liveness_ms;
+    long long http_ready_timeout_ms;
 };
+
+/* Default ops address (docs/metrics.md "Default ports"). */
+#define CATPUB_HTTP_LISTEN "127.0.0.1:9402"
 
 /** @returns the option table (static) for cfg_load(). */
 const struct cfg_opt *catpub_cfg_table(void);
 
 struct catpub;
+struct ops;
 
 /**
  * @brief Connect to Postgres, Redis and Kafka and subscribe.
  * @param passthru "kafka.*" keys (borrowed for the call).
+ * @param ops      (may be NULL) where the publisher registers its metrics
+ *                 and readiness checks; stop it before catpub_destroy().
  * @returns the publisher, or NULL with errstr.
  */
 struct catpub *catpub_new(const struct catpub_cfg *c,
-                          const struct cfg *passthru, char *errstr,
-                          size_t errstr_size);
+                          const struct cfg *passthru, struct ops *ops,
+                          char *errstr, size_t errstr_size);
 
 /**
  * @brief Wait up to 100 ms for one message and handle it completely

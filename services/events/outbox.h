@@ -24,4 +24,13 @@ int outbox_add(PGconn *pg, const char *topic, const char *type, const char *key,
                const char *store, const json_t *data, char *errstr,
                size_t errstr_size);
 
+/**
+ * @brief The relay's backlog: unsent rows (sent_at IS NULL) and the age
+ *        of the oldest one in seconds (0 when none), by the server's
+ *        clock.
+ * @returns 0, or -1 with errstr.
+ */
+int outbox_backlog(PGconn *pg, long long *rows, double *oldest_age_s,
+                   char *errstr, size_t errstr_size);
+
 #endif

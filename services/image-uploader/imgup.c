@@ -1,5 +1,6 @@
 #include "imgup.h"
 
+#include "app/ops.h"
 #include "app/storeset.h"
 #include "events/event.h"
 #include "events/image_job.h"
@@ -42,6 +43,7 @@ struct imgup {
     time_t stores_at;
     int fatal;
     unsigned long long n_uploaded, n_skipped, n_found, n_dlq, n_calls;
+    struct metrics_family *latency; /* (may be NULL) ledger to store */
 };
 
 static const struct cfg_opt iu_opts[] = {
@@ -55,6 +57,7 @@ static const struct cfg_opt iu_opts[] = {
      "largest photo file uploaded; larger ones are dead-lettered"},
     CFG_ROW_BACKOFF_MAX_MS(struct imgup_cfg, backoff_max_ms, "30000"),
     CFG_ROW_LOG_LEVEL(struct imgup_cfg, log_level, "info"),
+    CFG_ROWS_HTTP(struct imgup_cfg, IMGUP_HTTP_LISTEN),
     {NULL},
 };
 
@@ -70,6 +73,7 @@ struct iu_job {
     struct store_call call; /* images class */
     const struct image_job *j;
     const char *key;
+    const char *ts; /* the job's envelope ts (ledger to store latency) */
     struct work_err *e;
 };
 
@@ -241,6 +245,7 @@ static enum outcome iu_send(struct iu_job *u, const unsigned char *buf,
     if (o != OUTCOME_OK)
         return o;
     u->iu->n_uploaded++;
+    ops_latency_observe(u->iu->latency, u->st->conf.name, "image", u->ts);
     log_info_ctx(u->key,
                  "store %s: photo %lld uploaded as image %lld (%s, %zu bytes)",
                  u->st->conf.name, j->photo_id, *rid, fname, len);
@@ -318,8 +323,8 @@ static enum outcome iu_upload(struct iu_job *u)
 
 /* One job to store @p st through a metered call context of its own. */
 static enum outcome iu_job_run(struct imgup *iu, struct storeset_entry *st,
-                               const struct image_job *j, const char *key,
-                               struct work_err *e)
+                               const struct image_job *j,
+                               const struct event *ev, struct work_err *e)
 {
     struct iu_job u;
     enum outcome o;
@@ -329,7 +334,8 @@ static enum outcome iu_job_run(struct imgup *iu, struct storeset_entry *st,
     u.st = st;
     store_call_init(&u.call, st->sc, iu->b, BUDGET_IMAGES);
     u.j = j;
-    u.key = key;
+    u.key = ev->key;
+    u.ts = ev->ts;
     u.e = e;
     o = iu_upload(&u);
     iu->n_calls += u.call.calls;
@@ -419,7 +425,7 @@ static enum outcome iu_handle(struct imgup *iu, const rd_kafka_message_t *m,
     else
         o = iu_store(iu, j.store, &st, e);
     if (o == OUTCOME_OK)
-        o = iu_job_run(iu, st, &j, ev.key, e);
+        o = iu_job_run(iu, st, &j, &ev, e);
     if (o == OUTCOME_REJECTED)
         o = iu_reject(iu, m, ev.key, ev.store, j.photo_id, e);
 out:
@@ -454,7 +460,7 @@ int imgup_poll(struct imgup *iu)
 }
 
 struct imgup *imgup_new(const struct imgup_cfg *c, const struct cfg *passthru,
-                        char *errstr, size_t errstr_size)
+                        struct ops *ops, char *errstr, size_t errstr_size)
 {
     struct imgup *iu = calloc(1, sizeof(*iu));
     const char *topics[1] = {TOPICS_IMAGES};
@@ -497,6 +503,11 @@ struct imgup *imgup_new(const struct imgup_cfg *c, const struct cfg *passthru,
     iu->loop.fn = iu_consume;
     iu->loop.ctx = iu;
     iu->loop.backoff_max_ms = (long)c->backoff_max_ms;
+    ops_wire_consumer(ops, &(struct ops_consumer){c->pg_dsn, c->redis_addr,
+                                                  c->group_id, iu->kc, iu->dlq,
+                                                  iu->b, &iu->loop.mx});
+    iu->loop.beat = ops_httpd(ops);
+    iu->latency = ops_latency_family(ops);
     log_info("consuming %s as group %s; %zu store(s); max %lld bytes a photo",
              TOPICS_IMAGES, c->group_id, storeset_count(iu->ss), c->max_bytes);
     return iu;

@@ -29,20 +29,29 @@ struct imgup_cfg {
     char *group_id;
     long long max_bytes;      /* images.max_bytes: larger files: DLQ */
     long long backoff_max_ms; /* transient failures: longest backoff */
+    char *http_listen;        /* http.listen (ops endpoint) */
+    long long http_liveness_ms;
+    long long http_ready_timeout_ms;
 };
+
+/* Default ops address (docs/metrics.md "Default ports"). */
+#define IMGUP_HTTP_LISTEN "127.0.0.1:9404"
 
 /** @returns the option table (static) for cfg_load(). */
 const struct cfg_opt *imgup_cfg_table(void);
 
 struct imgup;
+struct ops;
 
 /**
  * @brief Connect to Postgres, Redis and Kafka and subscribe.
  * @param passthru "kafka.*" keys (borrowed for the call).
+ * @param ops      (may be NULL) where the uploader registers its metrics
+ *                 and readiness checks; stop it before imgup_destroy().
  * @returns the uploader, or NULL with errstr.
  */
 struct imgup *imgup_new(const struct imgup_cfg *c, const struct cfg *passthru,
-                        char *errstr, size_t errstr_size);
+                        struct ops *ops, char *errstr, size_t errstr_size);
 
 /**
  * @brief Wait up to 100 ms for one job and handle it completely (upload,

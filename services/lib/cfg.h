@@ -96,6 +96,35 @@ struct cfg_opt {
             "interval of the stats line"                                       \
     }
 
+/*
+ * The operator endpoint every service serves (lib/httpd, docs/metrics.md):
+ * DEF is the service's own default address (its documented port).
+ */
+#define CFG_ROW_HTTP_LISTEN(T, F, DEF)                                         \
+    {                                                                          \
+        "http.listen", CFG_STR, DEF, 0, 0, 0, offsetof(T, F),                  \
+            "host:port of /healthz, /readyz and /metrics (port 0: any free "   \
+            "port, logged)"                                                    \
+    }
+#define CFG_ROW_HTTP_LIVENESS_MS(T, F)                                         \
+    {                                                                          \
+        "http.liveness.ms", CFG_INT, "120000", 1000, 86400000, 0,              \
+            offsetof(T, F),                                                    \
+            "/healthz answers 503 once the main loop has not turned for this " \
+            "long"                                                             \
+    }
+#define CFG_ROW_HTTP_READY_TIMEOUT_MS(T, F)                                    \
+    {                                                                          \
+        "http.ready.timeout.ms", CFG_INT, "2000", 100, 60000, 0,               \
+            offsetof(T, F), "longest time one /readyz waits for its checks"    \
+    }
+/* The three rows at once: the service's config struct names its fields
+ * http_listen, http_liveness_ms and http_ready_timeout_ms. */
+#define CFG_ROWS_HTTP(T, DEF)                                                  \
+    CFG_ROW_HTTP_LISTEN(T, http_listen, DEF),                                  \
+        CFG_ROW_HTTP_LIVENESS_MS(T, http_liveness_ms),                         \
+        CFG_ROW_HTTP_READY_TIMEOUT_MS(T, http_ready_timeout_ms)
+
 /* Every service's passthrough: "kafka.*" keys go to librdkafka. */
 extern const char *const cfg_passthru_kafka[];
 

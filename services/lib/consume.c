@@ -1,7 +1,34 @@
 #include "lib/consume.h"
 
+#include "lib/httpd.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/sig.h"
+
+int consume_metrics_init(struct consume_metrics *cm, struct metrics *m)
+{
+    cm->consumed = metrics_counter_new(
+        m, "omnisync_messages_consumed_total",
+        "Messages handled to the end (processed, skipped or dead-lettered).",
+        (const char *const[]){"topic", NULL});
+    cm->failed = metrics_counter_new(
+        m, "omnisync_messages_failed_total",
+        "Handling attempts that did not finish; the message is retried.",
+        (const char *const[]){"topic", NULL});
+    return cm->consumed && cm->failed ? 0 : -1;
+}
+
+void consume_count_done(const struct consume_metrics *cm, const char *topic)
+{
+    if (cm)
+        metrics_inc(cm->consumed, (const char *const[]){topic});
+}
+
+void consume_count_failed(const struct consume_metrics *cm, const char *topic)
+{
+    if (cm)
+        metrics_inc(cm->failed, (const char *const[]){topic});
+}
 
 int consume_once(struct consume_loop *cl)
 {
@@ -23,11 +50,13 @@ int consume_once(struct consume_loop *cl)
         return 0;
     cl->n_msgs++;
     for (;;) {
+        httpd_heartbeat(cl->beat);
         reason[0] = '\0';
         res = cl->fn(cl->ctx, m, reason, sizeof(reason));
         if (res == OUTCOME_OK)
             break;
         cl->n_retries++;
+        consume_count_failed(&cl->mx, rd_kafka_topic_name(m->rkt));
         if (sig_stop_requested()) {
             log_info("stop requested: %s [%d] offset %lld not committed, "
                      "redelivered on restart",
@@ -48,6 +77,7 @@ int consume_once(struct consume_loop *cl)
     }
     if (kafka_consumer_commit(cl->kc, m, 0, err, sizeof(err)) != 0)
         log_warn("commit: %s (the message may be redelivered; harmless)", err);
+    consume_count_done(&cl->mx, rd_kafka_topic_name(m->rkt));
     rd_kafka_message_destroy(m);
     return 1;
 }

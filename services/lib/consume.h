@@ -11,6 +11,11 @@
  * A message is committed only after its handler said it is done, so a
  * crash at any point redelivers it; handlers are idempotent.
  *
+ * Metrics (docs/metrics.md): the loop counts each message committed in
+ * omnisync_messages_consumed_total{topic} and each attempt that did not
+ * finish in omnisync_messages_failed_total{topic}; services with a loop
+ * of their own register the same families with consume_metrics_init().
+ *
  * @locality one thread: the consumer's.
  */
 #ifndef OMNI_CONSUME_H
@@ -21,6 +26,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct httpd;
+struct metrics;
+struct metrics_family;
+
+/* The consumed and failed counters (NULL: not counted). */
+struct consume_metrics {
+    struct metrics_family *consumed; /* omnisync_messages_consumed_total */
+    struct metrics_family *failed;   /* omnisync_messages_failed_total */
+};
 
 /**
  * Handle one message.  @p reason (size @p reason_size) receives why a
@@ -33,11 +48,29 @@ struct consume_loop {
     struct kafka_consumer *kc; /* borrowed */
     consume_fn *fn;
     void *ctx;
-    long backoff_max_ms; /* cap of the doubling backoff (from 500 ms) */
-    uint64_t n_msgs;     /* messages taken (for stats) */
-    uint64_t n_retries;  /* handler retries (for stats) */
-    int fatal;           /* the consumer hit a fatal error */
+    long backoff_max_ms;       /* cap of the doubling backoff (from 500 ms) */
+    uint64_t n_msgs;           /* messages taken (for stats) */
+    uint64_t n_retries;        /* handler retries (for stats) */
+    int fatal;                 /* the consumer hit a fatal error */
+    struct consume_metrics mx; /* (may be zero) counters */
+    struct httpd *beat;        /* (may be NULL) heartbeat on every attempt: a
+                                  message retried for long is not a stuck loop */
 };
+
+/**
+ * @brief Register omnisync_messages_consumed_total{topic} and
+ *        omnisync_messages_failed_total{topic} in @p m (once per
+ *        registry) and fill @p cm.
+ * @returns 0, or -1 when a family could not be registered (logged; that
+ *          counter stays NULL).
+ */
+int consume_metrics_init(struct consume_metrics *cm, struct metrics *m);
+
+/** @brief Count one message of @p topic handled to the end.  NULL-safe. */
+void consume_count_done(const struct consume_metrics *cm, const char *topic);
+
+/** @brief Count one attempt on @p topic that must be retried. */
+void consume_count_failed(const struct consume_metrics *cm, const char *topic);
 
 /**
  * @brief Poll one message (up to KAFKA_POLL_MS) and handle it to the end.

@@ -37,6 +37,31 @@ PGconn *db_connect(const char *conninfo, const char *app, char *errstr,
     return pg;
 }
 
+int db_ping(const char *conninfo, int timeout_s, char *reason,
+            size_t reason_size)
+{
+    const char *keys[] = {"dbname", "connect_timeout", NULL};
+    char tmo[16];
+    const char *vals[] = {conninfo ? conninfo : "", tmo, NULL};
+
+    /* connect_timeout after the expanded conninfo: it wins. */
+    snprintf(tmo, sizeof(tmo), "%d", timeout_s < 2 ? 2 : timeout_s);
+    switch (PQpingParams(keys, vals, 1)) {
+    case PQPING_OK:
+        return 0;
+    case PQPING_REJECT:
+        snprintf(reason, reason_size,
+                 "rejecting connections (starting, stopping or recovering)");
+        return -1;
+    case PQPING_NO_ATTEMPT:
+        snprintf(reason, reason_size, "bad connection settings");
+        return -1;
+    default:
+        snprintf(reason, reason_size, "no response (down or unreachable)");
+        return -1;
+    }
+}
+
 PGresult *db_exec(PGconn *pg, const char *sql, int n, const char *const *vals,
                   const char *what, char *errstr, size_t errstr_size,
                   char *sqlstate)

@@ -30,6 +30,17 @@ PGconn *db_connect(const char *conninfo, const char *app, char *errstr,
                    size_t errstr_size);
 
 /**
+ * @brief Whether the server of @p conninfo accepts connections, asked
+ *        with PQpingParams() (no login, no query) within
+ *        @p timeout_s seconds (libpq's connect_timeout; at least 2).
+ *        For readiness checks: it opens its own short connection.
+ * @returns 0, or -1 with a short @p reason ("no response", ...).
+ * @locality any thread.
+ */
+int db_ping(const char *conninfo, int timeout_s, char *reason,
+            size_t reason_size);
+
+/**
  * @brief Run one parameterised statement (text params, text results).
  * @param vals  @p n values, a NULL entry is SQL NULL.
  * @returns the result (caller PQclear()s it) when its status is

@@ -2,6 +2,7 @@
 
 #include "lib/clock.h"
 #include "lib/kafka.h"
+#include "lib/metrics.h"
 
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -14,6 +15,7 @@ struct dlq {
     struct kafka_producer *p;
     const char *service;
     atomic_uint_fast64_t sent;
+    struct metrics_family *dead; /* (may be NULL) per original topic */
 };
 
 /* Delivery state of one record.  Reports are served by
@@ -122,6 +124,8 @@ static int dlq_produce(struct dlq *d, const char *topic, int32_t partition,
         goto out;
     }
     atomic_fetch_add(&d->sent, 1);
+    metrics_inc(d->dead,
+                (const char *const[]){topic && *topic ? topic : "none"});
     rc = 0;
 out:
     free(w);
@@ -144,6 +148,16 @@ int dlq_send_raw(struct dlq *d, const char *source, const void *key,
 {
     return dlq_produce(d, "", -1, -1, source ? source : "", key, key_len, value,
                        value_len, reason, timeout_ms, errstr, errstr_size);
+}
+
+int dlq_metrics_register(struct dlq *d, struct metrics *m)
+{
+    d->dead = metrics_counter_new(
+        m, "omnisync_messages_dead_lettered_total",
+        "Messages written to omnisync.dlq.v1 and acknowledged, by the topic "
+        "they came from.",
+        (const char *const[]){"topic", NULL});
+    return d->dead ? 0 : -1;
 }
 
 uint64_t dlq_sent_count(const struct dlq *d)

@@ -31,6 +31,7 @@
 
 struct cfg;
 struct dlq;
+struct metrics;
 
 /**
  * @brief New DLQ writer with its own idempotent producer.
@@ -60,6 +61,14 @@ int dlq_send_raw(struct dlq *d, const char *source, const void *key,
                  size_t key_len, const void *value, size_t value_len,
                  const char *reason, int timeout_ms, char *errstr,
                  size_t errstr_size);
+
+/**
+ * @brief Count every acknowledged record in
+ *        omnisync_messages_dead_lettered_total{topic} of @p m (the
+ *        original topic; "none" for dlq_send_raw()).  Once per registry.
+ * @returns 0, or -1 when the family could not be registered (logged).
+ */
+int dlq_metrics_register(struct dlq *d, struct metrics *m);
 
 /** @returns records acknowledged so far (for stats and metrics). */
 uint64_t dlq_sent_count(const struct dlq *d);

@@ -651,17 +651,17 @@ struct httpd *httpd_new(const struct httpd_conf *c, struct metrics *m,
                           : (unsigned)HTTPD_CONN_TIMEOUT_S_DEFAULT,
         MHD_OPTION_END);
     if (!h->d) {
-        snprintf(errstr, errstr_size, "http.listen: cannot listen on %s",
-                 c->listen);
+        snprintf(errstr, errstr_size, "cannot listen on %s", c->listen);
         goto fail;
     }
     di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     h->port = di ? (int)di->port : 0;
     getnameinfo((struct sockaddr *)&sa, salen, host, sizeof(host), NULL, 0,
                 NI_NUMERICHOST);
-    log_info("http listening on %s%s%s:%d (/healthz /readyz /metrics)",
+    log_info("http listening on %s%s%s:%d (%s)",
              sa.ss_family == AF_INET6 ? "[" : "", host,
-             sa.ss_family == AF_INET6 ? "]" : "", h->port);
+             sa.ss_family == AF_INET6 ? "]" : "", h->port,
+             c->serves ? c->serves : "/healthz /readyz /metrics");
     return h;
 fail:
     httpd_destroy(h);

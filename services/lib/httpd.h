@@ -46,6 +46,8 @@ struct httpd_conf {
     long ready_timeout_ms;   /* bound on one /readyz (0: default) */
     unsigned max_conns;      /* concurrent connections (0: default) */
     unsigned conn_timeout_s; /* idle connection timeout (0: default) */
+    const char *serves;      /* what the start-up log line says it serves
+                                (NULL: "/healthz /readyz /metrics") */
 };
 
 /* One request, as a route handler sees it (everything borrowed for the
@@ -93,7 +95,7 @@ int httpd_listen_parse(const char *listen, struct sockaddr_storage *sa,
 
 /**
  * @brief Start serving /healthz, /readyz and /metrics on @p c->listen;
- *        logs "http listening on HOST:PORT" with the chosen port.
+ *        logs "http listening on HOST:PORT (SERVES)" with the chosen port.
  * @param c conf (borrowed for the call).
  * @param m registry served by /metrics (borrowed, must outlive the server;
  *          may be NULL: /metrics answers 404).  When given, the server

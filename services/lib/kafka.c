@@ -1,11 +1,15 @@
 #include "lib/kafka.h"
 
 #include "lib/cfg.h"
+#include "lib/kstats.h"
 #include "lib/log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define KAFKA_PROPS_MAX 512 /* librdkafka 2.0 has about 250 */
 
 struct kafka_producer {
     rd_kafka_t *rk;
@@ -19,14 +23,68 @@ struct kafka_consumer {
     rd_kafka_t *rk;
     int closed;
     int fatal;
+    struct kstats *stats; /* the latest statistics (lag, assignment) */
 };
 
 /* State shared by the conf-building helpers. */
 struct kafka_conf_ctx {
     rd_kafka_conf_t *conf;
+    char skip; /* passthrough keys of this scope are not for this client */
+    const char *client;
     char *errstr;
     size_t errstr_size;
 };
+
+/*
+ * Which client a librdkafka property is for: 'C' consumer, 'P' producer,
+ * '*' both, read once from librdkafka's own table
+ * (rd_kafka_conf_properties_show()), so the passthrough keys a service
+ * is given reach only the clients they mean something to (a consumer
+ * property on a producer is a CONFWARN at every start).
+ */
+static struct kafka_prop {
+    char name[64];
+    char scope;
+} kafka_props[KAFKA_PROPS_MAX];
+static size_t kafka_nprops;
+static pthread_once_t kafka_props_once = PTHREAD_ONCE_INIT;
+
+static void kafka_props_load(void)
+{
+    char *buf = NULL, *line, *nl;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+
+    if (!fp)
+        return;
+    rd_kafka_conf_properties_show(fp);
+    fclose(fp);
+    for (line = buf; line && *line && kafka_nprops < KAFKA_PROPS_MAX;
+         line = nl ? nl + 1 : NULL) {
+        struct kafka_prop *p = &kafka_props[kafka_nprops];
+
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        /* "name | C/P | range | default | ..." */
+        if (sscanf(line, "%63s | %c", p->name, &p->scope) == 2 &&
+            strchr("CP*", p->scope) && strcmp(p->name, "Property") != 0)
+            kafka_nprops++;
+    }
+    free(buf);
+}
+
+/* The scope of property @p key, or 0 when librdkafka does not list it. */
+static char kafka_prop_scope(const char *key)
+{
+    size_t i;
+
+    pthread_once(&kafka_props_once, kafka_props_load);
+    for (i = 0; i < kafka_nprops; i++)
+        if (strcmp(kafka_props[i].name, key) == 0)
+            return kafka_props[i].scope;
+    return 0;
+}
 
 /*
  * librdkafka logs with syslog levels; map them onto log.h.  This runs on
@@ -112,24 +170,34 @@ static int kafka_conf_set1(struct kafka_conf_ctx *x, const char *key,
 static int kafka_conf_passthru_cb(const char *key, const char *val,
                                   void *opaque)
 {
-    return kafka_conf_set1(opaque, key, val, "kafka.");
+    struct kafka_conf_ctx *x = opaque;
+
+    if (kafka_prop_scope(key) == x->skip) {
+        log_debug("kafka.%s: not a %s property, not given to it", key,
+                  x->client);
+        return 0;
+    }
+    return kafka_conf_set1(x, key, val, "kafka.");
 }
 
 /*
- * Build a conf with bootstrap (may be NULL), the "kafka." passthrough keys
- * of @p passthru (may be NULL), then @p forced key/value pairs (NULL-ended).
+ * Build a conf for a @p type client with bootstrap (may be NULL), the
+ * @p defaults, the "kafka." passthrough keys of @p passthru (may be NULL)
+ * that are meant for that type of client, then @p forced key/value pairs
+ * (NULL-ended).
  * @returns the conf, or NULL with errstr.
  */
-static rd_kafka_conf_t *kafka_conf_build(const char *bootstrap,
-                                         const struct cfg *passthru,
-                                         const char *const *defaults,
-                                         const char *const *forced,
-                                         char *errstr, size_t errstr_size)
+static rd_kafka_conf_t *
+kafka_conf_build(rd_kafka_type_t type, const char *bootstrap,
+                 const struct cfg *passthru, const char *const *defaults,
+                 const char *const *forced, char *errstr, size_t errstr_size)
 {
     struct kafka_conf_ctx x;
     size_t i;
 
     x.conf = rd_kafka_conf_new();
+    x.skip = type == RD_KAFKA_PRODUCER ? 'C' : 'P';
+    x.client = type == RD_KAFKA_PRODUCER ? "producer" : "consumer";
     x.errstr = errstr;
     x.errstr_size = errstr_size;
     if (!x.conf) {
@@ -172,8 +240,8 @@ struct kafka_producer *kafka_producer_new(const char *bootstrap,
     }
     p->dr = dr;
     p->opaque = opaque;
-    conf = kafka_conf_build(bootstrap, passthru, NULL, forced, errstr,
-                            errstr_size);
+    conf = kafka_conf_build(RD_KAFKA_PRODUCER, bootstrap, passthru, NULL,
+                            forced, errstr, errstr_size);
     if (!conf)
         goto fail;
     rd_kafka_conf_set_opaque(conf, p);
@@ -275,6 +343,18 @@ void kafka_producer_destroy(struct kafka_producer *p)
     free(p);
 }
 
+/* Statistics: runs inside the consumer's poll, on its thread. */
+static int kafka_consumer_stats_cb(rd_kafka_t *rk, char *json, size_t json_len,
+                                   void *opaque)
+{
+    struct kafka_consumer *c = opaque;
+
+    (void)rk;
+    if (kstats_update(c->stats, json, json_len) < 0)
+        log_debug("kafka: statistics not understood");
+    return 0; /* librdkafka frees json */
+}
+
 struct kafka_consumer *kafka_consumer_new(const char *bootstrap,
                                           const char *group_id,
                                           const struct cfg *passthru,
@@ -286,25 +366,29 @@ struct kafka_consumer *kafka_consumer_new(const char *bootstrap,
                               "false",
                               "auto.offset.reset",
                               "earliest",
+                              "statistics.interval.ms",
+                              KAFKA_STATS_MS_DEFAULT,
                               NULL};
     struct kafka_consumer *c = calloc(1, sizeof(*c));
     rd_kafka_conf_t *conf = NULL;
     char err[512];
 
-    if (!c) {
+    if (!c || !(c->stats = kstats_new())) {
         snprintf(errstr, errstr_size, "out of memory");
+        free(c);
         return NULL;
     }
     if (!group_id || !*group_id) {
         snprintf(errstr, errstr_size, "kafka consumer: no group id");
         goto fail;
     }
-    conf = kafka_conf_build(bootstrap, passthru, defaults, NULL, errstr,
-                            errstr_size);
+    conf = kafka_conf_build(RD_KAFKA_CONSUMER, bootstrap, passthru, defaults,
+                            NULL, errstr, errstr_size);
     if (!conf)
         goto fail;
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_error_cb(conf, kafka_consumer_error_cb);
+    rd_kafka_conf_set_stats_cb(conf, kafka_consumer_stats_cb);
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
     if (!c->rk) {
         snprintf(errstr, errstr_size, "kafka consumer: %s", err);
@@ -412,5 +496,47 @@ void kafka_consumer_destroy(struct kafka_consumer *c)
         kafka_consumer_close(c);
         rd_kafka_destroy(c->rk);
     }
+    kstats_destroy(c->stats);
     free(c);
+}
+
+int kafka_consumer_metrics_register(struct kafka_consumer *c, struct metrics *m,
+                                    const char *group)
+{
+    return kstats_register(c->stats, m, group);
+}
+
+int kafka_consumer_assigned(struct kafka_consumer *c)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    int n;
+
+    if (rd_kafka_assignment(c->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return -1;
+    n = l ? l->cnt : 0;
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    return n;
+}
+
+int kafka_check(rd_kafka_t *rk, int timeout_ms, char *reason,
+                size_t reason_size)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err;
+    char fatal[256];
+
+    if (rd_kafka_fatal_error(rk, fatal, sizeof(fatal))) {
+        snprintf(reason, reason_size, "fatal error: %s", fatal);
+        return -1;
+    }
+    /* Brokers only (no topic list): answered by any broker that is up. */
+    err = rd_kafka_metadata(rk, 0, NULL, &md, timeout_ms);
+    if (err) {
+        snprintf(reason, reason_size, "no broker answers: %s",
+                 rd_kafka_err2str(err));
+        return -1;
+    }
+    rd_kafka_metadata_destroy(md);
+    return 0;
 }

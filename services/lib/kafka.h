@@ -12,6 +12,17 @@
  *
  * librdkafka's own log lines are routed to log.h; error_cb treats only
  * RD_KAFKA_RESP_ERR__FATAL as fatal (see kafka_producer_fatal()).
+ *
+ * The "kafka.*" passthrough keys reach only the clients they are for: a
+ * producer is not given consumer properties (session.timeout.ms, ...) and
+ * a consumer not producer ones (linger.ms, ...), as librdkafka's property
+ * table scopes them; keys for both, and keys librdkafka does not know
+ * (reported as errors), go to every client.
+ *
+ * A consumer emits librdkafka statistics every statistics.interval.ms
+ * (default KAFKA_STATS_MS_DEFAULT; "kafka.statistics.interval.ms"
+ * changes it, 0 turns them off); the latest is kept for metrics
+ * (kafka_consumer_metrics_register(), lib/kstats.h).
  */
 #ifndef OMNI_KAFKA_H
 #define OMNI_KAFKA_H
@@ -22,9 +33,12 @@
 #include <librdkafka/rdkafka.h>
 
 struct cfg;
+struct metrics;
 
 /* Poll timeout every consumer loop uses (STYLE.md §7). */
 #define KAFKA_POLL_MS 100
+/* A consumer's statistics interval unless kafka.statistics.interval.ms. */
+#define KAFKA_STATS_MS_DEFAULT "5000"
 
 /* One message header; both strings are borrowed for the call only. */
 struct kafka_header {
@@ -193,5 +207,32 @@ int kafka_consumer_close(struct kafka_consumer *c);
 
 /** @brief Close (if not closed yet) and free.  NULL-safe. */
 void kafka_consumer_destroy(struct kafka_consumer *c);
+
+/**
+ * @brief Report the consumer's lag per partition and its assignment size
+ *        in @p m, from its latest statistics (lib/kstats.h).
+ * @param group the consumer group, the families' "group" label (copied).
+ * @returns 0, or -1 when the families could not be registered (logged).
+ */
+int kafka_consumer_metrics_register(struct kafka_consumer *c, struct metrics *m,
+                                    const char *group);
+
+/**
+ * @brief How many partitions the consumer has assigned now
+ *        (rd_kafka_assignment()).
+ * @returns the count, or -1 when librdkafka could not tell.
+ * @locality any thread.
+ */
+int kafka_consumer_assigned(struct kafka_consumer *c);
+
+/**
+ * @brief Whether client @p rk can reach Kafka: it has no fatal error and a
+ *        broker answers a metadata request within @p timeout_ms.  For
+ *        readiness checks.
+ * @returns 0, or -1 with a short @p reason.
+ * @locality any thread (librdkafka handles are thread-safe).
+ */
+int kafka_check(rd_kafka_t *rk, int timeout_ms, char *reason,
+                size_t reason_size);
 
 #endif

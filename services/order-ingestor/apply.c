@@ -1,13 +1,17 @@
 #include "apply.h"
 
+#include "app/ops.h"
 #include "events/event.h"
 #include "events/order.h"
 #include "events/topics.h"
 #include "ledger/orders.h"
+#include "lib/consume.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
+#include "lib/httpd.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/sig.h"
 #include "oicfg.h"
 #include "store/platform.h"
@@ -24,11 +28,30 @@ struct order_apply {
     struct dlq *dlq;
     int fatal;
     unsigned long long n_applied, n_stale, n_dlq, n_retries;
+    struct consume_metrics mx;
+    struct metrics_family *mx_dups; /* (may be NULL) {source} */
+    struct httpd *beat;             /* (may be NULL) beaten while retrying */
 };
 
+/* The applier's metrics and readiness checks, with @p ops (may be NULL). */
+static void oa_ops(struct order_apply *a, struct ops *ops)
+{
+    if (!ops)
+        return;
+    ops_wire_consumer(ops,
+                      &(struct ops_consumer){a->c->pg_dsn, NULL, a->c->group_id,
+                                             a->kc, a->dlq, NULL, &a->mx});
+    a->mx_dups = metrics_counter_new(
+        ops_metrics(ops), "omnisync_orders_duplicates_dropped_total",
+        "Raw orders dropped because the ledger already had that order at "
+        "that version (webhook and poll see the same orders).",
+        (const char *const[]){"source", NULL});
+    a->beat = ops_httpd(ops);
+}
+
 struct order_apply *order_apply_new(const struct oi_cfg *c,
-                                    const struct cfg *passthru, char *errstr,
-                                    size_t errstr_size)
+                                    const struct cfg *passthru, struct ops *ops,
+                                    char *errstr, size_t errstr_size)
 {
     struct order_apply *a = calloc(1, sizeof(*a));
     const char *topics[1] = {TOPICS_ORDERS};
@@ -48,6 +71,7 @@ struct order_apply *order_apply_new(const struct oi_cfg *c,
         goto fail;
     if (kafka_consumer_subscribe(a->kc, topics, 1, errstr, errstr_size) < 0)
         goto fail;
+    oa_ops(a, ops);
     log_info("apply: consuming %s as group %s", TOPICS_ORDERS, c->group_id);
     return a;
 fail:
@@ -94,6 +118,18 @@ static int oa_dlq(struct order_apply *a, const rd_kafka_message_t *m,
     }
     a->n_dlq++;
     return 0;
+}
+
+static int oa_commit(struct order_apply *a, const rd_kafka_message_t *m);
+
+/* Dead-letter, then commit and count it consumed. */
+static void oa_dead_letter(struct order_apply *a, const rd_kafka_message_t *m,
+                           const char *reason)
+{
+    if (oa_dlq(a, m, reason) == 0) {
+        oa_commit(a, m);
+        consume_count_done(&a->mx, TOPICS_ORDERS);
+    }
 }
 
 static int oa_commit(struct order_apply *a, const rd_kafka_message_t *m)
@@ -156,10 +192,12 @@ static int oa_apply_retrying(struct order_apply *a, const struct event *ev,
     long backoff = 100;
 
     for (;;) {
+        httpd_heartbeat(a->beat);
         *res = oa_apply(a, ev, raw, info, err, err_size);
         if (*res != ORDERS_RETRY)
             return 0;
         a->n_retries++;
+        consume_count_failed(&a->mx, TOPICS_ORDERS);
         log_warn("apply %s: %s (retry in %ld ms)", ev->key, err, backoff);
         if (sig_sleep_ms(backoff) != 0 || sig_stop_requested())
             return 1;
@@ -168,6 +206,16 @@ static int oa_apply_retrying(struct order_apply *a, const struct event *ev,
                           ? (long)a->c->backoff_max_ms
                           : backoff * 2;
     }
+}
+
+/* The raw order's source for labels: webhook, poll, or other. */
+static const char *oa_source(const struct event *ev)
+{
+    const char *s = json_string_value(json_object_get(ev->data, "source"));
+
+    if (s && (strcmp(s, "webhook") == 0 || strcmp(s, "poll") == 0))
+        return s;
+    return "other";
 }
 
 /* Dead-letter the message (then commit) when it cannot apply; count and
@@ -180,8 +228,7 @@ static void oa_finish(struct order_apply *a, const rd_kafka_message_t *m,
 
     if (res == ORDERS_REJECT) {
         snprintf(reason, sizeof(reason), "cannot apply: %s", err);
-        if (oa_dlq(a, m, reason) == 0)
-            oa_commit(a, m);
+        oa_dead_letter(a, m, reason);
         return;
     }
     if (res == ORDERS_APPLIED) {
@@ -193,9 +240,11 @@ static void oa_finish(struct order_apply *a, const rd_kafka_message_t *m,
                  info->attention ? info->reason : "");
     } else {
         a->n_stale++;
+        metrics_inc(a->mx_dups, (const char *const[]){oa_source(ev)});
         log_debug("order %s: same or older version, skipped", ev->key);
     }
     oa_commit(a, m);
+    consume_count_done(&a->mx, TOPICS_ORDERS);
 }
 
 int order_apply_poll(struct order_apply *a)
@@ -216,14 +265,12 @@ int order_apply_poll(struct order_apply *a)
         return 0;
     if (event_decode(&ev, m->payload, m->len, err, sizeof(err)) < 0) {
         snprintf(reason, sizeof(reason), "undecodable: %s", err);
-        if (oa_dlq(a, m, reason) == 0)
-            oa_commit(a, m);
+        oa_dead_letter(a, m, reason);
         goto out;
     }
     if (strcmp(ev.type, ORDER_EVENT_RAW) != 0) {
         snprintf(reason, sizeof(reason), "unexpected event type '%s'", ev.type);
-        if (oa_dlq(a, m, reason) == 0)
-            oa_commit(a, m);
+        oa_dead_letter(a, m, reason);
     } else if (oa_apply_retrying(a, &ev, &info, &res, err, sizeof(err)) == 0) {
         oa_finish(a, m, &ev, res, &info, err);
     } /* else stopped: left uncommitted, the next run applies it */

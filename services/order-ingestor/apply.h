@@ -18,16 +18,21 @@
 
 struct cfg;
 struct oi_cfg;
+struct ops;
 struct order_apply;
 
 /**
  * @brief Create the consumer and the DLQ writer and subscribe; Postgres is
  *        connected lazily (with backoff).
+ * @param ops (may be NULL) where the applier registers its metrics
+ *            (consumed, failed, dead-lettered, lag, duplicates dropped)
+ *            and readiness checks (postgres, kafka, assignment); stop it
+ *            before order_apply_destroy().
  * @returns the applier, or NULL with errstr.
  */
 struct order_apply *order_apply_new(const struct oi_cfg *c,
-                                    const struct cfg *passthru, char *errstr,
-                                    size_t errstr_size);
+                                    const struct cfg *passthru, struct ops *ops,
+                                    char *errstr, size_t errstr_size);
 
 /**
  * @brief Wait up to 100 ms for one message and handle it completely

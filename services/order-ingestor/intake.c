@@ -1,5 +1,6 @@
 #include "intake.h"
 
+#include "app/ops.h"
 #include "app/storeset.h"
 #include "events/event.h"
 #include "events/order.h"
@@ -7,9 +8,10 @@
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/db.h"
-#include "lib/httpbody.h"
+#include "lib/httpd.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/outcome.h"
 #include "lib/sig.h"
 #include "oicfg.h"
@@ -17,22 +19,20 @@
 #include "store/platform.h"
 #include "store/store_client.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #define OI_SECRET_MAX 64
 #define OI_STORE_NAME_MAX 256
+#define OI_MAX_CONNS 1000    /* webhook connections at once */
+#define OI_CONN_TIMEOUT_S 60 /* an idle webhook connection is closed */
 
 /*
  * Delivery wait: one per webhook request or polled page.  Each message in
@@ -58,7 +58,7 @@ struct oi_secret {
 struct order_intake {
     const struct oi_cfg *c;
     struct kafka_producer *kp;
-    struct MHD_Daemon *d;
+    struct httpd *h; /* the webhook server on intake.listen */
     pthread_t dr_thread, store_thread;
     int dr_started, store_started;
     volatile int stop_store; /* read by the store thread */
@@ -77,12 +77,8 @@ struct order_intake {
     size_t nregistered;
     /* counters */
     unsigned long long n_accepted, n_rejected, n_polled;
-};
-
-/* One HTTP request's upload. */
-struct oi_conn {
-    struct httpbody b;
-    int answered;
+    struct metrics_family *mx_ingested; /* (may be NULL) {source} */
+    struct metrics_family *mx_rejected; /* (may be NULL) {code} */
 };
 
 /* ---- delivery waits ----------------------------------------------------- */
@@ -245,29 +241,14 @@ out:
     return rc;
 }
 
-/* ---- HTTP --------------------------------------------------------------- */
+/* ---- HTTP: the webhook route on intake.listen (lib/httpd) ---------------- */
 
-static enum MHD_Result oi_send(struct MHD_Connection *conn, unsigned status,
-                               const char *msg)
+/* Answer @p status with {"status"|"error": msg}. */
+static void oi_answer(struct httpd_resp *resp, unsigned status, const char *msg)
 {
-    char body[512];
-    struct MHD_Response *r;
-    enum MHD_Result ret;
-    json_t *j = json_pack("{s:s}", status == 200 ? "status" : "error", msg);
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-
-    json_decref(j);
-    snprintf(body, sizeof(body), "%s\n", s ? s : "{}");
-    free(s);
-    r = MHD_create_response_from_buffer(strlen(body), body,
-                                        MHD_RESPMEM_MUST_COPY);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/json");
-    ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return ret;
+    httpd_resp_json(
+        resp, status,
+        json_pack("{s:s}", status == 200 ? "status" : "error", msg));
 }
 
 /* 1 when @p path is a webhook path of a platform the intake serves. */
@@ -306,23 +287,33 @@ static int oi_authenticate(struct order_intake *in,
 
 static const char *oi_header(void *ctx, const char *name)
 {
-    return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+    return httpd_req_header(ctx, name);
 }
 
-static enum MHD_Result oi_reject(struct order_intake *in,
-                                 struct MHD_Connection *conn, unsigned status,
-                                 const char *store, const char *why)
+static void oi_reject(struct order_intake *in, struct httpd_resp *resp,
+                      unsigned status, const char *store, const char *why)
 {
+    char code[16];
+
     __atomic_add_fetch(&in->n_rejected, 1, __ATOMIC_RELAXED);
+    snprintf(code, sizeof(code), "%u", status);
+    metrics_inc(in->mx_rejected, (const char *const[]){code});
     log_warn("webhook rejected: status=%u store=%s reason=%s", status,
              store ? store : "-", why);
-    return oi_send(conn, status, why);
+    oi_answer(resp, status, why);
+}
+
+/* Kafka did not take the order: 503, the store sends it again. */
+static void oi_unavailable(struct order_intake *in, struct httpd_resp *resp)
+{
+    metrics_inc(in->mx_rejected, (const char *const[]){"503"});
+    oi_answer(resp, 503, "not accepted, retry");
 }
 
 /* Put an authenticated order on the topic and answer once it is there. */
-static enum MHD_Result oi_accept(struct order_intake *in,
-                                 struct MHD_Connection *conn, const char *store,
-                                 const struct order_ref *ref, json_t *order)
+static void oi_accept(struct order_intake *in, struct httpd_resp *resp,
+                      const char *store, const struct order_ref *ref,
+                      json_t *order)
 {
     struct oi_wait *w = oi_wait_new();
     char err[512];
@@ -333,117 +324,81 @@ static enum MHD_Result oi_accept(struct order_intake *in,
         if (w)
             oi_wait_unref(w);
         log_error("webhook store=%s: %s", store, w ? err : "out of memory");
-        return oi_send(conn, 503, "not accepted, retry");
+        oi_unavailable(in, resp);
+        return;
     }
     rc = oi_wait_done(w, (long)in->c->intake_ack_ms);
     oi_wait_unref(w);
     if (rc != 0) {
         log_error("webhook store=%s order=%lld: %s", store, ref->remote_id,
                   rc < 0 ? "no delivery report in time" : "delivery failed");
-        return oi_send(conn, 503, "not accepted, retry");
+        oi_unavailable(in, resp);
+        return;
     }
     __atomic_add_fetch(&in->n_accepted, 1, __ATOMIC_RELAXED);
+    metrics_inc(in->mx_ingested, (const char *const[]){"webhook"});
     log_debug("webhook store=%s order=%lld accepted", store, ref->remote_id);
-    return oi_send(conn, 200, "ok");
+    oi_answer(resp, 200, "ok");
 }
 
-/* The complete request: route, authenticate, validate, produce, wait,
- * answer. */
-static enum MHD_Result oi_request(struct order_intake *in,
-                                  struct MHD_Connection *conn, const char *url,
-                                  const char *method, struct oi_conn *c)
+/* Whether the request may carry an order: 0 with @p store and @p p set,
+ * else the status to refuse it with and *why.  A body over
+ * intake.max_body is refused as soon as it is known (413), before the
+ * store is authenticated, as a path that is no webhook is (404). */
+static unsigned oi_screen(struct order_intake *in, const struct httpd_req *hr,
+                          const struct webhook_request *req, char *store,
+                          size_t size, const struct store_platform **p,
+                          const char **why)
 {
-    const struct webhook_request req = {method,   url,       c->b.buf,
-                                        c->b.len, oi_header, conn};
+    unsigned status = 0;
+
+    if (!oi_routed(in, hr->url)) {
+        status = 404;
+        *why = "not found";
+    } else if (hr->too_big) {
+        status = 413;
+        *why = "body too large";
+    } else if (strcmp(hr->method, "POST") != 0) {
+        status = 405;
+        *why = "method not allowed";
+    } else if (!oi_authenticate(in, req, store, size, p)) {
+        status = 404;
+        *why = "unknown webhook secret";
+    }
+    return status;
+}
+
+/* The route: screen, parse, produce, wait, answer. */
+static void oi_route(void *opaque, const struct httpd_req *hr,
+                     struct httpd_resp *resp)
+{
+    struct order_intake *in = opaque;
+    const struct webhook_request req = {hr->method,   hr->url,   hr->body,
+                                        hr->body_len, oi_header, (void *)hr};
     const struct store_platform *p = NULL;
     char store[OI_STORE_NAME_MAX], err[512], why[600];
+    const char *refused = NULL;
     struct order_ref ref;
     json_error_t jerr;
     json_t *order;
-    enum MHD_Result ret;
+    unsigned status;
 
-    if (strcmp(url, "/healthz") == 0)
-        return oi_send(conn, 200, "ok");
-    if (!oi_routed(in, url))
-        return oi_reject(in, conn, 404, NULL, "not found");
-    if (strcmp(method, "POST") != 0)
-        return oi_reject(in, conn, 405, NULL, "method not allowed");
-    if (!oi_authenticate(in, &req, store, sizeof(store), &p))
-        return oi_reject(in, conn, 404, NULL, "unknown webhook secret");
-    if (c->b.too_big)
-        return oi_reject(in, conn, 413, store, "body too large");
-    order = json_loadb(c->b.buf ? c->b.buf : "", c->b.len,
-                       JSON_REJECT_DUPLICATES, &jerr);
+    status = oi_screen(in, hr, &req, store, sizeof(store), &p, &refused);
+    if (status) {
+        oi_reject(in, resp, status, NULL, refused);
+        return;
+    }
+    order = json_loadb(hr->body, hr->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!order) {
         snprintf(why, sizeof(why), "malformed JSON: %s", jerr.text);
-        return oi_reject(in, conn, 400, store, why);
-    }
-    if (p->order_identify(order, &ref, err, sizeof(err)) < 0) {
-        json_decref(order);
+        oi_reject(in, resp, 400, store, why);
+    } else if (p->order_identify(order, &ref, err, sizeof(err)) < 0) {
         snprintf(why, sizeof(why), "not an order: %s", err);
-        return oi_reject(in, conn, 422, store, why);
+        oi_reject(in, resp, 422, store, why);
+    } else {
+        oi_accept(in, resp, store, &ref, order);
     }
-    ret = oi_accept(in, conn, store, &ref, order);
     json_decref(order);
-    return ret;
-}
-
-static enum MHD_Result oi_handler(void *cls, struct MHD_Connection *conn,
-                                  const char *url, const char *method,
-                                  const char *version, const char *upload,
-                                  size_t *upload_size, void **con_cls)
-{
-    struct order_intake *in = cls;
-    struct oi_conn *c = *con_cls;
-    size_t max = (size_t)in->c->intake_max_body;
-
-    (void)version;
-    if (!c) {
-        const char *cl = MHD_lookup_connection_value(
-            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        long long n;
-
-        c = calloc(1, sizeof(*c));
-        if (!c)
-            return MHD_NO;
-        *con_cls = c;
-        if (cl && cfg_parse_ll(cl, &n) == 0 && n > (long long)max) {
-            c->answered = 1;
-            if (!oi_routed(in, url))
-                return oi_reject(in, conn, 404, NULL, "not found");
-            return oi_reject(in, conn, 413, NULL, "body too large");
-        }
-        return MHD_YES;
-    }
-    if (*upload_size > 0) {
-        size_t n = *upload_size;
-
-        *upload_size = 0;
-        if (c->answered)
-            return MHD_YES;
-        if (httpbody_append(&c->b, upload, n, max) < 0)
-            return MHD_NO;
-        return MHD_YES;
-    }
-    if (c->answered)
-        return MHD_YES;
-    c->answered = 1;
-    return oi_request(in, conn, url, method, c);
-}
-
-static void oi_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    struct oi_conn *c = *con_cls;
-
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    if (c) {
-        httpbody_free(&c->b);
-        free(c);
-        *con_cls = NULL;
-    }
 }
 
 /* ---- the store thread: stores, webhooks, polling ------------------------- */
@@ -656,10 +611,12 @@ static int oi_poll_page(struct order_intake *in, struct storeset_entry *e,
             break;
         }
         last = ref.next;
-        any = 1;
+        any++;
     }
     rc = oi_wait_done(w, (long)in->c->intake_ack_ms);
     oi_wait_unref(w);
+    if (rc == 0)
+        metrics_add(in->mx_ingested, (const char *const[]){"poll"}, any);
     if (rc != 0)
         log_warn("store=%s poll: delivery %s; cursor kept", e->conf.name,
                  rc < 0 ? "timed out" : "failed");
@@ -743,32 +700,62 @@ static void *oi_store_main(void *arg)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-static int oi_listen_parse(const char *s, struct sockaddr_in *sa)
+/* The intake's metrics and readiness checks, with @p ops (may be NULL). */
+static void oi_ops(struct order_intake *in, struct ops *ops)
 {
-    char host[64];
-    const char *colon = strrchr(s, ':');
-    long long port;
+    struct metrics *m = ops_metrics(ops);
 
-    if (!colon || (size_t)(colon - s) >= sizeof(host))
+    if (!ops)
+        return;
+    in->mx_ingested = metrics_counter_new(
+        m, "omnisync_orders_ingested_total",
+        "Raw orders put on omnisync.orders.v1 and acknowledged by Kafka, by "
+        "source (webhook: answered 200; poll).",
+        (const char *const[]){"source", NULL});
+    in->mx_rejected =
+        metrics_counter_new(m, "omnisync_webhooks_rejected_total",
+                            "Webhook requests refused, by HTTP status.",
+                            (const char *const[]){"code", NULL});
+    budget_metrics_register(in->b, m);
+    ops_check_postgres(ops, in->c->pg_dsn);
+    ops_check_redis(ops, in->c->redis_addr);
+    ops_check_kafka(ops, kafka_producer_handle(in->kp));
+}
+
+/* The webhook server: lib/httpd on intake.listen, every path that is not
+ * one of its built-ins going to oi_route().  No metrics registry: the
+ * public port serves no /metrics (that is the ops port's). */
+static int oi_listen(struct order_intake *in, char *errstr, size_t errstr_size)
+{
+    struct httpd_conf hc;
+    char err[256];
+
+    memset(&hc, 0, sizeof(hc));
+    hc.listen = in->c->intake_listen;
+    hc.max_conns = OI_MAX_CONNS;
+    hc.conn_timeout_s = OI_CONN_TIMEOUT_S;
+    hc.serves = "order webhooks, /healthz";
+    in->h = httpd_new(&hc, NULL, err, sizeof(err));
+    if (!in->h) {
+        snprintf(errstr, errstr_size, "intake.listen: %s", err);
         return -1;
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = '\0';
-    if (cfg_parse_ll(colon + 1, &port) < 0 || port < 0 || port > 65535)
+    }
+    if (httpd_route_add(in->h, "/", (size_t)in->c->intake_max_body, oi_route,
+                        in) < 0) {
+        snprintf(errstr, errstr_size, "intake: cannot add the webhook route");
         return -1;
-    memset(sa, 0, sizeof(*sa));
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-        return -1;
+    }
+    log_info("intake listening on %s (webhooks under %s)", in->c->intake_listen,
+             in->c->intake_public_url);
     return 0;
 }
 
 struct order_intake *order_intake_new(const struct oi_cfg *c,
-                                      const struct cfg *passthru, char *errstr,
+                                      const struct cfg *passthru,
+                                      struct ops *ops, char *errstr,
                                       size_t errstr_size)
 {
     struct order_intake *in = calloc(1, sizeof(*in));
-    struct sockaddr_in sa;
 
     if (!in) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -778,12 +765,6 @@ struct order_intake *order_intake_new(const struct oi_cfg *c,
     pthread_mutex_init(&in->mu, NULL);
     if (sodium_init() < 0) {
         snprintf(errstr, errstr_size, "libsodium init failed");
-        goto fail;
-    }
-    if (oi_listen_parse(c->intake_listen, &sa) < 0) {
-        snprintf(errstr, errstr_size,
-                 "intake.listen: '%s' is not IPv4-address:port",
-                 c->intake_listen);
         goto fail;
     }
     if (!c->redis_addr || !c->redis_addr[0]) {
@@ -803,6 +784,7 @@ struct order_intake *order_intake_new(const struct oi_cfg *c,
                                 errstr_size);
     if (!in->kp)
         goto fail;
+    oi_ops(in, ops);
     if (pthread_create(&in->dr_thread, NULL, oi_dr_main, in) != 0) {
         snprintf(errstr, errstr_size, "cannot start a thread");
         goto fail;
@@ -816,25 +798,18 @@ struct order_intake *order_intake_new(const struct oi_cfg *c,
         goto fail;
     }
     in->store_started = 1;
-    in->d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-            MHD_USE_POLL,
-        ntohs(sa.sin_port), NULL, NULL, oi_handler, in, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, oi_completed, in,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60 /* s idle */,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512, MHD_OPTION_END);
-    if (!in->d) {
-        snprintf(errstr, errstr_size, "intake: cannot listen on %s",
-                 c->intake_listen);
+    if (oi_listen(in, errstr, errstr_size) < 0)
         goto fail;
-    }
-    log_info("intake listening on %s (webhooks under %s)", c->intake_listen,
-             c->intake_public_url);
     return in;
 fail:
     order_intake_destroy(in);
     return NULL;
+}
+
+void order_intake_heartbeat(struct order_intake *in)
+{
+    if (in)
+        httpd_heartbeat(in->h);
 }
 
 int order_intake_fatal(struct order_intake *in)
@@ -857,10 +832,7 @@ int order_intake_drain(struct order_intake *in, int timeout_ms)
     in->drained = 1;
     /* Stop intake: requests in flight finish (they wait for their
      * delivery reports, served by the DR thread still running). */
-    if (in->d) {
-        MHD_stop_daemon(in->d);
-        in->d = NULL;
-    }
+    httpd_stop(in->h);
     in->stop_store = 1;
     if (in->store_started) {
         pthread_join(in->store_thread, NULL);
@@ -886,6 +858,7 @@ void order_intake_destroy(struct order_intake *in)
     if (!in)
         return;
     order_intake_drain(in, 5000);
+    httpd_destroy(in->h);
     kafka_producer_destroy(in->kp);
     storeset_destroy(in->ss);
     budget_destroy(in->b);

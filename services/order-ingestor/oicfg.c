@@ -15,7 +15,7 @@ static const struct cfg_opt oi_opts[] = {
      "all | intake (webhooks + polling -> Kafka) | apply (Kafka -> ledger)"},
     {"intake.listen", CFG_STR, "127.0.0.1:8081", 0, 0, 0,
      offsetof(struct oi_cfg, intake_listen),
-     "IPv4 address:port of the webhook endpoint"},
+     "host:port of the webhook endpoint (public; apart from http.listen)"},
     {"intake.public_url", CFG_STR, "http://127.0.0.1:8081", 0, 0, 0,
      offsetof(struct oi_cfg, intake_public_url),
      "base URL the stores post webhooks to (each platform registers its "
@@ -39,6 +39,7 @@ static const struct cfg_opt oi_opts[] = {
     CFG_ROW_BACKOFF_MAX_MS(struct oi_cfg, backoff_max_ms, "5000"),
     CFG_ROW_DRAIN_MS(struct oi_cfg, drain_ms),
     CFG_ROW_LOG_LEVEL(struct oi_cfg, log_level, "info"),
+    CFG_ROWS_HTTP(struct oi_cfg, OI_HTTP_LISTEN),
     {NULL},
 };
 

@@ -8,24 +8,31 @@ struct cfg_opt;
 
 /* Typed configuration, filled by cfg_load() from oi_cfg_table(). */
 struct oi_cfg {
-    char *pg_dsn;                /* pg.dsn (secret) */
-    char *kafka_bootstrap;       /* kafka.bootstrap */
-    char *redis_addr;            /* redis.addr (intake: API budget) */
-    char *secret_key;            /* secret.key (intake: store passwords) */
-    char *mode;                  /* orders.mode: all | intake | apply */
-    char *intake_listen;         /* intake.listen host:port */
-    char *intake_public_url;     /* intake.public_url (webhook addresses) */
-    long long intake_max_body;   /* intake.max_body bytes */
-    long long intake_ack_ms;     /* intake.ack.timeout.ms: wait for Kafka */
-    long long poll_interval_ms;  /* poll.interval.ms */
-    char *poll_since;            /* poll.since: first cursor ("" = -24 h) */
-    long long poll_per_page;     /* poll.per_page */
-    long long stores_refresh_ms; /* stores.refresh.ms */
-    char *group_id;              /* group.id of the apply consumer */
-    long long backoff_max_ms;    /* backoff.max.ms of the apply */
-    long long drain_ms;          /* drain.ms: SIGTERM flush deadline */
-    char *log_level;             /* log.level */
+    char *pg_dsn;                    /* pg.dsn (secret) */
+    char *kafka_bootstrap;           /* kafka.bootstrap */
+    char *redis_addr;                /* redis.addr (intake: API budget) */
+    char *secret_key;                /* secret.key (intake: store passwords) */
+    char *mode;                      /* orders.mode: all | intake | apply */
+    char *intake_listen;             /* intake.listen host:port */
+    char *intake_public_url;         /* intake.public_url (webhook addresses) */
+    long long intake_max_body;       /* intake.max_body bytes */
+    long long intake_ack_ms;         /* intake.ack.timeout.ms: wait for Kafka */
+    long long poll_interval_ms;      /* poll.interval.ms */
+    char *poll_since;                /* poll.since: first cursor ("" = -24 h) */
+    long long poll_per_page;         /* poll.per_page */
+    long long stores_refresh_ms;     /* stores.refresh.ms */
+    char *group_id;                  /* group.id of the apply consumer */
+    long long backoff_max_ms;        /* backoff.max.ms of the apply */
+    long long drain_ms;              /* drain.ms: SIGTERM flush deadline */
+    char *log_level;                 /* log.level */
+    char *http_listen;               /* http.listen: the ops endpoint */
+    long long http_liveness_ms;      /* http.liveness.ms */
+    long long http_ready_timeout_ms; /* http.ready.timeout.ms */
 };
+
+/* Default ops address (docs/metrics.md "Default ports"); the webhooks
+ * have their own, intake.listen. */
+#define OI_HTTP_LISTEN "127.0.0.1:9405"
 
 /** @returns the option table (static, ends with {NULL}). */
 const struct cfg_opt *oi_cfg_table(void);

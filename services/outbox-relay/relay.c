@@ -1,5 +1,7 @@
 #include "relay.h"
 
+#include "app/ops.h"
+#include "events/outbox.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/db.h"
@@ -7,6 +9,7 @@
 #include "events/event.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/sig.h"
 
 #include <libpq-fe.h>
@@ -25,6 +28,7 @@
 #define RELAY_BACKOFF_MAX_MS 5000
 #define RELAY_RETRY_MIN_MS 500 /* after failed deliveries */
 #define RELAY_RETRY_MAX_MS 10000
+#define RELAY_BACKLOG_EVERY_MS 5000 /* refresh of the backlog gauges */
 
 /*
  * created_at as RFC 3339 in UTC with milliseconds, formatted by Postgres
@@ -42,7 +46,6 @@
     "WHERE sent_at IS NOT NULL "                                               \
     "AND sent_at < now() - make_interval(hours => $1::int) "                   \
     "ORDER BY id LIMIT " RELAY_PRUNE_ROWS ")"
-#define SQL_PENDING "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
 
 enum relay_state {
     RELAY_DISCONNECTED,
@@ -58,9 +61,16 @@ enum slot_state {
 
 /* One outbox row of the batch in flight. */
 struct relay_slot {
-    const char *id;  /* outbox.id, borrowed from the batch's PGresult */
-    const char *key; /* borrowed likewise */
+    const char *id;    /* outbox.id, borrowed from the batch's PGresult */
+    const char *key;   /* borrowed likewise */
+    const char *topic; /* borrowed likewise */
     enum slot_state state;
+    int marked; /* in the batch's mark-sent statement */
+};
+
+/* The relay's metric families (docs/metrics.md "Outbox relay"). */
+struct relay_mx {
+    struct metrics_family *published, *failed, *backlog, *oldest, *active;
 };
 
 struct relay {
@@ -78,8 +88,10 @@ struct relay {
     int pending; /* slots still without a delivery report */
     /* Counters for the stats line. */
     unsigned long long published, failed, held, pruned;
-    long long next_stats_ms, next_prune_ms;
+    long long next_stats_ms, next_prune_ms, next_backlog_ms;
+    long long backlog; /* unsent rows at the last look, -1 unknown */
     int fatal;
+    struct relay_mx mx;
 };
 
 static const struct cfg_opt relay_opts[] = {
@@ -102,6 +114,7 @@ static const struct cfg_opt relay_opts[] = {
     CFG_ROW_STATS_MS(struct relay_cfg, stats_ms),
     CFG_ROW_DRAIN_MS(struct relay_cfg, drain_ms),
     CFG_ROW_LOG_LEVEL(struct relay_cfg, log_level, "info"),
+    CFG_ROWS_HTTP(struct relay_cfg, RELAY_HTTP_LISTEN),
     {NULL},
 };
 
@@ -138,8 +151,38 @@ static void relay_dr(void *msg_opaque, rd_kafka_resp_err_t err,
     r->pending--;
 }
 
+/* Register the families and the readiness checks with @p ops. */
+static void relay_ops(struct relay *r, struct ops *ops)
+{
+    struct metrics *m = ops_metrics(ops);
+    const char *const topic[] = {"topic", NULL};
+
+    if (!ops)
+        return;
+    r->mx.published = metrics_counter_new(
+        m, "omnisync_outbox_published_total",
+        "Outbox rows published, acknowledged and marked sent.", topic);
+    r->mx.failed = metrics_counter_new(
+        m, "omnisync_outbox_failed_total",
+        "Outbox deliveries that failed (the rows stay unsent and are "
+        "retried).",
+        topic);
+    r->mx.backlog =
+        metrics_gauge_new(m, "omnisync_outbox_backlog_messages",
+                          "Unsent outbox rows (0 on a standby relay).", NULL);
+    r->mx.oldest = metrics_gauge_new(
+        m, "omnisync_outbox_oldest_age_seconds",
+        "Age of the oldest unsent outbox row (0 when none, or on standby).",
+        NULL);
+    r->mx.active = metrics_gauge_new(
+        m, "omnisync_relay_active",
+        "1 while this relay holds the advisory lock and publishes.", NULL);
+    ops_check_postgres(ops, r->rc->pg_dsn);
+    ops_check_kafka(ops, kafka_producer_handle(r->prod));
+}
+
 struct relay *relay_new(const struct relay_cfg *rc, const struct cfg *passthru,
-                        char *errstr, size_t errstr_size)
+                        struct ops *ops, char *errstr, size_t errstr_size)
 {
     struct relay *r = calloc(1, sizeof(*r));
 
@@ -161,6 +204,8 @@ struct relay *relay_new(const struct relay_cfg *rc, const struct cfg *passthru,
         goto fail;
     r->next_stats_ms = clock_mono_ms() + rc->stats_ms;
     r->next_prune_ms = 0;
+    r->backlog = -1;
+    relay_ops(r, ops);
     log_info("starting: batch=%lld poll.ms=%lld lock.key=%lld "
              "retention.hours=%lld",
              rc->batch, rc->poll_ms, rc->lock_key, rc->retention_hours);
@@ -192,25 +237,33 @@ static void relay_db_error(struct relay *r, const char *errstr)
     log_error("%s", errstr);
 }
 
-static void relay_stats(struct relay *r)
+/* Look at the backlog (active only: a standby reports none, so the sum
+ * over relays is the backlog) and set the gauges. */
+static void relay_backlog(struct relay *r)
 {
     char errstr[256];
-    long long pending = -1;
-    PGresult *res = NULL;
+    double age = 0;
+    long long rows = 0;
 
+    r->backlog = -1;
     if (r->pg && r->state == RELAY_ACTIVE) {
-        res = db_exec(r->pg, SQL_PENDING, 0, NULL, "count unsent", errstr,
-                      sizeof(errstr), NULL);
-        if (res && cfg_parse_ll(PQgetvalue(res, 0, 0), &pending) < 0)
-            pending = -1;
-        if (!res)
+        if (outbox_backlog(r->pg, &rows, &age, errstr, sizeof(errstr)) < 0) {
             relay_db_error(r, errstr);
+            return;
+        }
+        r->backlog = rows;
     }
-    PQclear(res);
+    metrics_set(r->mx.backlog, NULL, (double)rows);
+    metrics_set(r->mx.oldest, NULL, age);
+}
+
+static void relay_stats(struct relay *r)
+{
+    relay_backlog(r);
     log_info("stats: state=%s published=%llu failed=%llu held=%llu "
              "pending=%lld in_flight=%d pruned=%llu",
              relay_state_name(r->state), r->published, r->failed, r->held,
-             pending, r->pending, r->pruned);
+             r->backlog, r->pending, r->pruned);
 }
 
 /* Connect, then try the advisory lock; LISTEN once it is ours. */
@@ -305,7 +358,9 @@ static int relay_batch_send(struct relay *r)
 
         s->id = PQgetvalue(r->batch, i, 0);
         s->key = PQgetvalue(r->batch, i, 4);
+        s->topic = topic;
         s->state = SLOT_FAILED;
+        s->marked = 0;
         env = event_build(type, event_id, PQgetvalue(r->batch, i, 7), store,
                           s->key, PQgetvalue(r->batch, i, 6), errstr,
                           sizeof(errstr));
@@ -326,6 +381,22 @@ static int relay_batch_send(struct relay *r)
         free(env);
     }
     return n;
+}
+
+/* Count the batch's rows by topic: published when marked sent
+ * (@p marked_ok), failed when not delivered. */
+static void relay_mx_count(struct relay *r, int marked_ok)
+{
+    int i;
+
+    for (i = 0; i < r->nslots; i++) {
+        const struct relay_slot *s = &r->slots[i];
+
+        if (s->state != SLOT_DELIVERED)
+            metrics_inc(r->mx.failed, (const char *const[]){s->topic});
+        else if (marked_ok && s->marked)
+            metrics_inc(r->mx.published, (const char *const[]){s->topic});
+    }
 }
 
 /*
@@ -366,6 +437,7 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
             continue;
         }
         ids[marked++] = strtoll(s->id, NULL, 10);
+        s->marked = 1;
     }
     if (marked == 0) {
         rc = 0;
@@ -385,6 +457,7 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
     r->published += (unsigned long long)marked;
     rc = 0;
 out:
+    relay_mx_count(r, rc == 0);
     r->failed += (unsigned long long)*nfailed;
     free(arr);
     free(ids);
@@ -519,9 +592,14 @@ int relay_poll(struct relay *r)
 
     if (r->fatal)
         return -1;
+    metrics_set(r->mx.active, NULL, r->state == RELAY_ACTIVE);
     if (now >= r->next_stats_ms) {
         relay_stats(r);
         r->next_stats_ms = now + r->rc->stats_ms;
+        r->next_backlog_ms = now + RELAY_BACKLOG_EVERY_MS;
+    } else if (now >= r->next_backlog_ms) {
+        relay_backlog(r);
+        r->next_backlog_ms = now + RELAY_BACKLOG_EVERY_MS;
     }
     if (r->state != RELAY_ACTIVE) {
         relay_acquire(r);

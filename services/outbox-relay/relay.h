@@ -27,8 +27,15 @@ struct relay_cfg {
     long long stats_ms;        /* stats.ms: stats line interval */
     long long drain_ms;        /* drain.ms: SIGTERM flush deadline */
     char *log_level;           /* log.level */
+    char *http_listen;         /* http.listen (ops endpoint) */
+    long long http_liveness_ms;
+    long long http_ready_timeout_ms;
 };
 
+/* Default ops address (docs/metrics.md "Default ports"). */
+#define RELAY_HTTP_LISTEN "127.0.0.1:9401"
+
+struct ops;
 struct relay;
 
 /** @returns the option table of the relay (static, ends with {NULL}). */
@@ -40,10 +47,13 @@ const struct cfg_opt *relay_cfg_table(void);
  * @param rc       configuration (borrowed; must outlive the relay).
  * @param passthru config handle holding "kafka.*" passthrough keys
  *                 (borrowed for the call only; may be NULL).
+ * @param ops      (may be NULL) where the relay registers its metrics and
+ *                 readiness checks (postgres, kafka); stop it before
+ *                 relay_destroy().
  * @returns the relay, or NULL with errstr (e.g. a bad kafka.* key).
  */
 struct relay *relay_new(const struct relay_cfg *rc, const struct cfg *passthru,
-                        char *errstr, size_t errstr_size);
+                        struct ops *ops, char *errstr, size_t errstr_size);
 
 /**
  * @brief Do one step: connect, try the lock (standby), or run one round

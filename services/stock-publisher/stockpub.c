@@ -1,15 +1,18 @@
 #include "stockpub.h"
 
+#include "app/ops.h"
 #include "app/storeset.h"
 #include "events/event.h"
 #include "events/topics.h"
 #include "ledger/remote_map.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
+#include "lib/consume.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/sig.h"
 #include "store/budget.h"
 
@@ -51,6 +54,7 @@ static const struct cfg_opt stockpub_opts[] = {
      offsetof(struct stockpub_cfg, drain_max_ms),
      "per round, time spent reading before the flush checks"},
     CFG_ROW_LOG_LEVEL(struct stockpub_cfg, log_level, "info"),
+    CFG_ROWS_HTTP(struct stockpub_cfg, STOCKPUB_HTTP_LISTEN),
     {NULL},
 };
 
@@ -69,6 +73,8 @@ struct stockpub {
     struct pendmap *pm;
     struct lathist lat;
     struct stockpub_stats st;
+    struct consume_metrics mx;      /* consumed / failed counters */
+    struct metrics_family *latency; /* (may be NULL) ledger to store */
     int64_t next_stats_ms, next_refresh_ms, last_refresh_ms;
     int64_t last_refresh_wall_ms; /* when the last refresh started */
     int draining;
@@ -135,6 +141,7 @@ static void stockpub_send_stopped(struct stockpub_flush *f, enum outcome r,
 
     f->stop = 1;
     f->sp->st.calls_retry++;
+    consume_count_failed(&f->sp->mx, TOPICS_STOCK);
     if (r == OUTCOME_REJECTED && out[0].res != STORE_ITEM_REJECTED) {
         /* 401, 403, 404...: the store's settings, not the items. */
         log_error("%s: %s; keeping %zu variants pending", f->e->conf.name,
@@ -255,14 +262,19 @@ out:
 
 /* Settle what the store answered: accepted items are done, rejected ones
  * dead-lettered (kept pending when that fails). */
-static void stockpub_settle(struct stockpub *sp, struct pend_item **send,
+static void stockpub_settle(struct stockpub *sp, const char *store,
+                            struct pend_item **send,
                             const struct store_item_result *out, size_t k)
 {
     int64_t wall = clock_wall_ms();
 
     for (size_t i = 0; i < k; i++) {
         if (out[i].res == STORE_ITEM_ACCEPTED) {
-            lathist_add(&sp->lat, wall - send[i]->commit_ms);
+            int64_t ms = wall - send[i]->commit_ms;
+
+            lathist_add(&sp->lat, ms);
+            metrics_observe(sp->latency, (const char *const[]){store, "stock"},
+                            ms > 0 ? (double)ms / 1000.0 : 0.0);
             sp->st.pushed++;
             pendmap_done(sp->pm, send[i]);
         } else if (out[i].res == STORE_ITEM_REJECTED) {
@@ -331,7 +343,7 @@ static int stockpub_push(struct stockpub *sp, struct pend_store *pst,
     f.base = send;
     (void)stockpub_split_send(send, k, stockpub_send, &f, out, &calls);
     store_call_clear(&f.call);
-    stockpub_settle(sp, send, out, k);
+    stockpub_settle(sp, e->conf.name, send, out, k);
     if (f.stop) {
         pendmap_backoff(
             pst, now, f.store_error ? STOCKPUB_STORE_ERROR_MS : f.retry_hint_ms,
@@ -449,6 +461,7 @@ static void stockpub_handle(struct stockpub *sp, rd_kafka_message_t *m)
     int r;
 
     sp->st.consumed++;
+    consume_count_done(&sp->mx, TOPICS_STOCK);
     if (event_decode(&ev, m->payload, m->len, err, sizeof(err)) < 0) {
         /* fall through to the DLQ below */
     } else if (strcmp(ev.type, EVENT_STOCK_AVAILABLE) != 0) {
@@ -616,8 +629,8 @@ int stockpub_drain(struct stockpub *sp, long deadline_ms)
 }
 
 struct stockpub *stockpub_new(const struct stockpub_cfg *c,
-                              const struct cfg *passthru, char *errstr,
-                              size_t errstr_size)
+                              const struct cfg *passthru, struct ops *ops,
+                              char *errstr, size_t errstr_size)
 {
     struct stockpub *sp = calloc(1, sizeof(*sp));
     const char *topics[] = {TOPICS_STOCK};
@@ -653,6 +666,10 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
     if (!sp->kc ||
         kafka_consumer_subscribe(sp->kc, topics, 1, errstr, errstr_size) < 0)
         goto fail;
+    ops_wire_consumer(ops, &(struct ops_consumer){c->pg_dsn, c->redis_addr,
+                                                  c->group_id, sp->kc, sp->dlq,
+                                                  sp->budget, &sp->mx});
+    sp->latency = ops_latency_family(ops);
     sp->last_refresh_ms = clock_mono_ms();
     sp->next_refresh_ms = sp->last_refresh_ms + c->refresh_ms;
     sp->next_stats_ms = sp->last_refresh_ms + c->stats_ms;

@@ -45,7 +45,13 @@ struct stockpub_cfg {
     long long refresh_ms;     /* storeset refresh interval */
     long long drain_max_msgs; /* per round: messages drained before flushes */
     long long drain_max_ms;   /* per round: time spent draining */
+    char *http_listen;        /* http.listen (ops endpoint) */
+    long long http_liveness_ms;
+    long long http_ready_timeout_ms;
 };
+
+/* Default ops address (docs/metrics.md "Default ports"). */
+#define STOCKPUB_HTTP_LISTEN "127.0.0.1:9403"
 
 /* Counters since start (stockpub_stats_get()). */
 struct stockpub_stats {
@@ -93,6 +99,7 @@ enum outcome stockpub_split_send(struct pend_item **items, size_t n,
 /** @returns the cfg.h table of stock-publisher's settings. */
 const struct cfg_opt *stockpub_cfg_table(void);
 
+struct ops;
 struct stockpub;
 
 /**
@@ -100,11 +107,13 @@ struct stockpub;
  *        load the stores.
  * @param passthru config handle with the kafka.* passthrough keys
  *                 (borrowed; must outlive the publisher).
+ * @param ops      (may be NULL) where the publisher registers its metrics
+ *                 and readiness checks; stop it before stockpub_destroy().
  * @returns the publisher, or NULL with @p errstr.
  */
 struct stockpub *stockpub_new(const struct stockpub_cfg *c,
-                              const struct cfg *passthru, char *errstr,
-                              size_t errstr_size);
+                              const struct cfg *passthru, struct ops *ops,
+                              char *errstr, size_t errstr_size);
 
 /**
  * @brief One round: wait up to KAFKA_POLL_MS for a message, drain what is

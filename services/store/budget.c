@@ -3,9 +3,11 @@
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/sig.h"
 
 #include <hiredis/hiredis.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -133,6 +135,10 @@ struct budget {
     atomic_ullong wait_ms[BUDGET_CLASS_COUNT];
     atomic_ullong seen_429, seen_503, pauses, adopted, redis_errors, outages,
         script_reloads;
+    struct budget_mx { /* (each may be NULL) docs/metrics.md */
+        struct metrics_family *tokens, *used, *limit, *left, *wait, *pauses,
+            *unavailable, *calls;
+    } mx;
 };
 
 static const char *const budget_class_names[BUDGET_CLASS_COUNT] = {
@@ -190,47 +196,56 @@ static int budget_config_check(const struct budget_config *c, char *errstr,
     return 0;
 }
 
+/* Split "host:port" or "[v6]:port" into @p host and @p port. */
+static int budget_addr_parse(const char *addr, char *host, size_t host_size,
+                             int *port, char *errstr, size_t errstr_size)
+{
+    const char *colon;
+    long long p;
+    char portbuf[16];
+    size_t hlen;
+
+    if (!addr || !*addr) {
+        snprintf(errstr, errstr_size,
+                 "budget: no Redis address (set OMNISYNC_REDIS)");
+        return -1;
+    }
+    colon = strrchr(addr, ':');
+    hlen = colon ? (size_t)(colon - addr) : 0;
+    if (!colon || hlen == 0 || hlen >= host_size ||
+        strlen(colon + 1) >= sizeof(portbuf)) {
+        snprintf(errstr, errstr_size,
+                 "budget: Redis address must be host:port");
+        return -1;
+    }
+    snprintf(portbuf, sizeof(portbuf), "%s", colon + 1);
+    if (cfg_parse_ll(portbuf, &p) != 0 || p < 1 || p > 65535) {
+        snprintf(errstr, errstr_size, "budget: bad Redis port in address");
+        return -1;
+    }
+    /* Strip IPv6 brackets: "[::1]:6379". */
+    if (addr[0] == '[' && hlen > 2 && addr[hlen - 1] == ']')
+        snprintf(host, host_size, "%.*s", (int)(hlen - 2), addr + 1);
+    else
+        snprintf(host, host_size, "%.*s", (int)hlen, addr);
+    *port = (int)p;
+    return 0;
+}
+
 struct budget *budget_new(const char *redis_addr,
                           const struct budget_config *cfg, char *errstr,
                           size_t errstr_size)
 {
-    struct budget *b = NULL;
-    const char *colon;
-    long long port;
-    char portbuf[16];
-    size_t hlen;
+    struct budget *b = calloc(1, sizeof(*b));
 
-    if (!redis_addr || !*redis_addr) {
-        snprintf(errstr, errstr_size,
-                 "budget: no Redis address (set OMNISYNC_REDIS)");
-        goto fail;
-    }
-    colon = strrchr(redis_addr, ':');
-    hlen = colon ? (size_t)(colon - redis_addr) : 0;
-    if (!colon || hlen == 0 || hlen >= sizeof(b->host) ||
-        strlen(colon + 1) >= sizeof(portbuf)) {
-        snprintf(errstr, errstr_size,
-                 "budget: Redis address must be host:port");
-        goto fail;
-    }
-    snprintf(portbuf, sizeof(portbuf), "%s", colon + 1);
-    if (cfg_parse_ll(portbuf, &port) != 0 || port < 1 || port > 65535) {
-        snprintf(errstr, errstr_size, "budget: bad Redis port in address");
-        goto fail;
-    }
-    b = calloc(1, sizeof(*b));
     if (!b) {
         snprintf(errstr, errstr_size, "budget: out of memory");
-        goto fail;
+        return NULL;
     }
     pthread_mutex_init(&b->mu, NULL);
-    /* Strip IPv6 brackets: "[::1]:6379". */
-    if (redis_addr[0] == '[' && hlen > 2 && redis_addr[hlen - 1] == ']')
-        snprintf(b->host, sizeof(b->host), "%.*s", (int)(hlen - 2),
-                 redis_addr + 1);
-    else
-        snprintf(b->host, sizeof(b->host), "%.*s", (int)hlen, redis_addr);
-    b->port = (int)port;
+    if (budget_addr_parse(redis_addr, b->host, sizeof(b->host), &b->port,
+                          errstr, errstr_size) != 0)
+        goto fail;
     if (cfg)
         b->cfg = *cfg;
     else
@@ -241,6 +256,41 @@ struct budget *budget_new(const char *redis_addr,
 fail:
     budget_destroy(b);
     return NULL;
+}
+
+int budget_redis_ping(const char *redis_addr, long timeout_ms, char *reason,
+                      size_t reason_size)
+{
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    char host[256];
+    redisContext *rc;
+    redisReply *r = NULL;
+    int port, ok = -1;
+
+    if (budget_addr_parse(redis_addr, host, sizeof(host), &port, reason,
+                          reason_size) != 0)
+        return -1;
+    rc = redisConnectWithTimeout(host, port, tv);
+    if (!rc || rc->err) {
+        snprintf(reason, reason_size, "%s", rc ? rc->errstr : "out of memory");
+        goto out;
+    }
+    redisSetTimeout(rc, tv);
+    r = redisCommand(rc, "PING");
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        snprintf(reason, reason_size, "PING: %s",
+                 r         ? r->str
+                 : rc->err ? rc->errstr
+                           : "no reply");
+        goto out;
+    }
+    ok = 0;
+out:
+    if (r)
+        freeReplyObject(r);
+    if (rc)
+        redisFree(rc);
+    return ok;
 }
 
 void budget_destroy(struct budget *b)
@@ -393,6 +443,89 @@ out:
     return cnt;
 }
 
+/* ---- metrics (docs/metrics.md "Store API and budget") ----------------- */
+
+int budget_metrics_register(struct budget *b, struct metrics *m)
+{
+    static const char *const sc[] = {"store", "class", NULL};
+    static const char *const st[] = {"store", NULL};
+    struct budget_mx *x = &b->mx;
+
+    x->tokens = metrics_counter_new(
+        m, "omnisync_budget_tokens_total",
+        "Budget tokens this process took (its share of the store's API "
+        "budget used).",
+        sc);
+    x->used = metrics_gauge_new(
+        m, "omnisync_budget_used_requests",
+        "Requests counted in the store's current window, fleet-wide (the "
+        "last budget answer this process saw).",
+        st);
+    x->limit = metrics_gauge_new(m, "omnisync_budget_limit_requests",
+                                 "The store's request limit per window.", st);
+    x->left = metrics_gauge_new(
+        m, "omnisync_budget_left_requests",
+        "Requests a class may still take in the store's window: limit - "
+        "used - the class's reserve, at least 0.",
+        sc);
+    x->wait = metrics_histogram_new(
+        m, "omnisync_budget_token_wait_seconds",
+        "Time a store call waited for its budget token.", sc,
+        (const double[]){METRICS_BUCKETS_WAIT},
+        sizeof((const double[]){METRICS_BUCKETS_WAIT}) / sizeof(double));
+    x->pauses = metrics_counter_new(
+        m, "omnisync_budget_pauses_total",
+        "Fleet-wide pauses this process started after a 429 or 503.", st);
+    x->unavailable = metrics_counter_new(
+        m, "omnisync_budget_unavailable_total",
+        "Token requests refused because Redis was unreachable.", st);
+    x->calls = metrics_counter_new(
+        m, "omnisync_store_api_calls_total",
+        "Store API calls made after a token, by HTTP status (error: no "
+        "answer).",
+        (const char *const[]){"store", "class", "status", NULL});
+    return x->tokens && x->used && x->limit && x->left && x->wait &&
+                   x->pauses && x->unavailable && x->calls
+               ? 0
+               : -1;
+}
+
+/* The window state a budget answer showed for @p store: used, limit and
+ * what each class may still take. */
+static void budget_mx_window(struct budget *b, const char *store,
+                             long long used, long long limit)
+{
+    int i;
+
+    if (!b->mx.used || limit <= 0)
+        return;
+    metrics_set(b->mx.used, (const char *const[]){store}, (double)used);
+    metrics_set(b->mx.limit, (const char *const[]){store}, (double)limit);
+    for (i = 0; i < BUDGET_CLASS_COUNT; i++) {
+        double reserve = ceil((double)limit * b->cfg.reserve_pct[i] / 100.0);
+        double left = (double)limit - (double)used - reserve;
+
+        metrics_set(b->mx.left,
+                    (const char *const[]){store, budget_class_names[i]},
+                    left > 0 ? left : 0);
+    }
+}
+
+void budget_note_call(struct budget *b, const char *store,
+                      enum budget_class cls, long waited_ms, long http_status)
+{
+    char status[24];
+    const char *cname = budget_class_name(cls);
+
+    if (http_status > 0)
+        snprintf(status, sizeof(status), "%ld", http_status);
+    else
+        snprintf(status, sizeof(status), "error");
+    metrics_inc(b->mx.calls, (const char *const[]){store, cname, status});
+    metrics_observe(b->mx.wait, (const char *const[]){store, cname},
+                    waited_ms > 0 ? (double)waited_ms / 1000.0 : 0.0);
+}
+
 enum budget_res budget_take(struct budget *b, const char *store,
                             enum budget_class cls, long limit, long window_s,
                             long *wait_ms, struct budget_token *tok)
@@ -419,10 +552,15 @@ enum budget_res budget_take(struct budget *b, const char *store,
     args[4] = a_pct;
     args[5] = a_probe;
     args[6] = cls == BUDGET_ORDERS ? "1" : "0";
-    if (budget_eval(b, store, 7, args, v, 5) != 5)
+    if (budget_eval(b, store, 7, args, v, 5) != 5) {
+        metrics_inc(b->mx.unavailable, (const char *const[]){store});
         return BUDGET_UNAVAILABLE;
+    }
+    budget_mx_window(b, store, v[2], v[3]);
     if (v[0] == 1) {
         atomic_fetch_add(&b->taken[cls], 1);
+        metrics_inc(b->mx.tokens,
+                    (const char *const[]){store, budget_class_names[cls]});
         if (tok) {
             tok->window_start_ms = v[4];
             tok->used = (long)v[2];
@@ -506,6 +644,8 @@ int budget_feedback(struct budget *b, const char *store,
     args[3] = a_lim;
     if (budget_eval(b, store, 4, args, v, 3) != 3)
         return -1;
+    if (v[0] >= 0)
+        budget_mx_window(b, store, v[1], v[2]);
     if (v[0] == 1) {
         atomic_fetch_add(&b->adopted, 1);
         log_info_ctx(store,
@@ -531,6 +671,11 @@ int budget_pause(struct budget *b, const char *store, long retry_after_s)
     if (budget_eval(b, store, 2, args, v, 1) != 1)
         return -1;
     atomic_fetch_add(&b->pauses, 1);
+    metrics_inc(b->mx.pauses, (const char *const[]){store});
+    /* The window counts as used up until the pause ends. */
+    for (int i = 0; i < BUDGET_CLASS_COUNT; i++)
+        metrics_set(b->mx.left,
+                    (const char *const[]){store, budget_class_names[i]}, 0);
     log_warn_ctx(store, "store rejected a call: fleet paused for %lld ms",
                  v[0]);
     return 0;

@@ -84,6 +84,7 @@ struct budget_token {
 };
 
 struct budget;
+struct metrics;
 
 /** @brief Fill @p c with the documented defaults. */
 void budget_config_default(struct budget_config *c);
@@ -175,6 +176,35 @@ int budget_pause(struct budget *b, const char *store, long retry_after_s);
 
 /** @brief Count a 429/503 answer from the store (metrics only). */
 void budget_note_status(struct budget *b, long http_status);
+
+/**
+ * @brief Report the budget in @p m (docs/metrics.md): tokens taken, the
+ *        window's used/limit/left as the last answer showed it, token
+ *        waits, pauses, Redis refusals, and the store API calls
+ *        (budget_note_call()).  Once per registry.
+ * @returns 0, or -1 when a family could not be registered (logged).
+ */
+int budget_metrics_register(struct budget *b, struct metrics *m);
+
+/**
+ * @brief Count one store call made with a token of class @p cls:
+ *        omnisync_store_api_calls_total{store,class,status} (status the
+ *        HTTP code, or "error" when @p http_status is 0: no answer) and
+ *        the token wait @p waited_ms in
+ *        omnisync_budget_token_wait_seconds.  store_call_run() calls it.
+ */
+void budget_note_call(struct budget *b, const char *store,
+                      enum budget_class cls, long waited_ms, long http_status);
+
+/**
+ * @brief Whether the Redis at @p redis_addr ("host:port") answers PING
+ *        within @p timeout_ms, on a connection of its own (never the
+ *        budget's): for readiness checks.
+ * @returns 0, or -1 with a short @p reason.
+ * @locality any thread.
+ */
+int budget_redis_ping(const char *redis_addr, long timeout_ms, char *reason,
+                      size_t reason_size);
 
 /** @brief Copy the counters (each read atomically).  @locality any thread. */
 void budget_metrics_get(const struct budget *b, struct budget_metrics *out);

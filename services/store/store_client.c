@@ -649,6 +649,7 @@ enum outcome store_call_run(struct store_call *c, enum store_op op,
     }
     store_client_do(sc, op, a, out);
     out->wait_ms = waited;
+    budget_note_call(c->b, sc->store_id, c->cls, waited, out->status);
     if (out->status != 0) {
         c->calls++;
         /* Any response ends the window's probe phase; a usage header also

@@ -627,6 +627,11 @@ harness_start_kafka() {
 harness_setup_env() {
     [ -n "${OMNISYNC_SECRET_KEY:-}" ] || OMNISYNC_SECRET_KEY=$(harness_random_key)
     export OMNISYNC_SECRET_KEY
+    # Every service serves /healthz, /readyz and /metrics on http.listen;
+    # its fixed default port would clash between two instances of a
+    # service (and between runs on one machine): any free port, logged.
+    [ -n "${OMNISYNC_HTTP_LISTEN:-}" ] || OMNISYNC_HTTP_LISTEN=127.0.0.1:0
+    export OMNISYNC_HTTP_LISTEN
     case ":$PATH:" in
     "$OMNISYNC_ROOT/bin:"*) ;;
     *) PATH="$OMNISYNC_ROOT/bin:$PATH" ;;

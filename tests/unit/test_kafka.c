@@ -87,6 +87,55 @@ static void test_bad_passthru(void)
     cfg_destroy(c);
 }
 
+/* rd_kafka_conf_get() of @p rk's conf for @p key, or "?". */
+static const char *conf_of(rd_kafka_t *rk, const char *key, char *buf,
+                           size_t size)
+{
+    size_t n = size;
+
+    if (rd_kafka_conf_get(rd_kafka_conf(rk), key, buf, &n) != RD_KAFKA_CONF_OK)
+        snprintf(buf, size, "?");
+    return buf;
+}
+
+/* Passthrough keys reach only the clients they are for: a consumer
+ * property is not given to a producer (no CONFWARN), a producer property
+ * not to a consumer; a consumer emits statistics by default. */
+static void test_scoped_passthru(void)
+{
+    struct cfg *pt =
+        cfg_with("kafka.session.timeout.ms=6000", "kafka.linger.ms=7");
+    struct kafka_producer *p;
+    struct kafka_consumer *c;
+    char err[512], v[64];
+
+    p = kafka_producer_new("127.0.0.1:1", pt, NULL, NULL, err, sizeof(err));
+    c = kafka_consumer_new("127.0.0.1:1", "scope-test", pt, err, sizeof(err));
+    T_ASSERT(p != NULL && c != NULL);
+    if (p && c) {
+        rd_kafka_t *prk = kafka_producer_handle(p);
+        rd_kafka_t *crk = kafka_consumer_handle(c);
+
+        T_ASSERT_STR_EQ(conf_of(prk, "linger.ms", v, sizeof(v)), "7");
+        T_ASSERT_STR_EQ(conf_of(crk, "session.timeout.ms", v, sizeof(v)),
+                        "6000");
+        T_ASSERT_STR_EQ(conf_of(prk, "session.timeout.ms", v, sizeof(v)),
+                        "45000"); /* librdkafka's default: not given */
+        T_ASSERT_STR_EQ(conf_of(crk, "linger.ms", v, sizeof(v)), "5");
+        T_ASSERT_STR_EQ(conf_of(crk, "statistics.interval.ms", v, sizeof(v)),
+                        KAFKA_STATS_MS_DEFAULT);
+        T_ASSERT_STR_EQ(conf_of(prk, "statistics.interval.ms", v, sizeof(v)),
+                        "0");
+        /* Nothing listens on port 1: not ready, and says why. */
+        T_ASSERT_EQ(kafka_check(prk, 300, err, sizeof(err)), -1);
+        T_ASSERT_STR_CONTAINS(err, "no broker answers");
+        T_ASSERT_EQ(kafka_consumer_assigned(c), 0);
+    }
+    kafka_consumer_destroy(c);
+    kafka_producer_destroy(p);
+    cfg_destroy(pt);
+}
+
 int main(void)
 {
     char errbuf[512];
@@ -107,6 +156,7 @@ int main(void)
 
     log_init("test_kafka", "warn");
     test_bad_passthru();
+    test_scoped_passthru();
 
     p = kafka_producer_new(NULL, pc, on_dr, &seen, errbuf, sizeof(errbuf));
     T_CHECK(p != NULL, "producer: %s", errbuf);
@@ -187,6 +237,10 @@ int main(void)
         rd_kafka_message_destroy(m);
     }
     T_ASSERT_EQ(kafka_consumer_fatal(c), 0);
+    /* Readiness: the cluster answers, the consumer has its partition. */
+    T_ASSERT_EQ(
+        kafka_check(kafka_consumer_handle(c), 5000, errbuf, sizeof(errbuf)), 0);
+    T_ASSERT_EQ(kafka_consumer_assigned(c), 1);
     T_ASSERT_EQ(kafka_consumer_close(c), 0);
     T_ASSERT_EQ(kafka_consumer_close(c), 0); /* idempotent */
 

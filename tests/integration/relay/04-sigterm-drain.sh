@@ -2,7 +2,7 @@
 # outbox-relay: shutdown and failure paths.
 #  - SIGTERM while idle, while standing by, and in the middle of a large
 #    backlog: exit 0, every row marked sent is on Kafka, the rest is
-#    published by the next relay.
+#    published by the next relay, and no event is on Kafka twice.
 #  - Kafka unreachable: nothing is marked sent without a delivery report;
 #    SIGTERM gives up after drain.ms and exits 1, rows stay unsent.
 #  - Config: --dump-config masks pg.dsn; a missing required key exits 2.
@@ -87,6 +87,7 @@ res=$(relay_check_ids "$T_TMP/outbox.tsv" "$T_TMP/kafka2.tsv" "$STORE:")
 rc=$?
 t_diag "$res"
 t_is "all $N events are on Kafka" "$rc" 0
+t_like "each of them once" "$res" ' dups=0 '
 timed_kill next TERM
 t_is "exit 0" "$rc" 0
 
