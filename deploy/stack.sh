@@ -154,8 +154,11 @@ up() {
     say "kafka: mock cluster (devkafka) at $OMNISYNC_KAFKA"
 
     if [ -x "$ROOT/bin/store-sim" ]; then
+        # OMNISYNC_STORE_SIM_ARGS: more store-sim flags (make demo: --window).
+        # shellcheck disable=SC2086
         start_service store-sim "$ROOT/bin/store-sim" --port "$STORE_PORT" \
-            --login demo --password "$(cat "$RUN/store.password")"
+            --login demo --password "$(cat "$RUN/store.password")" \
+            ${OMNISYNC_STORE_SIM_ARGS:-}
         alive store-sim && harness_wait 10 curl -s -o /dev/null "http://127.0.0.1:$STORE_PORT/" || true
     else
         say "bin/store-sim not built; skipped"
