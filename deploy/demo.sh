@@ -166,10 +166,19 @@ wait_until() {
 }
 
 # receipts_from CSV REFPREFIX: `omnisync stock receipt` per row
-# (location;sku;qty), 4 at a time; the --ref keys make a re-run harmless.
+# (location;sku;qty), 4 at a time, saying how far it got every 500; the
+# --ref keys make a re-run harmless.
 receipts_from() {
-    rows "$1" | awk -F';' -v p="$2" '{print $1, $2, $3, p "-" $1 "-" $2}' |
-        xargs -P 4 -n 4 sh -c 'omnisync stock receipt "$0" "$1" "$2" --ref "$3" >/dev/null'
+    local total i=0 step=500
+    total=$(rows "$1" | wc -l)
+    while [ $i -lt "$total" ]; do
+        rows "$1" | sed -n "$((i + 1)),$((i + step))p" |
+            awk -F';' -v p="$2" '{print $1, $2, $3, p "-" $1 "-" $2}' |
+            xargs -P 4 -n 4 sh -c 'omnisync stock receipt "$0" "$1" "$2" --ref "$3" >/dev/null' ||
+            return 1
+        i=$((i + step))
+        [ $i -ge "$total" ] || say "  $i of $total"
+    done
 }
 
 # store_stock_check: exit 0 when every store variant's quantity is what the
