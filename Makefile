@@ -129,7 +129,7 @@ demo: deps
 	@$(MAKE) --no-print-directory -j2 $(BINS)
 	@echo "== stack: a fresh local stack in ./run/ (deploy/stack.sh up, DEMO_SPEED=$(DEMO_SPEED))"
 	@DEMO_SPEED=$(DEMO_SPEED) deploy/demo.sh fresh
-	@eval "$$(DEMO_SPEED=$(DEMO_SPEED) deploy/demo.sh stack-env)" && deploy/stack.sh up
+	@env=$$(DEMO_SPEED=$(DEMO_SPEED) deploy/demo.sh stack-env) && eval "$$env" && deploy/stack.sh up
 	@DEMO_SPEED=$(DEMO_SPEED) deploy/demo.sh
 
 check: format-check cppcheck config-doc-check arch-check

@@ -95,6 +95,7 @@ stack_env() {
 }
 
 fresh() {
+    check_speed
     "$ROOT/deploy/stack.sh" down
     if [ -d "$ROOT/run" ]; then
         say "removing ./run/ (the last stack's ledger, shop and logs): the demo starts empty"
@@ -114,7 +115,7 @@ stack-env)
     exit 0
     ;;
 -h | --help)
-    sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
 '') ;;
