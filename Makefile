@@ -60,7 +60,7 @@ SVC_LIBS := $(foreach s,$(SERVICES),$(B)/lib$(s).a)
 ALL_SRC := $(shell find services tests/unit tests/tools bench -name '*.[ch]' 2>/dev/null)
 
 .PHONY: all test unit check format format-check cppcheck arch-check valgrind clean up down \
-        status restart bench config-doc config-doc-check
+        status restart bench config-doc config-doc-check deps demo
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(B)/%.o: services/%.c
@@ -107,8 +107,30 @@ $(B)/tools/%: $(B)/tools/%.o $(SVC_LIBS) $(B)/libcommon.a
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(B)/tests
 
-test: all
+# `make test` and `make demo` are the first commands after a clone (as root on
+# Debian 12): each installs what is missing (deploy/install-deps.sh), builds
+# in a sub-make (pkg-config is read after the install), and says what it does.
+deps:
+	@echo "== deps: deploy/install-deps.sh (installs only what is missing)"
+	@deploy/install-deps.sh
+
+test: deps
+	@echo "== build: make all"
+	@$(MAKE) --no-print-directory -j2 all
+	@echo "== test: tests/run.sh (unit tests, sanitizers, integration against real servers)"
 	@tests/run.sh
+
+# The demo (deploy/demo.sh): a fresh stack in ./run/, the sample chain of
+# deploy/sample/ and a trading day; DEMO_SPEED scales the store's API window
+# (500 requests per 300/DEMO_SPEED s), DEMO_SAMPLE=small a 20-product chain.
+DEMO_SPEED ?= 10
+demo: deps
+	@echo "== build: the services and the CLI"
+	@$(MAKE) --no-print-directory -j2 $(BINS)
+	@echo "== stack: a fresh local stack in ./run/ (deploy/stack.sh up, DEMO_SPEED=$(DEMO_SPEED))"
+	@DEMO_SPEED=$(DEMO_SPEED) deploy/demo.sh fresh
+	@env=$$(DEMO_SPEED=$(DEMO_SPEED) deploy/demo.sh stack-env) && eval "$$env" && deploy/stack.sh up
+	@DEMO_SPEED=$(DEMO_SPEED) deploy/demo.sh
 
 check: format-check cppcheck config-doc-check arch-check
 

@@ -456,8 +456,11 @@ start_kafka() {
 }
 
 start_store_sim() {
+    # OMNISYNC_STORE_SIM_ARGS: more store-sim flags (make demo: --window).
+    # shellcheck disable=SC2086
     harness_spawn store-sim "$ROOT/bin/store-sim" --port "$STORE_PORT" \
-        --data-dir "$RUN/store-sim" --login demo --password "$STORE_PASSWORD"
+        --data-dir "$RUN/store-sim" --login demo --password "$STORE_PASSWORD" \
+        ${OMNISYNC_STORE_SIM_ARGS:-}
 }
 
 start_service() {

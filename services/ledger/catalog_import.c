@@ -1765,7 +1765,8 @@ static int import_prices(struct catalog_import *ci, PGconn *pg,
     return emit_price_stock(pg, pl_id, errstr, errstr_size);
 }
 
-/* Photos: replace a product's set only when it differs. */
+/* Photos: change a product's set only when it differs, position by
+ * position. */
 static int import_photos(struct catalog_import *ci, PGconn *pg, char *errstr,
                          size_t errstr_size)
 {
@@ -1786,14 +1787,29 @@ static int import_photos(struct catalog_import *ci, PGconn *pg, char *errstr,
               "FROM coalesce(have.a, '{}')",
               0, NULL, "compare photos", errstr, errstr_size) < 0 ||
         q_cmd(pg,
-              "DELETE FROM product_photo WHERE product_id IN (SELECT "
-              "product_id FROM imp_photo_changed)",
+              "DELETE FROM product_photo pp WHERE pp.product_id IN (SELECT "
+              "product_id FROM imp_photo_changed) AND NOT EXISTS (SELECT 1 "
+              "FROM imp_photo ph JOIN product p ON p.article = ph.article "
+              "WHERE p.id = pp.product_id AND ph.position = pp.position)",
               0, NULL, "remove photos", errstr, errstr_size) < 0 ||
+        /* A photo keeps its row (its id) at its position, so a replaced
+         * photo's upload also deletes the store's old image
+         * (docs/image-uploader.md step 7). */
+        q_cmd(pg,
+              "UPDATE product_photo pp SET path = ph.path, sha256 = "
+              "ph.sha256 FROM imp_photo ph JOIN product p ON p.article = "
+              "ph.article WHERE pp.product_id = p.id AND pp.position = "
+              "ph.position AND p.id IN (SELECT product_id FROM "
+              "imp_photo_changed) AND (pp.path, pp.sha256) IS DISTINCT "
+              "FROM (ph.path, ph.sha256)",
+              0, NULL, "update photos", errstr, errstr_size) < 0 ||
         q_cmd(pg,
               "INSERT INTO product_photo (product_id, position, path, "
               "sha256) SELECT p.id, ph.position, ph.path, ph.sha256 FROM "
               "imp_photo ph JOIN product p ON p.article = ph.article "
-              "WHERE p.id IN (SELECT product_id FROM imp_photo_changed)",
+              "WHERE p.id IN (SELECT product_id FROM imp_photo_changed) "
+              "AND NOT EXISTS (SELECT 1 FROM product_photo pp WHERE "
+              "pp.product_id = p.id AND pp.position = ph.position)",
               0, NULL, "insert photos", errstr, errstr_size) < 0)
         return -1;
     return 0;
