@@ -630,16 +630,25 @@ long long stores_avail_pairs(PGconn *pg, const long long *store_ids,
                                variant_ids, n, each, errstr, errstr_size);
 }
 
-long long stores_avail_stocked(PGconn *pg, long long store_id,
-                               const struct stores_avail_each *each,
-                               char *errstr, size_t errstr_size)
+/* One store's id as the parameter, then the query. */
+static long long stores_avail_store(PGconn *pg, const char *sql,
+                                    long long store_id,
+                                    const struct stores_avail_each *each,
+                                    char *errstr, size_t errstr_size)
 {
     char t_store[24];
     const char *vals[1] = {t_store};
 
     snprintf(t_store, sizeof(t_store), "%lld", store_id);
-    return stores_avail_run(pg, STORES_SQL_AVAIL_STOCKED, 1, vals, each, errstr,
-                            errstr_size);
+    return stores_avail_run(pg, sql, 1, vals, each, errstr, errstr_size);
+}
+
+long long stores_avail_stocked(PGconn *pg, long long store_id,
+                               const struct stores_avail_each *each,
+                               char *errstr, size_t errstr_size)
+{
+    return stores_avail_store(pg, STORES_SQL_AVAIL_STOCKED, store_id, each,
+                              errstr, errstr_size);
 }
 
 long long stores_avail_priced(PGconn *pg, long long price_list_id,
@@ -666,10 +675,6 @@ long long stores_avail_sellable(PGconn *pg, long long store_id,
                                 const struct stores_avail_each *each,
                                 char *errstr, size_t errstr_size)
 {
-    char t_store[24];
-    const char *vals[1] = {t_store};
-
-    snprintf(t_store, sizeof(t_store), "%lld", store_id);
-    return stores_avail_run(pg, STORES_SQL_AVAIL_SELLABLE, 1, vals, each,
-                            errstr, errstr_size);
+    return stores_avail_store(pg, STORES_SQL_AVAIL_SELLABLE, store_id, each,
+                              errstr, errstr_size);
 }
