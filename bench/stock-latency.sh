@@ -85,5 +85,5 @@ echo "  last movement -> store equal to the ledger: ${conv} s"
 echo "  baseline (bare 100-variant group-update round trip, $NB calls): p50 ${b50} ms  p99 ${b99} ms"
 python3 -c "import sys; f50,f99,b50,b99=map(float,sys.argv[1:]); print('  ratio full/baseline: p50 %.0fx  p99 %.0fx' % (f50/max(b50,0.001), f99/max(b99,0.001)))" \
     "$f50" "$f99" "$b50" "$b99"
-echo "  (a lone change waits up to flush.ms=500 for company; under load 100 distinct variants fill a batch sooner)"
+echo "  (a lone change waits up to stockpub.flush.ms=500 for company; under load 100 distinct variants fill a batch sooner)"
 T_DONE=1

@@ -1,7 +1,7 @@
 #include "app/storeset.h"
 
-#include "store/insales/insales.h"
 #include "lib/log.h"
+#include "lib/secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +11,6 @@ struct storeset {
     struct storeset_entry *v;
     size_t n;
 };
-
-const struct store_adapter *storeset_adapter(const char *platform)
-{
-    if (platform && strcmp(platform, insales_adapter.name) == 0)
-        return &insales_adapter;
-    return NULL;
-}
 
 struct storeset *storeset_new(void)
 {
@@ -41,18 +34,22 @@ static int storeset_same_client(const struct store_conf *a,
            a->api_limit == b->api_limit && a->api_window == b->api_window;
 }
 
-static struct store_client *storeset_client_new(const struct store_conf *c,
-                                                char *errstr,
-                                                size_t errstr_size)
+struct store_client *storeset_client_new(const struct store_conf *c,
+                                         long max_wait_ms,
+                                         const struct store_platform **plat,
+                                         char *errstr, size_t errstr_size)
 {
-    const struct store_adapter *ad = storeset_adapter(c->platform);
+    const struct store_platform *p = store_platform_find(c->platform);
     struct store_settings st;
 
-    if (!ad) {
-        snprintf(errstr, errstr_size, "store %s: unknown platform '%s'",
-                 c->name, c->platform);
+    if (!p) {
+        snprintf(errstr, errstr_size,
+                 "store %s: unknown platform '%s' (known: %s)", c->name,
+                 c->platform ? c->platform : "", store_platform_names());
         return NULL;
     }
+    if (plat)
+        *plat = p;
     memset(&st, 0, sizeof(st));
     st.store_id = c->name;
     st.url = c->url;
@@ -60,7 +57,8 @@ static struct store_client *storeset_client_new(const struct store_conf *c,
     st.password = c->password;
     st.api_limit = c->api_limit;
     st.api_window_s = c->api_window;
-    return store_client_new(ad, &st, errstr, errstr_size);
+    st.budget_max_wait_ms = max_wait_ms;
+    return store_client_new(p->adapter, &st, errstr, errstr_size);
 }
 
 static void storeset_entries_free(struct storeset_entry *v, size_t n)
@@ -74,7 +72,21 @@ static void storeset_entries_free(struct storeset_entry *v, size_t n)
     free(v);
 }
 
-int storeset_refresh(struct storeset *s, PGconn *pg, const unsigned char *key,
+/* Every store's settings, the passwords decrypted with @p secret_key. */
+static int storeset_load(PGconn *pg, const char *secret_key,
+                         struct store_conf **confs, size_t *n, char *errstr,
+                         size_t errstr_size)
+{
+    unsigned char key[SECRET_KEY_BYTES];
+    int rc = -1;
+
+    if (secret_key_load(secret_key, key, errstr, errstr_size) == 0)
+        rc = stores_load_all(pg, key, confs, n, errstr, errstr_size);
+    sodium_memzero(key, sizeof(key));
+    return rc;
+}
+
+int storeset_refresh(struct storeset *s, PGconn *pg, const char *secret_key,
                      char *errstr, size_t errstr_size)
 {
     struct store_conf *confs = NULL;
@@ -83,7 +95,7 @@ int storeset_refresh(struct storeset *s, PGconn *pg, const unsigned char *key,
     size_t n = 0, i, j;
     int rc = -1;
 
-    if (stores_load_all(pg, key, &confs, &n, errstr, errstr_size) < 0)
+    if (storeset_load(pg, secret_key, &confs, &n, errstr, errstr_size) < 0)
         return -1;
     v = calloc(n + 1, sizeof(*v));
     from = calloc(n + 1, sizeof(*from));
@@ -100,11 +112,13 @@ int storeset_refresh(struct storeset *s, PGconn *pg, const unsigned char *key,
                 break;
         if (j < s->n) {
             v[i].sc = s->v[j].sc;
+            v[i].plat = s->v[j].plat;
             s->v[j].sc = NULL;
             from[i] = j;
             continue;
         }
-        v[i].sc = storeset_client_new(&confs[i], errstr, errstr_size);
+        v[i].sc =
+            storeset_client_new(&confs[i], 0, &v[i].plat, errstr, errstr_size);
         if (!v[i].sc) {
             while (i-- > 0) {
                 if (from[i] != (size_t)-1)

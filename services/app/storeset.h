@@ -1,6 +1,7 @@
 /*
- * storeset — the online stores of the ledger, each with a store client
- * (store_client.h) ready for metered calls through the shared budget.
+ * storeset — the online stores of the ledger, each with its platform
+ * (platform.h, found in the registry by the store's platform name) and a
+ * store client ready for metered calls through the shared budget.
  *
  * Services that talk to stores (publishers, order-ingestor) keep one set
  * per worker thread, refresh it periodically to pick up stores added with
@@ -11,15 +12,30 @@
 #ifndef OMNI_STORESET_H
 #define OMNI_STORESET_H
 
-#include "store/store_client.h"
 #include "ledger/stores.h"
+#include "store/platform.h"
+#include "store/store_client.h"
 
 #include <libpq-fe.h>
 #include <stddef.h>
 
-/* One store: its settings and its client (both owned by the set). */
+/*
+ * The shared row of how often services reload the stores (cfg.h rows):
+ * T is the binary's config struct, F its long long field.
+ */
+#define STORESET_CFG_REFRESH_MS(T, F)                                          \
+    {                                                                          \
+        "stores.refresh.ms", CFG_INT, "30000", 100, 86400000, 0,               \
+            offsetof(T, F),                                                    \
+            "how often the stores are reloaded from the ledger (settings, "    \
+            "new stores)"                                                      \
+    }
+
+/* One store: its settings, platform and client (settings and client
+ * owned by the set). */
 struct storeset_entry {
     struct store_conf conf;
+    const struct store_platform *plat; /* static */
     struct store_client *sc;
 };
 
@@ -33,10 +49,12 @@ struct storeset *storeset_new(void);
  *        did not change keep their client (and its open connection);
  *        new stores get one, removed stores are dropped.  Entry pointers
  *        from before the call are invalid after it.
- * @param key secretbox key (NULL: from OMNISYNC_SECRET_KEY).
+ * @param secret_key the configured key that decrypts the passwords: 64
+ *                   hex characters (config key secret.key; may be NULL:
+ *                   then this fails, naming OMNISYNC_SECRET_KEY).
  * @returns the number of stores, or -1 with errstr (the set is unchanged).
  */
-int storeset_refresh(struct storeset *s, PGconn *pg, const unsigned char *key,
+int storeset_refresh(struct storeset *s, PGconn *pg, const char *secret_key,
                      char *errstr, size_t errstr_size);
 
 /** @returns the number of stores in the set. */
@@ -52,10 +70,16 @@ struct storeset_entry *storeset_find(struct storeset *s, const char *name);
 struct storeset_entry *storeset_find_id(struct storeset *s, long long id);
 
 /**
- * @brief The platform adapter for a store's platform name.
- * @returns the adapter, or NULL for an unknown platform.
+ * @brief A client for the store of @p c on its platform (the settings'
+ *        strings are copied).
+ * @param max_wait_ms longest budget wait of a call (0: no bound).
+ * @param plat receives the platform (may be NULL).
+ * @returns the client, or NULL with errstr (an unknown platform too).
  */
-const struct store_adapter *storeset_adapter(const char *platform);
+struct store_client *storeset_client_new(const struct store_conf *c,
+                                         long max_wait_ms,
+                                         const struct store_platform **plat,
+                                         char *errstr, size_t errstr_size);
 
 /** @brief Free the set, its clients and settings.  NULL-safe. */
 void storeset_destroy(struct storeset *s);

@@ -1,23 +1,24 @@
 #include "catpub.h"
 
-#include "store/budget.h"
-#include "store/insales/catalog_map.h"
+#include "app/storeset.h"
+#include "events/event.h"
+#include "events/image_job.h"
+#include "events/topics.h"
+#include "ledger/catalog.h"
+#include "ledger/dlq_record.h"
+#include "ledger/ledger.h"
+#include "ledger/remote_map.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/consume.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
-#include "ledger/dlq_record.h"
-#include "events/event.h"
-#include "events/image_job.h"
 #include "lib/kafka.h"
-#include "ledger/ledger.h"
 #include "lib/log.h"
-#include "ledger/remote_map.h"
 #include "lib/sig.h"
-#include "store/store_client.h"
-#include "app/storeset.h"
-#include "events/topics.h"
+#include "store/budget.h"
+#include "store/doc_hash.h"
+#include "store/platform.h"
 #include "store/work.h"
 
 #include <jansson.h>
@@ -27,9 +28,7 @@
 #include <string.h>
 #include <time.h>
 
-#define CP_PER_PAGE 250       /* products list page in an in-flight lookup */
-#define CP_STORES_TTL_S 30    /* reload the store list this often */
-#define CP_CATEGORY_LOCK 7001 /* advisory lock class: category creation */
+#define CP_STORES_TTL_S 30 /* reload the store list this often */
 
 struct catpub {
     struct catpub_cfg cfg;
@@ -47,28 +46,29 @@ struct catpub {
     unsigned long long n_calls, n_dlq, n_skipped, n_jobs;
 };
 
+/* Publishing one snapshot to one store. */
+struct cp_job {
+    struct catpub *cp;
+    struct storeset_entry *st;
+    const struct store_platform *plat; /* the store's platform */
+    struct store_call call;            /* catalog class */
+    const char *key;                   /* the message key (product id) */
+    struct work_err *e;
+};
+
 static const struct cfg_opt cp_opts[] = {
-    {"pg.dsn", "OMNISYNC_PG", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
-     offsetof(struct catpub_cfg, pg_dsn), "libpq conninfo of the ledger"},
-    {"kafka.bootstrap", "OMNISYNC_KAFKA", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct catpub_cfg, kafka_bootstrap), "Kafka bootstrap servers"},
-    {"redis.addr", "OMNISYNC_REDIS", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct catpub_cfg, redis_addr), "Redis host:port (API budget)"},
-    {"catpub.group", "OMNISYNC_CATPUB_GROUP", CFG_STR,
-     "omnisync-catalog-publisher", 0, 0, 0,
-     offsetof(struct catpub_cfg, group_id), "Kafka consumer group"},
-    {"catpub.backoff.max.ms", "OMNISYNC_CATPUB_BACKOFF_MAX_MS", CFG_INT,
-     "30000", 100, 600000, 0, offsetof(struct catpub_cfg, backoff_max_ms),
-     "longest backoff between retries of a transient failure"},
-    {"catpub.lookup.slack.s", "OMNISYNC_CATPUB_LOOKUP_SLACK_S", CFG_INT, "600",
-     0, 86400, 0, offsetof(struct catpub_cfg, lookup_slack_s),
+    CFG_ROW_PG_DSN(struct catpub_cfg, pg_dsn, CFG_REQUIRED),
+    CFG_ROW_KAFKA_BOOTSTRAP(struct catpub_cfg, kafka_bootstrap, CFG_REQUIRED),
+    CFG_ROW_REDIS_ADDR(struct catpub_cfg, redis_addr, NULL, CFG_REQUIRED),
+    CFG_ROW_SECRET_KEY(struct catpub_cfg, secret_key),
+    CFG_ROW_GROUP_ID(struct catpub_cfg, group_id, "omnisync-catalog-publisher"),
+    CFG_ROW_BACKOFF_MAX_MS(struct catpub_cfg, backoff_max_ms, "30000"),
+    {"catpub.lookup.slack.s", CFG_INT, "600", 0, 86400, 0,
+     offsetof(struct catpub_cfg, lookup_slack_s),
      "in-flight lookup: list store products updated since the marker "
      "minus this many seconds (clock skew)"},
-    {"catpub.drain.ms", "OMNISYNC_CATPUB_DRAIN_MS", CFG_INT, "10000", 0, 600000,
-     0, offsetof(struct catpub_cfg, drain_ms),
-     "on SIGTERM, how long to wait for DLQ deliveries"},
-    {"log.level", "OMNISYNC_LOG_LEVEL", CFG_STR, "info", 0, 0, 0,
-     offsetof(struct catpub_cfg, log_level), "error|warn|info|debug"},
+    CFG_ROW_DRAIN_MS(struct catpub_cfg, drain_ms),
+    CFG_ROW_LOG_LEVEL(struct catpub_cfg, log_level, "info"),
     {NULL},
 };
 
@@ -82,19 +82,11 @@ const struct cfg_opt *catpub_cfg_table(void)
 /* (Re)load every store (storeset keeps unchanged clients). */
 static int cp_stores_load(struct catpub *cp, char *errstr, size_t errstr_size)
 {
-    if (storeset_refresh(cp->ss, cp->pg, NULL, errstr, errstr_size) < 0)
+    if (storeset_refresh(cp->ss, cp->pg, cp->cfg.secret_key, errstr,
+                         errstr_size) < 0)
         return -1;
     cp->stores_at = time(NULL);
     return 0;
-}
-
-/* One metered call (catalog class); maps the result onto what is next. */
-static enum work_res cp_call(struct catpub *cp, struct storeset_entry *st,
-                             enum store_op op, const struct store_req_args *a,
-                             struct store_result *r, struct work_err *e)
-{
-    return work_store_call(st->sc, cp->b, BUDGET_CATALOG, op, a, r, e,
-                           &cp->n_calls);
 }
 
 static long long cp_jid(const json_t *o, const char *key)
@@ -104,51 +96,189 @@ static long long cp_jid(const json_t *o, const char *key)
     return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
 }
 
-/* ---- categories -----------------------------------------------------------
- */
-
-/* The store's categories, fetched at most once per product. */
-static enum work_res cp_categories_list(struct catpub *cp,
-                                        struct storeset_entry *st,
-                                        json_t **cats, struct work_err *e)
+/* The outcome of a platform operation: on failure the job's error takes
+ * what the call says failed. */
+static enum outcome cp_call(struct cp_job *j, enum outcome o)
 {
-    struct store_req_args a;
-    struct store_result r;
-    enum work_res res;
+    return work_call(j->e, &j->call, o);
+}
 
-    if (*cats)
-        return WORK_OK;
-    memset(&a, 0, sizeof(a));
-    memset(&r, 0, sizeof(r));
-    res = cp_call(cp, st, STORE_OP_CATEGORIES_LIST, &a, &r, e);
-    if (res == WORK_OK && !json_is_array(r.body))
-        res = work_fail(e, WORK_RETRY, 1, "categories list: not an array");
-    if (res == WORK_OK)
-        *cats = json_incref(r.body);
-    store_result_clear(&r);
-    return res;
+static enum outcome cp_db_fail(struct cp_job *j, const char *err)
+{
+    return work_db_fail(j->cp->pg, j->e, err);
+}
+
+/* ---- categories ---------------------------------------------------------- */
+
+/* The store's categories, read at most once per product. */
+struct cp_cats {
+    struct store_categories v;
+    int listed;
+};
+
+static enum outcome cp_cats_list(struct cp_job *j, struct cp_cats *cc)
+{
+    enum outcome o;
+
+    if (cc->listed)
+        return OUTCOME_OK;
+    o = cp_call(j, j->plat->categories_list(&j->call, &cc->v));
+    cc->listed = o == OUTCOME_OK;
+    return o;
 }
 
 /* The id of the category titled @p title under @p parent (0: the root,
- * whose parent_id is null), or 0. */
-static long long cp_category_find(const json_t *cats, long long parent,
-                                  const char *title)
+ * whatever its title), or 0. */
+static long long cp_category_find(const struct store_categories *cats,
+                                  long long parent, const char *title)
 {
-    size_t i;
-    const json_t *c;
+    for (size_t i = 0; i < cats->n; i++) {
+        const struct store_category *c = &cats->v[i];
 
-    json_array_foreach(cats, i, c)
-    {
-        const json_t *pid = json_object_get(c, "parent_id");
-        const char *t = json_string_value(json_object_get(c, "title"));
-
-        if (parent == 0 ? !json_is_null(pid) && pid != NULL
-                        : cp_jid(c, "parent_id") != parent)
+        if (c->parent_id != parent)
             continue;
-        if (parent == 0 || (t && strcmp(t, title) == 0))
-            return cp_jid(c, "id");
+        if (parent == 0 || (c->title && strcmp(c->title, title) == 0))
+            return c->id;
     }
     return 0;
+}
+
+/* The store category recorded for group @p gid (0: the root), 0 when none.
+ * Returns 0, or -1 with err. */
+static int cp_category_mapped(struct cp_job *j, long long gid,
+                              long long *remote, char *err, size_t err_size)
+{
+    struct remote_ref ref;
+    int found = remote_map_get(j->cp->pg, j->st->conf.id, REMOTE_MAP_CATEGORY,
+                               gid, &ref, err, err_size);
+
+    if (found < 0)
+        return -1;
+    *remote = found && ref.remote_id > 0 ? ref.remote_id : 0;
+    return 0;
+}
+
+/* The category of the group chain when the root and every group are
+ * recorded already (no lock, no call); 0 when one is missing. */
+static int cp_categories_mapped(struct cp_job *j, const json_t *groups,
+                                long long *cat_id, char *err, size_t err_size)
+{
+    const json_t *g;
+    size_t i;
+
+    if (cp_category_mapped(j, 0, cat_id, err, err_size) < 0)
+        return -1;
+    json_array_foreach(groups, i, g)
+    {
+        if (!*cat_id)
+            break;
+        if (cp_category_mapped(j, cp_jid(g, "id"), cat_id, err, err_size) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The store's root category: recorded, or found in the store and
+ * recorded. */
+static enum outcome cp_category_root(struct cp_job *j, struct cp_cats *cc,
+                                     long long *root)
+{
+    char err[512];
+    enum outcome o;
+
+    if (cp_category_mapped(j, 0, root, err, sizeof(err)) < 0)
+        return cp_db_fail(j, err);
+    if (*root)
+        return OUTCOME_OK;
+    o = cp_cats_list(j, cc);
+    if (o != OUTCOME_OK)
+        return o;
+    *root = cp_category_find(&cc->v, 0, NULL);
+    if (!*root)
+        return work_fail(j->e, OUTCOME_REJECTED, "store has no root category");
+    if (remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_CATEGORY, 0, *root,
+                       NULL, err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    return OUTCOME_OK;
+}
+
+/* The category titled @p name under @p parent: found in the store, or
+ * created there. */
+static enum outcome cp_category_ensure(struct cp_job *j, struct cp_cats *cc,
+                                       const char *name, long long parent,
+                                       long long *cid)
+{
+    struct store_category c;
+    enum outcome o = cp_cats_list(j, cc);
+
+    if (o != OUTCOME_OK)
+        return o;
+    *cid = cp_category_find(&cc->v, parent, name);
+    if (*cid)
+        return OUTCOME_OK;
+    o = cp_call(j, j->plat->category_create(&j->call, name, parent, cid));
+    if (o != OUTCOME_OK)
+        return o;
+    c.id = *cid;
+    c.parent_id = parent;
+    c.title = (char *)name;
+    if (store_categories_add(&cc->v, &c) < 0)
+        return work_fail(j->e, OUTCOME_RETRY, "out of memory");
+    log_info("store %s: category '%s' created (id %lld)", j->st->conf.name,
+             name, *cid);
+    return OUTCOME_OK;
+}
+
+/* Group @p i of the chain under *@p parent: recorded, or found or created
+ * and recorded.  *@p parent becomes its category. */
+static enum outcome cp_category_group(struct cp_job *j, struct cp_cats *cc,
+                                      const json_t *g, size_t i,
+                                      long long *parent)
+{
+    const char *name = json_string_value(json_object_get(g, "name"));
+    long long gid = cp_jid(g, "id"), cid;
+    char err[512];
+    enum outcome o;
+
+    if (!name || gid <= 0)
+        return work_fail(j->e, OUTCOME_REJECTED, "snapshot: groups[%zu]: bad",
+                         i);
+    if (cp_category_mapped(j, gid, &cid, err, sizeof(err)) < 0)
+        return cp_db_fail(j, err);
+    if (cid) {
+        *parent = cid;
+        return OUTCOME_OK;
+    }
+    o = cp_category_ensure(j, cc, name, *parent, &cid);
+    if (o != OUTCOME_OK)
+        return o;
+    if (remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_CATEGORY, gid, cid,
+                       NULL, err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    *parent = cid;
+    return OUTCOME_OK;
+}
+
+/* Walk the chain under the lock: another instance may have recorded part
+ * of it since the look without the lock. */
+static enum outcome cp_categories_locked(struct cp_job *j, const json_t *groups,
+                                         long long *cat_id)
+{
+    struct cp_cats cc;
+    enum outcome o;
+    const json_t *g;
+    size_t i;
+
+    memset(&cc, 0, sizeof(cc));
+    o = cp_category_root(j, &cc, cat_id);
+    json_array_foreach(groups, i, g)
+    {
+        if (o != OUTCOME_OK)
+            break;
+        o = cp_category_group(j, &cc, g, i, cat_id);
+    }
+    store_categories_clear(&cc.v);
+    return o;
 }
 
 /*
@@ -158,213 +288,112 @@ static long long cp_category_find(const json_t *cats, long long parent,
  * look-up by (parent, title), so neither a second instance nor a crash
  * between create and record duplicates a category.
  */
-static enum work_res cp_categories(struct catpub *cp, struct storeset_entry *st,
-                                   const json_t *groups, long long *cat_id,
-                                   struct work_err *e)
+static enum outcome cp_categories(struct cp_job *j, const json_t *groups,
+                                  long long *cat_id)
 {
-    struct remote_ref ref;
-    json_t *cats = NULL;
-    char err[512], lk[32], sid[32];
-    const char *lvals[2] = {lk, sid};
-    enum work_res res = WORK_OK;
-    long long parent;
-    const json_t *g;
-    size_t i;
-    int locked = 0, found;
+    char err[512];
+    enum outcome o;
 
-    snprintf(lk, sizeof(lk), "%d", CP_CATEGORY_LOCK);
-    snprintf(sid, sizeof(sid), "%lld", st->conf.id);
-    /* Fast path: everything mapped, no lock, no call. */
-    for (;;) {
-        found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_CATEGORY, 0,
-                               &ref, err, sizeof(err));
-        if (found < 0) {
-            res = work_db_fail(cp->pg, e, err);
-            goto out;
-        }
-        parent = found ? ref.remote_id : 0;
-        json_array_foreach(groups, i, g)
-        {
-            if (!parent)
-                break;
-            found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_CATEGORY,
-                                   cp_jid(g, "id"), &ref, err, sizeof(err));
-            if (found < 0) {
-                res = work_db_fail(cp->pg, e, err);
-                goto out;
-            }
-            parent = found && ref.remote_id > 0 ? ref.remote_id : 0;
-        }
-        if (parent || locked)
-            break;
-        if (db_cmd(cp->pg, "SELECT pg_advisory_lock($1::int, $2::int)", 2,
-                   lvals, "category lock", err, sizeof(err)) != 0) {
-            res = work_db_fail(cp->pg, e, err);
-            goto out;
-        }
-        locked = 1;
-        /* Walk again under the lock: another instance may have mapped. */
-        found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_CATEGORY, 0,
-                               &ref, err, sizeof(err));
-        if (found < 0) {
-            res = work_db_fail(cp->pg, e, err);
-            goto out;
-        }
-        if (found) {
-            parent = ref.remote_id;
-        } else {
-            res = cp_categories_list(cp, st, &cats, e);
-            if (res != WORK_OK)
-                goto out;
-            parent = cp_category_find(cats, 0, NULL);
-            if (!parent) {
-                res = work_fail(e, WORK_DLQ, 0, "store has no root category");
-                goto out;
-            }
-            if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_CATEGORY, 0,
-                               parent, NULL, err, sizeof(err)) != 0) {
-                res = work_db_fail(cp->pg, e, err);
-                goto out;
-            }
-        }
-        json_array_foreach(groups, i, g)
-        {
-            const char *name = json_string_value(json_object_get(g, "name"));
-            long long gid = cp_jid(g, "id"), cid;
-
-            if (!name || gid <= 0) {
-                res =
-                    work_fail(e, WORK_DLQ, 0, "snapshot: groups[%zu]: bad", i);
-                goto out;
-            }
-            found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_CATEGORY,
-                                   gid, &ref, err, sizeof(err));
-            if (found < 0) {
-                res = work_db_fail(cp->pg, e, err);
-                goto out;
-            }
-            if (found && ref.remote_id > 0) {
-                parent = ref.remote_id;
-                continue;
-            }
-            res = cp_categories_list(cp, st, &cats, e);
-            if (res != WORK_OK)
-                goto out;
-            cid = cp_category_find(cats, parent, name);
-            if (!cid) {
-                struct store_req_args a;
-                struct store_result r;
-
-                memset(&a, 0, sizeof(a));
-                memset(&r, 0, sizeof(r));
-                a.payload = json_pack("{s:s,s:I}", "title", name, "parent_id",
-                                      (json_int_t)parent);
-                res = cp_call(cp, st, STORE_OP_CATEGORY_CREATE, &a, &r, e);
-                json_decref(a.payload);
-                cid = res == WORK_OK ? cp_jid(r.body, "id") : 0;
-                if (res == WORK_OK && cid > 0)
-                    json_array_append(cats, r.body);
-                store_result_clear(&r);
-                if (res != WORK_OK)
-                    goto out;
-                if (cid <= 0) {
-                    res = work_fail(e, WORK_RETRY, 1, "category create: no id");
-                    goto out;
-                }
-                log_info("store %s: category '%s' created (id %lld)",
-                         st->conf.name, name, cid);
-            }
-            if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_CATEGORY, gid,
-                               cid, NULL, err, sizeof(err)) != 0) {
-                res = work_db_fail(cp->pg, e, err);
-                goto out;
-            }
-            parent = cid;
-        }
-        break;
-    }
-    *cat_id = parent;
-out:
-    if (locked)
-        db_cmd(cp->pg, "SELECT pg_advisory_unlock($1::int, $2::int)", 2, lvals,
-               "category unlock", err, sizeof(err));
-    json_decref(cats);
-    return res;
+    if (cp_categories_mapped(j, groups, cat_id, err, sizeof(err)) < 0)
+        return cp_db_fail(j, err);
+    if (*cat_id)
+        return OUTCOME_OK;
+    if (remote_map_category_lock(j->cp->pg, j->st->conf.id, err, sizeof(err)) !=
+        0)
+        return cp_db_fail(j, err);
+    o = cp_categories_locked(j, groups, cat_id);
+    remote_map_category_unlock(j->cp->pg, j->st->conf.id);
+    return o;
 }
 
-/* ---- products -------------------------------------------------------------
- */
+/* ---- products ------------------------------------------------------------ */
 
 /* A product being published to one store. */
 struct cp_prod {
     long long pid;
-    const char *key;
-    json_t *payload; /* product-level payload */
-    char phash[CATALOG_MAP_HASH_LEN + 1];
+    json_t *doc; /* the product's own document */
+    char phash[DOC_HASH_LEN + 1];
     size_t n;         /* snapshot variants */
     long long *vid;   /* local variant ids */
     const char **sku; /* borrowed from the snapshot */
-    json_t **vpay;    /* NULL: must not exist in the store */
-    char (*vhash)[CATALOG_MAP_HASH_LEN + 1];
+    json_t **vdoc;    /* NULL: must not exist in the store */
+    char (*vhash)[DOC_HASH_LEN + 1];
+    struct remote_ref *ref; /* cp_update: each variant's remote_map row */
+    int *mapped;            /* cp_update: 1 when it has one */
 };
 
 static void cp_prod_clear(struct cp_prod *p)
 {
     for (size_t i = 0; i < p->n; i++)
-        json_decref(p->vpay ? p->vpay[i] : NULL);
-    json_decref(p->payload);
+        json_decref(p->vdoc ? p->vdoc[i] : NULL);
+    json_decref(p->doc);
     free(p->vid);
     free(p->sku);
-    free(p->vpay);
+    free(p->vdoc);
     free(p->vhash);
+    free(p->ref);
+    free(p->mapped);
     memset(p, 0, sizeof(*p));
 }
 
-/* Map the snapshot; WORK_DLQ when it cannot be published at all. */
-static enum work_res cp_prod_build(const struct storeset_entry *st,
-                                   const json_t *snap, long long cat_id,
-                                   struct cp_prod *p, struct work_err *e)
+/* Room for the snapshot's variants; the SKUs and ids filled in. */
+static int cp_prod_alloc(struct cp_prod *p, const json_t *snap)
 {
     const json_t *vars = json_object_get(snap, "variants"), *v;
-    char err[512];
-    size_t i, npub = 0;
+    size_t i;
 
-    p->payload = catalog_map_product(snap, cat_id, err, sizeof(err));
-    if (!p->payload)
-        return work_fail(e, WORK_DLQ, 0, "%s", err);
-    if (catalog_map_hash(p->payload, p->phash) != 0)
-        return work_fail(e, WORK_DLQ, 0, "product payload: cannot serialise");
     p->n = json_array_size(vars);
     p->vid = calloc(p->n + 1, sizeof(*p->vid));
     p->sku = calloc(p->n + 1, sizeof(*p->sku));
-    p->vpay = calloc(p->n + 1, sizeof(*p->vpay));
+    p->vdoc = calloc(p->n + 1, sizeof(*p->vdoc));
     p->vhash = calloc(p->n + 1, sizeof(*p->vhash));
-    if (!p->vid || !p->sku || !p->vpay || !p->vhash)
-        return work_fail(e, WORK_RETRY, 1, "out of memory");
+    p->ref = calloc(p->n + 1, sizeof(*p->ref));
+    p->mapped = calloc(p->n + 1, sizeof(*p->mapped));
+    if (!p->vid || !p->sku || !p->vdoc || !p->vhash || !p->ref || !p->mapped)
+        return -1;
     json_array_foreach(vars, i, v)
     {
-        enum catalog_map_vres vr;
-
         p->vid[i] = cp_jid(v, "variant_id");
         p->sku[i] = json_string_value(json_object_get(v, "sku"));
-        vr = catalog_map_variant(snap, v, st->conf.price_list, &p->vpay[i], err,
-                                 sizeof(err));
-        if (vr == CATALOG_MAP_V_INVALID)
-            return work_fail(e, WORK_DLQ, 0, "%s", err);
-        if (vr == CATALOG_MAP_V_OK) {
-            if (catalog_map_hash(p->vpay[i], p->vhash[i]) != 0)
-                return work_fail(e, WORK_DLQ, 0,
-                                 "variant payload: cannot "
-                                 "serialise");
-            npub++;
-        }
+    }
+    return 0;
+}
+
+/* The platform's documents of the snapshot and their hashes;
+ * OUTCOME_REJECTED when it cannot be published at all. */
+static enum outcome cp_prod_build(struct cp_job *j, const json_t *snap,
+                                  long long cat_id, struct cp_prod *p)
+{
+    const json_t *vars = json_object_get(snap, "variants"), *v;
+    const char *pl = j->st->conf.price_list;
+    enum store_doc_res vr;
+    char err[512];
+    size_t i, npub = 0;
+
+    p->doc = j->plat->product_doc(snap, cat_id, err, sizeof(err));
+    if (!p->doc)
+        return work_fail(j->e, OUTCOME_REJECTED, "%s", err);
+    if (doc_hash_compute(p->doc, p->phash) != 0)
+        return work_fail(j->e, OUTCOME_REJECTED,
+                         "product payload: cannot serialise");
+    json_array_foreach(vars, i, v)
+    {
+        vr = j->plat->variant_doc(snap, v, pl, &p->vdoc[i], err, sizeof(err));
+        if (vr == STORE_DOC_INVALID)
+            return work_fail(j->e, OUTCOME_REJECTED, "%s", err);
+        if (vr != STORE_DOC_OK)
+            continue;
+        if (doc_hash_compute(p->vdoc[i], p->vhash[i]) != 0)
+            return work_fail(j->e, OUTCOME_REJECTED,
+                             "variant payload: cannot serialise");
+        npub++;
     }
     if (npub == 0)
-        return work_fail(e, WORK_DLQ, 0,
+        return work_fail(j->e, OUTCOME_REJECTED,
                          "no variant to publish: none is active with a price "
                          "in price list %s",
-                         st->conf.price_list);
-    return WORK_OK;
+                         pl);
+    return OUTCOME_OK;
 }
 
 static int cp_sku_in(const struct cp_prod *p, const char *sku)
@@ -375,457 +404,428 @@ static int cp_sku_in(const struct cp_prod *p, const char *sku)
     return 0;
 }
 
-/*
- * After a crash between a create and recording its id: find the product in
- * the store by the SKUs of its variants among the products updated since
- * the marker was written (minus a slack for clock skew).  *found receives
- * a new reference to the store's product, or NULL.
- */
-static enum work_res cp_lookup(struct catpub *cp, struct storeset_entry *st,
-                               const struct cp_prod *p, long long age_s,
-                               json_t **found, struct work_err *e)
+/* Move the first product of @p page with a variant of @p p into @p found. */
+static int cp_lookup_match(const struct cp_prod *p, struct store_products *page,
+                           struct store_product *found)
 {
-    struct store_req_args a;
-    struct store_result r;
-    char since[CLOCK_RFC3339_SIZE];
-    int64_t t = clock_wall_us() - (age_s + cp->cfg.lookup_slack_s) * 1000000;
-    enum work_res res = WORK_OK;
-    size_t i, k;
-    const json_t *prod, *v;
+    for (size_t i = 0; i < page->n; i++) {
+        const struct store_variants *vs = &page->v[i].variants;
 
-    *found = NULL;
-    clock_rfc3339_format(t, 0, CLOCK_FMT_SEC, since, sizeof(since));
-    memset(&a, 0, sizeof(a));
-    a.updated_since = since;
-    a.per_page = CP_PER_PAGE;
-    for (a.page = 1; !*found; a.page++) {
-        memset(&r, 0, sizeof(r));
-        res = cp_call(cp, st, STORE_OP_PRODUCTS_LIST, &a, &r, e);
-        if (res == WORK_OK && !json_is_array(r.body))
-            res = work_fail(e, WORK_RETRY, 1, "products list: not an array");
-        if (res != WORK_OK) {
-            store_result_clear(&r);
-            break;
+        for (size_t k = 0; k < vs->n; k++) {
+            if (!cp_sku_in(p, vs->v[k].sku))
+                continue;
+            *found = page->v[i];
+            memset(&page->v[i], 0, sizeof(page->v[i]));
+            return 1;
         }
-        json_array_foreach(r.body, i, prod)
-        {
-            json_array_foreach(json_object_get(prod, "variants"), k, v)
-            {
-                if (!*found &&
-                    cp_sku_in(p, json_string_value(json_object_get(v, "sku"))))
-                    *found = json_incref((json_t *)prod);
-            }
-        }
-        k = json_array_size(r.body);
-        store_result_clear(&r);
-        if (k < CP_PER_PAGE)
-            break;
-    }
-    log_info_ctx(p->key, "store %s: in-flight look-up since %s: %s",
-                 st->conf.name, since,
-                 *found ? "the product exists, adopting it"
-                        : "not created, creating");
-    return res;
-}
-
-/* Create the product with its variants; record ids matched by SKU. */
-static enum work_res cp_create(struct catpub *cp, struct storeset_entry *st,
-                               const struct cp_prod *p, struct work_err *e)
-{
-    struct store_req_args a;
-    struct store_result r;
-    json_t **pub = calloc(p->n + 1, sizeof(*pub));
-    char err[512];
-    size_t i, k, npub = 0;
-    enum work_res res;
-    long long rid;
-    const json_t *rv;
-
-    if (!pub)
-        return work_fail(e, WORK_RETRY, 1, "out of memory");
-    for (i = 0; i < p->n; i++)
-        if (p->vpay[i])
-            pub[npub++] = p->vpay[i];
-    memset(&a, 0, sizeof(a));
-    memset(&r, 0, sizeof(r));
-    a.payload = catalog_map_create_payload(p->payload, pub, npub);
-    free(pub);
-    if (!a.payload)
-        return work_fail(e, WORK_RETRY, 1, "out of memory");
-    /* The marker is committed before the call: a crash after the store
-     * created the product leaves it, and the next attempt looks first. */
-    if (remote_map_mark_inflight(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT,
-                                 p->pid, err, sizeof(err)) != 0) {
-        json_decref(a.payload);
-        return work_db_fail(cp->pg, e, err);
-    }
-    res = cp_call(cp, st, STORE_OP_PRODUCT_CREATE, &a, &r, e);
-    json_decref(a.payload);
-    if (res != WORK_OK) {
-        /* A 4xx or a 429 means nothing was created: drop the marker so the
-         * next attempt does not pay for a look-up.  Anything else (a
-         * timeout) leaves the outcome unknown: keep it. */
-        if (res == WORK_DLQ || r.status == 429 || r.status == 503)
-            remote_map_del(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, p->pid, err,
-                           sizeof(err));
-        store_result_clear(&r);
-        return res;
-    }
-    rid = cp_jid(r.body, "id");
-    if (rid <= 0) {
-        store_result_clear(&r);
-        return work_fail(e, WORK_RETRY, 1, "product create: no id in answer");
-    }
-    if (db_begin(cp->pg, err, sizeof(err)) != 0)
-        goto dbfail;
-    json_array_foreach(json_object_get(r.body, "variants"), k, rv)
-    {
-        const char *sku = json_string_value(json_object_get(rv, "sku"));
-
-        for (i = 0; sku && i < p->n; i++) {
-            /* Mapped now: its parked stock push is released
-             * (DESIGN.md "Ordering dependencies"). */
-            if (p->vpay[i] && p->sku[i] && strcmp(p->sku[i], sku) == 0 &&
-                (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_VARIANT,
-                                p->vid[i], cp_jid(rv, "id"), p->vhash[i], err,
-                                sizeof(err)) != 0 ||
-                 ledger_variant_available_emit(cp->pg, st->conf.id, p->vid[i],
-                                               err, sizeof(err)) < 0))
-                goto dbfail;
-        }
-    }
-    if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, p->pid, rid,
-                       p->phash, err, sizeof(err)) != 0 ||
-        db_commit(cp->pg, err, sizeof(err)) != 0)
-        goto dbfail;
-    store_result_clear(&r);
-    log_info_ctx(p->key, "store %s: product created (id %lld, %zu variants)",
-                 st->conf.name, rid, npub);
-    return WORK_OK;
-dbfail:
-    db_rollback(cp->pg);
-    store_result_clear(&r);
-    /* The marker stays: the retry finds the product by SKU. */
-    return work_db_fail(cp->pg, e, err);
-}
-
-/* The product's variants in the store (list call), new reference. */
-static enum work_res cp_variants_list(struct catpub *cp,
-                                      struct storeset_entry *st, long long rid,
-                                      json_t **out, struct work_err *e)
-{
-    struct store_req_args a;
-    struct store_result r;
-    enum work_res res;
-
-    memset(&a, 0, sizeof(a));
-    memset(&r, 0, sizeof(r));
-    a.id = rid;
-    res = cp_call(cp, st, STORE_OP_VARIANTS_LIST, &a, &r, e);
-    if (res == WORK_OK && !json_is_array(r.body))
-        res = work_fail(e, WORK_RETRY, 1, "variants list: not an array");
-    if (res == WORK_OK)
-        *out = json_incref(r.body);
-    store_result_clear(&r);
-    return res;
-}
-
-static long long cp_remote_by_sku(const json_t *rvars, const char *sku)
-{
-    size_t i;
-    const json_t *v;
-
-    json_array_foreach(rvars, i, v)
-    {
-        const char *s = json_string_value(json_object_get(v, "sku"));
-        if (s && sku && strcmp(s, sku) == 0)
-            return cp_jid(v, "id");
     }
     return 0;
 }
 
-/* A simple call with an id/sub id/payload whose answer is not needed. */
-static enum work_res cp_do(struct catpub *cp, struct storeset_entry *st,
-                           enum store_op op, long long id, long long sub,
-                           json_t *payload, long long *new_id,
-                           struct work_err *e)
+/*
+ * After a crash between a create and recording its id: find the product in
+ * the store by the SKUs of its variants among the products updated since
+ * the marker was written (minus a slack for clock skew).  @p found
+ * receives the store's product (found->id 0: none).
+ */
+static enum outcome cp_lookup(struct cp_job *j, const struct cp_prod *p,
+                              long long age_s, struct store_product *found)
 {
-    struct store_req_args a;
-    struct store_result r;
-    enum work_res res;
+    struct store_products page;
+    struct store_page pg;
+    char since[CLOCK_RFC3339_SIZE];
+    int64_t t = clock_wall_us() - (age_s + j->cp->cfg.lookup_slack_s) * 1000000;
+    enum outcome o = OUTCOME_OK;
+    int hit = 0;
 
-    memset(&a, 0, sizeof(a));
-    memset(&r, 0, sizeof(r));
-    a.id = id;
-    a.sub_id = sub;
-    a.payload = payload;
-    res = cp_call(cp, st, op, &a, &r, e);
-    if (res == WORK_OK && new_id) {
-        *new_id = cp_jid(r.body, "id");
-        if (*new_id <= 0)
-            res = work_fail(e, WORK_RETRY, 1, "%s: no id in answer",
-                            store_op_name(op));
+    memset(found, 0, sizeof(*found));
+    memset(&page, 0, sizeof(page));
+    memset(&pg, 0, sizeof(pg));
+    clock_rfc3339_format(t, 0, CLOCK_FMT_SEC, since, sizeof(since));
+    pg.updated_since = since;
+    while (!hit && !pg.done) {
+        o = cp_call(j, j->plat->products_page(&j->call, &pg, &page));
+        if (o != OUTCOME_OK)
+            break;
+        hit = cp_lookup_match(p, &page, found);
+        store_products_clear(&page);
     }
-    store_result_clear(&r);
-    return res;
+    store_products_clear(&page);
+    log_info_ctx(j->key, "store %s: in-flight look-up since %s: %s",
+                 j->st->conf.name, since,
+                 hit ? "the product exists, adopting it"
+                     : "not created, creating");
+    return o;
 }
 
 /*
  * Record a variant's remote id and hash; when it was not mapped (or only
  * adopted, hash "") before, also emit its stock.available in the same
- * transaction, releasing a stock push parked for the unmapped variant.
+ * transaction, releasing a stock push parked for the unmapped variant
+ * (DESIGN.md "Ordering dependencies").
  */
-static int cp_variant_record(struct catpub *cp, struct storeset_entry *st,
-                             long long vid, long long vrid, const char *hash,
-                             int fresh, char *err, size_t err_size)
+static int cp_variant_record(struct cp_job *j, long long vid, long long vrid,
+                             const char *hash, int fresh, char *err,
+                             size_t err_size)
 {
+    PGconn *pg = j->cp->pg;
+    long long sid = j->st->conf.id;
+
     if (!fresh)
-        return remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_VARIANT, vid,
-                              vrid, hash, err, err_size);
-    if (db_begin(cp->pg, err, err_size) != 0)
+        return remote_map_put(pg, sid, REMOTE_MAP_VARIANT, vid, vrid, hash, err,
+                              err_size);
+    if (db_begin(pg, err, err_size) != 0)
         return -1;
-    if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_VARIANT, vid, vrid, hash,
-                       err, err_size) != 0 ||
-        ledger_variant_available_emit(cp->pg, st->conf.id, vid, err, err_size) <
-            0 ||
-        db_commit(cp->pg, err, err_size) != 0) {
-        db_rollback(cp->pg);
+    if (remote_map_put(pg, sid, REMOTE_MAP_VARIANT, vid, vrid, hash, err,
+                       err_size) != 0 ||
+        ledger_variant_available_emit(pg, sid, vid, err, err_size) < 0 ||
+        db_commit(pg, err, err_size) != 0) {
+        db_rollback(pg);
         return -1;
     }
     return 0;
 }
 
-/*
- * Bring a mapped product in line: the product's own fields when their hash
- * changed, then variants created (looked up by SKU first), updated and
- * removed — never recreating the product.  @p rvars (may be NULL) holds the
- * store's variants when already known.
- */
-static enum work_res cp_update(struct catpub *cp, struct storeset_entry *st,
-                               const struct cp_prod *p, long long rid,
-                               const char *old_hash, json_t *rvars,
-                               struct work_err *e)
+/* Record a created product and its variants (matched by SKU) in one
+ * transaction; each variant's stock push is released with it. */
+static int cp_create_record(struct cp_job *j, const struct cp_prod *p,
+                            const struct store_product *made, char *err,
+                            size_t err_size)
 {
-    struct remote_ref *refs = calloc(p->n + 1, sizeof(*refs));
-    int *found = calloc(p->n + 1, sizeof(*found));
-    char err[512], arch[CATALOG_MAP_HASH_LEN + 1];
-    enum work_res res = WORK_OK;
-    int need_list = 0;
-    size_t i;
-    long long vrid;
+    PGconn *pg = j->cp->pg;
+    long long sid = j->st->conf.id;
+    const struct store_variant *rv;
 
-    json_incref(rvars);
-    if (!refs || !found) {
-        res = work_fail(e, WORK_RETRY, 1, "out of memory");
-        goto out;
+    if (db_begin(pg, err, err_size) != 0)
+        return -1;
+    for (size_t i = 0; i < p->n; i++) {
+        rv = p->vdoc[i] ? store_variants_by_sku(&made->variants, p->sku[i])
+                        : NULL;
+        if (rv && (remote_map_put(pg, sid, REMOTE_MAP_VARIANT, p->vid[i],
+                                  rv->id, p->vhash[i], err, err_size) != 0 ||
+                   ledger_variant_available_emit(pg, sid, p->vid[i], err,
+                                                 err_size) < 0))
+            goto fail;
     }
-    catalog_map_archived_hash(arch);
-    if (strcmp(old_hash, arch) == 0) {
-        /* Re-activated in the ledger: recover it from the store's archive,
-         * then send the current payload (the hash no longer matches). */
-        res = cp_do(cp, st, STORE_OP_PRODUCT_RECOVER, rid, 0, NULL, NULL, e);
-        if (res != WORK_OK)
-            goto out;
-        if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, p->pid, rid,
-                           "", err, sizeof(err)) != 0) {
-            res = work_db_fail(cp->pg, e, err);
-            goto out;
-        }
-        log_info_ctx(p->key, "store %s: product %lld recovered", st->conf.name,
-                     rid);
-        old_hash = "";
-    }
-    for (i = 0; i < p->n; i++) {
-        found[i] = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_VARIANT,
-                                  p->vid[i], &refs[i], err, sizeof(err));
-        if (found[i] < 0) {
-            res = work_db_fail(cp->pg, e, err);
-            goto out;
-        }
-        if ((p->vpay[i] && (!found[i] || refs[i].remote_id < 0)) ||
-            (!p->vpay[i] && found[i] && refs[i].remote_id < 0))
-            need_list = 1;
-    }
-    if (strcmp(old_hash, p->phash) != 0) {
-        res =
-            cp_do(cp, st, STORE_OP_PRODUCT_UPDATE, rid, 0, p->payload, NULL, e);
-        if (res != WORK_OK)
-            goto out;
-        if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, p->pid, rid,
-                           p->phash, err, sizeof(err)) != 0) {
-            res = work_db_fail(cp->pg, e, err);
-            goto out;
-        }
-        log_info_ctx(p->key, "store %s: product %lld updated", st->conf.name,
-                     rid);
-    }
-    if (need_list && !rvars) {
-        res = cp_variants_list(cp, st, rid, &rvars, e);
-        if (res != WORK_OK)
-            goto out;
-    }
-    /* Creates first: the store refuses to remove a product's last
-     * variant, so new ones must exist before old ones go. */
-    for (i = 0; i < p->n; i++) {
-        if (!p->vpay[i] || (found[i] && refs[i].remote_id > 0))
-            continue;
-        vrid = cp_remote_by_sku(rvars, p->sku[i]);
-        if (vrid > 0) {
-            /* Created before a crash (or adopted): update it below. */
-            refs[i].remote_id = vrid;
-            refs[i].hash[0] = '\0';
-            found[i] = 1;
-            continue;
-        }
-        if (remote_map_mark_inflight(cp->pg, st->conf.id, REMOTE_MAP_VARIANT,
-                                     p->vid[i], err, sizeof(err)) != 0) {
-            res = work_db_fail(cp->pg, e, err);
-            goto out;
-        }
-        res = cp_do(cp, st, STORE_OP_VARIANT_CREATE, rid, 0, p->vpay[i], &vrid,
-                    e);
-        if (res == WORK_DLQ)
-            remote_map_del(cp->pg, st->conf.id, REMOTE_MAP_VARIANT, p->vid[i],
-                           err, sizeof(err));
-        if (res != WORK_OK)
-            goto out;
-        if (cp_variant_record(cp, st, p->vid[i], vrid, p->vhash[i], 1, err,
-                              sizeof(err)) != 0) {
-            res = work_db_fail(cp->pg, e, err);
-            goto out;
-        }
-        refs[i].remote_id = vrid;
-        snprintf(refs[i].hash, sizeof(refs[i].hash), "%s", p->vhash[i]);
-        found[i] = 1;
-        log_info_ctx(p->key, "store %s: variant %s created (id %lld)",
-                     st->conf.name, p->sku[i], vrid);
-    }
-    for (i = 0; i < p->n; i++) {
-        if (!p->vpay[i] || strcmp(refs[i].hash, p->vhash[i]) == 0)
-            continue;
-        res = cp_do(cp, st, STORE_OP_VARIANT_UPDATE, rid, refs[i].remote_id,
-                    p->vpay[i], NULL, e);
-        if (res != WORK_OK)
-            goto out;
-        if (cp_variant_record(cp, st, p->vid[i], refs[i].remote_id, p->vhash[i],
-                              refs[i].hash[0] == '\0', err, sizeof(err)) != 0) {
-            res = work_db_fail(cp->pg, e, err);
-            goto out;
-        }
-        log_info_ctx(p->key, "store %s: variant %s updated", st->conf.name,
-                     p->sku[i]);
-    }
-    for (i = 0; i < p->n; i++) {
-        if (p->vpay[i] || !found[i])
-            continue;
-        vrid = refs[i].remote_id > 0 ? refs[i].remote_id
-                                     : cp_remote_by_sku(rvars, p->sku[i]);
-        if (vrid > 0) {
-            res = cp_do(cp, st, STORE_OP_VARIANT_DELETE, rid, vrid, NULL, NULL,
-                        e);
-            if (res != WORK_OK)
-                goto out;
-            log_info_ctx(p->key, "store %s: variant %s removed", st->conf.name,
-                         p->sku[i]);
-        }
-        if (remote_map_del(cp->pg, st->conf.id, REMOTE_MAP_VARIANT, p->vid[i],
-                           err, sizeof(err)) != 0) {
-            res = work_db_fail(cp->pg, e, err);
-            goto out;
-        }
-    }
-out:
-    json_decref(rvars);
-    free(refs);
-    free(found);
-    return res;
+    if (remote_map_put(pg, sid, REMOTE_MAP_PRODUCT, p->pid, made->id, p->phash,
+                       err, err_size) != 0 ||
+        db_commit(pg, err, err_size) != 0)
+        goto fail;
+    return 0;
+fail:
+    db_rollback(pg);
+    return -1;
 }
 
-/* Record an adopted store product (found by the in-flight look-up). */
-static enum work_res cp_adopt(struct catpub *cp, struct storeset_entry *st,
-                              const struct cp_prod *p, long long rid,
-                              struct work_err *e)
+/* Create the product with its variants; record ids matched by SKU. */
+static enum outcome cp_create(struct cp_job *j, const struct cp_prod *p)
+{
+    struct store_product made;
+    json_t **pub = calloc(p->n + 1, sizeof(*pub));
+    long long sid = j->st->conf.id;
+    char err[512];
+    size_t i, npub = 0;
+    enum outcome o;
+
+    if (!pub)
+        return work_fail(j->e, OUTCOME_RETRY, "out of memory");
+    for (i = 0; i < p->n; i++)
+        if (p->vdoc[i])
+            pub[npub++] = p->vdoc[i];
+    /* The marker is committed before the call: a crash after the store
+     * created the product leaves it, and the next attempt looks first. */
+    if (remote_map_mark_inflight(j->cp->pg, sid, REMOTE_MAP_PRODUCT, p->pid,
+                                 err, sizeof(err)) != 0) {
+        free(pub);
+        return cp_db_fail(j, err);
+    }
+    o = cp_call(j, j->plat->product_create(&j->call, p->doc, pub, npub, &made));
+    free(pub);
+    if (o != OUTCOME_OK) {
+        /* A rejection or the store's limit means nothing was created: drop
+         * the marker so the next attempt does not pay for a look-up.
+         * Anything else (a timeout) leaves the outcome unknown: keep it. */
+        if (o == OUTCOME_REJECTED || o == OUTCOME_PAUSED)
+            remote_map_del(j->cp->pg, sid, REMOTE_MAP_PRODUCT, p->pid, err,
+                           sizeof(err));
+        return o;
+    }
+    if (cp_create_record(j, p, &made, err, sizeof(err)) != 0) {
+        store_product_clear(&made);
+        /* The marker stays: the retry finds the product by SKU. */
+        return cp_db_fail(j, err);
+    }
+    log_info_ctx(j->key, "store %s: product created (id %lld, %zu variants)",
+                 j->st->conf.name, made.id, npub);
+    store_product_clear(&made);
+    return OUTCOME_OK;
+}
+
+/* Re-activated in the ledger: recover the product from the store's
+ * archive; *@p old_hash becomes "" so the current document is sent. */
+static enum outcome cp_recover(struct cp_job *j, const struct cp_prod *p,
+                               long long rid, const char **old_hash)
+{
+    char err[512], arch[DOC_HASH_LEN + 1];
+    enum outcome o;
+
+    doc_hash_archived(arch);
+    if (strcmp(*old_hash, arch) != 0)
+        return OUTCOME_OK;
+    o = cp_call(j, j->plat->product_recover(&j->call, rid));
+    if (o != OUTCOME_OK)
+        return o;
+    if (remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_PRODUCT, p->pid,
+                       rid, "", err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    log_info_ctx(j->key, "store %s: product %lld recovered", j->st->conf.name,
+                 rid);
+    *old_hash = "";
+    return OUTCOME_OK;
+}
+
+/* Read each variant's remote_map row; *@p need_list when the store's
+ * variants must be listed (a marker to resolve). */
+static enum outcome cp_variant_refs(struct cp_job *j, struct cp_prod *p,
+                                    int *need_list)
 {
     char err[512];
 
-    /* An empty hash: the product is updated to the current payload. */
-    if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, p->pid, rid, "",
-                       err, sizeof(err)) != 0)
-        return work_db_fail(cp->pg, e, err);
-    return WORK_OK;
+    *need_list = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        p->mapped[i] =
+            remote_map_get(j->cp->pg, j->st->conf.id, REMOTE_MAP_VARIANT,
+                           p->vid[i], &p->ref[i], err, sizeof(err));
+        if (p->mapped[i] < 0)
+            return cp_db_fail(j, err);
+        /* A marker to resolve, or a variant to create: its SKU may be in
+         * the store already. */
+        if (p->ref[i].remote_id < 0 || (p->vdoc[i] && !p->mapped[i]))
+            *need_list = 1;
+    }
+    return OUTCOME_OK;
 }
 
-/* Archive (DELETE) a product the ledger archived. */
-static enum work_res cp_archive(struct catpub *cp, struct storeset_entry *st,
-                                const json_t *snap, long long pid,
-                                const char *key, struct work_err *e)
+/* The product's own fields, when their hash changed. */
+static enum outcome cp_product_fields(struct cp_job *j, const struct cp_prod *p,
+                                      long long rid, const char *old_hash)
+{
+    char err[512];
+    enum outcome o;
+
+    if (strcmp(old_hash, p->phash) == 0)
+        return OUTCOME_OK;
+    o = cp_call(j, j->plat->product_update(&j->call, rid, p->doc));
+    if (o != OUTCOME_OK)
+        return o;
+    if (remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_PRODUCT, p->pid,
+                       rid, p->phash, err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    log_info_ctx(j->key, "store %s: product %lld updated", j->st->conf.name,
+                 rid);
+    return OUTCOME_OK;
+}
+
+/* The store's id of the variant with @p sku, or 0. */
+static long long cp_remote_by_sku(const struct store_variants *rvars,
+                                  const char *sku)
+{
+    const struct store_variant *v = store_variants_by_sku(rvars, sku);
+
+    return v ? v->id : 0;
+}
+
+/* Create variant @p i (unless the store has it already: a create before a
+ * crash, or an adopted product). */
+static enum outcome cp_variant_create(struct cp_job *j, struct cp_prod *p,
+                                      size_t i, long long rid,
+                                      const struct store_variants *rvars)
+{
+    long long sid = j->st->conf.id, vrid = cp_remote_by_sku(rvars, p->sku[i]);
+    char err[512];
+    enum outcome o;
+
+    if (vrid > 0) {
+        /* Updated below. */
+        p->ref[i].remote_id = vrid;
+        p->ref[i].hash[0] = '\0';
+        p->mapped[i] = 1;
+        return OUTCOME_OK;
+    }
+    if (remote_map_mark_inflight(j->cp->pg, sid, REMOTE_MAP_VARIANT, p->vid[i],
+                                 err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    o = cp_call(j, j->plat->variant_create(&j->call, rid, p->vdoc[i], &vrid));
+    if (o == OUTCOME_REJECTED)
+        remote_map_del(j->cp->pg, sid, REMOTE_MAP_VARIANT, p->vid[i], err,
+                       sizeof(err));
+    if (o != OUTCOME_OK)
+        return o;
+    if (cp_variant_record(j, p->vid[i], vrid, p->vhash[i], 1, err,
+                          sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    p->ref[i].remote_id = vrid;
+    snprintf(p->ref[i].hash, sizeof(p->ref[i].hash), "%s", p->vhash[i]);
+    p->mapped[i] = 1;
+    log_info_ctx(j->key, "store %s: variant %s created (id %lld)",
+                 j->st->conf.name, p->sku[i], vrid);
+    return OUTCOME_OK;
+}
+
+/* Send variant @p i when its hash changed. */
+static enum outcome cp_variant_update(struct cp_job *j, struct cp_prod *p,
+                                      size_t i, long long rid)
+{
+    long long vrid = p->ref[i].remote_id;
+    char err[512];
+    enum outcome o;
+
+    if (strcmp(p->ref[i].hash, p->vhash[i]) == 0)
+        return OUTCOME_OK;
+    o = cp_call(j, j->plat->variant_update(&j->call, rid, vrid, p->vdoc[i]));
+    if (o != OUTCOME_OK)
+        return o;
+    if (cp_variant_record(j, p->vid[i], vrid, p->vhash[i],
+                          p->ref[i].hash[0] == '\0', err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    log_info_ctx(j->key, "store %s: variant %s updated", j->st->conf.name,
+                 p->sku[i]);
+    return OUTCOME_OK;
+}
+
+/* Remove variant @p i from the store (it must not exist there) and forget
+ * its mapping. */
+static enum outcome cp_variant_remove(struct cp_job *j, struct cp_prod *p,
+                                      size_t i, long long rid,
+                                      const struct store_variants *rvars)
+{
+    long long vrid = p->ref[i].remote_id > 0
+                         ? p->ref[i].remote_id
+                         : cp_remote_by_sku(rvars, p->sku[i]);
+    char err[512];
+    enum outcome o;
+
+    if (vrid > 0) {
+        o = cp_call(j, j->plat->variant_delete(&j->call, rid, vrid));
+        if (o != OUTCOME_OK)
+            return o;
+        log_info_ctx(j->key, "store %s: variant %s removed", j->st->conf.name,
+                     p->sku[i]);
+    }
+    if (remote_map_del(j->cp->pg, j->st->conf.id, REMOTE_MAP_VARIANT, p->vid[i],
+                       err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    return OUTCOME_OK;
+}
+
+/* Creates first: the store refuses to remove a product's last variant, so
+ * new ones must exist before old ones go; then updates, then removals. */
+static enum outcome cp_variants(struct cp_job *j, struct cp_prod *p,
+                                long long rid,
+                                const struct store_variants *rvars)
+{
+    enum outcome o = OUTCOME_OK;
+    size_t i;
+
+    for (i = 0; o == OUTCOME_OK && i < p->n; i++)
+        if (p->vdoc[i] && !(p->mapped[i] && p->ref[i].remote_id > 0))
+            o = cp_variant_create(j, p, i, rid, rvars);
+    for (i = 0; o == OUTCOME_OK && i < p->n; i++)
+        if (p->vdoc[i])
+            o = cp_variant_update(j, p, i, rid);
+    for (i = 0; o == OUTCOME_OK && i < p->n; i++)
+        if (!p->vdoc[i] && p->mapped[i])
+            o = cp_variant_remove(j, p, i, rid, rvars);
+    return o;
+}
+
+/*
+ * Bring a mapped product in line: the product's own fields when their hash
+ * changed, then variants created (looked up by SKU first), updated and
+ * removed — never recreating the product.  @p known (may be NULL) holds
+ * the store's variants when already read.
+ */
+static enum outcome cp_update(struct cp_job *j, struct cp_prod *p,
+                              long long rid, const char *old_hash,
+                              const struct store_variants *known)
+{
+    struct store_variants listed;
+    const struct store_variants *rvars = known;
+    enum outcome o;
+    int need_list = 0;
+
+    memset(&listed, 0, sizeof(listed));
+    o = cp_recover(j, p, rid, &old_hash);
+    if (o == OUTCOME_OK)
+        o = cp_variant_refs(j, p, &need_list);
+    if (o == OUTCOME_OK)
+        o = cp_product_fields(j, p, rid, old_hash);
+    if (o == OUTCOME_OK && need_list && !rvars) {
+        o = cp_call(j, j->plat->variants_list(&j->call, rid, &listed));
+        rvars = &listed;
+    }
+    if (o == OUTCOME_OK)
+        o = cp_variants(j, p, rid, rvars);
+    store_variants_clear(&listed);
+    return o;
+}
+
+/* Archive a product the ledger archived; a marker is resolved first. */
+static enum outcome cp_archive(struct cp_job *j, const json_t *snap,
+                               long long pid)
 {
     struct remote_ref ref;
-    char err[512], arch[CATALOG_MAP_HASH_LEN + 1];
-    enum work_res res;
-    long long rid;
-    int found;
+    struct store_product found;
+    struct cp_prod p;
+    long long sid = j->st->conf.id, rid;
+    char err[512], arch[DOC_HASH_LEN + 1];
+    enum outcome o;
+    int mapped;
 
-    catalog_map_archived_hash(arch);
-    found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, pid, &ref,
-                           err, sizeof(err));
-    if (found < 0)
-        return work_db_fail(cp->pg, e, err);
-    if (!found)
-        return WORK_OK; /* never published: nothing to archive */
+    doc_hash_archived(arch);
+    mapped = remote_map_get(j->cp->pg, sid, REMOTE_MAP_PRODUCT, pid, &ref, err,
+                            sizeof(err));
+    if (mapped < 0)
+        return cp_db_fail(j, err);
+    if (!mapped)
+        return OUTCOME_OK; /* never published: nothing to archive */
     if (strcmp(ref.hash, arch) == 0) {
-        cp->n_skipped++;
-        return WORK_OK;
+        j->cp->n_skipped++;
+        return OUTCOME_OK;
     }
     rid = ref.remote_id;
     if (rid < 0) {
-        struct cp_prod p;
-        json_t *prod = NULL;
-        const json_t *v;
-        size_t i;
-
         memset(&p, 0, sizeof(p));
         p.pid = pid;
-        p.key = key;
-        p.n = json_array_size(json_object_get(snap, "variants"));
-        p.sku = calloc(p.n + 1, sizeof(*p.sku));
-        if (!p.sku)
-            return work_fail(e, WORK_RETRY, 1, "out of memory");
-        json_array_foreach(json_object_get(snap, "variants"), i, v)
-        {
-            p.sku[i] = json_string_value(json_object_get(v, "sku"));
+        if (cp_prod_alloc(&p, snap) != 0) {
+            cp_prod_clear(&p);
+            return work_fail(j->e, OUTCOME_RETRY, "out of memory");
         }
-        res = cp_lookup(cp, st, &p, ref.age_s, &prod, e);
-        free(p.sku);
-        rid = prod ? cp_jid(prod, "id") : 0;
-        json_decref(prod);
-        if (res != WORK_OK)
-            return res;
+        o = cp_lookup(j, &p, ref.age_s, &found);
+        cp_prod_clear(&p);
+        rid = found.id;
+        store_product_clear(&found);
+        if (o != OUTCOME_OK)
+            return o;
         if (rid <= 0) {
-            if (remote_map_del(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, pid,
-                               err, sizeof(err)) != 0)
-                return work_db_fail(cp->pg, e, err);
-            return WORK_OK;
+            if (remote_map_del(j->cp->pg, sid, REMOTE_MAP_PRODUCT, pid, err,
+                               sizeof(err)) != 0)
+                return cp_db_fail(j, err);
+            return OUTCOME_OK;
         }
     }
-    res = cp_do(cp, st, STORE_OP_PRODUCT_DELETE, rid, 0, NULL, NULL, e);
-    if (res != WORK_OK)
-        return res;
-    if (remote_map_put(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, pid, rid, arch,
-                       err, sizeof(err)) != 0)
-        return work_db_fail(cp->pg, e, err);
-    log_info_ctx(key, "store %s: product %lld archived", st->conf.name, rid);
-    return WORK_OK;
+    o = cp_call(j, j->plat->product_archive(&j->call, rid));
+    if (o != OUTCOME_OK)
+        return o;
+    if (remote_map_put(j->cp->pg, sid, REMOTE_MAP_PRODUCT, pid, rid, arch, err,
+                       sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    log_info_ctx(j->key, "store %s: product %lld archived", j->st->conf.name,
+                 rid);
+    return OUTCOME_OK;
 }
 
-/* ---- image jobs ----------------------------------------------------------
- */
-
-#define CP_SQL_PHOTOS                                                          \
-    "SELECT pp.id, pp.position, pp.sha256, coalesce(rm.remote_id, 0),"         \
-    " coalesce(rm.payload_hash, '') FROM product_photo pp"                     \
-    " LEFT JOIN remote_map rm ON rm.store_id = $1 AND rm.entity = 'image'"     \
-    " AND rm.local_id = pp.id WHERE pp.product_id = $2"
+/* ---- image jobs ---------------------------------------------------------- */
 
 /* Queue one images.job (delivery counted by cp_dr). */
 static int cp_job_produce(struct catpub *cp, const struct image_job *j,
@@ -865,151 +865,204 @@ out:
     return rc;
 }
 
+/* The ledger's photo of snapshot photo @p ph that store @p st does not
+ * hold with this content yet: its id, or 0 (held, or not in the ledger
+ * any more: the event that changed it carries the change). */
+static long long cp_photo_to_send(const struct catalog_photo_remote *rows,
+                                  size_t n, const json_t *ph)
+{
+    const char *sha = json_string_value(json_object_get(ph, "sha256"));
+    long long pos = cp_jid(ph, "position");
+
+    for (size_t k = 0; sha && k < n; k++) {
+        if (rows[k].position != pos || strcmp(rows[k].sha256, sha) != 0)
+            continue;
+        if (rows[k].remote_id > 0 && strcmp(rows[k].hash, sha) == 0)
+            return 0; /* uploaded with this content */
+        return rows[k].id;
+    }
+    return 0;
+}
+
+/* Wait for every image job's delivery report (interrupted by a stop). */
+static enum outcome cp_jobs_delivered(struct cp_job *j, int failed_before,
+                                      enum outcome o)
+{
+    struct catpub *cp = j->cp;
+    char err[512];
+
+    while (cp->img_pending > 0 && !sig_stop_requested())
+        kafka_producer_poll(cp->kp, 50);
+    if (o == OUTCOME_OK && cp->img_pending > 0)
+        o = work_fail(j->e, OUTCOME_RETRY,
+                      "images.job: stopped before delivery");
+    if (o == OUTCOME_OK && cp->img_failed != failed_before)
+        o = work_fail(j->e, OUTCOME_RETRY, "images.job: delivery failed");
+    if (kafka_producer_fatal(cp->kp, err, sizeof(err))) {
+        log_error("image job producer: fatal: %s", err);
+        cp->fatal = 1;
+    }
+    return o;
+}
+
 /*
  * Emit one images.job per photo of the snapshot that store @p st does not
  * hold yet with the same content (remote_map 'image', local id
  * product_photo.id, payload_hash the SHA-256), once the product exists
  * there (@p rid).  Returns after every job's delivery report, so the
  * catalog offset is committed only when the jobs are safe in Kafka.
- * A photo changed in the ledger since the snapshot is left to the event
- * that carries the change.
  */
-static enum work_res cp_images(struct catpub *cp, struct storeset_entry *st,
-                               const json_t *snap, long long pid, long long rid,
-                               const char *key, struct work_err *e)
+static enum outcome cp_images(struct cp_job *j, const json_t *snap,
+                              long long pid, long long rid)
 {
     const json_t *photos = json_object_get(snap, "photos"), *ph;
-    char sid[32], spid[32], err[512];
-    const char *vals[2] = {sid, spid};
-    PGresult *res = NULL;
-    enum work_res r = WORK_OK;
-    int failed = cp->img_failed, rows;
-    size_t i;
+    struct catalog_photo_remote *rows = NULL;
+    int failed = j->cp->img_failed;
+    enum outcome o = OUTCOME_OK;
+    struct image_job job;
+    char err[512];
+    size_t i, n = 0;
 
     if (json_array_size(photos) == 0)
-        return WORK_OK;
-    snprintf(sid, sizeof(sid), "%lld", st->conf.id);
-    snprintf(spid, sizeof(spid), "%lld", pid);
-    res = db_exec(cp->pg, CP_SQL_PHOTOS, 2, vals, "product photos", err,
-                  sizeof(err), NULL);
-    if (!res)
-        return work_db_fail(cp->pg, e, err);
-    rows = PQntuples(res);
+        return OUTCOME_OK;
+    if (catalog_photo_remote_list(j->cp->pg, j->st->conf.id, pid, &rows, &n,
+                                  err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
     json_array_foreach(photos, i, ph)
     {
-        const char *sha = json_string_value(json_object_get(ph, "sha256"));
-        const char *path = json_string_value(json_object_get(ph, "path"));
-        long long pos = cp_jid(ph, "position"), photo_id = 0, remote = 0;
-        struct image_job j;
-
-        for (int k = 0; sha && k < rows; k++) {
-            long long v;
-
-            if (cfg_parse_ll(PQgetvalue(res, k, 1), &v) != 0 || v != pos ||
-                strcmp(PQgetvalue(res, k, 2), sha) != 0)
-                continue;
-            cfg_parse_ll(PQgetvalue(res, k, 0), &photo_id);
-            cfg_parse_ll(PQgetvalue(res, k, 3), &remote);
-            if (remote > 0 && strcmp(PQgetvalue(res, k, 4), sha) == 0)
-                photo_id = -1; /* uploaded with this content */
-            break;
-        }
-        if (photo_id <= 0 || !path)
+        memset(&job, 0, sizeof(job));
+        job.photo_id = cp_photo_to_send(rows, n, ph);
+        job.path = json_string_value(json_object_get(ph, "path"));
+        if (job.photo_id <= 0 || !job.path)
             continue;
-        memset(&j, 0, sizeof(j));
-        j.store = st->conf.name;
-        j.photo_id = photo_id;
-        j.product_id = pid;
-        j.remote_product_id = rid;
-        j.position = pos;
-        j.path = path;
-        j.sha256 = sha;
-        if (cp_job_produce(cp, &j, key, err, sizeof(err)) != 0) {
-            r = work_fail(e, WORK_RETRY, 1, "images.job: %s", err);
+        job.store = j->st->conf.name;
+        job.product_id = pid;
+        job.remote_product_id = rid;
+        job.position = cp_jid(ph, "position");
+        job.sha256 = json_string_value(json_object_get(ph, "sha256"));
+        if (cp_job_produce(j->cp, &job, j->key, err, sizeof(err)) != 0) {
+            o = work_fail(j->e, OUTCOME_RETRY, "images.job: %s", err);
             break;
         }
     }
-    PQclear(res);
-    while (cp->img_pending > 0 && !sig_stop_requested())
-        kafka_producer_poll(cp->kp, 50);
-    if (r == WORK_OK && cp->img_pending > 0)
-        r = work_fail(e, WORK_RETRY, 0, "images.job: stopped before delivery");
-    if (r == WORK_OK && cp->img_failed != failed)
-        r = work_fail(e, WORK_RETRY, 1, "images.job: delivery failed");
-    if (kafka_producer_fatal(cp->kp, err, sizeof(err))) {
-        log_error("image job producer: fatal: %s", err);
-        cp->fatal = 1;
-    }
-    return r;
+    free(rows);
+    return cp_jobs_delivered(j, failed, o);
+}
+
+/* ---- one product to one store -------------------------------------------- */
+
+static const json_t *cp_groups(const json_t *snap)
+{
+    const json_t *g = json_object_get(snap, "groups");
+
+    return json_is_array(g) ? g : NULL;
+}
+
+/*
+ * A marker (a create whose answer was lost): look the product up in the
+ * store.  Found: record it as adopted (an empty hash, so it is updated to
+ * the current document) and hand back its variants in @p found; not
+ * found: @p ref stays a marker and the product is created.
+ */
+static enum outcome cp_inflight(struct cp_job *j, const struct cp_prod *p,
+                                struct remote_ref *ref,
+                                struct store_product *found)
+{
+    char err[512];
+    enum outcome o = cp_lookup(j, p, ref->age_s, found);
+
+    if (o != OUTCOME_OK || found->id <= 0)
+        return o;
+    if (remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_PRODUCT, p->pid,
+                       found->id, "", err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    ref->remote_id = found->id;
+    ref->hash[0] = '\0';
+    return OUTCOME_OK;
+}
+
+/* Create or update the product, then queue the photos the store lacks. */
+static enum outcome cp_product(struct cp_job *j, const json_t *snap,
+                               struct cp_prod *p)
+{
+    struct store_product found;
+    struct remote_ref ref;
+    long long sid = j->st->conf.id;
+    char err[512];
+    enum outcome o = OUTCOME_OK;
+    int mapped;
+
+    memset(&found, 0, sizeof(found));
+    mapped = remote_map_get(j->cp->pg, sid, REMOTE_MAP_PRODUCT, p->pid, &ref,
+                            err, sizeof(err));
+    if (mapped < 0)
+        return cp_db_fail(j, err);
+    if (mapped && ref.remote_id < 0)
+        o = cp_inflight(j, p, &ref, &found);
+    if (o == OUTCOME_OK && (!mapped || ref.remote_id < 0))
+        o = cp_create(j, p);
+    else if (o == OUTCOME_OK)
+        o = cp_update(j, p, ref.remote_id, ref.hash,
+                      found.id > 0 ? &found.variants : NULL);
+    store_product_clear(&found);
+    if (o != OUTCOME_OK)
+        return o;
+    /* The product exists in the store now: its photos may follow. */
+    mapped = remote_map_get(j->cp->pg, sid, REMOTE_MAP_PRODUCT, p->pid, &ref,
+                            err, sizeof(err));
+    if (mapped < 0)
+        return cp_db_fail(j, err);
+    if (mapped && ref.remote_id > 0)
+        o = cp_images(j, snap, p->pid, ref.remote_id);
+    return o;
+}
+
+/* An active product: categories, documents, the product, its photos. */
+static enum outcome cp_publish_active(struct cp_job *j, const json_t *snap,
+                                      struct cp_prod *p)
+{
+    long long cat_id = 0;
+    enum outcome o;
+
+    if (cp_prod_alloc(p, snap) != 0)
+        return work_fail(j->e, OUTCOME_RETRY, "out of memory");
+    o = cp_categories(j, cp_groups(snap), &cat_id);
+    if (o == OUTCOME_OK)
+        o = cp_prod_build(j, snap, cat_id, p);
+    if (o == OUTCOME_OK)
+        o = cp_product(j, snap, p);
+    return o;
 }
 
 /* Publish one product snapshot to one store. */
-static enum work_res cp_publish(struct catpub *cp, struct storeset_entry *st,
-                                const json_t *snap, const char *key,
-                                struct work_err *e)
+static enum outcome cp_publish(struct catpub *cp, struct storeset_entry *st,
+                               const json_t *snap, const char *key,
+                               struct work_err *e)
 {
+    struct cp_job j;
     struct cp_prod p;
-    struct remote_ref ref;
-    json_t *prod = NULL, *rvars = NULL;
-    long long cat_id = 0, pid = cp_jid(snap, "product_id");
-    char err[512];
-    enum work_res res;
-    int found;
+    enum outcome o;
 
-    if (json_is_true(json_object_get(snap, "archived")))
-        return cp_archive(cp, st, snap, pid, key, e);
+    memset(&j, 0, sizeof(j));
     memset(&p, 0, sizeof(p));
-    p.pid = pid;
-    p.key = key;
-    res = cp_categories(cp, st, catalog_map_groups(snap), &cat_id, e);
-    if (res != WORK_OK)
-        goto out;
-    res = cp_prod_build(st, snap, cat_id, &p, e);
-    if (res != WORK_OK)
-        goto out;
-    found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, pid, &ref,
-                           err, sizeof(err));
-    if (found < 0) {
-        res = work_db_fail(cp->pg, e, err);
-        goto out;
-    }
-    if (found && ref.remote_id < 0) {
-        res = cp_lookup(cp, st, &p, ref.age_s, &prod, e);
-        if (res != WORK_OK)
-            goto out;
-        if (prod) {
-            res = cp_adopt(cp, st, &p, cp_jid(prod, "id"), e);
-            if (res != WORK_OK)
-                goto out;
-            rvars = json_incref(json_object_get(prod, "variants"));
-            ref.remote_id = cp_jid(prod, "id");
-            ref.hash[0] = '\0';
-        }
-    }
-    if (!found || ref.remote_id < 0)
-        res = cp_create(cp, st, &p, e);
+    j.cp = cp;
+    j.st = st;
+    j.plat = st->plat;
+    store_call_init(&j.call, st->sc, cp->b, BUDGET_CATALOG);
+    j.key = key;
+    j.e = e;
+    p.pid = cp_jid(snap, "product_id");
+    if (json_is_true(json_object_get(snap, "archived")))
+        o = cp_archive(&j, snap, p.pid);
     else
-        res = cp_update(cp, st, &p, ref.remote_id, ref.hash, rvars, e);
-    if (res != WORK_OK)
-        goto out;
-    /* The product exists in the store now: its photos may follow. */
-    found = remote_map_get(cp->pg, st->conf.id, REMOTE_MAP_PRODUCT, pid, &ref,
-                           err, sizeof(err));
-    if (found < 0) {
-        res = work_db_fail(cp->pg, e, err);
-        goto out;
-    }
-    if (found && ref.remote_id > 0)
-        res = cp_images(cp, st, snap, pid, ref.remote_id, key, e);
-out:
-    json_decref(prod);
-    json_decref(rvars);
+        o = cp_publish_active(&j, snap, &p);
+    cp->n_calls += j.call.calls;
+    store_call_clear(&j.call);
     cp_prod_clear(&p);
-    return res;
+    return o;
 }
 
-/* ---- messages -------------------------------------------------------------
- */
+/* ---- messages ------------------------------------------------------------ */
 
 static void cp_dr(void *msg_opaque, rd_kafka_resp_err_t err, int32_t partition,
                   int64_t offset, void *opaque)
@@ -1054,83 +1107,91 @@ static int cp_dlq(struct catpub *cp, const rd_kafka_message_t *m,
     return 0;
 }
 
-/*
- * Handle one message for every target store.  Returns WORK_OK when the
- * offset may be committed, WORK_RETRY (with e->backoff) otherwise.
- */
-static enum work_res cp_handle(struct catpub *cp, const rd_kafka_message_t *m,
-                               struct work_err *e)
+/* Dead-letter @p m for one store and say whether the offset may move. */
+static enum outcome cp_reject(struct catpub *cp, const rd_kafka_message_t *m,
+                              const char *key, const char *store,
+                              struct work_err *e)
+{
+    if (cp_dlq(cp, m, key, store, e) == 0)
+        return OUTCOME_OK;
+    return work_fail(e, OUTCOME_RETRY, "dlq failed");
+}
+
+/* Publish @p ev to every target store; a rejection for one store is
+ * dead-lettered and the others go on. */
+static enum outcome cp_stores_publish(struct catpub *cp,
+                                      const rd_kafka_message_t *m,
+                                      const struct event *ev,
+                                      struct work_err *e)
+{
+    enum outcome o;
+
+    for (size_t i = 0; i < storeset_count(cp->ss); i++) {
+        struct storeset_entry *st = storeset_get(cp->ss, i);
+
+        if (ev->store && strcmp(ev->store, st->conf.name) != 0)
+            continue;
+        memset(e, 0, sizeof(*e));
+        o = cp_publish(cp, st, ev->data, ev->key, e);
+        if (o == OUTCOME_REJECTED)
+            o = cp_reject(cp, m, ev->key, st->conf.name, e);
+        /* Stores done already skip by hash on the retry. */
+        if (o != OUTCOME_OK)
+            return o;
+    }
+    if (ev->store && !storeset_find(cp->ss, ev->store)) {
+        work_fail(e, OUTCOME_REJECTED, "unknown store '%s'", ev->store);
+        return cp_reject(cp, m, ev->key, ev->store, e);
+    }
+    return OUTCOME_OK;
+}
+
+/* Handle one message for every target store: OUTCOME_OK when the offset
+ * may be committed. */
+static enum outcome cp_handle(struct catpub *cp, const rd_kafka_message_t *m,
+                              struct work_err *e)
 {
     struct event ev;
-    char err[512];
-    enum work_res res = WORK_OK, r;
-    const char *key;
-    char keybuf[64];
+    char err[512], keybuf[64];
+    enum outcome o = OUTCOME_OK;
 
     memset(&ev, 0, sizeof(ev));
     snprintf(keybuf, sizeof(keybuf), "%.*s",
              (int)(m->key_len < 63 ? m->key_len : 63),
              m->key ? (const char *)m->key : "");
     if (event_decode(&ev, m->payload, m->len, err, sizeof(err)) != 0) {
-        work_fail(e, WORK_DLQ, 0, "decode: %s", err);
-        e->status = 0;
-        return cp_dlq(cp, m, keybuf, NULL, e) == 0
-                   ? WORK_OK
-                   : work_fail(e, WORK_RETRY, 1, "dlq failed");
+        work_fail(e, OUTCOME_REJECTED, "decode: %s", err);
+        return cp_reject(cp, m, keybuf, NULL, e);
     }
-    key = ev.key;
     if (strcmp(ev.type, EVENT_CATALOG_PRODUCT) != 0) {
         log_debug_ctx(ev.id, "type %s ignored", ev.type);
         goto out;
     }
-    if (time(NULL) - cp->stores_at > CP_STORES_TTL_S ||
-        (ev.store && !storeset_find(cp->ss, ev.store))) {
-        if (cp_stores_load(cp, err, sizeof(err)) != 0) {
-            res = work_db_fail(cp->pg, e, err);
-            goto out;
-        }
+    if ((time(NULL) - cp->stores_at > CP_STORES_TTL_S ||
+         (ev.store && !storeset_find(cp->ss, ev.store))) &&
+        cp_stores_load(cp, err, sizeof(err)) != 0) {
+        o = work_db_fail(cp->pg, e, err);
+        goto out;
     }
-    for (size_t i = 0; i < storeset_count(cp->ss); i++) {
-        struct storeset_entry *st = storeset_get(cp->ss, i);
-
-        if (ev.store && strcmp(ev.store, st->conf.name) != 0)
-            continue;
-        memset(e, 0, sizeof(*e));
-        r = cp_publish(cp, st, ev.data, key, e);
-        if (r == WORK_DLQ) {
-            if (cp_dlq(cp, m, key, st->conf.name, e) != 0) {
-                res = work_fail(e, WORK_RETRY, 1, "dlq failed");
-                goto out;
-            }
-        } else if (r == WORK_RETRY) {
-            /* Stores done already skip by hash on the retry. */
-            res = WORK_RETRY;
-            goto out;
-        }
-    }
-    if (ev.store && !storeset_find(cp->ss, ev.store)) {
-        work_fail(e, WORK_DLQ, 0, "unknown store '%s'", ev.store);
-        e->status = 0;
-        if (cp_dlq(cp, m, key, ev.store, e) != 0)
-            res = work_fail(e, WORK_RETRY, 1, "dlq failed");
-    }
+    o = cp_stores_publish(cp, m, &ev, e);
 out:
     event_clear(&ev);
-    return res;
+    return o;
 }
 
 /* consume.h handler: one message to the end, or why to retry. */
-static enum consume_res cp_consume(void *ctx, const rd_kafka_message_t *m,
-                                   char *reason, size_t reason_size)
+static enum outcome cp_consume(void *ctx, const rd_kafka_message_t *m,
+                               char *reason, size_t reason_size)
 {
     struct catpub *cp = ctx;
     struct work_err e;
+    enum outcome o;
 
     memset(&e, 0, sizeof(e));
-    if (cp_handle(cp, m, &e) == WORK_OK)
-        return CONSUME_DONE;
-    snprintf(reason, reason_size, "%s", e.reason);
-    return work_retry_verdict(&e);
+    o = cp_handle(cp, m, &e);
+    if (o != OUTCOME_OK)
+        snprintf(reason, reason_size, "%s", e.reason);
+    return o;
 }
 
 int catpub_poll(struct catpub *cp)

@@ -22,6 +22,7 @@ struct catpub_cfg {
     char *pg_dsn;
     char *kafka_bootstrap;
     char *redis_addr;
+    char *secret_key; /* decrypts the store passwords (secret) */
     char *log_level;
     char *group_id;
     long long backoff_max_ms; /* transient failures: longest backoff */

@@ -10,8 +10,6 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
-static const char *const catpub_passthru[] = {"kafka.", NULL};
-
 static const char catpub_usage[] =
     "usage: catalog-publisher [-c FILE] [-o KEY=VALUE]... [--log-level L]\n"
     "                         [--dump-config] [--help]\n\n"
@@ -30,8 +28,9 @@ int main(int argc, char **argv)
     int status;
 
     log_init("catalog-publisher", "info");
-    cfg = cfg_load(catpub_cfg_table(), &c, catpub_passthru, "catalog-publisher",
-                   catpub_usage, argc, argv); /* exits 2 on bad config */
+    cfg = cfg_load(catpub_cfg_table(), &c, cfg_passthru_kafka,
+                   "catalog-publisher", catpub_usage, argc,
+                   argv); /* exits 2 on bad config */
     if (log_init("catalog-publisher", c.log_level) != 0)
         log_warn("unknown log level '%s'", c.log_level);
     sig_install();

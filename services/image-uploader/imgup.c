@@ -1,20 +1,20 @@
 #include "imgup.h"
 
-#include "store/budget.h"
+#include "app/storeset.h"
+#include "events/event.h"
+#include "events/image_job.h"
+#include "events/topics.h"
+#include "ledger/dlq_record.h"
+#include "ledger/remote_map.h"
 #include "lib/cfg.h"
 #include "lib/consume.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
 #include "lib/hash.h"
-#include "ledger/dlq_record.h"
-#include "events/event.h"
-#include "events/image_job.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
-#include "ledger/remote_map.h"
-#include "store/store_client.h"
-#include "app/storeset.h"
-#include "events/topics.h"
+#include "store/budget.h"
+#include "store/platform.h"
 #include "store/work.h"
 
 #include <errno.h>
@@ -45,22 +45,16 @@ struct imgup {
 };
 
 static const struct cfg_opt iu_opts[] = {
-    {"pg.dsn", "OMNISYNC_PG", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
-     offsetof(struct imgup_cfg, pg_dsn), "libpq conninfo of the ledger"},
-    {"kafka.bootstrap", "OMNISYNC_KAFKA", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct imgup_cfg, kafka_bootstrap), "Kafka bootstrap servers"},
-    {"redis.addr", "OMNISYNC_REDIS", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct imgup_cfg, redis_addr), "Redis host:port (API budget)"},
-    {"imgup.group", "OMNISYNC_IMGUP_GROUP", CFG_STR, "omnisync-image-uploader",
-     0, 0, 0, offsetof(struct imgup_cfg, group_id), "Kafka consumer group"},
-    {"images.max_bytes", "OMNISYNC_IMAGES_MAX_BYTES", CFG_INT, "10485760", 1,
-     1073741824LL, 0, offsetof(struct imgup_cfg, max_bytes),
+    CFG_ROW_PG_DSN(struct imgup_cfg, pg_dsn, CFG_REQUIRED),
+    CFG_ROW_KAFKA_BOOTSTRAP(struct imgup_cfg, kafka_bootstrap, CFG_REQUIRED),
+    CFG_ROW_REDIS_ADDR(struct imgup_cfg, redis_addr, NULL, CFG_REQUIRED),
+    CFG_ROW_SECRET_KEY(struct imgup_cfg, secret_key),
+    CFG_ROW_GROUP_ID(struct imgup_cfg, group_id, "omnisync-image-uploader"),
+    {"images.max_bytes", CFG_INT, "10485760", 1, 1073741824LL, 0,
+     offsetof(struct imgup_cfg, max_bytes),
      "largest photo file uploaded; larger ones are dead-lettered"},
-    {"imgup.backoff.max.ms", "OMNISYNC_IMGUP_BACKOFF_MAX_MS", CFG_INT, "30000",
-     100, 600000, 0, offsetof(struct imgup_cfg, backoff_max_ms),
-     "longest backoff between retries of a transient failure"},
-    {"log.level", "OMNISYNC_LOG_LEVEL", CFG_STR, "info", 0, 0, 0,
-     offsetof(struct imgup_cfg, log_level), "error|warn|info|debug"},
+    CFG_ROW_BACKOFF_MAX_MS(struct imgup_cfg, backoff_max_ms, "30000"),
+    CFG_ROW_LOG_LEVEL(struct imgup_cfg, log_level, "info"),
     {NULL},
 };
 
@@ -69,274 +63,278 @@ const struct cfg_opt *imgup_cfg_table(void)
     return iu_opts;
 }
 
-static long long iu_jid(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
+/* Uploading one job's photo to its store. */
+struct iu_job {
+    struct imgup *iu;
+    struct storeset_entry *st;
+    struct store_call call; /* images class */
+    const struct image_job *j;
+    const char *key;
+    struct work_err *e;
+};
 
-    return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+/* The outcome of a platform operation: on failure the job's error takes
+ * what the call says failed. */
+static enum outcome iu_call(struct iu_job *u, enum outcome o)
+{
+    return work_call(u->e, &u->call, o);
 }
 
-/* One metered call (images class); maps the result onto what is next. */
-static enum work_res iu_call(struct imgup *iu, struct storeset_entry *st,
-                             enum store_op op, const struct store_req_args *a,
-                             struct store_result *r, struct work_err *e)
+/* Read exactly @p size bytes of @p fd into *@p out (owned): 0, -1 on a
+ * short read (*@p got says how much), -2 when out of memory. */
+static int iu_read_all(int fd, size_t size, unsigned char **out, size_t *got)
 {
-    return work_store_call(st->sc, iu->b, BUDGET_IMAGES, op, a, r, e,
-                           &iu->n_calls);
+    unsigned char *b = malloc(size + 1);
+    ssize_t n;
+
+    *got = 0;
+    *out = NULL;
+    if (!b)
+        return -2;
+    while (*got < size) {
+        n = read(fd, b + *got, size - *got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        *got += (size_t)n;
+    }
+    if (*got != size) {
+        free(b);
+        return -1;
+    }
+    *out = b;
+    return 0;
+}
+
+/* The photo's content must be what the ledger recorded: a known image
+ * format (magic bytes) with the recorded SHA-256. */
+static enum outcome iu_check(const char *path, const char *sha256,
+                             const unsigned char *b, size_t len,
+                             const char **ext, struct work_err *e)
+{
+    char hex[HASH_SHA256_HEX_LEN + 1];
+
+    *ext = image_job_sniff(b, len);
+    if (!*ext)
+        return work_fail(e, OUTCOME_REJECTED,
+                         "photo %s: not a JPEG, PNG, GIF or WebP (magic bytes)",
+                         path);
+    hash_sha256_hex(b, len, hex);
+    if (strcmp(hex, sha256) != 0)
+        return work_fail(e, OUTCOME_REJECTED,
+                         "photo %s: content changed since import (sha256 %s, "
+                         "ledger %s); re-import the catalog",
+                         path, hex, sha256);
+    return OUTCOME_OK;
 }
 
 /*
  * Read the photo at @p path: at most @p max bytes, a JPEG/PNG/GIF/WebP by
  * its magic bytes, with the SHA-256 the ledger recorded.  A bad photo is
- * WORK_DLQ with the path and the reason; *buf (owned) and *ext on WORK_OK.
+ * OUTCOME_REJECTED with the path and the reason; *buf (owned) and *ext on
+ * OUTCOME_OK.
  */
-static enum work_res iu_read(const char *path, const char *sha256,
-                             long long max, unsigned char **buf, size_t *len,
-                             const char **ext, struct work_err *e)
+static enum outcome iu_read(const char *path, const char *sha256, long long max,
+                            unsigned char **buf, size_t *len, const char **ext,
+                            struct work_err *e)
 {
-    char hex[HASH_SHA256_HEX_LEN + 1];
     struct stat sb;
     unsigned char *b = NULL;
     size_t got = 0;
-    ssize_t n;
-    int fd;
-    enum work_res r;
+    enum outcome o;
+    int fd, r = 0;
 
     *buf = NULL;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return work_fail(e, WORK_DLQ, 0, "photo %s: cannot read: %s", path,
+        return work_fail(e, OUTCOME_REJECTED, "photo %s: cannot read: %s", path,
                          strerror(errno));
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        r = work_fail(e, WORK_DLQ, 0, "photo %s: not a regular file", path);
-        goto out;
-    }
-    if ((long long)sb.st_size > max) {
-        r = work_fail(e, WORK_DLQ, 0,
+        o = work_fail(e, OUTCOME_REJECTED, "photo %s: not a regular file",
+                      path);
+    } else if ((long long)sb.st_size > max) {
+        o = work_fail(e, OUTCOME_REJECTED,
                       "photo %s: too big: %lld bytes > images.max_bytes %lld",
                       path, (long long)sb.st_size, max);
-        goto out;
+    } else if ((r = iu_read_all(fd, (size_t)sb.st_size, &b, &got)) != 0) {
+        o = r == -2
+                ? work_fail(e, OUTCOME_RETRY, "photo %s: out of memory", path)
+                : work_fail(e, OUTCOME_REJECTED,
+                            "photo %s: short read (%zu of %lld bytes)", path,
+                            got, (long long)sb.st_size);
+    } else {
+        o = iu_check(path, sha256, b, got, ext, e);
     }
-    b = malloc((size_t)sb.st_size + 1);
-    if (!b) {
-        r = work_fail(e, WORK_RETRY, 1, "photo %s: out of memory", path);
-        goto out;
-    }
-    while (got < (size_t)sb.st_size) {
-        n = read(fd, b + got, (size_t)sb.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    if (got != (size_t)sb.st_size) {
-        r = work_fail(e, WORK_DLQ, 0,
-                      "photo %s: short read (%zu of %lld bytes)", path, got,
-                      (long long)sb.st_size);
-        goto out;
-    }
-    *ext = image_job_sniff(b, got);
-    if (!*ext) {
-        r = work_fail(e, WORK_DLQ, 0,
-                      "photo %s: not a JPEG, PNG, GIF or WebP (magic bytes)",
-                      path);
-        goto out;
-    }
-    hash_sha256_hex(b, got, hex);
-    if (strcmp(hex, sha256) != 0) {
-        r = work_fail(e, WORK_DLQ, 0,
-                      "photo %s: content changed since import (sha256 %s, "
-                      "ledger %s); re-import the catalog",
-                      path, hex, sha256);
-        goto out;
+    close(fd);
+    if (o != OUTCOME_OK) {
+        free(b);
+        return o;
     }
     *buf = b;
     *len = got;
-    b = NULL;
-    r = WORK_OK;
-out:
-    free(b);
-    close(fd);
-    return r;
+    return OUTCOME_OK;
 }
 
 /* The id of the product's image named @p fname in the store, or 0. */
-static enum work_res iu_find(struct imgup *iu, struct storeset_entry *st,
-                             long long rpid, const char *fname, long long *id,
-                             struct work_err *e)
+static enum outcome iu_find(struct iu_job *u, const char *fname, long long *id)
 {
-    struct store_req_args a;
-    struct store_result r;
-    const json_t *img;
-    enum work_res res;
-    size_t i;
+    struct store_images imgs;
+    enum outcome o;
 
     *id = 0;
-    memset(&a, 0, sizeof(a));
-    memset(&r, 0, sizeof(r));
-    a.id = rpid;
-    res = iu_call(iu, st, STORE_OP_IMAGES_LIST, &a, &r, e);
-    if (res == WORK_OK && !json_is_array(r.body))
-        res = work_fail(e, WORK_RETRY, 1, "images list: not an array");
-    if (res == WORK_OK) {
-        json_array_foreach(r.body, i, img)
-        {
-            const char *f = json_string_value(json_object_get(img, "filename"));
-
-            if (f && strcmp(f, fname) == 0) {
-                *id = iu_jid(img, "id");
-                break;
-            }
+    memset(&imgs, 0, sizeof(imgs));
+    o = iu_call(
+        u, u->st->plat->images_list(&u->call, u->j->remote_product_id, &imgs));
+    for (size_t i = 0; o == OUTCOME_OK && i < imgs.n; i++) {
+        if (imgs.v[i].filename && strcmp(imgs.v[i].filename, fname) == 0) {
+            *id = imgs.v[i].id;
+            break;
         }
     }
-    store_result_clear(&r);
-    return res;
+    store_images_clear(&imgs);
+    return o;
 }
 
 /* Remove the image a changed photo replaced (best effort: 404 is fine). */
-static void iu_drop_old(struct imgup *iu, struct storeset_entry *st,
-                        long long rpid, long long old_id, const char *key)
+static void iu_drop_old(struct iu_job *u, long long old_id)
 {
-    struct store_req_args a;
-    struct store_result r;
-    struct work_err e;
+    const char *store = u->st->conf.name;
 
-    memset(&a, 0, sizeof(a));
-    memset(&r, 0, sizeof(r));
-    memset(&e, 0, sizeof(e));
-    a.id = rpid;
-    a.sub_id = old_id;
-    if (iu_call(iu, st, STORE_OP_IMAGE_DELETE, &a, &r, &e) == WORK_OK)
-        log_info_ctx(key, "store %s: replaced image %lld removed",
-                     st->conf.name, old_id);
+    if (u->st->plat->image_delete(&u->call, u->j->remote_product_id, old_id) ==
+        OUTCOME_OK)
+        log_info_ctx(u->key, "store %s: replaced image %lld removed", store,
+                     old_id);
     else
-        log_warn_ctx(key, "store %s: replaced image %lld not removed: %s",
-                     st->conf.name, old_id, e.reason);
-    store_result_clear(&r);
+        log_warn_ctx(u->key, "store %s: replaced image %lld not removed: %s",
+                     store, old_id, u->call.why);
+}
+
+/* Upload the photo under a committed marker; *@p rid receives the new
+ * image's id. */
+static enum outcome iu_send(struct iu_job *u, const unsigned char *buf,
+                            size_t len, const char *fname, int mark,
+                            long long *rid)
+{
+    const struct image_job *j = u->j;
+    long long sid = u->st->conf.id;
+    char err[512], why[sizeof(u->e->reason)];
+    enum outcome o;
+
+    /* Committed before the call: a crash after the upload leaves it, and
+     * the next attempt looks first. */
+    if (mark && remote_map_mark_inflight(u->iu->pg, sid, REMOTE_MAP_IMAGE,
+                                         j->photo_id, err, sizeof(err)) != 0)
+        return work_db_fail(u->iu->pg, u->e, err);
+    o = iu_call(u,
+                u->st->plat->image_upload(&u->call, j->remote_product_id, buf,
+                                          len, fname, j->position, rid));
+    /* A rejection or the store's limit means nothing was created: drop the
+     * marker.  A timeout leaves the outcome unknown: keep it. */
+    if (mark && (o == OUTCOME_REJECTED || o == OUTCOME_PAUSED))
+        remote_map_del(u->iu->pg, sid, REMOTE_MAP_IMAGE, j->photo_id, err,
+                       sizeof(err));
+    if (o == OUTCOME_REJECTED) {
+        snprintf(why, sizeof(why), "%s", u->e->reason);
+        work_fail(u->e, OUTCOME_REJECTED, "photo %s: %s", j->path, why);
+    }
+    if (o != OUTCOME_OK)
+        return o;
+    u->iu->n_uploaded++;
+    log_info_ctx(u->key,
+                 "store %s: photo %lld uploaded as image %lld (%s, %zu bytes)",
+                 u->st->conf.name, j->photo_id, *rid, fname, len);
+    return OUTCOME_OK;
+}
+
+/* Find a photo whose last upload's outcome is unknown (a marker, or a
+ * replaced mapping), else upload it; *@p rid receives the image's id. */
+static enum outcome iu_place(struct iu_job *u, const struct remote_ref *ref,
+                             int mapped, long long *rid)
+{
+    const struct image_job *j = u->j;
+    char fname[IMAGE_JOB_NAME_MAX];
+    unsigned char *buf = NULL;
+    const char *ext = NULL;
+    size_t len = 0;
+    enum outcome o;
+
+    o = iu_read(j->path, j->sha256, u->iu->cfg.max_bytes, &buf, &len, &ext,
+                u->e);
+    if (o != OUTCOME_OK)
+        return o;
+    if (image_job_filename(j->sha256, ext, fname, sizeof(fname)) != 0)
+        o = work_fail(u->e, OUTCOME_REJECTED, "photo %s: bad sha256", j->path);
+    /* The store keeps no content hash, but the filename is the hash: look
+     * for it before uploading again. */
+    if (o == OUTCOME_OK && mapped)
+        o = iu_find(u, fname, rid);
+    if (o == OUTCOME_OK && *rid > 0) {
+        u->iu->n_found++;
+        log_info_ctx(u->key,
+                     "store %s: photo %lld found as image %lld (%s), not "
+                     "uploaded again",
+                     u->st->conf.name, j->photo_id, *rid, fname);
+    } else if (o == OUTCOME_OK) {
+        o = iu_send(u, buf, len, fname, !mapped || ref->remote_id < 0, rid);
+    }
+    free(buf);
+    return o;
 }
 
 /* Upload one job's photo to its store (the caller found the store). */
-static enum work_res iu_upload(struct imgup *iu, struct storeset_entry *st,
+static enum outcome iu_upload(struct iu_job *u)
+{
+    const struct image_job *j = u->j;
+    struct imgup *iu = u->iu;
+    struct remote_ref ref;
+    long long rid = 0, old_id = 0;
+    char err[512];
+    enum outcome o;
+    int mapped;
+
+    mapped = remote_map_get(iu->pg, u->st->conf.id, REMOTE_MAP_IMAGE,
+                            j->photo_id, &ref, err, sizeof(err));
+    if (mapped < 0)
+        return work_db_fail(iu->pg, u->e, err);
+    if (mapped && ref.remote_id > 0 && strcmp(ref.hash, j->sha256) == 0) {
+        iu->n_skipped++;
+        log_debug_ctx(u->key, "store %s: photo %lld already uploaded",
+                      u->st->conf.name, j->photo_id);
+        return OUTCOME_OK;
+    }
+    if (mapped && ref.remote_id > 0)
+        old_id = ref.remote_id; /* the photo's content changed */
+    o = iu_place(u, &ref, mapped, &rid);
+    if (o != OUTCOME_OK)
+        return o;
+    if (remote_map_put(iu->pg, u->st->conf.id, REMOTE_MAP_IMAGE, j->photo_id,
+                       rid, j->sha256, err, sizeof(err)) != 0)
+        return work_db_fail(iu->pg, u->e, err);
+    if (old_id > 0 && old_id != rid)
+        iu_drop_old(u, old_id);
+    return OUTCOME_OK;
+}
+
+/* One job to store @p st through a metered call context of its own. */
+static enum outcome iu_job_run(struct imgup *iu, struct storeset_entry *st,
                                const struct image_job *j, const char *key,
                                struct work_err *e)
 {
-    struct remote_ref ref;
-    struct store_req_args a;
-    struct store_result r;
-    unsigned char *buf = NULL;
-    char *b64 = NULL, fname[IMAGE_JOB_NAME_MAX], err[512];
-    const char *ext = NULL;
-    size_t len = 0, b64len;
-    long long rid = 0, old_id = 0;
-    enum work_res res;
-    int found, marked = 0;
+    struct iu_job u;
+    enum outcome o;
 
-    memset(&a, 0, sizeof(a));
-    memset(&r, 0, sizeof(r));
-    found = remote_map_get(iu->pg, st->conf.id, REMOTE_MAP_IMAGE, j->photo_id,
-                           &ref, err, sizeof(err));
-    if (found < 0)
-        return work_db_fail(iu->pg, e, err);
-    if (found && ref.remote_id > 0 && strcmp(ref.hash, j->sha256) == 0) {
-        iu->n_skipped++;
-        log_debug_ctx(key, "store %s: photo %lld already uploaded",
-                      st->conf.name, j->photo_id);
-        return WORK_OK;
-    }
-    if (found && ref.remote_id > 0)
-        old_id = ref.remote_id; /* the photo's content changed */
-    res = iu_read(j->path, j->sha256, iu->cfg.max_bytes, &buf, &len, &ext, e);
-    if (res != WORK_OK)
-        return res;
-    if (image_job_filename(j->sha256, ext, fname, sizeof(fname)) != 0) {
-        res = work_fail(e, WORK_DLQ, 0, "photo %s: bad sha256", j->path);
-        goto out;
-    }
-    if (found) {
-        /* A marker (or a replaced mapping): the last upload's outcome is
-         * unknown.  The store keeps no content hash, but the filename is
-         * the hash: look for it before uploading again. */
-        res = iu_find(iu, st, j->remote_product_id, fname, &rid, e);
-        if (res != WORK_OK)
-            goto out;
-        if (rid > 0) {
-            iu->n_found++;
-            log_info_ctx(key,
-                         "store %s: photo %lld found as image %lld (%s), "
-                         "not uploaded again",
-                         st->conf.name, j->photo_id, rid, fname);
-            goto record;
-        }
-    }
-    if (!found || ref.remote_id < 0) {
-        /* Committed before the call: a crash after the upload leaves it,
-         * and the next attempt looks first. */
-        if (remote_map_mark_inflight(iu->pg, st->conf.id, REMOTE_MAP_IMAGE,
-                                     j->photo_id, err, sizeof(err)) != 0) {
-            res = work_db_fail(iu->pg, e, err);
-            goto out;
-        }
-        marked = 1;
-    }
-    b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-    b64 = malloc(b64len);
-    if (!b64) {
-        res = work_fail(e, WORK_RETRY, 1, "out of memory");
-        goto out;
-    }
-    sodium_bin2base64(b64, b64len, buf, len, sodium_base64_VARIANT_ORIGINAL);
-    free(buf);
-    buf = NULL;
-    a.id = j->remote_product_id;
-    a.payload = json_pack("{s:s,s:s,s:I}", "attachment", b64, "filename", fname,
-                          "position", (json_int_t)j->position);
-    free(b64);
-    b64 = NULL;
-    if (!a.payload) {
-        res = work_fail(e, WORK_RETRY, 1, "out of memory");
-        goto out;
-    }
-    res = iu_call(iu, st, STORE_OP_IMAGE_CREATE, &a, &r, e);
-    if (res != WORK_OK) {
-        /* A 4xx or a 429/503 means nothing was created: drop the marker.
-         * A timeout leaves the outcome unknown: keep it. */
-        if (marked && (res == WORK_DLQ || r.status == 429 || r.status == 503))
-            remote_map_del(iu->pg, st->conf.id, REMOTE_MAP_IMAGE, j->photo_id,
-                           err, sizeof(err));
-        if (res == WORK_DLQ) {
-            char why[sizeof(e->reason)];
-
-            snprintf(why, sizeof(why), "%s", e->reason);
-            work_fail(e, WORK_DLQ, 0, "photo %s: %s", j->path, why);
-        }
-        goto out;
-    }
-    rid = iu_jid(r.body, "id");
-    if (rid <= 0) {
-        res = work_fail(e, WORK_RETRY, 1, "image create: no id in answer");
-        goto out;
-    }
-    iu->n_uploaded++;
-    log_info_ctx(key,
-                 "store %s: photo %lld uploaded as image %lld (%s, %zu "
-                 "bytes)",
-                 st->conf.name, j->photo_id, rid, fname, len);
-record:
-    if (remote_map_put(iu->pg, st->conf.id, REMOTE_MAP_IMAGE, j->photo_id, rid,
-                       j->sha256, err, sizeof(err)) != 0) {
-        res = work_db_fail(iu->pg, e, err);
-        goto out;
-    }
-    res = WORK_OK;
-    if (old_id > 0 && old_id != rid)
-        iu_drop_old(iu, st, j->remote_product_id, old_id, key);
-out:
-    json_decref(a.payload);
-    store_result_clear(&r);
-    free(buf);
-    free(b64);
-    return res;
+    memset(&u, 0, sizeof(u));
+    u.iu = iu;
+    u.st = st;
+    store_call_init(&u.call, st->sc, iu->b, BUDGET_IMAGES);
+    u.j = j;
+    u.key = key;
+    u.e = e;
+    o = iu_upload(&u);
+    iu->n_calls += u.call.calls;
+    store_call_clear(&u.call);
+    return o;
 }
 
 /* Dead-letter @p m with @p reason (dlq.h waits for the acknowledgement). */
@@ -364,15 +362,44 @@ static int iu_dlq(struct imgup *iu, const rd_kafka_message_t *m,
     return 0;
 }
 
-/* Handle one message: WORK_OK when its offset may be committed. */
-static enum work_res iu_handle(struct imgup *iu, const rd_kafka_message_t *m,
-                               struct work_err *e)
+/* Dead-letter @p m and say whether the offset may move. */
+static enum outcome iu_reject(struct imgup *iu, const rd_kafka_message_t *m,
+                              const char *key, const char *store,
+                              long long photo_id, struct work_err *e)
+{
+    if (iu_dlq(iu, m, key, store, photo_id, e->reason) == 0)
+        return OUTCOME_OK;
+    return work_fail(e, OUTCOME_RETRY, "dlq failed");
+}
+
+/* The job's store, reloading the store list when it is old or lacks it. */
+static enum outcome iu_store(struct imgup *iu, const char *name,
+                             struct storeset_entry **st, struct work_err *e)
+{
+    char err[512];
+
+    if (time(NULL) - iu->stores_at > IU_STORES_TTL_S ||
+        !storeset_find(iu->ss, name)) {
+        if (storeset_refresh(iu->ss, iu->pg, iu->cfg.secret_key, err,
+                             sizeof(err)) < 0)
+            return work_db_fail(iu->pg, e, err);
+        iu->stores_at = time(NULL);
+    }
+    *st = storeset_find(iu->ss, name);
+    if (!*st)
+        return work_fail(e, OUTCOME_REJECTED, "unknown store '%s'", name);
+    return OUTCOME_OK;
+}
+
+/* Handle one message: OUTCOME_OK when its offset may be committed. */
+static enum outcome iu_handle(struct imgup *iu, const rd_kafka_message_t *m,
+                              struct work_err *e)
 {
     struct event ev;
     struct image_job j;
-    struct storeset_entry *st;
+    struct storeset_entry *st = NULL;
     char err[512], keybuf[64];
-    enum work_res res = WORK_OK;
+    enum outcome o = OUTCOME_OK;
 
     memset(&ev, 0, sizeof(ev));
     memset(&j, 0, sizeof(j));
@@ -380,57 +407,39 @@ static enum work_res iu_handle(struct imgup *iu, const rd_kafka_message_t *m,
              (int)(m->key_len < 63 ? m->key_len : 63),
              m->key ? (const char *)m->key : "");
     if (event_decode(&ev, m->payload, m->len, err, sizeof(err)) != 0) {
-        work_fail(e, WORK_DLQ, 0, "decode: %s", err);
-        return iu_dlq(iu, m, keybuf, NULL, 0, e->reason) == 0
-                   ? WORK_OK
-                   : work_fail(e, WORK_RETRY, 1, "dlq failed");
+        work_fail(e, OUTCOME_REJECTED, "decode: %s", err);
+        return iu_reject(iu, m, keybuf, NULL, 0, e);
     }
     if (strcmp(ev.type, IMAGE_JOB_EVENT) != 0) {
         log_debug_ctx(ev.id, "type %s ignored", ev.type);
         goto out;
     }
-    if (image_job_decode(ev.data, ev.key, ev.store, &j, err, sizeof(err)) !=
-        0) {
-        res = work_fail(e, WORK_DLQ, 0, "decode: %s", err);
-        goto dlq;
-    }
-    if (time(NULL) - iu->stores_at > IU_STORES_TTL_S ||
-        !storeset_find(iu->ss, j.store)) {
-        if (storeset_refresh(iu->ss, iu->pg, NULL, err, sizeof(err)) < 0) {
-            res = work_db_fail(iu->pg, e, err);
-            goto out;
-        }
-        iu->stores_at = time(NULL);
-    }
-    st = storeset_find(iu->ss, j.store);
-    if (!st) {
-        res = work_fail(e, WORK_DLQ, 0, "unknown store '%s'", j.store);
-        goto dlq;
-    }
-    res = iu_upload(iu, st, &j, ev.key, e);
-dlq:
-    if (res == WORK_DLQ) {
-        res = iu_dlq(iu, m, ev.key, ev.store, j.photo_id, e->reason) == 0
-                  ? WORK_OK
-                  : work_fail(e, WORK_RETRY, 1, "dlq failed");
-    }
+    if (image_job_decode(ev.data, ev.key, ev.store, &j, err, sizeof(err)) != 0)
+        o = work_fail(e, OUTCOME_REJECTED, "decode: %s", err);
+    else
+        o = iu_store(iu, j.store, &st, e);
+    if (o == OUTCOME_OK)
+        o = iu_job_run(iu, st, &j, ev.key, e);
+    if (o == OUTCOME_REJECTED)
+        o = iu_reject(iu, m, ev.key, ev.store, j.photo_id, e);
 out:
     event_clear(&ev);
-    return res;
+    return o;
 }
 
 /* consume.h handler: one message to the end, or why to retry. */
-static enum consume_res iu_consume(void *ctx, const rd_kafka_message_t *m,
-                                   char *reason, size_t reason_size)
+static enum outcome iu_consume(void *ctx, const rd_kafka_message_t *m,
+                               char *reason, size_t reason_size)
 {
     struct imgup *iu = ctx;
     struct work_err e;
+    enum outcome o;
 
     memset(&e, 0, sizeof(e));
-    if (iu_handle(iu, m, &e) == WORK_OK)
-        return CONSUME_DONE;
-    snprintf(reason, reason_size, "%s", e.reason);
-    return work_retry_verdict(&e);
+    o = iu_handle(iu, m, &e);
+    if (o != OUTCOME_OK)
+        snprintf(reason, reason_size, "%s", e.reason);
+    return o;
 }
 
 int imgup_poll(struct imgup *iu)
@@ -470,7 +479,8 @@ struct imgup *imgup_new(const struct imgup_cfg *c, const struct cfg *passthru,
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
-    if (storeset_refresh(iu->ss, iu->pg, NULL, errstr, errstr_size) < 0)
+    if (storeset_refresh(iu->ss, iu->pg, iu->cfg.secret_key, errstr,
+                         errstr_size) < 0)
         goto fail;
     iu->stores_at = time(NULL);
     iu->dlq = dlq_new(c->kafka_bootstrap, passthru, "image-uploader", errstr,

@@ -24,6 +24,7 @@ struct imgup_cfg {
     char *pg_dsn;
     char *kafka_bootstrap;
     char *redis_addr;
+    char *secret_key; /* decrypts the store passwords (secret) */
     char *log_level;
     char *group_id;
     long long max_bytes;      /* images.max_bytes: larger files: DLQ */

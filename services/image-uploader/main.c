@@ -10,8 +10,6 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
-static const char *const imgup_passthru[] = {"kafka.", NULL};
-
 static const char imgup_usage[] =
     "usage: image-uploader [-c FILE] [-o KEY=VALUE]... [--log-level L]\n"
     "                      [--dump-config] [--help]\n\n"
@@ -30,7 +28,7 @@ int main(int argc, char **argv)
     int status;
 
     log_init("image-uploader", "info");
-    cfg = cfg_load(imgup_cfg_table(), &c, imgup_passthru, "image-uploader",
+    cfg = cfg_load(imgup_cfg_table(), &c, cfg_passthru_kafka, "image-uploader",
                    imgup_usage, argc, argv); /* exits 2 on bad config */
     if (log_init("image-uploader", c.log_level) != 0)
         log_warn("unknown log level '%s'", c.log_level);

@@ -37,6 +37,13 @@
     "SELECT local_id FROM remote_map WHERE store_id = $1 AND entity = $2"      \
     " AND remote_id = $3"
 
+/* Advisory lock class of category creation (the key is the store id). */
+#define REMOTE_MAP_CATEGORY_LOCK "7001"
+
+#define SQL_REMOTE_IDS                                                         \
+    "SELECT local_id, remote_id FROM remote_map WHERE store_id = $1"           \
+    " AND entity = $2 AND remote_id > 0 AND local_id = ANY($3::bigint[])"
+
 static int remote_map_parse_ll(const char *s, long long *out)
 {
     char *end;
@@ -151,10 +158,6 @@ int remote_map_find_local(PGconn *pg, long long store_id, const char *entity,
     "SELECT local_id, remote_id, coalesce(payload_hash, '') FROM remote_map"   \
     " WHERE store_id = $1 AND entity = $2 AND remote_id > 0 ORDER BY local_id"
 
-#define SQL_REMOTE_IDS                                                         \
-    "SELECT local_id, remote_id FROM remote_map WHERE store_id = $1"           \
-    " AND entity = $2 AND remote_id > 0 AND local_id = ANY($3::bigint[])"
-
 /* Products, variants and photos synced, and photos queued, of store $1. */
 #define SQL_PROGRESS                                                           \
     "SELECT (SELECT count(*) FROM remote_map rm JOIN product p ON p.id = "     \
@@ -179,6 +182,27 @@ int remote_map_find_local(PGconn *pg, long long store_id, const char *entity,
     "  AND rm.payload_hash IS DISTINCT FROM pp.sha256 AND NOT EXISTS"          \
     "  (SELECT 1 FROM dlq_record d WHERE d.store_id = $1"                      \
     "   AND d.entity = 'image' AND d.local_id = pp.id))"
+
+int remote_map_category_lock(PGconn *pg, long long store_id, char *errstr,
+                             size_t errstr_size)
+{
+    char sid[32];
+    const char *vals[2] = {REMOTE_MAP_CATEGORY_LOCK, sid};
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    return db_cmd(pg, "SELECT pg_advisory_lock($1::int, $2::int)", 2, vals,
+                  "category lock", errstr, errstr_size);
+}
+
+void remote_map_category_unlock(PGconn *pg, long long store_id)
+{
+    char sid[32], err[256];
+    const char *vals[2] = {REMOTE_MAP_CATEGORY_LOCK, sid};
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    db_cmd(pg, "SELECT pg_advisory_unlock($1::int, $2::int)", 2, vals,
+           "category unlock", err, sizeof(err));
+}
 
 int remote_map_list(PGconn *pg, long long store_id, const char *entity,
                     struct remote_map_row **rows, size_t *n, char *errstr,

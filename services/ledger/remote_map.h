@@ -2,8 +2,8 @@
  * remote_map — the ledger's map from local ids to the store's ids
  * (table remote_map: store_id, entity, local_id, remote_id, payload_hash).
  *
- * payload_hash is the hash of what was last sent (catalog_map.h), so an
- * unchanged payload is not sent again.
+ * payload_hash is the hash of what was last sent (store/doc_hash.h), so
+ * an unchanged payload is not sent again.
  *
  * In-flight markers: before a create whose outcome could be lost (the
  * process dies after the store created the object but before the id is
@@ -78,6 +78,20 @@ int remote_map_del(PGconn *pg, long long store_id, const char *entity,
 int remote_map_find_local(PGconn *pg, long long store_id, const char *entity,
                           long long remote_id, long long *local_id,
                           char *errstr, size_t errstr_size);
+
+/**
+ * @brief Serialise category creation for one store across processes
+ *        (a session advisory lock): hold it from the look-up by (parent,
+ *        title) to recording the new category's id, so neither a second
+ *        instance nor a crash in between duplicates a category.
+ * @returns 0, or -1 with errstr.
+ */
+int remote_map_category_lock(PGconn *pg, long long store_id, char *errstr,
+                             size_t errstr_size);
+
+/** @brief Release remote_map_category_lock().  A failure is ignored: the
+ *         lock ends with the session, which a lost connection resets. */
+void remote_map_category_unlock(PGconn *pg, long long store_id);
 
 /* A real mapping, as remote_map_list() returns them. */
 struct remote_map_row {

@@ -271,18 +271,6 @@ out:
     return rc;
 }
 
-/* The key to use: @p key, or the one in the environment. */
-static const unsigned char *stores_key(const unsigned char *key,
-                                       unsigned char *buf, char *errstr,
-                                       size_t errstr_size)
-{
-    if (key)
-        return key;
-    if (secret_key_from_env(buf, errstr, errstr_size) < 0)
-        return NULL;
-    return buf;
-}
-
 /* Load one store; @p k NULL: without its password. */
 static int stores_one(PGconn *pg, const unsigned char *k, const char *name,
                       struct store_conf *conf, char *errstr, size_t errstr_size,
@@ -341,36 +329,35 @@ out:
     return rc;
 }
 
+/* stores_row() takes a NULL key as "without the password": the loads
+ * that open it refuse one. */
+static int stores_key_check(const unsigned char *key, char *errstr,
+                            size_t errstr_size)
+{
+    if (key)
+        return 0;
+    snprintf(errstr, errstr_size, "load store: no secret key");
+    return -1;
+}
+
 int stores_load(PGconn *pg, const unsigned char *key, const char *name,
                 struct store_conf *conf, char *errstr, size_t errstr_size)
 {
-    unsigned char kbuf[SECRET_KEY_BYTES];
-    const unsigned char *k;
-    int rc = -1;
-
     memset(conf, 0, sizeof(*conf));
-    k = stores_key(key, kbuf, errstr, errstr_size);
-    if (k)
-        rc = stores_one(pg, k, name, conf, errstr, errstr_size, NULL);
-    sodium_memzero(kbuf, sizeof(kbuf));
-    return rc;
+    if (stores_key_check(key, errstr, errstr_size) < 0)
+        return -1;
+    return stores_one(pg, key, name, conf, errstr, errstr_size, NULL);
 }
 
 int stores_load_all(PGconn *pg, const unsigned char *key,
                     struct store_conf **confs, size_t *n, char *errstr,
                     size_t errstr_size)
 {
-    unsigned char kbuf[SECRET_KEY_BYTES];
-    const unsigned char *k;
-    int rc = -1;
-
     *confs = NULL;
     *n = 0;
-    k = stores_key(key, kbuf, errstr, errstr_size);
-    if (k)
-        rc = stores_all(pg, k, confs, n, errstr, errstr_size);
-    sodium_memzero(kbuf, sizeof(kbuf));
-    return rc;
+    if (stores_key_check(key, errstr, errstr_size) < 0)
+        return -1;
+    return stores_all(pg, key, confs, n, errstr, errstr_size);
 }
 
 int stores_settings_load(PGconn *pg, const char *name, struct store_conf *conf,

@@ -48,8 +48,8 @@ struct store_conf {
 
 /**
  * @brief Load store @p name.
- * @param key  the 32-byte secret key (may be NULL: read
- *             OMNISYNC_SECRET_KEY).
+ * @param key  the 32-byte secret key that decrypts the password
+ *             (secret_key_load()).
  * @param conf filled on success; zeroed on failure.
  * @returns 0; 1 when no store has that name; -1 with errstr on errors
  *          (including a password that cannot be decrypted).
@@ -59,6 +59,7 @@ int stores_load(PGconn *pg, const unsigned char *key, const char *name,
 
 /**
  * @brief Load every store, ordered by name.
+ * @param key   as for stores_load().
  * @param confs receives a malloc()ed array (free with stores_free_all()).
  * @param n     receives its length (0 is fine).
  * @returns 0, or -1 with errstr.

@@ -2,12 +2,27 @@
 
 #include "lib/log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define CFG_ENV_PREFIX "OMNISYNC_"
+
+/* The established connection variables: the only names not derived. */
+static const struct {
+    const char *key, *env;
+} cfg_env_fixed[] = {
+    {"pg.dsn", "OMNISYNC_PG"},
+    {"kafka.bootstrap", "OMNISYNC_KAFKA"},
+    {"redis.addr", "OMNISYNC_REDIS"},
+    {"secret.key", "OMNISYNC_SECRET_KEY"},
+};
+
+const char *const cfg_passthru_kafka[] = {"kafka.", NULL};
 
 struct cfg_kv {
     char *key, *val;
@@ -19,9 +34,18 @@ struct cfg {
     void *target;
     const char *prog;
     const char *const *passthru;
-    char **vals;         /* effective textual value per table row */
-    const char **source; /* where each value came from */
+    char **vals;              /* effective textual value per table row */
+    const char **source;      /* where each value came from */
+    char (*env)[CFG_ENV_MAX]; /* each row's environment variable */
     struct cfg_kv *extra, *extra_tail;
+};
+
+/* What the command line asks of cfg. */
+struct cfg_args {
+    const char *file;     /* -c PATH */
+    const char *loglevel; /* --log-level L */
+    int dump;             /* --dump-config */
+    int end;              /* index of the first argument not for cfg */
 };
 
 int cfg_parse_ll(const char *s, long long *out)
@@ -53,6 +77,33 @@ int cfg_parse_bool(const char *s)
         if (strcasecmp(s, no[i]) == 0)
             return 0;
     }
+    return -1;
+}
+
+int cfg_env_name(const char *key, char *buf, size_t buf_size)
+{
+    size_t i, plen = strlen(CFG_ENV_PREFIX), klen = strlen(key);
+    int n;
+
+    for (i = 0; i < sizeof(cfg_env_fixed) / sizeof(cfg_env_fixed[0]); i++) {
+        if (strcmp(key, cfg_env_fixed[i].key) == 0) {
+            n = snprintf(buf, buf_size, "%s", cfg_env_fixed[i].env);
+            if (n < 0 || (size_t)n >= buf_size)
+                goto too_long;
+            return 0;
+        }
+    }
+    if (plen + klen + 1 > buf_size)
+        goto too_long;
+    memcpy(buf, CFG_ENV_PREFIX, plen);
+    for (i = 0; i < klen; i++)
+        buf[plen + i] =
+            key[i] == '.' ? '_' : (char)toupper((unsigned char)key[i]);
+    buf[plen + klen] = '\0';
+    return 0;
+too_long:
+    if (buf_size)
+        buf[0] = '\0';
     return -1;
 }
 
@@ -94,6 +145,8 @@ static void cfg_set(struct cfg *c, const char *key, const char *val,
     if (i >= 0) {
         free(c->vals[i]);
         c->vals[i] = strdup(val);
+        if (!c->vals[i])
+            cfg_die(c, key, src, "out of memory");
         c->source[i] = src;
         return;
     }
@@ -109,6 +162,8 @@ static void cfg_set(struct cfg *c, const char *key, const char *val,
     else
         c->extra = kv;
     c->extra_tail = kv;
+    if (!kv->key || !kv->val)
+        cfg_die(c, key, src, "out of memory");
 }
 
 static char *cfg_trim(char *s)
@@ -156,71 +211,89 @@ static void cfg_load_file(struct cfg *c, const char *path)
     fclose(fp);
 }
 
+void cfg_keys_print(FILE *fp, const struct cfg_opt *tbl)
+{
+    char env[CFG_ENV_MAX];
+    const char *def;
+    int i;
+
+    for (i = 0; tbl[i].key; i++) {
+        const struct cfg_opt *o = &tbl[i];
+
+        cfg_env_name(o->key, env, sizeof(env));
+        def = (o->flags & CFG_REQUIRED) ? "(required)" : o->def ? o->def : "";
+        if (*def)
+            fprintf(fp, "  %-22s %-30s %s\n", o->key, env, def);
+        else
+            fprintf(fp, "  %-22s %s\n", o->key, env);
+        fprintf(fp, "      %s\n", o->help ? o->help : "");
+    }
+}
+
+void cfg_options_print(FILE *fp)
+{
+    fprintf(fp, "  -c PATH          read key = value lines from PATH\n"
+                "  -o KEY=VALUE     set a key (highest precedence)\n"
+                "  --log-level L    error|warn|info|debug (key log.level)\n"
+                "  --dump-config    print the effective config (secrets "
+                "masked) and exit\n");
+}
+
 static void cfg_usage(const struct cfg *c, const char *usage)
 {
     int i;
 
-    printf("%s\n", usage);
-    printf("Options:\n"
-           "  -c PATH          read key = value lines from PATH\n"
-           "  -o KEY=VALUE     set a key (highest precedence)\n"
-           "  --log-level L    error|warn|info|debug (key log.level)\n"
-           "  --dump-config    print the effective config (secrets "
-           "masked) and exit\n"
-           "  -h, --help       this text\n\nKeys (env var, default):\n");
-    for (i = 0; c->tbl[i].key; i++) {
-        const struct cfg_opt *o = &c->tbl[i];
-
-        printf("  %-22s %-26s %s%s\n      %s\n", o->key, o->env ? o->env : "-",
-               o->def ? o->def : "",
-               (o->flags & CFG_REQUIRED) ? "(required)" : "",
-               o->help ? o->help : "");
-    }
+    printf("%s\nOptions:\n", usage);
+    cfg_options_print(stdout);
+    printf("  -h, --help       this text\n\nKeys (env var, default):\n");
+    cfg_keys_print(stdout, c->tbl);
     if (c->passthru)
         for (i = 0; c->passthru[i]; i++)
             printf("  %s*  passed verbatim to the library\n", c->passthru[i]);
 }
 
+/* Store row @p o's text @p v (from @p src) as its type in the target. */
+static void cfg_apply_row(struct cfg *c, const struct cfg_opt *o, char *v,
+                          const char *src)
+{
+    char *field = (char *)c->target + o->off;
+    char r[128];
+    long long n;
+    int b;
+
+    switch (o->type) {
+    case CFG_STR:
+        *(char **)(void *)field = v;
+        break;
+    case CFG_INT:
+        if (cfg_parse_ll(v, &n) < 0)
+            cfg_die(c, o->key, src, "not an integer");
+        if (n < o->min || n > o->max) {
+            snprintf(r, sizeof(r), "%lld out of range [%lld, %lld]", n, o->min,
+                     o->max);
+            cfg_die(c, o->key, src, r);
+        }
+        *(long long *)(void *)field = n;
+        break;
+    case CFG_BOOL:
+        b = cfg_parse_bool(v);
+        if (b < 0)
+            cfg_die(c, o->key, src, "not a boolean");
+        *(int *)(void *)field = b;
+        break;
+    }
+}
+
+/* Check every value and store it in the target. */
 static void cfg_apply(struct cfg *c)
 {
     int i;
 
     for (i = 0; c->tbl[i].key; i++) {
-        const struct cfg_opt *o = &c->tbl[i];
-        char *field = (char *)c->target + o->off;
-        const char *v = c->vals[i];
-        long long n;
-        int b;
-
-        if (!v) {
-            if (o->flags & CFG_REQUIRED)
-                cfg_die(c, o->key, o->env ? o->env : "unset",
-                        "required but not set");
-            continue;
-        }
-        switch (o->type) {
-        case CFG_STR:
-            *(char **)(void *)field = c->vals[i];
-            break;
-        case CFG_INT:
-            if (cfg_parse_ll(v, &n) < 0)
-                cfg_die(c, o->key, c->source[i], "not an integer");
-            if (n < o->min || n > o->max) {
-                char r[128];
-
-                snprintf(r, sizeof(r), "%lld out of range [%lld, %lld]", n,
-                         o->min, o->max);
-                cfg_die(c, o->key, c->source[i], r);
-            }
-            *(long long *)(void *)field = n;
-            break;
-        case CFG_BOOL:
-            b = cfg_parse_bool(v);
-            if (b < 0)
-                cfg_die(c, o->key, c->source[i], "not a boolean");
-            *(int *)(void *)field = b;
-            break;
-        }
+        if (c->vals[i])
+            cfg_apply_row(c, &c->tbl[i], c->vals[i], c->source[i]);
+        else if (c->tbl[i].flags & CFG_REQUIRED)
+            cfg_die(c, c->tbl[i].key, c->env[i], "required but not set");
     }
 }
 
@@ -244,13 +317,12 @@ static void cfg_dump(const struct cfg *c)
     }
 }
 
-struct cfg *cfg_load(const struct cfg_opt *tbl, void *target,
-                     const char *const *passthru, const char *prog,
-                     const char *usage, int argc, char **argv)
+/* A handle for @p tbl with no values yet; exits 1 when out of memory. */
+static struct cfg *cfg_new(const struct cfg_opt *tbl, void *target,
+                           const char *const *passthru, const char *prog)
 {
     struct cfg *c = calloc(1, sizeof(*c));
-    const char *file = NULL, *loglevel = NULL;
-    int i, n = 0, dump = 0;
+    int i, n = 0;
 
     if (!c) {
         fprintf(stderr, "%s: out of memory\n", prog);
@@ -264,60 +336,124 @@ struct cfg *cfg_load(const struct cfg_opt *tbl, void *target,
         n++;
     c->vals = calloc((size_t)n + 1, sizeof(*c->vals));
     c->source = calloc((size_t)n + 1, sizeof(*c->source));
-    if (!c->vals || !c->source) {
+    c->env = calloc((size_t)n + 1, sizeof(*c->env));
+    if (!c->vals || !c->source || !c->env) {
         fprintf(stderr, "%s: out of memory\n", prog);
         exit(1);
     }
-    for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+    for (i = 0; i < n; i++)
+        if (cfg_env_name(tbl[i].key, c->env[i], sizeof(c->env[i])) < 0)
+            cfg_die(c, tbl[i].key, "table", "key too long");
+    return c;
+}
+
+/* How many values option @p arg takes (0 or 1); -1 when it is not one. */
+static int cfg_arg_arity(const char *arg)
+{
+    if (!strcmp(arg, "-c") || !strcmp(arg, "-o") || !strcmp(arg, "--log-level"))
+        return 1;
+    if (!strcmp(arg, "--dump-config"))
+        return 0;
+    return -1;
+}
+
+/*
+ * Read the options of argv into @p a.  With @p head, stop at the first
+ * argument that is not an option; otherwise -h/--help prints the usage
+ * and exits 0, and anything else is an error.  -o values are applied
+ * later (cfg_overrides), after the file and the environment.
+ */
+static void cfg_args_scan(const struct cfg *c, const char *usage, int head,
+                          int argc, char **argv, struct cfg_args *a)
+{
+    int i, arity;
+
+    memset(a, 0, sizeof(*a));
+    for (i = 1; i < argc; i += arity + 1) {
+        arity = cfg_arg_arity(argv[i]);
+        if (arity < 0 && head)
+            break;
+        if (arity < 0 &&
+            (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))) {
             cfg_usage(c, usage);
             exit(0);
-        } else if (!strcmp(argv[i], "--dump-config")) {
-            dump = 1;
-        } else if (!strcmp(argv[i], "-c") && i + 1 < argc) {
-            file = argv[++i];
-        } else if (!strcmp(argv[i], "--log-level") && i + 1 < argc) {
-            loglevel = argv[++i];
-        } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-            i++; /* applied after file and env, below */
-        } else {
-            fprintf(stderr, "%s: unknown argument '%s' (try --help)\n", prog,
+        }
+        if (arity < 0 || i + arity >= argc) {
+            fprintf(stderr, "%s: %s '%s' (try --help)\n", c->prog,
+                    arity < 0 ? "unknown argument" : "no value after", argv[i]);
+            exit(2);
+        }
+        if (!strcmp(argv[i], "--dump-config"))
+            a->dump = 1;
+        else if (!strcmp(argv[i], "-c"))
+            a->file = argv[i + 1];
+        else if (!strcmp(argv[i], "--log-level"))
+            a->loglevel = argv[i + 1];
+    }
+    a->end = i;
+}
+
+/* Every row's default. */
+static void cfg_defaults(struct cfg *c)
+{
+    int i;
+
+    for (i = 0; c->tbl[i].key; i++)
+        if (c->tbl[i].def)
+            cfg_set(c, c->tbl[i].key, c->tbl[i].def, "default");
+}
+
+/* Every row's environment variable that is set and not empty. */
+static void cfg_environment(struct cfg *c)
+{
+    const char *e;
+    int i;
+
+    for (i = 0; c->tbl[i].key; i++) {
+        e = getenv(c->env[i]);
+        if (e && *e)
+            cfg_set(c, c->tbl[i].key, e, c->env[i]);
+    }
+}
+
+/* Every -o KEY=VALUE before argument @p end, in order. */
+static void cfg_overrides(struct cfg *c, int end, char **argv)
+{
+    char *kv, *eq;
+    int i;
+
+    for (i = 1; i < end; i++) {
+        if (strcmp(argv[i], "-o") != 0) {
+            i += cfg_arg_arity(argv[i]);
+            continue;
+        }
+        kv = strdup(argv[++i]);
+        eq = kv ? strchr(kv, '=') : NULL;
+        if (!eq) {
+            fprintf(stderr, "%s: -o expects KEY=VALUE, got '%s'\n", c->prog,
                     argv[i]);
             exit(2);
         }
+        *eq = '\0';
+        cfg_set(c, cfg_trim(kv), eq + 1, "-o");
+        free(kv);
     }
-    for (i = 0; i < n; i++)
-        if (tbl[i].def) {
-            c->vals[i] = strdup(tbl[i].def);
-            c->source[i] = "default";
-        }
-    if (file)
-        cfg_load_file(c, file);
-    for (i = 0; i < n; i++) {
-        const char *e = tbl[i].env ? getenv(tbl[i].env) : NULL;
+}
 
-        if (e && *e)
-            cfg_set(c, tbl[i].key, e, tbl[i].env);
-    }
-    for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--log-level")) {
-            i++;
-        } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-            char *kv = strdup(argv[++i]), *eq = kv ? strchr(kv, '=') : NULL;
+/* The sources in precedence order, then --log-level, --dump-config, the
+ * check of every value, and the log level. */
+static void cfg_build(struct cfg *c, const struct cfg_args *a, char **argv)
+{
+    int i;
 
-            if (!eq) {
-                fprintf(stderr, "%s: -o expects KEY=VALUE, got '%s'\n", prog,
-                        argv[i]);
-                exit(2);
-            }
-            *eq = '\0';
-            cfg_set(c, cfg_trim(kv), eq + 1, "-o");
-            free(kv);
-        }
-    }
-    if (loglevel && cfg_index(c, "log.level") >= 0)
-        cfg_set(c, "log.level", loglevel, "--log-level");
-    if (dump) {
+    cfg_defaults(c);
+    if (a->file)
+        cfg_load_file(c, a->file);
+    cfg_environment(c);
+    cfg_overrides(c, a->end, argv);
+    if (a->loglevel && cfg_index(c, "log.level") >= 0)
+        cfg_set(c, "log.level", a->loglevel, "--log-level");
+    if (a->dump) {
         cfg_dump(c);
         exit(0);
     }
@@ -325,6 +461,29 @@ struct cfg *cfg_load(const struct cfg_opt *tbl, void *target,
     i = cfg_index(c, "log.level");
     if (i >= 0 && c->vals[i] && log_init(NULL, c->vals[i]) < 0)
         cfg_die(c, "log.level", c->source[i], "expected error|warn|info|debug");
+}
+
+struct cfg *cfg_load(const struct cfg_opt *tbl, void *target,
+                     const char *const *passthru, const char *prog,
+                     const char *usage, int argc, char **argv)
+{
+    struct cfg *c = cfg_new(tbl, target, passthru, prog);
+    struct cfg_args a;
+
+    cfg_args_scan(c, usage, 0, argc, argv, &a);
+    cfg_build(c, &a, argv);
+    return c;
+}
+
+struct cfg *cfg_load_head(const struct cfg_opt *tbl, void *target,
+                          const char *prog, int argc, char **argv, int *argi)
+{
+    struct cfg *c = cfg_new(tbl, target, NULL, prog);
+    struct cfg_args a;
+
+    cfg_args_scan(c, "", 1, argc, argv, &a);
+    cfg_build(c, &a, argv);
+    *argi = a.end;
     return c;
 }
 
@@ -358,6 +517,7 @@ void cfg_destroy(struct cfg *c)
         free(c->vals[i]);
     free(c->vals);
     free(c->source);
+    free(c->env);
     for (kv = c->extra; kv; kv = next) {
         next = kv->next;
         free(kv->key);

@@ -6,11 +6,19 @@
  * listed in passthru (e.g. "kafka.") are kept verbatim for the library
  * they belong to.  Validation happens once; errors name key, source and
  * reason and the process exits 2.
+ *
+ * One name per concept: a key's environment variable is derived from the
+ * key by one rule (cfg_env_name()), and the settings several binaries
+ * share are defined once, as the CFG_ROW_* rows below (and the domain's
+ * STORESET_CFG_REFRESH_MS in app/storeset.h), which each binary's table
+ * lists instead of a copy.  docs/config.md is generated
+ * from the tables (make config-doc).
  */
 #ifndef OMNI_CFG_H
 #define OMNI_CFG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum cfg_type {
     CFG_STR,  /* char * (owned by the cfg handle) */
@@ -21,9 +29,10 @@ enum cfg_type {
 #define CFG_REQUIRED 0x1
 #define CFG_SECRET 0x2 /* masked in --dump-config, never logged */
 
+#define CFG_ENV_MAX 64 /* longest environment variable name, with NUL */
+
 struct cfg_opt {
-    const char *key; /* "pg.dsn" */
-    const char *env; /* "OMNISYNC_PG" (may be NULL) */
+    const char *key; /* "pg.dsn"; its env var is cfg_env_name(key) */
     enum cfg_type type;
     const char *def; /* default as text (may be NULL) */
     long long min, max;
@@ -32,7 +41,75 @@ struct cfg_opt {
     const char *help;
 };
 
+/*
+ * The shared rows: one definition per setting that several binaries have.
+ * T is the binary's config struct and F its field; the other arguments
+ * are what may differ between binaries (whether it is required, a
+ * default).  Their descriptions, types and ranges are the same
+ * everywhere.
+ */
+#define CFG_ROW_PG_DSN(T, F, FLAGS)                                            \
+    {                                                                          \
+        "pg.dsn", CFG_STR, NULL, 0, 0, (FLAGS) | CFG_SECRET, offsetof(T, F),   \
+            "libpq conninfo of the ledger (not required and unset: "           \
+            "libpq's PG* variables)"                                           \
+    }
+#define CFG_ROW_KAFKA_BOOTSTRAP(T, F, FLAGS)                                   \
+    {                                                                          \
+        "kafka.bootstrap", CFG_STR, NULL, 0, 0, FLAGS, offsetof(T, F),         \
+            "Kafka bootstrap servers"                                          \
+    }
+#define CFG_ROW_REDIS_ADDR(T, F, DEF, FLAGS)                                   \
+    {                                                                          \
+        "redis.addr", CFG_STR, DEF, 0, 0, (FLAGS), offsetof(T, F),             \
+            "host:port of the Redis holding the stores' API budgets"           \
+    }
+#define CFG_ROW_SECRET_KEY(T, F)                                               \
+    {                                                                          \
+        "secret.key", CFG_STR, NULL, 0, 0, CFG_SECRET, offsetof(T, F),         \
+            "64 hex characters: the 32-byte key that encrypts store passwords" \
+    }
+#define CFG_ROW_LOG_LEVEL(T, F, DEF)                                           \
+    {                                                                          \
+        "log.level", CFG_STR, DEF, 0, 0, 0, offsetof(T, F),                    \
+            "error|warn|info|debug"                                            \
+    }
+#define CFG_ROW_GROUP_ID(T, F, DEF)                                            \
+    {                                                                          \
+        "group.id", CFG_STR, DEF, 0, 0, 0, offsetof(T, F),                     \
+            "Kafka consumer group"                                             \
+    }
+#define CFG_ROW_DRAIN_MS(T, F)                                                 \
+    {                                                                          \
+        "drain.ms", CFG_INT, "10000", 0, 600000, 0, offsetof(T, F),            \
+            "on SIGTERM, how long to finish in-flight work (deliveries, "      \
+            "pending flushes) before exiting"                                  \
+    }
+#define CFG_ROW_BACKOFF_MAX_MS(T, F, DEF)                                      \
+    {                                                                          \
+        "backoff.max.ms", CFG_INT, DEF, 100, 600000, 0, offsetof(T, F),        \
+            "longest backoff between retries of a transient failure"           \
+    }
+#define CFG_ROW_STATS_MS(T, F)                                                 \
+    {                                                                          \
+        "stats.ms", CFG_INT, "30000", 100, 86400000, 0, offsetof(T, F),        \
+            "interval of the stats line"                                       \
+    }
+
+/* Every service's passthrough: "kafka.*" keys go to librdkafka. */
+extern const char *const cfg_passthru_kafka[];
+
 struct cfg;
+
+/**
+ * @brief The environment variable of @p key: "OMNISYNC_" and the key
+ *        upper-cased with '.' as '_' ("drain.ms" -> OMNISYNC_DRAIN_MS),
+ *        except the established connection variables: pg.dsn ->
+ *        OMNISYNC_PG, kafka.bootstrap -> OMNISYNC_KAFKA, redis.addr ->
+ *        OMNISYNC_REDIS, secret.key -> OMNISYNC_SECRET_KEY.
+ * @returns 0, or -1 when it does not fit in @p buf (then "").
+ */
+int cfg_env_name(const char *key, char *buf, size_t buf_size);
 
 /**
  * @brief Build the configuration of a service.
@@ -45,13 +122,36 @@ struct cfg;
  * @param tbl      option table ending with a {NULL} row.
  * @param target   struct receiving the typed values (fields at tbl[].off).
  * @param passthru NULL-terminated list of key prefixes kept verbatim
- *                 (may be NULL), e.g. {"kafka.", NULL}.
+ *                 (may be NULL), e.g. cfg_passthru_kafka.
  * @param usage    text printed by --help before the option list.
  * @returns the handle owning the strings stored in @p target.
  */
 struct cfg *cfg_load(const struct cfg_opt *tbl, void *target,
                      const char *const *passthru, const char *prog,
                      const char *usage, int argc, char **argv);
+
+/**
+ * @brief cfg_load() for a program whose own words follow the options, as
+ *        in "omnisync [-c PATH] [-o KEY=VALUE]... COMMAND ARGS...".
+ *
+ * Reads -c, -o, --dump-config and --log-level up to the first argument
+ * that is none of them (-h/--help included: the program answers those
+ * itself); errors and --dump-config behave as in cfg_load().
+ *
+ * @param argi receives the index of that first argument (argc if none).
+ * @returns the handle owning the strings stored in @p target.
+ */
+struct cfg *cfg_load_head(const struct cfg_opt *tbl, void *target,
+                          const char *prog, int argc, char **argv, int *argi);
+
+/** @brief Print the lines of --help that describe cfg's options. */
+void cfg_options_print(FILE *fp);
+
+/**
+ * @brief Print one entry per row of @p tbl: key, environment variable,
+ *        default or "(required)", then the description (--help's list).
+ */
+void cfg_keys_print(FILE *fp, const struct cfg_opt *tbl);
 
 /**
  * @brief Call @p cb for every passthrough key starting with @p prefix, in

@@ -25,7 +25,7 @@
  *                                     ; "-00:00" reads as "+00:00"
  *
  * Seconds and the offset are required; nothing may follow the offset.
- * Examples: "2026-11-27T10:00:00.000+03:00" (what inSales sends),
+ * Examples: "2026-11-27T10:00:00.000+03:00" (a store's local time),
  * "2026-11-27T07:00:00Z", "2026-11-27t07:00:00.123456789z".
  */
 #ifndef OMNI_CLOCK_H

@@ -6,7 +6,7 @@
 int consume_once(struct consume_loop *cl)
 {
     rd_kafka_message_t *m;
-    enum consume_res res;
+    enum outcome res;
     char reason[512], err[512];
     long backoff = 0;
 
@@ -25,7 +25,7 @@ int consume_once(struct consume_loop *cl)
     for (;;) {
         reason[0] = '\0';
         res = cl->fn(cl->ctx, m, reason, sizeof(reason));
-        if (res == CONSUME_DONE)
+        if (res == OUTCOME_OK)
             break;
         cl->n_retries++;
         if (sig_stop_requested()) {
@@ -36,7 +36,7 @@ int consume_once(struct consume_loop *cl)
             rd_kafka_message_destroy(m);
             return 0;
         }
-        if (res == CONSUME_BACKOFF) {
+        if (res != OUTCOME_PAUSED) {
             backoff = backoff ? backoff * 2 : 500 /* ms */;
             if (backoff > cl->backoff_max_ms)
                 backoff = cl->backoff_max_ms;

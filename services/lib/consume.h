@@ -1,10 +1,15 @@
 /*
  * consume — the per-message loop every consuming service runs: take one
- * message, hand it to the service until it is done (retrying with a
- * capped exponential backoff that shutdown interrupts), then commit its
- * offset.  A message is committed only after its handler said it is done
- * (processed, skipped or dead-lettered), so a crash at any point
- * redelivers it; handlers are idempotent.
+ * message, hand it to the service until it is done, then commit its
+ * offset.  The handler's enum outcome (lib/outcome.h) decides:
+ *   OUTCOME_OK        processed, skipped or dead-lettered: commit
+ *   OUTCOME_PAUSED    the store's limit: try again at once (the budget
+ *                     already holds the call until the store's wait ends)
+ *   OUTCOME_RETRY     transient: try again after a capped exponential
+ *                     backoff that shutdown interrupts
+ *   OUTCOME_REJECTED  the handler could not dead-letter it: as RETRY
+ * A message is committed only after its handler said it is done, so a
+ * crash at any point redelivers it; handlers are idempotent.
  *
  * @locality one thread: the consumer's.
  */
@@ -12,22 +17,17 @@
 #define OMNI_CONSUME_H
 
 #include "lib/kafka.h"
+#include "lib/outcome.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-enum consume_res {
-    CONSUME_DONE = 0,    /* processed, skipped or dead-lettered: commit */
-    CONSUME_RETRY = 1,   /* try again at once (e.g. after a reconnect) */
-    CONSUME_BACKOFF = 2, /* try again after a backoff (store, Redis, DB) */
-};
 
 /**
  * Handle one message.  @p reason (size @p reason_size) receives why a
  * retry is needed; it is logged by the loop.
  */
-typedef enum consume_res(consume_fn)(void *ctx, const rd_kafka_message_t *m,
-                                     char *reason, size_t reason_size);
+typedef enum outcome(consume_fn)(void *ctx, const rd_kafka_message_t *m,
+                                 char *reason, size_t reason_size);
 
 struct consume_loop {
     struct kafka_consumer *kc; /* borrowed */

@@ -16,15 +16,12 @@ PGconn *db_connect(const char *conninfo, const char *app, char *errstr,
 {
     const char *keys[] = {"dbname", "application_name", "client_encoding",
                           NULL};
-    const char *vals[] = {conninfo, app ? app : "omnisync", "UTF8", NULL};
+    const char *vals[] = {conninfo ? conninfo : "", app ? app : "omnisync",
+                          "UTF8", NULL};
     PGconn *pg;
 
-    if (!conninfo || !*conninfo) {
-        snprintf(errstr, errstr_size,
-                 "no Postgres connection configured (set OMNISYNC_PG)");
-        return NULL;
-    }
-    /* expand_dbname=1: "dbname" carries the whole conninfo string. */
+    /* expand_dbname=1: "dbname" carries the whole conninfo string; an
+     * empty one is ignored, so libpq's PG* variables and defaults apply. */
     pg = PQconnectdbParams(keys, vals, 1);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         const char *m = pg ? PQerrorMessage(pg) : "out of memory";
@@ -117,17 +114,16 @@ struct db_mig_row {
     int seen; /* its file exists */
 };
 
-int db_migrate_dir(char *buf, size_t buf_size)
+int db_migrate_dir(const char *configured, char *buf, size_t buf_size)
 {
-    const char *env = getenv("OMNISYNC_SQL_DIR");
     char exe[4096];
     ssize_t len;
     char *slash;
     struct stat st;
     int n;
 
-    if (env && *env) {
-        n = snprintf(buf, buf_size, "%s", env);
+    if (configured && *configured) {
+        n = snprintf(buf, buf_size, "%s", configured);
         return n < 0 || (size_t)n >= buf_size ? -1 : 0;
     }
     len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -347,16 +343,154 @@ out:
     return rc;
 }
 
+static void db_mig_rows_free(struct db_mig_row *rows, size_t n)
+{
+    size_t i;
+
+    for (i = 0; rows && i < n; i++) {
+        free(rows[i].version);
+        free(rows[i].checksum);
+    }
+    free(rows);
+}
+
+/* Create schema_migrations unless it exists.  Checked first rather than
+ * CREATE ... IF NOT EXISTS, which prints a NOTICE on every run; the
+ * advisory lock rules out a race. */
+static int db_mig_table_ensure(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    PGresult *res;
+    int missing;
+
+    res =
+        db_exec(pg, "SELECT to_regclass('schema_migrations') IS NULL", 0, NULL,
+                "look for schema_migrations", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    missing = !strcmp(PQgetvalue(res, 0, 0), "t");
+    PQclear(res);
+    if (!missing)
+        return 0;
+    return db_cmd(pg,
+                  "CREATE TABLE schema_migrations ("
+                  " version text PRIMARY KEY,"
+                  " checksum text NOT NULL,"
+                  " applied_at timestamptz NOT NULL DEFAULT now())",
+                  0, NULL, "create schema_migrations", errstr, errstr_size);
+}
+
+/* The rows of schema_migrations, by version. */
+static int db_mig_rows_load(PGconn *pg, struct db_mig_row **out, size_t *nout,
+                            char *errstr, size_t errstr_size)
+{
+    struct db_mig_row *rows = NULL;
+    PGresult *res;
+    size_t i, n = 0;
+    int rc = -1;
+
+    res = db_exec(pg,
+                  "SELECT version, checksum FROM schema_migrations "
+                  "ORDER BY version",
+                  0, NULL, "read schema_migrations", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    n = (size_t)PQntuples(res);
+    rows = calloc(n ? n : 1, sizeof(*rows));
+    if (!rows)
+        goto oom;
+    for (i = 0; i < n; i++) {
+        rows[i].version = strdup(PQgetvalue(res, (int)i, 0));
+        rows[i].checksum = strdup(PQgetvalue(res, (int)i, 1));
+        if (!rows[i].version || !rows[i].checksum)
+            goto oom;
+    }
+    *out = rows;
+    *nout = n;
+    rows = NULL;
+    rc = 0;
+    goto out;
+oom:
+    snprintf(errstr, errstr_size, "out of memory");
+out:
+    db_mig_rows_free(rows, n);
+    PQclear(res);
+    return rc;
+}
+
+/* The row recording file @p name, or NULL. */
+static struct db_mig_row *db_mig_row_find(struct db_mig_row *rows, size_t n,
+                                          const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!strcmp(rows[i].version, name))
+            return &rows[i];
+    return NULL;
+}
+
+/* Refuse when an applied migration's file changed; mark the rows whose
+ * file exists (seen); warn about the others. */
+static int db_mig_verify(const struct db_mig_file *files, size_t nfiles,
+                         struct db_mig_row *rows, size_t nrows, const char *dir,
+                         FILE *warn, char *errstr, size_t errstr_size)
+{
+    struct db_mig_row *row;
+    size_t i;
+
+    for (i = 0; i < nfiles; i++) {
+        row = db_mig_row_find(rows, nrows, files[i].name);
+        if (!row)
+            continue;
+        row->seen = 1;
+        if (strcmp(row->checksum, files[i].sum) != 0) {
+            snprintf(errstr, errstr_size,
+                     "migration %s was changed after it was applied "
+                     "(checksum %s != %s)",
+                     files[i].name, files[i].sum, row->checksum);
+            return -1;
+        }
+    }
+    for (i = 0; i < nrows; i++)
+        if (!rows[i].seen && warn)
+            fprintf(warn,
+                    "warning: migration %s is applied but its file is "
+                    "missing from %s\n",
+                    rows[i].version, dir);
+    return 0;
+}
+
+/* Apply, in order, every file without a row. */
+static int db_mig_apply_pending(PGconn *pg, const struct db_mig_file *files,
+                                size_t nfiles, struct db_mig_row *rows,
+                                size_t nrows, FILE *out, char *errstr,
+                                size_t errstr_size)
+{
+    size_t i, applied = 0;
+
+    for (i = 0; i < nfiles; i++) {
+        if (db_mig_row_find(rows, nrows, files[i].name))
+            continue;
+        if (db_mig_apply(pg, &files[i], errstr, errstr_size) < 0)
+            return -1;
+        applied++;
+        if (out)
+            fprintf(out, "applied %s\n", files[i].name);
+    }
+    if (!applied && out)
+        fprintf(out, "up to date\n");
+    return 0;
+}
+
 int db_migrate(PGconn *pg, const char *dir, FILE *out, FILE *warn, char *errstr,
                size_t errstr_size)
 {
     struct db_mig_file *files = NULL;
     struct db_mig_row *rows = NULL;
-    size_t nfiles = 0, nrows = 0, i, j, applied = 0;
-    PGresult *res = NULL;
+    size_t nfiles = 0, nrows = 0;
     char lockkey[32];
     const char *vals[1];
-    int locked = 0, rc = -1, found;
+    int rc = -1;
 
     if (sodium_init() < 0) {
         snprintf(errstr, errstr_size, "libsodium initialisation failed");
@@ -370,91 +504,18 @@ int db_migrate(PGconn *pg, const char *dir, FILE *out, FILE *warn, char *errstr,
     if (db_cmd(pg, "SELECT pg_advisory_lock($1::bigint)", 1, vals,
                "take migration lock", errstr, errstr_size) < 0)
         goto out;
-    locked = 1;
-    /* Checked first rather than CREATE ... IF NOT EXISTS, which prints a
-     * NOTICE on every run; the advisory lock rules out a race. */
-    res =
-        db_exec(pg, "SELECT to_regclass('schema_migrations') IS NULL", 0, NULL,
-                "look for schema_migrations", errstr, errstr_size, NULL);
-    if (!res)
-        goto out;
-    if (!strcmp(PQgetvalue(res, 0, 0), "t") &&
-        db_cmd(pg,
-               "CREATE TABLE schema_migrations ("
-               " version text PRIMARY KEY,"
-               " checksum text NOT NULL,"
-               " applied_at timestamptz NOT NULL DEFAULT now())",
-               0, NULL, "create schema_migrations", errstr, errstr_size) < 0)
-        goto out;
-    PQclear(res);
-    res = db_exec(pg,
-                  "SELECT version, checksum FROM schema_migrations "
-                  "ORDER BY version",
-                  0, NULL, "read schema_migrations", errstr, errstr_size, NULL);
-    if (!res)
-        goto out;
-    nrows = (size_t)PQntuples(res);
-    rows = calloc(nrows ? nrows : 1, sizeof(*rows));
-    if (!rows) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto out;
-    }
-    for (i = 0; i < nrows; i++) {
-        rows[i].version = strdup(PQgetvalue(res, (int)i, 0));
-        rows[i].checksum = strdup(PQgetvalue(res, (int)i, 1));
-        if (!rows[i].version || !rows[i].checksum) {
-            snprintf(errstr, errstr_size, "out of memory");
-            goto out;
-        }
-    }
-    PQclear(res);
-    res = NULL;
     /* Verify everything before applying anything. */
-    for (i = 0; i < nfiles; i++) {
-        for (j = 0; j < nrows; j++) {
-            if (strcmp(rows[j].version, files[i].name) != 0)
-                continue;
-            rows[j].seen = 1;
-            if (strcmp(rows[j].checksum, files[i].sum) != 0) {
-                snprintf(errstr, errstr_size,
-                         "migration %s was changed after it was applied "
-                         "(checksum %s != %s)",
-                         files[i].name, files[i].sum, rows[j].checksum);
-                goto out;
-            }
-        }
-    }
-    for (j = 0; j < nrows; j++)
-        if (!rows[j].seen && warn)
-            fprintf(warn,
-                    "warning: migration %s is applied but its file is "
-                    "missing from %s\n",
-                    rows[j].version, dir);
-    for (i = 0; i < nfiles; i++) {
-        found = 0;
-        for (j = 0; j < nrows && !found; j++)
-            found = strcmp(rows[j].version, files[i].name) == 0;
-        if (found)
-            continue;
-        if (db_mig_apply(pg, &files[i], errstr, errstr_size) < 0)
-            goto out;
-        applied++;
-        if (out)
-            fprintf(out, "applied %s\n", files[i].name);
-    }
-    if (!applied && out)
-        fprintf(out, "up to date\n");
-    rc = 0;
+    if (db_mig_table_ensure(pg, errstr, errstr_size) == 0 &&
+        db_mig_rows_load(pg, &rows, &nrows, errstr, errstr_size) == 0 &&
+        db_mig_verify(files, nfiles, rows, nrows, dir, warn, errstr,
+                      errstr_size) == 0 &&
+        db_mig_apply_pending(pg, files, nfiles, rows, nrows, out, errstr,
+                             errstr_size) == 0)
+        rc = 0;
+    PQclear(PQexecParams(pg, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL,
+                         vals, NULL, NULL, 0));
 out:
-    PQclear(res);
-    if (locked)
-        PQclear(PQexecParams(pg, "SELECT pg_advisory_unlock($1::bigint)", 1,
-                             NULL, vals, NULL, NULL, 0));
-    for (j = 0; rows && j < nrows; j++) {
-        free(rows[j].version);
-        free(rows[j].checksum);
-    }
-    free(rows);
+    db_mig_rows_free(rows, nrows);
     db_mig_files_free(files, nfiles);
     return rc;
 }

@@ -19,8 +19,10 @@
 #define DB_DEADLOCK "40P01"
 
 /**
- * @brief Connect with a libpq conninfo string (e.g. from OMNISYNC_PG).
+ * @brief Connect with a libpq conninfo string (config key pg.dsn).
  *        Sets application_name to @p app and client_encoding UTF8.
+ * @param conninfo (may be NULL or "": libpq's PG* environment variables
+ *                 and defaults apply).
  * @returns the connection, or NULL with @p errstr filled (the conninfo
  *          itself is never copied into errstr: it may hold a password).
  */
@@ -65,13 +67,15 @@ int db_conn_lost(PGconn *pg);
 #define DB_MIGRATE_LOCK 0x6f6d6e6973796e63LL /* "omnisync" */
 
 /**
- * @brief Find the migrations directory: $OMNISYNC_SQL_DIR, else
+ * @brief Find the migrations directory: @p configured (config key
+ *        sql.dir, OMNISYNC_SQL_DIR) when set, else
  *        <dir of /proc/self/exe>/../deploy/sql when it exists, else
  *        /usr/share/omnisync/sql.
+ * @param configured (may be NULL or "": not set).
  * @param buf  receives the path.
  * @returns 0, or -1 when the path does not fit in @p buf_size.
  */
-int db_migrate_dir(char *buf, size_t buf_size);
+int db_migrate_dir(const char *configured, char *buf, size_t buf_size);
 
 /**
  * @brief Apply every migration of @p dir not yet applied.

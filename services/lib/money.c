@@ -46,60 +46,89 @@ static int money_is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-enum money_res money_scan(const char *s, size_t len, unsigned flags,
-                          long long *minor)
-{
-    size_t i = 0, sep;
-    int neg = 0, nint = 0, ndig = 0, group = 0, ngroups = 0, nfrac = 0;
-    int round_up = 0;
-    long long whole = 0, frac = 0, v;
+/* What money_scan() read so far. */
+struct money_text {
+    const char *s;
+    size_t len, i;
+    int nint, nfrac, round_up;
+    long long whole, frac;
+};
 
-    if (!s)
-        return MONEY_SYNTAX;
-    if (len > 0 && s[0] == '-') {
-        neg = 1;
-        i = 1;
-    }
-    for (; i < len; i++) {
-        if (money_is_digit(s[i])) {
+/* The integer part at t->i, with thousands groups when MONEY_GROUPS. */
+static enum money_res money_scan_int(struct money_text *t, unsigned flags)
+{
+    int ndig = 0, group = 0, ngroups = 0;
+    size_t sep;
+
+    for (; t->i < t->len; t->i++) {
+        char c = t->s[t->i];
+
+        if (money_is_digit(c)) {
             /* Leading zeros count for grouping only; beyond the bound the
              * digits are still scanned so a syntax error wins. */
-            if ((whole || s[i] != '0') && ++nint <= MONEY_MAX_INT_DIGITS)
-                whole = whole * 10 + (s[i] - '0');
+            if ((t->whole || c != '0') && ++t->nint <= MONEY_MAX_INT_DIGITS)
+                t->whole = t->whole * 10 + (c - '0');
             ndig++;
             group++;
             continue;
         }
-        sep = flags & MONEY_GROUPS ? money_group_sep(s + i, len - i) : 0;
+        sep = flags & MONEY_GROUPS ? money_group_sep(t->s + t->i, t->len - t->i)
+                                   : 0;
         if (!sep)
             break;
         if (group == 0 || (ngroups == 0 ? group > 3 : group != 3))
             return MONEY_SYNTAX;
         ngroups++;
         group = 0;
-        i += sep - 1;
+        t->i += sep - 1;
     }
     if (ndig == 0 || (ngroups > 0 && group != 3))
         return MONEY_SYNTAX;
-    if (i < len && (s[i] == '.' || s[i] == ',')) {
-        for (i++; i < len && money_is_digit(s[i]); i++, nfrac++) {
-            if (nfrac < 2)
-                frac = frac * 10 + (s[i] - '0');
-            else if (nfrac == 2)
-                round_up = s[i] >= '5';
-        }
-        if (nfrac == 0)
-            return MONEY_SYNTAX;
+    return MONEY_OK;
+}
+
+/* An optional fraction after '.' or ','; the third decimal decides the
+ * rounding. */
+static enum money_res money_scan_frac(struct money_text *t)
+{
+    if (t->i >= t->len || (t->s[t->i] != '.' && t->s[t->i] != ','))
+        return MONEY_OK;
+    for (t->i++; t->i < t->len && money_is_digit(t->s[t->i]);
+         t->i++, t->nfrac++) {
+        if (t->nfrac < 2)
+            t->frac = t->frac * 10 + (t->s[t->i] - '0');
+        else if (t->nfrac == 2)
+            t->round_up = t->s[t->i] >= '5';
     }
-    if (i < len)
+    return t->nfrac == 0 ? MONEY_SYNTAX : MONEY_OK;
+}
+
+enum money_res money_scan(const char *s, size_t len, unsigned flags,
+                          long long *minor)
+{
+    struct money_text t = {.s = s, .len = len};
+    enum money_res r;
+    int neg = 0;
+    long long v;
+
+    if (!s)
         return MONEY_SYNTAX;
-    if (nfrac > 2 && !(flags & MONEY_ROUND))
+    if (len > 0 && s[0] == '-') {
+        neg = 1;
+        t.i = 1;
+    }
+    r = money_scan_int(&t, flags);
+    if (r == MONEY_OK)
+        r = money_scan_frac(&t);
+    if (r != MONEY_OK || t.i < len)
+        return MONEY_SYNTAX;
+    if (t.nfrac > 2 && !(flags & MONEY_ROUND))
         return MONEY_DECIMALS;
-    if (nint > MONEY_MAX_INT_DIGITS)
+    if (t.nint > MONEY_MAX_INT_DIGITS)
         return MONEY_RANGE;
-    if (nfrac == 1)
-        frac *= 10;
-    v = whole * 100 + frac + round_up;
+    if (t.nfrac == 1)
+        t.frac *= 10;
+    v = t.whole * 100 + t.frac + t.round_up;
     if (v > MONEY_MAX_MINOR)
         return MONEY_RANGE; /* 999999999999999.995 rounded up */
     *minor = neg ? -v : v;

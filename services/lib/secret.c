@@ -47,10 +47,9 @@ int secret_key_parse(const char *hex, unsigned char key[SECRET_KEY_BYTES],
     return 0;
 }
 
-int secret_key_from_env(unsigned char key[SECRET_KEY_BYTES], char *errstr,
-                        size_t errstr_size)
+int secret_key_load(const char *hex, unsigned char key[SECRET_KEY_BYTES],
+                    char *errstr, size_t errstr_size)
 {
-    const char *hex = getenv(SECRET_KEY_ENV);
     char why[128];
 
     if (secret_init(errstr, errstr_size) < 0)

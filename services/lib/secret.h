@@ -1,7 +1,8 @@
 /*
  * secret — store credentials encrypted at rest (libsodium secretbox).
  *
- * The key is 32 bytes, given as 64 hex characters (OMNISYNC_SECRET_KEY).
+ * The key is 32 bytes, given as 64 hex characters (config key secret.key,
+ * environment OMNISYNC_SECRET_KEY; the caller passes it in).
  * Each sealed value has its own random nonce.  Nothing here ever prints a
  * key or a plaintext, not in error messages either.
  */
@@ -14,7 +15,7 @@
 #define SECRET_KEY_BYTES crypto_secretbox_KEYBYTES     /* 32 */
 #define SECRET_NONCE_BYTES crypto_secretbox_NONCEBYTES /* 24 */
 #define SECRET_MAC_BYTES crypto_secretbox_MACBYTES     /* 16 */
-#define SECRET_KEY_ENV "OMNISYNC_SECRET_KEY"
+#define SECRET_KEY_ENV "OMNISYNC_SECRET_KEY"           /* named in messages */
 
 /**
  * @brief Initialise libsodium (idempotent, thread-safe).
@@ -32,12 +33,14 @@ int secret_key_parse(const char *hex, unsigned char key[SECRET_KEY_BYTES],
                      char *errstr, size_t errstr_size);
 
 /**
- * @brief secret_key_parse() of $OMNISYNC_SECRET_KEY; errors name the
- *        variable ("OMNISYNC_SECRET_KEY is not set", "... must be 64 hex
- *        characters").
+ * @brief secret_init(), then secret_key_parse() of the configured key
+ *        (key secret.key, environment OMNISYNC_SECRET_KEY); errors name
+ *        the variable ("OMNISYNC_SECRET_KEY is not set", "... must be 64
+ *        hex characters").
+ * @param hex the configured text (may be NULL or "": not set).
  */
-int secret_key_from_env(unsigned char key[SECRET_KEY_BYTES], char *errstr,
-                        size_t errstr_size);
+int secret_key_load(const char *hex, unsigned char key[SECRET_KEY_BYTES],
+                    char *errstr, size_t errstr_size);
 
 /**
  * @brief Encrypt @p len bytes of @p plain under @p key with a fresh

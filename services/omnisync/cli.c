@@ -5,21 +5,59 @@
 #include "ledger/stores.h"
 #include "lib/cfg.h"
 #include "lib/db.h"
+#include "lib/secret.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const struct cfg_opt cli_opts[] = {
+    CFG_ROW_PG_DSN(struct cli_cfg, pg_dsn, 0),
+    CFG_ROW_KAFKA_BOOTSTRAP(struct cli_cfg, kafka_bootstrap, 0),
+    CFG_ROW_REDIS_ADDR(struct cli_cfg, redis_addr, NULL, 0),
+    CFG_ROW_SECRET_KEY(struct cli_cfg, secret_key),
+    {"sql.dir", CFG_STR, NULL, 0, 0, 0, offsetof(struct cli_cfg, sql_dir),
+     "migrations directory of db migrate (unset: <dir of the binary>/"
+     "../deploy/sql when it exists, else /usr/share/omnisync/sql)"},
+    CFG_ROW_LOG_LEVEL(struct cli_cfg, log_level, "warn"),
+    {NULL},
+};
+
+/* Filled once by cli_config_load(), before any command runs. */
+static struct cli_cfg cli_settings;
+
+const struct cfg_opt *cli_cfg_table(void)
+{
+    return cli_opts;
+}
+
+struct cfg *cli_config_load(int argc, char **argv, int *argi)
+{
+    return cfg_load_head(cli_opts, &cli_settings, "omnisync", argc, argv, argi);
+}
+
+const struct cli_cfg *cli_config(void)
+{
+    return &cli_settings;
+}
 
 PGconn *cli_pg(void)
 {
     char err[512];
     PGconn *pg =
-        db_connect(getenv("OMNISYNC_PG"), "omnisync-cli", err, sizeof(err));
+        db_connect(cli_settings.pg_dsn, "omnisync-cli", err, sizeof(err));
 
     if (!pg)
         fprintf(stderr, "omnisync: %s\n", err);
     return pg;
+}
+
+int cli_secret_key(unsigned char key[SECRET_KEY_BYTES], char *errstr,
+                   size_t errstr_size)
+{
+    return secret_key_load(cli_settings.secret_key, key, errstr, errstr_size);
 }
 
 int cli_err(int code, const char *fmt, ...)

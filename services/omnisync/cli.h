@@ -1,14 +1,19 @@
 /*
- * cli — shared plumbing of the omnisync operator CLI: exit codes,
- * connections from the environment, option parsing helpers, and the
+ * cli — shared plumbing of the omnisync operator CLI: exit codes, its
+ * settings and connections, option parsing helpers, and the
  * entry point of every command module (cmd_<name>.c).
  */
 #ifndef OMNI_CLI_H
 #define OMNI_CLI_H
 
+#include "lib/secret.h"
+
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
+
+struct cfg;
+struct cfg_opt;
 
 #define CLI_OK 0
 #define CLI_FAIL 1  /* runtime failure */
@@ -28,12 +33,47 @@ int cmd_orders(int argc, char **argv);
 int cmd_reconcile(int argc, char **argv);
 int cmd_lag(int argc, char **argv); /* exit 1 means "lag above --max" */
 
+/* The CLI's settings (cfg.h keys; docs/config.md), read once by
+ * cli_config_load() from -c FILE, the environment and -o KEY=VALUE. */
+struct cli_cfg {
+    char *pg_dsn;          /* pg.dsn; unset: libpq's PG* variables */
+    char *kafka_bootstrap; /* kafka.bootstrap (lag) */
+    char *redis_addr;      /* redis.addr: the stores' API budgets */
+    char *secret_key;      /* secret.key: encrypts store passwords (secret) */
+    char *sql_dir;         /* sql.dir: migrations directory (db migrate) */
+    char *log_level;       /* log.level */
+};
+
+/** @returns the CLI's option table (static) for cfg_load_head(). */
+const struct cfg_opt *cli_cfg_table(void);
+
 /**
- * @brief Connect to the ledger named by OMNISYNC_PG.
+ * @brief Read the CLI's settings from the options before the command word
+ *        ("omnisync [-c FILE] [-o KEY=VALUE]... COMMAND ...").  Exits 2
+ *        on a bad setting, 0 after --dump-config.
+ * @param argi receives the index of the command word (argc if none).
+ * @returns the handle owning the settings' strings; cfg_destroy() it last.
+ */
+struct cfg *cli_config_load(int argc, char **argv, int *argi);
+
+/** @returns the settings read by cli_config_load() (borrowed). */
+const struct cli_cfg *cli_config(void);
+
+/**
+ * @brief Connect to the ledger named by pg.dsn (OMNISYNC_PG), or by
+ *        libpq's PG* variables when it is unset.
  * @returns the connection, or NULL after printing the reason to stderr
  *          (callers return CLI_FAIL).
  */
 PGconn *cli_pg(void);
+
+/**
+ * @brief The key that encrypts store passwords, from secret.key
+ *        (OMNISYNC_SECRET_KEY).
+ * @returns 0, or -1 with errstr naming OMNISYNC_SECRET_KEY (never the key).
+ */
+int cli_secret_key(unsigned char key[SECRET_KEY_BYTES], char *errstr,
+                   size_t errstr_size);
 
 /** @brief Print "omnisync: <msg>" to stderr; returns @p code. */
 int cli_err(int code, const char *fmt, ...)

@@ -16,7 +16,7 @@ static int db_migrate_run(int argc, char **argv)
     rc = cli_args_parse("db migrate", argc, argv, NULL, pos, 0, &npos);
     if (rc != CLI_OK)
         return rc;
-    if (db_migrate_dir(dir, sizeof(dir)) < 0)
+    if (db_migrate_dir(cli_config()->sql_dir, dir, sizeof(dir)) < 0)
         return cli_err(CLI_USAGE, "db migrate: migrations directory path "
                                   "too long");
     pg = cli_pg();
@@ -34,8 +34,9 @@ static const struct cli_sub db_subs[] = {
      "db migrate\n"
      "  Apply every migration (deploy/sql/NNNN_name.sql) not yet applied,\n"
      "  in filename order, each in its own transaction.  Refuses when an\n"
-     "  applied migration's file changed.  Directory: $OMNISYNC_SQL_DIR,\n"
-     "  else <binary>/../deploy/sql, else /usr/share/omnisync/sql."},
+     "  applied migration's file changed.  Directory: key sql.dir\n"
+     "  (OMNISYNC_SQL_DIR), else <binary>/../deploy/sql, else\n"
+     "  /usr/share/omnisync/sql."},
     {NULL, NULL, NULL},
 };
 

@@ -779,9 +779,10 @@ static int lag_opts_parse(int argc, char **argv, struct lag_opts *o)
                        interval);
     if (interval && !o->watch)
         return cli_err(CLI_USAGE, "lag: --interval goes with --watch");
-    o->bootstrap = getenv("OMNISYNC_KAFKA");
+    o->bootstrap = cli_config()->kafka_bootstrap;
     if (!o->bootstrap || !*o->bootstrap)
-        return cli_err(CLI_USAGE, "lag: OMNISYNC_KAFKA is not set");
+        return cli_err(CLI_USAGE, "lag: kafka.bootstrap (OMNISYNC_KAFKA) is "
+                                  "not set");
     return CLI_OK;
 }
 

@@ -5,24 +5,24 @@
  * the drift, and with --repair emit the stock.available events that fix it
  * and wait until the store shows the ledger's values.
  *
- * The store is read with the product list (STORE_OP_PRODUCTS_LIST, 250 a
- * page, pages 1..n until a short page) through store_call() with budget
- * class `catalog`; the ledger side uses the formula and the SQL shape of
- * ledger.c (sum over the store's source locations of on hand and reserved,
- * minus the safety stock, never below 0: ledger_available_calc()).  The
- * drift itself is computed by reconcile.c.
+ * The store is read page by page with its platform's products_page
+ * (platform.h) through the metered client with budget class `catalog`;
+ * the ledger side is stores_avail_sellable() (the availability the stock
+ * events carry) with the remote ids of remote_map.  The drift itself is
+ * computed by reconcile.c.
  */
 #include "cli.h"
 
-#include "store/budget.h"
+#include "app/storeset.h"
+#include "ledger/ledger.h"
+#include "ledger/remote_map.h"
+#include "ledger/stores.h"
 #include "lib/clock.h"
 #include "lib/db.h"
-#include "ledger/ledger.h"
-#include "store/reconcile.h"
 #include "lib/sig.h"
-#include "store/store_client.h"
-#include "app/storeset.h"
-#include "ledger/stores.h"
+#include "store/budget.h"
+#include "store/platform.h"
+#include "store/reconcile.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -30,31 +30,13 @@
 #include <string.h>
 #include <time.h>
 
-#define RECONCILE_PER_PAGE 250
 #define RECONCILE_MAX_PAGES 100000
-#define RECONCILE_TIMEOUT_S 120         /* --repair: how long to wait */
-#define RECONCILE_REEMIT_MS 30000       /* --repair: re-emit still drifting */
-#define RECONCILE_CALL_TRIES 8          /* one page: transient retries */
-#define RECONCILE_BUDGET_WAIT_MS 330000 /* > one inSales window */
-
-/* Every variant the store should sell: non-archived, of a non-archived
- * product, priced in the store's price list; the columns of ledger.c's
- * LEDGER_SQL_ROWS plus the variant's remote id. */
-#define RECONCILE_SQL_LEDGER                                                   \
-    "SELECT v.id, v.sku, s.safety_stock,"                                      \
-    " COALESCE(SUM(l.on_hand), 0), COALESCE(SUM(l.reserved), 0),"              \
-    " p.price::text, p.old_price::text, COALESCE(m.remote_id, 0) "             \
-    "FROM store s JOIN price p ON p.price_list_id = s.price_list_id"           \
-    " JOIN variant v ON v.id = p.variant_id AND NOT v.archived"                \
-    " JOIN product pr ON pr.id = v.product_id AND NOT pr.archived"             \
-    " LEFT JOIN store_source src ON src.store_id = s.id"                       \
-    " LEFT JOIN stock_level l ON l.location_id = src.location_id"              \
-    "  AND l.variant_id = v.id"                                                \
-    " LEFT JOIN remote_map m ON m.store_id = s.id AND m.entity = 'variant'"    \
-    "  AND m.local_id = v.id AND m.remote_id > 0 "                             \
-    "WHERE s.id = $1 "                                                         \
-    "GROUP BY v.id, v.sku, s.safety_stock, p.price, p.old_price, m.remote_id " \
-    "ORDER BY v.sku"
+#define RECONCILE_TIMEOUT_S 120   /* --repair: how long to wait */
+#define RECONCILE_REEMIT_MS 30000 /* --repair: re-emit still drifting */
+#define RECONCILE_CALL_TRIES 8    /* one page: transient retries */
+/* A page waits for a token at most one window of the store's limit (and
+ * a little more), so a window spent by others does not fail the run. */
+#define RECONCILE_BUDGET_SLACK_MS 30000
 
 struct rc_ctx {
     const char *name;
@@ -62,121 +44,129 @@ struct rc_ctx {
     long timeout_s;
     PGconn *pg;
     struct store_conf conf;
+    const struct store_platform *plat;
     struct store_client *sc;
     struct budget *b;
-    long calls; /* store calls made */
+    struct store_call call; /* catalog class */
 };
 
 /* One page of products, retried on 429/budget waits and transient errors.
- * Returns the page (owned) or NULL after printing why. */
-static json_t *rc_page_get(struct rc_ctx *c, long page)
+ * Returns 0, or -1 after printing why. */
+static int rc_page_get(struct rc_ctx *c, struct store_page *pg, long page,
+                       struct store_products *out)
 {
-    struct store_req_args a;
-    struct store_result r;
-    json_t *body;
     long delay_ms = 500;
+    enum outcome o;
     int tries;
 
-    memset(&a, 0, sizeof(a));
-    a.page = page;
-    a.per_page = RECONCILE_PER_PAGE;
     for (tries = 1;; tries++) {
-        memset(&r, 0, sizeof(r));
-        store_call(c->sc, c->b, BUDGET_CATALOG, STORE_OP_PRODUCTS_LIST, &a, &r);
-        if (r.status)
-            c->calls++;
-        if (r.res == STORE_OK) {
-            body = r.body;
-            r.body = NULL;
-            store_result_clear(&r);
-            return body;
-        }
-        if (sig_stop_requested() || r.res == STORE_CLIENT_ERROR ||
-            tries >= RECONCILE_CALL_TRIES) {
-            cli_err(CLI_FAIL, "reconcile: %s: product list page %ld: %s (%s)",
-                    c->name, page, r.reason, store_res_name(r.res));
-            store_result_clear(&r);
-            return NULL;
-        }
+        o = c->plat->products_page(&c->call, pg, out);
+        if (o == OUTCOME_OK)
+            return 0;
+        if (sig_stop_requested() || o == OUTCOME_REJECTED ||
+            tries >= RECONCILE_CALL_TRIES)
+            return cli_err(-1, "reconcile: %s: product list page %ld: %s (%s)",
+                           c->name, page, c->call.why, outcome_name(o));
         fprintf(stderr,
                 "reconcile: %s: page %ld: %s, retrying (attempt %d of %d)\n",
-                c->name, page, r.reason, tries + 1, RECONCILE_CALL_TRIES);
-        /* A 429 already paused the fleet in the budget: the next
-         * store_call waits for it.  Transient errors back off here. */
-        if (r.res == STORE_TRANSIENT) {
+                c->name, page, c->call.why, tries + 1, RECONCILE_CALL_TRIES);
+        /* A 429 already paused the fleet in the budget: the next call
+         * waits for it.  Transient errors back off here. */
+        if (o == OUTCOME_RETRY) {
             sig_sleep_ms(delay_ms);
             delay_ms = delay_ms * 2 > 8000 ? 8000 : delay_ms * 2;
         }
-        store_result_clear(&r);
     }
+}
+
+/* Append the variants of the products of @p page to @p out. */
+static int rc_variants_add(const struct store_products *page,
+                           struct store_variants *out)
+{
+    for (size_t i = 0; i < page->n; i++)
+        for (size_t k = 0; k < page->v[i].variants.n; k++)
+            if (store_variants_add(out, &page->v[i].variants.v[k]) < 0)
+                return cli_err(-1, "reconcile: out of memory");
+    return 0;
 }
 
 /* Every variant the store shows.  Returns 0 or -1 (printed). */
-static int rc_store_read(struct rc_ctx *c, struct reconcile_svars *out)
+static int rc_store_read(struct rc_ctx *c, struct store_variants *out)
 {
-    char err[512];
-    json_t *body;
-    long page;
-    int n;
+    struct store_products page;
+    struct store_page pg;
+    long n;
 
-    for (page = 1; page <= RECONCILE_MAX_PAGES; page++) {
-        body = rc_page_get(c, page);
-        if (!body)
-            return -1;
-        n = reconcile_page_parse(body, out, err, sizeof(err));
-        json_decref(body);
-        if (n < 0) {
-            cli_err(CLI_FAIL, "reconcile: %s: page %ld: %s", c->name, page,
-                    err);
+    memset(&page, 0, sizeof(page));
+    memset(&pg, 0, sizeof(pg));
+    for (n = 1; n <= RECONCILE_MAX_PAGES && !pg.done; n++) {
+        if (rc_page_get(c, &pg, n, &page) < 0 ||
+            rc_variants_add(&page, out) < 0) {
+            store_products_clear(&page);
             return -1;
         }
         fprintf(stderr,
-                "reconcile: %s: page %ld: %d products, %zu variants so far\n",
-                c->name, page, n, out->n);
-        if (n < RECONCILE_PER_PAGE)
-            return 0;
+                "reconcile: %s: page %ld: %zu products, %zu variants so far\n",
+                c->name, n, page.n, out->n);
+        store_products_clear(&page);
     }
-    cli_err(CLI_FAIL, "reconcile: %s: more than %d pages", c->name,
-            RECONCILE_MAX_PAGES);
-    return -1;
+    if (pg.done)
+        return 0;
+    return cli_err(-1, "reconcile: %s: more than %d pages", c->name,
+                   RECONCILE_MAX_PAGES);
 }
 
-/* Every variant the ledger says the store should show. */
-static int rc_ledger_read(struct rc_ctx *c, struct reconcile_lvars *out)
+/* stores_avail_sellable() callback: one ledger variant. */
+static int rc_ledger_add(void *arg, const struct stores_avail *a, char *errstr,
+                         size_t errstr_size)
 {
     struct reconcile_lvar v;
-    char err[512], t_store[24];
-    const char *vals[1];
-    PGresult *res;
-    int i, rc = -1;
 
-    snprintf(t_store, sizeof(t_store), "%lld", c->conf.id);
-    vals[0] = t_store;
-    res = db_exec(c->pg, RECONCILE_SQL_LEDGER, 1, vals, "read availability",
-                  err, sizeof(err), NULL);
-    if (!res) {
-        cli_err(CLI_FAIL, "reconcile: %s", err);
+    memset(&v, 0, sizeof(v));
+    v.variant_id = a->variant_id;
+    v.sku = (char *)a->sku;
+    v.available =
+        ledger_available_calc(a->on_hand, a->reserved, a->safety_stock);
+    v.price = (char *)a->price;
+    v.old_price = (char *)a->old_price;
+    if (reconcile_lvars_add(arg, &v) < 0) {
+        snprintf(errstr, errstr_size, "read availability: out of memory");
         return -1;
     }
-    for (i = 0; i < PQntuples(res); i++) {
-        memset(&v, 0, sizeof(v));
-        v.variant_id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        v.sku = PQgetvalue(res, i, 1);
-        v.available =
-            ledger_available_calc(strtoll(PQgetvalue(res, i, 3), NULL, 10),
-                                  strtoll(PQgetvalue(res, i, 4), NULL, 10),
-                                  strtoll(PQgetvalue(res, i, 2), NULL, 10));
-        v.price = PQgetvalue(res, i, 5);
-        v.old_price = PQgetisnull(res, i, 6) ? NULL : PQgetvalue(res, i, 6);
-        v.remote_id = strtoll(PQgetvalue(res, i, 7), NULL, 10);
-        if (reconcile_lvars_add(out, &v) < 0) {
-            cli_err(CLI_FAIL, "reconcile: out of memory");
-            goto out;
-        }
+    return 0;
+}
+
+/* Every variant the ledger says the store should show, with the remote
+ * id recorded for it. */
+static int rc_ledger_read(struct rc_ctx *c, struct reconcile_lvars *out)
+{
+    const struct stores_avail_each each = {rc_ledger_add, out};
+    long long *local = NULL, *remote = NULL;
+    char err[512];
+    size_t i;
+    int rc = -1;
+
+    if (stores_avail_sellable(c->pg, c->conf.id, &each, err, sizeof(err)) < 0)
+        return cli_err(-1, "reconcile: %s", err);
+    local = calloc(out->n + 1, sizeof(*local));
+    remote = calloc(out->n + 1, sizeof(*remote));
+    if (!local || !remote) {
+        cli_err(-1, "reconcile: out of memory");
+        goto out;
     }
+    for (i = 0; i < out->n; i++)
+        local[i] = out->v[i].variant_id;
+    if (remote_map_remote_ids(c->pg, c->conf.id, REMOTE_MAP_VARIANT, local,
+                              out->n, remote, err, sizeof(err)) != 0) {
+        cli_err(-1, "reconcile: %s", err);
+        goto out;
+    }
+    for (i = 0; i < out->n; i++)
+        out->v[i].remote_id = remote[i];
     rc = 0;
 out:
-    PQclear(res);
+    free(local);
+    free(remote);
     return rc;
 }
 
@@ -184,7 +174,7 @@ out:
  * newer of the two) and compare.  Returns 0 or -1 (printed). */
 static int rc_round(struct rc_ctx *c, struct reconcile_report *rep)
 {
-    struct reconcile_svars s;
+    struct store_variants s;
     struct reconcile_lvars l;
     int rc = -1;
 
@@ -199,7 +189,7 @@ static int rc_round(struct rc_ctx *c, struct reconcile_report *rep)
     }
     rc = 0;
 out:
-    reconcile_svars_clear(&s);
+    store_variants_clear(&s);
     reconcile_lvars_clear(&l);
     return rc;
 }
@@ -435,133 +425,117 @@ static void rc_unrepairable_print(const struct reconcile_report *rep)
 
 static int rc_setup(struct rc_ctx *c)
 {
-    const struct store_adapter *ad;
-    struct store_settings st;
-    const char *redis = getenv("OMNISYNC_REDIS");
+    const char *redis = cli_config()->redis_addr;
+    unsigned char key[SECRET_KEY_BYTES];
+    long wait_ms;
     char err[512];
     int r;
 
     c->pg = cli_pg();
     if (!c->pg)
         return CLI_FAIL;
-    r = stores_load(c->pg, NULL, c->name, &c->conf, err, sizeof(err));
+    r = cli_secret_key(key, err, sizeof(err));
+    if (r == 0)
+        r = stores_load(c->pg, key, c->name, &c->conf, err, sizeof(err));
+    sodium_memzero(key, sizeof(key));
     if (r == 1)
         return cli_err(CLI_USAGE, "reconcile: unknown store '%s'", c->name);
     if (r < 0)
         return cli_err(CLI_FAIL, "reconcile: %s", err);
-    ad = storeset_adapter(c->conf.platform);
-    if (!ad)
-        return cli_err(CLI_FAIL, "reconcile: store %s: unknown platform '%s'",
-                       c->name, c->conf.platform);
     if (!redis || !*redis)
         return cli_err(CLI_FAIL, "reconcile: OMNISYNC_REDIS is not set (the "
                                  "store's API budget lives there)");
     c->b = budget_new(redis, NULL, err, sizeof(err));
     if (!c->b)
         return cli_err(CLI_FAIL, "reconcile: budget: %s", err);
-    memset(&st, 0, sizeof(st));
-    st.store_id = c->conf.name;
-    st.url = c->conf.url;
-    st.login = c->conf.login;
-    st.password = c->conf.password;
-    st.api_limit = c->conf.api_limit;
-    st.api_window_s = c->conf.api_window;
-    st.budget_max_wait_ms = RECONCILE_BUDGET_WAIT_MS;
-    c->sc = store_client_new(ad, &st, err, sizeof(err));
+    wait_ms = (long)c->conf.api_window * 1000 + RECONCILE_BUDGET_SLACK_MS;
+    c->sc = storeset_client_new(&c->conf, wait_ms, &c->plat, err, sizeof(err));
     if (!c->sc)
         return cli_err(CLI_FAIL, "reconcile: %s", err);
+    store_call_init(&c->call, c->sc, c->b, BUDGET_CATALOG);
     return CLI_OK;
 }
 
-int cmd_reconcile(int argc, char **argv)
+static void rc_help(void)
+{
+    printf("usage: omnisync reconcile STORE [--repair] [--json] "
+           "[--timeout SECONDS]\n"
+           "  Compare the store's variants (quantity, price, old price) "
+           "with the ledger's\n"
+           "  available stock and the store's price list; list every "
+           "drift, store variants\n"
+           "  the ledger lacks and ledger variants missing in the store. "
+           "--repair emits\n"
+           "  stock.available for each drifted variant and waits (up to "
+           "--timeout, 120 s)\n"
+           "  until the store shows the ledger's values (stock-publisher "
+           "must run).\n"
+           "  Exit 0: store and ledger agree; 1: drift left (or a "
+           "failure); 2: usage.\n");
+}
+
+/* STORE [--repair] [--json] [--timeout SECONDS] into @p c. */
+static int rc_args(struct rc_ctx *c, int argc, char **argv, int *repair)
 {
     const char *pos[1], *timeout = NULL;
-    struct reconcile_report rep, last;
-    const struct reconcile_report *final;
-    struct rc_ctx c;
-    json_t *root = NULL, *rj;
-    int repair = 0, npos = 0, rounds = 0, rc;
-    long long t0 = clock_mono_ms(), to;
-    long emitted = 0;
+    int npos = 0, rc;
+    long long to;
     const struct cli_opt opts[] = {
-        {"--repair", NULL, &repair},
-        {"--json", NULL, &c.as_json},
+        {"--repair", NULL, repair},
+        {"--json", NULL, &c->as_json},
         {"--timeout", &timeout, NULL},
         {NULL, NULL, NULL},
     };
 
-    memset(&c, 0, sizeof(c));
-    memset(&rep, 0, sizeof(rep));
-    memset(&last, 0, sizeof(last));
-    if (argc > 1 && cli_is_help(argv[1])) {
-        printf("usage: omnisync reconcile STORE [--repair] [--json] "
-               "[--timeout SECONDS]\n"
-               "  Compare the store's variants (quantity, price, old price) "
-               "with the ledger's\n"
-               "  available stock and the store's price list; list every "
-               "drift, store variants\n"
-               "  the ledger lacks and ledger variants missing in the store. "
-               "--repair emits\n"
-               "  stock.available for each drifted variant and waits (up to "
-               "--timeout, 120 s)\n"
-               "  until the store shows the ledger's values (stock-publisher "
-               "must run).\n"
-               "  Exit 0: store and ledger agree; 1: drift left (or a "
-               "failure); 2: usage.\n");
-        return CLI_OK;
-    }
     rc = cli_args_parse("reconcile", argc, argv, opts, pos, 1, &npos);
     if (rc != CLI_OK)
         return rc;
     if (npos != 1)
         return cli_err(CLI_USAGE, "usage: omnisync reconcile STORE [--repair] "
                                   "[--json] [--timeout SECONDS]");
-    c.name = pos[0];
-    c.timeout_s = RECONCILE_TIMEOUT_S;
+    c->name = pos[0];
+    c->timeout_s = RECONCILE_TIMEOUT_S;
     if (timeout) {
         if (cli_qty_parse(timeout, 1, &to) < 0 || to > 86400)
             return cli_err(CLI_USAGE,
                            "reconcile: --timeout: expected 0..86400 seconds, "
                            "got '%s'",
                            timeout);
-        c.timeout_s = (long)to;
+        c->timeout_s = (long)to;
     }
-    sig_install();
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    rc = rc_setup(&c);
-    if (rc != CLI_OK)
-        goto out;
-    rc = CLI_FAIL;
-    if (rc_round(&c, &rep) < 0)
-        goto out;
-    if (!c.as_json)
-        rc_report_print(&c, &rep);
-    if (repair) {
-        emitted = rc_repair(&c, &rep, &last, &rounds);
-        if (emitted < 0)
-            goto out;
-    }
-    final = rounds ? &last : &rep;
-    if (c.as_json) {
-        root = reconcile_report_json(c.name, &rep);
-        if (root && repair) {
-            rj = json_pack(
-                "{s:I, s:o, s:o, s:o, s:o}", "events", (json_int_t)emitted,
-                "left", reconcile_drift_json(final->drift, final->n_drift),
-                "unrepairable", rc_unrepairable_json(final), "missing_in_store",
-                json_integer((json_int_t) final->n_missing), "unknown_in_store",
-                json_integer((json_int_t) final->n_unknown));
-            if (!rj || json_object_set_new(root, "repair", rj) < 0) {
-                json_decref(root);
-                root = NULL;
-            }
+    return CLI_OK;
+}
+
+/* The first report as JSON, with the repair's outcome when one ran. */
+static int rc_json_print(const struct rc_ctx *c,
+                         const struct reconcile_report *first,
+                         const struct reconcile_report *final, int repair,
+                         long emitted)
+{
+    json_t *root = reconcile_report_json(c->name, first), *rj;
+
+    if (root && repair) {
+        rj = json_pack(
+            "{s:I, s:o, s:o, s:o, s:o}", "events", (json_int_t)emitted, "left",
+            reconcile_drift_json(final->drift, final->n_drift), "unrepairable",
+            rc_unrepairable_json(final), "missing_in_store",
+            json_integer((json_int_t) final->n_missing), "unknown_in_store",
+            json_integer((json_int_t) final->n_unknown));
+        if (!rj || json_object_set_new(root, "repair", rj) < 0) {
+            json_decref(root);
+            root = NULL;
         }
-        if (cli_json_print(root) != CLI_OK)
-            goto out;
-    } else if (repair) {
-        rc_unrepairable_print(final);
     }
-    if (!c.as_json && repair && emitted > 0) {
+    return cli_json_print(root);
+}
+
+/* What the repair left, as text. */
+static void rc_repair_print(const struct rc_ctx *c,
+                            const struct reconcile_report *final, long emitted,
+                            long long t0)
+{
+    rc_unrepairable_print(final);
+    if (emitted > 0) {
         if (final->n_drift) {
             printf("still differing after %lld s:\n",
                    (clock_mono_ms() - t0) / 1000);
@@ -570,12 +544,64 @@ int cmd_reconcile(int argc, char **argv)
         printf("repair: %ld events emitted; %zu variants left to repair\n",
                emitted, final->n_drift_variants);
     }
-    if (repair)
-        rc_summary(&c, final, stderr);
+    rc_summary(c, final, stderr);
+}
+
+/* Compare, repair when asked, print.  Returns a CLI_* code. */
+static int rc_run(struct rc_ctx *c, int repair, long long t0)
+{
+    struct reconcile_report rep, last;
+    const struct reconcile_report *final;
+    long emitted = 0;
+    int rounds = 0, rc = CLI_FAIL;
+
+    memset(&rep, 0, sizeof(rep));
+    memset(&last, 0, sizeof(last));
+    if (rc_round(c, &rep) < 0)
+        goto out;
+    if (!c->as_json)
+        rc_report_print(c, &rep);
+    if (repair) {
+        emitted = rc_repair(c, &rep, &last, &rounds);
+        if (emitted < 0)
+            goto out;
+    }
+    final = rounds ? &last : &rep;
+    if (c->as_json) {
+        if (rc_json_print(c, &rep, final, repair, emitted) != CLI_OK)
+            goto out;
+        if (repair)
+            rc_summary(c, final, stderr);
+    } else if (repair) {
+        rc_repair_print(c, final, emitted, t0);
+    }
     rc = reconcile_report_clean(final) ? CLI_OK : CLI_FAIL;
 out:
     reconcile_report_clear(&rep);
     reconcile_report_clear(&last);
+    return rc;
+}
+
+int cmd_reconcile(int argc, char **argv)
+{
+    struct rc_ctx c;
+    long long t0 = clock_mono_ms();
+    int repair = 0, rc;
+
+    memset(&c, 0, sizeof(c));
+    if (argc > 1 && cli_is_help(argv[1])) {
+        rc_help();
+        return CLI_OK;
+    }
+    rc = rc_args(&c, argc, argv, &repair);
+    if (rc != CLI_OK)
+        return rc;
+    sig_install();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = rc_setup(&c);
+    if (rc == CLI_OK)
+        rc = rc_run(&c, repair, t0);
+    store_call_clear(&c.call);
     store_client_destroy(c.sc);
     budget_destroy(c.b);
     store_conf_clear(&c.conf);

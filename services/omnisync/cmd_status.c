@@ -97,7 +97,7 @@ out:
 
 static redisContext *status_redis(void)
 {
-    const char *addr = getenv("OMNISYNC_REDIS");
+    const char *addr = cli_config()->redis_addr;
     struct timeval tv = {1, 0};
     char host[256];
     const char *colon;

@@ -3,11 +3,13 @@
  * integration settings.  The API password is stored encrypted (secret.h)
  * and is never printed, not in errors either.
  */
-#include "lib/cfg.h"
 #include "cli.h"
-#include "lib/db.h"
 #include "ledger/ledger.h"
+#include "ledger/stores.h"
+#include "lib/cfg.h"
+#include "lib/db.h"
 #include "lib/secret.h"
+#include "store/platform.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -85,30 +87,39 @@ static int store_sources_split(struct store_args *a)
     return 0;
 }
 
-/* Check the options that need no database.  Prints why; returns -1. */
-static int store_args_check(struct store_args *a)
+/* The platform: a name in the registry.  Prints why; returns NULL. */
+static const struct store_platform *store_platform_check(const char *name)
+{
+    const struct store_platform *p = store_platform_find(name);
+
+    if (!p)
+        cli_err(-1, "store add: --platform must be '%s'%s%s",
+                store_platform_names(), name ? ", not " : "",
+                name ? name : " (required)");
+    return p;
+}
+
+/* --url: http(s)://HOST..., no blanks. */
+static int store_url_check(const char *url)
 {
     const char *host;
 
-    if (!cli_code_ok(a->name))
-        return cli_err(-1,
-                       "store add: bad store name '%s' (no spaces, ',' "
-                       "or ':')",
-                       a->name);
-    if (!a->platform || strcmp(a->platform, "insales") != 0)
-        return cli_err(-1, "store add: --platform must be 'insales'%s%s",
-                       a->platform ? ", not " : "",
-                       a->platform ? a->platform : " (required)");
-    if (!a->url)
+    if (!url)
         return cli_err(-1, "store add: --url is required");
-    host = !strncmp(a->url, "http://", 7)    ? a->url + 7
-           : !strncmp(a->url, "https://", 8) ? a->url + 8
-                                             : NULL;
-    if (!host || !*host || *host == '/' || strpbrk(a->url, " \t\r\n"))
+    host = !strncmp(url, "http://", 7)    ? url + 7
+           : !strncmp(url, "https://", 8) ? url + 8
+                                          : NULL;
+    if (!host || !*host || *host == '/' || strpbrk(url, " \t\r\n"))
         return cli_err(-1,
                        "store add: bad --url '%s' (http://HOST... or "
                        "https://HOST...)",
-                       a->url);
+                       url);
+    return 0;
+}
+
+/* The options every store needs, in the order the usage names them. */
+static int store_required_check(const struct store_args *a)
+{
     if (!a->login || !*a->login)
         return cli_err(-1, "store add: --login is required");
     if (!!a->password_env == !!a->password_file)
@@ -122,9 +133,28 @@ static int store_args_check(struct store_args *a)
         return cli_err(-1, "store add: --price-list is required");
     if (!a->delivery_sku || !*a->delivery_sku)
         return cli_err(-1, "store add: --delivery-sku is required");
+    return 0;
+}
+
+/* Check the options that need no database.  Prints why; returns -1. */
+static int store_args_check(struct store_args *a)
+{
+    const struct store_platform *p;
+
+    if (!cli_code_ok(a->name))
+        return cli_err(-1,
+                       "store add: bad store name '%s' (no spaces, ',' "
+                       "or ':')",
+                       a->name);
+    p = store_platform_check(a->platform);
+    if (!p || store_url_check(a->url) < 0 || store_required_check(a) < 0)
+        return -1;
+    /* The API budget defaults to the platform's own limit. */
     if (store_num("--safety-stock", a->safety, 0, 0, &a->safety_n) < 0 ||
-        store_num("--api-limit", a->api_limit, 1, 500, &a->api_limit_n) < 0 ||
-        store_num("--api-window", a->api_window, 1, 300, &a->api_window_n) < 0)
+        store_num("--api-limit", a->api_limit, 1, p->default_limit,
+                  &a->api_limit_n) < 0 ||
+        store_num("--api-window", a->api_window, 1, p->default_window_s,
+                  &a->api_window_n) < 0)
         return -1;
     return store_sources_split(a);
 }
@@ -176,23 +206,14 @@ static int store_password_read(const struct store_args *a, char *buf,
 static long long store_location(PGconn *pg, const char *code, char *kind,
                                 size_t kind_size)
 {
-    const char *vals[1] = {code};
     char err[1024];
-    PGresult *res;
     long long id = 0;
+    int found =
+        ledger_location_find(pg, code, &id, kind, kind_size, err, sizeof(err));
 
-    res = db_exec(pg, "SELECT id, kind FROM location WHERE code = $1", 1, vals,
-                  "look up location", err, sizeof(err), NULL);
-    if (!res) {
-        cli_err(CLI_FAIL, "%s", err);
-        return -1;
-    }
-    if (PQntuples(res) == 1) {
-        id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        snprintf(kind, kind_size, "%s", PQgetvalue(res, 0, 1));
-    }
-    PQclear(res);
-    return id;
+    if (found < 0)
+        return cli_err(-1, "%s", err);
+    return found ? id : 0;
 }
 
 /* Name of the store whose online location is @p loc_id into @p owner
@@ -200,20 +221,11 @@ static long long store_location(PGconn *pg, const char *code, char *kind,
 static int store_owner(PGconn *pg, long long loc_id, char *owner,
                        size_t owner_size)
 {
-    char err[1024], t_loc[24];
-    const char *vals[1] = {t_loc};
-    PGresult *res;
+    char err[1024];
 
-    snprintf(t_loc, sizeof(t_loc), "%lld", loc_id);
-    res = db_exec(pg, "SELECT name FROM store WHERE online_location_id = $1", 1,
-                  vals, "look up store", err, sizeof(err), NULL);
-    if (!res) {
-        cli_err(CLI_FAIL, "%s", err);
-        return -1;
-    }
-    snprintf(owner, owner_size, "%s",
-             PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
-    PQclear(res);
+    if (stores_online_owner(pg, loc_id, owner, owner_size, err, sizeof(err)) <
+        0)
+        return cli_err(-1, "%s", err);
     return 0;
 }
 
@@ -282,69 +294,30 @@ static int store_resolve(PGconn *pg, const struct store_args *a,
     return CLI_OK;
 }
 
-/* Insert the store row with the sealed password; returns its id or -1. */
+/* Insert the store and its sources (@p loc_ids, the online location
+ * first); stores_add() seals @p password.  Returns its id or -1. */
 static long long store_insert(PGconn *pg, const struct store_args *a,
                               const unsigned char *key, const char *password,
-                              long long online_id, long long pl_id,
-                              long long var_id, char *err, size_t err_size,
-                              char *sqlstate)
+                              const long long *loc_ids, size_t nlocs,
+                              long long pl_id, long long var_id, char *err,
+                              size_t err_size, char *sqlstate)
 {
-    unsigned char nonce[SECRET_NONCE_BYTES], *box = NULL;
-    char hex_nonce[SECRET_NONCE_BYTES * 2 + 1], *hex_box = NULL;
-    char t_online[24], t_pl[24], t_var[24], t_safety[24], t_limit[24],
-        t_window[24], webhook[33];
-    const char *vals[13];
-    size_t box_len = 0;
-    PGresult *res = NULL;
-    long long id = -1;
+    const struct store_new n = {
+        .name = a->name,
+        .platform = a->platform,
+        .url = a->url,
+        .login = a->login,
+        .online_location_id = loc_ids[0],
+        .price_list_id = pl_id,
+        .delivery_variant_id = var_id,
+        .safety_stock = a->safety_n,
+        .api_limit = a->api_limit_n,
+        .api_window = a->api_window_n,
+        .source_location_ids = loc_ids,
+        .n_sources = nlocs,
+    };
 
-    if (secret_seal(key, password, strlen(password), nonce, &box, &box_len, err,
-                    err_size) < 0)
-        goto out;
-    hex_box = malloc(box_len * 2 + 1);
-    if (!hex_box || secret_random_hex(webhook, sizeof(webhook), 16) < 0) {
-        snprintf(err, err_size, "out of memory");
-        goto out;
-    }
-    sodium_bin2hex(hex_nonce, sizeof(hex_nonce), nonce, sizeof(nonce));
-    sodium_bin2hex(hex_box, box_len * 2 + 1, box, box_len);
-    snprintf(t_online, sizeof(t_online), "%lld", online_id);
-    snprintf(t_pl, sizeof(t_pl), "%lld", pl_id);
-    snprintf(t_var, sizeof(t_var), "%lld", var_id);
-    snprintf(t_safety, sizeof(t_safety), "%lld", a->safety_n);
-    snprintf(t_limit, sizeof(t_limit), "%lld", a->api_limit_n);
-    snprintf(t_window, sizeof(t_window), "%lld", a->api_window_n);
-    vals[0] = a->name;
-    vals[1] = a->platform;
-    vals[2] = a->url;
-    vals[3] = a->login;
-    vals[4] = hex_nonce;
-    vals[5] = hex_box;
-    vals[6] = t_online;
-    vals[7] = t_pl;
-    vals[8] = t_var;
-    vals[9] = t_safety;
-    vals[10] = t_limit;
-    vals[11] = t_window;
-    vals[12] = webhook;
-    res = db_exec(pg,
-                  "INSERT INTO store (name, platform, url, login,"
-                  " password_nonce, password_box, online_location_id,"
-                  " price_list_id, delivery_variant_id, safety_stock,"
-                  " api_limit, api_window, webhook_secret) "
-                  "VALUES ($1, $2, $3, $4, decode($5, 'hex'),"
-                  " decode($6, 'hex'), $7, $8, $9, $10, $11, $12, $13) "
-                  "RETURNING id",
-                  13, vals, "add store", err, err_size, sqlstate);
-    if (!res)
-        goto out;
-    id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-out:
-    PQclear(res);
-    free(hex_box);
-    free(box);
-    sodium_memzero(webhook, sizeof(webhook));
-    return id;
+    return stores_add(pg, &n, key, password, err, err_size, sqlstate);
 }
 
 static int store_add(int argc, char **argv)
@@ -366,11 +339,10 @@ static int store_add(int argc, char **argv)
         {NULL, NULL, NULL},
     };
     unsigned char key[SECRET_KEY_BYTES];
-    char password[STORE_PASSWORD_MAX], err[1024], sqlstate[6], t_store[24],
-        t_loc[24], t_posn[24];
+    char password[STORE_PASSWORD_MAX], err[1024], sqlstate[6];
     long long loc_ids[STORE_MAX_SOURCES + 1], pl_id = 0, var_id = 0, store_id,
                                               events;
-    const char *pos[1], *vals[3];
+    const char *pos[1];
     PGconn *pg = NULL;
     size_t nlocs = 0, i;
     int npos, rc, in_tx = 0;
@@ -389,7 +361,7 @@ static int store_add(int argc, char **argv)
     a.name = pos[0];
     if (store_args_check(&a) < 0)
         goto out;
-    if (secret_key_from_env(key, err, sizeof(err)) < 0) {
+    if (cli_secret_key(key, err, sizeof(err)) < 0) {
         cli_err(CLI_USAGE, "store add: %s", err);
         goto out;
     }
@@ -414,8 +386,8 @@ static int store_add(int argc, char **argv)
         cli_err(CLI_FAIL, "store add: %s", err);
         goto out;
     }
-    store_id = store_insert(pg, &a, key, password, loc_ids[0], pl_id, var_id,
-                            err, sizeof(err), sqlstate);
+    store_id = store_insert(pg, &a, key, password, loc_ids, nlocs, pl_id,
+                            var_id, err, sizeof(err), sqlstate);
     if (store_id < 0) {
         if (db_state_is(sqlstate, DB_UNIQUE_VIOLATION))
             rc = cli_err(CLI_USAGE,
@@ -425,21 +397,6 @@ static int store_add(int argc, char **argv)
         else
             cli_err(CLI_FAIL, "store add: %s", err);
         goto out;
-    }
-    snprintf(t_store, sizeof(t_store), "%lld", store_id);
-    for (i = 0; i < nlocs; i++) {
-        snprintf(t_loc, sizeof(t_loc), "%lld", loc_ids[i]);
-        snprintf(t_posn, sizeof(t_posn), "%zu", i);
-        vals[0] = t_store;
-        vals[1] = t_loc;
-        vals[2] = t_posn;
-        if (db_cmd(pg,
-                   "INSERT INTO store_source (store_id, location_id, "
-                   "position) VALUES ($1, $2, $3)",
-                   3, vals, "add store source", err, sizeof(err)) < 0) {
-            cli_err(CLI_FAIL, "store add: %s", err);
-            goto out;
-        }
     }
     events = ledger_store_available_emit(pg, store_id, err, sizeof(err));
     if (events < 0) {
@@ -465,20 +422,6 @@ out:
     return rc;
 }
 
-/* Columns of store list/show; never the password.  $1: a name or NULL. */
-#define STORE_SQL_LIST                                                         \
-    "SELECT s.name, s.platform, s.url, s.login, ol.code,"                      \
-    " COALESCE((SELECT string_agg(l.code, ',' ORDER BY ss.position)"           \
-    "  FROM store_source ss JOIN location l ON l.id = ss.location_id"          \
-    "  WHERE ss.store_id = s.id AND ss.position > 0), ''),"                    \
-    " pl.code, v.sku, s.safety_stock, s.api_limit, s.api_window,"              \
-    " s.webhook_secret "                                                       \
-    "FROM store s JOIN location ol ON ol.id = s.online_location_id"            \
-    " JOIN price_list pl ON pl.id = s.price_list_id"                           \
-    " JOIN variant v ON v.id = s.delivery_variant_id "                         \
-    "WHERE $1::text IS NULL OR s.name = $1 "                                   \
-    "ORDER BY s.name COLLATE \"C\""
-
 static const char *const store_cols[] = {
     "name",       "platform",        "url",
     "login",      "online_location", "source_locations",
@@ -487,50 +430,95 @@ static const char *const store_cols[] = {
 };
 #define STORE_NCOLS 11
 
-/* One store row as a JSON object (source_locations an array). */
+/* Column indexes in stores_list()'s rows (ledger/stores.h). */
+#define STORE_COL_SOURCES 5 /* codes joined by ',' */
+#define STORE_COL_NUMBERS 8 /* from here on numbers */
+#define STORE_COL_WEBHOOK 11
+
+/* "WH2,WH1" as a JSON array of codes. */
+static json_t *store_codes_json(const char *list)
+{
+    json_t *arr = json_array();
+    const char *p, *comma;
+
+    for (p = list; arr && *p; p = comma + 1) {
+        comma = strchr(p, ',');
+        json_array_append_new(
+            arr, json_stringn(p, comma ? (size_t)(comma - p) : strlen(p)));
+        if (!comma)
+            break;
+    }
+    return arr;
+}
+
+/* Store @p row of @p res as a JSON object (source_locations an array);
+ * the webhook secret only when @p with_secret. */
 static json_t *store_json(const PGresult *res, int row, int with_secret)
 {
-    json_t *o = json_object(), *src = json_array();
-    const char *p, *comma;
-    int j;
+    json_t *o = json_object();
 
-    if (!o || !src) {
-        json_decref(o);
-        json_decref(src);
-        return NULL;
+    for (int j = 0; o && j < STORE_NCOLS; j++) {
+        const char *v = PQgetvalue(res, row, j);
+        json_t *jv = j == STORE_COL_SOURCES ? store_codes_json(v)
+                     : j >= STORE_COL_NUMBERS
+                         ? json_integer(strtoll(v, NULL, 10))
+                         : json_string(v);
+
+        json_object_set_new(o, store_cols[j], jv);
     }
-    for (j = 0; j < STORE_NCOLS; j++) {
-        if (j == 5) {
-            for (p = PQgetvalue(res, row, j); *p; p = comma + 1) {
-                comma = strchr(p, ',');
-                json_array_append_new(
-                    src,
-                    json_stringn(p, comma ? (size_t)(comma - p) : strlen(p)));
-                if (!comma)
-                    break;
-            }
-            json_object_set_new(o, store_cols[j], src);
-            src = NULL;
-        } else if (j >= 8) {
-            json_object_set_new(
-                o, store_cols[j],
-                json_integer(strtoll(PQgetvalue(res, row, j), NULL, 10)));
-        } else {
-            json_object_set_new(o, store_cols[j],
-                                json_string(PQgetvalue(res, row, j)));
-        }
-    }
-    if (with_secret)
-        json_object_set_new(o, "webhook_secret",
-                            json_string(PQgetvalue(res, row, 11)));
+    if (o && with_secret)
+        json_object_set_new(
+            o, "webhook_secret",
+            json_string(PQgetvalue(res, row, STORE_COL_WEBHOOK)));
     return o;
+}
+
+/* The stores as a table. */
+static int store_table_print(const PGresult *res)
+{
+    struct cli_table *t = cli_table_new(STORE_NCOLS, store_cols);
+    const char *cells[STORE_NCOLS];
+    int rc = CLI_OK;
+
+    if (!t)
+        return CLI_FAIL;
+    for (int i = 0; rc == CLI_OK && i < PQntuples(res); i++) {
+        for (int j = 0; j < STORE_NCOLS; j++)
+            cells[j] = PQgetvalue(res, i, j);
+        if (cli_table_row(t, cells) < 0)
+            rc = CLI_FAIL;
+    }
+    if (rc == CLI_OK)
+        cli_table_print(t);
+    cli_table_destroy(t);
+    return rc;
+}
+
+/* The first store of @p res, a line a setting. */
+static void store_lines_print(const PGresult *res, int with_secret)
+{
+    for (int j = 0; j < STORE_NCOLS; j++)
+        printf("%-17s %s\n", store_cols[j], PQgetvalue(res, 0, j));
+    if (with_secret)
+        printf("%-17s %s\n", "webhook_secret",
+               PQgetvalue(res, 0, STORE_COL_WEBHOOK));
+}
+
+/* Every store of @p res as a JSON array, never the webhook secret. */
+static json_t *store_list_json(const PGresult *res)
+{
+    json_t *arr = json_array();
+
+    for (int i = 0; arr && i < PQntuples(res); i++)
+        json_array_append_new(arr, store_json(res, i, 0));
+    return arr;
 }
 
 /* store list [--json] and store show NAME [--json] [--webhook-secret] */
 static int store_print(int argc, char **argv)
 {
     int show = !strcmp(argv[0], "show");
-    int as_json = 0, with_secret = 0, npos, rc, i, j;
+    int as_json = 0, with_secret = 0, npos, rc;
     const struct cli_opt opts_list[] = {
         {"--json", NULL, &as_json},
         {NULL, NULL, NULL},
@@ -540,12 +528,10 @@ static int store_print(int argc, char **argv)
         {"--webhook-secret", NULL, &with_secret},
         {NULL, NULL, NULL},
     };
-    const char *pos[1], *cells[STORE_NCOLS], *vals[1];
+    const char *pos[1];
     char err[1024];
+    PGresult *res;
     PGconn *pg;
-    PGresult *res = NULL;
-    struct cli_table *t = NULL;
-    json_t *arr;
 
     rc = cli_args_parse(show ? "store show" : "store list", argc, argv,
                         show ? opts_show : opts_list, pos, show ? 1 : 0, &npos);
@@ -556,68 +542,40 @@ static int store_print(int argc, char **argv)
     pg = cli_pg();
     if (!pg)
         return CLI_FAIL;
-    rc = CLI_FAIL;
-    vals[0] = show ? pos[0] : NULL;
-    res = db_exec(pg, STORE_SQL_LIST, 1, vals, "list stores", err, sizeof(err),
-                  NULL);
-    if (!res) {
-        cli_err(CLI_FAIL, "%s", err);
-        goto out;
-    }
-    if (show && PQntuples(res) == 0) {
-        rc = cli_err(CLI_USAGE, "store show: no store named '%s'", pos[0]);
-        goto out;
-    }
-    if (show && as_json) {
-        rc = cli_json_print(store_json(res, 0, with_secret));
-        goto out;
-    }
-    if (show) {
-        for (j = 0; j < STORE_NCOLS; j++)
-            printf("%-17s %s\n", store_cols[j], PQgetvalue(res, 0, j));
-        if (with_secret)
-            printf("%-17s %s\n", "webhook_secret", PQgetvalue(res, 0, 11));
-        rc = CLI_OK;
-        goto out;
-    }
-    if (as_json) {
-        arr = json_array();
-        for (i = 0; arr && i < PQntuples(res); i++)
-            json_array_append_new(arr, store_json(res, i, 0));
-        rc = cli_json_print(arr);
-        goto out;
-    }
-    t = cli_table_new(STORE_NCOLS, store_cols);
-    if (!t)
-        goto out;
-    for (i = 0; i < PQntuples(res); i++) {
-        for (j = 0; j < STORE_NCOLS; j++)
-            cells[j] = PQgetvalue(res, i, j);
-        if (cli_table_row(t, cells) < 0)
-            goto out;
-    }
-    cli_table_print(t);
-    rc = CLI_OK;
-out:
-    cli_table_destroy(t);
-    PQclear(res);
+    res = stores_list(pg, show ? pos[0] : NULL, err, sizeof(err));
     PQfinish(pg);
+    if (!res)
+        return cli_err(CLI_FAIL, "%s", err);
+    if (show && PQntuples(res) == 0)
+        rc = cli_err(CLI_USAGE, "store show: no store named '%s'", pos[0]);
+    else if (show && as_json)
+        rc = cli_json_print(store_json(res, 0, with_secret));
+    else if (show)
+        store_lines_print(res, with_secret);
+    else if (as_json)
+        rc = cli_json_print(store_list_json(res));
+    else
+        rc = store_table_print(res);
+    PQclear(res);
     return rc;
 }
 
 static const struct cli_sub store_subs[] = {
     {"add", store_add,
-     "store add NAME --platform insales --url URL --login LOGIN\n"
+     "store add NAME --platform PLATFORM --url URL --login LOGIN\n"
      "        (--password-env VAR | --password-file FILE) "
      "--online-location CODE\n"
      "        --source-locations CODE[,CODE...] --price-list PL "
      "--delivery-sku SKU\n"
-     "        [--safety-stock N] [--api-limit 500] [--api-window 300]\n"
-     "  Add an online store.  The API password is read from the variable\n"
-     "  VAR or the first line of FILE and stored encrypted under\n"
-     "  OMNISYNC_SECRET_KEY.  The online location (kind online) is the\n"
-     "  first source; the others follow in the given order.  Emits\n"
-     "  stock.available for every variant with stock at its sources."},
+     "        [--safety-stock N] [--api-limit N] [--api-window SECONDS]\n"
+     "  Add an online store on PLATFORM, a platform omnisync knows (a\n"
+     "  wrong name lists them).  The API budget is N calls per SECONDS,\n"
+     "  by default the platform's own limit.  The API password is read\n"
+     "  from the variable VAR or the first line of FILE and stored\n"
+     "  encrypted under OMNISYNC_SECRET_KEY.  The online location (kind\n"
+     "  online) is the first source; the others follow in the given\n"
+     "  order.  Emits stock.available for every variant with stock at its\n"
+     "  sources."},
     {"list", store_print,
      "store list [--json]\n"
      "  List stores' settings (never the password or webhook secret)."},

@@ -6,8 +6,8 @@
  *
  * A product counts as synced when its product-level payload hash and the
  * hash of each of its publishable variants equal what remote_map recorded
- * (the same catalog_map functions the publisher uses), so a re-run after
- * an interruption only waits for what is still missing, and the publisher
+ * (the same platform documents and hashes the publisher uses), so a re-run
+ * after an interruption only waits for what is still missing, and the publisher
  * itself skips unchanged payloads.
  */
 #include "cli.h"
@@ -21,7 +21,8 @@
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/db.h"
-#include "store/insales/catalog_map.h"
+#include "store/doc_hash.h"
+#include "store/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ struct sync_store {
     long long id;
     char price_list[256];
     long api_limit, api_window;
+    const struct store_platform *plat;
 };
 
 /* The real remote_map rows of one entity, by local id. */
@@ -216,7 +218,7 @@ static void sync_scan_variants(const struct sync_store *s,
                                const struct sync_state *st, const json_t *snap,
                                size_t *npub, size_t *ndone)
 {
-    char err[512], h[CATALOG_MAP_HASH_LEN + 1];
+    char err[512], h[DOC_HASH_LEN + 1];
     const struct remote_map_row *row;
     const json_t *v;
     size_t k;
@@ -225,12 +227,12 @@ static void sync_scan_variants(const struct sync_store *s,
     json_array_foreach(json_object_get(snap, "variants"), k, v)
     {
         json_t *vp = NULL;
-        if (catalog_map_variant(snap, v, s->price_list, &vp, err,
-                                sizeof(err)) != CATALOG_MAP_V_OK)
+        if (s->plat->variant_doc(snap, v, s->price_list, &vp, err,
+                                 sizeof(err)) != STORE_DOC_OK)
             continue;
         (*npub)++;
         row = sync_map_find(&st->vars, sync_jid(v, "variant_id"));
-        if (row && catalog_map_hash(vp, h) == 0 && strcmp(h, row->hash) == 0)
+        if (row && doc_hash_compute(vp, h) == 0 && strcmp(h, row->hash) == 0)
             (*ndone)++;
         json_decref(vp);
     }
@@ -238,11 +240,12 @@ static void sync_scan_variants(const struct sync_store *s,
 
 /* 1 when the product-level payload of @p snap is in the store: its
  * category mapped and remote_map's hash that of its current payload. */
-static int sync_product_done(const struct sync_state *st, const json_t *snap)
+static int sync_product_done(const struct sync_store *s,
+                             const struct sync_state *st, const json_t *snap)
 {
-    const json_t *groups = catalog_map_groups(snap);
+    const json_t *groups = json_object_get(snap, "groups");
     const struct remote_map_row *cat, *row;
-    char err[512], h[CATALOG_MAP_HASH_LEN + 1];
+    char err[512], h[DOC_HASH_LEN + 1];
     json_t *pay;
     int ok;
 
@@ -255,8 +258,8 @@ static int sync_product_done(const struct sync_state *st, const json_t *snap)
     if (!cat)
         return 0;
     row = sync_map_find(&st->prods, sync_jid(snap, "product_id"));
-    pay = catalog_map_product(snap, cat->remote_id, err, sizeof(err));
-    ok = row && pay && catalog_map_hash(pay, h) == 0 &&
+    pay = s->plat->product_doc(snap, cat->remote_id, err, sizeof(err));
+    ok = row && pay && doc_hash_compute(pay, h) == 0 &&
          strcmp(h, row->hash) == 0;
     json_decref(pay);
     return ok;
@@ -305,7 +308,7 @@ static void sync_scan_one(const struct sync_store *s,
     c->products++;
     c->variants += npub;
     c->variants_done += nvdone;
-    ok = nvdone == npub && sync_product_done(st, snap);
+    ok = nvdone == npub && sync_product_done(s, st, snap);
     pfailed = !ok && sync_ids_has(&st->fprod, pid);
     if (ok)
         c->products_done++;
@@ -400,8 +403,12 @@ static int sync_store_load(PGconn *pg, const char *name, struct sync_store *s)
     snprintf(s->price_list, sizeof(s->price_list), "%s", conf.price_list);
     s->api_limit = conf.api_limit;
     s->api_window = conf.api_window;
+    s->plat = store_platform_find(conf.platform);
+    if (!s->plat)
+        cli_err(CLI_FAIL, "sync: store %s: unknown platform '%s'", name,
+                conf.platform);
     store_conf_clear(&conf);
-    return CLI_OK;
+    return s->plat ? CLI_OK : CLI_FAIL;
 }
 
 static void sync_eta(char *buf, size_t size, double secs)

@@ -2,6 +2,7 @@
  * omnisync — the operator CLI.  Dispatches to one module per command.
  */
 #include "cli.h"
+#include "lib/cfg.h"
 #include "lib/log.h"
 
 #include <stdio.h>
@@ -38,40 +39,48 @@ static void usage(FILE *fp)
 {
     const struct cli_cmd *c;
 
-    fprintf(fp, "usage: omnisync COMMAND [ARGS...]   (omnisync COMMAND "
-                "--help for details)\n\nCommands:\n");
+    fprintf(fp, "usage: omnisync [-c PATH] [-o KEY=VALUE]... [--dump-config] "
+                "COMMAND [ARGS...]\n"
+                "       (omnisync COMMAND --help for details)\n\nCommands:\n");
     for (c = cli_cmds; c->name; c++)
         fprintf(fp, "  %-10s %s\n", c->name, c->summary);
-    fprintf(fp,
-            "\nEnvironment:\n"
-            "  OMNISYNC_PG          libpq conninfo of the ledger\n"
-            "  OMNISYNC_KAFKA       Kafka bootstrap servers\n"
-            "  OMNISYNC_REDIS       Redis host:port (API budget)\n"
-            "  OMNISYNC_SECRET_KEY  64 hex chars; encrypts store passwords\n"
-            "  OMNISYNC_SQL_DIR     migrations directory (default: "
-            "deploy/sql beside the binary's ../)\n"
-            "\nExit status: 0 success, 1 runtime failure, 2 usage or input "
-            "error.\n");
+    fprintf(fp, "\nOptions (before the command):\n");
+    cfg_options_print(fp);
+    fprintf(fp, "\nKeys (env var, default; docs/config.md):\n");
+    cfg_keys_print(fp, cli_cfg_table());
+    fprintf(fp, "\nExit status: 0 success, 1 runtime failure, 2 usage or "
+                "input error.\n");
 }
 
-int main(int argc, char **argv)
+/* Run the command named by argv[0] (argc may be 0: no command). */
+static int cli_dispatch(int argc, char **argv)
 {
     const struct cli_cmd *c;
 
-    log_init("omnisync", NULL);
-    log_level = LOG_WARN;
-    if (argc < 2) {
+    if (argc < 1) {
         usage(stderr);
         return CLI_USAGE;
     }
-    if (cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
+    if (cli_is_help(argv[0]) || !strcmp(argv[0], "help")) {
         usage(stdout);
         return CLI_OK;
     }
     for (c = cli_cmds; c->name; c++)
-        if (!strcmp(argv[1], c->name))
-            return c->fn(argc - 1, argv + 1);
-    fprintf(stderr, "omnisync: unknown command '%s'\n", argv[1]);
+        if (!strcmp(argv[0], c->name))
+            return c->fn(argc, argv);
+    fprintf(stderr, "omnisync: unknown command '%s'\n", argv[0]);
     usage(stderr);
     return CLI_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    struct cfg *cfg;
+    int argi, rc;
+
+    log_init("omnisync", NULL);
+    cfg = cli_config_load(argc, argv, &argi); /* exits 2 on bad config */
+    rc = cli_dispatch(argc - argi, argv + argi);
+    cfg_destroy(cfg);
+    return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * apply — the order-ingestor's back half: consumes omnisync.orders.v1
- * (group apply.group, default omnisync-order-apply), has the store's
+ * (group.id, default omnisync-order-apply), has the store's
  * platform parse each raw order (store/platform.h, order_parse) and writes
  * that version into the ledger with orders_apply() (ledger/orders.h), one
  * Postgres transaction per message.  The offset is committed only after that

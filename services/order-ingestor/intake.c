@@ -516,18 +516,15 @@ static int oi_register(struct order_intake *in, struct storeset_entry *e)
 
     if (!p)
         return -1;
-    memset(&call, 0, sizeof(call));
-    call.sc = e->sc;
-    call.b = in->b;
-    call.cls = BUDGET_ORDERS;
+    store_call_init(&call, e->sc, in->b, BUDGET_ORDERS);
     o = p->webhooks_register(&call, in->c->intake_public_url,
                              e->conf.webhook_secret, &created);
     if (o != OUTCOME_OK)
-        log_warn("store=%s webhooks: %s %ld %s", e->conf.name, outcome_name(o),
-                 call.last.status, call.last.reason);
+        log_warn("store=%s webhooks: %s: %s", e->conf.name, outcome_name(o),
+                 call.why);
     else if (created)
         log_info("store=%s webhooks: %d registered", e->conf.name, created);
-    store_result_clear(&call.last);
+    store_call_clear(&call);
     return o == OUTCOME_OK ? 0 : -1;
 }
 
@@ -538,7 +535,8 @@ static int oi_refresh(struct order_intake *in)
     struct oi_secret *sec;
     size_t n, i;
 
-    if (storeset_refresh(in->ss, in->pg, NULL, err, sizeof(err)) < 0) {
+    if (storeset_refresh(in->ss, in->pg, in->c->secret_key, err, sizeof(err)) <
+        0) {
         log_warn("stores: %s", err);
         return -1;
     }
@@ -670,10 +668,7 @@ static void oi_poll_store(struct order_intake *in, struct storeset_entry *e)
 
     if (!p || oi_cursor_load(in, e->conf.id, &cur) < 0)
         return;
-    memset(&call, 0, sizeof(call));
-    call.sc = e->sc;
-    call.b = in->b;
-    call.cls = BUDGET_ORDERS;
+    store_call_init(&call, e->sc, in->b, BUDGET_ORDERS);
     while (!oi_stopping(in)) {
         json_t *page = NULL;
         enum outcome o =
@@ -681,8 +676,8 @@ static void oi_poll_store(struct order_intake *in, struct storeset_entry *e)
         size_t n = json_array_size(page);
 
         if (o != OUTCOME_OK)
-            log_warn("store=%s poll: %s %ld %s", e->conf.name, outcome_name(o),
-                     call.last.status, call.last.reason);
+            log_warn("store=%s poll: %s: %s", e->conf.name, outcome_name(o),
+                     call.why);
         if (o != OUTCOME_OK || n == 0 ||
             oi_poll_page(in, e, p, page, &cur) < 0 ||
             oi_cursor_save(in, e->conf.id, &cur) < 0) {
@@ -692,7 +687,7 @@ static void oi_poll_store(struct order_intake *in, struct storeset_entry *e)
         json_decref(page);
         total += (long long)n;
     }
-    store_result_clear(&call.last);
+    store_call_clear(&call);
     if (total) {
         __atomic_add_fetch(&in->n_polled, (unsigned long long)total,
                            __ATOMIC_RELAXED);

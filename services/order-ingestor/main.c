@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <string.h>
 
-static const char *const oi_passthru[] = {"kafka.", NULL};
-
 static const char oi_usage[] =
     "usage: order-ingestor [-c FILE] [-o KEY=VALUE]... [--log-level L]\n"
     "                      [--dump-config] [--help]\n\n"
@@ -23,9 +21,9 @@ static const char oi_usage[] =
     "omnisync.orders.v1 and answers 200 after Kafka acknowledged it; every\n"
     "poll.interval.ms each store's orders changed since its cursor are put\n"
     "on the same topic.  apply: consumes the topic and writes each order\n"
-    "into the ledger exactly once, with its reservations.  mode=all\n"
-    "runs both.  SIGTERM stops the intake, finishes what is in flight,\n"
-    "commits and exits 0.";
+    "into the ledger exactly once, with its reservations.\n"
+    "orders.mode=all runs both.  SIGTERM stops the intake, finishes what is\n"
+    "in flight, commits and exits 0.";
 
 int main(int argc, char **argv)
 {
@@ -37,12 +35,13 @@ int main(int argc, char **argv)
     int status = 0;
 
     log_init("order-ingestor", "info");
-    cfg = cfg_load(oi_cfg_table(), &c, oi_passthru, "order-ingestor", oi_usage,
-                   argc, argv); /* exits 2 on bad config */
+    cfg = cfg_load(oi_cfg_table(), &c, cfg_passthru_kafka, "order-ingestor",
+                   oi_usage, argc, argv); /* exits 2 on bad config */
     if (log_init("order-ingestor", c.log_level) != 0)
         log_warn("unknown log level '%s'", c.log_level);
     if (!oi_mode_intake(&c) && !oi_mode_apply(&c)) {
-        log_error("config: mode: '%s' is not all, intake or apply", c.mode);
+        log_error("config: orders.mode: '%s' is not all, intake or apply",
+                  c.mode);
         cfg_destroy(cfg);
         return 2;
     }

@@ -11,7 +11,8 @@ struct oi_cfg {
     char *pg_dsn;                /* pg.dsn (secret) */
     char *kafka_bootstrap;       /* kafka.bootstrap */
     char *redis_addr;            /* redis.addr (intake: API budget) */
-    char *mode;                  /* mode: all | intake | apply */
+    char *secret_key;            /* secret.key (intake: store passwords) */
+    char *mode;                  /* orders.mode: all | intake | apply */
     char *intake_listen;         /* intake.listen host:port */
     char *intake_public_url;     /* intake.public_url (webhook addresses) */
     long long intake_max_body;   /* intake.max_body bytes */
@@ -20,8 +21,8 @@ struct oi_cfg {
     char *poll_since;            /* poll.since: first cursor ("" = -24 h) */
     long long poll_per_page;     /* poll.per_page */
     long long stores_refresh_ms; /* stores.refresh.ms */
-    char *group_id;              /* apply.group */
-    long long backoff_max_ms;    /* apply.backoff.max.ms */
+    char *group_id;              /* group.id of the apply consumer */
+    long long backoff_max_ms;    /* backoff.max.ms of the apply */
     long long drain_ms;          /* drain.ms: SIGTERM flush deadline */
     char *log_level;             /* log.level */
 };

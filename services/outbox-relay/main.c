@@ -9,8 +9,6 @@
 
 #include <stddef.h>
 
-static const char *const relay_passthru[] = {"kafka.", NULL};
-
 static const char relay_usage[] =
     "usage: outbox-relay [-c FILE] [-o KEY=VALUE]... [--log-level L]\n"
     "                    [--dump-config] [--help]\n\n"
@@ -28,7 +26,7 @@ int main(int argc, char **argv)
     int status;
 
     log_init("outbox-relay", "info");
-    cfg = cfg_load(relay_cfg_table(), &rc, relay_passthru, "outbox-relay",
+    cfg = cfg_load(relay_cfg_table(), &rc, cfg_passthru_kafka, "outbox-relay",
                    relay_usage, argc, argv); /* exits 2 on bad config */
     sig_install();
     r = relay_new(&rc, cfg, errstr, sizeof(errstr));

@@ -24,8 +24,8 @@ struct relay_cfg {
     long long lock_key;        /* relay.lock.key: advisory lock key */
     long long retention_hours; /* relay.retention.hours: keep sent rows */
     long long standby_ms;      /* relay.standby.ms: lock retry interval */
-    long long stats_ms;        /* relay.stats.ms: stats line interval */
-    long long drain_ms;        /* relay.drain.ms: SIGTERM flush deadline */
+    long long stats_ms;        /* stats.ms: stats line interval */
+    long long drain_ms;        /* drain.ms: SIGTERM flush deadline */
     char *log_level;           /* log.level */
 };
 

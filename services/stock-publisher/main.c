@@ -10,14 +10,13 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
-static const char *const stockpub_passthru[] = {"kafka.", NULL};
-
 static const char stockpub_usage[] =
     "usage: stock-publisher [-c FILE] [-o KEY=VALUE]... [--log-level L]\n"
     "                       [--dump-config] [--help]\n\n"
     "Consumes omnisync.stock.v1 and pushes each store's latest available\n"
-    "quantities and prices with variants_group_update, up to batch.max\n"
-    "variants a call.  SIGTERM flushes what is pending and exits 0.";
+    "quantities and prices with variants_group_update, up to\n"
+    "stockpub.batch.max variants a call.  SIGTERM flushes what is pending\n"
+    "and exits 0.";
 
 int main(int argc, char **argv)
 {
@@ -28,9 +27,9 @@ int main(int argc, char **argv)
     int status;
 
     log_init("stock-publisher", "info");
-    cfg =
-        cfg_load(stockpub_cfg_table(), &c, stockpub_passthru, "stock-publisher",
-                 stockpub_usage, argc, argv); /* exits 2 on bad config */
+    cfg = cfg_load(stockpub_cfg_table(), &c, cfg_passthru_kafka,
+                   "stock-publisher", stockpub_usage, argc,
+                   argv); /* exits 2 on bad config */
     if (log_init("stock-publisher", c.log_level) < 0)
         log_warn("log.level: unknown level '%s'", c.log_level);
     sig_install();

@@ -1,19 +1,17 @@
 #include "stockpub.h"
 
-#include "store/budget.h"
+#include "app/storeset.h"
+#include "events/event.h"
+#include "events/topics.h"
+#include "ledger/remote_map.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
-#include "lib/idarray.h"
-#include "events/event.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
-#include "ledger/remote_map.h"
 #include "lib/sig.h"
-#include "store/store_client.h"
-#include "app/storeset.h"
-#include "events/topics.h"
+#include "store/budget.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -31,43 +29,28 @@
 #define STOCKPUB_MAX_COMMITS 256
 #define STOCKPUB_CLOCK_SKEW_MS 100 /* broker vs our clock */
 
-#define STOCKPUB_SQL_REMOTE                                                    \
-    "SELECT local_id, remote_id FROM remote_map WHERE store_id = $1"           \
-    " AND entity = '" REMOTE_MAP_VARIANT "' AND remote_id > 0"                 \
-    " AND local_id = ANY($2::bigint[])"
-
 static const struct cfg_opt stockpub_opts[] = {
-    {"pg.dsn", "OMNISYNC_PG", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
-     offsetof(struct stockpub_cfg, pg_dsn), "libpq conninfo of the ledger"},
-    {"kafka.bootstrap", "OMNISYNC_KAFKA", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct stockpub_cfg, kafka_bootstrap), "Kafka bootstrap servers"},
-    {"redis.addr", "OMNISYNC_REDIS", CFG_STR, NULL, 0, 0, CFG_REQUIRED,
-     offsetof(struct stockpub_cfg, redis_addr),
-     "host:port of the Redis holding the API budgets"},
-    {"group.id", "OMNISYNC_STOCKPUB_GROUP", CFG_STR, "omnisync-stock-publisher",
-     0, 0, 0, offsetof(struct stockpub_cfg, group_id), "consumer group"},
-    {"flush.ms", "OMNISYNC_STOCKPUB_FLUSH_MS", CFG_INT, "500", 0, 600000, 0,
+    CFG_ROW_PG_DSN(struct stockpub_cfg, pg_dsn, CFG_REQUIRED),
+    CFG_ROW_KAFKA_BOOTSTRAP(struct stockpub_cfg, kafka_bootstrap, CFG_REQUIRED),
+    CFG_ROW_REDIS_ADDR(struct stockpub_cfg, redis_addr, NULL, CFG_REQUIRED),
+    CFG_ROW_SECRET_KEY(struct stockpub_cfg, secret_key),
+    CFG_ROW_GROUP_ID(struct stockpub_cfg, group_id, "omnisync-stock-publisher"),
+    {"stockpub.flush.ms", CFG_INT, "500", 0, 600000, 0,
      offsetof(struct stockpub_cfg, flush_ms),
      "flush a store when its oldest pending change is this old"},
-    {"batch.max", "OMNISYNC_STOCKPUB_BATCH_MAX", CFG_INT, "100", 1, 100, 0,
+    {"stockpub.batch.max", CFG_INT, "100", 1, 100, 0,
      offsetof(struct stockpub_cfg, batch_max),
      "variants per variants_group_update call (and the size trigger)"},
-    {"stats.ms", "OMNISYNC_STOCKPUB_STATS_MS", CFG_INT, "30000", 100, 86400000,
-     0, offsetof(struct stockpub_cfg, stats_ms), "interval of the stats line"},
-    {"drain.ms", "OMNISYNC_STOCKPUB_DRAIN_MS", CFG_INT, "10000", 0, 600000, 0,
-     offsetof(struct stockpub_cfg, drain_ms),
-     "on SIGTERM, how long to keep flushing what is pending"},
-    {"stores.refresh.ms", "OMNISYNC_STOCKPUB_REFRESH_MS", CFG_INT, "30000", 100,
-     86400000, 0, offsetof(struct stockpub_cfg, refresh_ms),
-     "how often store settings are reloaded"},
-    {"consume.drain.max", NULL, CFG_INT, "50000", 1, 10000000, 0,
+    CFG_ROW_STATS_MS(struct stockpub_cfg, stats_ms),
+    CFG_ROW_DRAIN_MS(struct stockpub_cfg, drain_ms),
+    STORESET_CFG_REFRESH_MS(struct stockpub_cfg, refresh_ms),
+    {"stockpub.read.max", CFG_INT, "50000", 1, 10000000, 0,
      offsetof(struct stockpub_cfg, drain_max_msgs),
      "per round, messages read before the flush checks"},
-    {"consume.drain.ms", NULL, CFG_INT, "200", 0, 60000, 0,
+    {"stockpub.read.ms", CFG_INT, "200", 0, 60000, 0,
      offsetof(struct stockpub_cfg, drain_max_ms),
      "per round, time spent reading before the flush checks"},
-    {"log.level", "OMNISYNC_LOG_LEVEL", CFG_STR, "info", 0, 0, 0,
-     offsetof(struct stockpub_cfg, log_level), "error|warn|info|debug"},
+    CFG_ROW_LOG_LEVEL(struct stockpub_cfg, log_level, "info"),
     {NULL},
 };
 
@@ -96,235 +79,99 @@ struct stockpub {
 struct stockpub_flush {
     struct stockpub *sp;
     struct storeset_entry *e;
-    long long *remote; /* remote id per item of the whole batch */
+    struct store_call call;         /* stock class; the drain deadline */
+    struct store_stock_item *sitem; /* per item of the whole batch */
     struct pend_item **base;
     int stop;           /* a retry happened: leave the rest */
     long retry_hint_ms; /* Retry-After of the last RETRY */
-    int store_error;    /* 401/403/404: the store's settings are wrong */
+    int store_error;    /* the store refused the call: its settings */
 };
 
-enum stockpub_send_res stockpub_split_send(struct pend_item **items, size_t n,
-                                           stockpub_send_fn *send, void *opaque,
-                                           struct stockpub_outcome *out,
-                                           unsigned long *calls)
+enum outcome stockpub_split_send(struct pend_item **items, size_t n,
+                                 stockpub_send_fn *send, void *opaque,
+                                 struct store_item_result *out,
+                                 unsigned long *calls)
 {
-    enum stockpub_send_res r;
+    enum outcome r;
     size_t i, half;
 
     if (n == 0)
-        return STOCKPUB_SEND_OK;
+        return OUTCOME_OK;
     for (i = 0; i < n; i++) {
-        out[i].res = STOCKPUB_ITEM_PENDING;
+        out[i].res = STORE_ITEM_PENDING;
         out[i].reason[0] = '\0';
     }
     r = send(opaque, items, n, out);
     if (calls)
         (*calls)++;
-    if (r == STOCKPUB_SEND_OK)
-        return STOCKPUB_SEND_OK;
-    if (r == STOCKPUB_SEND_RETRY) {
+    if (r == OUTCOME_OK)
+        return OUTCOME_OK;
+    if (r != OUTCOME_REJECTED) {
         for (i = 0; i < n; i++)
-            out[i].res = STOCKPUB_ITEM_PENDING;
-        return STOCKPUB_SEND_RETRY;
+            out[i].res = STORE_ITEM_PENDING;
+        return r;
     }
     if (n == 1) {
-        out[0].res = STOCKPUB_ITEM_REJECTED;
-        return STOCKPUB_SEND_OK;
+        out[0].res = STORE_ITEM_REJECTED;
+        return OUTCOME_OK;
     }
     /* The store refused the batch as a whole: one bad item spoils it.
      * Halves find k bad items in about 2k log2(n) calls. */
     half = n / 2;
-    if (stockpub_split_send(items, half, send, opaque, out, calls) ==
-        STOCKPUB_SEND_RETRY)
-        return STOCKPUB_SEND_RETRY;
+    r = stockpub_split_send(items, half, send, opaque, out, calls);
+    if (r != OUTCOME_OK)
+        return r;
     return stockpub_split_send(items + half, n - half, send, opaque, out + half,
                                calls);
 }
 
 /* ---- the store call --------------------------------------------------- */
 
-/* The metered call.  While running: store_call().  While draining after
- * SIGTERM, store_call() refuses to wait for a token (shutdown interrupts
- * it), so the same steps run here with the drain deadline as the bound:
- * token, call, usage feedback, fleet pause on 429/503. */
-static enum store_res stockpub_call(struct stockpub *sp,
-                                    struct storeset_entry *e,
-                                    const struct store_req_args *a,
-                                    struct store_result *res)
+/* Why the store settled nothing: log it and stop this store's flush. */
+static void stockpub_send_stopped(struct stockpub_flush *f, enum outcome r,
+                                  size_t n, const struct store_item_result *out)
 {
-    struct budget_token tok;
-    enum budget_res br;
-    long wait_ms = 0;
-    struct timespec nap;
+    const struct store_result *res = &f->call.last;
 
-    if (!sp->draining)
-        return store_call(e->sc, sp->budget, BUDGET_STOCK,
-                          STORE_OP_VARIANTS_GROUP_UPDATE, a, res);
-    for (;;) {
-        br = budget_take(sp->budget, e->conf.name, BUDGET_STOCK,
-                         e->conf.api_limit, e->conf.api_window, &wait_ms, &tok);
-        if (br == BUDGET_GRANTED)
-            break;
-        if (br != BUDGET_WAIT)
-            wait_ms = 200;
-        if (wait_ms > 100)
-            wait_ms = 100;
-        if (clock_mono_ms() + wait_ms > sp->drain_deadline_ms) {
-            memset(res, 0, sizeof(*res));
-            res->res = STORE_RETRY_AFTER;
-            res->usage_used = res->usage_limit = -1;
-            snprintf(res->reason, sizeof(res->reason),
-                     "budget: no token before the drain deadline");
-            return res->res;
-        }
-        nap.tv_sec = 0;
-        nap.tv_nsec = (wait_ms > 0 ? wait_ms : 1) * 1000000L;
-        nanosleep(&nap, NULL);
+    f->stop = 1;
+    f->sp->st.calls_retry++;
+    if (r == OUTCOME_REJECTED && out[0].res != STORE_ITEM_REJECTED) {
+        /* 401, 403, 404...: the store's settings, not the items. */
+        log_error("%s: %s; keeping %zu variants pending", f->e->conf.name,
+                  f->call.why, n);
+        f->store_error = 1;
+        return;
     }
-    store_client_do(e->sc, STORE_OP_VARIANTS_GROUP_UPDATE, a, res);
-    if (res->status != 0)
-        budget_feedback(sp->budget, e->conf.name, &tok, res->usage_used,
-                        res->usage_limit);
-    if (res->status == 429 || res->status == 503) {
-        budget_note_status(sp->budget, res->status);
-        budget_pause(sp->budget, e->conf.name, res->retry_after_s);
-    }
-    return res->res;
+    log_warn("%s: %s; %zu variants stay pending", f->e->conf.name, f->call.why,
+             n);
+    f->retry_hint_ms = res->retry_after_s > 0 ? res->retry_after_s * 1000 : 0;
 }
 
-/* {"id", "quantity"[, "price", "old_price"]} per item. */
-static json_t *stockpub_payload(struct pend_item **items, size_t n,
-                                const long long *remote)
-{
-    json_t *arr = json_array(), *o;
-    size_t i;
-
-    if (!arr)
-        return NULL;
-    for (i = 0; i < n; i++) {
-        o = json_object();
-        if (!o)
-            goto oom;
-        json_object_set_new(o, "id", json_integer(remote[i]));
-        json_object_set_new(o, "quantity", json_integer(items[i]->available));
-        if (items[i]->price[0]) {
-            /* A variant without a price in the store's list keeps the
-             * store's price: only quantity is pushed then. */
-            json_object_set_new(o, "price", json_string(items[i]->price));
-            json_object_set_new(o, "old_price",
-                                items[i]->old_price[0]
-                                    ? json_string(items[i]->old_price)
-                                    : json_null());
-        }
-        if (json_array_append_new(arr, o) < 0)
-            goto oom;
-    }
-    return arr;
-oom:
-    json_decref(arr);
-    return NULL;
-}
-
-/* Per-item statuses of the sync response shape [{id, status}]. */
-static void stockpub_sync_results(const json_t *body, const long long *remote,
-                                  size_t n, struct stockpub_outcome *out)
-{
-    const json_t *r;
-    const char *status;
-    char *errs;
-    size_t i, j;
-
-    for (i = 0; i < n; i++)
-        out[i].res = STOCKPUB_ITEM_ACCEPTED;
-    json_array_foreach(body, j, r)
-    {
-        json_t *jid = json_object_get(r, "id");
-        status = json_string_value(json_object_get(r, "status"));
-        if (!json_is_integer(jid) || !status || strcmp(status, "ok") == 0)
-            continue;
-        for (i = 0; i < n; i++) {
-            if (remote[i] != json_integer_value(jid))
-                continue;
-            out[i].res = STOCKPUB_ITEM_REJECTED;
-            errs = json_dumps(json_object_get(r, "errors"), JSON_COMPACT);
-            snprintf(out[i].reason, sizeof(out[i].reason),
-                     "store rejected variant %lld: status %s%s%s", remote[i],
-                     status, errs ? " " : "", errs ? errs : "");
-            free(errs);
-        }
-    }
-}
-
-static enum stockpub_send_res stockpub_send(void *opaque,
-                                            struct pend_item **items, size_t n,
-                                            struct stockpub_outcome *out)
+static enum outcome stockpub_send(void *opaque, struct pend_item **items,
+                                  size_t n, struct store_item_result *out)
 {
     struct stockpub_flush *f = opaque;
     struct stockpub *sp = f->sp;
-    const long long *remote = f->remote + (items - f->base);
-    struct store_req_args a;
-    struct store_result res;
-    enum store_res r;
-    enum stockpub_send_res rc = STOCKPUB_SEND_RETRY;
-    char *body;
-    size_t i;
+    enum outcome r;
 
     if (f->stop)
-        return STOCKPUB_SEND_RETRY;
-    memset(&a, 0, sizeof(a));
-    memset(&res, 0, sizeof(res));
-    a.payload = stockpub_payload(items, n, remote);
-    if (!a.payload) {
-        log_error("%s: out of memory building a batch", f->e->conf.name);
-        f->stop = 1;
-        return STOCKPUB_SEND_RETRY;
-    }
-    r = stockpub_call(sp, f->e, &a, &res);
+        return OUTCOME_RETRY;
+    f->call.deadline_ms = sp->draining ? sp->drain_deadline_ms : 0;
+    r = f->e->plat->stock_push(&f->call, f->sitem + (items - f->base), n, out);
     sp->st.calls++;
-    switch (r) {
-    case STORE_OK:
+    if (r == OUTCOME_OK) {
         sp->st.calls_ok++;
-        if (json_is_array(res.body) && json_array_size(res.body) > 0)
-            stockpub_sync_results(res.body, remote, n, out);
-        else
-            for (i = 0; i < n; i++)
-                out[i].res = STOCKPUB_ITEM_ACCEPTED;
-        rc = STOCKPUB_SEND_OK;
-        break;
-    case STORE_CLIENT_ERROR:
-        if (res.status == 400 || res.status == 413 || res.status == 422) {
-            sp->st.calls_4xx++;
-            body = res.body ? json_dumps(res.body, JSON_COMPACT) : NULL;
-            snprintf(out[0].reason, sizeof(out[0].reason),
-                     "store rejected the batch: HTTP %ld %s", res.status,
-                     body ? body : res.excerpt);
-            free(body);
-            log_warn("%s: batch of %zu rejected (HTTP %ld): %s",
-                     f->e->conf.name, n, res.status,
-                     n > 1 ? "splitting it" : "dead-lettering the variant");
-            rc = STOCKPUB_SEND_REJECTED;
-            break;
-        }
-        /* 401, 403, 404...: the store's settings, not the items. */
-        log_error("%s: variants_group_update: HTTP %ld (%s); keeping %zu "
-                  "variants pending",
-                  f->e->conf.name, res.status, res.reason, n);
-        f->store_error = 1;
-        f->stop = 1;
-        sp->st.calls_retry++;
-        break;
-    default:
-        log_warn("%s: variants_group_update: %s (%s); %zu variants stay "
-                 "pending",
-                 f->e->conf.name, store_res_name(r), res.reason, n);
-        f->retry_hint_ms = res.retry_after_s > 0 ? res.retry_after_s * 1000 : 0;
-        f->stop = 1;
-        sp->st.calls_retry++;
-        break;
+        return OUTCOME_OK;
     }
-    json_decref(a.payload);
-    store_result_clear(&res);
-    return rc;
+    if (r == OUTCOME_REJECTED && out[0].res == STORE_ITEM_REJECTED) {
+        sp->st.calls_4xx++;
+        log_warn("%s: batch of %zu rejected (HTTP %ld): %s", f->e->conf.name, n,
+                 f->call.last.status,
+                 n > 1 ? "splitting it" : "dead-lettering the variant");
+        return OUTCOME_REJECTED;
+    }
+    stockpub_send_stopped(f, r, n, out);
+    return r == OUTCOME_REJECTED ? OUTCOME_RETRY : r;
 }
 
 /* ---- flushing --------------------------------------------------------- */
@@ -340,7 +187,8 @@ static void stockpub_refresh(struct stockpub *sp, int forced)
     sp->last_refresh_ms = now;
     sp->last_refresh_wall_ms = clock_wall_ms();
     sp->next_refresh_ms = now + sp->c.refresh_ms;
-    n = storeset_refresh(sp->stores, sp->pg, NULL, err, sizeof(err));
+    n = storeset_refresh(sp->stores, sp->pg, sp->c.secret_key, err,
+                         sizeof(err));
     if (n < 0) {
         log_warn("stores: refresh failed: %s", err);
         if (db_conn_lost(sp->pg))
@@ -367,121 +215,57 @@ static int stockpub_dlq_item(struct stockpub *sp, struct pend_item *it,
     return 0;
 }
 
+/* The stock item of @p it for store variant @p remote. */
+static void stockpub_item(const struct pend_item *it, long long remote,
+                          struct store_stock_item *si)
+{
+    si->variant_id = remote;
+    si->quantity = it->available;
+    /* No price in the store's list: only the quantity is pushed. */
+    si->price = it->price[0] ? it->price : NULL;
+    si->old_price = it->old_price[0] ? it->old_price : NULL;
+}
+
 /* Look up the remote ids of @p n items of store @p store_id; 0 when the
  * variant has none.  Returns 0, or -1 on a database error. */
 static int stockpub_remote_ids(struct stockpub *sp, long long store_id,
                                struct pend_item **items, size_t n,
                                long long *remote)
 {
-    char sid[24], err[512], *arr = NULL;
-    const char *vals[2];
-    PGresult *res;
-    size_t i;
-    long long local, rid, *vids = malloc((n + 1) * sizeof(*vids));
-    int r, rc = -1;
+    long long *local = calloc(n + 1, sizeof(*local));
+    char err[512];
+    int rc = -1;
 
-    if (!vids)
+    if (!local)
         return -1;
-    for (i = 0; i < n; i++) {
-        remote[i] = 0;
-        vids[i] = items[i]->variant_id;
-    }
-    arr = idarray_text(vids, n, 0, NULL);
-    free(vids);
-    if (!arr)
-        return -1;
-    snprintf(sid, sizeof(sid), "%lld", store_id);
-    vals[0] = sid;
-    vals[1] = arr;
-    res = db_exec(sp->pg, STOCKPUB_SQL_REMOTE, 2, vals, "remote ids", err,
-                  sizeof(err), NULL);
-    if (!res) {
+    for (size_t i = 0; i < n; i++)
+        local[i] = items[i]->variant_id;
+    if (remote_map_remote_ids(sp->pg, store_id, REMOTE_MAP_VARIANT, local, n,
+                              remote, err, sizeof(err)) != 0) {
         log_warn("remote ids: %s", err);
         if (db_conn_lost(sp->pg))
             PQreset(sp->pg);
         goto out;
     }
-    for (r = 0; r < PQntuples(res); r++) {
-        if (cfg_parse_ll(PQgetvalue(res, r, 0), &local) < 0 ||
-            cfg_parse_ll(PQgetvalue(res, r, 1), &rid) < 0)
-            continue;
-        for (i = 0; i < n; i++)
-            if (items[i]->variant_id == local)
-                remote[i] = rid;
-    }
-    PQclear(res);
     rc = 0;
 out:
-    free(arr);
+    free(local);
     return rc;
 }
 
-/* Flush up to batch.max items of @p pst.  Returns 0, or -1 when the store
- * must wait (backoff set). */
-static int stockpub_flush_store(struct stockpub *sp, struct pend_store *pst)
+/* Settle what the store answered: accepted items are done, rejected ones
+ * dead-lettered (kept pending when that fails). */
+static void stockpub_settle(struct stockpub *sp, struct pend_item **send,
+                            const struct store_item_result *out, size_t k)
 {
-    size_t max = (size_t)sp->c.batch_max, n, i, k = 0;
-    struct pend_item **items = calloc(max, sizeof(*items));
-    struct pend_item **send = calloc(max, sizeof(*send));
-    long long *remote = calloc(max, sizeof(*remote));
-    long long *sremote = calloc(max, sizeof(*sremote));
-    struct stockpub_outcome *out = calloc(max, sizeof(*out));
-    struct stockpub_flush f;
-    struct storeset_entry *e;
-    int64_t now = clock_mono_ms(), wall;
-    unsigned long calls = 0;
-    int rc = -1;
+    int64_t wall = clock_wall_ms();
 
-    if (!items || !send || !remote || !sremote || !out) {
-        pendmap_backoff(pst, now, 0, STOCKPUB_BACKOFF_MIN_MS,
-                        STOCKPUB_BACKOFF_MAX_MS);
-        goto out;
-    }
-    n = pendmap_batch(pst, items, max);
-    e = storeset_find(sp->stores, pst->name);
-    if (!e) {
-        stockpub_refresh(sp, 1);
-        e = storeset_find(sp->stores, pst->name);
-    }
-    if (!e) {
-        /* A store the ledger does not have any more: nothing to push. */
-        for (i = 0; i < n; i++) {
-            sp->st.unknown_store++;
-            pendmap_done(sp->pm, items[i]);
-        }
-        rc = 0;
-        goto out;
-    }
-    if (stockpub_remote_ids(sp, e->conf.id, items, n, remote) < 0) {
-        pendmap_backoff(pst, now, 0, STOCKPUB_BACKOFF_MIN_MS,
-                        STOCKPUB_BACKOFF_MAX_MS);
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
-        if (remote[i] > 0) {
-            send[k] = items[i];
-            sremote[k++] = remote[i];
-            continue;
-        }
-        /* Not in the store yet: catalog-publisher emits this variant's
-         * stock event again once it records the remote id. */
-        log_debug_ctx(items[i]->key, "no remote id yet: skipped");
-        sp->st.unmapped++;
-        pendmap_done(sp->pm, items[i]);
-    }
-    memset(&f, 0, sizeof(f));
-    f.sp = sp;
-    f.e = e;
-    f.remote = sremote;
-    f.base = send;
-    (void)stockpub_split_send(send, k, stockpub_send, &f, out, &calls);
-    wall = clock_wall_ms();
-    for (i = 0; i < k; i++) {
-        if (out[i].res == STOCKPUB_ITEM_ACCEPTED) {
+    for (size_t i = 0; i < k; i++) {
+        if (out[i].res == STORE_ITEM_ACCEPTED) {
             lathist_add(&sp->lat, wall - send[i]->commit_ms);
             sp->st.pushed++;
             pendmap_done(sp->pm, send[i]);
-        } else if (out[i].res == STOCKPUB_ITEM_REJECTED) {
+        } else if (out[i].res == STORE_ITEM_REJECTED) {
             sp->st.rejected++;
             if (stockpub_dlq_item(sp, send[i],
                                   out[i].reason[0] ? out[i].reason
@@ -489,22 +273,121 @@ static int stockpub_flush_store(struct stockpub *sp, struct pend_store *pst)
                 pendmap_done(sp->pm, send[i]);
         }
     }
+}
+
+/* The items with a remote id go to @p send (with their stock items);
+ * the others are skipped: catalog-publisher emits the variant's stock
+ * event again once it records the remote id.  Returns how many to send. */
+static size_t stockpub_mapped(struct stockpub *sp, struct pend_item **items,
+                              size_t n, const long long *remote,
+                              struct pend_item **send,
+                              struct store_stock_item *sitem)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (remote[i] > 0) {
+            stockpub_item(items[i], remote[i], &sitem[k]);
+            send[k++] = items[i];
+            continue;
+        }
+        log_debug_ctx(items[i]->key, "no remote id yet: skipped");
+        sp->st.unmapped++;
+        pendmap_done(sp->pm, items[i]);
+    }
+    return k;
+}
+
+/* The store of @p pst, refreshing the list once when it is unknown; NULL
+ * when the ledger does not have it any more. */
+static struct storeset_entry *stockpub_flush_target(struct stockpub *sp,
+                                                    struct pend_store *pst)
+{
+    struct storeset_entry *e = storeset_find(sp->stores, pst->name);
+
+    if (!e) {
+        stockpub_refresh(sp, 1);
+        e = storeset_find(sp->stores, pst->name);
+    }
+    return e;
+}
+
+/* Push the @p k mapped items to store @p e; 0, or -1 when the store must
+ * wait (backoff set). */
+static int stockpub_push(struct stockpub *sp, struct pend_store *pst,
+                         struct storeset_entry *e, struct pend_item **send,
+                         struct store_stock_item *sitem,
+                         struct store_item_result *out, size_t k)
+{
+    struct stockpub_flush f;
+    unsigned long calls = 0;
+    int64_t now = clock_mono_ms();
+
+    memset(&f, 0, sizeof(f));
+    f.sp = sp;
+    f.e = e;
+    store_call_init(&f.call, e->sc, sp->budget, BUDGET_STOCK);
+    f.sitem = sitem;
+    f.base = send;
+    (void)stockpub_split_send(send, k, stockpub_send, &f, out, &calls);
+    store_call_clear(&f.call);
+    stockpub_settle(sp, send, out, k);
     if (f.stop) {
         pendmap_backoff(
             pst, now, f.store_error ? STOCKPUB_STORE_ERROR_MS : f.retry_hint_ms,
             STOCKPUB_BACKOFF_MIN_MS, STOCKPUB_BACKOFF_MAX_MS);
-        goto out;
+        return -1;
     }
     pendmap_backoff_clear(pst);
     if (k)
         log_debug("%s: flushed %zu variants in %lu call(s), %zu pending",
                   pst->name, k, calls, pst->count);
-    rc = 0;
+    return 0;
+}
+
+/* Flush up to batch.max items of @p pst (at most the platform's batch).
+ * Returns 0, or -1 when the store must wait (backoff set). */
+static int stockpub_flush_store(struct stockpub *sp, struct pend_store *pst)
+{
+    size_t max = (size_t)sp->c.batch_max, n, k;
+    struct pend_item **items = calloc(max, sizeof(*items));
+    struct pend_item **send = calloc(max, sizeof(*send));
+    long long *remote = calloc(max, sizeof(*remote));
+    struct store_stock_item *sitem = calloc(max, sizeof(*sitem));
+    struct store_item_result *out = calloc(max, sizeof(*out));
+    struct storeset_entry *e;
+    int rc = -1;
+
+    if (!items || !send || !remote || !sitem || !out) {
+        pendmap_backoff(pst, clock_mono_ms(), 0, STOCKPUB_BACKOFF_MIN_MS,
+                        STOCKPUB_BACKOFF_MAX_MS);
+        goto out;
+    }
+    e = stockpub_flush_target(sp, pst);
+    if (e && e->plat->stock_batch_max < max)
+        max = e->plat->stock_batch_max;
+    n = pendmap_batch(pst, items, max);
+    if (!e) {
+        /* A store the ledger does not have any more: nothing to push. */
+        for (k = 0; k < n; k++) {
+            sp->st.unknown_store++;
+            pendmap_done(sp->pm, items[k]);
+        }
+        rc = 0;
+        goto out;
+    }
+    if (stockpub_remote_ids(sp, e->conf.id, items, n, remote) < 0) {
+        pendmap_backoff(pst, clock_mono_ms(), 0, STOCKPUB_BACKOFF_MIN_MS,
+                        STOCKPUB_BACKOFF_MAX_MS);
+        goto out;
+    }
+    k = stockpub_mapped(sp, items, n, remote, send, sitem);
+    rc = stockpub_push(sp, pst, e, send, sitem, out, k);
 out:
     free(items);
     free(send);
     free(remote);
-    free(sremote);
+    free(sitem);
     free(out);
     return rc;
 }
@@ -757,7 +640,8 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
-    n = storeset_refresh(sp->stores, sp->pg, NULL, errstr, errstr_size);
+    n = storeset_refresh(sp->stores, sp->pg, sp->c.secret_key, errstr,
+                         errstr_size);
     if (n < 0)
         goto fail;
     sp->dlq = dlq_new(c->kafka_bootstrap, passthru, STOCKPUB_SERVICE, errstr,
@@ -772,8 +656,9 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
     sp->last_refresh_ms = clock_mono_ms();
     sp->next_refresh_ms = sp->last_refresh_ms + c->refresh_ms;
     sp->next_stats_ms = sp->last_refresh_ms + c->stats_ms;
-    log_info("started: %d stores, group %s, flush.ms=%lld batch.max=%lld", n,
-             c->group_id, c->flush_ms, c->batch_max);
+    log_info("started: %d stores, group %s, stockpub.flush.ms=%lld "
+             "stockpub.batch.max=%lld",
+             n, c->group_id, c->flush_ms, c->batch_max);
     return sp;
 fail:
     stockpub_destroy(sp);

@@ -4,12 +4,12 @@
  *
  * Consumes omnisync.stock.v1 (group omnisync-stock-publisher), keeps the
  * latest value per store:variant (pendmap.h), and per store flushes up to
- * batch.max variants in one variants_group_update call when batch.max
- * distinct variants are pending or the oldest pending change is flush.ms
- * old.  Before the flush checks every message already available is drained
- * from the consumer (bounded), so a backlog coalesces fully.  Offsets are
- * committed only up to what the store accepted (or what was dead-lettered
- * or skipped); a kill -9 replays the rest.
+ * stockpub.batch.max variants in one variants_group_update call when that
+ * many distinct variants are pending or the oldest pending change is
+ * stockpub.flush.ms old.  Before the flush checks every message already
+ * available is drained from the consumer (bounded), so a backlog coalesces
+ * fully.  Offsets are committed only up to what the store accepted (or what was
+ * dead-lettered or skipped); a kill -9 replays the rest.
  *
  * @locality one thread: stockpub_poll() and stockpub_drain() run on the
  *           thread that made the publisher.
@@ -19,6 +19,9 @@
 
 #include "lathist.h"
 #include "pendmap.h"
+
+#include "lib/outcome.h"
+#include "store/platform.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,10 +34,12 @@ struct stockpub_cfg {
     char *pg_dsn;
     char *kafka_bootstrap;
     char *redis_addr;
+    char *secret_key; /* decrypts the store passwords (secret) */
     char *group_id;
     char *log_level;
     long long flush_ms;       /* oldest pending change older: flush */
-    long long batch_max;      /* variants per call, and the size trigger */
+    long long batch_max;      /* variants per call (at most the platform's
+                                 batch), and the size trigger */
     long long stats_ms;       /* stats line interval */
     long long drain_ms;       /* SIGTERM: flush deadline */
     long long refresh_ms;     /* storeset refresh interval */
@@ -60,49 +65,30 @@ struct stockpub_stats {
     size_t pending;         /* variants pending now */
 };
 
-/* What the store did with one item of a call (stockpub_split_send()). */
-enum stockpub_item_res {
-    STOCKPUB_ITEM_PENDING = 0,  /* not sent or to be retried */
-    STOCKPUB_ITEM_ACCEPTED = 1, /* the store took it */
-    STOCKPUB_ITEM_REJECTED = 2, /* the store refused it: dead-letter */
-};
-
-struct stockpub_outcome {
-    enum stockpub_item_res res;
-    char reason[240]; /* REJECTED: why */
-};
-
-/* Result of sending one batch. */
-enum stockpub_send_res {
-    STOCKPUB_SEND_OK = 0,       /* 2xx; per-item results filled */
-    STOCKPUB_SEND_REJECTED = 1, /* the batch as a whole was refused (4xx):
-                                   split it to find the bad items */
-    STOCKPUB_SEND_RETRY = 2,    /* nothing known: keep all pending */
-};
-
 /*
- * Send @p n items as one call; on STOCKPUB_SEND_OK set out[i].res to
- * ACCEPTED or REJECTED (with a reason); on REJECTED put the store's reason
- * in out[0].reason.
+ * Send @p n items as one call (a store's stock_push, platform.h):
+ * OUTCOME_OK with every out[i] ACCEPTED or REJECTED (with a reason);
+ * OUTCOME_REJECTED when the store refused the batch as a whole for its
+ * content (the store's reason in out[0].reason); any other outcome leaves
+ * the items pending.
  */
-typedef enum stockpub_send_res(stockpub_send_fn)(void *opaque,
-                                                 struct pend_item **items,
-                                                 size_t n,
-                                                 struct stockpub_outcome *out);
+typedef enum outcome(stockpub_send_fn)(void *opaque, struct pend_item **items,
+                                       size_t n, struct store_item_result *out);
 
 /**
  * @brief Send @p n items, splitting a batch the store refuses as a whole
  *        into halves (recursively) until the bad items stand alone.
- *        Stops at the first RETRY (the rest stays pending).
- * @param out  @p n outcomes, filled (PENDING for what was not settled).
+ *        Stops at the first call that settles nothing (the rest stays
+ *        pending).
+ * @param out  @p n results, filled (PENDING for what was not settled).
  * @param calls (may be NULL) incremented per call made.
- * @returns STOCKPUB_SEND_OK when every item was settled, else
- *          STOCKPUB_SEND_RETRY.
+ * @returns OUTCOME_OK when every item was settled, else the outcome of the
+ *          call that stopped it.
  */
-enum stockpub_send_res stockpub_split_send(struct pend_item **items, size_t n,
-                                           stockpub_send_fn *send, void *opaque,
-                                           struct stockpub_outcome *out,
-                                           unsigned long *calls);
+enum outcome stockpub_split_send(struct pend_item **items, size_t n,
+                                 stockpub_send_fn *send, void *opaque,
+                                 struct store_item_result *out,
+                                 unsigned long *calls);
 
 /** @returns the cfg.h table of stock-publisher's settings. */
 const struct cfg_opt *stockpub_cfg_table(void);

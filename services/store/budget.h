@@ -4,9 +4,10 @@
  * The budget lives in Redis as the hash "omnisync:budget:{<store>}" and is
  * changed only by one Lua script (BUDGET_LUA in budget.c) that reads Redis's
  * own clock (TIME), so every process sees the same window whatever its own
- * clock says.  The script models the platform's limit: for inSales a fixed
- * window of `limit` requests per `window` seconds that starts at the first
- * request (see docs/budget.md for the full model).
+ * clock says.  The script models the store's limit as a fixed window of
+ * `limit` requests per `window` seconds that starts at the first request
+ * (a leaky bucket maps onto it, store_client.h; see docs/budget.md for the
+ * full model).
  *
  * Priority classes: orders > stock > catalog > images.  A class may take a
  * token only while more than its reserve (a share of the limit held back for

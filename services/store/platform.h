@@ -1,23 +1,24 @@
 /*
  * platform — the seam between omnisync and an online store platform.
  *
- * One const struct store_platform per platform (inSales:
- * store/insales/insales.h), registered by name in platform.c's table.
- * Services and the CLI call only these operations and the neutral types
- * below; every platform payload, path, status name and response shape stays
- * behind them.  Adding a platform is a new folder under services/store/,
- * one line in the registry and a store-sim mode (docs/architecture.md).
+ * One const struct store_platform per platform, defined in the platform's
+ * folder under services/store/ and registered by name in platform.c's
+ * table.  Services and the CLI call only these operations and the neutral
+ * types below; every platform payload, path, status name and response
+ * shape stays behind them.  Adding a platform is a new folder under
+ * services/store/, one line in the registry and a store-sim mode
+ * (docs/architecture.md).
  *
- * Every operation that calls the store takes a struct store_call: the
- * store's client, the shared budget and the budget class it spends, and an
- * optional drain deadline.  It returns one enum outcome (lib/outcome.h);
- * the last HTTP answer (status, Retry-After, reason) stays in call->last
- * for the caller's decisions and logs.  Neutral results are owned by the
- * caller and released with the matching clear or free function.
- *
- * STATUS: contract draft; the sections are filled in by the platform seam
- * work of issue 10 (catalog, stock, images, reconcile reads: one worker;
- * orders and webhooks: another).
+ * Every operation that calls the store takes a struct store_call
+ * (store_client.h): the store's client, the shared budget and the budget
+ * class it spends, and an optional drain deadline.  It returns one enum
+ * outcome (lib/outcome.h); the last HTTP answer (status, Retry-After,
+ * reason) stays in call->last and call->why says what failed, for the
+ * caller's decisions, logs and dead letters.  An answer the operation
+ * cannot use (no id, an unexpected shape) is OUTCOME_RETRY.  Neutral
+ * results are owned by the caller and released with the matching clear
+ * function; money is text as the store shows it (e.g. "1500.0"), compared
+ * numerically by the caller.
  */
 #ifndef OMNI_STORE_PLATFORM_H
 #define OMNI_STORE_PLATFORM_H
@@ -30,31 +31,101 @@
 #include <jansson.h>
 #include <stddef.h>
 
-struct store_call {
-    struct store_client *sc; /* borrowed */
-    struct budget *b;        /* borrowed */
-    enum budget_class cls;
-    long long deadline_ms;    /* clock_mono_ms() bound on token waits, 0 none */
-    struct store_result last; /* the last answer; store_call_clear() */
-    unsigned long long calls; /* HTTP calls made through this struct */
+/* ---- catalog ----------------------------------------------------------- */
+
+/* A category as the store shows it (title owned). */
+struct store_category {
+    long long id;
+    long long parent_id; /* 0: a root category; -1: not said */
+    char *title;
 };
 
-/* ---- catalog ----------------------------------------------------------- */
-/* categories: list, create, update (rename / re-parent), delete
- * products:   create with variants, update, archive, recover, list pages
- *             (updated since, with variants: id, sku, quantity, prices)
- * variants:   list, create, update, delete
- * payloads:   the platform's product / variant documents built from the
- *             neutral catalog snapshot (events), hashed by the caller to
- *             skip unchanged payloads */
+struct store_categories {
+    struct store_category *v;
+    size_t n, cap;
+};
+
+/* A variant as the store shows it (strings owned, may be NULL). */
+struct store_variant {
+    long long id;
+    long long product_id;
+    char *sku;
+    int has_quantity; /* 0: quantity is not tracked (null) */
+    long long quantity;
+    char *price;
+    char *old_price;
+};
+
+struct store_variants {
+    struct store_variant *v;
+    size_t n, cap;
+};
+
+/* A product as the store shows it, with its variants (title owned). */
+struct store_product {
+    long long id;
+    char *title;
+    struct store_variants variants;
+};
+
+struct store_products {
+    struct store_product *v;
+    size_t n, cap;
+};
+
+/* Where a read of the store's products stands (products_page). */
+struct store_page {
+    const char *updated_since; /* (may be NULL) RFC 3339: only products
+                                  updated since then */
+    char cursor[256];          /* the platform's position of the next page,
+                                  "" before the first */
+    int done;                  /* set when the page read was the last */
+};
+
+/* What a variant document builder decided. */
+enum store_doc_res {
+    STORE_DOC_OK = 0,       /* *out is the document to publish */
+    STORE_DOC_SKIP = 1,     /* archived, or no price in the list: the
+                               variant must not exist in the store */
+    STORE_DOC_INVALID = -1, /* the snapshot is malformed: errstr */
+};
 
 /* ---- stock and prices -------------------------------------------------- */
-/* a batch of {remote variant id, quantity, price, old price} with per-item
- * results; the platform's batch size */
+
+/* One variant's stock and price to push. */
+struct store_stock_item {
+    long long variant_id;  /* the store's variant id */
+    long long quantity;    /* what the store may sell */
+    const char *price;     /* (may be NULL) NULL: only the quantity; the
+                              store keeps its price */
+    const char *old_price; /* (may be NULL) with a price: NULL clears it */
+};
+
+/* What the store did with one item of a push. */
+enum store_item_res {
+    STORE_ITEM_PENDING = 0,  /* not settled: send it again later */
+    STORE_ITEM_ACCEPTED = 1, /* the store took it */
+    STORE_ITEM_REJECTED = 2, /* the store refused it: dead-letter */
+};
+
+struct store_item_result {
+    enum store_item_res res;
+    char reason[240]; /* REJECTED: why */
+};
 
 /* ---- images ------------------------------------------------------------ */
-/* list (id, filename, position), upload (bytes, filename, position),
- * delete, reposition */
+
+/* An image of a product as the store shows it (filename owned). */
+struct store_image {
+    long long id;
+    char *filename; /* the name it was uploaded with (may be NULL) */
+    long position;
+};
+
+struct store_images {
+    struct store_image *v;
+    size_t n, cap;
+};
 
 /* ---- orders ------------------------------------------------------------ */
 /* A raw order is one order exactly as the platform sent it (a JSON
@@ -99,14 +170,109 @@ struct webhook_request {
 };
 
 /* ---- the platform ------------------------------------------------------ */
+
 struct store_platform {
     const char *name;                    /* "--platform" value */
     const struct store_adapter *adapter; /* transport: paths, usage header */
     long default_limit;                  /* API calls per window */
     long default_window_s;
-    /* operations: one function pointer per operation listed above */
+    size_t stock_batch_max; /* items per stock_push call */
 
-    /* orders and webhooks */
+    /* ---- catalog: documents (pure; hashed by the caller to skip
+     * unchanged payloads, store/doc_hash.h) ---- */
+
+    /**
+     * The product document of a catalog snapshot (events: catalog.product)
+     * without its variants.  @p category_id: the store's category of the
+     * product's group (the root category when ungrouped), > 0.  Returns a
+     * new reference, or NULL with errstr (a malformed snapshot).
+     */
+    json_t *(*product_doc)(const json_t *snap, long long category_id,
+                           char *errstr, size_t errstr_size);
+    /**
+     * The document of one variant (an element of snap.variants) with its
+     * price in @p price_list.  On STORE_DOC_OK *out receives a new
+     * reference.
+     */
+    enum store_doc_res (*variant_doc)(const json_t *snap, const json_t *variant,
+                                      const char *price_list, json_t **out,
+                                      char *errstr, size_t errstr_size);
+
+    /* ---- catalog: calls ---- */
+
+    /** Every category of the store, appended to @p out. */
+    enum outcome (*categories_list)(struct store_call *c,
+                                    struct store_categories *out);
+    /** Create a category under @p parent_id; *id receives its id. */
+    enum outcome (*category_create)(struct store_call *c, const char *title,
+                                    long long parent_id, long long *id);
+    /**
+     * Create a product from its document with the @p n variant documents;
+     * @p out receives the product as created (id, variants with ids and
+     * SKUs).
+     */
+    enum outcome (*product_create)(struct store_call *c, const json_t *doc,
+                                   json_t *const *variant_docs, size_t n,
+                                   struct store_product *out);
+    /** Replace a product's own fields with @p doc. */
+    enum outcome (*product_update)(struct store_call *c, long long id,
+                                   const json_t *doc);
+    /** Archive a product (it leaves the storefront; recoverable). */
+    enum outcome (*product_archive)(struct store_call *c, long long id);
+    /** Bring an archived product back. */
+    enum outcome (*product_recover)(struct store_call *c, long long id);
+    /**
+     * One page of the store's products with their variants, appended to
+     * @p out; @p pg says where to start and receives where the next page
+     * starts (pg->done after the last).
+     */
+    enum outcome (*products_page)(struct store_call *c, struct store_page *pg,
+                                  struct store_products *out);
+    /** The variants of product @p product_id, appended to @p out. */
+    enum outcome (*variants_list)(struct store_call *c, long long product_id,
+                                  struct store_variants *out);
+    /** Add a variant to a product; *id receives its id. */
+    enum outcome (*variant_create)(struct store_call *c, long long product_id,
+                                   const json_t *doc, long long *id);
+    /** Replace a variant's fields with @p doc. */
+    enum outcome (*variant_update)(struct store_call *c, long long product_id,
+                                   long long id, const json_t *doc);
+    /** Remove a variant from a product. */
+    enum outcome (*variant_delete)(struct store_call *c, long long product_id,
+                                   long long id);
+
+    /* ---- stock and prices ---- */
+
+    /**
+     * Push up to stock_batch_max items in one call.  OUTCOME_OK: every
+     * out[i] is ACCEPTED or REJECTED.  OUTCOME_REJECTED with every out[i]
+     * REJECTED: the store refused the batch as a whole for its content
+     * (one bad item spoils it; split it to find which).  OUTCOME_REJECTED
+     * with out[] PENDING: the store refused the call itself (credentials,
+     * settings).  Otherwise nothing is known: out[] stays PENDING.
+     */
+    enum outcome (*stock_push)(struct store_call *c,
+                               const struct store_stock_item *items, size_t n,
+                               struct store_item_result *out);
+
+    /* ---- images ---- */
+
+    /** The images of product @p product_id, appended to @p out. */
+    enum outcome (*images_list)(struct store_call *c, long long product_id,
+                                struct store_images *out);
+    /**
+     * Upload @p len bytes as an image of product @p product_id named
+     * @p filename at @p position; *id receives the image's id.
+     */
+    enum outcome (*image_upload)(struct store_call *c, long long product_id,
+                                 const unsigned char *bytes, size_t len,
+                                 const char *filename, long position,
+                                 long long *id);
+    /** Remove image @p id of product @p product_id. */
+    enum outcome (*image_delete)(struct store_call *c, long long product_id,
+                                 long long id);
+
+    /* ---- orders and webhooks ---- */
 
     /**
      * A page of raw orders changed since @p since, oldest first, at most
@@ -163,5 +329,34 @@ const struct store_platform *store_platform_find(const char *name);
 
 /** @returns the registered platforms' names, comma separated (static). */
 const char *store_platform_names(void);
+
+/**
+ * @brief Append copies of @p v (strings copied) to an array.
+ * @returns 0, or -1 when out of memory (the array is unchanged).
+ */
+int store_categories_add(struct store_categories *a,
+                         const struct store_category *v);
+int store_variants_add(struct store_variants *a, const struct store_variant *v);
+int store_images_add(struct store_images *a, const struct store_image *v);
+
+/**
+ * @brief Append @p p to @p a, taking over its strings and variants
+ *        (@p p is zeroed).
+ * @returns 0, or -1 when out of memory (@p p is unchanged).
+ */
+int store_products_take(struct store_products *a, struct store_product *p);
+
+/** @brief Free the elements and the array, zero @p a.  NULL-safe. */
+void store_categories_clear(struct store_categories *a);
+void store_variants_clear(struct store_variants *a);
+void store_products_clear(struct store_products *a);
+void store_images_clear(struct store_images *a);
+
+/** @brief Free the title and variants of @p p, zero it.  NULL-safe. */
+void store_product_clear(struct store_product *p);
+
+/** @returns the variant of @p a with SKU @p sku, or NULL (borrowed). */
+const struct store_variant *
+store_variants_by_sku(const struct store_variants *a, const char *sku);
 
 #endif

@@ -67,23 +67,6 @@ int reconcile_lvars_add(struct reconcile_lvars *a,
     return 0;
 }
 
-int reconcile_svars_add(struct reconcile_svars *a,
-                        const struct reconcile_svar *v)
-{
-    struct reconcile_svar *e =
-        reconcile_grow(a->v, a->n, &a->cap, sizeof(*a->v));
-
-    if (!e)
-        return -1;
-    a->v = e;
-    e = &a->v[a->n];
-    *e = *v;
-    if (reconcile_own(&e->sku, &e->price, &e->old_price) < 0)
-        return -1;
-    a->n++;
-    return 0;
-}
-
 void reconcile_lvars_clear(struct reconcile_lvars *a)
 {
     size_t i;
@@ -97,108 +80,6 @@ void reconcile_lvars_clear(struct reconcile_lvars *a)
     }
     free(a->v);
     memset(a, 0, sizeof(*a));
-}
-
-void reconcile_svars_clear(struct reconcile_svars *a)
-{
-    size_t i;
-
-    if (!a)
-        return;
-    for (i = 0; i < a->n; i++) {
-        free(a->v[i].sku);
-        free(a->v[i].price);
-        free(a->v[i].old_price);
-    }
-    free(a->v);
-    memset(a, 0, sizeof(*a));
-}
-
-/* A money field as text: strings as they are, numbers printed, anything
- * else (null, absent) NULL.  @p buf holds printed numbers. */
-static const char *reconcile_money_text(const json_t *j, char *buf, size_t size)
-{
-    if (json_is_string(j))
-        return json_string_value(j);
-    if (json_is_integer(j)) {
-        snprintf(buf, size, "%lld", (long long)json_integer_value(j));
-        return buf;
-    }
-    if (json_is_real(j)) {
-        long long m;
-
-        /* As lib/money reads a real ("%.6f" made 1500.5 "1500.500000"). */
-        if (money_from_json(j, 0, &m, NULL, 0) == 0 &&
-            money_format(m, buf, size) == 0)
-            return buf;
-        snprintf(buf, size, "%.6f", json_real_value(j));
-        return buf;
-    }
-    return NULL;
-}
-
-int reconcile_page_parse(const json_t *products, struct reconcile_svars *out,
-                         char *errstr, size_t errstr_size)
-{
-    const json_t *p, *vs, *v, *q, *pid, *id, *sku;
-    struct reconcile_svar sv;
-    char pbuf[64], obuf[64];
-    size_t i, j;
-
-    if (!json_is_array(products)) {
-        snprintf(errstr, errstr_size, "product list: not a JSON array");
-        return -1;
-    }
-    for (i = 0; i < json_array_size(products); i++) {
-        p = json_array_get(products, i);
-        pid = json_object_get(p, "id");
-        vs = json_object_get(p, "variants");
-        if (!json_is_object(p) || !json_is_integer(pid)) {
-            snprintf(errstr, errstr_size,
-                     "product list: item %zu is not a product with an id", i);
-            return -1;
-        }
-        if (vs && !json_is_array(vs)) {
-            snprintf(errstr, errstr_size,
-                     "product %lld: variants is not an array",
-                     (long long)json_integer_value(pid));
-            return -1;
-        }
-        for (j = 0; j < json_array_size(vs); j++) {
-            v = json_array_get(vs, j);
-            id = json_object_get(v, "id");
-            if (!json_is_integer(id)) {
-                snprintf(errstr, errstr_size,
-                         "product %lld: variant %zu has no integer id",
-                         (long long)json_integer_value(pid), j);
-                return -1;
-            }
-            memset(&sv, 0, sizeof(sv));
-            sv.id = (long long)json_integer_value(id);
-            sv.product_id = (long long)json_integer_value(pid);
-            sku = json_object_get(v, "sku");
-            sv.sku = json_is_string(sku) && *json_string_value(sku)
-                         ? (char *)json_string_value(sku)
-                         : NULL;
-            q = json_object_get(v, "quantity");
-            if (json_is_integer(q)) {
-                sv.has_quantity = 1;
-                sv.quantity = (long long)json_integer_value(q);
-            } else if (json_is_real(q)) {
-                sv.has_quantity = 1;
-                sv.quantity = (long long)json_real_value(q);
-            }
-            sv.price = (char *)reconcile_money_text(json_object_get(v, "price"),
-                                                    pbuf, sizeof(pbuf));
-            sv.old_price = (char *)reconcile_money_text(
-                json_object_get(v, "old_price"), obuf, sizeof(obuf));
-            if (reconcile_svars_add(out, &sv) < 0) {
-                snprintf(errstr, errstr_size, "product list: out of memory");
-                return -1;
-            }
-        }
-    }
-    return (int)json_array_size(products);
 }
 
 int reconcile_money_eq(const char *a, const char *b)
@@ -322,7 +203,7 @@ static size_t reconcile_find_sku(const struct reconcile_idx *x, const char *sku)
 
 static int reconcile_drift_add(struct reconcile_report *rep, size_t *cap,
                                const struct reconcile_lvar *lv,
-                               const struct reconcile_svar *sv, int by_sku,
+                               const struct store_variant *sv, int by_sku,
                                const char *field, const char *store,
                                const char *ledger)
 {
@@ -352,7 +233,7 @@ static int reconcile_drift_add(struct reconcile_report *rep, size_t *cap,
 /* Compare one matched pair; returns the rows added, or -1. */
 static int reconcile_pair(struct reconcile_report *rep, size_t *cap,
                           const struct reconcile_lvar *lv,
-                          const struct reconcile_svar *sv, int by_sku)
+                          const struct store_variant *sv, int by_sku)
 {
     char sq[24] = "", lq[24];
     int rows = 0;
@@ -395,77 +276,128 @@ static int reconcile_list_add(char ***list, size_t *n, const char *s)
     return 0;
 }
 
-int reconcile_compare(const struct reconcile_lvars *l,
-                      const struct reconcile_svars *s,
-                      struct reconcile_report *rep)
+/* Who matched whom: ledger index -> store index + 1 (0: none), whether a
+ * ledger variant was matched by SKU only, whether a store variant was
+ * matched. */
+struct reconcile_match {
+    size_t *l_match;
+    unsigned char *l_by_sku;
+    unsigned char *s_match;
+};
+
+static void reconcile_match_free(struct reconcile_match *m)
+{
+    free(m->l_match);
+    free(m->l_by_sku);
+    free(m->s_match);
+}
+
+/* Pass 1: the remote id the ledger recorded for the variant; pass 2: the
+ * SKU, for store variants the map does not name. */
+static int reconcile_match(const struct reconcile_lvars *l,
+                           const struct store_variants *s,
+                           struct reconcile_match *m)
 {
     struct reconcile_idx x;
-    size_t *l_match = NULL; /* ledger index -> store index + 1, 0: none */
-    unsigned char *s_match = NULL, *l_by_sku = NULL;
-    size_t i, k, cap = 0;
-    char idbuf[32];
-    int rows, rc = -1;
+    size_t i, k;
+    int rc = -1;
 
-    memset(rep, 0, sizeof(*rep));
-    if (reconcile_idx_build(&x, l) < 0)
+    m->l_match = calloc(l->n ? l->n : 1, sizeof(*m->l_match));
+    m->l_by_sku = calloc(l->n ? l->n : 1, 1);
+    m->s_match = calloc(s->n ? s->n : 1, 1);
+    if (reconcile_idx_build(&x, l) < 0 || !m->l_match || !m->l_by_sku ||
+        !m->s_match)
         goto out;
-    l_match = calloc(l->n ? l->n : 1, sizeof(*l_match));
-    l_by_sku = calloc(l->n ? l->n : 1, 1);
-    s_match = calloc(s->n ? s->n : 1, 1);
-    if (!l_match || !l_by_sku || !s_match)
-        goto out;
-    /* Pass 1: the remote id the ledger recorded for the variant. */
     for (i = 0; i < s->n; i++) {
         k = reconcile_find_remote(&x, s->v[i].id);
-        if (k != (size_t)-1 && !l_match[k]) {
-            l_match[k] = i + 1;
-            s_match[i] = 1;
+        if (k != (size_t)-1 && !m->l_match[k]) {
+            m->l_match[k] = i + 1;
+            m->s_match[i] = 1;
         }
     }
-    /* Pass 2: the SKU, for store variants the map does not name. */
     for (i = 0; i < s->n; i++) {
-        if (s_match[i] || !s->v[i].sku)
+        if (m->s_match[i] || !s->v[i].sku)
             continue;
         k = reconcile_find_sku(&x, s->v[i].sku);
-        if (k != (size_t)-1 && !l_match[k]) {
-            l_match[k] = i + 1;
-            l_by_sku[k] = 1;
-            s_match[i] = 1;
+        if (k != (size_t)-1 && !m->l_match[k]) {
+            m->l_match[k] = i + 1;
+            m->l_by_sku[k] = 1;
+            m->s_match[i] = 1;
         }
     }
-    rep->n_store = s->n;
-    rep->n_ledger = l->n;
+    rc = 0;
+out:
+    reconcile_idx_free(&x);
+    return rc;
+}
+
+/* Drift rows of the matched pairs, and the ledger variants the store does
+ * not show. */
+static int reconcile_ledger_side(const struct reconcile_lvars *l,
+                                 const struct store_variants *s,
+                                 const struct reconcile_match *m,
+                                 struct reconcile_report *rep)
+{
+    size_t i, cap = 0;
+    int rows;
+
     for (i = 0; i < l->n; i++) {
-        if (!l_match[i]) {
+        if (!m->l_match[i]) {
             if (reconcile_list_add(&rep->missing, &rep->n_missing,
                                    l->v[i].sku ? l->v[i].sku : "") < 0)
-                goto out;
+                return -1;
             continue;
         }
         rep->n_matched++;
-        rows = reconcile_pair(rep, &cap, &l->v[i], &s->v[l_match[i] - 1],
-                              l_by_sku[i]);
+        rows = reconcile_pair(rep, &cap, &l->v[i], &s->v[m->l_match[i] - 1],
+                              m->l_by_sku[i]);
         if (rows < 0)
-            goto out;
+            return -1;
         if (rows > 0)
             rep->n_drift_variants++;
     }
-    for (i = 0; i < s->n; i++) {
-        if (s_match[i])
+    return 0;
+}
+
+/* The store variants the ledger lacks ("#<id>" without a SKU). */
+static int reconcile_store_side(const struct store_variants *s,
+                                const struct reconcile_match *m,
+                                struct reconcile_report *rep)
+{
+    char idbuf[32];
+
+    for (size_t i = 0; i < s->n; i++) {
+        if (m->s_match[i])
             continue;
         snprintf(idbuf, sizeof(idbuf), "#%lld", s->v[i].id);
         if (reconcile_list_add(&rep->unknown, &rep->n_unknown,
                                s->v[i].sku ? s->v[i].sku : idbuf) < 0)
-            goto out;
+            return -1;
     }
+    return 0;
+}
+
+int reconcile_compare(const struct reconcile_lvars *l,
+                      const struct store_variants *s,
+                      struct reconcile_report *rep)
+{
+    struct reconcile_match m;
+    int rc = -1;
+
+    memset(rep, 0, sizeof(*rep));
+    memset(&m, 0, sizeof(m));
+    if (reconcile_match(l, s, &m) < 0)
+        goto out;
+    rep->n_store = s->n;
+    rep->n_ledger = l->n;
+    if (reconcile_ledger_side(l, s, &m, rep) < 0 ||
+        reconcile_store_side(s, &m, rep) < 0)
+        goto out;
     rc = 0;
 out:
     if (rc < 0)
         reconcile_report_clear(rep);
-    reconcile_idx_free(&x);
-    free(l_match);
-    free(l_by_sku);
-    free(s_match);
+    reconcile_match_free(&m);
     return rc;
 }
 

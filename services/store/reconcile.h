@@ -2,16 +2,18 @@
  * reconcile — drift between what a store shows and what the ledger says it
  * should show (`omnisync reconcile`, docs/stock-publisher.md).
  *
- * The pure part: the store's variants (parsed from product list pages) and
- * the ledger's variants of the store (available quantity, price and old
- * price in the store's price list, remote id) are matched — by the remote
- * id recorded in remote_map first, then by SKU — and compared field by
- * field.  Money is compared numerically ("1500.0" == "1500.00"); an old
- * price of zero counts as no old price.  No I/O here: cmd_reconcile.c reads
- * the store and the ledger.
+ * The pure part: the store's variants (as its platform's products_page
+ * shows them, platform.h) and the ledger's variants of the store (available
+ * quantity, price and old price in the store's price list, remote id) are
+ * matched — by the remote id recorded in remote_map first, then by SKU —
+ * and compared field by field.  Money is compared numerically ("1500.0" ==
+ * "1500.00"); an old price of zero counts as no old price.  No I/O here:
+ * cmd_reconcile.c reads the store and the ledger.
  */
 #ifndef OMNI_RECONCILE_H
 #define OMNI_RECONCILE_H
+
+#include "store/platform.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -26,25 +28,9 @@ struct reconcile_lvar {
     char *old_price;     /* NULL when the list has none */
 };
 
-/* One variant as the store shows it (strings owned, may be NULL). */
-struct reconcile_svar {
-    long long id;
-    long long product_id;
-    char *sku;
-    int has_quantity; /* 0: quantity is null (not tracked) */
-    long long quantity;
-    char *price;
-    char *old_price;
-};
-
-/* A growable array of either kind. */
+/* A growable array of them. */
 struct reconcile_lvars {
     struct reconcile_lvar *v;
-    size_t n, cap;
-};
-
-struct reconcile_svars {
-    struct reconcile_svar *v;
     size_t n, cap;
 };
 
@@ -80,22 +66,9 @@ struct reconcile_report {
  */
 int reconcile_lvars_add(struct reconcile_lvars *a,
                         const struct reconcile_lvar *v);
-int reconcile_svars_add(struct reconcile_svars *a,
-                        const struct reconcile_svar *v);
 
 /** @brief Free the elements and the array, zero @p a.  NULL-safe. */
 void reconcile_lvars_clear(struct reconcile_lvars *a);
-void reconcile_svars_clear(struct reconcile_svars *a);
-
-/**
- * @brief Append every variant of a product list page (a JSON array of
- *        products, each with "variants") to @p out.
- * @param products (borrowed) the page.
- * @returns the number of products on the page, or -1 with errstr (not an
- *          array, a variant without an integer id, out of memory).
- */
-int reconcile_page_parse(const json_t *products, struct reconcile_svars *out,
-                         char *errstr, size_t errstr_size);
 
 /**
  * @returns 1 when @p a and @p b are the same amount (lib/money.h's
@@ -115,7 +88,7 @@ int reconcile_old_price_eq(const char *a, const char *b);
  * @returns 0, or -1 when out of memory (rep is cleared).
  */
 int reconcile_compare(const struct reconcile_lvars *l,
-                      const struct reconcile_svars *s,
+                      const struct store_variants *s,
                       struct reconcile_report *rep);
 
 /** @returns 1 when the report shows no drift, missing or unknown variant. */

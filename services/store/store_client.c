@@ -1,19 +1,21 @@
 #include "store/store_client.h"
 
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define STORE_CONNECT_TIMEOUT_MS 10000
-#define STORE_TIMEOUT_MS 55000    /* the store itself gives up at 50 s */
-#define STORE_RETRY_DEFAULT_S 150 /* official gem's default (INSALES §7) */
+#define STORE_TIMEOUT_MS 55000 /* stores give up at 50 s (504) */
 #define STORE_RETRY_MAX_S 600
 #define STORE_MAX_BODY (64L * 1024 * 1024) /* refuse larger responses */
 
@@ -76,21 +78,6 @@ const char *store_op_name(enum store_op op)
     return store_op_names[op];
 }
 
-const char *store_res_name(enum store_res r)
-{
-    switch (r) {
-    case STORE_OK:
-        return "ok";
-    case STORE_RETRY_AFTER:
-        return "retry_after";
-    case STORE_CLIENT_ERROR:
-        return "client_error";
-    case STORE_TRANSIENT:
-        return "transient";
-    }
-    return "?";
-}
-
 void store_result_clear(struct store_result *r)
 {
     if (!r)
@@ -136,10 +123,10 @@ void store_result_classify(struct store_result *out, int curl_code, long status,
         case CURLE_URL_MALFORMAT:
         case CURLE_UNSUPPORTED_PROTOCOL:
             /* A broken store URL: retrying cannot help. */
-            out->res = STORE_CLIENT_ERROR;
+            out->res = OUTCOME_REJECTED;
             break;
         default:
-            out->res = STORE_TRANSIENT;
+            out->res = OUTCOME_RETRY;
         }
         snprintf(out->reason, sizeof(out->reason), "%s",
                  curl_easy_strerror((CURLcode)curl_code));
@@ -147,10 +134,10 @@ void store_result_classify(struct store_result *out, int curl_code, long status,
     }
     out->status = status;
     if (status >= 200 && status < 300) {
-        out->res = STORE_OK;
+        out->res = OUTCOME_OK;
         snprintf(out->reason, sizeof(out->reason), "HTTP %ld", status);
     } else if (status == 429 || status == 503) {
-        /* The store's rate limit (inSales said 503 before 2023, 429 now). */
+        /* The store's rate limit (some stores answered 503, later 429). */
         ra = store_parse_retry_after(retry_after);
         if (ra < 0)
             ra = def_retry_s;
@@ -158,18 +145,18 @@ void store_result_classify(struct store_result *out, int curl_code, long status,
             ra = max_retry_s;
         if (ra < 1)
             ra = 1;
-        out->res = STORE_RETRY_AFTER;
+        out->res = OUTCOME_PAUSED;
         out->retry_after_s = ra;
         snprintf(out->reason, sizeof(out->reason),
                  "HTTP %ld: rate limited, retry after %ld s%s", status, ra,
                  retry_after ? "" : " (no Retry-After header)");
     } else if (status >= 500 || status == 408) {
-        out->res = STORE_TRANSIENT;
+        out->res = OUTCOME_RETRY;
         snprintf(out->reason, sizeof(out->reason), "HTTP %ld%s", status,
                  status == 504 ? ": store timed out (50 s)" : "");
     } else {
         /* 3xx (redirects are not followed), 4xx: the request is wrong. */
-        out->res = STORE_CLIENT_ERROR;
+        out->res = OUTCOME_REJECTED;
         snprintf(out->reason, sizeof(out->reason), "HTTP %ld", status);
     }
 }
@@ -254,40 +241,53 @@ static char *store_strdup(const char *s)
     return d;
 }
 
-struct store_client *store_client_new(const struct store_adapter *ad,
-                                      const struct store_settings *s,
-                                      char *errstr, size_t errstr_size)
+/* The settings a client cannot work without; errstr names the problem
+ * (never the password). */
+static int store_settings_check(const struct store_adapter *ad,
+                                const struct store_settings *s, char *errstr,
+                                size_t errstr_size)
 {
-    struct store_client *sc = NULL;
-    size_t n;
-
     if (!ad || !s || !s->url || !*s->url || !s->login || !s->password) {
         snprintf(errstr, errstr_size,
                  "store client: adapter, url, login and password required");
-        goto fail;
+        return -1;
     }
     if (strncmp(s->url, "https://", 8) != 0 &&
         strncmp(s->url, "http://", 7) != 0) {
         snprintf(errstr, errstr_size,
                  "store client: url must start with https:// or http://");
-        goto fail;
+        return -1;
     }
-    sc = calloc(1, sizeof(*sc));
-    if (!sc)
-        goto oom;
-    sc->ad = ad;
+    return 0;
+}
+
+/* Copy the strings of @p s (url without trailing '/'). */
+static int store_client_strings(struct store_client *sc,
+                                const struct store_settings *s)
+{
+    int has_ca = s->ca_file && *s->ca_file;
+    size_t n;
+
     sc->store_id =
         store_strdup(s->store_id && *s->store_id ? s->store_id : s->login);
     sc->url = store_strdup(s->url);
     sc->login = store_strdup(s->login);
     sc->password = store_strdup(s->password);
-    sc->ca_file = s->ca_file && *s->ca_file ? store_strdup(s->ca_file) : NULL;
+    sc->ca_file = has_ca ? store_strdup(s->ca_file) : NULL;
     if (!sc->store_id || !sc->url || !sc->login || !sc->password ||
-        (s->ca_file && *s->ca_file && !sc->ca_file))
-        goto oom;
+        (has_ca && !sc->ca_file))
+        return -1;
     n = strlen(sc->url);
     while (n > 0 && sc->url[n - 1] == '/')
         sc->url[--n] = '\0';
+    return 0;
+}
+
+/* The limit: the store's settings, else the adapter's model. */
+static void store_client_limit(struct store_client *sc,
+                               const struct store_adapter *ad,
+                               const struct store_settings *s)
+{
     sc->api_limit = s->api_limit > 0 ? s->api_limit : ad->limit.limit;
     sc->api_window_s =
         s->api_window_s > 0 ? s->api_window_s : ad->limit.window_s;
@@ -299,29 +299,53 @@ struct store_client *store_client_new(const struct store_adapter *ad,
         sc->api_window_s =
             (long)((double)sc->api_limit / ad->limit.leak_per_s + 0.999);
     }
+}
+
+/* Timeouts and waits: the settings, else the defaults. */
+static void store_client_times(struct store_client *sc,
+                               const struct store_adapter *ad,
+                               const struct store_settings *s)
+{
     sc->connect_timeout_ms = s->connect_timeout_ms > 0
                                  ? s->connect_timeout_ms
                                  : STORE_CONNECT_TIMEOUT_MS;
     sc->timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : STORE_TIMEOUT_MS;
     sc->retry_default_s = s->retry_after_default_s > 0
                               ? s->retry_after_default_s
-                              : STORE_RETRY_DEFAULT_S;
+                              : ad->retry_after_default_s;
     /* A fixed window never blocks for longer than the window itself. */
-    if (ad->limit.kind == STORE_LIMIT_FIXED_WINDOW &&
-        sc->retry_default_s > sc->api_window_s)
+    if (sc->retry_default_s <= 0 ||
+        (ad->limit.kind == STORE_LIMIT_FIXED_WINDOW &&
+         sc->retry_default_s > sc->api_window_s))
         sc->retry_default_s = sc->api_window_s;
     sc->retry_max_s =
         s->retry_after_max_s > 0 ? s->retry_after_max_s : STORE_RETRY_MAX_S;
     sc->budget_max_wait_ms =
         s->budget_max_wait_ms > 0 ? s->budget_max_wait_ms : -1;
+}
+
+struct store_client *store_client_new(const struct store_adapter *ad,
+                                      const struct store_settings *s,
+                                      char *errstr, size_t errstr_size)
+{
+    struct store_client *sc = NULL;
+
+    if (store_settings_check(ad, s, errstr, errstr_size) != 0)
+        return NULL;
+    sc = calloc(1, sizeof(*sc));
+    if (!sc || store_client_strings(sc, s) != 0) {
+        snprintf(errstr, errstr_size, "store client: out of memory");
+        goto fail;
+    }
+    sc->ad = ad;
+    store_client_limit(sc, ad, s);
+    store_client_times(sc, ad, s);
     sc->ch = curl_easy_init();
     if (!sc->ch) {
         snprintf(errstr, errstr_size, "store client: curl_easy_init failed");
         goto fail;
     }
     return sc;
-oom:
-    snprintf(errstr, errstr_size, "store client: out of memory");
 fail:
     store_client_destroy(sc);
     return NULL;
@@ -412,9 +436,9 @@ static int store_setup(struct store_client *sc, const char *method,
     return bad ? -1 : 0;
 }
 
-enum store_res store_client_do(struct store_client *sc, enum store_op op,
-                               const struct store_req_args *a,
-                               struct store_result *out)
+enum outcome store_client_do(struct store_client *sc, enum store_op op,
+                             const struct store_req_args *a,
+                             struct store_result *out)
 {
     struct store_http_req req;
     struct curl_slist *hdrs = NULL, *h;
@@ -429,13 +453,13 @@ enum store_res store_client_do(struct store_client *sc, enum store_op op,
     out->usage_limit = -1;
     memset(&req, 0, sizeof(req));
     if (sc->ad->build(op, a, &req, errbuf, sizeof(errbuf)) != 0) {
-        out->res = STORE_CLIENT_ERROR;
+        out->res = OUTCOME_REJECTED;
         snprintf(out->reason, sizeof(out->reason), "%s", errbuf);
         goto out;
     }
     if (snprintf(url, sizeof(url), "%s%s", sc->url, req.path) >=
         (int)sizeof(url)) {
-        out->res = STORE_CLIENT_ERROR;
+        out->res = OUTCOME_REJECTED;
         snprintf(out->reason, sizeof(out->reason), "%s: url too long",
                  store_op_name(op));
         goto out;
@@ -443,7 +467,7 @@ enum store_res store_client_do(struct store_client *sc, enum store_op op,
     if (req.body) {
         body = json_dumps(req.body, JSON_COMPACT);
         if (!body) {
-            out->res = STORE_TRANSIENT;
+            out->res = OUTCOME_RETRY;
             snprintf(out->reason, sizeof(out->reason), "out of memory");
             goto out;
         }
@@ -463,7 +487,7 @@ enum store_res store_client_do(struct store_client *sc, enum store_op op,
     sc->retry_after[0] = '\0';
     sc->errbuf[0] = '\0';
     if (!hdrs || store_setup(sc, req.method, url, body, hdrs) != 0) {
-        out->res = STORE_TRANSIENT;
+        out->res = OUTCOME_RETRY;
         snprintf(out->reason, sizeof(out->reason), "curl setup failed");
         goto out;
     }
@@ -492,7 +516,7 @@ enum store_res store_client_do(struct store_client *sc, enum store_op op,
                           sc->body.len);
     }
     log_debug_ctx(sc->store_id, "%s %s -> %s (%s)", req.method, req.path,
-                  store_res_name(out->res), out->reason);
+                  outcome_name(out->res), out->reason);
 out:
     free(body);
     json_decref(req.body);
@@ -506,49 +530,155 @@ out:
     return out->res;
 }
 
-enum store_res store_call(struct store_client *sc, struct budget *b,
-                          enum budget_class cls, enum store_op op,
-                          const struct store_req_args *a,
-                          struct store_result *out)
+/*
+ * A token for a drain: poll the budget until @p deadline_ms, ignoring the
+ * stop request (budget_acquire() gives up on it).  BUDGET_WAIT when the
+ * deadline comes first; *waited is the time spent.
+ */
+static enum budget_res store_token_until(struct store_client *sc,
+                                         struct budget *b,
+                                         enum budget_class cls,
+                                         long long deadline_ms, long *waited,
+                                         struct budget_token *tok)
 {
+    long long start = clock_mono_ms();
+    enum budget_res br;
+    struct timespec nap;
+    long wait_ms = 0;
+
+    for (;;) {
+        br = budget_take(b, sc->store_id, cls, sc->api_limit, sc->api_window_s,
+                         &wait_ms, tok);
+        if (br == BUDGET_GRANTED)
+            break;
+        if (br != BUDGET_WAIT)
+            wait_ms = 200;
+        if (wait_ms > 100)
+            wait_ms = 100;
+        if (clock_mono_ms() + wait_ms > deadline_ms) {
+            br = BUDGET_WAIT;
+            break;
+        }
+        nap.tv_sec = 0;
+        nap.tv_nsec = (wait_ms > 0 ? wait_ms : 1) * 1000000L;
+        nanosleep(&nap, NULL);
+    }
+    *waited = (long)(clock_mono_ms() - start);
+    return br;
+}
+
+/* No token, no call: the store is never called unmetered. */
+static void store_no_token(struct store_result *out, enum budget_res br,
+                           long waited, int draining)
+{
+    memset(out, 0, sizeof(*out));
+    out->usage_used = -1;
+    out->usage_limit = -1;
+    if (br == BUDGET_WAIT && draining) {
+        out->res = OUTCOME_PAUSED;
+        snprintf(out->reason, sizeof(out->reason),
+                 "budget: no token before the drain deadline");
+    } else if (br == BUDGET_WAIT) {
+        out->res = OUTCOME_PAUSED;
+        out->retry_after_s = (waited + 999) / 1000;
+        snprintf(out->reason, sizeof(out->reason),
+                 "budget: next token in %ld ms, beyond the wait bound", waited);
+    } else {
+        out->res = OUTCOME_RETRY;
+        snprintf(out->reason, sizeof(out->reason), "%s",
+                 br == BUDGET_STOPPED
+                     ? "budget: shutdown requested"
+                     : "budget: redis unavailable (budget closed)");
+    }
+}
+
+/* c->why for a failed call: the operation and the store's reason; for a
+ * rejection also the status and the start of the store's answer. */
+static void store_call_why(struct store_call *c, enum store_op op)
+{
+    const struct store_result *r = &c->last;
+    char *text;
+
+    if (r->res == OUTCOME_OK) {
+        c->why[0] = '\0';
+        return;
+    }
+    if (r->res != OUTCOME_REJECTED) {
+        snprintf(c->why, sizeof(c->why), "%s: %s", store_op_name(op),
+                 r->reason);
+        return;
+    }
+    text = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    snprintf(c->why, sizeof(c->why), "%s: HTTP %ld: %s: %.500s",
+             store_op_name(op), r->status, r->reason, text ? text : r->excerpt);
+    free(text);
+}
+
+void store_call_init(struct store_call *c, struct store_client *sc,
+                     struct budget *b, enum budget_class cls)
+{
+    memset(c, 0, sizeof(*c));
+    c->sc = sc;
+    c->b = b;
+    c->cls = cls;
+    c->last.usage_used = -1;
+    c->last.usage_limit = -1;
+}
+
+enum outcome store_call_run(struct store_call *c, enum store_op op,
+                            const struct store_req_args *a)
+{
+    struct store_client *sc = c->sc;
+    struct store_result *out = &c->last;
     struct budget_token tok;
     enum budget_res br;
     long waited = 0;
 
+    store_result_clear(out);
     memset(&tok, 0, sizeof(tok));
-    br = budget_acquire(b, sc->store_id, cls, sc->api_limit, sc->api_window_s,
-                        sc->budget_max_wait_ms, &waited, &tok);
+    if (c->deadline_ms > 0)
+        br = store_token_until(sc, c->b, c->cls, c->deadline_ms, &waited, &tok);
+    else
+        br = budget_acquire(c->b, sc->store_id, c->cls, sc->api_limit,
+                            sc->api_window_s, sc->budget_max_wait_ms, &waited,
+                            &tok);
     if (br != BUDGET_GRANTED) {
-        /* No token, no call: the store is never called unmetered. */
-        memset(out, 0, sizeof(*out));
-        out->usage_used = -1;
-        out->usage_limit = -1;
-        if (br == BUDGET_WAIT) {
-            out->res = STORE_RETRY_AFTER;
-            out->retry_after_s = (waited + 999) / 1000;
-            snprintf(out->reason, sizeof(out->reason),
-                     "budget: next token in %ld ms, beyond the wait bound",
-                     waited);
-        } else {
-            out->res = STORE_TRANSIENT;
-            snprintf(out->reason, sizeof(out->reason), "%s",
-                     br == BUDGET_STOPPED
-                         ? "budget: shutdown requested"
-                         : "budget: redis unavailable (budget closed)");
-        }
+        store_no_token(out, br, waited, c->deadline_ms > 0);
+        store_call_why(c, op);
         return out->res;
     }
     store_client_do(sc, op, a, out);
     out->wait_ms = waited;
     if (out->status != 0) {
+        c->calls++;
         /* Any response ends the window's probe phase; a usage header also
          * lets the budget adopt a higher count of the store's. */
-        budget_feedback(b, sc->store_id, &tok, out->usage_used,
+        budget_feedback(c->b, sc->store_id, &tok, out->usage_used,
                         out->usage_limit);
     }
     if (out->status == 429 || out->status == 503) {
-        budget_note_status(b, out->status);
-        budget_pause(b, sc->store_id, out->retry_after_s);
+        budget_note_status(c->b, out->status);
+        budget_pause(c->b, sc->store_id, out->retry_after_s);
     }
+    store_call_why(c, op);
     return out->res;
+}
+
+enum outcome store_call_fail(struct store_call *c, enum outcome o,
+                             const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(c->why, sizeof(c->why), fmt, ap);
+    va_end(ap);
+    return o;
+}
+
+void store_call_clear(struct store_call *c)
+{
+    if (!c)
+        return;
+    store_result_clear(&c->last);
+    c->why[0] = '\0';
 }

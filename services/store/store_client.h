@@ -5,17 +5,17 @@
  * TLS is verified; credentials go through CURLOPT_USERNAME/PASSWORD (never
  * the URL) and are never logged or copied into results.  The platform's
  * paths, payload wrapping, usage header and limit model sit behind struct
- * store_adapter (inSales: insales.h), so a second platform is one more
- * adapter and no service changes.
+ * store_adapter, which a platform's folder provides (platform.h).
  *
- * Results are typed so callers decide what happens next:
- *   STORE_OK            2xx
- *   STORE_RETRY_AFTER   429/503 (the store's rate limit): retry_after_s
- *   STORE_CLIENT_ERROR  other 4xx (401, 404, 422 ...), bad URL: dead-letter
- *   STORE_TRANSIENT     other 5xx, 504, 408, timeouts, connection errors
+ * Every answer maps onto one enum outcome (lib/outcome.h), so callers
+ * decide what happens next:
+ *   OUTCOME_OK        2xx
+ *   OUTCOME_PAUSED    429/503 (the store's rate limit): retry_after_s
+ *   OUTCOME_REJECTED  other 4xx (401, 404, 422 ...), bad URL: dead-letter
+ *   OUTCOME_RETRY     other 5xx, 504, 408, timeouts, connection errors
  *
- * store_call() is the one path services use: budget token -> call -> usage
- * header fed back -> fleet pause on 429/503 -> typed result.
+ * store_call_run() is the one path platform operations use: budget token
+ * -> call -> usage header fed back -> fleet pause on 429/503 -> outcome.
  *
  * @locality a client belongs to one thread at a time (libcurl easy handles
  *           are not thread-safe); make one client per worker thread.  Call
@@ -24,17 +24,11 @@
 #ifndef OMNI_STORE_CLIENT_H
 #define OMNI_STORE_CLIENT_H
 
+#include "lib/outcome.h"
 #include "store/budget.h"
 
 #include <jansson.h>
 #include <stddef.h>
-
-enum store_res {
-    STORE_OK = 0,
-    STORE_RETRY_AFTER = 1,
-    STORE_CLIENT_ERROR = 2,
-    STORE_TRANSIENT = 3,
-};
 
 /* Operations every adapter implements.  Arguments: struct store_req_args. */
 enum store_op {
@@ -98,12 +92,15 @@ struct store_limit_model {
 };
 
 /*
- * The adapter: everything platform-specific.  Adding a platform means one
- * more const struct store_adapter; services only see enum store_op.
+ * The adapter: the platform's transport (paths, bodies, usage header,
+ * limit model).  Each platform's folder defines one; only that platform's
+ * operations (platform.h) name enum store_op values.
  */
 struct store_adapter {
-    const char *name; /* "insales" */
+    const char *name; /* the platform's name */
     struct store_limit_model limit;
+    long retry_after_default_s; /* a 429/503 without Retry-After: wait
+                                   this long (0: 150 s) */
     /**
      * Build method, path and body of @p op.  Returns 0, or -1 with errstr
      * filled when the arguments do not fit the operation.
@@ -117,35 +114,58 @@ struct store_adapter {
 /* Plain settings of one store (copied by store_client_new). */
 struct store_settings {
     const char *store_id; /* budget key; e.g. the ledger's store code */
-    const char *url;      /* base, e.g. "https://shop.myinsales.ru" */
+    const char *url;      /* base, e.g. "https://shop.example.com" */
     const char *login;
     const char *password;       /* never logged; wiped from memory on destroy */
     long api_limit;             /* 0: the adapter's default */
     long api_window_s;          /* 0: the adapter's default */
     long connect_timeout_ms;    /* 0: 10000 */
     long timeout_ms;            /* 0: 55000 (the store gives up at 50 s) */
-    long retry_after_default_s; /* no Retry-After header: 0 means 150, and
-                                   never longer than one window */
+    long retry_after_default_s; /* no Retry-After header: 0 means the
+                                   adapter's default, and never longer
+                                   than one window */
     long retry_after_max_s;     /* cap on Retry-After, 0: 600 */
-    long budget_max_wait_ms;    /* store_call: longest token wait, 0: no
-                                   bound (shutdown still interrupts) */
+    long budget_max_wait_ms;    /* store_call_run: longest token wait, 0:
+                                   no bound (shutdown still interrupts) */
     const char *ca_file;        /* (may be NULL) extra CA bundle for TLS */
 };
 
 /* Typed result of one call.  Free with store_result_clear(). */
 struct store_result {
-    enum store_res res;
+    enum outcome res;
     long status;        /* HTTP status, 0 when no response */
-    long retry_after_s; /* STORE_RETRY_AFTER: seconds to wait */
+    long retry_after_s; /* OUTCOME_PAUSED: seconds to wait */
     long usage_used;    /* usage header, -1 when absent */
     long usage_limit;   /* usage header, -1 when absent */
     json_t *body;       /* (owned) parsed JSON body, or NULL */
     char excerpt[200];  /* start of a non-JSON body, printable chars only */
     char reason[256];   /* short reason; never credentials */
-    long wait_ms;       /* store_call: time waited for the token */
+    long wait_ms;       /* store_call_run: time waited for the token */
 };
 
 struct store_client;
+
+/*
+ * One metered call's context, as every platform operation takes it
+ * (platform.h): the store's client, the shared budget and the class it
+ * spends, an optional drain deadline, and what the last call got.  Start
+ * it with store_call_init(); release it with store_call_clear().
+ */
+struct store_call {
+    struct store_client *sc; /* borrowed */
+    struct budget *b;        /* borrowed */
+    enum budget_class cls;
+    /* 0: wait for a token as the client allows (budget_max_wait_ms),
+     * giving up on shutdown.  Else a CLOCK_MONOTONIC time in ms: wait for
+     * tokens until then even after a stop request (a drain after SIGTERM
+     * flushes what is pending). */
+    long long deadline_ms;
+    struct store_result last; /* the last answer */
+    char why[800];            /* what failed: operation, HTTP status,
+                                 reason, the store's answer (for logs and
+                                 dead letters); "" after a success */
+    unsigned long long calls; /* requests that reached the store */
+};
 
 /**
  * @brief New client for one store.
@@ -164,29 +184,47 @@ void store_client_destroy(struct store_client *sc);
 const struct store_adapter *store_client_adapter(const struct store_client *sc);
 
 /**
- * @brief One unmetered call.  Services use store_call() instead.
+ * @brief Start @p c for calls of class @p cls to @p sc through @p b (both
+ *        borrowed); no deadline, nothing answered yet.
+ */
+void store_call_init(struct store_call *c, struct store_client *sc,
+                     struct budget *b, enum budget_class cls);
+
+/**
+ * @brief One unmetered call.  Platform operations use store_call_run().
  * @param out filled on every path; release with store_result_clear().
  * @returns out->res.
  */
-enum store_res store_client_do(struct store_client *sc, enum store_op op,
-                               const struct store_req_args *a,
-                               struct store_result *out);
+enum outcome store_client_do(struct store_client *sc, enum store_op op,
+                             const struct store_req_args *a,
+                             struct store_result *out);
 
 /**
- * @brief One metered call end to end: take a token of class @p cls from
- *        @p b (waiting up to budget_max_wait_ms, interruptible by shutdown),
- *        call, feed the usage header back, pause the fleet on 429/503.
+ * @brief One metered call end to end: take a token of class @p c->cls
+ *        from @p c->b (see deadline_ms for how long it waits), call, feed
+ *        the usage header back, pause the fleet on 429/503.  The answer
+ *        replaces @p c->last; @p c->why says what failed.
  *
- * No token means no call: a budget wait beyond the bound returns
- * STORE_RETRY_AFTER (status 0), Redis down beyond the bound or a shutdown
- * returns STORE_TRANSIENT (status 0).
+ * No token means no call: a budget wait beyond the bound or the deadline
+ * is OUTCOME_PAUSED (status 0); Redis down beyond the bound or a shutdown
+ * is OUTCOME_RETRY (status 0).
  *
- * @returns out->res.
+ * @returns c->last.res.
  */
-enum store_res store_call(struct store_client *sc, struct budget *b,
-                          enum budget_class cls, enum store_op op,
-                          const struct store_req_args *a,
-                          struct store_result *out);
+enum outcome store_call_run(struct store_call *c, enum store_op op,
+                            const struct store_req_args *a);
+
+/**
+ * @brief Record a failure found in an answer (a 2xx the operation cannot
+ *        use: no id, not the expected shape) in @p c->why.
+ * @returns @p o.
+ */
+enum outcome store_call_fail(struct store_call *c, enum outcome o,
+                             const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/** @brief Release @p c->last and clear why (the borrowed fields stay). */
+void store_call_clear(struct store_call *c);
 
 /** @brief Release the body of @p r and reset it.  NULL-safe. */
 void store_result_clear(struct store_result *r);
@@ -203,9 +241,6 @@ void store_result_clear(struct store_result *r);
 void store_result_classify(struct store_result *out, int curl_code, long status,
                            const char *retry_after, long def_retry_s,
                            long max_retry_s);
-
-/** @returns "ok", "retry_after", "client_error", "transient". */
-const char *store_res_name(enum store_res r);
 
 /** @returns a short name of @p op, e.g. "product_update". */
 const char *store_op_name(enum store_op op);

@@ -10,7 +10,7 @@
  * The password comes from --password or OMNISYNC_STORE_PASSWORD (prefer the
  * environment: flags show in ps); --url/--login default to
  * OMNISYNC_STORE_URL/OMNISYNC_STORE_LOGIN; --redis to OMNISYNC_REDIS.
- * Every call goes through store_call(): acquire a token, call, feed the
+ * Every call goes through store_call_run(): acquire a token, call, feed the
  * usage header back, pause the fleet on 429/503.  At the deadline the main
  * thread requests a stop, which interrupts any budget wait.
  *
@@ -165,6 +165,7 @@ static void *hammer_run(void *arg)
     struct store_client *sc;
     struct store_req_args a;
     struct store_result r;
+    struct store_call c;
     char err[256];
 
     memset(&s, 0, sizeof(s));
@@ -182,9 +183,12 @@ static void *hammer_run(void *arg)
         return NULL;
     }
     memset(&a, 0, sizeof(a));
+    store_call_init(&c, sc, t->b, (enum budget_class)o->cls);
     a.per_page = 10;
     while (!sig_stop_requested()) {
-        store_call(sc, t->b, (enum budget_class)o->cls, o->op, &a, &r);
+        store_call_run(&c, o->op, &a);
+        r = c.last; /* the answer moves out of the call */
+        memset(&c.last, 0, sizeof(c.last));
         if (r.status == 0 && r.reason[0] &&
             strncmp(r.reason, "budget:", 7) == 0) {
             t->st.no_token++;
@@ -196,11 +200,11 @@ static void *hammer_run(void *arg)
         t->st.calls++;
         if (r.status > 0 && r.status < 600)
             t->st.status[r.status]++;
-        if (r.res == STORE_OK)
+        if (r.res == OUTCOME_OK)
             t->st.ok++;
-        else if (r.res == STORE_TRANSIENT)
+        else if (r.res == OUTCOME_RETRY)
             t->st.transient++;
-        else if (r.res == STORE_CLIENT_ERROR)
+        else if (r.res == OUTCOME_REJECTED)
             t->st.client_error++;
         if (r.status == 429)
             t->st.s429++;

@@ -9,7 +9,7 @@
  * STATUS is a neutral status name (events/order.h: new, accepted, other,
  * shipped, delivered, cancelled, returned).  Connects with OMNISYNC_PG and
  * OMNISYNC_REDIS; decrypts the store's password with OMNISYNC_SECRET_KEY.
- * Prints "<outcome> <http status> <reason>"; exit 0 when the store took
+ * Prints "<outcome> <http status> <what failed>"; exit 0 when the store took
  * it, 1 when not, 2 on usage.
  */
 #include "app/storeset.h"
@@ -57,13 +57,10 @@ static int status_set(struct storeset_entry *e, struct budget *b, long long id,
                 e->conf.platform);
         return 1;
     }
-    memset(&call, 0, sizeof(call));
-    call.sc = e->sc;
-    call.b = b;
-    call.cls = BUDGET_ORDERS;
+    store_call_init(&call, e->sc, b, BUDGET_ORDERS);
     o = p->order_status_set(&call, id, st);
-    printf("%s %ld %s\n", outcome_name(o), call.last.status, call.last.reason);
-    store_result_clear(&call.last);
+    printf("%s %ld %s\n", outcome_name(o), call.last.status, call.why);
+    store_call_clear(&call);
     return o == OUTCOME_OK ? 0 : 1;
 }
 
@@ -86,7 +83,9 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pg = db_connect(getenv("OMNISYNC_PG"), "order-status", err, sizeof(err));
     ss = storeset_new();
-    if (!pg || !ss || storeset_refresh(ss, pg, NULL, err, sizeof(err)) < 0) {
+    if (!pg || !ss ||
+        storeset_refresh(ss, pg, getenv("OMNISYNC_SECRET_KEY"), err,
+                         sizeof(err)) < 0) {
         fprintf(stderr, "order-status: %s\n", ss ? err : "out of memory");
         goto out;
     }

@@ -1,6 +1,6 @@
 /*
  * test_reconcile — drift computation of `omnisync reconcile` (reconcile.h):
- * money comparison, page parsing, matching by remote id then SKU, missing
+ * money comparison, matching by remote id then SKU, missing
  * and unknown sets, JSON shape.
  */
 #include "store/reconcile.h"
@@ -53,57 +53,10 @@ static void lv(struct reconcile_lvars *l, long long vid, long long rid,
     T_ASSERT_EQ(reconcile_lvars_add(l, &v), 0);
 }
 
-static void test_parse(void)
-{
-    struct reconcile_svars s;
-    json_error_t jerr;
-    json_t *page;
-    char err[256];
-
-    memset(&s, 0, sizeof(s));
-    page = json_loads(
-        "[{\"id\":100,\"variants\":["
-        "{\"id\":200,\"sku\":\"A\",\"quantity\":3,\"price\":\"10.0\","
-        "\"old_price\":null},"
-        "{\"id\":201,\"sku\":null,\"quantity\":null,\"price\":12,"
-        "\"old_price\":\"15.5\"}]},"
-        "{\"id\":101,\"variants\":[]}]",
-        0, &jerr);
-    T_ASSERT(page != NULL);
-    T_ASSERT_EQ(reconcile_page_parse(page, &s, err, sizeof(err)), 2);
-    T_ASSERT_EQ(s.n, 2);
-    T_ASSERT_EQ(s.v[0].id, 200);
-    T_ASSERT_EQ(s.v[0].product_id, 100);
-    T_ASSERT_STR_EQ(s.v[0].sku, "A");
-    T_ASSERT_EQ(s.v[0].has_quantity, 1);
-    T_ASSERT_EQ(s.v[0].quantity, 3);
-    T_ASSERT_STR_EQ(s.v[0].price, "10.0");
-    T_ASSERT(s.v[0].old_price == NULL);
-    T_ASSERT(s.v[1].sku == NULL);
-    T_ASSERT_EQ(s.v[1].has_quantity, 0);
-    T_ASSERT_STR_EQ(s.v[1].price, "12");
-    T_ASSERT_STR_EQ(s.v[1].old_price, "15.5");
-    json_decref(page);
-
-    page = json_loads("[{\"id\":1,\"variants\":[{\"sku\":\"X\"}]}]", 0, &jerr);
-    T_ASSERT_EQ(reconcile_page_parse(page, &s, err, sizeof(err)), -1);
-    T_ASSERT_STR_CONTAINS(err, "no integer id");
-    json_decref(page);
-    page = json_loads("{\"message\":\"x\"}", 0, &jerr);
-    T_ASSERT_EQ(reconcile_page_parse(page, &s, err, sizeof(err)), -1);
-    T_ASSERT_STR_CONTAINS(err, "not a JSON array");
-    json_decref(page);
-    page = json_array();
-    T_ASSERT_EQ(reconcile_page_parse(page, &s, err, sizeof(err)), 0);
-    json_decref(page);
-    reconcile_svars_clear(&s);
-    T_ASSERT_EQ(s.n, 0);
-}
-
-static void sv(struct reconcile_svars *s, long long id, const char *sku,
+static void sv(struct store_variants *s, long long id, const char *sku,
                int hasq, long long q, const char *price, const char *old)
 {
-    struct reconcile_svar v;
+    struct store_variant v;
 
     memset(&v, 0, sizeof(v));
     v.id = id;
@@ -113,13 +66,13 @@ static void sv(struct reconcile_svars *s, long long id, const char *sku,
     v.quantity = q;
     v.price = (char *)price;
     v.old_price = (char *)old;
-    T_ASSERT_EQ(reconcile_svars_add(s, &v), 0);
+    T_ASSERT_EQ(store_variants_add(s, &v), 0);
 }
 
 static void test_compare(void)
 {
     struct reconcile_lvars l;
-    struct reconcile_svars s;
+    struct store_variants s;
     struct reconcile_report rep;
     json_t *j;
     char *txt;
@@ -195,7 +148,7 @@ static void test_compare(void)
 
     /* everything equal: clean */
     reconcile_lvars_clear(&l);
-    reconcile_svars_clear(&s);
+    store_variants_clear(&s);
     lv(&l, 1, 201, "A", 0, "10.00", "0.00");
     sv(&s, 201, "A", 1, 0, "10.0", NULL);
     T_ASSERT_EQ(reconcile_compare(&l, &s, &rep), 0);
@@ -210,7 +163,7 @@ static void test_compare(void)
 
     /* empty both sides */
     reconcile_lvars_clear(&l);
-    reconcile_svars_clear(&s);
+    store_variants_clear(&s);
     T_ASSERT_EQ(reconcile_compare(&l, &s, &rep), 0);
     T_ASSERT(reconcile_report_clean(&rep));
     reconcile_report_clear(&rep);
@@ -220,7 +173,7 @@ static void test_compare(void)
 static void test_many(void)
 {
     struct reconcile_lvars l;
-    struct reconcile_svars s;
+    struct store_variants s;
     struct reconcile_report rep;
     char sku[32];
     int i;
@@ -240,13 +193,12 @@ static void test_many(void)
     T_ASSERT_EQ(rep.n_unknown, 0);
     reconcile_report_clear(&rep);
     reconcile_lvars_clear(&l);
-    reconcile_svars_clear(&s);
+    store_variants_clear(&s);
 }
 
 int main(void)
 {
     test_money();
-    test_parse();
     test_compare();
     test_many();
     T_DONE();

@@ -104,16 +104,18 @@ static void test_bad_keys(void)
     T_ASSERT_EQ(secret_key_parse(HEX_A "00", key, err, sizeof(err)), -1);
     T_ASSERT_EQ(secret_key_parse(HEX_A, key, err, sizeof(err)), 0);
 
-    /* From the environment: errors name the variable, never the value. */
-    setenv(SECRET_KEY_ENV, "not-a-key-ABCDEF", 1);
-    T_ASSERT_EQ(secret_key_from_env(key, err, sizeof(err)), -1);
+    /* The configured key: errors name the variable, never the value. */
+    T_ASSERT_EQ(secret_key_load("not-a-key-ABCDEF", key, err, sizeof(err)), -1);
     T_ASSERT(has(err, SECRET_KEY_ENV));
     T_ASSERT(!has(err, "not-a-key"));
-    unsetenv(SECRET_KEY_ENV);
-    T_ASSERT_EQ(secret_key_from_env(key, err, sizeof(err)), -1);
+    T_ASSERT_EQ(secret_key_load(NULL, key, err, sizeof(err)), -1);
     T_ASSERT(has(err, "OMNISYNC_SECRET_KEY is not set"));
-    setenv(SECRET_KEY_ENV, HEX_B, 1);
-    T_ASSERT_EQ(secret_key_from_env(key, err, sizeof(err)), 0);
+    T_ASSERT_EQ(secret_key_load("", key, err, sizeof(err)), -1);
+    T_ASSERT(has(err, "OMNISYNC_SECRET_KEY is not set"));
+    /* It is taken as given: the environment is not read. */
+    setenv(SECRET_KEY_ENV, HEX_A, 1);
+    T_ASSERT_EQ(secret_key_load(HEX_B, key, err, sizeof(err)), 0);
+    unsetenv(SECRET_KEY_ENV);
     T_ASSERT_EQ(key[0], 0xff);
 }
 

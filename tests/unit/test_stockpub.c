@@ -54,7 +54,7 @@ static void test_coalesce_and_triggers(void)
     T_ASSERT_EQ(st->head->last_offset, 9);
     T_ASSERT_EQ(st->head->first_ms, 100);
     T_ASSERT_EQ(st->head->updates, 10);
-    /* Not due before flush.ms, due at it. */
+    /* Not due before stockpub.flush.ms, due at it. */
     T_ASSERT(pendmap_due(pm, 599, 500, 100, 0) == NULL);
     T_ASSERT(pendmap_due(pm, 600, 500, 100, 0) == st);
     /* 100 distinct variants: due at once (size trigger). */
@@ -161,32 +161,32 @@ struct fake {
     unsigned long calls, retry_at;
 };
 
-static enum stockpub_send_res fake_send(void *opaque, struct pend_item **items,
-                                        size_t n, struct stockpub_outcome *out)
+static enum outcome fake_send(void *opaque, struct pend_item **items, size_t n,
+                              struct store_item_result *out)
 {
     struct fake *f = opaque;
     size_t i, j;
 
     f->calls++;
     if (f->retry_at && f->calls >= f->retry_at)
-        return STOCKPUB_SEND_RETRY;
+        return OUTCOME_RETRY;
     for (i = 0; i < n; i++)
         for (j = 0; j < f->nbad; j++)
             if (items[i]->variant_id == f->bad[j]) {
                 snprintf(out[0].reason, sizeof(out[0].reason), "bad %lld",
                          f->bad[j]);
-                return STOCKPUB_SEND_REJECTED;
+                return OUTCOME_REJECTED;
             }
     for (i = 0; i < n; i++)
-        out[i].res = STOCKPUB_ITEM_ACCEPTED;
-    return STOCKPUB_SEND_OK;
+        out[i].res = STORE_ITEM_ACCEPTED;
+    return OUTCOME_OK;
 }
 
 static void test_split(void)
 {
     struct pendmap *pm = pendmap_new();
     struct pend_item *items[100];
-    struct stockpub_outcome out[100];
+    struct store_item_result out[100];
     struct fake f;
     unsigned long calls = 0;
     size_t n, i, acc = 0, rej = 0, pend = 0;
@@ -200,16 +200,16 @@ static void test_split(void)
     f.bad[1] = 88;
     f.nbad = 2;
     T_ASSERT_EQ(stockpub_split_send(items, n, fake_send, &f, out, &calls),
-                STOCKPUB_SEND_OK);
+                OUTCOME_OK);
     for (i = 0; i < n; i++) {
-        acc += out[i].res == STOCKPUB_ITEM_ACCEPTED;
-        rej += out[i].res == STOCKPUB_ITEM_REJECTED;
+        acc += out[i].res == STORE_ITEM_ACCEPTED;
+        rej += out[i].res == STORE_ITEM_REJECTED;
     }
     T_ASSERT_EQ(acc, 98);
     T_ASSERT_EQ(rej, 2);
-    T_ASSERT_EQ(out[16].res, STOCKPUB_ITEM_REJECTED);
+    T_ASSERT_EQ(out[16].res, STORE_ITEM_REJECTED);
     T_ASSERT_STR_CONTAINS(out[16].reason, "bad 17");
-    T_ASSERT_EQ(out[87].res, STOCKPUB_ITEM_REJECTED);
+    T_ASSERT_EQ(out[87].res, STORE_ITEM_REJECTED);
     T_ASSERT(calls <= 2 * 2 * 7 + 1); /* about 2k log2(n) */
     T_ASSERT_EQ(calls, f.calls);
     /* A RETRY midway leaves the rest pending and stops calling. */
@@ -219,10 +219,10 @@ static void test_split(void)
     f.retry_at = 3;
     calls = 0;
     T_ASSERT_EQ(stockpub_split_send(items, n, fake_send, &f, out, &calls),
-                STOCKPUB_SEND_RETRY);
+                OUTCOME_RETRY);
     T_ASSERT_EQ(calls, 3);
     for (i = 0; i < n; i++)
-        pend += out[i].res == STOCKPUB_ITEM_PENDING;
+        pend += out[i].res == STORE_ITEM_PENDING;
     T_ASSERT_EQ(pend, 100);
     pendmap_destroy(pm);
 }

@@ -16,8 +16,8 @@
 
 #define SECRET "s3cr3t-PaSsWoRd"
 
-static enum store_res classify(long status, const char *ra, long *retry,
-                               char *reason, size_t rsize)
+static enum outcome classify(long status, const char *ra, long *retry,
+                             char *reason, size_t rsize)
 {
     struct store_result r;
 
@@ -35,44 +35,42 @@ static void test_status_mapping(void)
     const char *w = why;
     long ra;
 
-    T_ASSERT_EQ(classify(200, NULL, &ra, why, sizeof(why)), STORE_OK);
-    T_ASSERT_EQ(classify(201, NULL, &ra, why, sizeof(why)), STORE_OK);
-    T_ASSERT_EQ(classify(204, NULL, &ra, why, sizeof(why)), STORE_OK);
-    T_ASSERT_EQ(classify(401, NULL, &ra, why, sizeof(why)), STORE_CLIENT_ERROR);
+    T_ASSERT_EQ(classify(200, NULL, &ra, why, sizeof(why)), OUTCOME_OK);
+    T_ASSERT_EQ(classify(201, NULL, &ra, why, sizeof(why)), OUTCOME_OK);
+    T_ASSERT_EQ(classify(204, NULL, &ra, why, sizeof(why)), OUTCOME_OK);
+    T_ASSERT_EQ(classify(401, NULL, &ra, why, sizeof(why)), OUTCOME_REJECTED);
     T_ASSERT_STR_CONTAINS(w, "401");
-    T_ASSERT_EQ(classify(403, NULL, &ra, why, sizeof(why)), STORE_CLIENT_ERROR);
-    T_ASSERT_EQ(classify(404, NULL, &ra, why, sizeof(why)), STORE_CLIENT_ERROR);
-    T_ASSERT_EQ(classify(422, NULL, &ra, why, sizeof(why)), STORE_CLIENT_ERROR);
-    T_ASSERT_EQ(classify(400, NULL, &ra, why, sizeof(why)), STORE_CLIENT_ERROR);
-    T_ASSERT_EQ(classify(301, NULL, &ra, why, sizeof(why)), STORE_CLIENT_ERROR);
+    T_ASSERT_EQ(classify(403, NULL, &ra, why, sizeof(why)), OUTCOME_REJECTED);
+    T_ASSERT_EQ(classify(404, NULL, &ra, why, sizeof(why)), OUTCOME_REJECTED);
+    T_ASSERT_EQ(classify(422, NULL, &ra, why, sizeof(why)), OUTCOME_REJECTED);
+    T_ASSERT_EQ(classify(400, NULL, &ra, why, sizeof(why)), OUTCOME_REJECTED);
+    T_ASSERT_EQ(classify(301, NULL, &ra, why, sizeof(why)), OUTCOME_REJECTED);
     /* 429 / 503 with Retry-After */
-    T_ASSERT_EQ(classify(429, "17", &ra, why, sizeof(why)), STORE_RETRY_AFTER);
+    T_ASSERT_EQ(classify(429, "17", &ra, why, sizeof(why)), OUTCOME_PAUSED);
     T_ASSERT_EQ(ra, 17);
-    T_ASSERT_EQ(classify(503, " 42 ", &ra, why, sizeof(why)),
-                STORE_RETRY_AFTER);
+    T_ASSERT_EQ(classify(503, " 42 ", &ra, why, sizeof(why)), OUTCOME_PAUSED);
     T_ASSERT_EQ(ra, 42);
     /* ... without it (or unparsable): the default */
-    T_ASSERT_EQ(classify(429, NULL, &ra, why, sizeof(why)), STORE_RETRY_AFTER);
+    T_ASSERT_EQ(classify(429, NULL, &ra, why, sizeof(why)), OUTCOME_PAUSED);
     T_ASSERT_EQ(ra, 150);
     T_ASSERT_STR_CONTAINS(w, "no Retry-After");
-    T_ASSERT_EQ(classify(503, NULL, &ra, why, sizeof(why)), STORE_RETRY_AFTER);
+    T_ASSERT_EQ(classify(503, NULL, &ra, why, sizeof(why)), OUTCOME_PAUSED);
     T_ASSERT_EQ(ra, 150);
     T_ASSERT_EQ(
         classify(429, "Wed, 21 Oct 2015 07:28:00 GMT", &ra, why, sizeof(why)),
-        STORE_RETRY_AFTER);
+        OUTCOME_PAUSED);
     T_ASSERT_EQ(ra, 150);
     /* ... capped, and at least one second */
-    T_ASSERT_EQ(classify(429, "99999", &ra, why, sizeof(why)),
-                STORE_RETRY_AFTER);
+    T_ASSERT_EQ(classify(429, "99999", &ra, why, sizeof(why)), OUTCOME_PAUSED);
     T_ASSERT_EQ(ra, 600);
-    T_ASSERT_EQ(classify(429, "0", &ra, why, sizeof(why)), STORE_RETRY_AFTER);
+    T_ASSERT_EQ(classify(429, "0", &ra, why, sizeof(why)), OUTCOME_PAUSED);
     T_ASSERT_EQ(ra, 1);
     /* other 5xx, 504, 408: transient */
-    T_ASSERT_EQ(classify(500, NULL, &ra, why, sizeof(why)), STORE_TRANSIENT);
-    T_ASSERT_EQ(classify(502, NULL, &ra, why, sizeof(why)), STORE_TRANSIENT);
-    T_ASSERT_EQ(classify(504, NULL, &ra, why, sizeof(why)), STORE_TRANSIENT);
+    T_ASSERT_EQ(classify(500, NULL, &ra, why, sizeof(why)), OUTCOME_RETRY);
+    T_ASSERT_EQ(classify(502, NULL, &ra, why, sizeof(why)), OUTCOME_RETRY);
+    T_ASSERT_EQ(classify(504, NULL, &ra, why, sizeof(why)), OUTCOME_RETRY);
     T_ASSERT_STR_CONTAINS(w, "504");
-    T_ASSERT_EQ(classify(408, NULL, &ra, why, sizeof(why)), STORE_TRANSIENT);
+    T_ASSERT_EQ(classify(408, NULL, &ra, why, sizeof(why)), OUTCOME_RETRY);
 }
 
 static void test_curl_mapping(void)
@@ -82,21 +80,21 @@ static void test_curl_mapping(void)
 
     memset(&r, 0, sizeof(r));
     store_result_classify(&r, CURLE_OPERATION_TIMEDOUT, 200, NULL, 150, 600);
-    T_ASSERT_EQ(r.res, STORE_TRANSIENT);
+    T_ASSERT_EQ(r.res, OUTCOME_RETRY);
     T_ASSERT_EQ(r.status, 0);
     T_ASSERT_STR_CONTAINS(w, "imeout");
     store_result_classify(&r, CURLE_COULDNT_CONNECT, 0, NULL, 150, 600);
-    T_ASSERT_EQ(r.res, STORE_TRANSIENT);
+    T_ASSERT_EQ(r.res, OUTCOME_RETRY);
     store_result_classify(&r, CURLE_COULDNT_RESOLVE_HOST, 0, NULL, 150, 600);
-    T_ASSERT_EQ(r.res, STORE_TRANSIENT);
+    T_ASSERT_EQ(r.res, OUTCOME_RETRY);
     store_result_classify(&r, CURLE_RECV_ERROR, 0, NULL, 150, 600);
-    T_ASSERT_EQ(r.res, STORE_TRANSIENT);
+    T_ASSERT_EQ(r.res, OUTCOME_RETRY);
     store_result_classify(&r, CURLE_PEER_FAILED_VERIFICATION, 0, NULL, 150,
                           600);
-    T_ASSERT_EQ(r.res, STORE_TRANSIENT);
+    T_ASSERT_EQ(r.res, OUTCOME_RETRY);
     store_result_classify(&r, CURLE_URL_MALFORMAT, 0, NULL, 150, 600);
-    T_ASSERT_EQ(r.res, STORE_CLIENT_ERROR);
-    T_ASSERT_EQ(strcmp(store_res_name(STORE_RETRY_AFTER), "retry_after"), 0);
+    T_ASSERT_EQ(r.res, OUTCOME_REJECTED);
+    T_ASSERT_EQ(strcmp(outcome_name(OUTCOME_PAUSED), "paused"), 0);
     T_ASSERT_EQ(strcmp(store_op_name(STORE_OP_VARIANTS_GROUP_UPDATE),
                        "variants_group_update"),
                 0);
@@ -165,7 +163,7 @@ static void test_client_errors(void)
     if (!sc)
         return;
     T_ASSERT_EQ(store_client_do(sc, STORE_OP_ACCOUNT_GET, NULL, &r),
-                STORE_TRANSIENT);
+                OUTCOME_RETRY);
     T_ASSERT_EQ(r.status, 0);
     T_ASSERT(r.body == NULL);
     T_ASSERT(strstr(r.reason, SECRET) == NULL);
@@ -173,7 +171,7 @@ static void test_client_errors(void)
     store_result_clear(&r);
     /* invalid arguments never reach the network */
     T_ASSERT_EQ(store_client_do(sc, STORE_OP_PRODUCT_GET, NULL, &r),
-                STORE_CLIENT_ERROR);
+                OUTCOME_REJECTED);
     T_ASSERT_STR_CONTAINS(why, "needs an id");
     store_result_clear(&r);
     store_client_destroy(sc);
@@ -183,7 +181,7 @@ static void test_client_errors(void)
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
     sc = store_client_new(&insales_adapter, &s, err, sizeof(err));
     T_ASSERT_EQ(store_client_do(sc, STORE_OP_ACCOUNT_GET, NULL, &r),
-                STORE_TRANSIENT);
+                OUTCOME_RETRY);
     T_ASSERT_STR_CONTAINS(why, "timed out");
     T_ASSERT(strstr(r.reason, SECRET) == NULL);
     store_result_clear(&r);

@@ -81,73 +81,92 @@ static int sim_add(struct sim_tbuf *b, const char *lit)
     return sim_take(b, &lit, strlen(lit));
 }
 
+/* The store's own offset, "+03:00". */
+static int sim_add_local_offset(struct sim_tbuf *b)
+{
+    char off[8];
+
+    snprintf(off, sizeof(off), "+%02d:%02d", SIM_TZ_OFFSET_MIN / 60,
+             SIM_TZ_OFFSET_MIN % 60);
+    return sim_add(b, off);
+}
+
+/* "HH:MM[:SS[.frac]]" at *p; missing seconds read as ":00". */
+static int sim_time_clock(struct sim_tbuf *b, const char **p)
+{
+    const char *q;
+    size_t nfrac;
+
+    if (sim_add(b, "T") < 0 || sim_take(b, p, 5) < 0) /* HH:MM */
+        return -1;
+    q = *p;
+    if (*q != ':')
+        return sim_add(b, ":00");
+    if (strnlen(q, 3) < 3)
+        return -1;
+    for (nfrac = 0; q[3] == '.' && isdigit((unsigned char)q[4 + nfrac]);
+         nfrac++)
+        ;
+    return sim_take(b, p, q[3] == '.' ? 4 + nfrac : 3); /* :SS[.frac] */
+}
+
+/* A numeric offset at *p: a '+' left as a separator may precede the sign
+ * ("++03:00"); one decoded to a space leaves bare digits ("03:00"); the
+ * minutes and their colon are optional. */
+static int sim_time_numoff(struct sim_tbuf *b, const char **p)
+{
+    char off[8];
+
+    off[0] = **p == '-' ? '-' : '+';
+    while (**p == '+' || **p == '-')
+        (*p)++;
+    if (strnlen(*p, 2) < 2)
+        return -1;
+    snprintf(off + 1, sizeof(off) - 1, "%.2s:", *p);
+    *p += 2;
+    if (**p == ':')
+        (*p)++;
+    if (isdigit((unsigned char)**p)) {
+        if (strnlen(*p, 2) < 2)
+            return -1;
+        snprintf(off + 4, sizeof(off) - 4, "%.2s", *p);
+        *p += 2;
+    } else {
+        snprintf(off + 4, sizeof(off) - 4, "00");
+    }
+    return sim_add(b, off);
+}
+
+/* The offset after a time: "Z", a numeric one, or none (the store's). */
+static int sim_time_offset(struct sim_tbuf *b, const char **p)
+{
+    while (**p == ' ')
+        (*p)++;
+    if (**p == 'Z' || **p == 'z') {
+        (*p)++;
+        return sim_add(b, "Z");
+    }
+    if (**p == '+' || **p == '-' || isdigit((unsigned char)**p))
+        return sim_time_numoff(b, p);
+    return sim_add_local_offset(b);
+}
+
 /* The query forms of a time (sim_fmt.h) rewritten as RFC 3339 for
  * clock_rfc3339_parse(), which checks every digit and range. */
 int sim_time_parse(const char *s, int64_t *ms)
 {
     struct sim_tbuf b = {{0}, 0};
     const char *p = s;
-    char off[8];
     int64_t us;
-    size_t nfrac;
 
     if (sim_take(&b, &p, 10) < 0) /* YYYY-MM-DD */
         return -1;
     if (*p == 'T' || *p == ' ' || *p == '+') {
         p++;
-        if (sim_add(&b, "T") < 0 || sim_take(&b, &p, 5) < 0) /* HH:MM */
+        if (sim_time_clock(&b, &p) < 0 || sim_time_offset(&b, &p) < 0)
             return -1;
-        if (*p != ':') {
-            if (sim_add(&b, ":00") < 0)
-                return -1;
-        } else {
-            if (strnlen(p, 3) < 3)
-                return -1;
-            for (nfrac = 0; p[3] == '.' && isdigit((unsigned char)p[4 + nfrac]);
-                 nfrac++)
-                ;
-            if (sim_take(&b, &p, p[3] == '.' ? 4 + nfrac : 3) < 0)
-                return -1; /* :SS[.frac] */
-        }
-        while (*p == ' ')
-            p++;
-        if (*p == 'Z' || *p == 'z') {
-            p++;
-            if (sim_add(&b, "Z") < 0)
-                return -1;
-        } else if (*p == '+' || *p == '-' || isdigit((unsigned char)*p)) {
-            /* A '+' left as a separator may precede the sign ("++03:00");
-             * one decoded to a space leaves bare digits ("03:00"). */
-            off[0] = *p == '-' ? '-' : '+';
-            while (*p == '+' || *p == '-')
-                p++;
-            if (strnlen(p, 2) < 2)
-                return -1;
-            snprintf(off + 1, sizeof(off) - 1, "%.2s:", p);
-            p += 2;
-            if (*p == ':')
-                p++;
-            if (isdigit((unsigned char)*p)) {
-                if (strnlen(p, 2) < 2)
-                    return -1;
-                snprintf(off + 4, sizeof(off) - 4, "%.2s", p);
-                p += 2;
-            } else {
-                snprintf(off + 4, sizeof(off) - 4, "00");
-            }
-            if (sim_add(&b, off) < 0)
-                return -1;
-        } else {
-            snprintf(off, sizeof(off), "+%02d:%02d", SIM_TZ_OFFSET_MIN / 60,
-                     SIM_TZ_OFFSET_MIN % 60);
-            if (sim_add(&b, off) < 0)
-                return -1;
-        }
-    } else {
-        snprintf(off, sizeof(off), "+%02d:%02d", SIM_TZ_OFFSET_MIN / 60,
-                 SIM_TZ_OFFSET_MIN % 60);
-        if (sim_add(&b, "T00:00:00") < 0 || sim_add(&b, off) < 0)
-            return -1;
+    } else if (sim_add(&b, "T00:00:00") < 0 || sim_add_local_offset(&b) < 0) {
+        return -1;
     }
     while (*p == ' ')
         p++;

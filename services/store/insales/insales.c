@@ -1,5 +1,7 @@
 #include "store/insales/insales.h"
 
+#include "store/insales/insales_stock.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +17,7 @@
 #define INS_EMPTY 0x20 /* body {} (the store wants JSON even when empty) */
 
 /* Largest variants_group_update batch the store accepts (INSALES.md §3.1). */
-#define INS_GROUP_MAX 100
+#define INS_GROUP_MAX INSALES_GROUP_MAX
 
 struct ins_op {
     const char *method;
@@ -177,23 +179,50 @@ static int ins_path(const char *tpl, const struct store_req_args *a, char *out,
     return 0;
 }
 
-/*
- * The neutral product carries its variants as "variants"; inSales creates
- * them from "variants_attributes" (and rejects "variants" on create).
- */
-static json_t *ins_map_product_create(json_t *p)
+/* What the operation needs from its arguments; errstr when missing. */
+static int ins_args_check(enum store_op op, const struct ins_op *o,
+                          const struct store_req_args *a, char *errstr,
+                          size_t errstr_size)
 {
-    json_t *copy = json_copy(p);
-    json_t *v;
+    size_t n = json_array_size(a->payload);
 
-    if (!copy)
-        return NULL;
-    v = json_object_get(copy, "variants");
-    if (v && !json_object_get(copy, "variants_attributes")) {
-        json_object_set(copy, "variants_attributes", v);
-        json_object_del(copy, "variants");
+    if ((o->flags & INS_ID) && a->id <= 0) {
+        snprintf(errstr, errstr_size, "insales: %s needs an id",
+                 store_op_name(op));
+        return -1;
     }
-    return copy;
+    if ((o->flags & INS_SUB) && a->sub_id <= 0) {
+        snprintf(errstr, errstr_size, "insales: %s needs a sub id",
+                 store_op_name(op));
+        return -1;
+    }
+    if ((o->flags & INS_BODY) && !json_is_object(a->payload)) {
+        snprintf(errstr, errstr_size, "insales: %s needs an object payload",
+                 store_op_name(op));
+        return -1;
+    }
+    if ((o->flags & INS_ARRAY) &&
+        (!json_is_array(a->payload) || n == 0 || n > INS_GROUP_MAX)) {
+        snprintf(errstr, errstr_size,
+                 "insales: %s needs an array of 1..%d items", store_op_name(op),
+                 INS_GROUP_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+/* The body: the payload wrapped in the resource's root key, or {} where
+ * the store wants JSON even without fields.  NULL when out of memory. */
+static json_t *ins_body(const struct ins_op *o, const struct store_req_args *a)
+{
+    json_t *body = json_object();
+
+    if (body && (o->flags & (INS_BODY | INS_ARRAY)) &&
+        json_object_set(body, o->root, a->payload) != 0) {
+        json_decref(body);
+        return NULL;
+    }
+    return body;
 }
 
 int insales_request_build(enum store_op op, const struct store_req_args *a,
@@ -202,83 +231,36 @@ int insales_request_build(enum store_op op, const struct store_req_args *a,
 {
     static const struct store_req_args none;
     const struct ins_op *o;
-    json_t *inner = NULL;
     size_t len = 0;
-    int rc = -1;
 
     memset(out, 0, sizeof(*out));
     if (!a)
         a = &none;
     if ((int)op < 0 || op >= STORE_OP__COUNT || !ins_ops[op].method) {
         snprintf(errstr, errstr_size, "insales: unknown operation %d", (int)op);
-        goto out;
+        return -1;
     }
     o = &ins_ops[op];
-    if ((o->flags & INS_ID) && a->id <= 0) {
-        snprintf(errstr, errstr_size, "insales: %s needs an id",
+    if (ins_args_check(op, o, a, errstr, errstr_size) != 0)
+        return -1;
+    if (ins_path(o->path, a, out->path, sizeof(out->path), &len) != 0 ||
+        ((o->flags & INS_LIST) &&
+         ins_query(a, out->path, sizeof(out->path), &len) != 0)) {
+        snprintf(errstr, errstr_size, "insales: %s: path too long",
                  store_op_name(op));
-        goto out;
+        out->path[0] = '\0';
+        return -1;
     }
-    if ((o->flags & INS_SUB) && a->sub_id <= 0) {
-        snprintf(errstr, errstr_size, "insales: %s needs a sub id",
-                 store_op_name(op));
-        goto out;
-    }
-    if ((o->flags & INS_BODY) && !json_is_object(a->payload)) {
-        snprintf(errstr, errstr_size, "insales: %s needs an object payload",
-                 store_op_name(op));
-        goto out;
-    }
-    if (o->flags & INS_ARRAY) {
-        if (!json_is_array(a->payload) || json_array_size(a->payload) == 0 ||
-            json_array_size(a->payload) > INS_GROUP_MAX) {
-            snprintf(errstr, errstr_size,
-                     "insales: %s needs an array of 1..%d items",
-                     store_op_name(op), INS_GROUP_MAX);
-            goto out;
-        }
-    }
-    if (ins_path(o->path, a, out->path, sizeof(out->path), &len) != 0)
-        goto too_long;
-    if ((o->flags & INS_LIST) &&
-        ins_query(a, out->path, sizeof(out->path), &len) != 0)
-        goto too_long;
-    if (o->flags & (INS_BODY | INS_ARRAY)) {
-        if (op == STORE_OP_PRODUCT_CREATE)
-            inner = ins_map_product_create(a->payload);
-        else
-            inner = json_incref(a->payload);
-        out->body = json_object();
-        if (!inner || !out->body ||
-            json_object_set_new(out->body, o->root, inner) != 0) {
-            inner = NULL;
-            snprintf(errstr, errstr_size, "insales: out of memory");
-            goto out;
-        }
-        inner = NULL;
-    }
-    if ((o->flags & INS_EMPTY) && !out->body) {
-        out->body = json_object();
+    if (o->flags & (INS_BODY | INS_ARRAY | INS_EMPTY)) {
+        out->body = ins_body(o, a);
         if (!out->body) {
             snprintf(errstr, errstr_size, "insales: out of memory");
-            goto out;
+            out->path[0] = '\0';
+            return -1;
         }
     }
     out->method = o->method;
-    rc = 0;
-    goto out;
-too_long:
-    snprintf(errstr, errstr_size, "insales: %s: path too long",
-             store_op_name(op));
-out:
-    json_decref(inner);
-    if (rc != 0) {
-        json_decref(out->body);
-        out->body = NULL;
-        out->method = NULL;
-        out->path[0] = '\0';
-    }
-    return rc;
+    return 0;
 }
 
 /* Parse [spaces] digits [spaces]; advance *p.  -1 on no digits/overflow. */
@@ -332,15 +314,16 @@ static int ins_build(enum store_op op, const struct store_req_args *a,
 }
 
 const struct store_adapter insales_adapter = {
-    .name = "insales",
+    .name = INSALES_NAME,
     .limit =
         {
             .kind = STORE_LIMIT_FIXED_WINDOW,
-            .limit = 500,
-            .window_s = 300,
+            .limit = INSALES_LIMIT,
+            .window_s = INSALES_WINDOW_S,
             .leak_per_s = 0,
             .usage_header = "API-Usage-Limit",
         },
+    .retry_after_default_s = 150, /* the official gem's wait (§7) */
     .build = ins_build,
     .parse_usage = insales_usage_parse,
 };

@@ -1,5 +1,7 @@
 /*
- * insales — the inSales admin API adapter for store_client.
+ * insales — the inSales platform: the platform.h operations (catalog:
+ * insales_catalog.h, stock: insales_stock.h, images: insales_images.h)
+ * and the admin API adapter for store_client.
  *
  * Paths are "/admin/<resource>.json"; request bodies are wrapped in the
  * resource's root key ({"product": {...}}); lists come back as bare arrays.
@@ -12,6 +14,10 @@
 
 #include "store/platform.h"
 #include "store/store_client.h"
+
+#define INSALES_NAME "insales" /* the --platform value */
+#define INSALES_LIMIT 500      /* requests per window */
+#define INSALES_WINDOW_S 300   /* the window, from the first request */
 
 /* The platform (static storage, valid for the whole program). */
 extern const struct store_platform insales_platform;

@@ -30,31 +30,6 @@ static int ins_fail(char *errstr, size_t errstr_size, const char *fmt, ...)
 
 /* ---- calls -------------------------------------------------------------- */
 
-static enum outcome ins_outcome(enum store_res r)
-{
-    switch (r) {
-    case STORE_OK:
-        return OUTCOME_OK;
-    case STORE_RETRY_AFTER:
-        return OUTCOME_PAUSED;
-    case STORE_CLIENT_ERROR:
-        return OUTCOME_REJECTED;
-    case STORE_TRANSIENT:
-        return OUTCOME_RETRY;
-    }
-    return OUTCOME_RETRY;
-}
-
-/* One metered call through @p call; its answer replaces call->last. */
-static enum outcome ins_call(struct store_call *call, enum store_op op,
-                             const struct store_req_args *a)
-{
-    store_result_clear(&call->last);
-    call->calls++;
-    return ins_outcome(
-        store_call(call->sc, call->b, call->cls, op, a, &call->last));
-}
-
 /* A call with a payload (owned: freed here; NULL means out of memory). */
 static enum outcome ins_call_payload(struct store_call *call, enum store_op op,
                                      long long id, json_t *payload)
@@ -63,14 +38,14 @@ static enum outcome ins_call_payload(struct store_call *call, enum store_op op,
     enum outcome o;
 
     if (!payload) {
-        store_result_clear(&call->last);
-        snprintf(call->last.reason, sizeof(call->last.reason), "out of memory");
-        return OUTCOME_RETRY;
+        store_call_clear(call);
+        return store_call_fail(call, OUTCOME_RETRY, "%s: out of memory",
+                               store_op_name(op));
     }
     memset(&a, 0, sizeof(a));
     a.id = id;
     a.payload = payload;
-    o = ins_call(call, op, &a);
+    o = store_call_run(call, op, &a);
     json_decref(payload);
     return o;
 }
@@ -114,11 +89,10 @@ enum outcome insales_order_status_set(struct store_call *call,
     const char *label = insales_order_status_label(s);
 
     if (!label || remote_id <= 0) {
-        store_result_clear(&call->last);
-        snprintf(call->last.reason, sizeof(call->last.reason),
-                 "order %lld: cannot set status '%s'", remote_id,
-                 order_status_name(s));
-        return OUTCOME_REJECTED;
+        store_call_clear(call);
+        return store_call_fail(call, OUTCOME_REJECTED,
+                               "order %lld: cannot set status '%s'", remote_id,
+                               order_status_name(s));
     }
     return ins_call_payload(call, STORE_OP_ORDER_UPDATE, remote_id,
                             json_pack("{s:s}", "fulfillment_status", label));
@@ -139,14 +113,12 @@ enum outcome insales_orders_page(struct store_call *call,
     a.from_id = since->after_id;
     a.page = 1; /* the §2.2 loop moves the filter, never the page */
     a.per_page = limit;
-    o = ins_call(call, STORE_OP_ORDERS_LIST, &a);
+    o = store_call_run(call, STORE_OP_ORDERS_LIST, &a);
     if (o != OUTCOME_OK)
         return o;
-    if (!json_is_array(call->last.body)) {
-        snprintf(call->last.reason, sizeof(call->last.reason),
-                 "orders list: expected an array");
-        return OUTCOME_REJECTED;
-    }
+    if (!json_is_array(call->last.body))
+        return store_call_fail(call, OUTCOME_REJECTED,
+                               "orders list: expected an array");
     *page = call->last.body;
     call->last.body = NULL;
     return OUTCOME_OK;
@@ -391,8 +363,10 @@ static enum outcome ins_hook_create(struct store_call *call, const char *addr,
                                    topic, "format_type", "json"));
 
     /* 422 "already exists": another instance registered it first. */
-    if (o == OUTCOME_REJECTED && call->last.status == 422)
+    if (o == OUTCOME_REJECTED && call->last.status == 422) {
+        call->why[0] = '\0';
         return OUTCOME_OK;
+    }
     return o;
 }
 
@@ -408,13 +382,12 @@ enum outcome insales_webhooks_register(struct store_call *call,
     if (created)
         *created = 0;
     if (insales_webhook_address(base_url, secret, addr, sizeof(addr)) < 0) {
-        store_result_clear(&call->last);
-        snprintf(call->last.reason, sizeof(call->last.reason),
-                 "webhook address too long");
-        return OUTCOME_REJECTED;
+        store_call_clear(call);
+        return store_call_fail(call, OUTCOME_REJECTED,
+                               "webhook address too long");
     }
     memset(&a, 0, sizeof(a));
-    o = ins_call(call, STORE_OP_WEBHOOKS_LIST, &a);
+    o = store_call_run(call, STORE_OP_WEBHOOKS_LIST, &a);
     if (o != OUTCOME_OK)
         return o;
     ins_hooks_have(call->last.body, addr, have);

@@ -39,7 +39,7 @@ t_is "relay b logs standby once" \
 
 insert_rows 1 500
 t_ok "the first 500 rows are published" wait_for 30 relay_drained
-sleep 1.2 # a fresh stats line from each (relay.stats.ms=500)
+sleep 1.2 # a fresh stats line from each (stats.ms=500)
 t_is "a's stats: 500 published" "$(last_stat a published)" 500
 t_is "a's stats: active" "$(last_stat a state)" active
 t_is "b's stats: nothing published" "$(last_stat b published)" 0

@@ -4,7 +4,7 @@
 #    backlog: exit 0, every row marked sent is on Kafka, the rest is
 #    published by the next relay.
 #  - Kafka unreachable: nothing is marked sent without a delivery report;
-#    SIGTERM gives up after relay.drain.ms and exits 1, rows stay unsent.
+#    SIGTERM gives up after drain.ms and exits 1, rows stay unsent.
 #  - Config: --dump-config masks pg.dsn; a missing required key exits 2.
 set -uo pipefail
 . "$OMNISYNC_ROOT/tests/harness/lib.sh"
@@ -94,7 +94,7 @@ t_is "exit 0" "$rc" 0
 dead=$(free_port)
 relay_sql "UPDATE outbox SET sent_at = now()" # clean slate (all published)
 insert_rows $((N + 1)) $((N + 100))
-relay_start nokafka -o kafka.bootstrap="127.0.0.1:$dead" -o relay.drain.ms=1000
+relay_start nokafka -o kafka.bootstrap="127.0.0.1:$dead" -o drain.ms=1000
 t_ok "relay with no broker becomes active" \
     wait_for 30 relay_log_has nokafka 'active: holding advisory lock'
 sleep 2

@@ -33,7 +33,7 @@ relay_start() {
     local name=$1
     shift
     : >"$T_TMP/$name.log" # a fresh log even when TEST_TMPDIR is reused
-    t_bg "$name" outbox-relay -o relay.stats.ms=500 -o relay.standby.ms=200 \
+    t_bg "$name" outbox-relay -o stats.ms=500 -o relay.standby.ms=200 \
         -o relay.poll.ms=500 "$@"
 }
 

@@ -43,7 +43,7 @@ t_is "one stock event, for A only" \
     "$(sql "SELECT string_agg(store, ',') FROM outbox WHERE id > $ev0 AND type = 'stock.available'")" "$A"
 a13() { [ "$(qty simA STK-0001-01)" = 13 ]; }
 t_ok "A shows 13" wait_for 30 a13
-sleep 2 # > flush.ms (500) + the store's queue delay (200 ms)
+sleep 2 # > stockpub.flush.ms (500) + the store's queue delay (200 ms)
 t_is "B got no group update" "$(st_calls simB "$seqB")" 0
 t_is "B still shows 10" "$(qty simB STK-0001-01)" 10
 t_is "A got one group update" "$(st_calls simA "$seqA")" 1
