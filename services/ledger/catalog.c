@@ -546,12 +546,9 @@ int catalog_photo_remote_list(PGconn *pg, long long store_id,
                       1, vals, "photos", errstr, errstr_size, NULL);
     if (!res)
         return -1;
-    v = calloc((size_t)PQntuples(res) + 1, sizeof(*v));
-    if (!v) {
-        PQclear(res);
-        snprintf(errstr, errstr_size, "out of memory");
+    v = db_rows_alloc(res, sizeof(*v), errstr, errstr_size);
+    if (!v)
         return -1;
-    }
     for (i = 0; i < PQntuples(res); i++) {
         v[i].product_id = cell_ll(res, i, 0);
         v[i].id = cell_ll(res, i, 1);

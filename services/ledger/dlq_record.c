@@ -61,12 +61,9 @@ int dlq_record_local_ids(PGconn *pg, long long store_id, const char *entity,
                   3, vals, "dlq_record", errstr, errstr_size, NULL);
     if (!res)
         return -1;
-    v = calloc((size_t)PQntuples(res) + 1, sizeof(*v));
-    if (!v) {
-        PQclear(res);
-        snprintf(errstr, errstr_size, "out of memory");
+    v = db_rows_alloc(res, sizeof(*v), errstr, errstr_size);
+    if (!v)
         return -1;
-    }
     for (r = 0; r < PQntuples(res); r++) {
         v[*n] = strtoll(PQgetvalue(res, r, 0), &end, 10);
         if (end != PQgetvalue(res, r, 0) && *end == '\0')

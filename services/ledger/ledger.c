@@ -465,12 +465,9 @@ int ledger_move_sums(PGconn *pg, const char *idem_key,
                   1, vals, "movement lines", errstr, errstr_size, sqlstate);
     if (!res)
         return -1;
-    l = calloc((size_t)PQntuples(res) + 1, sizeof(*l));
-    if (!l) {
-        PQclear(res);
-        snprintf(errstr, errstr_size, "out of memory");
+    l = db_rows_alloc(res, sizeof(*l), errstr, errstr_size);
+    if (!l)
         return -1;
-    }
     for (i = 0; i < PQntuples(res); i++) {
         l[i].location_id = ledger_ll(res, i, 0);
         l[i].variant_id = ledger_ll(res, i, 1);

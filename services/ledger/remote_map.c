@@ -221,12 +221,9 @@ int remote_map_list(PGconn *pg, long long store_id, const char *entity,
         db_exec(pg, SQL_LIST, 2, vals, "remote_map", errstr, errstr_size, NULL);
     if (!res)
         return -1;
-    v = calloc((size_t)PQntuples(res) + 1, sizeof(*v));
-    if (!v) {
-        PQclear(res);
-        snprintf(errstr, errstr_size, "out of memory");
+    v = db_rows_alloc(res, sizeof(*v), errstr, errstr_size);
+    if (!v)
         return -1;
-    }
     for (r = 0; r < PQntuples(res); r++) {
         struct remote_map_row *row = &v[*n];
 
