@@ -871,7 +871,7 @@ out:
 /* The ledger's photo of snapshot photo @p ph that store @p st does not
  * hold with this content yet: its id, or 0 (held, or not in the ledger
  * any more: the event that changed it carries the change). */
-static long long cp_photo_to_send(const struct catalog_photo_map *rows,
+static long long cp_photo_to_send(const struct catalog_photo_remote *rows,
                                   size_t n, const json_t *ph)
 {
     const char *sha = json_string_value(json_object_get(ph, "sha256"));
@@ -880,9 +880,9 @@ static long long cp_photo_to_send(const struct catalog_photo_map *rows,
     for (size_t k = 0; sha && k < n; k++) {
         if (rows[k].position != pos || strcmp(rows[k].sha256, sha) != 0)
             continue;
-        if (rows[k].remote_id > 0 && strcmp(rows[k].remote_hash, sha) == 0)
+        if (rows[k].remote_id > 0 && strcmp(rows[k].hash, sha) == 0)
             return 0; /* uploaded with this content */
-        return rows[k].photo_id;
+        return rows[k].id;
     }
     return 0;
 }
@@ -919,7 +919,7 @@ static enum outcome cp_images(struct cp_job *j, const json_t *snap,
                               long long pid, long long rid)
 {
     const json_t *photos = json_object_get(snap, "photos"), *ph;
-    struct catalog_photo_map *rows = NULL;
+    struct catalog_photo_remote *rows = NULL;
     int failed = j->cp->img_failed;
     enum outcome o = OUTCOME_OK;
     struct image_job job;
@@ -928,8 +928,8 @@ static enum outcome cp_images(struct cp_job *j, const json_t *snap,
 
     if (json_array_size(photos) == 0)
         return OUTCOME_OK;
-    if (catalog_photos_mapped(j->cp->pg, j->st->conf.id, pid, &rows, &n, err,
-                              sizeof(err)) != 0)
+    if (catalog_photo_remote_list(j->cp->pg, j->st->conf.id, pid, &rows, &n,
+                                  err, sizeof(err)) != 0)
         return cp_db_fail(j, err);
     json_array_foreach(photos, i, ph)
     {

@@ -2,9 +2,11 @@
 
 #include "lib/cfg.h"
 #include "lib/db.h"
+#include "lib/idarray.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int outbox_add(PGconn *pg, const char *topic, const char *type, const char *key,
                const char *store, const json_t *data, char *errstr,
@@ -56,4 +58,152 @@ int outbox_backlog(PGconn *pg, long long *rows, double *oldest_age_s,
 out:
     PQclear(res);
     return rc;
+}
+
+/*
+ * created_at as RFC 3339 in UTC with milliseconds, formatted by Postgres
+ * so the result does not depend on the session's TimeZone.
+ */
+#define OUTBOX_SQL_UNSENT                                                      \
+    "SELECT id, event_id, topic, type, key, store, data::text, "               \
+    "to_char(created_at AT TIME ZONE 'UTC', "                                  \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"+00:00\"') "                               \
+    "FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1"
+
+#define OUTBOX_STR2(x) #x
+#define OUTBOX_STR(x) OUTBOX_STR2(x)
+
+#define OUTBOX_SQL_PRUNE                                                       \
+    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "                   \
+    "WHERE sent_at IS NOT NULL "                                               \
+    "AND sent_at < now() - make_interval(hours => $1::int) "                   \
+    "ORDER BY id LIMIT " OUTBOX_STR(OUTBOX_PRUNE_ROWS) ")"
+
+static long long outbox_ll(const PGresult *res, int row, int col)
+{
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+int outbox_unsent_read(PGconn *pg, long long limit, struct outbox_batch *b,
+                       char *errstr, size_t errstr_size)
+{
+    char lim[32];
+    const char *vals[1] = {lim};
+    int i;
+
+    memset(b, 0, sizeof(*b));
+    snprintf(lim, sizeof(lim), "%lld", limit);
+    b->res = db_exec(pg, OUTBOX_SQL_UNSENT, 1, vals, "select unsent", errstr,
+                     errstr_size, NULL);
+    if (!b->res)
+        return -1;
+    b->rows = calloc((size_t)PQntuples(b->res) + 1, sizeof(*b->rows));
+    if (!b->rows) {
+        outbox_batch_clear(b);
+        snprintf(errstr, errstr_size, "select unsent: out of memory");
+        return -1;
+    }
+    for (i = 0; i < PQntuples(b->res); i++) {
+        struct outbox_row *r = &b->rows[i];
+
+        r->id = outbox_ll(b->res, i, 0);
+        r->event_id = PQgetvalue(b->res, i, 1);
+        r->topic = PQgetvalue(b->res, i, 2);
+        r->type = PQgetvalue(b->res, i, 3);
+        r->key = PQgetvalue(b->res, i, 4);
+        r->store = PQgetisnull(b->res, i, 5) ? NULL : PQgetvalue(b->res, i, 5);
+        r->data = PQgetvalue(b->res, i, 6);
+        r->created_at = PQgetvalue(b->res, i, 7);
+    }
+    b->n = (size_t)PQntuples(b->res);
+    return 0;
+}
+
+void outbox_batch_clear(struct outbox_batch *b)
+{
+    if (!b)
+        return;
+    free(b->rows);
+    PQclear(b->res);
+    memset(b, 0, sizeof(*b));
+}
+
+int outbox_sent_mark(PGconn *pg, const long long *ids, size_t n, char *errstr,
+                     size_t errstr_size)
+{
+    char *arr = idarray_text(ids, n, 0, NULL);
+    const char *vals[1] = {arr};
+    int rc;
+
+    if (!arr) {
+        snprintf(errstr, errstr_size, "mark sent: out of memory");
+        return -1;
+    }
+    rc = db_cmd(pg,
+                "UPDATE outbox SET sent_at = now() WHERE id = "
+                "ANY($1::bigint[])",
+                1, vals, "mark sent", errstr, errstr_size);
+    free(arr);
+    return rc;
+}
+
+long long outbox_prune(PGconn *pg, long long retention_hours, char *errstr,
+                       size_t errstr_size)
+{
+    char hours[32], *end;
+    const char *vals[1] = {hours};
+    PGresult *res;
+    long long n;
+
+    snprintf(hours, sizeof(hours), "%lld", retention_hours);
+    res = db_exec(pg, OUTBOX_SQL_PRUNE, 1, vals, "prune sent rows", errstr,
+                  errstr_size, NULL);
+    if (!res)
+        return -1;
+    n = strtoll(PQcmdTuples(res), &end, 10);
+    if (end == PQcmdTuples(res) || n < 0)
+        n = 0;
+    PQclear(res);
+    return n;
+}
+
+int outbox_pending_count(PGconn *pg, const char *store, long long *n,
+                         char *errstr, size_t errstr_size)
+{
+    const char *vals[1] = {store};
+    PGresult *res =
+        store ? db_exec(pg,
+                        "SELECT count(*) FROM outbox WHERE sent_at IS NULL "
+                        "AND (store = $1 OR store IS NULL)",
+                        1, vals, "count unsent", errstr, errstr_size, NULL)
+              : db_exec(pg, "SELECT count(*) FROM outbox WHERE sent_at IS NULL",
+                        0, NULL, "count unsent", errstr, errstr_size, NULL);
+
+    if (!res)
+        return -1;
+    *n = outbox_ll(res, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
+int outbox_counts(PGconn *pg, struct outbox_counts *c, char *errstr,
+                  size_t errstr_size)
+{
+    PGresult *res =
+        db_exec(pg,
+                "SELECT (SELECT count(*) FROM outbox WHERE sent_at IS NULL),"
+                " (SELECT floor(extract(epoch FROM clock_timestamp() - "
+                "min(created_at)))"
+                "  ::bigint FROM outbox WHERE sent_at IS NULL),"
+                " (SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL)",
+                0, NULL, "count outbox", errstr, errstr_size, NULL);
+
+    if (!res)
+        return -1;
+    c->pending = outbox_ll(res, 0, 0);
+    c->has_oldest = !PQgetisnull(res, 0, 1);
+    c->oldest_pending_age_s = c->has_oldest ? outbox_ll(res, 0, 1) : 0;
+    c->sent = outbox_ll(res, 0, 2);
+    PQclear(res);
+    return 0;
 }

@@ -1,8 +1,11 @@
 /*
- * outbox — write events into the ledger's transactional outbox.
+ * outbox — the ledger's transactional outbox (table outbox).
  *
- * Call inside the transaction that makes the change, after the entity
- * row is written (that row lock keeps per-key order; see DESIGN.md).
+ * Writers: call outbox_add() inside the transaction that makes the change,
+ * after the entity row is written (that row lock keeps per-key order; see
+ * DESIGN.md).  The relay (docs/outbox-relay.md) reads the unsent rows in
+ * id order, marks the delivered ones sent and prunes old sent rows;
+ * `omnisync status` counts them.  Every statement on the table is here.
  */
 #ifndef OMNI_OUTBOX_H
 #define OMNI_OUTBOX_H
@@ -32,5 +35,75 @@ int outbox_add(PGconn *pg, const char *topic, const char *type, const char *key,
  */
 int outbox_backlog(PGconn *pg, long long *rows, double *oldest_age_s,
                    char *errstr, size_t errstr_size);
+
+/* One unsent row (strings borrowed from its batch). */
+struct outbox_row {
+    long long id;
+    const char *event_id;
+    const char *topic;
+    const char *type;
+    const char *key;
+    const char *store;      /* NULL for store-independent events */
+    const char *data;       /* the payload, JSON text */
+    const char *created_at; /* RFC 3339 in UTC with milliseconds */
+};
+
+/* Rows read by outbox_unsent_read(); release with outbox_batch_clear(). */
+struct outbox_batch {
+    struct outbox_row *rows;
+    size_t n;
+    PGresult *res; /* holds the rows' strings */
+};
+
+/**
+ * @brief Read the first @p limit unsent rows in id order (never "sent up
+ *        to id N": ids are not commit order).
+ * @param b filled (zeroed on failure).
+ * @returns 0, or -1 with errstr.
+ */
+int outbox_unsent_read(PGconn *pg, long long limit, struct outbox_batch *b,
+                       char *errstr, size_t errstr_size);
+
+/** @brief Free a batch's rows and zero it.  NULL-safe; idempotent. */
+void outbox_batch_clear(struct outbox_batch *b);
+
+/**
+ * @brief Mark the rows @p ids sent (now()).
+ * @returns 0, or -1 with errstr.
+ */
+int outbox_sent_mark(PGconn *pg, const long long *ids, size_t n, char *errstr,
+                     size_t errstr_size);
+
+/* Rows outbox_prune() deletes at most per call. */
+#define OUTBOX_PRUNE_ROWS 1000
+
+/**
+ * @brief Delete up to OUTBOX_PRUNE_ROWS rows sent more than
+ *        @p retention_hours ago, oldest first (small statements, so no
+ *        long lock holds the table).
+ * @returns the number deleted, or -1 with errstr.
+ */
+long long outbox_prune(PGconn *pg, long long retention_hours, char *errstr,
+                       size_t errstr_size);
+
+/**
+ * @brief The number of unsent rows, of @p store's and store-independent
+ *        events when @p store is given (may be NULL: all).
+ * @returns 0, or -1 with errstr.
+ */
+int outbox_pending_count(PGconn *pg, const char *store, long long *n,
+                         char *errstr, size_t errstr_size);
+
+/* What `omnisync status` shows of the outbox. */
+struct outbox_counts {
+    long long pending;
+    int has_oldest;                 /* 0 when nothing is pending */
+    long long oldest_pending_age_s; /* the oldest unsent row's age */
+    long long sent;                 /* sent rows not pruned yet */
+};
+
+/** @brief Fill @p c.  @returns 0, or -1 with errstr. */
+int outbox_counts(PGconn *pg, struct outbox_counts *c, char *errstr,
+                  size_t errstr_size);
 
 #endif

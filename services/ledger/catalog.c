@@ -307,111 +307,799 @@ int catalog_emit(PGconn *pg, long long product_id, char *errstr,
     return rc;
 }
 
-#define CATALOG_SQL_PHOTOS_MAPPED                                              \
-    "SELECT pp.id, pp.position, pp.sha256, coalesce(rm.remote_id, 0),"         \
-    " coalesce(rm.payload_hash, '') FROM product_photo pp"                     \
-    " LEFT JOIN remote_map rm ON rm.store_id = $1 AND rm.entity = 'image'"     \
-    " AND rm.local_id = pp.id WHERE pp.product_id = $2"
+/* ---- lookups, locks, lists ---------------------------------------------- */
 
-int catalog_photos_mapped(PGconn *pg, long long store_id, long long product_id,
-                          struct catalog_photo_map **out, size_t *n,
-                          char *errstr, size_t errstr_size)
+/* A malloc()ed array of column 0 of @p res as ids; NULL when out of
+ * memory. */
+static long long *ids_of(const PGresult *res, size_t *n)
 {
-    char sid[32], spid[32];
-    const char *vals[2] = {sid, spid};
-    struct catalog_photo_map *v;
-    PGresult *res;
-    int rows;
+    int i, rows = PQntuples(res);
+    long long *ids = malloc(((size_t)rows + 1) * sizeof(*ids));
 
-    *out = NULL;
     *n = 0;
-    snprintf(sid, sizeof(sid), "%lld", store_id);
-    snprintf(spid, sizeof(spid), "%lld", product_id);
-    res = db_exec(pg, CATALOG_SQL_PHOTOS_MAPPED, 2, vals, "product photos",
-                  errstr, errstr_size, NULL);
+    if (!ids)
+        return NULL;
+    for (i = 0; i < rows; i++)
+        ids[i] = cell_ll(res, i, 0);
+    *n = (size_t)rows;
+    return ids;
+}
+
+/* Run @p sql and return column 0 as ids (see ids_of()). */
+static long long *query_ids(PGconn *pg, const char *sql, int n,
+                            const char *const *vals, size_t *count,
+                            const char *what, char *errstr, size_t errstr_size)
+{
+    PGresult *res = db_exec(pg, sql, n, vals, what, errstr, errstr_size, NULL);
+    long long *ids;
+
+    *count = 0;
+    if (!res)
+        return NULL;
+    ids = ids_of(res, count);
+    PQclear(res);
+    if (!ids)
+        snprintf(errstr, errstr_size, "out of memory");
+    return ids;
+}
+
+/* The id in the first row of @p sql: 1 found (*id set), 0 none, -1. */
+static int find_id(PGconn *pg, const char *sql, const char *val,
+                   const char *what, long long *id, char *errstr,
+                   size_t errstr_size, char *sqlstate)
+{
+    const char *vals[1] = {val};
+    PGresult *res =
+        db_exec(pg, sql, 1, vals, what, errstr, errstr_size, sqlstate);
+    int found;
+
     if (!res)
         return -1;
-    rows = PQntuples(res);
-    v = calloc((size_t)rows + 1, sizeof(*v));
-    if (!v) {
-        PQclear(res);
-        snprintf(errstr, errstr_size, "product photos: out of memory");
+    found = PQntuples(res) >= 1;
+    if (found)
+        *id = cell_ll(res, 0, 0);
+    PQclear(res);
+    return found;
+}
+
+int catalog_variant_find(PGconn *pg, const char *sku, long long *id,
+                         char *errstr, size_t errstr_size, char *sqlstate)
+{
+    return find_id(pg, "SELECT id FROM variant WHERE sku = $1", sku,
+                   "look up variant", id, errstr, errstr_size, sqlstate);
+}
+
+int catalog_variant_lock(PGconn *pg, long long id, char *errstr,
+                         size_t errstr_size, char *sqlstate)
+{
+    char t_id[24];
+    long long got;
+
+    snprintf(t_id, sizeof(t_id), "%lld", id);
+    return find_id(pg, "SELECT id FROM variant WHERE id = $1 FOR UPDATE", t_id,
+                   "lock variant", &got, errstr, errstr_size, sqlstate);
+}
+
+long long catalog_variants_lock(PGconn *pg, const long long *ids, size_t n,
+                                char *errstr, size_t errstr_size,
+                                char *sqlstate)
+{
+    char *arr = idarray_text(ids, n, IDARRAY_SORTED_DISTINCT, NULL);
+    const char *vals[1] = {arr};
+    PGresult *res;
+    long long locked;
+
+    if (!arr) {
+        snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
-    for (int r = 0; r < rows; r++) {
-        v[r].photo_id = cell_ll(res, r, 0);
-        v[r].position = cell_ll(res, r, 1);
-        snprintf(v[r].sha256, sizeof(v[r].sha256), "%s", PQgetvalue(res, r, 2));
-        v[r].remote_id = cell_ll(res, r, 3);
-        snprintf(v[r].remote_hash, sizeof(v[r].remote_hash), "%s",
-                 PQgetvalue(res, r, 4));
+    res = db_exec(pg,
+                  "SELECT id FROM variant WHERE id = ANY($1::bigint[]) "
+                  "ORDER BY id FOR UPDATE",
+                  1, vals, "lock variants", errstr, errstr_size, sqlstate);
+    free(arr);
+    if (!res)
+        return -1;
+    locked = PQntuples(res);
+    PQclear(res);
+    return locked;
+}
+
+int catalog_price_list_find(PGconn *pg, const char *code, long long *id,
+                            char *errstr, size_t errstr_size)
+{
+    return find_id(pg, "SELECT id FROM price_list WHERE code = $1", code,
+                   "look up price_list", id, errstr, errstr_size, NULL);
+}
+
+long long catalog_price_list_add(PGconn *pg, const char *code, const char *name,
+                                 char *errstr, size_t errstr_size,
+                                 char *sqlstate)
+{
+    const char *vals[2] = {code, name};
+    PGresult *res =
+        db_exec(pg,
+                "INSERT INTO price_list (code, name) VALUES ($1, "
+                "$2) RETURNING id",
+                2, vals, "add price list", errstr, errstr_size, sqlstate);
+    long long id;
+
+    if (!res)
+        return -1;
+    id = cell_ll(res, 0, 0);
+    PQclear(res);
+    return id;
+}
+
+PGresult *catalog_price_list_list(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    return db_exec(pg,
+                   "SELECT code, name FROM price_list ORDER BY code COLLATE "
+                   "\"C\"",
+                   0, NULL, "list price lists", errstr, errstr_size, NULL);
+}
+
+int catalog_products_active(PGconn *pg, long long **ids, size_t *n,
+                            char *errstr, size_t errstr_size)
+{
+    *ids =
+        query_ids(pg, "SELECT id FROM product WHERE NOT archived ORDER BY id",
+                  0, NULL, n, "products", errstr, errstr_size);
+    return *ids ? 0 : -1;
+}
+
+int catalog_variant_refs(PGconn *pg, struct catalog_variant_ref **refs,
+                         size_t *n, char *errstr, size_t errstr_size)
+{
+    PGresult *res = db_exec(pg,
+                            "SELECT v.sku, v.id, v.product_id, p.article "
+                            "FROM variant v JOIN product p ON p.id = "
+                            "v.product_id ORDER BY v.sku",
+                            0, NULL, "variants", errstr, errstr_size, NULL);
+    struct catalog_variant_ref *r;
+    size_t rows, i;
+
+    *refs = NULL;
+    *n = 0;
+    if (!res)
+        return -1;
+    rows = (size_t)PQntuples(res);
+    r = calloc(rows + 1, sizeof(*r));
+    for (i = 0; r && i < rows; i++) {
+        r[i].sku = strdup(PQgetvalue(res, (int)i, 0));
+        r[i].id = cell_ll(res, (int)i, 1);
+        r[i].product_id = cell_ll(res, (int)i, 2);
+        r[i].article = strdup(PQgetvalue(res, (int)i, 3));
+        if (!r[i].sku || !r[i].article) {
+            catalog_variant_refs_free(r, i + 1);
+            r = NULL;
+        }
     }
     PQclear(res);
-    *out = v;
-    *n = (size_t)rows;
+    if (!r) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    *refs = r;
+    *n = rows;
     return 0;
 }
 
-#define CATALOG_SQL_VARIANT_SKUS                                               \
-    "SELECT v.sku, v.id, v.product_id, p.article FROM variant v"               \
-    " JOIN product p ON p.id = v.product_id ORDER BY v.sku"
-
-#define CATALOG_SQL_UNMAPPED                                                   \
-    "SELECT p.id, p.article, p.name FROM product p WHERE NOT p.archived"       \
-    " AND NOT EXISTS (SELECT 1 FROM remote_map rm WHERE rm.store_id = $1"      \
-    " AND rm.entity = 'product' AND rm.local_id = p.id AND rm.remote_id > 0)"  \
-    " ORDER BY p.id"
-
-/* Run @p sql and make one object of each row with @p row; NULL with
- * errstr. */
-static json_t *catalog_rows(PGconn *pg, const char *sql, int n,
-                            const char *const *vals, const char *what,
-                            json_t *(*row)(const PGresult *, int), char *errstr,
-                            size_t errstr_size)
+void catalog_variant_refs_free(struct catalog_variant_ref *refs, size_t n)
 {
-    PGresult *res = db_exec(pg, sql, n, vals, what, errstr, errstr_size, NULL);
-    json_t *arr = res ? json_array() : NULL;
-
-    for (int r = 0; arr && r < PQntuples(res); r++) {
-        if (json_array_append_new(arr, row(res, r)) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
+    if (!refs)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(refs[i].sku);
+        free(refs[i].article);
     }
-    if (res && !arr)
-        snprintf(errstr, errstr_size, "%s: out of memory", what);
-    PQclear(res);
-    return arr;
+    free(refs);
 }
 
-static json_t *catalog_variant_sku_row(const PGresult *res, int r)
-{
-    return json_pack("{s:o,s:I,s:I,s:o}", "sku", cell_str(res, r, 0),
-                     "variant_id", (json_int_t)cell_ll(res, r, 1), "product_id",
-                     (json_int_t)cell_ll(res, r, 2), "article",
-                     cell_str(res, r, 3));
-}
-
-static json_t *catalog_unmapped_row(const PGresult *res, int r)
-{
-    return json_pack("{s:I,s:o,s:o}", "product_id",
-                     (json_int_t)cell_ll(res, r, 0), "article",
-                     cell_str(res, r, 1), "name", cell_str(res, r, 2));
-}
-
-json_t *catalog_variant_skus(PGconn *pg, char *errstr, size_t errstr_size)
-{
-    return catalog_rows(pg, CATALOG_SQL_VARIANT_SKUS, 0, NULL, "variants",
-                        catalog_variant_sku_row, errstr, errstr_size);
-}
-
-json_t *catalog_products_unmapped(PGconn *pg, long long store_id, char *errstr,
-                                  size_t errstr_size)
+PGresult *catalog_products_unmapped(PGconn *pg, long long store_id,
+                                    char *errstr, size_t errstr_size)
 {
     char sid[32];
     const char *vals[1] = {sid};
 
     snprintf(sid, sizeof(sid), "%lld", store_id);
-    return catalog_rows(pg, CATALOG_SQL_UNMAPPED, 1, vals, "unmapped products",
-                        catalog_unmapped_row, errstr, errstr_size);
+    return db_exec(pg,
+                   "SELECT p.id, p.article, p.name FROM product p WHERE NOT "
+                   "p.archived AND NOT EXISTS (SELECT 1 FROM remote_map rm "
+                   "WHERE rm.store_id = $1 AND rm.entity = 'product' AND "
+                   "rm.local_id = p.id AND rm.remote_id > 0) ORDER BY p.id",
+                   1, vals, "unmapped", errstr, errstr_size, NULL);
+}
+
+/* The photos with the store's "image" mapping; $1 the store.  Every
+ * product, or (with the WHERE below) product $2. */
+#define CATALOG_SQL_PHOTO_REMOTE                                               \
+    "SELECT pp.product_id, pp.id, pp.position, pp.sha256,"                     \
+    " coalesce(rm.remote_id, 0), coalesce(rm.payload_hash, '')"                \
+    " FROM product_photo pp"                                                   \
+    " LEFT JOIN remote_map rm ON rm.store_id = $1 AND rm.entity = 'image'"     \
+    " AND rm.local_id = pp.id "
+
+int catalog_photo_remote_list(PGconn *pg, long long store_id,
+                              long long product_id,
+                              struct catalog_photo_remote **rows, size_t *n,
+                              char *errstr, size_t errstr_size)
+{
+    char sid[32], pid[32];
+    const char *vals[2] = {sid, pid};
+    struct catalog_photo_remote *v;
+    PGresult *res;
+    int i;
+
+    *rows = NULL;
+    *n = 0;
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    snprintf(pid, sizeof(pid), "%lld", product_id);
+    res =
+        product_id
+            ? db_exec(pg,
+                      CATALOG_SQL_PHOTO_REMOTE
+                      "WHERE pp.product_id = $2 ORDER BY pp.id",
+                      2, vals, "product photos", errstr, errstr_size, NULL)
+            : db_exec(pg,
+                      CATALOG_SQL_PHOTO_REMOTE "ORDER BY pp.product_id, pp.id",
+                      1, vals, "photos", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    v = db_rows_alloc(res, sizeof(*v), errstr, errstr_size);
+    if (!v)
+        return -1;
+    for (i = 0; i < PQntuples(res); i++) {
+        v[i].product_id = cell_ll(res, i, 0);
+        v[i].id = cell_ll(res, i, 1);
+        v[i].position = cell_ll(res, i, 2);
+        snprintf(v[i].sha256, sizeof(v[i].sha256), "%s", PQgetvalue(res, i, 3));
+        v[i].remote_id = cell_ll(res, i, 4);
+        snprintf(v[i].hash, sizeof(v[i].hash), "%s", PQgetvalue(res, i, 5));
+    }
+    *rows = v;
+    *n = (size_t)PQntuples(res);
+    PQclear(res);
+    return 0;
+}
+
+int catalog_counts(PGconn *pg, struct catalog_counts *c, char *errstr,
+                   size_t errstr_size)
+{
+    PGresult *res =
+        db_exec(pg,
+                "SELECT (SELECT count(*) FROM price_list),"
+                " (SELECT count(*) FROM product),"
+                " (SELECT count(*) FROM variant)",
+                0, NULL, "count catalog", errstr, errstr_size, NULL);
+
+    if (!res)
+        return -1;
+    c->price_lists = cell_ll(res, 0, 0);
+    c->products = cell_ll(res, 0, 1);
+    c->variants = cell_ll(res, 0, 2);
+    PQclear(res);
+    return 0;
+}
+
+int catalog_publishable_count(PGconn *pg, long long price_list_id,
+                              struct catalog_publishable *c, char *errstr,
+                              size_t errstr_size)
+{
+    char pl[32];
+    const char *vals[1] = {pl};
+    PGresult *res;
+
+    snprintf(pl, sizeof(pl), "%lld", price_list_id);
+    res = db_exec(
+        pg,
+        "SELECT (SELECT count(*) FROM product p WHERE NOT p.archived AND"
+        "  EXISTS (SELECT 1 FROM variant v JOIN price pr ON pr.variant_id ="
+        "  v.id AND pr.price_list_id = $1 WHERE v.product_id = p.id"
+        "  AND NOT v.archived)),"
+        " (SELECT count(*) FROM variant v JOIN product p ON p.id ="
+        "  v.product_id JOIN price pr ON pr.variant_id = v.id"
+        "  AND pr.price_list_id = $1 WHERE NOT v.archived AND NOT p.archived),"
+        " (SELECT count(*) FROM product_photo pp JOIN product p"
+        "  ON p.id = pp.product_id WHERE NOT p.archived)",
+        1, vals, "count publishable", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    c->products = cell_ll(res, 0, 0);
+    c->variants = cell_ll(res, 0, 1);
+    c->photos = cell_ll(res, 0, 2);
+    PQclear(res);
+    return 0;
+}
+
+/* ---- the staged import -------------------------------------------------- */
+
+/* json text of @p root (owned: decref'd here); NULL when out of memory. */
+static char *dump_owned(json_t *root)
+{
+    char *s = root ? json_dumps(root, JSON_COMPACT) : NULL;
+
+    json_decref(root);
+    return s;
+}
+
+/* Run @p sql with the JSON text of @p rows (owned) as $1. */
+static int json_cmd(PGconn *pg, const char *sql, json_t *rows, const char *what,
+                    char *errstr, size_t errstr_size)
+{
+    char *js = dump_owned(rows);
+    const char *vals[1] = {js};
+    int rc;
+
+    if (!js) {
+        snprintf(errstr, errstr_size, "%s: out of memory", what);
+        return -1;
+    }
+    rc = db_cmd(pg, sql, 1, vals, what, errstr, errstr_size);
+    free(js);
+    return rc;
+}
+
+/* Option names as a JSON array; NULL when out of memory. */
+static json_t *names_json(const char *const *names, size_t n)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(names[i]));
+    return a;
+}
+
+static const char *const STAGE_TEMP[] = {
+    "CREATE TEMP TABLE imp_product (article text PRIMARY KEY, name text NOT "
+    "NULL, description text, group_path text, ord int NOT NULL) ON COMMIT "
+    "DROP",
+    "CREATE TEMP TABLE imp_variant (sku text PRIMARY KEY, article text NOT "
+    "NULL, barcode text, position int NOT NULL, price numeric(14,2), "
+    "old_price numeric(14,2), ord int NOT NULL) ON COMMIT DROP",
+    "CREATE TEMP TABLE imp_option (sku text NOT NULL, name text NOT NULL, "
+    "value text NOT NULL) ON COMMIT DROP",
+    "CREATE TEMP TABLE imp_photo (article text NOT NULL, position int NOT "
+    "NULL, path text NOT NULL, sha256 text NOT NULL) ON COMMIT DROP",
+    "CREATE TEMP TABLE imp_group (path text PRIMARY KEY, parent_path text, "
+    "name text NOT NULL, depth int NOT NULL) ON COMMIT DROP",
+    NULL};
+
+/* The statements that load a stage's arrays, in the order of
+ * stage_rows(). */
+static const char *const STAGE_LOAD[] = {
+    "INSERT INTO imp_product SELECT * FROM json_to_recordset($1"
+    "::json) AS x(article text, name text, description text, "
+    "group_path text, ord int)",
+    "INSERT INTO imp_variant SELECT * FROM json_to_recordset($1"
+    "::json) AS x(sku text, article text, barcode text, "
+    "position int, price numeric, old_price numeric, ord int)",
+    "INSERT INTO imp_option SELECT * FROM json_to_recordset($1"
+    "::json) AS x(sku text, name text, value text)",
+    "INSERT INTO imp_photo SELECT * FROM json_to_recordset($1"
+    "::json) AS x(article text, position int, path text, "
+    "sha256 text)",
+    "INSERT INTO imp_group SELECT * FROM json_to_recordset($1"
+    "::json) AS x(path text, parent_path text, name text, "
+    "depth int)",
+};
+static const char *const STAGE_LOAD_WHAT[] = {
+    "stage products", "stage variants", "stage options",
+    "stage photos",   "stage groups",
+};
+#define STAGE_NLOAD (sizeof(STAGE_LOAD) / sizeof(STAGE_LOAD[0]))
+
+/* The arrays of @p st in the order of STAGE_LOAD. */
+static void stage_rows(struct catalog_stage *st, json_t **rows[STAGE_NLOAD])
+{
+    rows[0] = &st->products;
+    rows[1] = &st->variants;
+    rows[2] = &st->options;
+    rows[3] = &st->photos;
+    rows[4] = &st->groups;
+}
+
+int catalog_stage_load(PGconn *pg, struct catalog_stage *st, char *errstr,
+                       size_t errstr_size)
+{
+    json_t **rows[STAGE_NLOAD];
+    size_t i;
+    int rc = -1;
+
+    stage_rows(st, rows);
+    for (i = 0; STAGE_TEMP[i]; i++)
+        if (db_cmd(pg, STAGE_TEMP[i], 0, NULL, "create staging table", errstr,
+                   errstr_size) < 0)
+            goto out;
+    for (i = 0; i < STAGE_NLOAD; i++) {
+        json_t *r = *rows[i];
+
+        *rows[i] = NULL;
+        if (json_cmd(pg, STAGE_LOAD[i], r, STAGE_LOAD_WHAT[i], errstr,
+                     errstr_size) < 0)
+            goto out;
+    }
+    rc = db_cmd(pg,
+                "ANALYZE imp_product, imp_variant, imp_option, "
+                "imp_photo, imp_group",
+                0, NULL, "analyze staging", errstr, errstr_size);
+out:
+    for (i = 0; i < STAGE_NLOAD; i++) {
+        json_decref(*rows[i]);
+        *rows[i] = NULL;
+    }
+    return rc;
+}
+
+long long *catalog_stage_product_ids(PGconn *pg, size_t *n, char *errstr,
+                                     size_t errstr_size)
+{
+    return query_ids(pg,
+                     "SELECT p.id FROM product p JOIN imp_product x "
+                     "ON x.article = p.article ORDER BY x.ord",
+                     0, NULL, n, "staged products", errstr, errstr_size);
+}
+
+long long catalog_stage_missing(PGconn *pg,
+                                void (*each)(void *arg, long long id,
+                                             const char *article, int delivery),
+                                void *arg, char *errstr, size_t errstr_size)
+{
+    PGresult *res;
+    long long n;
+    int r;
+
+    res = db_exec(pg,
+                  "SELECT p.id, p.article, EXISTS (SELECT 1 FROM variant v "
+                  "JOIN store s ON s.delivery_variant_id = v.id WHERE "
+                  "v.product_id = p.id) FROM product p WHERE NOT p.archived "
+                  "AND NOT EXISTS (SELECT 1 FROM imp_product x WHERE "
+                  "x.article = p.article) ORDER BY p.id",
+                  0, NULL, "missing products", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    for (r = 0; r < PQntuples(res); r++)
+        each(arg, cell_ll(res, r, 0), PQgetvalue(res, r, 1),
+             PQgetvalue(res, r, 2)[0] == 't');
+    n = PQntuples(res);
+    PQclear(res);
+    return n;
+}
+
+int catalog_stage_apply_groups(PGconn *pg, int depth, char *errstr,
+                               size_t errstr_size)
+{
+    char depth_s[16];
+    const char *vals[1] = {depth_s};
+    int d;
+
+    for (d = 0; d < depth; d++) {
+        snprintf(depth_s, sizeof(depth_s), "%d", d);
+        if (db_cmd(pg,
+                   "INSERT INTO product_group (parent_id, name, path) "
+                   "SELECT (SELECT id FROM product_group WHERE path = "
+                   "g.parent_path), g.name, g.path FROM imp_group g "
+                   "WHERE g.depth = $1::int ORDER BY g.path "
+                   "ON CONFLICT (path) DO NOTHING",
+                   1, vals, "insert groups", errstr, errstr_size) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int catalog_stage_apply_options(PGconn *pg, const char *const *names, size_t n,
+                                char *errstr, size_t errstr_size)
+{
+    const char *vals[1];
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        vals[0] = names[i];
+        if (db_cmd(pg,
+                   "INSERT INTO option_name (name) VALUES ($1) "
+                   "ON CONFLICT (name) DO NOTHING",
+                   1, vals, "insert option name", errstr, errstr_size) < 0)
+            return -1;
+    }
+    return db_cmd(pg,
+                  "INSERT INTO option_value (option_name_id, value) "
+                  "SELECT DISTINCT n.id, o.value FROM imp_option o "
+                  "JOIN option_name n ON n.name = o.name "
+                  "ON CONFLICT (option_name_id, value) DO NOTHING",
+                  0, NULL, "insert option values", errstr, errstr_size);
+}
+
+int catalog_stage_apply_products(PGconn *pg, int has_description, int has_group,
+                                 char *errstr, size_t errstr_size)
+{
+    const char *vals[2] = {has_description ? "t" : "f", has_group ? "t" : "f"};
+
+    return db_cmd(
+        pg,
+        "INSERT INTO product AS p (article, name, description, "
+        "group_id) SELECT x.article, x.name, coalesce(x.description, "
+        "''), g.id FROM imp_product x LEFT JOIN product_group g ON "
+        "g.path = x.group_path ORDER BY x.ord "
+        "ON CONFLICT (article) DO UPDATE SET name = EXCLUDED.name, "
+        "description = CASE WHEN $1::boolean THEN EXCLUDED.description "
+        "ELSE p.description END, group_id = CASE WHEN $2::boolean THEN "
+        "EXCLUDED.group_id ELSE p.group_id END, archived = false, "
+        "updated_at = now() "
+        "WHERE p.name IS DISTINCT FROM EXCLUDED.name "
+        "OR ($1::boolean AND p.description IS DISTINCT FROM "
+        "EXCLUDED.description) "
+        "OR ($2::boolean AND p.group_id IS DISTINCT FROM "
+        "EXCLUDED.group_id) OR p.archived",
+        2, vals, "upsert products", errstr, errstr_size);
+}
+
+int catalog_stage_apply_variants(PGconn *pg, int has_barcode,
+                                 void (*kept)(void *arg, const char *sku),
+                                 void *arg, char *errstr, size_t errstr_size)
+{
+    const char *vals[1] = {has_barcode ? "t" : "f"};
+    PGresult *res;
+    int d;
+
+    if (db_cmd(pg,
+               "INSERT INTO variant AS v (product_id, sku, barcode, position) "
+               "SELECT p.id, x.sku, x.barcode, x.position FROM imp_variant x "
+               "JOIN product p ON p.article = x.article ORDER BY x.ord "
+               "ON CONFLICT (sku) DO UPDATE SET barcode = CASE WHEN "
+               "$1::boolean THEN EXCLUDED.barcode ELSE v.barcode END, "
+               "position = EXCLUDED.position, archived = false, "
+               "updated_at = now() "
+               "WHERE ($1::boolean AND v.barcode IS DISTINCT FROM "
+               "EXCLUDED.barcode) OR v.position <> EXCLUDED.position "
+               "OR v.archived",
+               1, vals, "upsert variants", errstr, errstr_size) < 0)
+        return -1;
+    res = db_exec(pg,
+                  "SELECT v.sku FROM variant v JOIN product p ON p.id = "
+                  "v.product_id JOIN imp_product x ON x.article = p.article "
+                  "WHERE NOT v.archived AND NOT EXISTS (SELECT 1 FROM "
+                  "imp_variant iv WHERE iv.sku = v.sku) AND EXISTS (SELECT 1 "
+                  "FROM store s WHERE s.delivery_variant_id = v.id)",
+                  0, NULL, "delivery variants", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    for (d = 0; kept && d < PQntuples(res); d++)
+        kept(arg, PQgetvalue(res, d, 0));
+    PQclear(res);
+    return db_cmd(pg,
+                  "UPDATE variant v SET archived = true, updated_at = now() "
+                  "FROM product p JOIN imp_product x ON x.article = p.article "
+                  "WHERE v.product_id = p.id AND NOT v.archived "
+                  "AND NOT EXISTS (SELECT 1 FROM imp_variant iv WHERE iv.sku = "
+                  "v.sku) AND NOT EXISTS (SELECT 1 FROM store s WHERE "
+                  "s.delivery_variant_id = v.id)",
+                  0, NULL, "archive variants", errstr, errstr_size);
+}
+
+int catalog_stage_apply_variant_options(PGconn *pg, const char *const *names,
+                                        size_t n, char *errstr,
+                                        size_t errstr_size)
+{
+    if (json_cmd(pg,
+                 "DELETE FROM variant_option vo USING variant v, imp_variant "
+                 "x, option_name n WHERE vo.variant_id = v.id AND v.sku = "
+                 "x.sku AND n.id = vo.option_name_id AND n.name IN (SELECT "
+                 "json_array_elements_text($1::json)) AND NOT EXISTS (SELECT "
+                 "1 FROM imp_option o WHERE o.sku = x.sku AND o.name = "
+                 "n.name)",
+                 names_json(names, n), "remove variant options", errstr,
+                 errstr_size) < 0)
+        return -1;
+    return db_cmd(pg,
+                  "INSERT INTO variant_option AS vo (variant_id, "
+                  "option_name_id, option_value_id) SELECT v.id, n.id, ov.id "
+                  "FROM imp_option o "
+                  "JOIN variant v ON v.sku = o.sku "
+                  "JOIN option_name n ON n.name = o.name "
+                  "JOIN option_value ov ON ov.option_name_id = n.id "
+                  "AND ov.value = o.value "
+                  "ON CONFLICT (variant_id, option_name_id) DO UPDATE SET "
+                  "option_value_id = EXCLUDED.option_value_id "
+                  "WHERE vo.option_value_id <> EXCLUDED.option_value_id",
+                  0, NULL, "upsert variant options", errstr, errstr_size);
+}
+
+int catalog_stage_apply_prices(PGconn *pg, long long price_list_id,
+                               int has_old_price, char *errstr,
+                               size_t errstr_size)
+{
+    char pl[32];
+    const char *vals[2] = {pl, has_old_price ? "t" : "f"};
+
+    snprintf(pl, sizeof(pl), "%lld", price_list_id);
+    return db_cmd(pg,
+                  "INSERT INTO price AS pr (price_list_id, variant_id, price, "
+                  "old_price) SELECT $1::bigint, v.id, x.price, x.old_price "
+                  "FROM imp_variant x JOIN variant v ON v.sku = x.sku "
+                  "WHERE x.price IS NOT NULL "
+                  "ON CONFLICT (price_list_id, variant_id) DO UPDATE SET "
+                  "price = EXCLUDED.price, old_price = CASE WHEN $2::boolean "
+                  "THEN EXCLUDED.old_price ELSE pr.old_price END, "
+                  "updated_at = now() "
+                  "WHERE pr.price <> EXCLUDED.price OR ($2::boolean AND "
+                  "pr.old_price IS DISTINCT FROM EXCLUDED.old_price)",
+                  2, vals, "upsert prices", errstr, errstr_size);
+}
+
+int catalog_stage_apply_photos(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    if (db_cmd(pg,
+               "CREATE TEMP TABLE imp_photo_changed ON COMMIT DROP AS "
+               "WITH want AS (SELECT p.id AS product_id, array_agg(ph.path "
+               "|| ' ' || ph.sha256 ORDER BY ph.position) FILTER (WHERE "
+               "ph.path IS NOT NULL) AS a FROM imp_product x JOIN product "
+               "p ON p.article = x.article LEFT JOIN imp_photo ph ON "
+               "ph.article = x.article GROUP BY p.id), "
+               "have AS (SELECT pp.product_id, array_agg(pp.path || ' ' "
+               "|| pp.sha256 ORDER BY pp.position) AS a FROM product_photo "
+               "pp JOIN want USING (product_id) GROUP BY pp.product_id) "
+               "SELECT want.product_id FROM want LEFT JOIN have USING "
+               "(product_id) WHERE coalesce(want.a, '{}') IS DISTINCT "
+               "FROM coalesce(have.a, '{}')",
+               0, NULL, "compare photos", errstr, errstr_size) < 0 ||
+        db_cmd(pg,
+               "DELETE FROM product_photo pp WHERE pp.product_id IN (SELECT "
+               "product_id FROM imp_photo_changed) AND NOT EXISTS (SELECT 1 "
+               "FROM imp_photo ph JOIN product p ON p.article = ph.article "
+               "WHERE p.id = pp.product_id AND ph.position = pp.position)",
+               0, NULL, "remove photos", errstr, errstr_size) < 0 ||
+        /* A photo keeps its row (its id) at its position, so a replaced
+         * photo's upload also deletes the store's old image
+         * (docs/image-uploader.md step 7). */
+        db_cmd(pg,
+               "UPDATE product_photo pp SET path = ph.path, sha256 = "
+               "ph.sha256 FROM imp_photo ph JOIN product p ON p.article = "
+               "ph.article WHERE pp.product_id = p.id AND pp.position = "
+               "ph.position AND p.id IN (SELECT product_id FROM "
+               "imp_photo_changed) AND (pp.path, pp.sha256) IS DISTINCT "
+               "FROM (ph.path, ph.sha256)",
+               0, NULL, "update photos", errstr, errstr_size) < 0 ||
+        db_cmd(pg,
+               "INSERT INTO product_photo (product_id, position, path, "
+               "sha256) SELECT p.id, ph.position, ph.path, ph.sha256 FROM "
+               "imp_photo ph JOIN product p ON p.article = ph.article "
+               "WHERE p.id IN (SELECT product_id FROM imp_photo_changed) "
+               "AND NOT EXISTS (SELECT 1 FROM product_photo pp WHERE "
+               "pp.product_id = p.id AND pp.position = ph.position)",
+               0, NULL, "insert photos", errstr, errstr_size) < 0)
+        return -1;
+    return 0;
+}
+
+int catalog_products_archive(PGconn *pg, const long long *ids, size_t n,
+                             char *errstr, size_t errstr_size)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_integer(ids[i]));
+    return json_cmd(pg,
+                    "UPDATE product SET archived = true, updated_at = now() "
+                    "WHERE id IN (SELECT json_array_elements_text($1::json)"
+                    "::bigint)",
+                    a, "archive products", errstr, errstr_size);
+}
+
+int catalog_prices_changed(PGconn *pg, long long price_list_id, long long **ids,
+                           size_t *n, char *errstr, size_t errstr_size)
+{
+    char pl[32];
+    const char *vals[1] = {pl};
+
+    snprintf(pl, sizeof(pl), "%lld", price_list_id);
+    *ids = query_ids(pg,
+                     "SELECT variant_id FROM price WHERE price_list_id = $1 "
+                     "AND updated_at = now() ORDER BY variant_id",
+                     1, vals, n, "changed prices", errstr, errstr_size);
+    return *ids ? 0 : -1;
+}
+
+int catalog_skus_check(PGconn *pg, json_t *rows,
+                       void (*other)(void *arg, size_t i, const char *article),
+                       void *arg, char *errstr, size_t errstr_size)
+{
+    char *js = dump_owned(rows);
+    const char *vals[1] = {js};
+    PGresult *res;
+    int r;
+
+    if (!js) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    res = db_exec(pg,
+                  "SELECT x.i, p.article FROM json_to_recordset($1::json) AS "
+                  "x(i int, sku text, article text) "
+                  "JOIN variant v ON v.sku = x.sku "
+                  "JOIN product p ON p.id = v.product_id "
+                  "WHERE p.article <> x.article",
+                  1, vals, "check SKUs", errstr, errstr_size, NULL);
+    free(js);
+    if (!res)
+        return -1;
+    for (r = 0; r < PQntuples(res); r++)
+        other(arg, (size_t)cell_ll(res, r, 0), PQgetvalue(res, r, 1));
+    PQclear(res);
+    return 0;
+}
+
+int catalog_price_stage_load(PGconn *pg, json_t *rows, char *errstr,
+                             size_t errstr_size)
+{
+    if (db_cmd(pg,
+               "CREATE TEMP TABLE imp_price (i int, sku text PRIMARY KEY, "
+               "price numeric(14,2) NOT NULL, old_price numeric(14,2)) "
+               "ON COMMIT DROP",
+               0, NULL, "create staging table", errstr, errstr_size) < 0) {
+        json_decref(rows);
+        return -1;
+    }
+    return json_cmd(pg,
+                    "INSERT INTO imp_price SELECT * FROM json_to_recordset($1"
+                    "::json) AS x(i int, sku text, price numeric, old_price "
+                    "numeric)",
+                    rows, "stage prices", errstr, errstr_size);
+}
+
+int catalog_price_stage_unknown(PGconn *pg, void (*each)(void *arg, size_t i),
+                                void *arg, char *errstr, size_t errstr_size)
+{
+    PGresult *res;
+    int r;
+
+    res = db_exec(pg,
+                  "SELECT x.i FROM imp_price x WHERE NOT EXISTS (SELECT 1 "
+                  "FROM variant v WHERE v.sku = x.sku) ORDER BY x.i",
+                  0, NULL, "check SKUs", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    for (r = 0; r < PQntuples(res); r++)
+        each(arg, (size_t)cell_ll(res, r, 0));
+    PQclear(res);
+    return 0;
+}
+
+int catalog_price_stage_apply(PGconn *pg, long long price_list_id,
+                              int has_old_price, long long **product_ids,
+                              size_t *n, long long *changed, char *errstr,
+                              size_t errstr_size)
+{
+    char pl[32];
+    const char *vals[2] = {pl, has_old_price ? "t" : "f"};
+    PGresult *res;
+    int r;
+
+    *product_ids = NULL;
+    *n = 0;
+    *changed = 0;
+    snprintf(pl, sizeof(pl), "%lld", price_list_id);
+    res = db_exec(pg,
+                  "WITH up AS (INSERT INTO price AS pr (price_list_id, "
+                  "variant_id, price, old_price) SELECT $1::bigint, v.id, "
+                  "x.price, x.old_price FROM imp_price x JOIN variant v ON "
+                  "v.sku = x.sku ON CONFLICT (price_list_id, variant_id) DO "
+                  "UPDATE SET price = EXCLUDED.price, old_price = CASE WHEN "
+                  "$2::boolean THEN EXCLUDED.old_price ELSE pr.old_price END, "
+                  "updated_at = now() WHERE pr.price <> EXCLUDED.price OR "
+                  "($2::boolean AND pr.old_price IS DISTINCT FROM "
+                  "EXCLUDED.old_price) RETURNING pr.variant_id) "
+                  "SELECT v.product_id, count(*) FROM up JOIN variant v ON "
+                  "v.id = up.variant_id GROUP BY v.product_id ORDER BY 1",
+                  2, vals, "upsert prices", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    *product_ids = ids_of(res, n);
+    for (r = 0; *product_ids && r < PQntuples(res); r++)
+        *changed += cell_ll(res, r, 1);
+    PQclear(res);
+    if (!*product_ids) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    return 0;
 }

@@ -1,6 +1,11 @@
 /*
- * catalog — the product snapshot every `catalog.product` event carries, and
- * emitting it into the outbox.
+ * catalog — the catalog tables (price lists, groups, options, products,
+ * variants, their options and photos, prices): the product snapshot every
+ * `catalog.product` event carries and emitting it into the outbox; the
+ * lookups, locks and counts other modules ask of the catalog; and the
+ * set-based writes of the staged CSV import (catalog_import.h parses and
+ * validates the file, then writes through the catalog_stage_*() and
+ * catalog_price_stage_*() functions below in one transaction).
  *
  * The snapshot (docs/events.md) is the full state of one product as the
  * ledger holds it inside the caller's transaction:
@@ -74,40 +79,316 @@ int catalog_emit_snapshot(PGconn *pg, const json_t *snap, char *errstr,
 int catalog_emit(PGconn *pg, long long product_id, char *errstr,
                  size_t errstr_size);
 
-/* A product photo and what one store holds of it. */
-struct catalog_photo_map {
-    long long photo_id;
-    long long position;
-    char sha256[72];
-    long long remote_id;  /* the store's image id (remote_map), 0: none */
-    char remote_hash[72]; /* the content recorded with it, "" when none */
+/* ---- lookups, locks, lists ------------------------------------------------
+ *
+ * Functions that take @p sqlstate fill it (6 bytes; may be NULL) with the
+ * SQLSTATE of a failed statement. */
+
+/**
+ * @brief The id of the variant with SKU @p sku.
+ * @returns 1 (*id set), 0 when there is none, -1 with errstr.
+ */
+int catalog_variant_find(PGconn *pg, const char *sku, long long *id,
+                         char *errstr, size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief Lock variant @p id FOR UPDATE in the caller's transaction (the
+ *        stock module's lock order, ledger.h).
+ * @returns 1 locked, 0 when there is no such variant, -1 with errstr.
+ */
+int catalog_variant_lock(PGconn *pg, long long id, char *errstr,
+                         size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief Lock the variants @p ids (repeats allowed) FOR UPDATE in
+ *        ascending id order, in the caller's transaction.
+ * @returns the number of rows locked (unknown ids lock nothing), or -1
+ *          with errstr.
+ */
+long long catalog_variants_lock(PGconn *pg, const long long *ids, size_t n,
+                                char *errstr, size_t errstr_size,
+                                char *sqlstate);
+
+/**
+ * @brief The id of price list @p code.
+ * @returns 1 (*id set), 0 when there is none, -1 with errstr.
+ */
+int catalog_price_list_find(PGconn *pg, const char *code, long long *id,
+                            char *errstr, size_t errstr_size);
+
+/**
+ * @brief Add a price list.
+ * @returns its id, or -1 with errstr (@p sqlstate DB_UNIQUE_VIOLATION when
+ *          the code is taken).
+ */
+long long catalog_price_list_add(PGconn *pg, const char *code, const char *name,
+                                 char *errstr, size_t errstr_size,
+                                 char *sqlstate);
+
+/**
+ * @brief The price lists `pricelist list` prints, by code (bytewise).
+ * @returns the rows (PQclear() them), columns: code, name; or NULL with
+ *          errstr.
+ */
+PGresult *catalog_price_list_list(PGconn *pg, char *errstr, size_t errstr_size);
+
+/**
+ * @brief The ids of every product not archived, ascending.
+ * @param ids receives a malloc()ed array (caller frees).
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_products_active(PGconn *pg, long long **ids, size_t *n,
+                            char *errstr, size_t errstr_size);
+
+/* A variant with its product, as `store adopt` matches them (strings
+ * owned; catalog_variant_refs_free()). */
+struct catalog_variant_ref {
+    long long id;
+    long long product_id;
+    char *sku;
+    char *article; /* the product's */
 };
 
 /**
- * @brief The photos of product @p product_id with their remote_map
- *        'image' rows of store @p store_id.
- * @param out receives a malloc()ed array (free() it), @p n its length.
- * @returns 0, or -1 with @p errstr.
+ * @brief Every variant (archived ones too) with its product, by SKU in
+ *        the database's collation.
+ * @param refs receives a malloc()ed array.
+ * @returns 0, or -1 with errstr.
  */
-int catalog_photos_mapped(PGconn *pg, long long store_id, long long product_id,
-                          struct catalog_photo_map **out, size_t *n,
-                          char *errstr, size_t errstr_size);
+int catalog_variant_refs(PGconn *pg, struct catalog_variant_ref **refs,
+                         size_t *n, char *errstr, size_t errstr_size);
+
+/** @brief Free @p n refs and the array.  NULL-safe. */
+void catalog_variant_refs_free(struct catalog_variant_ref *refs, size_t n);
 
 /**
- * @brief Every variant with its product: [{"sku","variant_id",
- *        "product_id","article"}...] ordered by SKU (the database's
- *        collation).
- * @returns a new array, or NULL with @p errstr.
+ * @brief The products not archived that store @p store_id has no real
+ *        mapping of (remote_map "product", remote id > 0), by id.
+ * @returns the rows (PQclear() them), columns: id, article, name; or
+ *          NULL with errstr.
  */
-json_t *catalog_variant_skus(PGconn *pg, char *errstr, size_t errstr_size);
+PGresult *catalog_products_unmapped(PGconn *pg, long long store_id,
+                                    char *errstr, size_t errstr_size);
+
+/* A product photo with what a store holds of it (its remote_map "image"
+ * row). */
+struct catalog_photo_remote {
+    long long product_id;
+    long long id; /* product_photo.id, the image's local id */
+    long long position;
+    char sha256[72];
+    long long remote_id; /* the image's id in the store, 0 when none */
+    char hash[72];       /* the content hash recorded, "" when none */
+};
 
 /**
- * @brief The active products store @p store_id has no mapping for
- *        (remote_map 'product' with a real id): [{"product_id","article",
- *        "name"}...] ordered by id.
- * @returns a new array, or NULL with @p errstr.
+ * @brief The photos of product @p product_id (0: of every product) with
+ *        the store's mapping of each, by product id then photo id.  A
+ *        photo is in the store with its current content when remote_id >
+ *        0 and hash equals sha256.
+ * @param rows receives a malloc()ed array (caller frees).
+ * @returns 0, or -1 with errstr.
  */
-json_t *catalog_products_unmapped(PGconn *pg, long long store_id, char *errstr,
-                                  size_t errstr_size);
+int catalog_photo_remote_list(PGconn *pg, long long store_id,
+                              long long product_id,
+                              struct catalog_photo_remote **rows, size_t *n,
+                              char *errstr, size_t errstr_size);
+
+/* What `omnisync status` counts of the catalog: every row. */
+struct catalog_counts {
+    long long price_lists;
+    long long products;
+    long long variants;
+};
+
+/** @brief Fill @p c.  @returns 0, or -1 with errstr. */
+int catalog_counts(PGconn *pg, struct catalog_counts *c, char *errstr,
+                   size_t errstr_size);
+
+/* What a store selling from one price list publishes of the catalog. */
+struct catalog_publishable {
+    long long products; /* not archived, with a variant not archived
+                           priced in the list */
+    long long variants; /* not archived, of a product not archived, priced
+                           in the list */
+    long long photos;   /* of products not archived */
+};
+
+/** @brief Fill @p c for price list @p price_list_id.  @returns 0 or -1. */
+int catalog_publishable_count(PGconn *pg, long long price_list_id,
+                              struct catalog_publishable *c, char *errstr,
+                              size_t errstr_size);
+
+/* ---- the staged import ------------------------------------------------------
+ *
+ * catalog_import.c hands the file's rows over as JSON arrays of objects
+ * (the form json_to_recordset() loads); they go into temporary tables that
+ * live until the transaction ends, and the catalog_stage_apply_*()
+ * statements write the catalog from them, set-based, parents before
+ * children.  Call everything inside one transaction. */
+
+/* The file's rows.  Keys of each array's objects: */
+struct catalog_stage {
+    json_t *products; /* article, name, description (or null), group_path
+                         (or null), ord (file order) */
+    json_t *variants; /* sku, article, barcode (or null), position (1-based
+                         in its product), price, old_price (money text or
+                         null), ord */
+    json_t *options;  /* sku, name (the option's dictionary name), value */
+    json_t *photos;   /* article, position (1-based), path, sha256 */
+    json_t *groups;   /* path, parent_path (or null), name, depth (0 for a
+                         root): every prefix of every group path, once */
+};
+
+/**
+ * @brief Create the staging tables and load @p st into them.
+ * @param st its arrays are stolen (freed here, set to NULL) even on
+ *           failure.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_stage_load(PGconn *pg, struct catalog_stage *st, char *errstr,
+                       size_t errstr_size);
+
+/**
+ * @brief The ids of the staged products the ledger has, in file order.
+ * @returns a malloc()ed array (caller frees; *n its length), or NULL with
+ *          errstr.
+ */
+long long *catalog_stage_product_ids(PGconn *pg, size_t *n, char *errstr,
+                                     size_t errstr_size);
+
+/**
+ * @brief Call @p each for every product not archived that the stage does
+ *        not list, by id; @p delivery is 1 when one of its variants is a
+ *        store's delivery item.
+ * @returns the number of such products, or -1 with errstr.
+ */
+long long catalog_stage_missing(PGconn *pg,
+                                void (*each)(void *arg, long long id,
+                                             const char *article, int delivery),
+                                void *arg, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Insert the staged groups missing from the ledger, level by level
+ *        (@p depth levels: the deepest group's depth + 1).
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_stage_apply_groups(PGconn *pg, int depth, char *errstr,
+                               size_t errstr_size);
+
+/**
+ * @brief Insert the option names @p names (the file's option columns, in
+ *        column order, so a new dictionary's ids follow it) and the staged
+ *        option values missing from the ledger.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_stage_apply_options(PGconn *pg, const char *const *names, size_t n,
+                                char *errstr, size_t errstr_size);
+
+/**
+ * @brief Insert the new staged products and update the ones that differ
+ *        (un-archiving them); the description and the group only when the
+ *        file has that column (@p has_description, @p has_group).
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_stage_apply_products(PGconn *pg, int has_description, int has_group,
+                                 char *errstr, size_t errstr_size);
+
+/**
+ * @brief Insert the new staged variants, update the ones that differ (the
+ *        barcode only when @p has_barcode), and archive the variants of
+ *        the staged products the stage does not list, except a store's
+ *        delivery item: @p kept (may be NULL) is called with the SKU of
+ *        each such variant left active.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_stage_apply_variants(PGconn *pg, int has_barcode,
+                                 void (*kept)(void *arg, const char *sku),
+                                 void *arg, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Set the staged variants' options for the option columns
+ *        @p names: remove the values the stage no longer gives, insert or
+ *        change the others.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_stage_apply_variant_options(PGconn *pg, const char *const *names,
+                                        size_t n, char *errstr,
+                                        size_t errstr_size);
+
+/**
+ * @brief Upsert the staged variants' prices in price list
+ *        @p price_list_id (rows whose price differs; the old price only
+ *        when @p has_old_price).  A written row's updated_at is the
+ *        transaction's now() (catalog_prices_changed()).
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_stage_apply_prices(PGconn *pg, long long price_list_id,
+                               int has_old_price, char *errstr,
+                               size_t errstr_size);
+
+/**
+ * @brief Replace the photos of each staged product whose photo set differs
+ *        from the stage's.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_stage_apply_photos(PGconn *pg, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Archive the products @p ids.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_products_archive(PGconn *pg, const long long *ids, size_t n,
+                             char *errstr, size_t errstr_size);
+
+/**
+ * @brief The variants whose price in list @p price_list_id this
+ *        transaction wrote (updated_at is its now()), ascending.
+ * @param ids receives a malloc()ed array (caller frees).
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_prices_changed(PGconn *pg, long long price_list_id, long long **ids,
+                           size_t *n, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Call @p other for each row of @p rows whose SKU belongs to
+ *        another article in the ledger.
+ * @param rows (stolen) [{"i", "sku", "article"}...]; i is the caller's
+ *             index, handed back to @p other with the ledger's article.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_skus_check(PGconn *pg, json_t *rows,
+                       void (*other)(void *arg, size_t i, const char *article),
+                       void *arg, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Create the prices import's staging table and load @p rows.
+ * @param rows (stolen) [{"i", "sku", "price", "old_price" (or null)}...],
+ *             each SKU once; i is the caller's index.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_price_stage_load(PGconn *pg, json_t *rows, char *errstr,
+                             size_t errstr_size);
+
+/**
+ * @brief Call @p each with the index of every staged price whose SKU the
+ *        ledger does not know, in index order.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_price_stage_unknown(PGconn *pg, void (*each)(void *arg, size_t i),
+                                void *arg, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Upsert the staged prices into list @p price_list_id (rows whose
+ *        price differs; the old price only when @p has_old_price).
+ * @param product_ids receives the products of the prices written,
+ *                    ascending (malloc()ed; caller frees).
+ * @param changed     receives the number of price rows written.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_price_stage_apply(PGconn *pg, long long price_list_id,
+                              int has_old_price, long long **product_ids,
+                              size_t *n, long long *changed, char *errstr,
+                              size_t errstr_size);
 
 #endif

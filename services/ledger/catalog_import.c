@@ -1079,55 +1079,11 @@ out:
     return rc;
 }
 
-/* ---- database --------------------------------------------------------- */
-
-static int q_cmd(PGconn *pg, const char *sql, int n, const char *const *vals,
-                 const char *what, char *errstr, size_t errstr_size)
-{
-    return db_cmd(pg, sql, n, vals, what, errstr, errstr_size);
-}
-
-/* json text of @p root (owned: decref'd here); NULL when out of memory. */
-static char *dump_owned(json_t *root)
-{
-    char *s = root ? json_dumps(root, JSON_COMPACT) : NULL;
-
-    json_decref(root);
-    return s;
-}
-
-/* Load a JSON array of objects into a temp table via json_to_recordset. */
-static int load_json(PGconn *pg, const char *sql, json_t *rows,
-                     const char *what, char *errstr, size_t errstr_size)
-{
-    char *js = dump_owned(rows);
-    const char *vals[1];
-    int rc;
-
-    if (!js) {
-        snprintf(errstr, errstr_size, "%s: out of memory", what);
-        return -1;
-    }
-    vals[0] = js;
-    rc = q_cmd(pg, sql, 1, vals, what, errstr, errstr_size);
-    free(js);
-    return rc;
-}
-
-static const char *SQL_TEMP[] = {
-    "CREATE TEMP TABLE imp_product (article text PRIMARY KEY, name text NOT "
-    "NULL, description text, group_path text, ord int NOT NULL) ON COMMIT "
-    "DROP",
-    "CREATE TEMP TABLE imp_variant (sku text PRIMARY KEY, article text NOT "
-    "NULL, barcode text, position int NOT NULL, price numeric(14,2), "
-    "old_price numeric(14,2), ord int NOT NULL) ON COMMIT DROP",
-    "CREATE TEMP TABLE imp_option (sku text NOT NULL, name text NOT NULL, "
-    "value text NOT NULL) ON COMMIT DROP",
-    "CREATE TEMP TABLE imp_photo (article text NOT NULL, position int NOT "
-    "NULL, path text NOT NULL, sha256 text NOT NULL) ON COMMIT DROP",
-    "CREATE TEMP TABLE imp_group (path text PRIMARY KEY, parent_path text, "
-    "name text NOT NULL, depth int NOT NULL) ON COMMIT DROP",
-    NULL};
+/* ---- database ---------------------------------------------------------
+ *
+ * The import reads and writes the catalog through catalog.h (the staged
+ * import functions); what it keeps is the file's side: what to stage,
+ * which rows are bad, the notices, and which snapshots changed. */
 
 /* The advisory lock serialising imports (they touch the same rows). */
 static const char SQL_LOCK[] =
@@ -1138,7 +1094,7 @@ static json_t *jstr_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-/* Every prefix of every product's group path, for imp_group. */
+/* Every prefix of every product's group path, for the stage's groups. */
 static json_t *groups_json(struct catalog_import *ci, int *max_depth)
 {
     json_t *seen = json_object(), *arr = json_array();
@@ -1179,67 +1135,55 @@ static json_t *groups_json(struct catalog_import *ci, int *max_depth)
     return arr;
 }
 
-/* A product id list from column 0 of @p res. */
-static long long *ids_from(const PGresult *res, size_t *n)
+/* The file's option column names, in column order (borrowed strings;
+ * caller frees the array).  NULL when out of memory. */
+static const char **option_names(const struct catalog_import *ci, size_t *n)
 {
-    int i, rows = PQntuples(res);
-    long long *ids = malloc(((size_t)rows + 1) * sizeof(*ids));
-
-    *n = 0;
-    if (!ids)
-        return NULL;
-    for (i = 0; i < rows; i++)
-        ids[i] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-    *n = (size_t)rows;
-    return ids;
-}
-
-static char *ids_json(const long long *ids, size_t n)
-{
-    json_t *a = json_array();
+    const char **names = malloc((ci->ncols + 1) * sizeof(*names));
     size_t i;
 
-    for (i = 0; i < n; i++)
-        json_array_append_new(a, json_integer(ids[i]));
-    return dump_owned(a);
+    *n = 0;
+    for (i = 0; names && i < ci->ncols; i++)
+        if (ci->cols[i].kind == COL_OPTION)
+            names[(*n)++] = ci->cols[i].option;
+    return names;
 }
 
 /*
- * stock.available for every (store selling from price list @p pl_id,
+ * stock.available for every (store selling from price list @p pl,
  * variant whose price this transaction wrote): stock-publisher pushes
  * prices with the quantity, in one compacted event per store:variant.
- * The price rows this transaction inserted or changed are the ones whose
- * updated_at is the transaction's now().  Call after the price upsert.
+ * Call after the price upsert.
  */
-static int emit_price_stock(PGconn *pg, const char *pl_id, char *errstr,
+static int emit_price_stock(PGconn *pg, long long pl, char *errstr,
                             size_t errstr_size)
 {
-    const char *vals[1] = {pl_id};
-    long long *ids = NULL, pl;
-    PGresult *res;
+    long long *ids = NULL;
     size_t n = 0;
     int rc = -1;
 
-    res = db_exec(pg,
-                  "SELECT variant_id FROM price WHERE price_list_id = $1 "
-                  "AND updated_at = now() ORDER BY variant_id",
-                  1, vals, "changed prices", errstr, errstr_size, NULL);
-    if (!res)
+    if (catalog_prices_changed(pg, pl, &ids, &n, errstr, errstr_size) < 0)
         return -1;
-    ids = ids_from(res, &n);
-    if (!ids) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto out;
-    }
-    pl = strtoll(pl_id, NULL, 10);
     if (n &&
         ledger_price_available_emit(pg, pl, ids, n, errstr, errstr_size) < 0)
         goto out;
     rc = 0;
 out:
     free(ids);
-    PQclear(res);
     return rc;
+}
+
+/* catalog_skus_check(): row @p i's SKU belongs to @p article. */
+static void sku_taken(void *arg, size_t i, const char *article)
+{
+    struct catalog_import *ci = arg;
+    const struct imp_variant *v = &ci->variants[i];
+    char q[96], qa[96], msg[512];
+
+    snprintf(msg, sizeof(msg), "SKU %s belongs to article %s in the ledger",
+             qv(v->sku, strlen(v->sku), q, sizeof(q)),
+             qv(article, strlen(article), qa, sizeof(qa)));
+    row_bad(ci, v->row, cell_of(ci, v->row, COL_SKU), COL_SKU, msg);
 }
 
 /* Database checks of a catalog file: SKUs that belong to another article. */
@@ -1247,11 +1191,7 @@ static int check_catalog_db(struct catalog_import *ci, PGconn *pg, char *errstr,
                             size_t errstr_size)
 {
     json_t *arr = json_array();
-    PGresult *res;
-    const char *vals[1];
-    char *js, q[96], qa[96], msg[512];
     size_t i;
-    int r;
 
     for (i = 0; i < ci->nvariants; i++) {
         const struct imp_variant *v = &ci->variants[i];
@@ -1263,86 +1203,52 @@ static int check_catalog_db(struct catalog_import *ci, PGconn *pg, char *errstr,
                               json_pack("{s:I, s:s, s:s}", "i", (json_int_t)i,
                                         "sku", v->sku, "article", c_art->text));
     }
-    js = dump_owned(arr);
-    if (!js) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return -1;
-    }
-    vals[0] = js;
-    res = db_exec(pg,
-                  "SELECT x.i, p.article FROM json_to_recordset($1::json) AS "
-                  "x(i int, sku text, article text) "
-                  "JOIN variant v ON v.sku = x.sku "
-                  "JOIN product p ON p.id = v.product_id "
-                  "WHERE p.article <> x.article",
-                  1, vals, "check SKUs", errstr, errstr_size, NULL);
-    free(js);
-    if (!res)
-        return -1;
-    for (r = 0; r < PQntuples(res); r++) {
-        size_t vi = (size_t)strtoll(PQgetvalue(res, r, 0), NULL, 10);
-        const struct imp_variant *v = &ci->variants[vi];
-        const char *art = PQgetvalue(res, r, 1);
-
-        snprintf(msg, sizeof(msg), "SKU %s belongs to article %s in the ledger",
-                 qv(v->sku, strlen(v->sku), q, sizeof(q)),
-                 qv(art, strlen(art), qa, sizeof(qa)));
-        row_bad(ci, v->row, cell_of(ci, v->row, COL_SKU), COL_SKU, msg);
-    }
-    PQclear(res);
-    return 0;
+    return catalog_skus_check(pg, arr, sku_taken, ci, errstr, errstr_size);
 }
 
-static int price_list_id(PGconn *pg, const char *code, char *id, size_t id_size,
+/* The price list's id into @p id: 0, 1 when unknown (errstr says so), or
+ * -1 with errstr. */
+static int price_list_id(PGconn *pg, const char *code, long long *id,
                          char *errstr, size_t errstr_size)
 {
-    const char *vals[1] = {code};
-    PGresult *res = db_exec(pg, "SELECT id FROM price_list WHERE code = $1", 1,
-                            vals, "price list", errstr, errstr_size, NULL);
+    int found = catalog_price_list_find(pg, code, id, errstr, errstr_size);
 
-    if (!res)
+    if (found < 0)
         return -1;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
+    if (!found) {
         snprintf(errstr, errstr_size,
                  "unknown price list \"%s\" (see omnisync pricelist add)",
                  code);
         return 1;
     }
-    snprintf(id, id_size, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
     return 0;
 }
 
-/* Stage the file into the temp tables. */
+/* Stage the file (catalog_stage_load()). */
 static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
                         char *errstr, size_t errstr_size)
 {
-    json_t *prods = json_array(), *vars = json_array(), *opts = json_array(),
-           *photos = json_array();
+    struct catalog_stage st = {json_array(), json_array(), json_array(),
+                               json_array(), NULL};
     size_t i, j, k;
-    int t;
 
-    for (t = 0; SQL_TEMP[t]; t++)
-        if (q_cmd(pg, SQL_TEMP[t], 0, NULL, "create staging table", errstr,
-                  errstr_size) < 0)
-            goto fail;
     for (i = 0; i < ci->nproducts; i++) {
         const struct imp_product *p = &ci->products[i];
 
         json_array_append_new(
-            prods, json_pack("{s:s, s:s, s:o, s:o, s:I}", "article", p->article,
-                             "name", p->name, "description",
-                             jstr_or_null(p->description), "group_path",
-                             jstr_or_null(p->group), "ord", (json_int_t)i));
+            st.products,
+            json_pack("{s:s, s:s, s:o, s:o, s:I}", "article", p->article,
+                      "name", p->name, "description",
+                      jstr_or_null(p->description), "group_path",
+                      jstr_or_null(p->group), "ord", (json_int_t)i));
         for (k = 0; k < json_array_size(p->photos); k++) {
             json_t *ph = json_array_get(p->photos, k);
 
             json_array_append_new(
-                photos, json_pack("{s:s, s:I, s:O, s:O}", "article", p->article,
-                                  "position", (json_int_t)k + 1, "path",
-                                  json_array_get(ph, 0), "sha256",
-                                  json_array_get(ph, 1)));
+                st.photos, json_pack("{s:s, s:I, s:O, s:O}", "article",
+                                     p->article, "position", (json_int_t)k + 1,
+                                     "path", json_array_get(ph, 0), "sha256",
+                                     json_array_get(ph, 1)));
         }
     }
     for (i = 0; i < ci->nvariants; i++) {
@@ -1350,7 +1256,7 @@ static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
         const struct imp_row *row = &ci->rows[v->row];
 
         json_array_append_new(
-            vars,
+            st.variants,
             json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:I}", "sku", v->sku,
                       "article", ci->products[v->product].article, "barcode",
                       jstr_or_null(v->barcode), "position", v->position,
@@ -1361,58 +1267,12 @@ static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
         for (j = 0; j < ci->ncols; j++)
             if (ci->cols[j].kind == COL_OPTION && row->cells[j].len)
                 json_array_append_new(
-                    opts,
+                    st.options,
                     json_pack("{s:s, s:s, s:s}", "sku", v->sku, "name",
                               ci->cols[j].option, "value", row->cells[j].text));
     }
-    t = load_json(pg,
-                  "INSERT INTO imp_product SELECT * FROM json_to_recordset($1"
-                  "::json) AS x(article text, name text, description text, "
-                  "group_path text, ord int)",
-                  prods, "stage products", errstr, errstr_size);
-    prods = NULL;
-    if (t < 0)
-        goto fail;
-    t = load_json(pg,
-                  "INSERT INTO imp_variant SELECT * FROM json_to_recordset($1"
-                  "::json) AS x(sku text, article text, barcode text, "
-                  "position int, price numeric, old_price numeric, ord int)",
-                  vars, "stage variants", errstr, errstr_size);
-    vars = NULL;
-    if (t < 0)
-        goto fail;
-    t = load_json(pg,
-                  "INSERT INTO imp_option SELECT * FROM json_to_recordset($1"
-                  "::json) AS x(sku text, name text, value text)",
-                  opts, "stage options", errstr, errstr_size);
-    opts = NULL;
-    if (t < 0)
-        goto fail;
-    t = load_json(pg,
-                  "INSERT INTO imp_photo SELECT * FROM json_to_recordset($1"
-                  "::json) AS x(article text, position int, path text, "
-                  "sha256 text)",
-                  photos, "stage photos", errstr, errstr_size);
-    photos = NULL;
-    if (t < 0)
-        goto fail;
-    if (load_json(pg,
-                  "INSERT INTO imp_group SELECT * FROM json_to_recordset($1"
-                  "::json) AS x(path text, parent_path text, name text, "
-                  "depth int)",
-                  groups_json(ci, max_depth), "stage groups", errstr,
-                  errstr_size) < 0)
-        goto fail;
-    return q_cmd(pg,
-                 "ANALYZE imp_product, imp_variant, imp_option, "
-                 "imp_photo, imp_group",
-                 0, NULL, "analyze staging", errstr, errstr_size);
-fail:
-    json_decref(prods);
-    json_decref(vars);
-    json_decref(opts);
-    json_decref(photos);
-    return -1;
+    st.groups = groups_json(ci, max_depth);
+    return catalog_stage_load(pg, &st, errstr, errstr_size);
 }
 
 /* Canonical texts of the snapshots of @p ids (slots NULL when absent). */
@@ -1441,23 +1301,6 @@ out:
     return rc;
 }
 
-static long long *query_ids(PGconn *pg, const char *sql, int n,
-                            const char *const *vals, size_t *count,
-                            const char *what, char *errstr, size_t errstr_size)
-{
-    PGresult *res = db_exec(pg, sql, n, vals, what, errstr, errstr_size, NULL);
-    long long *ids;
-
-    *count = 0;
-    if (!res)
-        return NULL;
-    ids = ids_from(res, count);
-    PQclear(res);
-    if (!ids)
-        snprintf(errstr, errstr_size, "out of memory");
-    return ids;
-}
-
 struct apply_stats {
     size_t added, changed, unchanged, archived, events;
 };
@@ -1472,7 +1315,7 @@ struct import_diff {
     long long *before_ids; /* nbefore existing, then the nmissing */
     size_t nbefore;
     long long *missing;
-    size_t nmissing;
+    size_t nmissing, ncap;
     char **before;  /* nbefore + nmissing snapshot texts */
     long long *ids; /* nids imported products, then the nmissing */
     size_t nids;
@@ -1496,48 +1339,64 @@ static void import_diff_free(struct import_diff *df)
     free(df->missing);
 }
 
+/* What import_missing() collects while the ledger lists the products. */
+struct missing_walk {
+    struct catalog_import *ci;
+    struct import_diff *df;
+    int oom;
+};
+
+/* catalog_stage_missing(): with --archive-missing, product @p id is to be
+ * archived unless it holds a store's delivery item (a notice then). */
+static void missing_one(void *arg, long long id, const char *article,
+                        int delivery)
+{
+    struct missing_walk *w = arg;
+    struct import_diff *df = w->df;
+    long long *grown;
+
+    if (w->oom || !w->ci->o.archive_missing)
+        return;
+    if (delivery) {
+        fprintf(stderr,
+                "omnisync: notice: product \"%s\" is missing from %s but "
+                "kept: one of its variants is a store's delivery item\n",
+                article, w->ci->o.file);
+        return;
+    }
+    if (df->nmissing == df->ncap) {
+        df->ncap = df->ncap ? df->ncap * 2 : 64;
+        grown = realloc(df->missing, df->ncap * sizeof(*grown));
+        if (!grown) {
+            w->oom = 1;
+            return;
+        }
+        df->missing = grown;
+    }
+    df->missing[df->nmissing++] = id;
+}
+
 /* Active products the file does not list: a notice, and with
  * --archive-missing the ones to archive (not a store's delivery item). */
 static int import_missing(struct catalog_import *ci, PGconn *pg,
                           struct import_diff *df, char *errstr,
                           size_t errstr_size)
 {
-    PGresult *res;
-    int d;
+    struct missing_walk w = {ci, df, 0};
+    long long n;
 
-    res = db_exec(pg,
-                  "SELECT p.id, p.article, EXISTS (SELECT 1 FROM variant v "
-                  "JOIN store s ON s.delivery_variant_id = v.id WHERE "
-                  "v.product_id = p.id) FROM product p WHERE NOT p.archived "
-                  "AND NOT EXISTS (SELECT 1 FROM imp_product x WHERE "
-                  "x.article = p.article) ORDER BY p.id",
-                  0, NULL, "missing products", errstr, errstr_size, NULL);
-    if (!res)
+    n = catalog_stage_missing(pg, missing_one, &w, errstr, errstr_size);
+    if (n < 0)
         return -1;
-    df->missing = malloc(((size_t)PQntuples(res) + 1) * sizeof(*df->missing));
-    if (!df->missing) {
-        PQclear(res);
+    if (w.oom) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
-    for (d = 0; d < PQntuples(res); d++) {
-        if (!ci->o.archive_missing)
-            continue;
-        if (PQgetvalue(res, d, 2)[0] == 't') {
-            fprintf(stderr,
-                    "omnisync: notice: product \"%s\" is missing from %s but "
-                    "kept: one of its variants is a store's delivery item\n",
-                    PQgetvalue(res, d, 1), ci->o.file);
-            continue;
-        }
-        df->missing[df->nmissing++] = strtoll(PQgetvalue(res, d, 0), NULL, 10);
-    }
-    if (!ci->o.archive_missing && PQntuples(res) > 0)
+    if (!ci->o.archive_missing && n > 0)
         fprintf(stderr,
-                "omnisync: notice: %d product(s) in the ledger are not in %s "
-                "(left as they are; --archive-missing archives them)\n",
-                PQntuples(res), ci->o.file);
-    PQclear(res);
+                "omnisync: notice: %lld product(s) in the ledger are not in "
+                "%s (left as they are; --archive-missing archives them)\n",
+                n, ci->o.file);
     return 0;
 }
 
@@ -1549,11 +1408,8 @@ static int import_before(struct catalog_import *ci, PGconn *pg,
     long long *all;
     size_t n;
 
-    df->before_ids = query_ids(pg,
-                               "SELECT p.id FROM product p JOIN imp_product x "
-                               "ON x.article = p.article ORDER BY x.ord",
-                               0, NULL, &df->nbefore, "existing products",
-                               errstr, errstr_size);
+    df->before_ids =
+        catalog_stage_product_ids(pg, &df->nbefore, errstr, errstr_size);
     if (!df->before_ids || import_missing(ci, pg, df, errstr, errstr_size) < 0)
         return -1;
     n = df->nbefore + df->nmissing;
@@ -1572,290 +1428,63 @@ static int import_before(struct catalog_import *ci, PGconn *pg,
                           errstr_size);
 }
 
-/* Groups, level by level so parents exist first. */
-static int import_groups(PGconn *pg, int max_depth, char *errstr,
-                         size_t errstr_size)
+/* catalog_stage_apply_variants(): a variant the file dropped is kept. */
+static void variant_kept(void *arg, const char *sku)
 {
-    char depth_s[16];
-    const char *vals[1] = {depth_s};
-    int d;
+    const struct catalog_import *ci = arg;
 
-    for (d = 0; d < max_depth; d++) {
-        snprintf(depth_s, sizeof(depth_s), "%d", d);
-        if (q_cmd(pg,
-                  "INSERT INTO product_group (parent_id, name, path) "
-                  "SELECT (SELECT id FROM product_group WHERE path = "
-                  "g.parent_path), g.name, g.path FROM imp_group g "
-                  "WHERE g.depth = $1::int ORDER BY g.path "
-                  "ON CONFLICT (path) DO NOTHING",
-                  1, vals, "insert groups", errstr, errstr_size) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* Option dictionaries (in column order) and their values. */
-static int import_options(struct catalog_import *ci, PGconn *pg, char *errstr,
-                          size_t errstr_size)
-{
-    const char *vals[1];
-    size_t i;
-
-    for (i = 0; i < ci->ncols; i++) {
-        if (ci->cols[i].kind != COL_OPTION)
-            continue;
-        vals[0] = ci->cols[i].option;
-        if (q_cmd(pg,
-                  "INSERT INTO option_name (name) VALUES ($1) "
-                  "ON CONFLICT (name) DO NOTHING",
-                  1, vals, "insert option name", errstr, errstr_size) < 0)
-            return -1;
-    }
-    return q_cmd(pg,
-                 "INSERT INTO option_value (option_name_id, value) "
-                 "SELECT DISTINCT n.id, o.value FROM imp_option o "
-                 "JOIN option_name n ON n.name = o.name "
-                 "ON CONFLICT (option_name_id, value) DO NOTHING",
-                 0, NULL, "insert option values", errstr, errstr_size);
-}
-
-/* Products: insert new ones, update only what differs. */
-static int import_products(struct catalog_import *ci, PGconn *pg, char *errstr,
-                           size_t errstr_size)
-{
-    const char *vals[2];
-
-    vals[0] = ci->colidx[COL_DESCRIPTION] >= 0 ? "t" : "f";
-    vals[1] = ci->colidx[COL_GROUP] >= 0 ? "t" : "f";
-    return q_cmd(
-        pg,
-        "INSERT INTO product AS p (article, name, description, "
-        "group_id) SELECT x.article, x.name, coalesce(x.description, "
-        "''), g.id FROM imp_product x LEFT JOIN product_group g ON "
-        "g.path = x.group_path ORDER BY x.ord "
-        "ON CONFLICT (article) DO UPDATE SET name = EXCLUDED.name, "
-        "description = CASE WHEN $1::boolean THEN EXCLUDED.description "
-        "ELSE p.description END, group_id = CASE WHEN $2::boolean THEN "
-        "EXCLUDED.group_id ELSE p.group_id END, archived = false, "
-        "updated_at = now() "
-        "WHERE p.name IS DISTINCT FROM EXCLUDED.name "
-        "OR ($1::boolean AND p.description IS DISTINCT FROM "
-        "EXCLUDED.description) "
-        "OR ($2::boolean AND p.group_id IS DISTINCT FROM "
-        "EXCLUDED.group_id) OR p.archived",
-        2, vals, "upsert products", errstr, errstr_size);
-}
-
-/* Variants; those of the file's products that the file no longer lists
- * are archived, unless they are a store's delivery item. */
-static int import_variants(struct catalog_import *ci, PGconn *pg, char *errstr,
-                           size_t errstr_size)
-{
-    const char *vals[1];
-    PGresult *res;
-    int d;
-
-    vals[0] = ci->colidx[COL_BARCODE] >= 0 ? "t" : "f";
-    if (q_cmd(pg,
-              "INSERT INTO variant AS v (product_id, sku, barcode, position) "
-              "SELECT p.id, x.sku, x.barcode, x.position FROM imp_variant x "
-              "JOIN product p ON p.article = x.article ORDER BY x.ord "
-              "ON CONFLICT (sku) DO UPDATE SET barcode = CASE WHEN "
-              "$1::boolean THEN EXCLUDED.barcode ELSE v.barcode END, "
-              "position = EXCLUDED.position, archived = false, "
-              "updated_at = now() "
-              "WHERE ($1::boolean AND v.barcode IS DISTINCT FROM "
-              "EXCLUDED.barcode) OR v.position <> EXCLUDED.position "
-              "OR v.archived",
-              1, vals, "upsert variants", errstr, errstr_size) < 0)
-        return -1;
-    res = db_exec(pg,
-                  "SELECT v.sku FROM variant v JOIN product p ON p.id = "
-                  "v.product_id JOIN imp_product x ON x.article = p.article "
-                  "WHERE NOT v.archived AND NOT EXISTS (SELECT 1 FROM "
-                  "imp_variant iv WHERE iv.sku = v.sku) AND EXISTS (SELECT 1 "
-                  "FROM store s WHERE s.delivery_variant_id = v.id)",
-                  0, NULL, "delivery variants", errstr, errstr_size, NULL);
-    if (!res)
-        return -1;
-    for (d = 0; d < PQntuples(res); d++)
-        fprintf(stderr,
-                "omnisync: notice: variant \"%s\" is missing from %s but "
-                "kept: it is a store's delivery item\n",
-                PQgetvalue(res, d, 0), ci->o.file);
-    PQclear(res);
-    return q_cmd(pg,
-                 "UPDATE variant v SET archived = true, updated_at = now() "
-                 "FROM product p JOIN imp_product x ON x.article = p.article "
-                 "WHERE v.product_id = p.id AND NOT v.archived "
-                 "AND NOT EXISTS (SELECT 1 FROM imp_variant iv WHERE iv.sku = "
-                 "v.sku) AND NOT EXISTS (SELECT 1 FROM store s WHERE "
-                 "s.delivery_variant_id = v.id)",
-                 0, NULL, "archive variants", errstr, errstr_size);
-}
-
-/* Option values of the variants, for the file's option columns. */
-static int import_variant_options(struct catalog_import *ci, PGconn *pg,
-                                  char *errstr, size_t errstr_size)
-{
-    json_t *optnames = json_array();
-    const char *vals[1];
-    char *js;
-    size_t i;
-    int rc = -1;
-
-    for (i = 0; optnames && i < ci->ncols; i++)
-        if (ci->cols[i].kind == COL_OPTION)
-            json_array_append_new(optnames, json_string(ci->cols[i].option));
-    js = dump_owned(optnames);
-    if (!js) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return -1;
-    }
-    vals[0] = js;
-    if (q_cmd(pg,
-              "DELETE FROM variant_option vo USING variant v, imp_variant x, "
-              "option_name n WHERE vo.variant_id = v.id AND v.sku = x.sku "
-              "AND n.id = vo.option_name_id AND n.name IN (SELECT "
-              "json_array_elements_text($1::json)) AND NOT EXISTS (SELECT 1 "
-              "FROM imp_option o WHERE o.sku = x.sku AND o.name = n.name)",
-              1, vals, "remove variant options", errstr, errstr_size) < 0)
-        goto out;
-    if (q_cmd(pg,
-              "INSERT INTO variant_option AS vo (variant_id, option_name_id, "
-              "option_value_id) SELECT v.id, n.id, ov.id FROM imp_option o "
-              "JOIN variant v ON v.sku = o.sku "
-              "JOIN option_name n ON n.name = o.name "
-              "JOIN option_value ov ON ov.option_name_id = n.id "
-              "AND ov.value = o.value "
-              "ON CONFLICT (variant_id, option_name_id) DO UPDATE SET "
-              "option_value_id = EXCLUDED.option_value_id "
-              "WHERE vo.option_value_id <> EXCLUDED.option_value_id",
-              0, NULL, "upsert variant options", errstr, errstr_size) < 0)
-        goto out;
-    rc = 0;
-out:
-    free(js);
-    return rc;
+    fprintf(stderr,
+            "omnisync: notice: variant \"%s\" is missing from %s but "
+            "kept: it is a store's delivery item\n",
+            sku, ci->o.file);
 }
 
 /* Prices in the given list (none without --price-list). */
 static int import_prices(struct catalog_import *ci, PGconn *pg,
-                         const char *pl_id, char *errstr, size_t errstr_size)
+                         const long long *pl, char *errstr, size_t errstr_size)
 {
-    const char *vals[2];
-
-    if (!pl_id)
+    if (!pl)
         return 0;
-    vals[0] = pl_id;
-    vals[1] = ci->colidx[COL_OLD_PRICE] >= 0 ? "t" : "f";
-    if (q_cmd(pg,
-              "INSERT INTO price AS pr (price_list_id, variant_id, price, "
-              "old_price) SELECT $1::bigint, v.id, x.price, x.old_price "
-              "FROM imp_variant x JOIN variant v ON v.sku = x.sku "
-              "WHERE x.price IS NOT NULL "
-              "ON CONFLICT (price_list_id, variant_id) DO UPDATE SET "
-              "price = EXCLUDED.price, old_price = CASE WHEN $2::boolean "
-              "THEN EXCLUDED.old_price ELSE pr.old_price END, "
-              "updated_at = now() "
-              "WHERE pr.price <> EXCLUDED.price OR ($2::boolean AND "
-              "pr.old_price IS DISTINCT FROM EXCLUDED.old_price)",
-              2, vals, "upsert prices", errstr, errstr_size) < 0)
+    if (catalog_stage_apply_prices(pg, *pl, ci->colidx[COL_OLD_PRICE] >= 0,
+                                   errstr, errstr_size) < 0)
         return -1;
-    return emit_price_stock(pg, pl_id, errstr, errstr_size);
-}
-
-/* Photos: change a product's set only when it differs, position by
- * position. */
-static int import_photos(struct catalog_import *ci, PGconn *pg, char *errstr,
-                         size_t errstr_size)
-{
-    if (ci->colidx[COL_PHOTOS] < 0)
-        return 0;
-    if (q_cmd(pg,
-              "CREATE TEMP TABLE imp_photo_changed ON COMMIT DROP AS "
-              "WITH want AS (SELECT p.id AS product_id, array_agg(ph.path "
-              "|| ' ' || ph.sha256 ORDER BY ph.position) FILTER (WHERE "
-              "ph.path IS NOT NULL) AS a FROM imp_product x JOIN product "
-              "p ON p.article = x.article LEFT JOIN imp_photo ph ON "
-              "ph.article = x.article GROUP BY p.id), "
-              "have AS (SELECT pp.product_id, array_agg(pp.path || ' ' "
-              "|| pp.sha256 ORDER BY pp.position) AS a FROM product_photo "
-              "pp JOIN want USING (product_id) GROUP BY pp.product_id) "
-              "SELECT want.product_id FROM want LEFT JOIN have USING "
-              "(product_id) WHERE coalesce(want.a, '{}') IS DISTINCT "
-              "FROM coalesce(have.a, '{}')",
-              0, NULL, "compare photos", errstr, errstr_size) < 0 ||
-        q_cmd(pg,
-              "DELETE FROM product_photo pp WHERE pp.product_id IN (SELECT "
-              "product_id FROM imp_photo_changed) AND NOT EXISTS (SELECT 1 "
-              "FROM imp_photo ph JOIN product p ON p.article = ph.article "
-              "WHERE p.id = pp.product_id AND ph.position = pp.position)",
-              0, NULL, "remove photos", errstr, errstr_size) < 0 ||
-        /* A photo keeps its row (its id) at its position, so a replaced
-         * photo's upload also deletes the store's old image
-         * (docs/image-uploader.md step 7). */
-        q_cmd(pg,
-              "UPDATE product_photo pp SET path = ph.path, sha256 = "
-              "ph.sha256 FROM imp_photo ph JOIN product p ON p.article = "
-              "ph.article WHERE pp.product_id = p.id AND pp.position = "
-              "ph.position AND p.id IN (SELECT product_id FROM "
-              "imp_photo_changed) AND (pp.path, pp.sha256) IS DISTINCT "
-              "FROM (ph.path, ph.sha256)",
-              0, NULL, "update photos", errstr, errstr_size) < 0 ||
-        q_cmd(pg,
-              "INSERT INTO product_photo (product_id, position, path, "
-              "sha256) SELECT p.id, ph.position, ph.path, ph.sha256 FROM "
-              "imp_photo ph JOIN product p ON p.article = ph.article "
-              "WHERE p.id IN (SELECT product_id FROM imp_photo_changed) "
-              "AND NOT EXISTS (SELECT 1 FROM product_photo pp WHERE "
-              "pp.product_id = p.id AND pp.position = ph.position)",
-              0, NULL, "insert photos", errstr, errstr_size) < 0)
-        return -1;
-    return 0;
-}
-
-/* Products missing from the file (--archive-missing). */
-static int import_archive(const struct import_diff *df, PGconn *pg,
-                          char *errstr, size_t errstr_size)
-{
-    const char *vals[1];
-    char *js;
-    int rc;
-
-    if (!df->nmissing)
-        return 0;
-    js = ids_json(df->missing, df->nmissing);
-    if (!js) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return -1;
-    }
-    vals[0] = js;
-    rc = q_cmd(pg,
-               "UPDATE product SET archived = true, updated_at = now() "
-               "WHERE id IN (SELECT json_array_elements_text($1::json)"
-               "::bigint)",
-               1, vals, "archive products", errstr, errstr_size);
-    free(js);
-    return rc;
+    return emit_price_stock(pg, *pl, errstr, errstr_size);
 }
 
 /* The writes, parents before children. */
 static int import_apply(struct catalog_import *ci, PGconn *pg,
-                        const char *pl_id, int max_depth,
+                        const long long *pl, int max_depth,
                         const struct import_diff *df, char *errstr,
                         size_t errstr_size)
 {
-    if (import_groups(pg, max_depth, errstr, errstr_size) < 0 ||
-        import_options(ci, pg, errstr, errstr_size) < 0 ||
-        import_products(ci, pg, errstr, errstr_size) < 0 ||
-        import_variants(ci, pg, errstr, errstr_size) < 0 ||
-        import_variant_options(ci, pg, errstr, errstr_size) < 0 ||
-        import_prices(ci, pg, pl_id, errstr, errstr_size) < 0 ||
-        import_photos(ci, pg, errstr, errstr_size) < 0 ||
-        import_archive(df, pg, errstr, errstr_size) < 0)
+    size_t nopt;
+    const char **opt = option_names(ci, &nopt);
+    int rc = -1;
+
+    if (!opt) {
+        snprintf(errstr, errstr_size, "out of memory");
         return -1;
-    return 0;
+    }
+    if (catalog_stage_apply_groups(pg, max_depth, errstr, errstr_size) < 0 ||
+        catalog_stage_apply_options(pg, opt, nopt, errstr, errstr_size) < 0 ||
+        catalog_stage_apply_products(pg, ci->colidx[COL_DESCRIPTION] >= 0,
+                                     ci->colidx[COL_GROUP] >= 0, errstr,
+                                     errstr_size) < 0 ||
+        catalog_stage_apply_variants(pg, ci->colidx[COL_BARCODE] >= 0,
+                                     variant_kept, ci, errstr,
+                                     errstr_size) < 0 ||
+        catalog_stage_apply_variant_options(pg, opt, nopt, errstr,
+                                            errstr_size) < 0 ||
+        import_prices(ci, pg, pl, errstr, errstr_size) < 0 ||
+        (ci->colidx[COL_PHOTOS] >= 0 &&
+         catalog_stage_apply_photos(pg, errstr, errstr_size) < 0) ||
+        (df->nmissing && catalog_products_archive(pg, df->missing, df->nmissing,
+                                                  errstr, errstr_size) < 0))
+        goto out;
+    rc = 0;
+out:
+    free(opt);
+    return rc;
 }
 
 /* The snapshots after: the file's products, then the archived ones. */
@@ -1865,11 +1494,7 @@ static int import_after(PGconn *pg, struct import_diff *df, char *errstr,
     long long *all;
     size_t n;
 
-    df->ids =
-        query_ids(pg,
-                  "SELECT p.id FROM product p JOIN imp_product x ON "
-                  "x.article = p.article ORDER BY x.ord",
-                  0, NULL, &df->nids, "imported products", errstr, errstr_size);
+    df->ids = catalog_stage_product_ids(pg, &df->nids, errstr, errstr_size);
     if (!df->ids)
         return -1;
     n = df->nids + df->nmissing;
@@ -1939,7 +1564,7 @@ static int import_emit(PGconn *pg, const struct import_diff *df,
  * emit what differs.
  */
 static int apply_catalog(struct catalog_import *ci, PGconn *pg,
-                         const char *pl_id, struct apply_stats *st,
+                         const long long *pl, struct apply_stats *st,
                          char *errstr, size_t errstr_size)
 {
     struct import_diff df = {0};
@@ -1947,7 +1572,7 @@ static int apply_catalog(struct catalog_import *ci, PGconn *pg,
 
     if (import_stage(ci, pg, &max_depth, errstr, errstr_size) == 0 &&
         import_before(ci, pg, &df, errstr, errstr_size) == 0 &&
-        import_apply(ci, pg, pl_id, max_depth, &df, errstr, errstr_size) == 0 &&
+        import_apply(ci, pg, pl, max_depth, &df, errstr, errstr_size) == 0 &&
         import_after(pg, &df, errstr, errstr_size) == 0 &&
         import_emit(pg, &df, st, errstr, errstr_size) == 0)
         rc = 0;
@@ -1955,17 +1580,27 @@ static int apply_catalog(struct catalog_import *ci, PGconn *pg,
     return rc;
 }
 
+/* catalog_price_stage_unknown(): row @p i names an unknown SKU. */
+static void price_sku_unknown(void *arg, size_t i)
+{
+    struct catalog_import *ci = arg;
+    const struct imp_variant *v = &ci->variants[i];
+    char q[96], msg[256];
+
+    snprintf(msg, sizeof(msg), "unknown SKU %s",
+             qv(v->sku, strlen(v->sku), q, sizeof(q)));
+    row_bad(ci, v->row, cell_of(ci, v->row, COL_SKU), COL_SKU, msg);
+}
+
 /* Prices: unknown SKUs are bad rows; then one upsert. */
 static int apply_prices(struct catalog_import *ci, PGconn *pg,
-                        const char *pl_id, struct apply_stats *st, char *errstr,
-                        size_t errstr_size)
+                        const long long *pl, struct apply_stats *st,
+                        char *errstr, size_t errstr_size)
 {
     json_t *arr = json_array();
-    PGresult *res = NULL;
-    const char *vals[2];
-    long long *ids = NULL;
+    long long *ids = NULL, changed = 0;
     size_t i, n = 0;
-    int r, rc = -1;
+    int rc = -1;
 
     for (i = 0; i < ci->nvariants; i++) {
         const struct imp_variant *v = &ci->variants[i];
@@ -1978,65 +1613,21 @@ static int apply_prices(struct catalog_import *ci, PGconn *pg,
                       "price", v->price, "old_price",
                       jstr_or_null(v->old_price[0] ? v->old_price : NULL)));
     }
-    if (q_cmd(pg,
-              "CREATE TEMP TABLE imp_price (i int, sku text PRIMARY KEY, "
-              "price numeric(14,2) NOT NULL, old_price numeric(14,2)) "
-              "ON COMMIT DROP",
-              0, NULL, "create staging table", errstr, errstr_size) < 0) {
-        json_decref(arr);
+    if (catalog_price_stage_load(pg, arr, errstr, errstr_size) < 0 ||
+        catalog_price_stage_unknown(pg, price_sku_unknown, ci, errstr,
+                                    errstr_size) < 0)
         return -1;
-    }
-    if (load_json(pg,
-                  "INSERT INTO imp_price SELECT * FROM json_to_recordset($1"
-                  "::json) AS x(i int, sku text, price numeric, old_price "
-                  "numeric)",
-                  arr, "stage prices", errstr, errstr_size) < 0)
-        return -1;
-    res = db_exec(pg,
-                  "SELECT x.i FROM imp_price x WHERE NOT EXISTS (SELECT 1 "
-                  "FROM variant v WHERE v.sku = x.sku) ORDER BY x.i",
-                  0, NULL, "check SKUs", errstr, errstr_size, NULL);
-    if (!res)
-        return -1;
-    for (r = 0; r < PQntuples(res); r++) {
-        const struct imp_variant *v =
-            &ci->variants[strtoll(PQgetvalue(res, r, 0), NULL, 10)];
-        char q[96], msg[256];
-
-        snprintf(msg, sizeof(msg), "unknown SKU %s",
-                 qv(v->sku, strlen(v->sku), q, sizeof(q)));
-        row_bad(ci, v->row, cell_of(ci, v->row, COL_SKU), COL_SKU, msg);
-    }
-    PQclear(res);
-    res = NULL;
     if (ci->nerrs)
         return 0; /* the caller reports and rolls back */
-
-    vals[0] = pl_id;
-    vals[1] = ci->colidx[COL_OLD_PRICE] >= 0 ? "t" : "f";
-    res = db_exec(pg,
-                  "WITH up AS (INSERT INTO price AS pr (price_list_id, "
-                  "variant_id, price, old_price) SELECT $1::bigint, v.id, "
-                  "x.price, x.old_price FROM imp_price x JOIN variant v ON "
-                  "v.sku = x.sku ON CONFLICT (price_list_id, variant_id) DO "
-                  "UPDATE SET price = EXCLUDED.price, old_price = CASE WHEN "
-                  "$2::boolean THEN EXCLUDED.old_price ELSE pr.old_price END, "
-                  "updated_at = now() WHERE pr.price <> EXCLUDED.price OR "
-                  "($2::boolean AND pr.old_price IS DISTINCT FROM "
-                  "EXCLUDED.old_price) RETURNING pr.variant_id) "
-                  "SELECT v.product_id, count(*) FROM up JOIN variant v ON "
-                  "v.id = up.variant_id GROUP BY v.product_id ORDER BY 1",
-                  2, vals, "upsert prices", errstr, errstr_size, NULL);
-    if (!res)
-        goto out;
-    ids = ids_from(res, &n);
-    if (!ids) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto out;
+    if (!pl) {
+        snprintf(errstr, errstr_size, "prices: no price list given");
+        return -1;
     }
-    for (r = 0; r < PQntuples(res); r++)
-        st->changed += (size_t)strtoll(PQgetvalue(res, r, 1), NULL, 10);
-    if (st->changed && emit_price_stock(pg, pl_id, errstr, errstr_size) < 0)
+    if (catalog_price_stage_apply(pg, *pl, ci->colidx[COL_OLD_PRICE] >= 0, &ids,
+                                  &n, &changed, errstr, errstr_size) < 0)
+        goto out;
+    st->changed = (size_t)changed;
+    if (st->changed && emit_price_stock(pg, *pl, errstr, errstr_size) < 0)
         goto out;
     st->unchanged = ci->nvariants - st->changed;
     for (i = 0; i < n; i++) {
@@ -2048,7 +1639,6 @@ static int apply_prices(struct catalog_import *ci, PGconn *pg,
     rc = 0;
 out:
     free(ids);
-    PQclear(res);
     return rc;
 }
 
@@ -2056,26 +1646,25 @@ int catalog_import_apply(struct catalog_import *ci, PGconn *pg, FILE *out,
                          char *errstr, size_t errstr_size)
 {
     struct apply_stats st = {0};
-    char pl_id[32];
-    const char *pl = NULL;
+    long long pl_id = 0;
+    const long long *pl = NULL;
     int64_t t0 = clock_mono_ms();
     double secs;
     int rc = CATALOG_IMPORT_FAIL, r;
 
     if (db_begin(pg, errstr, errstr_size) < 0)
         return CATALOG_IMPORT_FAIL;
-    if (q_cmd(pg, SQL_LOCK, 0, NULL, "import lock", errstr, errstr_size) < 0)
+    if (db_cmd(pg, SQL_LOCK, 0, NULL, "import lock", errstr, errstr_size) < 0)
         goto fail;
     if (ci->o.price_list) {
-        r = price_list_id(pg, ci->o.price_list, pl_id, sizeof(pl_id), errstr,
-                          errstr_size);
+        r = price_list_id(pg, ci->o.price_list, &pl_id, errstr, errstr_size);
         if (r < 0)
             goto fail;
         if (r > 0) {
             rc = CATALOG_IMPORT_USAGE;
             goto fail;
         }
-        pl = pl_id;
+        pl = &pl_id;
     }
     if (ci->o.kind == CATALOG_IMPORT_CATALOG) {
         if (ci->nvariants && check_catalog_db(ci, pg, errstr, errstr_size) < 0)

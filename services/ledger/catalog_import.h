@@ -7,8 +7,9 @@
  * Flow: catalog_import_new() -> catalog_import_parse() (the file alone: CSV
  * syntax, columns, values, photos; no database) -> catalog_import_apply()
  * (database checks — SKUs owned by another article, unknown SKUs, the price
- * list — and then the writes, only if no row is bad).  catalog_import_run()
- * does all of it the way the CLI wants.
+ * list — and then the writes, only if no row is bad, through the catalog
+ * module's staged import, catalog.h).  catalog_import_run() does all of it
+ * the way the CLI wants.
  *
  * Every bad row is recorded as (line, column, reason); nothing is written
  * when there is any.  Messages go to stderr as "FILE:LINE:COLUMN: reason",

@@ -3,6 +3,7 @@
 #include "lib/db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #define SQL_ADD                                                                \
     "INSERT INTO dlq_record (store_id, service, entity, local_id, key,"        \
@@ -21,4 +22,54 @@ int dlq_record_add(PGconn *pg, long long store_id, const char *service,
     if (entity)
         vals[3] = lid;
     return db_cmd(pg, SQL_ADD, 6, vals, "dlq_record add", errstr, errstr_size);
+}
+
+int dlq_record_count(PGconn *pg, long long store_id, long long *n, char *errstr,
+                     size_t errstr_size)
+{
+    char sid[32];
+    const char *vals[1] = {sid};
+    PGresult *res;
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    res = db_exec(pg, "SELECT count(*) FROM dlq_record WHERE store_id = $1", 1,
+                  vals, "count dlq_record", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    *n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+int dlq_record_local_ids(PGconn *pg, long long store_id, const char *entity,
+                         const char *since, long long **ids, size_t *n,
+                         char *errstr, size_t errstr_size)
+{
+    char sid[32], *end;
+    const char *vals[3] = {sid, entity, since};
+    PGresult *res;
+    long long *v;
+    int r;
+
+    *ids = NULL;
+    *n = 0;
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    res = db_exec(pg,
+                  "SELECT DISTINCT local_id FROM dlq_record WHERE store_id = "
+                  "$1 AND entity = $2 AND created_at >= $3::timestamptz "
+                  "ORDER BY local_id",
+                  3, vals, "dlq_record", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    v = db_rows_alloc(res, sizeof(*v), errstr, errstr_size);
+    if (!v)
+        return -1;
+    for (r = 0; r < PQntuples(res); r++) {
+        v[*n] = strtoll(PQgetvalue(res, r, 0), &end, 10);
+        if (end != PQgetvalue(res, r, 0) && *end == '\0')
+            (*n)++;
+    }
+    PQclear(res);
+    *ids = v;
+    return 0;
 }

@@ -23,4 +23,22 @@ int dlq_record_add(PGconn *pg, long long store_id, const char *service,
                    const char *entity, long long local_id, const char *key,
                    const char *reason, char *errstr, size_t errstr_size);
 
+/**
+ * @brief How many messages of store @p store_id were dead-lettered.
+ * @returns 0, or -1 with errstr.
+ */
+int dlq_record_count(PGconn *pg, long long store_id, long long *n, char *errstr,
+                     size_t errstr_size);
+
+/**
+ * @brief The local ids of @p entity dead-lettered for store @p store_id
+ *        since @p since (a timestamptz text, e.g. the ledger's now() at
+ *        the start of a run), each once, ascending.
+ * @param ids receives a malloc()ed array (caller frees).
+ * @returns 0, or -1 with errstr.
+ */
+int dlq_record_local_ids(PGconn *pg, long long store_id, const char *entity,
+                         const char *since, long long **ids, size_t *n,
+                         char *errstr, size_t errstr_size);
+
 #endif

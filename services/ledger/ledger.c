@@ -1,9 +1,11 @@
 #include "ledger/ledger.h"
 
-#include "lib/db.h"
-#include "lib/idarray.h"
 #include "events/outbox.h"
 #include "events/topics.h"
+#include "ledger/catalog.h"
+#include "ledger/stores.h"
+#include "lib/db.h"
+#include "lib/idarray.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -12,66 +14,13 @@
 
 #define LEDGER_EVENT_AVAILABLE "stock.available"
 
-/* The columns every availability query returns, from h(store_id,
- * variant_id): store name, variant id, sku, safety stock, sum on hand, sum
- * reserved over the store's source locations, and the variant's price and
- * old price in the store's price list (text, NULL when it has none). */
-#define LEDGER_SQL_AVAIL                                                       \
-    "SELECT s.name, v.id, v.sku, s.safety_stock,"                              \
-    " COALESCE(SUM(l.on_hand), 0), COALESCE(SUM(l.reserved), 0),"              \
-    " p.price::text, p.old_price::text "                                       \
-    "FROM hit h JOIN store s ON s.id = h.store_id"                             \
-    " JOIN variant v ON v.id = h.variant_id"                                   \
-    " LEFT JOIN store_source src ON src.store_id = s.id"                       \
-    " LEFT JOIN stock_level l ON l.location_id = src.location_id"              \
-    "  AND l.variant_id = v.id"                                                \
-    " LEFT JOIN price p ON p.price_list_id = s.price_list_id"                  \
-    "  AND p.variant_id = v.id "                                               \
-    "GROUP BY s.id, s.name, v.id, v.sku, s.safety_stock, p.price,"             \
-    " p.old_price "
+#define LEDGER_SQL_LOCK_SHARE                                                  \
+    "SELECT id FROM location WHERE id = ANY($1::bigint[]) "                    \
+    "ORDER BY id FOR KEY SHARE"
 
-#define LEDGER_SQL_ROWS LEDGER_SQL_AVAIL "ORDER BY s.id, v.id"
-
-/* Every variant store $1 sells: active, of an active product, priced in
- * its price list; by SKU. */
-#define LEDGER_SQL_SELLABLE                                                    \
-    "WITH hit AS ("                                                            \
-    " SELECT s.id AS store_id, v.id AS variant_id FROM store s"                \
-    " JOIN price p ON p.price_list_id = s.price_list_id"                       \
-    " JOIN variant v ON v.id = p.variant_id AND NOT v.archived"                \
-    " JOIN product pr ON pr.id = v.product_id AND NOT pr.archived"             \
-    " WHERE s.id = $1) " LEDGER_SQL_AVAIL "ORDER BY v.sku"
-
-/* Every (store, variant) pair where the store sells from a location the
- * movement touched. */
-#define LEDGER_SQL_AFFECTED                                                    \
-    "WITH hit AS ("                                                            \
-    " SELECT DISTINCT ss.store_id, x.variant_id"                               \
-    " FROM unnest($1::bigint[], $2::bigint[]) AS x(location_id, variant_id)"   \
-    " JOIN store_source ss ON ss.location_id = "                               \
-    "x.location_id) " LEDGER_SQL_ROWS
-
-/* One store and every variant it has stock of. */
-#define LEDGER_SQL_STORE                                                       \
-    "WITH hit AS ("                                                            \
-    " SELECT DISTINCT ss.store_id, l.variant_id FROM store_source ss"          \
-    " JOIN stock_level l ON l.location_id = ss.location_id"                    \
-    " WHERE ss.store_id = $1 AND (l.on_hand <> 0 OR l.reserved <> "            \
-    "0)) " LEDGER_SQL_ROWS
-
-/* Explicit (store, variant) pairs. */
-#define LEDGER_SQL_PAIRS                                                       \
-    "WITH hit AS ("                                                            \
-    " SELECT DISTINCT x.store_id, x.variant_id"                                \
-    " FROM unnest($1::bigint[], $2::bigint[]) AS x(store_id, "                 \
-    "variant_id)) " LEDGER_SQL_ROWS
-
-/* Every store whose price list is $1, times the variants $2. */
-#define LEDGER_SQL_PRICES                                                      \
-    "WITH hit AS ("                                                            \
-    " SELECT s.id AS store_id, x.variant_id FROM store s"                      \
-    " CROSS JOIN unnest($2::bigint[]) AS x(variant_id)"                        \
-    " WHERE s.price_list_id = $1) " LEDGER_SQL_ROWS
+#define LEDGER_SQL_LOCK_UPDATE                                                 \
+    "SELECT id FROM location WHERE id = ANY($1::bigint[]) "                    \
+    "ORDER BY id FOR UPDATE"
 
 long long ledger_available_calc(long long on_hand, long long reserved,
                                 long long safety)
@@ -99,85 +48,78 @@ static long long ledger_ll(const PGresult *res, int row, int col)
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-static json_t *ledger_money(const PGresult *res, int row, int col)
+static json_t *ledger_money(const char *amount)
 {
-    return PQgetisnull(res, row, col) ? json_null()
-                                      : json_string(PQgetvalue(res, row, col));
+    return amount ? json_string(amount) : json_null();
 }
 
-/* Write one stock.available event per row of @p sql (see LEDGER_SQL_ROWS
- * for the columns).  Returns the count or -1. */
-static long long ledger_emit(PGconn *pg, const char *sql, int n,
-                             const char *const *vals, char *errstr,
-                             size_t errstr_size)
+/* Write the stock.available event of one availability row (stores.h);
+ * @p arg is the connection. */
+static int ledger_emit_one(void *arg, const struct stores_avail *a,
+                           char *errstr, size_t errstr_size)
 {
-    PGresult *res;
-    json_t *data = NULL;
+    PGconn *pg = arg;
+    json_t *data = json_object();
     char key[512];
-    long long count = -1, on_hand, reserved, safety;
-    int i;
+    int rc = -1;
 
-    res = db_exec(pg, sql, n, vals, "read availability", errstr, errstr_size,
-                  NULL);
-    if (!res)
+    if (!data) {
+        snprintf(errstr, errstr_size, "stock.available: out of memory");
         return -1;
-    for (i = 0; i < PQntuples(res); i++) {
-        on_hand = ledger_ll(res, i, 4);
-        reserved = ledger_ll(res, i, 5);
-        safety = ledger_ll(res, i, 3);
-        data = json_object();
-        if (!data) {
-            snprintf(errstr, errstr_size, "stock.available: out of memory");
-            goto out;
-        }
-        json_object_set_new(data, "variant_id",
-                            json_integer(ledger_ll(res, i, 1)));
-        json_object_set_new(data, "sku", json_string(PQgetvalue(res, i, 2)));
-        json_object_set_new(
-            data, "available",
-            json_integer(ledger_available_calc(on_hand, reserved, safety)));
-        json_object_set_new(data, "on_hand", json_integer(on_hand));
-        json_object_set_new(data, "reserved", json_integer(reserved));
-        json_object_set_new(data, "safety_stock", json_integer(safety));
-        json_object_set_new(data, "price", ledger_money(res, i, 6));
-        json_object_set_new(data, "old_price", ledger_money(res, i, 7));
-        if (json_object_size(data) != 8) {
-            snprintf(errstr, errstr_size, "stock.available: out of memory");
-            goto out;
-        }
-        snprintf(key, sizeof(key), "%s:%s", PQgetvalue(res, i, 0),
-                 PQgetvalue(res, i, 1));
-        if (outbox_add(pg, TOPICS_STOCK, LEDGER_EVENT_AVAILABLE, key,
-                       PQgetvalue(res, i, 0), data, errstr, errstr_size) < 0)
-            goto out;
-        json_decref(data);
-        data = NULL;
     }
-    count = PQntuples(res);
+    json_object_set_new(data, "variant_id", json_integer(a->variant_id));
+    json_object_set_new(data, "sku", json_string(a->sku));
+    json_object_set_new(data, "available",
+                        json_integer(ledger_available_calc(
+                            a->on_hand, a->reserved, a->safety_stock)));
+    json_object_set_new(data, "on_hand", json_integer(a->on_hand));
+    json_object_set_new(data, "reserved", json_integer(a->reserved));
+    json_object_set_new(data, "safety_stock", json_integer(a->safety_stock));
+    json_object_set_new(data, "price", ledger_money(a->price));
+    json_object_set_new(data, "old_price", ledger_money(a->old_price));
+    if (json_object_size(data) != 8) {
+        snprintf(errstr, errstr_size, "stock.available: out of memory");
+        goto out;
+    }
+    snprintf(key, sizeof(key), "%s:%lld", a->store, a->variant_id);
+    rc = outbox_add(pg, TOPICS_STOCK, LEDGER_EVENT_AVAILABLE, key, a->store,
+                    data, errstr, errstr_size);
 out:
     json_decref(data);
-    PQclear(res);
-    return count;
+    return rc;
 }
 
-/* Lock variant rows FOR UPDATE in ascending id order (the order every
- * movement uses), so the levels read next are the latest committed ones
- * and no movement of these variants is in flight. */
-static int ledger_variants_lock(PGconn *pg, const long long *ids, size_t n,
-                                char *errstr, size_t errstr_size)
+/*
+ * Lock the distinct locations of @p ids in ascending order with @p sql
+ * (LEDGER_SQL_LOCK_*).  With @p all_known, a location that does not exist
+ * is an error (@p unknown says so).
+ */
+static int ledger_locations_lock_sql(PGconn *pg, const char *sql,
+                                     const long long *ids, size_t n,
+                                     int all_known, const char *unknown,
+                                     char *errstr, size_t errstr_size,
+                                     char *sqlstate)
 {
     const char *vals[1];
+    PGresult *res = NULL;
     size_t k;
     char *arr = ledger_ids_sorted_text(ids, n, &k, errstr, errstr_size);
-    int rc;
+    int rc = -1;
 
     if (!arr)
         return -1;
     vals[0] = arr;
-    rc = db_cmd(pg,
-                "SELECT id FROM variant WHERE id = ANY($1::bigint[]) "
-                "ORDER BY id FOR UPDATE",
-                1, vals, "lock variants", errstr, errstr_size);
+    res = db_exec(pg, sql, 1, vals, "lock locations", errstr, errstr_size,
+                  sqlstate);
+    if (!res)
+        goto out;
+    if (all_known && (size_t)PQntuples(res) != k) {
+        snprintf(errstr, errstr_size, "%s", unknown);
+        goto out;
+    }
+    rc = 0;
+out:
+    PQclear(res);
     free(arr);
     return rc;
 }
@@ -188,11 +130,8 @@ static int ledger_lock(PGconn *pg, const struct ledger_move *m, char *errstr,
                        size_t errstr_size, char *sqlstate)
 {
     long long *ids = malloc(m->nlines * sizeof(*ids));
-    char *arr = NULL, idtxt[24];
-    const char *vals[1];
-    PGresult *res = NULL;
     size_t n, i;
-    int rc = -1;
+    int rc = -1, found;
 
     if (!ids) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -200,46 +139,24 @@ static int ledger_lock(PGconn *pg, const struct ledger_move *m, char *errstr,
     }
     for (i = 0; i < m->nlines; i++)
         ids[i] = m->lines[i].location_id;
-    n = idarray_sort_distinct(ids, m->nlines);
-    arr = idarray_text(ids, n, 0, NULL);
-    if (!arr) {
-        snprintf(errstr, errstr_size, "out of memory");
+    if (ledger_locations_lock_sql(pg, LEDGER_SQL_LOCK_SHARE, ids, m->nlines, 1,
+                                  "movement names an unknown location", errstr,
+                                  errstr_size, sqlstate) < 0)
         goto out;
-    }
-    vals[0] = arr;
-    res = db_exec(pg,
-                  "SELECT id FROM location WHERE id = ANY($1::bigint[]) "
-                  "ORDER BY id FOR KEY SHARE",
-                  1, vals, "lock locations", errstr, errstr_size, sqlstate);
-    if (!res)
-        goto out;
-    if ((size_t)PQntuples(res) != n) {
-        snprintf(errstr, errstr_size, "movement names an unknown location");
-        goto out;
-    }
-    PQclear(res);
-    res = NULL;
     for (i = 0; i < m->nlines; i++)
         ids[i] = m->lines[i].variant_id;
     n = idarray_sort_distinct(ids, m->nlines);
     for (i = 0; i < n; i++) {
-        snprintf(idtxt, sizeof(idtxt), "%lld", ids[i]);
-        vals[0] = idtxt;
-        res = db_exec(pg, "SELECT id FROM variant WHERE id = $1 FOR UPDATE", 1,
-                      vals, "lock variant", errstr, errstr_size, sqlstate);
-        if (!res)
+        found = catalog_variant_lock(pg, ids[i], errstr, errstr_size, sqlstate);
+        if (found < 0)
             goto out;
-        if (PQntuples(res) != 1) {
+        if (!found) {
             snprintf(errstr, errstr_size, "unknown variant id %lld", ids[i]);
             goto out;
         }
-        PQclear(res);
-        res = NULL;
     }
     rc = 0;
 out:
-    PQclear(res);
-    free(arr);
     free(ids);
     return rc;
 }
@@ -316,33 +233,25 @@ out:
 static int ledger_move_emit(PGconn *pg, const struct ledger_move *m,
                             char *errstr, size_t errstr_size)
 {
+    const struct stores_avail_each each = {ledger_emit_one, pg};
     long long *locs = malloc(m->nlines * sizeof(*locs));
     long long *vars = malloc(m->nlines * sizeof(*vars));
-    char *t_locs = NULL, *t_vars = NULL;
-    const char *vals[2];
     size_t i;
     int rc = -1;
 
-    if (locs && vars) {
-        for (i = 0; i < m->nlines; i++) {
-            locs[i] = m->lines[i].location_id;
-            vars[i] = m->lines[i].variant_id;
-        }
-        t_locs = idarray_text(locs, m->nlines, 0, NULL);
-        t_vars = idarray_text(vars, m->nlines, 0, NULL);
-    }
-    if (!t_locs || !t_vars) {
+    if (!locs || !vars) {
         snprintf(errstr, errstr_size, "out of memory");
         goto out;
     }
-    vals[0] = t_locs;
-    vals[1] = t_vars;
-    if (ledger_emit(pg, LEDGER_SQL_AFFECTED, 2, vals, errstr, errstr_size) < 0)
+    for (i = 0; i < m->nlines; i++) {
+        locs[i] = m->lines[i].location_id;
+        vars[i] = m->lines[i].variant_id;
+    }
+    if (stores_avail_moved(pg, locs, vars, m->nlines, &each, errstr,
+                           errstr_size) < 0)
         goto out;
     rc = 0;
 out:
-    free(t_locs);
-    free(t_vars);
     free(locs);
     free(vars);
     return rc;
@@ -423,35 +332,28 @@ enum ledger_res ledger_move_apply_tx(PGconn *pg, struct ledger_move *m,
 int ledger_locations_lock(PGconn *pg, const long long *ids, size_t n,
                           char *errstr, size_t errstr_size)
 {
-    const char *vals[1];
-    PGresult *res = NULL;
-    size_t k;
-    char *arr = ledger_ids_sorted_text(ids, n, &k, errstr, errstr_size);
-    int rc = -1;
+    return ledger_locations_lock_sql(pg, LEDGER_SQL_LOCK_UPDATE, ids, n, 1,
+                                     "lock locations: unknown location", errstr,
+                                     errstr_size, NULL);
+}
 
-    if (!arr)
+int ledger_stock_lock(PGconn *pg, const long long *location_ids, size_t nloc,
+                      const long long *variant_ids, size_t nvar, char *errstr,
+                      size_t errstr_size, char *sqlstate)
+{
+    if (ledger_locations_lock_sql(pg, LEDGER_SQL_LOCK_SHARE, location_ids, nloc,
+                                  0, NULL, errstr, errstr_size, sqlstate) < 0)
         return -1;
-    vals[0] = arr;
-    res = db_exec(pg,
-                  "SELECT id FROM location WHERE id = ANY($1::bigint[]) "
-                  "ORDER BY id FOR UPDATE",
-                  1, vals, "lock locations", errstr, errstr_size, NULL);
-    if (!res)
-        goto out;
-    if ((size_t)PQntuples(res) != k) {
-        snprintf(errstr, errstr_size, "lock locations: unknown location");
-        goto out;
-    }
-    rc = 0;
-out:
-    PQclear(res);
-    free(arr);
-    return rc;
+    return catalog_variants_lock(pg, variant_ids, nvar, errstr, errstr_size,
+                                 sqlstate) < 0
+               ? -1
+               : 0;
 }
 
 long long ledger_store_available_emit(PGconn *pg, long long store_id,
                                       char *errstr, size_t errstr_size)
 {
+    const struct stores_avail_each each = {ledger_emit_one, pg};
     char t_store[24];
     const char *vals[1];
 
@@ -466,97 +368,182 @@ long long ledger_store_available_emit(PGconn *pg, long long store_id,
                "WHERE ss.store_id = $1 ORDER BY l.id FOR UPDATE OF l",
                1, vals, "lock store locations", errstr, errstr_size) < 0)
         return -1;
-    return ledger_emit(pg, LEDGER_SQL_STORE, 1, vals, errstr, errstr_size);
+    return stores_avail_stocked(pg, store_id, &each, errstr, errstr_size);
 }
 
 long long ledger_variant_available_emit(PGconn *pg, long long store_id,
                                         long long variant_id, char *errstr,
                                         size_t errstr_size)
 {
-    char t_store[24], t_var[24];
-    const char *vals[2];
+    const struct stores_avail_each each = {ledger_emit_one, pg};
 
-    if (ledger_variants_lock(pg, &variant_id, 1, errstr, errstr_size) < 0)
+    if (catalog_variants_lock(pg, &variant_id, 1, errstr, errstr_size, NULL) <
+        0)
         return -1;
-    snprintf(t_store, sizeof(t_store), "{%lld}", store_id);
-    snprintf(t_var, sizeof(t_var), "{%lld}", variant_id);
-    vals[0] = t_store;
-    vals[1] = t_var;
-    return ledger_emit(pg, LEDGER_SQL_PAIRS, 2, vals, errstr, errstr_size);
+    return stores_avail_pairs(pg, &store_id, &variant_id, 1, &each, errstr,
+                              errstr_size);
 }
 
 long long ledger_price_available_emit(PGconn *pg, long long price_list_id,
                                       const long long *variant_ids, size_t n,
                                       char *errstr, size_t errstr_size)
 {
-    char t_pl[24], *arr;
-    const char *vals[2];
-    long long rc;
+    const struct stores_avail_each each = {ledger_emit_one, pg};
 
     if (n == 0)
         return 0;
-    if (ledger_variants_lock(pg, variant_ids, n, errstr, errstr_size) < 0)
+    if (catalog_variants_lock(pg, variant_ids, n, errstr, errstr_size, NULL) <
+        0)
         return -1;
-    arr = idarray_text(variant_ids, n, 0, NULL);
+    return stores_avail_priced(pg, price_list_id, variant_ids, n, &each, errstr,
+                               errstr_size);
+}
+
+int ledger_level_available(PGconn *pg, long long variant_id,
+                           const long long *location_ids, size_t n,
+                           long long *avail, char *errstr, size_t errstr_size,
+                           char *sqlstate)
+{
+    char t_var[32], *arr = idarray_text(location_ids, n, 0, NULL);
+    const char *vals[2] = {t_var, arr};
+    PGresult *res;
+    size_t i;
+
     if (!arr) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
-    snprintf(t_pl, sizeof(t_pl), "%lld", price_list_id);
-    vals[0] = t_pl;
-    vals[1] = arr;
-    rc = ledger_emit(pg, LEDGER_SQL_PRICES, 2, vals, errstr, errstr_size);
+    snprintf(t_var, sizeof(t_var), "%lld", variant_id);
+    for (i = 0; i < n; i++)
+        avail[i] = 0;
+    res = db_exec(pg,
+                  "SELECT location_id, on_hand - reserved FROM stock_level "
+                  "WHERE variant_id = $1 AND location_id = ANY($2::bigint[])",
+                  2, vals, "levels", errstr, errstr_size, sqlstate);
     free(arr);
-    return rc;
-}
-
-int ledger_store_sellable(PGconn *pg, long long store_id,
-                          ledger_sellable_fn *fn, void *ctx, char *errstr,
-                          size_t errstr_size)
-{
-    struct ledger_sellable v;
-    char sid[24];
-    const char *vals[1] = {sid};
-    PGresult *res;
-    int i, rc = 0;
-
-    snprintf(sid, sizeof(sid), "%lld", store_id);
-    res = db_exec(pg, LEDGER_SQL_SELLABLE, 1, vals, "read availability", errstr,
-                  errstr_size, NULL);
     if (!res)
         return -1;
-    for (i = 0; rc == 0 && i < PQntuples(res); i++) {
-        v.variant_id = ledger_ll(res, i, 1);
-        v.sku = PQgetvalue(res, i, 2);
-        v.available = ledger_available_calc(
-            ledger_ll(res, i, 4), ledger_ll(res, i, 5), ledger_ll(res, i, 3));
-        v.price = PQgetvalue(res, i, 6);
-        v.old_price = PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7);
-        if (fn(ctx, &v) != 0) {
-            snprintf(errstr, errstr_size, "read availability: out of memory");
-            rc = -1;
-        }
-    }
+    for (int row = 0; row < PQntuples(res); row++)
+        for (i = 0; i < n; i++)
+            if (location_ids[i] == ledger_ll(res, row, 0))
+                avail[i] = ledger_ll(res, row, 1);
     PQclear(res);
-    return rc;
+    return 0;
 }
 
-long long ledger_location_find(PGconn *pg, const char *code, char *kind,
-                               size_t kind_size, char *errstr,
-                               size_t errstr_size)
+PGresult *ledger_level_list(PGconn *pg, const char *location, const char *sku,
+                            char *errstr, size_t errstr_size)
+{
+    const char *vals[2] = {location, sku};
+
+    return db_exec(pg,
+                   "SELECT l.code, v.sku, s.on_hand, s.reserved "
+                   "FROM stock_level s JOIN location l ON l.id = s.location_id"
+                   " JOIN variant v ON v.id = s.variant_id "
+                   "WHERE ($1::text IS NULL OR l.code = $1)"
+                   " AND ($2::text IS NULL OR v.sku = $2) "
+                   "ORDER BY l.code COLLATE \"C\", v.sku COLLATE \"C\"",
+                   2, vals, "read stock levels", errstr, errstr_size, NULL);
+}
+
+int ledger_move_sums(PGconn *pg, const char *idem_key,
+                     struct ledger_line **lines, size_t *n, char *errstr,
+                     size_t errstr_size, char *sqlstate)
+{
+    const char *vals[1] = {idem_key};
+    struct ledger_line *l;
+    PGresult *res;
+    int i;
+
+    *lines = NULL;
+    *n = 0;
+    res = db_exec(pg,
+                  "SELECT l.location_id, l.variant_id, sum(l.on_hand_delta), "
+                  "sum(l.reserved_delta) FROM stock_movement m "
+                  "JOIN stock_movement_line l ON l.movement_id = m.id "
+                  "WHERE m.idem_key = $1 GROUP BY 1, 2 ORDER BY 2, 1",
+                  1, vals, "movement lines", errstr, errstr_size, sqlstate);
+    if (!res)
+        return -1;
+    l = db_rows_alloc(res, sizeof(*l), errstr, errstr_size);
+    if (!l)
+        return -1;
+    for (i = 0; i < PQntuples(res); i++) {
+        l[i].location_id = ledger_ll(res, i, 0);
+        l[i].variant_id = ledger_ll(res, i, 1);
+        l[i].on_hand_delta = ledger_ll(res, i, 2);
+        l[i].reserved_delta = ledger_ll(res, i, 3);
+    }
+    *lines = l;
+    *n = (size_t)PQntuples(res);
+    PQclear(res);
+    return 0;
+}
+
+int ledger_counts(PGconn *pg, long long *locations, long long *movements,
+                  char *errstr, size_t errstr_size)
+{
+    PGresult *res = db_exec(pg,
+                            "SELECT (SELECT count(*) FROM location),"
+                            " (SELECT count(*) FROM stock_movement)",
+                            0, NULL, "count stock", errstr, errstr_size, NULL);
+
+    if (!res)
+        return -1;
+    *locations = ledger_ll(res, 0, 0);
+    *movements = ledger_ll(res, 0, 1);
+    PQclear(res);
+    return 0;
+}
+
+long long ledger_location_add(PGconn *pg, const char *code, const char *name,
+                              const char *kind, long long price_list_id,
+                              char *errstr, size_t errstr_size, char *sqlstate)
+{
+    char t_pl[24];
+    const char *vals[4] = {code, name, kind, price_list_id ? t_pl : NULL};
+    PGresult *res;
+    long long id;
+
+    snprintf(t_pl, sizeof(t_pl), "%lld", price_list_id);
+    res = db_exec(pg,
+                  "INSERT INTO location (code, name, kind, price_list_id) "
+                  "VALUES ($1, $2, $3, $4) RETURNING id",
+                  4, vals, "add location", errstr, errstr_size, sqlstate);
+    if (!res)
+        return -1;
+    id = ledger_ll(res, 0, 0);
+    PQclear(res);
+    return id;
+}
+
+int ledger_location_find(PGconn *pg, const char *code, long long *id,
+                         char *kind, size_t kind_size, char *errstr,
+                         size_t errstr_size)
 {
     const char *vals[1] = {code};
     PGresult *res;
-    long long id = 0;
+    int found;
 
     res = db_exec(pg, "SELECT id, kind FROM location WHERE code = $1", 1, vals,
                   "look up location", errstr, errstr_size, NULL);
     if (!res)
         return -1;
-    if (PQntuples(res) == 1) {
-        id = ledger_ll(res, 0, 0);
-        snprintf(kind, kind_size, "%s", PQgetvalue(res, 0, 1));
+    found = PQntuples(res) == 1;
+    if (found) {
+        *id = ledger_ll(res, 0, 0);
+        if (kind)
+            snprintf(kind, kind_size, "%s", PQgetvalue(res, 0, 1));
     }
     PQclear(res);
-    return id;
+    return found;
+}
+
+PGresult *ledger_location_list(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    return db_exec(pg,
+                   "SELECT l.code, l.name, l.kind, pl.code FROM location l"
+                   " LEFT JOIN price_list pl ON pl.id = l.price_list_id "
+                   "ORDER BY l.code COLLATE \"C\"",
+                   0, NULL, "list locations", errstr, errstr_size, NULL);
 }

@@ -1,5 +1,6 @@
 /*
- * ledger — stock movements: the one way stock levels change.
+ * ledger — the stock module: locations, stock movements (the one way
+ * stock levels change) and stock levels.
  *
  * A movement (receipt, sale, transfer, count, reserve, ...) is appended to
  * the movement ledger with its lines, the stock_level rows are updated,
@@ -7,8 +8,9 @@
  * "stock.available" outbox event is written per affected variant
  * (docs/events.md), all in the caller's transaction.  The event carries
  * the store's available quantity and the variant's price and old price in
- * the store's price list, so one compacted event per store:variant holds
- * everything stock-publisher pushes.
+ * the store's price list (read by the availability query, stores.h), so
+ * one compacted event per store:variant holds everything stock-publisher
+ * pushes.
  *
  * Concurrency (DESIGN.md "Availability races"): the variant rows of a
  * movement are locked FOR UPDATE in ascending id order before any level
@@ -141,43 +143,98 @@ long long ledger_price_available_emit(PGconn *pg, long long price_list_id,
                                       char *errstr, size_t errstr_size);
 
 /**
- * @brief The location with code @p code: its id, and its kind ("warehouse",
- *        "outlet", "online" ...) into @p kind.
- * @returns the id, 0 when no location has that code, -1 with errstr.
- */
-long long ledger_location_find(PGconn *pg, const char *code, char *kind,
-                               size_t kind_size, char *errstr,
-                               size_t errstr_size);
-
-/* What a store should show for one variant it sells (strings valid during
- * the callback). */
-struct ledger_sellable {
-    long long variant_id;
-    const char *sku;
-    long long available;   /* ledger_available_calc() */
-    const char *price;     /* in the store's price list */
-    const char *old_price; /* NULL when the list has none */
-};
-
-/* Called per variant; a non-zero return stops the read (out of memory). */
-typedef int(ledger_sellable_fn)(void *ctx, const struct ledger_sellable *v);
-
-/**
- * @brief Every variant store @p store_id sells — active, of an active
- *        product, priced in the store's price list — with what it may sell
- *        and its prices, ordered by SKU (the database's collation), through
- *        the availability query the stock events use.
- * @returns 0, or -1 with errstr (a failed query, or @p fn stopped it).
- */
-int ledger_store_sellable(PGconn *pg, long long store_id,
-                          ledger_sellable_fn *fn, void *ctx, char *errstr,
-                          size_t errstr_size);
-
-/**
  * @brief What a store may sell: @p on_hand - @p reserved - @p safety
  *        (sums over the store's source locations), never below 0.
  */
 long long ledger_available_calc(long long on_hand, long long reserved,
                                 long long safety);
+
+/**
+ * @brief Lock in the ledger's order, in the caller's transaction: the
+ *        locations FOR KEY SHARE, then the variants FOR UPDATE, each in
+ *        ascending id order, so the levels read next under the lock are
+ *        the latest committed ones (an order's reservation reads them
+ *        before it moves stock).  Unknown ids lock nothing.
+ * @returns 0, or -1 with errstr (and @p sqlstate, may be NULL).
+ */
+int ledger_stock_lock(PGconn *pg, const long long *location_ids, size_t nloc,
+                      const long long *variant_ids, size_t nvar, char *errstr,
+                      size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief What each of the @p n locations has available of variant
+ *        @p variant_id: avail[i] = on hand - reserved at location_ids[i]
+ *        (0 when it has no level).
+ * @returns 0, or -1 with errstr (and @p sqlstate, may be NULL).
+ */
+int ledger_level_available(PGconn *pg, long long variant_id,
+                           const long long *location_ids, size_t n,
+                           long long *avail, char *errstr, size_t errstr_size,
+                           char *sqlstate);
+
+/**
+ * @brief The stock levels `stock show` prints, by location code then SKU
+ *        (bytewise).
+ * @param location a location code to keep (may be NULL: all).
+ * @param sku      a SKU to keep (may be NULL: all).
+ * @returns the rows (PQclear() them), columns: location code, sku,
+ *          on_hand, reserved; or NULL with errstr.
+ */
+PGresult *ledger_level_list(PGconn *pg, const char *location, const char *sku,
+                            char *errstr, size_t errstr_size);
+
+/**
+ * @brief The lines of the movement with idempotency key @p idem_key,
+ *        summed per location and variant, ordered by variant then
+ *        location: each line's on_hand_delta and reserved_delta hold the
+ *        sums (none when no such movement).
+ * @param lines receives a malloc()ed array (caller frees; NULL when none).
+ * @returns 0, or -1 with errstr (and @p sqlstate, may be NULL).
+ */
+int ledger_move_sums(PGconn *pg, const char *idem_key,
+                     struct ledger_line **lines, size_t *n, char *errstr,
+                     size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief How many locations and stock movements the ledger holds.
+ * @returns 0, or -1 with errstr.
+ */
+int ledger_counts(PGconn *pg, long long *locations, long long *movements,
+                  char *errstr, size_t errstr_size);
+
+/* ---- locations: where stock lives ---------------------------------------
+ */
+
+/* location.kind values. */
+#define LEDGER_LOCATION_WAREHOUSE "warehouse"
+#define LEDGER_LOCATION_OUTLET "outlet"
+#define LEDGER_LOCATION_ONLINE "online"
+
+/**
+ * @brief Add a location.
+ * @param kind          a LEDGER_LOCATION_* value.
+ * @param price_list_id its price list, 0 for none.
+ * @returns the new id, or -1 with errstr and @p sqlstate (may be NULL;
+ *          DB_UNIQUE_VIOLATION when the code is taken).
+ */
+long long ledger_location_add(PGconn *pg, const char *code, const char *name,
+                              const char *kind, long long price_list_id,
+                              char *errstr, size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief Find location @p code.
+ * @param kind receives its kind (may be NULL).
+ * @returns 1 (*id set), 0 when there is none, -1 with errstr.
+ */
+int ledger_location_find(PGconn *pg, const char *code, long long *id,
+                         char *kind, size_t kind_size, char *errstr,
+                         size_t errstr_size);
+
+/**
+ * @brief The locations `location list` prints, by code (bytewise).
+ * @returns the rows (PQclear() them), columns: code, name, kind, price
+ *          list code (NULL when none); or NULL with errstr.
+ */
+PGresult *ledger_location_list(PGconn *pg, char *errstr, size_t errstr_size);
 
 #endif

@@ -1,10 +1,12 @@
 #include "ledger/orders.h"
 
+#include "ledger/catalog.h"
+#include "ledger/ledger.h"
+#include "ledger/remote_map.h"
+#include "ledger/stores.h"
 #include "lib/clock.h"
 #include "lib/db.h"
-#include "lib/idarray.h"
 #include "lib/money.h"
-#include "ledger/ledger.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -207,80 +209,57 @@ static long long ord_ll(const PGresult *r, int row, int col)
     return strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
+/* The store's id, delivery item and source locations: 0, 1 when there
+ * is no such store, -1 (errstr, sqlstate). */
 static int ord_store_load(struct ord_ctx *c)
 {
-    const char *v[1] = {c->store_name};
-    char sid[32];
-    const char *v2[1] = {sid};
-    PGresult *r;
-    int rc = -1;
+    struct store_conf conf;
+    int rc;
 
-    r = ord_q(c,
-              "SELECT s.id, s.delivery_variant_id, v.sku FROM store s "
-              "JOIN variant v ON v.id = s.delivery_variant_id "
-              "WHERE s.name = $1",
-              1, v, "store");
-    if (!r)
-        return -1;
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        return 1;
-    }
-    c->st.id = ord_ll(r, 0, 0);
-    c->st.delivery_variant_id = ord_ll(r, 0, 1);
+    rc = stores_settings_load(c->pg, c->store_name, &conf, c->errstr,
+                              c->errstr_size, c->sqlstate);
+    if (rc != 0)
+        return rc;
+    c->st.id = conf.id;
+    c->st.delivery_variant_id = conf.delivery_variant_id;
     snprintf(c->st.delivery_sku, sizeof(c->st.delivery_sku), "%s",
-             PQgetvalue(r, 0, 2));
-    PQclear(r);
-    snprintf(sid, sizeof(sid), "%lld", c->st.id);
-    r = ord_q(c,
-              "SELECT location_id FROM store_source WHERE store_id = $1 "
-              "ORDER BY position",
-              1, v2, "store sources");
-    if (!r)
-        return -1;
-    for (int i = 0; i < PQntuples(r) && c->st.nsources < ORD_MAX_SOURCES; i++)
-        c->st.sources[c->st.nsources++] = ord_ll(r, i, 0);
-    rc = 0;
-    PQclear(r);
-    return rc;
+             conf.delivery_sku);
+    for (size_t i = 0; i < conf.n_sources && c->st.nsources < ORD_MAX_SOURCES;
+         i++)
+        c->st.sources[c->st.nsources++] = conf.source_location_ids[i];
+    store_conf_clear(&conf);
+    return 0;
 }
 
 /* Local variant of each line: remote variant id via remote_map, then SKU.
  */
 static int ord_lines_map(struct ord_ctx *c)
 {
-    char sid[32], rid[32];
-    PGresult *r;
+    long long id;
+    int found;
 
-    snprintf(sid, sizeof(sid), "%lld", c->st.id);
     for (size_t i = 0; i < c->o->nlines; i++) {
         const struct order_line *l = &c->o->lines[i];
 
         c->line_variant[i] = 0;
         if (l->remote_variant_id > 0) {
-            const char *v[2] = {sid, rid};
-
-            snprintf(rid, sizeof(rid), "%lld", l->remote_variant_id);
-            r = ord_q(c,
-                      "SELECT local_id FROM remote_map WHERE store_id = $1 "
-                      "AND entity = 'variant' AND remote_id = $2",
-                      2, v, "remote_map");
-            if (!r)
+            /* remote_map reports no SQLSTATE: a failure here retries. */
+            c->sqlstate[0] = '\0';
+            found = remote_map_find_local(c->pg, c->st.id, REMOTE_MAP_VARIANT,
+                                          l->remote_variant_id, &id, c->errstr,
+                                          c->errstr_size);
+            if (found < 0)
                 return -1;
-            if (PQntuples(r) == 1)
-                c->line_variant[i] = ord_ll(r, 0, 0);
-            PQclear(r);
+            if (found)
+                c->line_variant[i] = id;
         }
         if (!c->line_variant[i] && l->sku) {
-            const char *v[1] = {l->sku};
-
-            r = ord_q(c, "SELECT id FROM variant WHERE sku = $1", 1, v,
-                      "variant");
-            if (!r)
+            found = catalog_variant_find(c->pg, l->sku, &id, c->errstr,
+                                         c->errstr_size, c->sqlstate);
+            if (found < 0)
                 return -1;
-            if (PQntuples(r) == 1)
-                c->line_variant[i] = ord_ll(r, 0, 0);
-            PQclear(r);
+            if (found)
+                c->line_variant[i] = id;
         }
         if (!c->line_variant[i])
             ord_reason_add(c, "line %zu: unknown SKU '%s' (variant %lld)",
@@ -395,60 +374,17 @@ static size_t ord_reserve_need(const struct ord_ctx *c, long long *vids,
     return nv;
 }
 
-/* The ledger's lock order: locations (key share), then variants,
- * ascending; availability is read under the variant lock. */
-static int ord_reserve_lock(struct ord_ctx *c, const char *larr,
-                            const char *varr)
-{
-    const char *v1[1] = {larr};
-    const char *v2[1] = {varr};
-
-    if (ord_cmd(c,
-                "SELECT id FROM location WHERE id = ANY($1::bigint[]) "
-                "ORDER BY id FOR KEY SHARE",
-                1, v1, "lock locations") < 0)
-        return -1;
-    return ord_cmd(c,
-                   "SELECT id FROM variant WHERE id = ANY($1::bigint[]) "
-                   "ORDER BY id FOR UPDATE",
-                   1, v2, "lock variants");
-}
-
-/* What each source location has available of variant @p vid. */
-static int ord_available(struct ord_ctx *c, long long vid, const char *larr,
-                         long long *avail)
-{
-    char vbuf[32];
-    const char *v[2] = {vbuf, larr};
-    PGresult *r;
-
-    snprintf(vbuf, sizeof(vbuf), "%lld", vid);
-    for (size_t i = 0; i < c->st.nsources; i++)
-        avail[i] = 0;
-    r = ord_q(c,
-              "SELECT location_id, on_hand - reserved FROM stock_level "
-              "WHERE variant_id = $1 AND location_id = ANY($2::bigint[])",
-              2, v, "levels");
-    if (!r)
-        return -1;
-    for (int row = 0; row < PQntuples(r); row++)
-        for (size_t i = 0; i < c->st.nsources; i++)
-            if (c->st.sources[i] == ord_ll(r, row, 0))
-                avail[i] = ord_ll(r, row, 1);
-    PQclear(r);
-    return 0;
-}
-
 /* Reserve @p need of variant @p vid over the sources, in order: the
  * movement lines go to ll[*nl..]; a shortage is a reason. */
 static int ord_reserve_variant(struct ord_ctx *c, long long vid, long long need,
-                               const char *larr, struct ledger_line *ll,
-                               size_t *nl)
+                               struct ledger_line *ll, size_t *nl)
 {
     long long avail[ORD_MAX_SOURCES], take[ORD_MAX_SOURCES], got;
     const char *sku = "";
 
-    if (ord_available(c, vid, larr, avail) < 0)
+    /* What each source location has, read under the variant's lock. */
+    if (ledger_level_available(c->pg, vid, c->st.sources, c->st.nsources, avail,
+                               c->errstr, c->errstr_size, c->sqlstate) < 0)
         return -1;
     got = orders_allocate(need, avail, c->st.nsources, take);
     for (size_t i = 0; i < c->st.nsources; i++) {
@@ -474,7 +410,6 @@ static int ord_reserve(struct ord_ctx *c)
     long long *vids = NULL, *need = NULL;
     struct ledger_line *ll = NULL;
     size_t nv, nl = 0;
-    char *varr = NULL, *larr = NULL;
     int rc = -1;
 
     vids = calloc(c->o->nlines + 1, sizeof(*vids));
@@ -489,65 +424,54 @@ static int ord_reserve(struct ord_ctx *c)
         rc = 0;
         goto out;
     }
-    larr = idarray_text(c->st.sources, c->st.nsources, 0, NULL);
-    varr = idarray_text(vids, nv, 0, NULL);
-    if (!larr || !varr) {
-        ord_fail(c->errstr, c->errstr_size, "out of memory");
-        goto out;
-    }
-    if (ord_reserve_lock(c, larr, varr) < 0)
+    /* The ledger's lock order; availability is read under the lock. */
+    if (ledger_stock_lock(c->pg, c->st.sources, c->st.nsources, vids, nv,
+                          c->errstr, c->errstr_size, c->sqlstate) < 0)
         goto out;
     for (size_t k = 0; k < nv; k++)
-        if (ord_reserve_variant(c, vids[k], need[k], larr, ll, &nl) < 0)
+        if (ord_reserve_variant(c, vids[k], need[k], ll, &nl) < 0)
             goto out;
     rc = ord_move(c, LEDGER_RESERVE, "reserve", ll, nl);
 out:
     free(vids);
     free(need);
     free(ll);
-    free(varr);
-    free(larr);
     return rc;
 }
 
 /* The lines of an earlier movement of this order, summed per location and
- * variant: (location, variant, Σ on_hand_delta, Σ reserved_delta). */
-static PGresult *ord_moved(struct ord_ctx *c, const char *what)
+ * variant (ledger_move_sums()). */
+static int ord_moved(struct ord_ctx *c, const char *what,
+                     struct ledger_line **sums, size_t *n)
 {
     char key[400];
-    const char *v[1] = {key};
 
     ord_idem(c, what, key, sizeof(key));
-    return ord_q(c,
-                 "SELECT l.location_id, l.variant_id, sum(l.on_hand_delta), "
-                 "sum(l.reserved_delta) FROM stock_movement m "
-                 "JOIN stock_movement_line l ON l.movement_id = m.id "
-                 "WHERE m.idem_key = $1 GROUP BY 1, 2 ORDER BY 2, 1",
-                 1, v, "movement lines");
+    return ledger_move_sums(c->pg, key, sums, n, c->errstr, c->errstr_size,
+                            c->sqlstate);
 }
 
 /* Release or ship what the reserve movement reserved. */
 static int ord_from_reserve(struct ord_ctx *c, int ship)
 {
-    PGresult *r = ord_moved(c, "reserve");
-    struct ledger_line *ll = NULL;
-    size_t nl = 0;
+    struct ledger_line *sums = NULL, *ll = NULL;
+    size_t n = 0, nl = 0;
     int rc = -1;
 
-    if (!r)
+    if (ord_moved(c, "reserve", &sums, &n) < 0)
         return -1;
-    ll = calloc((size_t)PQntuples(r) + 1, sizeof(*ll));
+    ll = calloc(n + 1, sizeof(*ll));
     if (!ll) {
         ord_fail(c->errstr, c->errstr_size, "out of memory");
         goto out;
     }
-    for (int i = 0; i < PQntuples(r); i++) {
-        long long q = ord_ll(r, i, 3);
+    for (size_t i = 0; i < n; i++) {
+        long long q = sums[i].reserved_delta;
 
         if (q <= 0)
             continue;
-        ll[nl].location_id = ord_ll(r, i, 0);
-        ll[nl].variant_id = ord_ll(r, i, 1);
+        ll[nl].location_id = sums[i].location_id;
+        ll[nl].variant_id = sums[i].variant_id;
         ll[nl].reserved_delta = -q;
         ll[nl].on_hand_delta = ship ? -q : 0;
         nl++;
@@ -556,28 +480,27 @@ static int ord_from_reserve(struct ord_ctx *c, int ship)
               : ord_move(c, LEDGER_RELEASE, "release", ll, nl);
 out:
     free(ll);
-    PQclear(r);
+    free(sums);
     return rc;
 }
 
 /* Return what was shipped to the first source location. */
 static int ord_return(struct ord_ctx *c)
 {
-    PGresult *r = ord_moved(c, "ship");
-    struct ledger_line *ll = NULL;
-    size_t nl = 0;
+    struct ledger_line *sums = NULL, *ll = NULL;
+    size_t n = 0, nl = 0;
     int rc = -1;
 
-    if (!r)
+    if (ord_moved(c, "ship", &sums, &n) < 0)
         return -1;
-    ll = calloc((size_t)PQntuples(r) + 1, sizeof(*ll));
+    ll = calloc(n + 1, sizeof(*ll));
     if (!ll || c->st.nsources == 0) {
         ord_fail(c->errstr, c->errstr_size,
                  ll ? "store has no source location" : "out of memory");
         goto out;
     }
-    for (int i = 0; i < PQntuples(r); i++) {
-        long long q = -ord_ll(r, i, 2), vid = ord_ll(r, i, 1);
+    for (size_t i = 0; i < n; i++) {
+        long long q = -sums[i].on_hand_delta, vid = sums[i].variant_id;
 
         if (q <= 0)
             continue;
@@ -593,7 +516,7 @@ static int ord_return(struct ord_ctx *c)
     rc = ord_move(c, LEDGER_RETURN, "return", ll, nl);
 out:
     free(ll);
-    PQclear(r);
+    free(sums);
     return rc;
 }
 
@@ -612,18 +535,12 @@ int orders_store_platform(PGconn *pg, const char *store, char *platform,
                           size_t platform_size, char *errstr,
                           size_t errstr_size)
 {
-    const char *v[1] = {store};
-    PGresult *r = db_exec(pg, "SELECT platform FROM store WHERE name = $1", 1,
-                          v, "store platform", errstr, errstr_size, NULL);
-    int rc = 1;
+    struct store_conf conf;
+    int rc = stores_settings_load(pg, store, &conf, errstr, errstr_size, NULL);
 
-    if (!r)
-        return -1;
-    if (PQntuples(r) == 1) {
-        snprintf(platform, platform_size, "%s", PQgetvalue(r, 0, 0));
-        rc = 0;
-    }
-    PQclear(r);
+    if (rc == 0)
+        snprintf(platform, platform_size, "%s", conf.platform);
+    store_conf_clear(&conf);
     return rc;
 }
 
@@ -881,4 +798,137 @@ enum orders_res orders_apply(PGconn *pg, const char *store,
 out:
     ord_ctx_free(&c);
     return res;
+}
+
+/* ---- the polling backstop's cursor -------------------------------------- */
+
+int orders_cursor_get(PGconn *pg, long long store_id, char *since,
+                      size_t since_size, long long *after_id, char *errstr,
+                      size_t errstr_size)
+{
+    char sid[32];
+    const char *v[1] = {sid};
+    PGresult *r;
+    int found;
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    r = db_exec(pg,
+                "SELECT updated_since, from_id FROM order_poll_cursor "
+                "WHERE store_id = $1",
+                1, v, "poll cursor", errstr, errstr_size, NULL);
+    if (!r)
+        return -1;
+    found = PQntuples(r) == 1;
+    if (found) {
+        snprintf(since, since_size, "%s", PQgetvalue(r, 0, 0));
+        *after_id = ord_ll(r, 0, 1);
+    }
+    PQclear(r);
+    return found;
+}
+
+int orders_cursor_put(PGconn *pg, long long store_id, const char *since,
+                      long long after_id, char *errstr, size_t errstr_size)
+{
+    char sid[32], fid[32];
+    const char *v[3] = {sid, since, fid};
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    snprintf(fid, sizeof(fid), "%lld", after_id);
+    return db_cmd(pg,
+                  "INSERT INTO order_poll_cursor (store_id, updated_since, "
+                  "from_id) VALUES ($1, $2, $3) ON CONFLICT (store_id) DO "
+                  "UPDATE SET updated_since = EXCLUDED.updated_since, "
+                  "from_id = EXCLUDED.from_id, updated_at = now()",
+                  3, v, "save poll cursor", errstr, errstr_size);
+}
+
+/* ---- reading orders back (`omnisync orders`) ---------------------------- */
+
+#define ORDERS_SQL_LIST                                                        \
+    "SELECT coalesce(json_agg(x ORDER BY x.store, x.remote_id), '[]') FROM ("  \
+    " SELECT s.name AS store, o.remote_id, o.number, o.status,"                \
+    "  o.fulfillment_status, o.financial_status, o.stock_state,"               \
+    "  o.total_price::text AS total_price,"                                    \
+    "  o.delivery_price::text AS delivery_price,"                              \
+    "  (SELECT count(*) FROM customer_order_line l WHERE l.order_id = o.id"    \
+    "   AND NOT l.is_delivery) AS lines,"                                      \
+    "  to_char(o.remote_updated_at AT TIME ZONE 'UTC',"                        \
+    "   'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS remote_updated_at,"            \
+    "  o.attention_reason"                                                     \
+    " FROM customer_order o JOIN store s ON s.id = o.store_id"                 \
+    " WHERE ($1::text IS NULL OR s.name = $1)"                                 \
+    "  AND ($2::text IS NULL OR o.status = $2 OR o.fulfillment_status = $2)"   \
+    "  AND ($3::text IS NULL OR o.attention_reason IS NOT NULL)) x"
+
+#define ORDERS_SQL_SHOW                                                        \
+    "SELECT json_build_object("                                                \
+    " 'store', s.name, 'remote_id', o.remote_id, 'number', o.number,"          \
+    " 'status', o.status, 'fulfillment_status', o.fulfillment_status,"         \
+    " 'financial_status', o.financial_status, 'stock_state', o.stock_state,"   \
+    " 'attention_reason', o.attention_reason,"                                 \
+    " 'total_price', o.total_price::text,"                                     \
+    " 'delivery_price', o.delivery_price::text, 'client', o.client,"           \
+    " 'remote_updated_at', o.remote_updated_at, 'received_at', o.received_at," \
+    " 'applied_at', o.applied_at, 'updated_at', o.updated_at,"                 \
+    " 'lines', (SELECT coalesce(json_agg(json_build_object("                   \
+    "   'line_no', l.line_no, 'remote_line_id', l.remote_line_id,"             \
+    "   'variant_id', l.variant_id, 'sku', l.sku, 'title', l.title,"           \
+    "   'quantity', l.quantity, 'price', l.price::text,"                       \
+    "   'is_delivery', l.is_delivery) ORDER BY l.line_no), '[]')"              \
+    "   FROM customer_order_line l WHERE l.order_id = o.id),"                  \
+    " 'movements', (SELECT coalesce(json_agg(json_build_object("               \
+    "   'id', m.id, 'kind', m.kind, 'idem_key', m.idem_key,"                   \
+    "   'created_at', m.created_at,"                                           \
+    "   'lines', (SELECT json_agg(json_build_object("                          \
+    "     'location', lo.code, 'sku', v.sku,"                                  \
+    "     'on_hand_delta', ml.on_hand_delta,"                                  \
+    "     'reserved_delta', ml.reserved_delta) ORDER BY ml.line_no)"           \
+    "     FROM stock_movement_line ml JOIN location lo ON lo.id ="             \
+    "     ml.location_id JOIN variant v ON v.id = ml.variant_id"               \
+    "     WHERE ml.movement_id = m.id)) ORDER BY m.id), '[]')"                 \
+    "   FROM stock_movement m WHERE m.order_id = o.id))"                       \
+    " FROM customer_order o JOIN store s ON s.id = o.store_id"                 \
+    " WHERE s.name = $1 AND o.remote_id = $2::bigint"
+
+/* The one JSON value of a query returning one json row (json null when it
+ * has no row or SQL NULL); NULL with errstr. */
+static json_t *ord_query_json(PGconn *pg, const char *sql, int n,
+                              const char *const *vals, const char *what,
+                              char *errstr, size_t errstr_size)
+{
+    json_error_t jerr;
+    PGresult *res = db_exec(pg, sql, n, vals, what, errstr, errstr_size, NULL);
+    json_t *j = NULL;
+
+    if (!res)
+        return NULL;
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        j = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
+        if (!j)
+            snprintf(errstr, errstr_size, "%s: bad JSON from the ledger: %s",
+                     what, jerr.text);
+    } else {
+        j = json_null();
+    }
+    PQclear(res);
+    return j;
+}
+
+json_t *orders_list_json(PGconn *pg, const char *store, const char *status,
+                         int needs_attention, char *errstr, size_t errstr_size)
+{
+    const char *vals[3] = {store, status, needs_attention ? "1" : NULL};
+
+    return ord_query_json(pg, ORDERS_SQL_LIST, 3, vals, "list orders", errstr,
+                          errstr_size);
+}
+
+json_t *orders_show_json(PGconn *pg, const char *store, const char *remote_id,
+                         char *errstr, size_t errstr_size)
+{
+    const char *vals[2] = {store, remote_id};
+
+    return ord_query_json(pg, ORDERS_SQL_SHOW, 2, vals, "show order", errstr,
+                          errstr_size);
 }

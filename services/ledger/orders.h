@@ -9,6 +9,10 @@
  * line), and the stock movements (reserve, release, ship, return) with
  * idempotency keys "order:<store>:<remote id>:<transition>".  The order as
  * the store sent it is kept next to it (customer_order.raw).
+ *
+ * The module owns customer_order, customer_order_line and the polling
+ * backstop's cursor (order_poll_cursor), and reads orders back for the
+ * CLI.
  */
 #ifndef OMNI_ORDERS_H
 #define OMNI_ORDERS_H
@@ -123,5 +127,50 @@ enum orders_res orders_apply(PGconn *pg, const char *store,
 
 /** @returns "applied", "stale", "retry", "reject". */
 const char *orders_res_name(enum orders_res r);
+
+/**
+ * @brief Where the polling backstop resumes for store @p store_id
+ *        (order_poll_cursor).
+ * @param since    receives the platform's updated-since text.
+ * @param after_id receives the last order id seen at that time.
+ * @returns 1 found, 0 when the store has no cursor yet, -1 with errstr.
+ */
+int orders_cursor_get(PGconn *pg, long long store_id, char *since,
+                      size_t since_size, long long *after_id, char *errstr,
+                      size_t errstr_size);
+
+/**
+ * @brief Save the polling backstop's cursor of store @p store_id.
+ * @returns 0, or -1 with errstr.
+ */
+int orders_cursor_put(PGconn *pg, long long store_id, const char *since,
+                      long long after_id, char *errstr, size_t errstr_size);
+
+/**
+ * @brief The orders `orders list` shows, by store then remote id: a JSON
+ *        array of objects with keys store, remote_id, number, status,
+ *        fulfillment_status, financial_status, stock_state, total_price,
+ *        delivery_price (text or null), lines (item lines, the delivery
+ *        line aside), remote_updated_at (UTC, milliseconds),
+ *        attention_reason.
+ * @param store  keep one store (may be NULL).
+ * @param status keep orders whose status or fulfillment status is this
+ *               (may be NULL).
+ * @param needs_attention keep only orders with an attention reason.
+ * @returns a new reference, or NULL with errstr.
+ */
+json_t *orders_list_json(PGconn *pg, const char *store, const char *status,
+                         int needs_attention, char *errstr, size_t errstr_size);
+
+/**
+ * @brief One order as `orders show` prints it: a JSON object with the
+ *        order's fields, its "lines" (the delivery line included) and the
+ *        stock "movements" it made, each with its "lines".
+ * @param remote_id the order's id in the store, decimal.
+ * @returns a new reference (JSON null when there is no such order), or
+ *          NULL with errstr.
+ */
+json_t *orders_show_json(PGconn *pg, const char *store, const char *remote_id,
+                         char *errstr, size_t errstr_size);
 
 #endif

@@ -154,6 +154,35 @@ int remote_map_find_local(PGconn *pg, long long store_id, const char *entity,
     return rc;
 }
 
+#define SQL_LIST                                                               \
+    "SELECT local_id, remote_id, coalesce(payload_hash, '') FROM remote_map"   \
+    " WHERE store_id = $1 AND entity = $2 AND remote_id > 0 ORDER BY local_id"
+
+/* Products, variants and photos synced, and photos queued, of store $1. */
+#define SQL_PROGRESS                                                           \
+    "SELECT (SELECT count(*) FROM remote_map rm JOIN product p ON p.id = "     \
+    "rm.local_id"                                                              \
+    "  WHERE rm.store_id = $1 AND rm.entity = 'product' AND rm.remote_id > 0"  \
+    "  AND NOT p.archived AND coalesce(rm.payload_hash, '') <> ''),"           \
+    " (SELECT count(*) FROM remote_map rm JOIN variant v ON v.id = "           \
+    "rm.local_id"                                                              \
+    "  JOIN product p ON p.id = v.product_id WHERE rm.store_id = $1"           \
+    "  AND rm.entity = 'variant' AND rm.remote_id > 0 AND NOT v.archived"      \
+    "  AND NOT p.archived AND coalesce(rm.payload_hash, '') <> ''),"           \
+    " (SELECT count(*) FROM remote_map rm JOIN product_photo pp"               \
+    "  ON pp.id = rm.local_id AND rm.payload_hash = pp.sha256"                 \
+    "  JOIN product p ON p.id = pp.product_id WHERE rm.store_id = $1"          \
+    "  AND rm.entity = 'image' AND rm.remote_id > 0 AND NOT p.archived),"      \
+    " (SELECT count(*) FROM remote_map pm JOIN product p ON p.id = "           \
+    "pm.local_id"                                                              \
+    "  JOIN product_photo pp ON pp.product_id = p.id"                          \
+    "  LEFT JOIN remote_map rm ON rm.store_id = $1 AND rm.entity = 'image'"    \
+    "  AND rm.local_id = pp.id WHERE pm.store_id = $1"                         \
+    "  AND pm.entity = 'product' AND pm.remote_id > 0 AND NOT p.archived"      \
+    "  AND rm.payload_hash IS DISTINCT FROM pp.sha256 AND NOT EXISTS"          \
+    "  (SELECT 1 FROM dlq_record d WHERE d.store_id = $1"                      \
+    "   AND d.entity = 'image' AND d.local_id = pp.id))"
+
 int remote_map_category_lock(PGconn *pg, long long store_id, char *errstr,
                              size_t errstr_size)
 {
@@ -175,35 +204,97 @@ void remote_map_category_unlock(PGconn *pg, long long store_id)
            "category unlock", err, sizeof(err));
 }
 
-int remote_map_remote_ids(PGconn *pg, long long store_id, const char *entity,
-                          const long long *local, size_t n, long long *remote,
-                          char *errstr, size_t errstr_size)
+int remote_map_list(PGconn *pg, long long store_id, const char *entity,
+                    struct remote_map_row **rows, size_t *n, char *errstr,
+                    size_t errstr_size)
 {
-    char sid[32], *arr = idarray_text(local, n, 0, NULL);
-    const char *vals[3] = {sid, entity, arr};
-    long long lid, rid;
+    char sid[32];
+    const char *vals[2] = {sid, entity};
+    struct remote_map_row *v;
     PGresult *res;
+    int r;
 
-    for (size_t i = 0; i < n; i++)
-        remote[i] = 0;
+    *rows = NULL;
+    *n = 0;
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    res =
+        db_exec(pg, SQL_LIST, 2, vals, "remote_map", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    v = db_rows_alloc(res, sizeof(*v), errstr, errstr_size);
+    if (!v)
+        return -1;
+    for (r = 0; r < PQntuples(res); r++) {
+        struct remote_map_row *row = &v[*n];
+
+        if (remote_map_parse_ll(PQgetvalue(res, r, 0), &row->local_id) != 0 ||
+            remote_map_parse_ll(PQgetvalue(res, r, 1), &row->remote_id) != 0)
+            continue;
+        snprintf(row->hash, sizeof(row->hash), "%s", PQgetvalue(res, r, 2));
+        (*n)++;
+    }
+    PQclear(res);
+    *rows = v;
+    return 0;
+}
+
+int remote_map_remote_ids(PGconn *pg, long long store_id, const char *entity,
+                          const long long *local_ids, size_t n,
+                          long long *remote_ids, char *errstr,
+                          size_t errstr_size)
+{
+    char sid[32], *arr = idarray_text(local_ids, n, 0, NULL);
+    const char *vals[3] = {sid, entity, arr};
+    long long local, rid;
+    PGresult *res;
+    size_t i;
+    int r;
+
     if (!arr) {
-        snprintf(errstr, errstr_size, "remote ids: out of memory");
+        snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
+    for (i = 0; i < n; i++)
+        remote_ids[i] = 0;
     snprintf(sid, sizeof(sid), "%lld", store_id);
     res = db_exec(pg, SQL_REMOTE_IDS, 3, vals, "remote ids", errstr,
                   errstr_size, NULL);
     free(arr);
     if (!res)
         return -1;
-    for (int r = 0; r < PQntuples(res); r++) {
-        if (remote_map_parse_ll(PQgetvalue(res, r, 0), &lid) != 0 ||
+    for (r = 0; r < PQntuples(res); r++) {
+        if (remote_map_parse_ll(PQgetvalue(res, r, 0), &local) != 0 ||
             remote_map_parse_ll(PQgetvalue(res, r, 1), &rid) != 0)
             continue;
-        for (size_t i = 0; i < n; i++)
-            if (local[i] == lid)
-                remote[i] = rid;
+        for (i = 0; i < n; i++)
+            if (local_ids[i] == local)
+                remote_ids[i] = rid;
     }
     PQclear(res);
     return 0;
+}
+
+int remote_map_progress(PGconn *pg, long long store_id,
+                        struct remote_map_progress *p, char *errstr,
+                        size_t errstr_size)
+{
+    char sid[32];
+    const char *vals[1] = {sid};
+    PGresult *res;
+    int rc = -1;
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    res = db_exec(pg, SQL_PROGRESS, 1, vals, "sync progress", errstr,
+                  errstr_size, NULL);
+    if (!res)
+        return -1;
+    if (remote_map_parse_ll(PQgetvalue(res, 0, 0), &p->products_synced) ||
+        remote_map_parse_ll(PQgetvalue(res, 0, 1), &p->variants_synced) ||
+        remote_map_parse_ll(PQgetvalue(res, 0, 2), &p->photos_synced) ||
+        remote_map_parse_ll(PQgetvalue(res, 0, 3), &p->photos_queued))
+        snprintf(errstr, errstr_size, "sync progress: bad row");
+    else
+        rc = 0;
+    PQclear(res);
+    return rc;
 }

@@ -93,14 +93,48 @@ int remote_map_category_lock(PGconn *pg, long long store_id, char *errstr,
  *         lock ends with the session, which a lost connection resets. */
 void remote_map_category_unlock(PGconn *pg, long long store_id);
 
+/* A real mapping, as remote_map_list() returns them. */
+struct remote_map_row {
+    long long local_id;
+    long long remote_id; /* > 0 */
+    char hash[72];       /* payload_hash, "" when NULL */
+};
+
 /**
- * @brief The remote ids of @p n local ids of @p entity in store
- *        @p store_id: remote[i] receives the real id (> 0) mapped to
- *        local[i], 0 when none.
+ * @brief Every real mapping (remote id > 0) of @p entity in store
+ *        @p store_id, by local id.
+ * @param rows receives a malloc()ed array (caller frees).
+ * @returns 0, or -1 with errstr.
+ */
+int remote_map_list(PGconn *pg, long long store_id, const char *entity,
+                    struct remote_map_row **rows, size_t *n, char *errstr,
+                    size_t errstr_size);
+
+/**
+ * @brief The store's ids of the @p n local ids @p local_ids of @p entity:
+ *        remote_ids[i] is the real remote id of local_ids[i], 0 when it
+ *        has none.
  * @returns 0, or -1 with errstr.
  */
 int remote_map_remote_ids(PGconn *pg, long long store_id, const char *entity,
-                          const long long *local, size_t n, long long *remote,
-                          char *errstr, size_t errstr_size);
+                          const long long *local_ids, size_t n,
+                          long long *remote_ids, char *errstr,
+                          size_t errstr_size);
+
+/* How far a store's sync is (`omnisync status`): what remote_map holds
+ * with the current payload, of what is not archived. */
+struct remote_map_progress {
+    long long products_synced; /* mapped, payload hash recorded */
+    long long variants_synced; /* likewise */
+    long long photos_synced;   /* mapped with the photo's current sha256 */
+    long long photos_queued;   /* photos of mapped products not in the
+                                  store with their current content and not
+                                  dead-lettered: image jobs still to do */
+};
+
+/** @brief Fill @p p for store @p store_id.  @returns 0, or -1 with errstr. */
+int remote_map_progress(PGconn *pg, long long store_id,
+                        struct remote_map_progress *p, char *errstr,
+                        size_t errstr_size);
 
 #endif

@@ -1,6 +1,7 @@
 #include "ledger/stores.h"
 
 #include "lib/db.h"
+#include "lib/idarray.h"
 #include "lib/secret.h"
 
 #include <stdio.h>
@@ -20,6 +21,97 @@
     "FROM store s JOIN price_list pl ON pl.id = s.price_list_id"               \
     " JOIN location ol ON ol.id = s.online_location_id"                        \
     " JOIN variant v ON v.id = s.delivery_variant_id "
+
+#define STORES_SQL_INSERT                                                      \
+    "INSERT INTO store (name, platform, url, login,"                           \
+    " password_nonce, password_box, online_location_id,"                       \
+    " price_list_id, delivery_variant_id, safety_stock,"                       \
+    " api_limit, api_window, webhook_secret) "                                 \
+    "VALUES ($1, $2, $3, $4, decode($5, 'hex'),"                               \
+    " decode($6, 'hex'), $7, $8, $9, $10, $11, $12, $13) "                     \
+    "RETURNING id"
+
+#define STORES_SQL_SOURCE_INSERT                                               \
+    "INSERT INTO store_source (store_id, location_id, position) "              \
+    "VALUES ($1, $2, $3)"
+
+/* Columns of store list/show; never the password.  $1: a name or NULL. */
+#define STORES_SQL_LIST                                                        \
+    "SELECT s.name, s.platform, s.url, s.login, ol.code,"                      \
+    " COALESCE((SELECT string_agg(l.code, ',' ORDER BY ss.position)"           \
+    "  FROM store_source ss JOIN location l ON l.id = ss.location_id"          \
+    "  WHERE ss.store_id = s.id AND ss.position > 0), ''),"                    \
+    " pl.code, v.sku, s.safety_stock, s.api_limit, s.api_window,"              \
+    " s.webhook_secret "                                                       \
+    "FROM store s JOIN location ol ON ol.id = s.online_location_id"            \
+    " JOIN price_list pl ON pl.id = s.price_list_id"                           \
+    " JOIN variant v ON v.id = s.delivery_variant_id "                         \
+    "WHERE $1::text IS NULL OR s.name = $1 "                                   \
+    "ORDER BY s.name COLLATE \"C\""
+
+/*
+ * The availability query.  From h(store_id, variant_id), a CTE each
+ * caller defines, it returns per row: store name, variant id, sku, safety
+ * stock, sum on hand, sum reserved over the store's source locations, and
+ * the variant's price and old price in the store's price list (text, NULL
+ * when it has none).  Callers append the ORDER BY.
+ */
+#define STORES_SQL_AVAIL                                                       \
+    "SELECT s.name, v.id, v.sku, s.safety_stock,"                              \
+    " COALESCE(SUM(l.on_hand), 0), COALESCE(SUM(l.reserved), 0),"              \
+    " p.price::text, p.old_price::text "                                       \
+    "FROM hit h JOIN store s ON s.id = h.store_id"                             \
+    " JOIN variant v ON v.id = h.variant_id"                                   \
+    " LEFT JOIN store_source src ON src.store_id = s.id"                       \
+    " LEFT JOIN stock_level l ON l.location_id = src.location_id"              \
+    "  AND l.variant_id = v.id"                                                \
+    " LEFT JOIN price p ON p.price_list_id = s.price_list_id"                  \
+    "  AND p.variant_id = v.id "                                               \
+    "GROUP BY s.id, s.name, v.id, v.sku, s.safety_stock, p.price,"             \
+    " p.old_price "
+
+#define STORES_SQL_AVAIL_BY_ID STORES_SQL_AVAIL "ORDER BY s.id, v.id"
+
+/* Every (store, variant) pair where the store sells from a location the
+ * movement touched. */
+#define STORES_SQL_AVAIL_MOVED                                                 \
+    "WITH hit AS ("                                                            \
+    " SELECT DISTINCT ss.store_id, x.variant_id"                               \
+    " FROM unnest($1::bigint[], $2::bigint[]) AS x(location_id, variant_id)"   \
+    " JOIN store_source ss ON ss.location_id = "                               \
+    "x.location_id) " STORES_SQL_AVAIL_BY_ID
+
+/* One store and every variant it has stock of. */
+#define STORES_SQL_AVAIL_STOCKED                                               \
+    "WITH hit AS ("                                                            \
+    " SELECT DISTINCT ss.store_id, l.variant_id FROM store_source ss"          \
+    " JOIN stock_level l ON l.location_id = ss.location_id"                    \
+    " WHERE ss.store_id = $1 AND (l.on_hand <> 0 OR l.reserved <> "            \
+    "0)) " STORES_SQL_AVAIL_BY_ID
+
+/* Explicit (store, variant) pairs. */
+#define STORES_SQL_AVAIL_PAIRS                                                 \
+    "WITH hit AS ("                                                            \
+    " SELECT DISTINCT x.store_id, x.variant_id"                                \
+    " FROM unnest($1::bigint[], $2::bigint[]) AS x(store_id, "                 \
+    "variant_id)) " STORES_SQL_AVAIL_BY_ID
+
+/* Every store whose price list is $1, times the variants $2. */
+#define STORES_SQL_AVAIL_PRICED                                                \
+    "WITH hit AS ("                                                            \
+    " SELECT s.id AS store_id, x.variant_id FROM store s"                      \
+    " CROSS JOIN unnest($2::bigint[]) AS x(variant_id)"                        \
+    " WHERE s.price_list_id = $1) " STORES_SQL_AVAIL_BY_ID
+
+/* Every variant the store should sell: not archived, of a product not
+ * archived, priced in the store's price list. */
+#define STORES_SQL_AVAIL_SELLABLE                                              \
+    "WITH hit AS ("                                                            \
+    " SELECT s.id AS store_id, v.id AS variant_id FROM store s"                \
+    " JOIN price p ON p.price_list_id = s.price_list_id"                       \
+    " JOIN variant v ON v.id = p.variant_id AND NOT v.archived"                \
+    " JOIN product pr ON pr.id = v.product_id AND NOT pr.archived"             \
+    " WHERE s.id = $1) " STORES_SQL_AVAIL "ORDER BY v.sku"
 
 static char *stores_dup(const PGresult *res, int row, int col, int *fail)
 {
@@ -72,14 +164,78 @@ static int stores_ids_parse(const char *text, long long **ids, size_t *n)
     return 0;
 }
 
-/* Fill @p conf from row @p row, decrypting the password. */
+/*
+ * Seal @p password under @p key as the store row keeps it: the nonce and
+ * the box, each hex-encoded (decode($, 'hex') in SQL).  @p hex_box
+ * receives a malloc()ed string (caller frees).
+ */
+static int stores_password_seal(const unsigned char *key, const char *password,
+                                char hex_nonce[SECRET_NONCE_BYTES * 2 + 1],
+                                char **hex_box, char *errstr,
+                                size_t errstr_size)
+{
+    unsigned char nonce[SECRET_NONCE_BYTES], *box = NULL;
+    size_t box_len = 0;
+
+    *hex_box = NULL;
+    if (secret_seal(key, password, strlen(password), nonce, &box, &box_len,
+                    errstr, errstr_size) < 0)
+        return -1;
+    *hex_box = malloc(box_len * 2 + 1);
+    if (!*hex_box) {
+        free(box);
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    sodium_bin2hex(hex_nonce, SECRET_NONCE_BYTES * 2 + 1, nonce, sizeof(nonce));
+    sodium_bin2hex(*hex_box, box_len * 2 + 1, box, box_len);
+    free(box);
+    return 0;
+}
+
+/* Open the password of store @p store from its hex-encoded columns; on
+ * success *plain is the password (release with secret_str_free()). */
+static int stores_password_open(const unsigned char *key, const char *store,
+                                const char *hex_nonce, const char *hex_box,
+                                char **plain, char *errstr, size_t errstr_size)
+{
+    unsigned char nonce[SECRET_NONCE_BYTES], *box = NULL;
+    size_t nonce_len = 0, box_len = 0, hex_box_len = strlen(hex_box);
+    int rc = -1;
+
+    box = malloc(hex_box_len / 2 + 1);
+    if (!box) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    if (sodium_hex2bin(nonce, sizeof(nonce), hex_nonce, strlen(hex_nonce), NULL,
+                       &nonce_len, NULL) != 0 ||
+        nonce_len != sizeof(nonce) ||
+        sodium_hex2bin(box, hex_box_len / 2 + 1, hex_box, hex_box_len, NULL,
+                       &box_len, NULL) != 0) {
+        snprintf(errstr, errstr_size, "store %s: malformed password column",
+                 store);
+        goto out;
+    }
+    if (secret_open(key, nonce, box, box_len, plain, errstr, errstr_size) < 0) {
+        /* errstr says why without any secret in it; name the store. */
+        char why[256];
+
+        snprintf(why, sizeof(why), "%s", errstr);
+        snprintf(errstr, errstr_size, "store %s: password: %s", store, why);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(box);
+    return rc;
+}
+
+/* Fill @p conf from row @p row, decrypting the password unless @p key is
+ * NULL. */
 static int stores_row(const PGresult *res, int row, const unsigned char *key,
                       struct store_conf *conf, char *errstr, size_t errstr_size)
 {
-    unsigned char nonce[SECRET_NONCE_BYTES], *box = NULL;
-    const char *hex_nonce = PQgetvalue(res, row, 5);
-    const char *hex_box = PQgetvalue(res, row, 6);
-    size_t nonce_len = 0, box_len = 0, hex_box_len = strlen(hex_box);
     int fail = 0, rc = -1;
 
     memset(conf, 0, sizeof(*conf));
@@ -104,77 +260,54 @@ static int stores_row(const PGresult *res, int row, const unsigned char *key,
         snprintf(errstr, errstr_size, "out of memory");
         goto out;
     }
-    box = malloc(hex_box_len / 2 + 1);
-    if (!box) {
-        snprintf(errstr, errstr_size, "out of memory");
+    if (key && stores_password_open(key, conf->name, PQgetvalue(res, row, 5),
+                                    PQgetvalue(res, row, 6), &conf->password,
+                                    errstr, errstr_size) < 0)
         goto out;
-    }
-    if (sodium_hex2bin(nonce, sizeof(nonce), hex_nonce, strlen(hex_nonce), NULL,
-                       &nonce_len, NULL) != 0 ||
-        nonce_len != sizeof(nonce) ||
-        sodium_hex2bin(box, hex_box_len / 2 + 1, hex_box, hex_box_len, NULL,
-                       &box_len, NULL) != 0) {
-        snprintf(errstr, errstr_size, "store %s: malformed password column",
-                 conf->name);
-        goto out;
-    }
-    if (secret_open(key, nonce, box, box_len, &conf->password, errstr,
-                    errstr_size) < 0) {
-        /* errstr says why without any secret in it; name the store. */
-        char why[256];
-
-        snprintf(why, sizeof(why), "%s", errstr);
-        snprintf(errstr, errstr_size, "store %s: password: %s", conf->name,
-                 why);
-        goto out;
-    }
     rc = 0;
 out:
-    free(box);
     if (rc < 0)
         store_conf_clear(conf);
     return rc;
 }
 
-int stores_load(PGconn *pg, const unsigned char *key, const char *name,
-                struct store_conf *conf, char *errstr, size_t errstr_size)
+/* Load one store; @p k NULL: without its password. */
+static int stores_one(PGconn *pg, const unsigned char *k, const char *name,
+                      struct store_conf *conf, char *errstr, size_t errstr_size,
+                      char *sqlstate)
 {
-    const char *vals[1];
-    PGresult *res = NULL;
-    int rc = -1;
+    const char *vals[1] = {name};
+    PGresult *res;
+    int rc;
 
-    memset(conf, 0, sizeof(*conf));
-    vals[0] = name;
     res = db_exec(pg, STORES_SQL "WHERE s.name = $1", 1, vals, "load store",
-                  errstr, errstr_size, NULL);
+                  errstr, errstr_size, sqlstate);
     if (!res)
-        goto out;
+        return -1;
     if (PQntuples(res) == 0) {
         snprintf(errstr, errstr_size, "no store named '%s'", name);
         rc = 1;
-        goto out;
+    } else {
+        rc = stores_row(res, 0, k, conf, errstr, errstr_size);
     }
-    rc = stores_row(res, 0, key, conf, errstr, errstr_size);
-out:
     PQclear(res);
     return rc;
 }
 
-int stores_load_all(PGconn *pg, const unsigned char *key,
-                    struct store_conf **confs, size_t *n, char *errstr,
-                    size_t errstr_size)
+/* Load every store; @p k NULL: without their passwords. */
+static int stores_all(PGconn *pg, const unsigned char *k,
+                      struct store_conf **confs, size_t *n, char *errstr,
+                      size_t errstr_size)
 {
     struct store_conf *all = NULL;
-    PGresult *res = NULL;
-    size_t i, nrows = 0, done = 0;
+    PGresult *res;
+    size_t i, nrows, done = 0;
     int rc = -1;
 
-    *confs = NULL;
-    *n = 0;
     res = db_exec(pg, STORES_SQL "ORDER BY s.name", 0, NULL, "load stores",
                   errstr, errstr_size, NULL);
     if (!res)
-        goto out;
+        return -1;
     nrows = (size_t)PQntuples(res);
     all = calloc(nrows ? nrows : 1, sizeof(*all));
     if (!all) {
@@ -182,7 +315,7 @@ int stores_load_all(PGconn *pg, const unsigned char *key,
         goto out;
     }
     for (i = 0; i < nrows; i++) {
-        if (stores_row(res, (int)i, key, &all[i], errstr, errstr_size) < 0)
+        if (stores_row(res, (int)i, k, &all[i], errstr, errstr_size) < 0)
             goto out;
         done++;
     }
@@ -194,6 +327,54 @@ out:
     stores_free_all(all, done);
     PQclear(res);
     return rc;
+}
+
+/* stores_row() takes a NULL key as "without the password": the loads
+ * that open it refuse one. */
+static int stores_key_check(const unsigned char *key, char *errstr,
+                            size_t errstr_size)
+{
+    if (key)
+        return 0;
+    snprintf(errstr, errstr_size, "load store: no secret key");
+    return -1;
+}
+
+int stores_load(PGconn *pg, const unsigned char *key, const char *name,
+                struct store_conf *conf, char *errstr, size_t errstr_size)
+{
+    memset(conf, 0, sizeof(*conf));
+    if (stores_key_check(key, errstr, errstr_size) < 0)
+        return -1;
+    return stores_one(pg, key, name, conf, errstr, errstr_size, NULL);
+}
+
+int stores_load_all(PGconn *pg, const unsigned char *key,
+                    struct store_conf **confs, size_t *n, char *errstr,
+                    size_t errstr_size)
+{
+    *confs = NULL;
+    *n = 0;
+    if (stores_key_check(key, errstr, errstr_size) < 0)
+        return -1;
+    return stores_all(pg, key, confs, n, errstr, errstr_size);
+}
+
+int stores_settings_load(PGconn *pg, const char *name, struct store_conf *conf,
+                         char *errstr, size_t errstr_size, char *sqlstate)
+{
+    if (sqlstate)
+        sqlstate[0] = '\0';
+    memset(conf, 0, sizeof(*conf));
+    return stores_one(pg, NULL, name, conf, errstr, errstr_size, sqlstate);
+}
+
+int stores_settings_load_all(PGconn *pg, struct store_conf **confs, size_t *n,
+                             char *errstr, size_t errstr_size)
+{
+    *confs = NULL;
+    *n = 0;
+    return stores_all(pg, NULL, confs, n, errstr, errstr_size);
 }
 
 void store_conf_clear(struct store_conf *conf)
@@ -226,162 +407,261 @@ void stores_free_all(struct store_conf *confs, size_t n)
     free(confs);
 }
 
-#define STORES_SQL_INSERT                                                      \
-    "INSERT INTO store (name, platform, url, login,"                           \
-    " password_nonce, password_box, online_location_id,"                       \
-    " price_list_id, delivery_variant_id, safety_stock,"                       \
-    " api_limit, api_window, webhook_secret) "                                 \
-    "VALUES ($1, $2, $3, $4, decode($5, 'hex'),"                               \
-    " decode($6, 'hex'), $7, $8, $9, $10, $11, $12, $13) "                     \
-    "RETURNING id"
-
-#define STORES_SQL_SOURCE                                                      \
-    "INSERT INTO store_source (store_id, location_id, position)"               \
-    " VALUES ($1, $2, $3)"
-
-/* Columns of store list/show; never the password.  $1: a name or NULL. */
-#define STORES_SQL_LIST                                                        \
-    "SELECT s.name, s.platform, s.url, s.login, ol.code,"                      \
-    " COALESCE((SELECT string_agg(l.code, ',' ORDER BY ss.position)"           \
-    "  FROM store_source ss JOIN location l ON l.id = ss.location_id"          \
-    "  WHERE ss.store_id = s.id AND ss.position > 0), ''),"                    \
-    " pl.code, v.sku, s.safety_stock, s.api_limit, s.api_window,"              \
-    " s.webhook_secret "                                                       \
-    "FROM store s JOIN location ol ON ol.id = s.online_location_id"            \
-    " JOIN price_list pl ON pl.id = s.price_list_id"                           \
-    " JOIN variant v ON v.id = s.delivery_variant_id "                         \
-    "WHERE $1::text IS NULL OR s.name = $1 "                                   \
-    "ORDER BY s.name COLLATE \"C\""
-
-/* Insert the source locations of store @p sid, in position order. */
-static int stores_sources_insert(PGconn *pg, const char *sid,
-                                 const struct store_new *s, char *errstr,
-                                 size_t errstr_size)
+/* One bigint of a one-row query into *out: 1 when there was a row, 0 when
+ * none, -1 with errstr. */
+static int stores_one_ll(PGconn *pg, const char *sql, const char *val,
+                         const char *what, long long *out, char *errstr,
+                         size_t errstr_size)
 {
-    char t_loc[24], t_pos[24];
-    const char *vals[3] = {sid, t_loc, t_pos};
+    const char *vals[1] = {val};
+    PGresult *res =
+        db_exec(pg, sql, val ? 1 : 0, vals, what, errstr, errstr_size, NULL);
+    int rc = 0;
 
-    for (size_t i = 0; i < s->n_sources; i++) {
-        snprintf(t_loc, sizeof(t_loc), "%lld", s->source_location_ids[i]);
-        snprintf(t_pos, sizeof(t_pos), "%zu", i);
-        if (db_cmd(pg, STORES_SQL_SOURCE, 3, vals, "add store source", errstr,
-                   errstr_size) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-long long stores_insert(PGconn *pg, const struct store_new *s, char *errstr,
-                        size_t errstr_size, char *sqlstate)
-{
-    char nonce[129], *box = malloc(s->box_len * 2 + 1), sid[24];
-    char n[6][24];
-    const long long nums[6] = {s->online_location_id,  s->price_list_id,
-                               s->delivery_variant_id, s->safety_stock,
-                               s->api_limit,           s->api_window};
-    const char *vals[13] = {s->name,
-                            s->platform,
-                            s->url,
-                            s->login,
-                            nonce,
-                            box,
-                            n[0],
-                            n[1],
-                            n[2],
-                            n[3],
-                            n[4],
-                            n[5],
-                            s->webhook_secret};
-    PGresult *res = NULL;
-    long long id = -1;
-
-    if (!box || s->nonce_len * 2 + 1 > sizeof(nonce)) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto out;
-    }
-    sodium_bin2hex(nonce, sizeof(nonce), s->password_nonce, s->nonce_len);
-    sodium_bin2hex(box, s->box_len * 2 + 1, s->password_box, s->box_len);
-    for (int i = 0; i < 6; i++)
-        snprintf(n[i], sizeof(n[i]), "%lld", nums[i]);
-    res = db_exec(pg, STORES_SQL_INSERT, 13, vals, "add store", errstr,
-                  errstr_size, sqlstate);
     if (!res)
-        goto out;
-    snprintf(sid, sizeof(sid), "%s", PQgetvalue(res, 0, 0));
-    if (stores_sources_insert(pg, sid, s, errstr, errstr_size) == 0)
-        id = stores_ll(res, 0, 0);
-out:
+        return -1;
+    if (PQntuples(res) == 1) {
+        *out = stores_ll(res, 0, 0);
+        rc = 1;
+    }
     PQclear(res);
-    free(box);
-    return id;
+    return rc;
 }
 
-int stores_online_owner(PGconn *pg, long long location_id, char *owner,
-                        size_t owner_size, char *errstr, size_t errstr_size)
+int stores_find(PGconn *pg, const char *name, long long *id, char *errstr,
+                size_t errstr_size)
+{
+    return stores_one_ll(pg, "SELECT id FROM store WHERE name = $1", name,
+                         "look up store", id, errstr, errstr_size);
+}
+
+int stores_count(PGconn *pg, long long *n, char *errstr, size_t errstr_size)
+{
+    return stores_one_ll(pg, "SELECT count(*) FROM store", NULL, "count stores",
+                         n, errstr, errstr_size) < 0
+               ? -1
+               : 0;
+}
+
+int stores_online_owner(PGconn *pg, long long location_id, char *name,
+                        size_t name_size, char *errstr, size_t errstr_size)
 {
     char t_loc[24];
     const char *vals[1] = {t_loc};
     PGresult *res;
+    int found;
 
     snprintf(t_loc, sizeof(t_loc), "%lld", location_id);
     res = db_exec(pg, "SELECT name FROM store WHERE online_location_id = $1", 1,
                   vals, "look up store", errstr, errstr_size, NULL);
     if (!res)
         return -1;
-    snprintf(owner, owner_size, "%s",
-             PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+    found = PQntuples(res) > 0;
+    snprintf(name, name_size, "%s", found ? PQgetvalue(res, 0, 0) : "");
     PQclear(res);
-    return 0;
+    return found;
 }
 
-/* "WH2,WH1" as a JSON array of codes. */
-static json_t *stores_codes_json(const char *list)
+/* Insert the store row with the sealed password; returns its id or -1. */
+static long long stores_insert(PGconn *pg, const struct store_new *s,
+                               const unsigned char *key, const char *password,
+                               char *errstr, size_t errstr_size, char *sqlstate)
 {
-    json_t *arr = json_array();
-    const char *p, *comma;
+    char hex_nonce[SECRET_NONCE_BYTES * 2 + 1], *hex_box = NULL;
+    char t_online[24], t_pl[24], t_var[24], t_safety[24], t_limit[24],
+        t_window[24], webhook[33];
+    const char *vals[13];
+    PGresult *res = NULL;
+    long long id = -1;
 
-    for (p = list; arr && *p; p = comma + 1) {
-        comma = strchr(p, ',');
-        json_array_append_new(
-            arr, json_stringn(p, comma ? (size_t)(comma - p) : strlen(p)));
-        if (!comma)
-            break;
+    if (stores_password_seal(key, password, hex_nonce, &hex_box, errstr,
+                             errstr_size) < 0)
+        goto out;
+    if (secret_random_hex(webhook, sizeof(webhook), 16) < 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
     }
-    return arr;
+    snprintf(t_online, sizeof(t_online), "%lld", s->online_location_id);
+    snprintf(t_pl, sizeof(t_pl), "%lld", s->price_list_id);
+    snprintf(t_var, sizeof(t_var), "%lld", s->delivery_variant_id);
+    snprintf(t_safety, sizeof(t_safety), "%lld", s->safety_stock);
+    snprintf(t_limit, sizeof(t_limit), "%lld", s->api_limit);
+    snprintf(t_window, sizeof(t_window), "%lld", s->api_window);
+    vals[0] = s->name;
+    vals[1] = s->platform;
+    vals[2] = s->url;
+    vals[3] = s->login;
+    vals[4] = hex_nonce;
+    vals[5] = hex_box;
+    vals[6] = t_online;
+    vals[7] = t_pl;
+    vals[8] = t_var;
+    vals[9] = t_safety;
+    vals[10] = t_limit;
+    vals[11] = t_window;
+    vals[12] = webhook;
+    res = db_exec(pg, STORES_SQL_INSERT, 13, vals, "add store", errstr,
+                  errstr_size, sqlstate);
+    if (res)
+        id = stores_ll(res, 0, 0);
+out:
+    PQclear(res);
+    free(hex_box);
+    sodium_memzero(webhook, sizeof(webhook));
+    return id;
 }
 
-/* One row of STORES_SQL_LIST as an object. */
-static json_t *stores_list_row(const PGresult *res, int r)
+long long stores_add(PGconn *pg, const struct store_new *s,
+                     const unsigned char *key, const char *password,
+                     char *errstr, size_t errstr_size, char *sqlstate)
 {
-    return json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:I,s:I,s:I,s:s}", "name",
-        PQgetvalue(res, r, 0), "platform", PQgetvalue(res, r, 1), "url",
-        PQgetvalue(res, r, 2), "login", PQgetvalue(res, r, 3),
-        "online_location", PQgetvalue(res, r, 4), "source_locations",
-        stores_codes_json(PQgetvalue(res, r, 5)), "price_list",
-        PQgetvalue(res, r, 6), "delivery_sku", PQgetvalue(res, r, 7),
-        "safety_stock", (json_int_t)stores_ll(res, r, 8), "api_limit",
-        (json_int_t)stores_ll(res, r, 9), "api_window",
-        (json_int_t)stores_ll(res, r, 10), "webhook_secret",
-        PQgetvalue(res, r, 11));
+    char t_store[24], t_loc[24], t_posn[24];
+    const char *vals[3] = {t_store, t_loc, t_posn};
+    long long id;
+    size_t i;
+
+    if (sqlstate)
+        sqlstate[0] = '\0';
+    id = stores_insert(pg, s, key, password, errstr, errstr_size, sqlstate);
+    if (id < 0)
+        return -1;
+    snprintf(t_store, sizeof(t_store), "%lld", id);
+    for (i = 0; i < s->n_sources; i++) {
+        snprintf(t_loc, sizeof(t_loc), "%lld", s->source_location_ids[i]);
+        snprintf(t_posn, sizeof(t_posn), "%zu", i);
+        if (db_cmd(pg, STORES_SQL_SOURCE_INSERT, 3, vals, "add store source",
+                   errstr, errstr_size) < 0)
+            return -1;
+    }
+    return id;
 }
 
-json_t *stores_list(PGconn *pg, const char *name, char *errstr,
-                    size_t errstr_size)
+PGresult *stores_list(PGconn *pg, const char *name, char *errstr,
+                      size_t errstr_size)
 {
     const char *vals[1] = {name};
-    PGresult *res = db_exec(pg, STORES_SQL_LIST, 1, vals, "list stores", errstr,
-                            errstr_size, NULL);
-    json_t *arr = res ? json_array() : NULL;
 
-    for (int r = 0; arr && r < PQntuples(res); r++) {
-        if (json_array_append_new(arr, stores_list_row(res, r)) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
+    return db_exec(pg, STORES_SQL_LIST, 1, vals, "list stores", errstr,
+                   errstr_size, NULL);
+}
+
+/* Run availability query @p sql and hand each row to @p each. */
+static long long stores_avail_run(PGconn *pg, const char *sql, int n,
+                                  const char *const *vals,
+                                  const struct stores_avail_each *each,
+                                  char *errstr, size_t errstr_size)
+{
+    struct stores_avail a;
+    PGresult *res;
+    long long count = -1;
+    int i;
+
+    res = db_exec(pg, sql, n, vals, "read availability", errstr, errstr_size,
+                  NULL);
+    if (!res)
+        return -1;
+    for (i = 0; i < PQntuples(res); i++) {
+        a.store = PQgetvalue(res, i, 0);
+        a.variant_id = stores_ll(res, i, 1);
+        a.sku = PQgetvalue(res, i, 2);
+        a.safety_stock = stores_ll(res, i, 3);
+        a.on_hand = stores_ll(res, i, 4);
+        a.reserved = stores_ll(res, i, 5);
+        a.price = PQgetisnull(res, i, 6) ? NULL : PQgetvalue(res, i, 6);
+        a.old_price = PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7);
+        if (each->fn(each->arg, &a, errstr, errstr_size) < 0)
+            goto out;
     }
-    if (res && !arr)
-        snprintf(errstr, errstr_size, "list stores: out of memory");
+    count = PQntuples(res);
+out:
     PQclear(res);
-    return arr;
+    return count;
+}
+
+/* Two id arrays as parameters, then the query. */
+static long long stores_avail_arrays(PGconn *pg, const char *sql,
+                                     const long long *a, const long long *b,
+                                     size_t n,
+                                     const struct stores_avail_each *each,
+                                     char *errstr, size_t errstr_size)
+{
+    char *t_a = idarray_text(a, n, 0, NULL);
+    char *t_b = idarray_text(b, n, 0, NULL);
+    const char *vals[2] = {t_a, t_b};
+    long long rc = -1;
+
+    if (!t_a || !t_b)
+        snprintf(errstr, errstr_size, "out of memory");
+    else
+        rc = stores_avail_run(pg, sql, 2, vals, each, errstr, errstr_size);
+    free(t_a);
+    free(t_b);
+    return rc;
+}
+
+long long stores_avail_moved(PGconn *pg, const long long *location_ids,
+                             const long long *variant_ids, size_t n,
+                             const struct stores_avail_each *each, char *errstr,
+                             size_t errstr_size)
+{
+    return stores_avail_arrays(pg, STORES_SQL_AVAIL_MOVED, location_ids,
+                               variant_ids, n, each, errstr, errstr_size);
+}
+
+long long stores_avail_pairs(PGconn *pg, const long long *store_ids,
+                             const long long *variant_ids, size_t n,
+                             const struct stores_avail_each *each, char *errstr,
+                             size_t errstr_size)
+{
+    return stores_avail_arrays(pg, STORES_SQL_AVAIL_PAIRS, store_ids,
+                               variant_ids, n, each, errstr, errstr_size);
+}
+
+/* One store's id as the parameter, then the query. */
+static long long stores_avail_store(PGconn *pg, const char *sql,
+                                    long long store_id,
+                                    const struct stores_avail_each *each,
+                                    char *errstr, size_t errstr_size)
+{
+    char t_store[24];
+    const char *vals[1] = {t_store};
+
+    snprintf(t_store, sizeof(t_store), "%lld", store_id);
+    return stores_avail_run(pg, sql, 1, vals, each, errstr, errstr_size);
+}
+
+long long stores_avail_stocked(PGconn *pg, long long store_id,
+                               const struct stores_avail_each *each,
+                               char *errstr, size_t errstr_size)
+{
+    return stores_avail_store(pg, STORES_SQL_AVAIL_STOCKED, store_id, each,
+                              errstr, errstr_size);
+}
+
+long long stores_avail_priced(PGconn *pg, long long price_list_id,
+                              const long long *variant_ids, size_t n,
+                              const struct stores_avail_each *each,
+                              char *errstr, size_t errstr_size)
+{
+    char t_pl[24], *arr = idarray_text(variant_ids, n, 0, NULL);
+    const char *vals[2] = {t_pl, arr};
+    long long rc;
+
+    if (!arr) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    snprintf(t_pl, sizeof(t_pl), "%lld", price_list_id);
+    rc = stores_avail_run(pg, STORES_SQL_AVAIL_PRICED, 2, vals, each, errstr,
+                          errstr_size);
+    free(arr);
+    return rc;
+}
+
+long long stores_avail_sellable(PGconn *pg, long long store_id,
+                                const struct stores_avail_each *each,
+                                char *errstr, size_t errstr_size)
+{
+    return stores_avail_store(pg, STORES_SQL_AVAIL_SELLABLE, store_id, each,
+                              errstr, errstr_size);
 }

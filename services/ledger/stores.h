@@ -1,16 +1,24 @@
 /*
- * stores — a store's integration settings, as services need them, and the
- * store and store_source tables' other statements (`omnisync store`).
+ * stores — the store and store_source tables: a store's integration
+ * settings, its source locations, and what follows from them, the
+ * availability of a variant in a store.
  *
  * Loads the store row with its price list, online location, source
  * locations, delivery item and the decrypted API password.  The password
- * is secret: never log it, and release it with store_conf_clear(), which
- * zeroes it.
+ * is sealed (stores_add()) and opened (stores_load()) here and nowhere
+ * else; it is secret: never log it, and release it with
+ * store_conf_clear(), which zeroes it.
+ *
+ * Availability: what a store may sell of a variant is the sum of on hand
+ * and reserved over the store's source locations, its safety stock, and
+ * the variant's price in the store's price list (docs/events.md,
+ * stock.available).  The one query that reads it lives here; the stock
+ * module (ledger.h) turns its rows into stock.available events, and
+ * `omnisync reconcile` compares them with what the store shows.
  */
 #ifndef OMNI_STORES_H
 #define OMNI_STORES_H
 
-#include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 
@@ -21,7 +29,8 @@ struct store_conf {
     char *platform; /* a name in the platform registry (store/platform.h) */
     char *url;      /* API base URL, http(s):// */
     char *login;    /* API identifier */
-    char *password; /* decrypted API password: secret */
+    char *password; /* decrypted API password: secret (NULL when loaded
+                       with stores_settings_load*()) */
     int api_limit;  /* calls per window (default: the platform's) */
     int api_window; /* window in seconds (default: the platform's) */
     int safety_stock;
@@ -59,54 +68,165 @@ int stores_load_all(PGconn *pg, const unsigned char *key,
                     struct store_conf **confs, size_t *n, char *errstr,
                     size_t errstr_size);
 
+/**
+ * @brief Load store @p name's settings without its password
+ *        (conf->password stays NULL), so no key is needed: for code that
+ *        reads the ledger but never calls the store.
+ * @param sqlstate receives the SQLSTATE of a failed statement (may be
+ *                 NULL; 6 bytes).
+ * @returns 0; 1 when no store has that name; -1 with errstr.
+ */
+int stores_settings_load(PGconn *pg, const char *name, struct store_conf *conf,
+                         char *errstr, size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief Every store's settings without passwords, ordered by name (as
+ *        stores_load_all(); free with stores_free_all()).
+ * @returns 0, or -1 with errstr.
+ */
+int stores_settings_load_all(PGconn *pg, struct store_conf **confs, size_t *n,
+                             char *errstr, size_t errstr_size);
+
 /** @brief Zero the password, free every field, zero @p conf.  NULL-safe. */
 void store_conf_clear(struct store_conf *conf);
 
 /** @brief store_conf_clear() each of @p n confs and free the array. */
 void stores_free_all(struct store_conf *confs, size_t n);
 
-/* A new store as `omnisync store add` writes it (everything borrowed). */
+/**
+ * @brief The id of store @p name.
+ * @returns 1 (*id set), 0 when there is no such store, -1 with errstr.
+ */
+int stores_find(PGconn *pg, const char *name, long long *id, char *errstr,
+                size_t errstr_size);
+
+/**
+ * @brief The name of the store whose online location is @p location_id.
+ * @param name receives it ("" when none).
+ * @returns 1 when a store has it, 0 when none does, -1 with errstr.
+ */
+int stores_online_owner(PGconn *pg, long long location_id, char *name,
+                        size_t name_size, char *errstr, size_t errstr_size);
+
+/** @brief Set @p n to the number of stores.  @returns 0, or -1. */
+int stores_count(PGconn *pg, long long *n, char *errstr, size_t errstr_size);
+
+/* A new store (strings and the array borrowed). */
 struct store_new {
-    const char *name, *platform, *url, *login;
-    const unsigned char *password_nonce; /* the sealed API password */
-    size_t nonce_len;
-    const unsigned char *password_box;
-    size_t box_len;
-    long long online_location_id, price_list_id, delivery_variant_id;
-    long long safety_stock, api_limit, api_window;
-    const char *webhook_secret;
-    const long long *source_location_ids; /* the online location first */
+    const char *name;
+    const char *platform;
+    const char *url;
+    const char *login;
+    long long online_location_id;
+    long long price_list_id;
+    long long delivery_variant_id;
+    long long safety_stock;
+    long long api_limit;
+    long long api_window;
+    /* Source locations in reservation order, each once; [0] is the
+     * online location. */
+    const long long *source_location_ids;
     size_t n_sources;
 };
 
 /**
- * @brief Insert the store row and its source locations (positions in the
- *        given order), in the caller's transaction.
- * @param sqlstate (may be NULL) 6 bytes: the failed statement's SQLSTATE.
+ * @brief Insert a store and its source locations in the caller's
+ *        transaction.  The password is sealed under @p key (never stored
+ *        or logged in clear); the webhook secret is generated.
+ * @param sqlstate receives the SQLSTATE of a failed statement (may be
+ *                 NULL; 6 bytes): DB_UNIQUE_VIOLATION when the name or
+ *                 the online location is taken.
  * @returns the new store's id, or -1 with errstr.
  */
-long long stores_insert(PGconn *pg, const struct store_new *s, char *errstr,
-                        size_t errstr_size, char *sqlstate);
+long long stores_add(PGconn *pg, const struct store_new *s,
+                     const unsigned char *key, const char *password,
+                     char *errstr, size_t errstr_size, char *sqlstate);
 
 /**
- * @brief The name of the store whose online location is @p location_id
- *        into @p owner ("" when none).
- * @returns 0, or -1 with errstr.
+ * @brief The settings `store list|show` prints, never the password.
+ * @param name one store (may be NULL: every store, by name).
+ * @returns the rows (PQclear() them), columns: name, platform, url, login,
+ *          online location code, the other source location codes joined
+ *          with ',' in order ("" when none), price list code, delivery
+ *          SKU, safety_stock, api_limit, api_window, webhook_secret; or
+ *          NULL with errstr.
  */
-int stores_online_owner(PGconn *pg, long long location_id, char *owner,
-                        size_t owner_size, char *errstr, size_t errstr_size);
+PGresult *stores_list(PGconn *pg, const char *name, char *errstr,
+                      size_t errstr_size);
+
+/* One availability row: what store @p store may sell of a variant
+ * (strings borrowed for the callback's duration). */
+struct stores_avail {
+    const char *store; /* store name */
+    long long variant_id;
+    const char *sku;
+    long long safety_stock;
+    long long on_hand;     /* sum over the store's source locations */
+    long long reserved;    /* likewise */
+    const char *price;     /* in the store's price list; NULL when none */
+    const char *old_price; /* NULL when none */
+};
+
+/* Called once per availability row, in order; returns 0 to go on, or -1
+ * with errstr to stop (the read then returns -1). */
+struct stores_avail_each {
+    int (*fn)(void *arg, const struct stores_avail *a, char *errstr,
+              size_t errstr_size);
+    void *arg;
+};
 
 /**
- * @brief The stores' settings as `omnisync store list|show` shows them,
- *        never the password: [{"name","platform","url","login",
- *        "online_location","source_locations":[code...] (without the
- *        online location),"price_list","delivery_sku","safety_stock",
- *        "api_limit","api_window","webhook_secret"}...] ordered by name
- *        (bytewise).
- * @param name (may be NULL) only the store of this name.
- * @returns a new array, or NULL with errstr.
+ * @brief Availability of every (store, variant) where the store sells
+ *        from location_ids[i] and variant_ids[i] is the variant (a
+ *        movement's lines: @p n pairs, repeats allowed), ordered by
+ *        store id then variant id.
+ * @returns the number of rows, or -1 with errstr.
  */
-json_t *stores_list(PGconn *pg, const char *name, char *errstr,
-                    size_t errstr_size);
+long long stores_avail_moved(PGconn *pg, const long long *location_ids,
+                             const long long *variant_ids, size_t n,
+                             const struct stores_avail_each *each, char *errstr,
+                             size_t errstr_size);
+
+/**
+ * @brief Availability of every variant with stock (on hand or reserved
+ *        not zero) at a source location of store @p store_id, ordered by
+ *        variant id.
+ * @returns the number of rows, or -1 with errstr.
+ */
+long long stores_avail_stocked(PGconn *pg, long long store_id,
+                               const struct stores_avail_each *each,
+                               char *errstr, size_t errstr_size);
+
+/**
+ * @brief Availability of the @p n pairs (store_ids[i], variant_ids[i])
+ *        whether or not they have stock, ordered by store id then variant
+ *        id (a pair naming no store or no variant has no row).
+ * @returns the number of rows, or -1 with errstr.
+ */
+long long stores_avail_pairs(PGconn *pg, const long long *store_ids,
+                             const long long *variant_ids, size_t n,
+                             const struct stores_avail_each *each, char *errstr,
+                             size_t errstr_size);
+
+/**
+ * @brief Availability of each of the @p n variants in every store whose
+ *        price list is @p price_list_id, ordered by store id then variant
+ *        id.
+ * @returns the number of rows, or -1 with errstr.
+ */
+long long stores_avail_priced(PGconn *pg, long long price_list_id,
+                              const long long *variant_ids, size_t n,
+                              const struct stores_avail_each *each,
+                              char *errstr, size_t errstr_size);
+
+/**
+ * @brief Availability of every variant store @p store_id should sell
+ *        (not archived, of a product not archived, priced in the store's
+ *        price list), ordered by SKU.
+ * @returns the number of rows, or -1 with errstr.
+ */
+long long stores_avail_sellable(PGconn *pg, long long store_id,
+                                const struct stores_avail_each *each,
+                                char *errstr, size_t errstr_size);
 
 #endif

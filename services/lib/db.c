@@ -125,6 +125,18 @@ int db_conn_lost(PGconn *pg)
     return !pg || PQstatus(pg) != CONNECTION_OK;
 }
 
+void *db_rows_alloc(PGresult *res, size_t size, char *errstr,
+                    size_t errstr_size)
+{
+    void *v = calloc((size_t)PQntuples(res) + 1, size);
+
+    if (!v) {
+        PQclear(res);
+        snprintf(errstr, errstr_size, "out of memory");
+    }
+    return v;
+}
+
 /* One migration file found in the directory. */
 struct db_mig_file {
     char *name;

@@ -68,6 +68,16 @@ int db_state_is(const char *sqlstate, const char *code);
 /** @returns 1 when the connection is lost (callers RETRY then). */
 int db_conn_lost(PGconn *pg);
 
+/**
+ * @brief A zeroed array of one @p size element per row of @p res (room
+ *        for one when there are none), for a reader that copies the rows
+ *        into typed structs.
+ * @returns the array (free() it); NULL when out of memory, with errstr,
+ *          and then @p res is cleared.
+ */
+void *db_rows_alloc(PGresult *res, size_t size, char *errstr,
+                    size_t errstr_size);
+
 /*
  * Migrations: files NNNN_name.sql in one directory, applied in filename
  * order, each in its own transaction, recorded in schema_migrations

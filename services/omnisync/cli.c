@@ -1,5 +1,8 @@
 #include "cli.h"
 
+#include "ledger/catalog.h"
+#include "ledger/ledger.h"
+#include "ledger/stores.h"
 #include "lib/cfg.h"
 #include "lib/db.h"
 #include "lib/secret.h"
@@ -339,22 +342,41 @@ int cli_json_print(json_t *root)
     return rc;
 }
 
+/* cli_id_lookup()'s lookups: the owning module's find by code. */
+static int cli_find_location(PGconn *pg, const char *code, long long *id,
+                             char *err, size_t err_size)
+{
+    return ledger_location_find(pg, code, id, NULL, 0, err, err_size);
+}
+
+static int cli_find_price_list(PGconn *pg, const char *code, long long *id,
+                               char *err, size_t err_size)
+{
+    return catalog_price_list_find(pg, code, id, err, err_size);
+}
+
+static int cli_find_variant(PGconn *pg, const char *sku, long long *id,
+                            char *err, size_t err_size)
+{
+    return catalog_variant_find(pg, sku, id, err, err_size, NULL);
+}
+
 long long cli_id_lookup(PGconn *pg, const char *table, const char *value)
 {
-    /* Fixed statements: the table name never comes from input. */
     static const struct {
-        const char *table, *sql;
+        const char *table;
+        int (*find)(PGconn *pg, const char *value, long long *id, char *err,
+                    size_t err_size);
     } q[] = {
-        {"location", "SELECT id FROM location WHERE code = $1"},
-        {"price_list", "SELECT id FROM price_list WHERE code = $1"},
-        {"variant", "SELECT id FROM variant WHERE sku = $1"},
-        {"store", "SELECT id FROM store WHERE name = $1"},
+        {"location", cli_find_location},
+        {"price_list", cli_find_price_list},
+        {"variant", cli_find_variant},
+        {"store", stores_find},
     };
-    char err[512], what[64];
-    const char *vals[1];
-    PGresult *res;
+    char err[512];
     long long id = 0;
     size_t i;
+    int found;
 
     for (i = 0; i < sizeof(q) / sizeof(q[0]); i++)
         if (!strcmp(q[i].table, table))
@@ -363,17 +385,12 @@ long long cli_id_lookup(PGconn *pg, const char *table, const char *value)
         cli_err(CLI_FAIL, "internal: no lookup for table %s", table);
         return -1;
     }
-    vals[0] = value;
-    snprintf(what, sizeof(what), "look up %s", table);
-    res = db_exec(pg, q[i].sql, 1, vals, what, err, sizeof(err), NULL);
-    if (!res) {
+    found = q[i].find(pg, value, &id, err, sizeof(err));
+    if (found < 0) {
         cli_err(CLI_FAIL, "%s", err);
         return -1;
     }
-    if (PQntuples(res) == 1)
-        id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return id;
+    return found ? id : 0;
 }
 
 int cli_print_result(const PGresult *res, size_t ncols,

@@ -167,9 +167,9 @@ int cli_print_result(const PGresult *res, size_t ncols,
 int cli_json_print(json_t *root);
 
 /**
- * @brief Look up the id of a row by code: "SELECT id FROM <table> WHERE
- *        <col> = $1" for the fixed tables location (code), price_list
- *        (code), variant (sku), store (name).
+ * @brief Look up the id of a row by code, through the table's owning
+ *        module, for the fixed tables location (code), price_list (code),
+ *        variant (sku), store (name).
  * @returns the id; 0 when there is no such row; -1 on a database error
  *          (printed).
  */

@@ -21,15 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A ledger variant, sorted by SKU. */
-struct adopt_var {
-    char *sku;
-    long long id, product_id;
-    char *article;
-};
-
+/* The ledger's variants, sorted by SKU. */
 struct adopt_ledger {
-    struct adopt_var *v;
+    struct catalog_variant_ref *v;
     size_t n;
 };
 
@@ -44,43 +38,16 @@ static long long adopt_jid(const json_t *o, const char *key)
 
 static void adopt_ledger_free(struct adopt_ledger *l)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->v[i].sku);
-        free(l->v[i].article);
-    }
-    free(l->v);
+    catalog_variant_refs_free(l->v, l->n);
 }
 
 static int adopt_ledger_load(PGconn *pg, struct adopt_ledger *l)
 {
     char err[512];
-    json_t *rows = catalog_variant_skus(pg, err, sizeof(err)), *row;
-    size_t i;
 
     memset(l, 0, sizeof(*l));
-    if (!rows)
+    if (catalog_variant_refs(pg, &l->v, &l->n, err, sizeof(err)) != 0)
         return cli_err(-1, "store adopt: %s", err);
-    l->v = calloc(json_array_size(rows) + 1, sizeof(*l->v));
-    if (!l->v) {
-        json_decref(rows);
-        return cli_err(-1, "store adopt: out of memory");
-    }
-    json_array_foreach(rows, i, row)
-    {
-        struct adopt_var *v = &l->v[l->n];
-
-        v->sku = strdup(json_string_value(json_object_get(row, "sku")));
-        v->article = strdup(json_string_value(json_object_get(row, "article")));
-        v->id = adopt_jid(row, "variant_id");
-        v->product_id = adopt_jid(row, "product_id");
-        if (!v->sku || !v->article) {
-            free(v->sku);
-            free(v->article);
-            continue;
-        }
-        l->n++;
-    }
-    json_decref(rows);
     /* bytewise order for bsearch (the database's collation may differ) */
     qsort(l->v, l->n, sizeof(*l->v), adopt_var_cmp);
     return 0;
@@ -88,15 +55,15 @@ static int adopt_ledger_load(PGconn *pg, struct adopt_ledger *l)
 
 static int adopt_var_cmp(const void *a, const void *b)
 {
-    return strcmp(((const struct adopt_var *)a)->sku,
-                  ((const struct adopt_var *)b)->sku);
+    return strcmp(((const struct catalog_variant_ref *)a)->sku,
+                  ((const struct catalog_variant_ref *)b)->sku);
 }
 
 /* The ledger variant with @p sku, or NULL. */
-static const struct adopt_var *adopt_find(const struct adopt_ledger *l,
-                                          const char *sku)
+static const struct catalog_variant_ref *
+adopt_find(const struct adopt_ledger *l, const char *sku)
 {
-    struct adopt_var key;
+    struct catalog_variant_ref key;
 
     if (!sku || l->n == 0)
         return NULL;
@@ -138,7 +105,8 @@ static long long adopt_match(const struct adopt_ledger *l,
 
     snprintf(why, why_size, "no SKU known to the ledger");
     for (i = 0; i < prod->variants.n; i++) {
-        const struct adopt_var *av = adopt_find(l, prod->variants.v[i].sku);
+        const struct catalog_variant_ref *av =
+            adopt_find(l, prod->variants.v[i].sku);
 
         if (!av)
             continue;
@@ -198,7 +166,7 @@ static int adopt_write(struct adopt_run *r, const struct store_product *prod,
         return -1;
     for (size_t i = 0; i < prod->variants.n; i++) {
         const struct store_variant *v = &prod->variants.v[i];
-        const struct adopt_var *av = adopt_find(&r->l, v->sku);
+        const struct catalog_variant_ref *av = adopt_find(&r->l, v->sku);
 
         if (av && v->id > 0 &&
             remote_map_put(r->pg, sid, REMOTE_MAP_VARIANT, av->id, v->id, "",
@@ -288,22 +256,16 @@ static int adopt_pages(struct adopt_run *r)
 static int adopt_ledger_unmatched(struct adopt_run *r)
 {
     char err[512];
-    json_t *rows =
+    PGresult *res =
         catalog_products_unmapped(r->pg, r->st->conf.id, err, sizeof(err));
-    const json_t *row;
-    size_t i;
 
-    if (!rows)
+    if (!res)
         return cli_err(-1, "store adopt: %s", err);
-    printf("ledger products not in the store: %zu\n", json_array_size(rows));
-    json_array_foreach(rows, i, row)
-    {
-        printf("  ledger product %lld %s \"%s\"\n",
-               adopt_jid(row, "product_id"),
-               json_string_value(json_object_get(row, "article")),
-               json_string_value(json_object_get(row, "name")));
-    }
-    json_decref(rows);
+    printf("ledger products not in the store: %d\n", PQntuples(res));
+    for (int i = 0; i < PQntuples(res); i++)
+        printf("  ledger product %s %s \"%s\"\n", PQgetvalue(res, i, 0),
+               PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+    PQclear(res);
     return 0;
 }
 

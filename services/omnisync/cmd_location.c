@@ -4,6 +4,8 @@
  * price lists of the chain.
  */
 #include "cli.h"
+#include "ledger/catalog.h"
+#include "ledger/ledger.h"
 #include "lib/db.h"
 
 #include <stdio.h>
@@ -19,10 +21,8 @@ static int location_add(int argc, char **argv)
         {"--price-list", &pl, NULL},
         {NULL, NULL, NULL},
     };
-    char err[1024], sqlstate[6], t_pl[24];
-    const char *vals[4];
+    char err[1024], sqlstate[6];
     PGconn *pg = NULL;
-    PGresult *res = NULL;
     long long pl_id = 0;
     int npos, rc;
 
@@ -59,17 +59,9 @@ static int location_add(int argc, char **argv)
                 cli_err(CLI_USAGE, "location add: unknown price list '%s'", pl);
             goto out;
         }
-        snprintf(t_pl, sizeof(t_pl), "%lld", pl_id);
     }
-    vals[0] = pos[0];
-    vals[1] = name ? name : pos[0];
-    vals[2] = kind;
-    vals[3] = pl ? t_pl : NULL;
-    res = db_exec(pg,
-                  "INSERT INTO location (code, name, kind, price_list_id) "
-                  "VALUES ($1, $2, $3, $4) RETURNING id",
-                  4, vals, "add location", err, sizeof(err), sqlstate);
-    if (!res) {
+    if (ledger_location_add(pg, pos[0], name ? name : pos[0], kind, pl_id, err,
+                            sizeof(err), sqlstate) < 0) {
         if (db_state_is(sqlstate, DB_UNIQUE_VIOLATION))
             rc = cli_err(CLI_USAGE,
                          "location add: location '%s' already "
@@ -82,7 +74,6 @@ static int location_add(int argc, char **argv)
     printf("added location %s (%s)\n", pos[0], kind);
     rc = CLI_OK;
 out:
-    PQclear(res);
     PQfinish(pg);
     return rc;
 }
@@ -107,11 +98,7 @@ static int location_list(int argc, char **argv)
     if (!pg)
         return CLI_FAIL;
     rc = CLI_FAIL;
-    res = db_exec(pg,
-                  "SELECT l.code, l.name, l.kind, pl.code FROM location l"
-                  " LEFT JOIN price_list pl ON pl.id = l.price_list_id "
-                  "ORDER BY l.code COLLATE \"C\"",
-                  0, NULL, "list locations", err, sizeof(err), NULL);
+    res = ledger_location_list(pg, err, sizeof(err));
     if (!res) {
         cli_err(CLI_FAIL, "%s", err);
         goto out;
@@ -131,8 +118,6 @@ static int pricelist_add(int argc, char **argv)
         {NULL, NULL, NULL},
     };
     char err[1024], sqlstate[6];
-    const char *vals[2];
-    PGresult *res;
     PGconn *pg;
     int npos, rc;
 
@@ -151,13 +136,8 @@ static int pricelist_add(int argc, char **argv)
     pg = cli_pg();
     if (!pg)
         return CLI_FAIL;
-    vals[0] = pos[0];
-    vals[1] = name ? name : pos[0];
-    res = db_exec(pg,
-                  "INSERT INTO price_list (code, name) VALUES ($1, $2) "
-                  "RETURNING id",
-                  2, vals, "add price list", err, sizeof(err), sqlstate);
-    if (!res) {
+    if (catalog_price_list_add(pg, pos[0], name ? name : pos[0], err,
+                               sizeof(err), sqlstate) < 0) {
         if (db_state_is(sqlstate, DB_UNIQUE_VIOLATION))
             rc = cli_err(CLI_USAGE,
                          "pricelist add: price list '%s' already exists",
@@ -169,7 +149,6 @@ static int pricelist_add(int argc, char **argv)
     printf("added price list %s\n", pos[0]);
     rc = CLI_OK;
 out:
-    PQclear(res);
     PQfinish(pg);
     return rc;
 }
@@ -194,9 +173,7 @@ static int pricelist_list(int argc, char **argv)
     if (!pg)
         return CLI_FAIL;
     rc = CLI_FAIL;
-    res = db_exec(
-        pg, "SELECT code, name FROM price_list ORDER BY code COLLATE \"C\"", 0,
-        NULL, "list price lists", err, sizeof(err), NULL);
+    res = catalog_price_list_list(pg, err, sizeof(err));
     if (!res) {
         cli_err(CLI_FAIL, "%s", err);
         goto out;

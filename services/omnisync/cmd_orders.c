@@ -4,38 +4,13 @@
  */
 #include "cli.h"
 
-#include "lib/db.h"
+#include "ledger/orders.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One JSON value of a query returning one json row (NULL: empty). */
-static json_t *orders_query_json(PGconn *pg, const char *sql, int n,
-                                 const char *const *vals, const char *what)
-{
-    char err[1024];
-    json_error_t jerr;
-    PGresult *res = db_exec(pg, sql, n, vals, what, err, sizeof(err), NULL);
-    json_t *j = NULL;
-
-    if (!res) {
-        cli_err(CLI_FAIL, "%s", err);
-        return NULL;
-    }
-    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
-        j = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
-        if (!j)
-            cli_err(CLI_FAIL, "%s: bad JSON from the ledger: %s", what,
-                    jerr.text);
-    } else {
-        j = json_null();
-    }
-    PQclear(res);
-    return j;
-}
 
 static const char *orders_s(const json_t *o, const char *k)
 {
@@ -58,22 +33,6 @@ static const char *orders_s(const json_t *o, const char *k)
     return "";
 }
 
-#define ORDERS_LIST_SQL                                                        \
-    "SELECT coalesce(json_agg(x ORDER BY x.store, x.remote_id), '[]') FROM ("  \
-    " SELECT s.name AS store, o.remote_id, o.number, o.status,"                \
-    "  o.fulfillment_status, o.financial_status, o.stock_state,"               \
-    "  o.total_price::text AS total_price,"                                    \
-    "  o.delivery_price::text AS delivery_price,"                              \
-    "  (SELECT count(*) FROM customer_order_line l WHERE l.order_id = o.id"    \
-    "   AND NOT l.is_delivery) AS lines,"                                      \
-    "  to_char(o.remote_updated_at AT TIME ZONE 'UTC',"                        \
-    "   'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS remote_updated_at,"            \
-    "  o.attention_reason"                                                     \
-    " FROM customer_order o JOIN store s ON s.id = o.store_id"                 \
-    " WHERE ($1::text IS NULL OR s.name = $1)"                                 \
-    "  AND ($2::text IS NULL OR o.status = $2 OR o.fulfillment_status = $2)"   \
-    "  AND ($3::text IS NULL OR o.attention_reason IS NOT NULL)) x"
-
 static int orders_list(int argc, char **argv)
 {
     static const char *const headers[] = {"store",  "remote_id", "number",
@@ -92,7 +51,7 @@ static int orders_list(int argc, char **argv)
         {"--json", NULL, &as_json},
         {NULL, NULL, NULL},
     };
-    const char *vals[3];
+    char err[1024];
     struct cli_table *t = NULL;
     json_t *arr;
     PGconn *pg;
@@ -104,13 +63,10 @@ static int orders_list(int argc, char **argv)
     pg = cli_pg();
     if (!pg)
         return CLI_FAIL;
-    vals[0] = store;
-    vals[1] = status;
-    vals[2] = attention ? "1" : NULL;
-    arr = orders_query_json(pg, ORDERS_LIST_SQL, 3, vals, "list orders");
+    arr = orders_list_json(pg, store, status, attention, err, sizeof(err));
     PQfinish(pg);
     if (!arr)
-        return CLI_FAIL;
+        return cli_err(CLI_FAIL, "%s", err);
     if (as_json)
         return cli_json_print(arr);
     rc = CLI_FAIL;
@@ -130,36 +86,6 @@ out:
     json_decref(arr);
     return rc;
 }
-
-#define ORDERS_SHOW_SQL                                                        \
-    "SELECT json_build_object("                                                \
-    " 'store', s.name, 'remote_id', o.remote_id, 'number', o.number,"          \
-    " 'status', o.status, 'fulfillment_status', o.fulfillment_status,"         \
-    " 'financial_status', o.financial_status, 'stock_state', o.stock_state,"   \
-    " 'attention_reason', o.attention_reason,"                                 \
-    " 'total_price', o.total_price::text,"                                     \
-    " 'delivery_price', o.delivery_price::text, 'client', o.client,"           \
-    " 'remote_updated_at', o.remote_updated_at, 'received_at', o.received_at," \
-    " 'applied_at', o.applied_at, 'updated_at', o.updated_at,"                 \
-    " 'lines', (SELECT coalesce(json_agg(json_build_object("                   \
-    "   'line_no', l.line_no, 'remote_line_id', l.remote_line_id,"             \
-    "   'variant_id', l.variant_id, 'sku', l.sku, 'title', l.title,"           \
-    "   'quantity', l.quantity, 'price', l.price::text,"                       \
-    "   'is_delivery', l.is_delivery) ORDER BY l.line_no), '[]')"              \
-    "   FROM customer_order_line l WHERE l.order_id = o.id),"                  \
-    " 'movements', (SELECT coalesce(json_agg(json_build_object("               \
-    "   'id', m.id, 'kind', m.kind, 'idem_key', m.idem_key,"                   \
-    "   'created_at', m.created_at,"                                           \
-    "   'lines', (SELECT json_agg(json_build_object("                          \
-    "     'location', lo.code, 'sku', v.sku,"                                  \
-    "     'on_hand_delta', ml.on_hand_delta,"                                  \
-    "     'reserved_delta', ml.reserved_delta) ORDER BY ml.line_no)"           \
-    "     FROM stock_movement_line ml JOIN location lo ON lo.id ="             \
-    "     ml.location_id JOIN variant v ON v.id = ml.variant_id"               \
-    "     WHERE ml.movement_id = m.id)) ORDER BY m.id), '[]')"                 \
-    "   FROM stock_movement m WHERE m.order_id = o.id))"                       \
-    " FROM customer_order o JOIN store s ON s.id = o.store_id"                 \
-    " WHERE s.name = $1 AND o.remote_id = $2::bigint"
 
 static int orders_show(int argc, char **argv)
 {
@@ -187,6 +113,7 @@ static int orders_show(int argc, char **argv)
         {"--json", NULL, &as_json},
         {NULL, NULL, NULL},
     };
+    char err[1024];
     struct cli_table *t = NULL;
     long long rid;
     json_t *o, *ls, *ms;
@@ -210,10 +137,10 @@ static int orders_show(int argc, char **argv)
     pg = cli_pg();
     if (!pg)
         return CLI_FAIL;
-    o = orders_query_json(pg, ORDERS_SHOW_SQL, 2, pos, "show order");
+    o = orders_show_json(pg, pos[0], pos[1], err, sizeof(err));
     PQfinish(pg);
     if (!o)
-        return CLI_FAIL;
+        return cli_err(CLI_FAIL, "%s", err);
     if (json_is_null(o)) {
         json_decref(o);
         return cli_err(CLI_FAIL, "orders show: no order %s in store %s", pos[1],

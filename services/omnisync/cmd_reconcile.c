@@ -7,7 +7,7 @@
  *
  * The store is read page by page with its platform's products_page
  * (platform.h) through the metered client with budget class `catalog`;
- * the ledger side is ledger_store_sellable() (the availability the stock
+ * the ledger side is stores_avail_sellable() (the availability the stock
  * events carry) with the remote ids of remote_map.  The drift itself is
  * computed by reconcile.c.
  */
@@ -116,31 +116,37 @@ static int rc_store_read(struct rc_ctx *c, struct store_variants *out)
                    RECONCILE_MAX_PAGES);
 }
 
-/* ledger_store_sellable() callback: one ledger variant. */
-static int rc_ledger_add(void *ctx, const struct ledger_sellable *s)
+/* stores_avail_sellable() callback: one ledger variant. */
+static int rc_ledger_add(void *arg, const struct stores_avail *a, char *errstr,
+                         size_t errstr_size)
 {
     struct reconcile_lvar v;
 
     memset(&v, 0, sizeof(v));
-    v.variant_id = s->variant_id;
-    v.sku = (char *)s->sku;
-    v.available = s->available;
-    v.price = (char *)s->price;
-    v.old_price = (char *)s->old_price;
-    return reconcile_lvars_add(ctx, &v);
+    v.variant_id = a->variant_id;
+    v.sku = (char *)a->sku;
+    v.available =
+        ledger_available_calc(a->on_hand, a->reserved, a->safety_stock);
+    v.price = (char *)a->price;
+    v.old_price = (char *)a->old_price;
+    if (reconcile_lvars_add(arg, &v) < 0) {
+        snprintf(errstr, errstr_size, "read availability: out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 /* Every variant the ledger says the store should show, with the remote
  * id recorded for it. */
 static int rc_ledger_read(struct rc_ctx *c, struct reconcile_lvars *out)
 {
+    const struct stores_avail_each each = {rc_ledger_add, out};
     long long *local = NULL, *remote = NULL;
     char err[512];
     size_t i;
     int rc = -1;
 
-    if (ledger_store_sellable(c->pg, c->conf.id, rc_ledger_add, out, err,
-                              sizeof(err)) != 0)
+    if (stores_avail_sellable(c->pg, c->conf.id, &each, err, sizeof(err)) < 0)
         return cli_err(-1, "reconcile: %s", err);
     local = calloc(out->n + 1, sizeof(*local));
     remote = calloc(out->n + 1, sizeof(*remote));

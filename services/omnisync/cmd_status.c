@@ -5,6 +5,12 @@
  * the current window (Redis) and an ETA.
  */
 #include "cli.h"
+#include "events/outbox.h"
+#include "ledger/catalog.h"
+#include "ledger/dlq_record.h"
+#include "ledger/ledger.h"
+#include "ledger/remote_map.h"
+#include "ledger/stores.h"
 #include "lib/db.h"
 
 #include <hiredis/hiredis.h>
@@ -13,58 +19,33 @@
 #include <string.h>
 #include <sys/time.h>
 
-/* Per store, one row; columns in the order of status_store_keys. */
-#define STATUS_SQL_STORES                                                      \
-    "SELECT s.name, s.api_limit, s.api_window,"                                \
-    " (SELECT count(*) FROM product p WHERE NOT p.archived AND EXISTS"         \
-    "  (SELECT 1 FROM variant v JOIN price pr ON pr.variant_id = v.id"         \
-    "   AND pr.price_list_id = s.price_list_id WHERE v.product_id = p.id"      \
-    "   AND NOT v.archived)),"                                                 \
-    " (SELECT count(*) FROM remote_map rm JOIN product p ON p.id = "           \
-    "rm.local_id"                                                              \
-    "  WHERE rm.store_id = s.id AND rm.entity = 'product' AND rm.remote_id > " \
-    "0"                                                                        \
-    "  AND NOT p.archived AND coalesce(rm.payload_hash, '') <> ''),"           \
-    " (SELECT count(*) FROM variant v JOIN product p ON p.id = v.product_id"   \
-    "  JOIN price pr ON pr.variant_id = v.id"                                  \
-    "  AND pr.price_list_id = s.price_list_id"                                 \
-    "  WHERE NOT v.archived AND NOT p.archived),"                              \
-    " (SELECT count(*) FROM remote_map rm JOIN variant v ON v.id = "           \
-    "rm.local_id"                                                              \
-    "  JOIN product p ON p.id = v.product_id WHERE rm.store_id = s.id"         \
-    "  AND rm.entity = 'variant' AND rm.remote_id > 0 AND NOT v.archived"      \
-    "  AND NOT p.archived AND coalesce(rm.payload_hash, '') <> ''),"           \
-    " (SELECT count(*) FROM product_photo pp JOIN product p"                   \
-    "  ON p.id = pp.product_id WHERE NOT p.archived),"                         \
-    " (SELECT count(*) FROM product_photo pp JOIN product p"                   \
-    "  ON p.id = pp.product_id JOIN remote_map rm ON rm.store_id = s.id"       \
-    "  AND rm.entity = 'image' AND rm.local_id = pp.id AND rm.remote_id > 0"   \
-    "  AND rm.payload_hash = pp.sha256 WHERE NOT p.archived),"                 \
-    " (SELECT count(*) FROM outbox o WHERE o.sent_at IS NULL"                  \
-    "  AND (o.store = s.name OR o.store IS NULL)),"                            \
-    " (SELECT count(*) FROM product_photo pp JOIN product p"                   \
-    "  ON p.id = pp.product_id JOIN remote_map pm ON pm.store_id = s.id"       \
-    "  AND pm.entity = 'product' AND pm.local_id = p.id AND pm.remote_id > 0"  \
-    "  LEFT JOIN remote_map rm ON rm.store_id = s.id AND rm.entity = 'image'"  \
-    "  AND rm.local_id = pp.id WHERE NOT p.archived"                           \
-    "  AND rm.payload_hash IS DISTINCT FROM pp.sha256 AND NOT EXISTS"          \
-    "  (SELECT 1 FROM dlq_record d WHERE d.store_id = s.id"                    \
-    "   AND d.entity = 'image' AND d.local_id = pp.id)),"                      \
-    " (SELECT count(*) FROM dlq_record d WHERE d.store_id = s.id)"             \
-    " FROM store s ORDER BY s.name"
+/* One store's sync progress, each number from the table's owner. */
+struct status_store {
+    const char *name; /* borrowed from the store's settings */
+    long long limit, window;
+    long long products, products_synced, variants, variants_synced;
+    long long photos, photos_synced;
+    long long outbox, image_jobs, failed;
+};
 
-#define ST_NAME 0
-#define ST_LIMIT 1
-#define ST_WINDOW 2
-#define ST_PRODUCTS 3
-#define ST_PRODUCTS_SYNCED 4
-#define ST_VARIANTS 5
-#define ST_VARIANTS_SYNCED 6
-#define ST_PHOTOS 7
-#define ST_PHOTOS_SYNCED 8
-#define ST_OUTBOX 9
-#define ST_IMAGE_JOBS 10
-#define ST_FAILED 11
+/* Every counter of `omnisync status`, in the order of status_keys. */
+#define STATUS_NKEYS 9
+#define STATUS_FIRST_OUTBOX 6
+#define STATUS_OLDEST 7
+
+static const char *const status_keys[STATUS_NKEYS] = {
+    "locations", "price_lists", "products", "variants",
+    "stores",    "movements",   "pending",  "oldest_pending_age_s",
+    "sent",
+};
+
+struct status {
+    long long v[STATUS_NKEYS];
+    int has_oldest; /* v[STATUS_OLDEST] is known: something is pending */
+    struct store_conf *confs;
+    struct status_store *stores;
+    size_t nstores;
+};
 
 /* The store's budget window (docs/budget.md), from Redis. */
 struct status_budget {
@@ -141,51 +122,43 @@ static redisContext *status_redis(void)
  * synced, one upload per queued photo) at the store's limit per window,
  * or -1 when nothing is left.
  */
-static long long status_eta(PGresult *res, int r)
+static long long status_eta(const struct status_store *st)
 {
-    long long left = status_ll(PQgetvalue(res, r, ST_PRODUCTS)) -
-                     status_ll(PQgetvalue(res, r, ST_PRODUCTS_SYNCED)) +
-                     status_ll(PQgetvalue(res, r, ST_IMAGE_JOBS));
-    long long lim = status_ll(PQgetvalue(res, r, ST_LIMIT));
-    long long win = status_ll(PQgetvalue(res, r, ST_WINDOW));
+    long long left = st->products - st->products_synced + st->image_jobs;
 
     if (left <= 0)
         return 0;
-    if (lim <= 0 || win <= 0)
+    if (st->limit <= 0 || st->window <= 0)
         return -1;
-    return (left * win + lim - 1) / lim;
+    return (left * st->window + st->limit - 1) / st->limit;
 }
 
-static json_t *status_pair(PGresult *res, int r, int synced, int total)
+static json_t *status_pair(long long synced, long long total)
 {
-    return json_pack("{s:I,s:I}", "synced",
-                     (json_int_t)status_ll(PQgetvalue(res, r, synced)), "total",
-                     (json_int_t)status_ll(PQgetvalue(res, r, total)));
+    return json_pack("{s:I,s:I}", "synced", (json_int_t)synced, "total",
+                     (json_int_t)total);
 }
 
 /* Per-store JSON array. */
-static json_t *status_stores_json(PGresult *res, redisContext *rc)
+static json_t *status_stores_json(const struct status *s, redisContext *rc)
 {
     json_t *arr = json_array();
 
-    for (int r = 0; arr && r < PQntuples(res); r++) {
+    for (size_t r = 0; arr && r < s->nstores; r++) {
+        const struct status_store *st = &s->stores[r];
         struct status_budget b;
-        long long eta = status_eta(res, r);
+        long long eta = status_eta(st);
 
-        status_budget_read(rc, PQgetvalue(res, r, ST_NAME), &b);
+        status_budget_read(rc, st->name, &b);
         json_array_append_new(
             arr,
             json_pack(
-                "{s:s,s:o,s:o,s:o,s:{s:I,s:I},s:I,s:o,s:o}", "store",
-                PQgetvalue(res, r, ST_NAME), "products",
-                status_pair(res, r, ST_PRODUCTS_SYNCED, ST_PRODUCTS),
-                "variants",
-                status_pair(res, r, ST_VARIANTS_SYNCED, ST_VARIANTS), "photos",
-                status_pair(res, r, ST_PHOTOS_SYNCED, ST_PHOTOS), "queued",
-                "outbox", (json_int_t)status_ll(PQgetvalue(res, r, ST_OUTBOX)),
-                "image_jobs",
-                (json_int_t)status_ll(PQgetvalue(res, r, ST_IMAGE_JOBS)),
-                "failed", (json_int_t)status_ll(PQgetvalue(res, r, ST_FAILED)),
+                "{s:s,s:o,s:o,s:o,s:{s:I,s:I},s:I,s:o,s:o}", "store", st->name,
+                "products", status_pair(st->products_synced, st->products),
+                "variants", status_pair(st->variants_synced, st->variants),
+                "photos", status_pair(st->photos_synced, st->photos), "queued",
+                "outbox", (json_int_t)st->outbox, "image_jobs",
+                (json_int_t)st->image_jobs, "failed", (json_int_t)st->failed,
                 "budget",
                 b.known
                     ? json_pack("{s:I,s:I,s:I,s:I}", "used", (json_int_t)b.used,
@@ -198,27 +171,24 @@ static json_t *status_stores_json(PGresult *res, redisContext *rc)
     return arr;
 }
 
-static void status_stores_print(PGresult *res, redisContext *rc)
+static void status_stores_print(const struct status *s, redisContext *rc)
 {
-    for (int r = 0; r < PQntuples(res); r++) {
+    for (size_t r = 0; r < s->nstores; r++) {
+        const struct status_store *st = &s->stores[r];
         struct status_budget b;
-        long long eta = status_eta(res, r);
+        long long eta = status_eta(st);
 
-        status_budget_read(rc, PQgetvalue(res, r, ST_NAME), &b);
-        printf("store %s:\n", PQgetvalue(res, r, ST_NAME));
-        printf("  %-22s %s/%s\n", "products synced",
-               PQgetvalue(res, r, ST_PRODUCTS_SYNCED),
-               PQgetvalue(res, r, ST_PRODUCTS));
-        printf("  %-22s %s/%s\n", "variants synced",
-               PQgetvalue(res, r, ST_VARIANTS_SYNCED),
-               PQgetvalue(res, r, ST_VARIANTS));
-        printf("  %-22s %s/%s\n", "photos synced",
-               PQgetvalue(res, r, ST_PHOTOS_SYNCED),
-               PQgetvalue(res, r, ST_PHOTOS));
-        printf("  %-22s %s outbox, %s image jobs\n", "queued",
-               PQgetvalue(res, r, ST_OUTBOX),
-               PQgetvalue(res, r, ST_IMAGE_JOBS));
-        printf("  %-22s %s\n", "failed (DLQ)", PQgetvalue(res, r, ST_FAILED));
+        status_budget_read(rc, st->name, &b);
+        printf("store %s:\n", st->name);
+        printf("  %-22s %lld/%lld\n", "products synced", st->products_synced,
+               st->products);
+        printf("  %-22s %lld/%lld\n", "variants synced", st->variants_synced,
+               st->variants);
+        printf("  %-22s %lld/%lld\n", "photos synced", st->photos_synced,
+               st->photos);
+        printf("  %-22s %lld outbox, %lld image jobs\n", "queued", st->outbox,
+               st->image_jobs);
+        printf("  %-22s %lld\n", "failed (DLQ)", st->failed);
         if (b.known)
             printf("  %-22s %lld/%lld (window resets in %lld s%s)\n",
                    "budget used", b.used, b.limit, b.resets_in_s,
@@ -232,26 +202,123 @@ static void status_stores_print(PGresult *res, redisContext *rc)
     }
 }
 
-/* One statement, one row: the counters in the order of status_keys. */
-#define STATUS_SQL                                                             \
-    "SELECT (SELECT count(*) FROM location),"                                  \
-    " (SELECT count(*) FROM price_list),"                                      \
-    " (SELECT count(*) FROM product),"                                         \
-    " (SELECT count(*) FROM variant),"                                         \
-    " (SELECT count(*) FROM store),"                                           \
-    " (SELECT count(*) FROM stock_movement),"                                  \
-    " (SELECT count(*) FROM outbox WHERE sent_at IS NULL),"                    \
-    " (SELECT floor(extract(epoch FROM clock_timestamp() - min(created_at)))"  \
-    "  ::bigint FROM outbox WHERE sent_at IS NULL),"                           \
-    " (SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL)"
+/* The ledger's counters, each from the table's owner. */
+static int status_counts_read(PGconn *pg, struct status *s, char *err,
+                              size_t err_size)
+{
+    struct catalog_counts cat;
+    struct outbox_counts ob;
 
-static const char *const status_keys[] = {
-    "locations", "price_lists", "products", "variants",
-    "stores",    "movements",   "pending",  "oldest_pending_age_s",
-    "sent",
-};
-#define STATUS_NKEYS 9
-#define STATUS_FIRST_OUTBOX 6
+    if (ledger_counts(pg, &s->v[0], &s->v[5], err, err_size) < 0 ||
+        catalog_counts(pg, &cat, err, err_size) < 0 ||
+        stores_count(pg, &s->v[4], err, err_size) < 0 ||
+        outbox_counts(pg, &ob, err, err_size) < 0)
+        return -1;
+    s->v[1] = cat.price_lists;
+    s->v[2] = cat.products;
+    s->v[3] = cat.variants;
+    s->v[6] = ob.pending;
+    s->v[STATUS_OLDEST] = ob.oldest_pending_age_s;
+    s->has_oldest = ob.has_oldest;
+    s->v[8] = ob.sent;
+    return 0;
+}
+
+/* One store's progress: what its price list publishes (catalog), what
+ * remote_map holds, what is queued in the outbox, what was dead-lettered.
+ */
+static int status_store_read(PGconn *pg, const struct store_conf *conf,
+                             struct status_store *st, char *err,
+                             size_t err_size)
+{
+    struct catalog_publishable pub;
+    struct remote_map_progress prog;
+
+    st->name = conf->name;
+    st->limit = conf->api_limit;
+    st->window = conf->api_window;
+    if (catalog_publishable_count(pg, conf->price_list_id, &pub, err,
+                                  err_size) < 0 ||
+        remote_map_progress(pg, conf->id, &prog, err, err_size) < 0 ||
+        outbox_pending_count(pg, conf->name, &st->outbox, err, err_size) < 0 ||
+        dlq_record_count(pg, conf->id, &st->failed, err, err_size) < 0)
+        return -1;
+    st->products = pub.products;
+    st->variants = pub.variants;
+    st->photos = pub.photos;
+    st->products_synced = prog.products_synced;
+    st->variants_synced = prog.variants_synced;
+    st->photos_synced = prog.photos_synced;
+    st->image_jobs = prog.photos_queued;
+    return 0;
+}
+
+/* Everything status shows from the ledger, read in one snapshot
+ * (REPEATABLE READ), as the single statement it replaced did. */
+static int status_read(PGconn *pg, struct status *s, char *err, size_t err_size)
+{
+    size_t i;
+
+    if (db_cmd(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL,
+               "begin", err, err_size) < 0)
+        return -1;
+    if (status_counts_read(pg, s, err, err_size) < 0 ||
+        stores_settings_load_all(pg, &s->confs, &s->nstores, err, err_size) < 0)
+        goto fail;
+    s->stores = calloc(s->nstores + 1, sizeof(*s->stores));
+    if (!s->stores) {
+        snprintf(err, err_size, "out of memory");
+        goto fail;
+    }
+    for (i = 0; i < s->nstores; i++)
+        if (status_store_read(pg, &s->confs[i], &s->stores[i], err, err_size) <
+            0)
+            goto fail;
+    db_rollback(pg); /* read only: nothing to keep */
+    return 0;
+fail:
+    db_rollback(pg);
+    return -1;
+}
+
+static void status_free(struct status *s)
+{
+    stores_free_all(s->confs, s->nstores);
+    free(s->stores);
+}
+
+static json_t *status_json(const struct status *s, redisContext *rc)
+{
+    json_t *root = json_object(), *outbox = json_object(), *target;
+    int i;
+
+    for (i = 0; root && outbox && i < STATUS_NKEYS; i++) {
+        target = i >= STATUS_FIRST_OUTBOX ? outbox : root;
+        json_object_set_new(target, status_keys[i],
+                            i == STATUS_OLDEST && !s->has_oldest
+                                ? json_null()
+                                : json_integer(s->v[i]));
+    }
+    json_object_set_new(root, "outbox", outbox);
+    json_object_set_new(root, "store_sync", status_stores_json(s, rc));
+    return root;
+}
+
+static void status_print(const struct status *s, redisContext *rc)
+{
+    int i;
+
+    for (i = 0; i < STATUS_NKEYS; i++) {
+        if (i == STATUS_FIRST_OUTBOX)
+            printf("outbox:\n");
+        if (i == STATUS_OLDEST && !s->has_oldest)
+            printf("  %-22s -\n", status_keys[i]);
+        else
+            printf("%s%-*s %lld\n", i >= STATUS_FIRST_OUTBOX ? "  " : "",
+                   i >= STATUS_FIRST_OUTBOX ? 22 : 24, status_keys[i], s->v[i]);
+    }
+    status_stores_print(s, rc);
+}
 
 /**
  * @brief `omnisync status [--json]`.  JSON: {"locations", "price_lists",
@@ -268,10 +335,9 @@ int cmd_status(int argc, char **argv)
     };
     const char *pos[1];
     char err[1024];
+    struct status st;
     PGconn *pg;
-    PGresult *res = NULL, *sres = NULL;
     redisContext *rc = NULL;
-    json_t *root, *outbox, *target;
 
     for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (cli_is_help(argv[i])) {
@@ -292,50 +358,23 @@ int cmd_status(int argc, char **argv)
     pg = cli_pg();
     if (!pg)
         return CLI_FAIL;
+    memset(&st, 0, sizeof(st));
     ret = CLI_FAIL;
-    res =
-        db_exec(pg, STATUS_SQL, 0, NULL, "read status", err, sizeof(err), NULL);
-    if (!res) {
-        cli_err(CLI_FAIL, "%s", err);
-        goto out;
-    }
-    sres = db_exec(pg, STATUS_SQL_STORES, 0, NULL, "read store status", err,
-                   sizeof(err), NULL);
-    if (!sres) {
+    if (status_read(pg, &st, err, sizeof(err)) < 0) {
         cli_err(CLI_FAIL, "%s", err);
         goto out;
     }
     rc = status_redis();
     if (as_json) {
-        root = json_object();
-        outbox = json_object();
-        for (i = 0; root && outbox && i < STATUS_NKEYS; i++) {
-            target = i >= STATUS_FIRST_OUTBOX ? outbox : root;
-            json_object_set_new(
-                target, status_keys[i],
-                PQgetisnull(res, 0, i)
-                    ? json_null()
-                    : json_integer(strtoll(PQgetvalue(res, 0, i), NULL, 10)));
-        }
-        json_object_set_new(root, "outbox", outbox);
-        json_object_set_new(root, "store_sync", status_stores_json(sres, rc));
-        ret = cli_json_print(root);
+        ret = cli_json_print(status_json(&st, rc));
         goto out;
     }
-    for (i = 0; i < STATUS_NKEYS; i++) {
-        if (i == STATUS_FIRST_OUTBOX)
-            printf("outbox:\n");
-        printf("%s%-*s %s\n", i >= STATUS_FIRST_OUTBOX ? "  " : "",
-               i >= STATUS_FIRST_OUTBOX ? 22 : 24, status_keys[i],
-               PQgetisnull(res, 0, i) ? "-" : PQgetvalue(res, 0, i));
-    }
-    status_stores_print(sres, rc);
+    status_print(&st, rc);
     ret = CLI_OK;
 out:
     if (rc)
         redisFree(rc);
-    PQclear(sres);
-    PQclear(res);
+    status_free(&st);
     PQfinish(pg);
     return ret;
 }

@@ -3,7 +3,6 @@
  * (receipt, sale, return, writeoff, transfer, count) and `stock show`.
  */
 #include "cli.h"
-#include "lib/db.h"
 #include "ledger/ledger.h"
 
 #include <stdio.h>
@@ -189,7 +188,7 @@ static int stock_show(int argc, char **argv)
 {
     static const char *const headers[] = {"location", "sku", "on_hand",
                                           "reserved"};
-    const char *loc = NULL, *sku = NULL, *pos[1], *vals[2];
+    const char *loc = NULL, *sku = NULL, *pos[1];
     int as_json = 0, npos, rc;
     const struct cli_opt opts[] = {
         {"--location", &loc, NULL},
@@ -226,16 +225,7 @@ static int stock_show(int argc, char **argv)
             goto out;
         }
     }
-    vals[0] = loc;
-    vals[1] = sku;
-    res = db_exec(pg,
-                  "SELECT l.code, v.sku, s.on_hand, s.reserved "
-                  "FROM stock_level s JOIN location l ON l.id = s.location_id"
-                  " JOIN variant v ON v.id = s.variant_id "
-                  "WHERE ($1::text IS NULL OR l.code = $1)"
-                  " AND ($2::text IS NULL OR v.sku = $2) "
-                  "ORDER BY l.code COLLATE \"C\", v.sku COLLATE \"C\"",
-                  2, vals, "read stock levels", err, sizeof(err), NULL);
+    res = ledger_level_list(pg, loc, sku, err, sizeof(err));
     if (!res) {
         cli_err(CLI_FAIL, "%s", err);
         goto out;

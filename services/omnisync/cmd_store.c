@@ -207,12 +207,13 @@ static long long store_location(PGconn *pg, const char *code, char *kind,
                                 size_t kind_size)
 {
     char err[1024];
-    long long id =
-        ledger_location_find(pg, code, kind, kind_size, err, sizeof(err));
+    long long id = 0;
+    int found =
+        ledger_location_find(pg, code, &id, kind, kind_size, err, sizeof(err));
 
-    if (id < 0)
-        cli_err(CLI_FAIL, "%s", err);
-    return id;
+    if (found < 0)
+        return cli_err(-1, "%s", err);
+    return found ? id : 0;
 }
 
 /* Name of the store whose online location is @p loc_id into @p owner
@@ -293,50 +294,30 @@ static int store_resolve(PGconn *pg, const struct store_args *a,
     return CLI_OK;
 }
 
-/* Insert the store row with the sealed password and its sources
- * (@p loc_ids, the online location first); returns its id or -1. */
+/* Insert the store and its sources (@p loc_ids, the online location
+ * first); stores_add() seals @p password.  Returns its id or -1. */
 static long long store_insert(PGconn *pg, const struct store_args *a,
                               const unsigned char *key, const char *password,
                               const long long *loc_ids, size_t nlocs,
                               long long pl_id, long long var_id, char *err,
                               size_t err_size, char *sqlstate)
 {
-    unsigned char nonce[SECRET_NONCE_BYTES], *box = NULL;
-    char webhook[33];
-    struct store_new n;
-    size_t box_len = 0;
-    long long id = -1;
+    const struct store_new n = {
+        .name = a->name,
+        .platform = a->platform,
+        .url = a->url,
+        .login = a->login,
+        .online_location_id = loc_ids[0],
+        .price_list_id = pl_id,
+        .delivery_variant_id = var_id,
+        .safety_stock = a->safety_n,
+        .api_limit = a->api_limit_n,
+        .api_window = a->api_window_n,
+        .source_location_ids = loc_ids,
+        .n_sources = nlocs,
+    };
 
-    if (secret_seal(key, password, strlen(password), nonce, &box, &box_len, err,
-                    err_size) < 0)
-        goto out;
-    if (secret_random_hex(webhook, sizeof(webhook), 16) < 0) {
-        snprintf(err, err_size, "out of memory");
-        goto out;
-    }
-    memset(&n, 0, sizeof(n));
-    n.name = a->name;
-    n.platform = a->platform;
-    n.url = a->url;
-    n.login = a->login;
-    n.password_nonce = nonce;
-    n.nonce_len = sizeof(nonce);
-    n.password_box = box;
-    n.box_len = box_len;
-    n.online_location_id = loc_ids[0];
-    n.price_list_id = pl_id;
-    n.delivery_variant_id = var_id;
-    n.safety_stock = a->safety_n;
-    n.api_limit = a->api_limit_n;
-    n.api_window = a->api_window_n;
-    n.webhook_secret = webhook;
-    n.source_location_ids = loc_ids;
-    n.n_sources = nlocs;
-    id = stores_insert(pg, &n, err, err_size, sqlstate);
-out:
-    free(box);
-    sodium_memzero(webhook, sizeof(webhook));
-    return id;
+    return stores_add(pg, &n, key, password, err, err_size, sqlstate);
 }
 
 static int store_add(int argc, char **argv)
@@ -449,51 +430,63 @@ static const char *const store_cols[] = {
 };
 #define STORE_NCOLS 11
 
-/* Column @p col of store @p o as text: codes joined by ',', numbers
- * printed. */
-static const char *store_cell(const json_t *o, const char *col, char *buf,
-                              size_t size)
-{
-    const json_t *v = json_object_get(o, col), *e;
-    size_t i, n = 0;
+/* Column indexes in stores_list()'s rows (ledger/stores.h). */
+#define STORE_COL_SOURCES 5 /* codes joined by ',' */
+#define STORE_COL_NUMBERS 8 /* from here on numbers */
+#define STORE_COL_WEBHOOK 11
 
-    if (json_is_integer(v)) {
-        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
-        return buf;
+/* "WH2,WH1" as a JSON array of codes. */
+static json_t *store_codes_json(const char *list)
+{
+    json_t *arr = json_array();
+    const char *p, *comma;
+
+    for (p = list; arr && *p; p = comma + 1) {
+        comma = strchr(p, ',');
+        json_array_append_new(
+            arr, json_stringn(p, comma ? (size_t)(comma - p) : strlen(p)));
+        if (!comma)
+            break;
     }
-    if (!json_is_array(v))
-        return json_string_value(v) ? json_string_value(v) : "";
-    buf[0] = '\0';
-    json_array_foreach(v, i, e)
-    {
-        if (n >= size)
-            break; /* truncated */
-        n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? "," : "",
-                              json_string_value(e));
+    return arr;
+}
+
+/* Store @p row of @p res as a JSON object (source_locations an array);
+ * the webhook secret only when @p with_secret. */
+static json_t *store_json(const PGresult *res, int row, int with_secret)
+{
+    json_t *o = json_object();
+
+    for (int j = 0; o && j < STORE_NCOLS; j++) {
+        const char *v = PQgetvalue(res, row, j);
+        json_t *jv = j == STORE_COL_SOURCES ? store_codes_json(v)
+                     : j >= STORE_COL_NUMBERS
+                         ? json_integer(strtoll(v, NULL, 10))
+                         : json_string(v);
+
+        json_object_set_new(o, store_cols[j], jv);
     }
-    return buf;
+    if (o && with_secret)
+        json_object_set_new(
+            o, "webhook_secret",
+            json_string(PQgetvalue(res, row, STORE_COL_WEBHOOK)));
+    return o;
 }
 
 /* The stores as a table. */
-static int store_table_print(const json_t *stores)
+static int store_table_print(const PGresult *res)
 {
     struct cli_table *t = cli_table_new(STORE_NCOLS, store_cols);
     const char *cells[STORE_NCOLS];
-    char bufs[STORE_NCOLS][4096];
-    const json_t *o;
-    size_t i;
     int rc = CLI_OK;
 
     if (!t)
         return CLI_FAIL;
-    json_array_foreach(stores, i, o)
-    {
+    for (int i = 0; rc == CLI_OK && i < PQntuples(res); i++) {
         for (int j = 0; j < STORE_NCOLS; j++)
-            cells[j] = store_cell(o, store_cols[j], bufs[j], sizeof(bufs[j]));
-        if (cli_table_row(t, cells) < 0) {
+            cells[j] = PQgetvalue(res, i, j);
+        if (cli_table_row(t, cells) < 0)
             rc = CLI_FAIL;
-            break;
-        }
     }
     if (rc == CLI_OK)
         cli_table_print(t);
@@ -501,17 +494,24 @@ static int store_table_print(const json_t *stores)
     return rc;
 }
 
-/* One store, a line a setting. */
-static void store_lines_print(const json_t *o, int with_secret)
+/* The first store of @p res, a line a setting. */
+static void store_lines_print(const PGresult *res, int with_secret)
 {
-    char buf[4096];
-
     for (int j = 0; j < STORE_NCOLS; j++)
-        printf("%-17s %s\n", store_cols[j],
-               store_cell(o, store_cols[j], buf, sizeof(buf)));
+        printf("%-17s %s\n", store_cols[j], PQgetvalue(res, 0, j));
     if (with_secret)
         printf("%-17s %s\n", "webhook_secret",
-               store_cell(o, "webhook_secret", buf, sizeof(buf)));
+               PQgetvalue(res, 0, STORE_COL_WEBHOOK));
+}
+
+/* Every store of @p res as a JSON array, never the webhook secret. */
+static json_t *store_list_json(const PGresult *res)
+{
+    json_t *arr = json_array();
+
+    for (int i = 0; arr && i < PQntuples(res); i++)
+        json_array_append_new(arr, store_json(res, i, 0));
+    return arr;
 }
 
 /* store list [--json] and store show NAME [--json] [--webhook-secret] */
@@ -530,9 +530,8 @@ static int store_print(int argc, char **argv)
     };
     const char *pos[1];
     char err[1024];
-    json_t *stores, *o;
+    PGresult *res;
     PGconn *pg;
-    size_t i;
 
     rc = cli_args_parse(show ? "store show" : "store list", argc, argv,
                         show ? opts_show : opts_list, pos, show ? 1 : 0, &npos);
@@ -543,29 +542,22 @@ static int store_print(int argc, char **argv)
     pg = cli_pg();
     if (!pg)
         return CLI_FAIL;
-    stores = stores_list(pg, show ? pos[0] : NULL, err, sizeof(err));
+    res = stores_list(pg, show ? pos[0] : NULL, err, sizeof(err));
     PQfinish(pg);
-    if (!stores)
+    if (!res)
         return cli_err(CLI_FAIL, "%s", err);
-    if (show && json_array_size(stores) == 0)
+    if (show && PQntuples(res) == 0)
         rc = cli_err(CLI_USAGE, "store show: no store named '%s'", pos[0]);
-    else if (show && !as_json)
-        store_lines_print(json_array_get(stores, 0), with_secret);
-    else if (!as_json)
-        rc = store_table_print(stores);
-    if (rc != CLI_OK || !as_json) {
-        json_decref(stores);
-        return rc;
-    }
-    /* The webhook secret only when asked for. */
-    json_array_foreach(stores, i, o)
-    {
-        if (!with_secret)
-            json_object_del(o, "webhook_secret");
-    }
-    o = show ? json_incref(json_array_get(stores, 0)) : json_incref(stores);
-    json_decref(stores);
-    return cli_json_print(o);
+    else if (show && as_json)
+        rc = cli_json_print(store_json(res, 0, with_secret));
+    else if (show)
+        store_lines_print(res, with_secret);
+    else if (as_json)
+        rc = cli_json_print(store_list_json(res));
+    else
+        rc = store_table_print(res);
+    PQclear(res);
+    return rc;
 }
 
 static const struct cli_sub store_subs[] = {

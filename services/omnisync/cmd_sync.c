@@ -12,12 +12,15 @@
  */
 #include "cli.h"
 
+#include "events/outbox.h"
 #include "ledger/catalog.h"
+#include "ledger/dlq_record.h"
+#include "ledger/ledger.h"
+#include "ledger/remote_map.h"
+#include "ledger/stores.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/db.h"
-#include "ledger/ledger.h"
-#include "events/outbox.h"
 #include "store/doc_hash.h"
 #include "store/platform.h"
 
@@ -27,29 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SYNC_SQL_STORE                                                         \
-    "SELECT s.id, pl.code, s.api_limit, s.api_window, s.platform FROM store s" \
-    " JOIN price_list pl ON pl.id = s.price_list_id WHERE s.name = $1"
-
-#define SYNC_SQL_PRODUCTS                                                      \
-    "SELECT id FROM product WHERE NOT archived ORDER BY id"
-
-/* Every photo with whether the store holds its current content. */
-#define SYNC_SQL_PHOTOS                                                        \
-    "SELECT pp.product_id, pp.id, (rm.payload_hash IS NOT DISTINCT FROM"       \
-    " pp.sha256 AND rm.remote_id > 0)::int FROM product_photo pp"              \
-    " LEFT JOIN remote_map rm ON rm.store_id = $1 AND rm.entity = 'image'"     \
-    " AND rm.local_id = pp.id ORDER BY pp.product_id, pp.id"
-
-/* What was dead-lettered for the store since $2 (the sync's start). */
-#define SYNC_SQL_FAILED                                                        \
-    "SELECT DISTINCT local_id FROM dlq_record WHERE store_id = $1"             \
-    " AND entity = $2 AND created_at >= $3::timestamptz ORDER BY local_id"
-
-#define SYNC_SQL_MAP                                                           \
-    "SELECT local_id, remote_id, coalesce(payload_hash, '') FROM remote_map"   \
-    " WHERE store_id = $1 AND entity = $2 AND remote_id > 0 ORDER BY local_id"
-
 struct sync_store {
     long long id;
     char price_list[256];
@@ -57,14 +37,9 @@ struct sync_store {
     const struct store_platform *plat;
 };
 
-/* One remote_map row. */
-struct sync_row {
-    long long local_id, remote_id;
-    char hash[DOC_HASH_LEN + 1];
-};
-
+/* The real remote_map rows of one entity, by local id. */
 struct sync_map {
-    struct sync_row *rows;
+    struct remote_map_row *rows;
     size_t n;
 };
 
@@ -82,7 +57,7 @@ struct sync_ids {
     size_t n;
 };
 
-/* One photo row of SYNC_SQL_PHOTOS. */
+/* One photo: whether the store holds its current content. */
 struct sync_photo {
     long long product_id, id;
     int done;
@@ -103,37 +78,16 @@ static void sync_map_free(struct sync_map *m)
 static int sync_map_load(PGconn *pg, long long store_id, const char *entity,
                          struct sync_map *m)
 {
-    char sid[32], err[512];
-    const char *vals[2] = {sid, entity};
-    PGresult *res;
-    int n;
+    char err[512];
 
-    snprintf(sid, sizeof(sid), "%lld", store_id);
-    res = db_exec(pg, SYNC_SQL_MAP, 2, vals, "remote_map", err, sizeof(err),
-                  NULL);
-    if (!res)
+    if (remote_map_list(pg, store_id, entity, &m->rows, &m->n, err,
+                        sizeof(err)) != 0)
         return cli_err(-1, "sync: %s", err);
-    n = PQntuples(res);
-    m->rows = calloc((size_t)n + 1, sizeof(*m->rows));
-    m->n = 0;
-    if (!m->rows) {
-        PQclear(res);
-        return cli_err(-1, "sync: out of memory");
-    }
-    for (int r = 0; r < n; r++) {
-        struct sync_row *row = &m->rows[m->n];
-        if (cfg_parse_ll(PQgetvalue(res, r, 0), &row->local_id) != 0 ||
-            cfg_parse_ll(PQgetvalue(res, r, 1), &row->remote_id) != 0)
-            continue;
-        snprintf(row->hash, sizeof(row->hash), "%s", PQgetvalue(res, r, 2));
-        m->n++;
-    }
-    PQclear(res);
     return 0;
 }
 
-static const struct sync_row *sync_map_find(const struct sync_map *m,
-                                            long long local_id)
+static const struct remote_map_row *sync_map_find(const struct sync_map *m,
+                                                  long long local_id)
 {
     size_t lo = 0, hi = m->n;
 
@@ -150,30 +104,15 @@ static const struct sync_row *sync_map_find(const struct sync_map *m,
 static int sync_ids_load(PGconn *pg, long long store_id, const char *entity,
                          const char *since, struct sync_ids *ids)
 {
-    char sid[32], err[512];
-    const char *vals[3] = {sid, entity, since};
-    PGresult *res;
-    int n;
+    char err[512];
 
     ids->v = NULL;
     ids->n = 0;
     if (!since)
         return 0;
-    snprintf(sid, sizeof(sid), "%lld", store_id);
-    res = db_exec(pg, SYNC_SQL_FAILED, 3, vals, "dlq_record", err, sizeof(err),
-                  NULL);
-    if (!res)
+    if (dlq_record_local_ids(pg, store_id, entity, since, &ids->v, &ids->n, err,
+                             sizeof(err)) != 0)
         return cli_err(-1, "sync: %s", err);
-    n = PQntuples(res);
-    ids->v = calloc((size_t)n + 1, sizeof(*ids->v));
-    if (!ids->v) {
-        PQclear(res);
-        return cli_err(-1, "sync: out of memory");
-    }
-    for (int r = 0; r < n; r++)
-        if (cfg_parse_ll(PQgetvalue(res, r, 0), &ids->v[ids->n]) == 0)
-            ids->n++;
-    PQclear(res);
     return 0;
 }
 
@@ -194,32 +133,28 @@ static int sync_ids_has(const struct sync_ids *ids, long long id)
 static int sync_photos_load(PGconn *pg, long long store_id,
                             struct sync_photos *ph)
 {
-    char sid[32], err[512];
-    const char *vals[1] = {sid};
-    PGresult *res;
-    int n;
+    struct catalog_photo_remote *rows = NULL;
+    char err[512];
+    size_t n = 0;
 
-    snprintf(sid, sizeof(sid), "%lld", store_id);
-    res =
-        db_exec(pg, SYNC_SQL_PHOTOS, 1, vals, "photos", err, sizeof(err), NULL);
-    if (!res)
+    if (catalog_photo_remote_list(pg, store_id, 0, &rows, &n, err,
+                                  sizeof(err)) != 0)
         return cli_err(-1, "sync: %s", err);
-    n = PQntuples(res);
-    ph->v = calloc((size_t)n + 1, sizeof(*ph->v));
+    ph->v = calloc(n + 1, sizeof(*ph->v));
     ph->n = 0;
     if (!ph->v) {
-        PQclear(res);
+        free(rows);
         return cli_err(-1, "sync: out of memory");
     }
-    for (int r = 0; r < n; r++) {
-        struct sync_photo *p = &ph->v[ph->n];
-        if (cfg_parse_ll(PQgetvalue(res, r, 0), &p->product_id) != 0 ||
-            cfg_parse_ll(PQgetvalue(res, r, 1), &p->id) != 0)
-            continue;
-        p->done = strcmp(PQgetvalue(res, r, 2), "1") == 0;
-        ph->n++;
+    for (size_t r = 0; r < n; r++) {
+        struct sync_photo *p = &ph->v[ph->n++];
+
+        p->product_id = rows[r].product_id;
+        p->id = rows[r].id;
+        p->done =
+            rows[r].remote_id > 0 && !strcmp(rows[r].hash, rows[r].sha256);
     }
-    PQclear(res);
+    free(rows);
     return 0;
 }
 
@@ -284,7 +219,7 @@ static void sync_scan_variants(const struct sync_store *s,
                                size_t *npub, size_t *ndone)
 {
     char err[512], h[DOC_HASH_LEN + 1];
-    const struct sync_row *row;
+    const struct remote_map_row *row;
     const json_t *v;
     size_t k;
 
@@ -309,7 +244,7 @@ static int sync_product_done(const struct sync_store *s,
                              const struct sync_state *st, const json_t *snap)
 {
     const json_t *groups = json_object_get(snap, "groups");
-    const struct sync_row *cat, *row;
+    const struct remote_map_row *cat, *row;
     char err[512], h[DOC_HASH_LEN + 1];
     json_t *pay;
     int ok;
@@ -424,37 +359,26 @@ out:
 static int sync_snapshots(PGconn *pg, json_t ***snaps, size_t *n)
 {
     char err[512];
-    PGresult *res = db_exec(pg, SYNC_SQL_PRODUCTS, 0, NULL, "products", err,
-                            sizeof(err), NULL);
-    long long *ids;
-    int rows;
+    long long *ids = NULL;
+    size_t rows = 0;
 
     *snaps = NULL;
     *n = 0;
-    if (!res)
+    if (catalog_products_active(pg, &ids, &rows, err, sizeof(err)) != 0)
         return cli_err(-1, "sync: %s", err);
-    rows = PQntuples(res);
-    ids = calloc((size_t)rows + 1, sizeof(*ids));
-    *snaps = calloc((size_t)rows + 1, sizeof(**snaps));
-    if (!ids || !*snaps) {
-        PQclear(res);
+    *snaps = calloc(rows + 1, sizeof(**snaps));
+    if (!*snaps) {
         free(ids);
-        free(*snaps);
-        *snaps = NULL;
         return cli_err(-1, "sync: out of memory");
     }
-    for (int r = 0; r < rows; r++)
-        cfg_parse_ll(PQgetvalue(res, r, 0), &ids[r]);
-    PQclear(res);
-    if (catalog_snapshot_many(pg, ids, (size_t)rows, *snaps, err,
-                              sizeof(err)) != 0) {
+    if (catalog_snapshot_many(pg, ids, rows, *snaps, err, sizeof(err)) != 0) {
         free(ids);
         free(*snaps);
         *snaps = NULL;
         return cli_err(-1, "sync: %s", err);
     }
     free(ids);
-    *n = (size_t)rows;
+    *n = rows;
     return 0;
 }
 
@@ -467,33 +391,24 @@ static void sync_snapshots_free(json_t **snaps, size_t n)
 
 static int sync_store_load(PGconn *pg, const char *name, struct sync_store *s)
 {
+    struct store_conf conf;
     char err[512];
-    const char *vals[1] = {name};
-    PGresult *res =
-        db_exec(pg, SYNC_SQL_STORE, 1, vals, "store", err, sizeof(err), NULL);
-    long long v;
+    int found = stores_settings_load(pg, name, &conf, err, sizeof(err), NULL);
 
-    if (!res)
+    if (found < 0)
         return cli_err(CLI_FAIL, "sync: %s", err);
-    if (PQntuples(res) == 0) {
-        PQclear(res);
+    if (found > 0)
         return cli_err(CLI_USAGE, "sync: unknown store '%s'", name);
-    }
-    cfg_parse_ll(PQgetvalue(res, 0, 0), &s->id);
-    snprintf(s->price_list, sizeof(s->price_list), "%s", PQgetvalue(res, 0, 1));
-    cfg_parse_ll(PQgetvalue(res, 0, 2), &v);
-    s->api_limit = (long)v;
-    cfg_parse_ll(PQgetvalue(res, 0, 3), &v);
-    s->api_window = (long)v;
-    s->plat = store_platform_find(PQgetvalue(res, 0, 4));
-    if (!s->plat) {
+    s->id = conf.id;
+    snprintf(s->price_list, sizeof(s->price_list), "%s", conf.price_list);
+    s->api_limit = conf.api_limit;
+    s->api_window = conf.api_window;
+    s->plat = store_platform_find(conf.platform);
+    if (!s->plat)
         cli_err(CLI_FAIL, "sync: store %s: unknown platform '%s'", name,
-                PQgetvalue(res, 0, 4));
-        PQclear(res);
-        return CLI_FAIL;
-    }
-    PQclear(res);
-    return CLI_OK;
+                conf.platform);
+    store_conf_clear(&conf);
+    return s->plat ? CLI_OK : CLI_FAIL;
 }
 
 static void sync_eta(char *buf, size_t size, double secs)

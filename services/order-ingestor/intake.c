@@ -5,6 +5,7 @@
 #include "events/event.h"
 #include "events/order.h"
 #include "events/topics.h"
+#include "ledger/orders.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/db.h"
@@ -535,46 +536,32 @@ static void oi_register_all(struct order_intake *in)
 static int oi_cursor_load(struct order_intake *in, long long store_id,
                           struct order_cursor *cur)
 {
-    char sid[32], err[512];
-    const char *v[1] = {sid};
-    PGresult *r;
+    char err[512];
+    int found;
 
     memset(cur, 0, sizeof(*cur));
-    snprintf(sid, sizeof(sid), "%lld", store_id);
-    r = db_exec(in->pg,
-                "SELECT updated_since, from_id FROM order_poll_cursor "
-                "WHERE store_id = $1",
-                1, v, "poll cursor", err, sizeof(err), NULL);
-    if (!r) {
+    found = orders_cursor_get(in->pg, store_id, cur->since, sizeof(cur->since),
+                              &cur->after_id, err, sizeof(err));
+    if (found < 0) {
         log_warn("%s", err);
         return -1;
     }
-    if (PQntuples(r) == 1) {
-        snprintf(cur->since, sizeof(cur->since), "%s", PQgetvalue(r, 0, 0));
-        cur->after_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-    } else if (in->c->poll_since && in->c->poll_since[0]) {
+    if (found)
+        return 0;
+    if (in->c->poll_since && in->c->poll_since[0])
         snprintf(cur->since, sizeof(cur->since), "%s", in->c->poll_since);
-    } else {
+    else
         oi_now_ts(cur->since, sizeof(cur->since), -24 * 3600);
-    }
-    PQclear(r);
     return 0;
 }
 
 static int oi_cursor_save(struct order_intake *in, long long store_id,
                           const struct order_cursor *cur)
 {
-    char sid[32], fid[32], err[512];
-    const char *v[3] = {sid, cur->since, fid};
+    char err[512];
 
-    snprintf(sid, sizeof(sid), "%lld", store_id);
-    snprintf(fid, sizeof(fid), "%lld", cur->after_id);
-    if (db_cmd(in->pg,
-               "INSERT INTO order_poll_cursor (store_id, updated_since, "
-               "from_id) VALUES ($1, $2, $3) ON CONFLICT (store_id) DO "
-               "UPDATE SET updated_since = EXCLUDED.updated_since, "
-               "from_id = EXCLUDED.from_id, updated_at = now()",
-               3, v, "save poll cursor", err, sizeof(err)) < 0) {
+    if (orders_cursor_put(in->pg, store_id, cur->since, cur->after_id, err,
+                          sizeof(err)) < 0) {
         log_warn("%s", err);
         return -1;
     }

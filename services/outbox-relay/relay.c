@@ -1,15 +1,14 @@
 #include "relay.h"
 
 #include "app/ops.h"
+#include "events/event.h"
 #include "events/outbox.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/db.h"
-#include "lib/idarray.h"
-#include "events/event.h"
 #include "lib/kafka.h"
-#include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/log.h"
 #include "lib/sig.h"
 
 #include <libpq-fe.h>
@@ -22,30 +21,12 @@
 #define RELAY_APP "outbox-relay"
 #define RELAY_CHANNEL "omnisync_outbox"
 #define RELAY_PRUNE_EVERY_MS (60 * 1000)
-#define RELAY_PRUNE_ROWS "1000"  /* rows deleted per statement */
 #define RELAY_PRUNE_MAX_STMTS 20 /* statements per prune pass */
 #define RELAY_BACKOFF_MIN_MS 250
 #define RELAY_BACKOFF_MAX_MS 5000
 #define RELAY_RETRY_MIN_MS 500 /* after failed deliveries */
 #define RELAY_RETRY_MAX_MS 10000
 #define RELAY_BACKLOG_EVERY_MS 5000 /* refresh of the backlog gauges */
-
-/*
- * created_at as RFC 3339 in UTC with milliseconds, formatted by Postgres
- * so the result does not depend on the session's TimeZone.
- */
-#define SQL_SELECT_UNSENT                                                      \
-    "SELECT id, event_id, topic, type, key, store, data::text, "               \
-    "to_char(created_at AT TIME ZONE 'UTC', "                                  \
-    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"+00:00\"') "                               \
-    "FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1"
-#define SQL_MARK_SENT                                                          \
-    "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])"
-#define SQL_PRUNE                                                              \
-    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "                   \
-    "WHERE sent_at IS NOT NULL "                                               \
-    "AND sent_at < now() - make_interval(hours => $1::int) "                   \
-    "ORDER BY id LIMIT " RELAY_PRUNE_ROWS ")"
 
 enum relay_state {
     RELAY_DISCONNECTED,
@@ -61,8 +42,8 @@ enum slot_state {
 
 /* One outbox row of the batch in flight. */
 struct relay_slot {
-    const char *id;    /* outbox.id, borrowed from the batch's PGresult */
-    const char *key;   /* borrowed likewise */
+    long long id;      /* outbox.id */
+    const char *key;   /* borrowed from the batch */
     const char *topic; /* borrowed likewise */
     enum slot_state state;
     int marked; /* in the batch's mark-sent statement */
@@ -81,8 +62,8 @@ struct relay {
     int standby_logged;
     long backoff_ms; /* Postgres reconnect backoff */
     long retry_ms;   /* delay after a round with failed deliveries */
-    /* The batch in flight: result rows and their delivery state. */
-    PGresult *batch;
+    /* The batch in flight: its rows and their delivery state. */
+    struct outbox_batch batch;
     struct relay_slot *slots;
     int nslots;
     int pending; /* slots still without a delivery report */
@@ -90,8 +71,8 @@ struct relay {
     unsigned long long published, failed, held, pruned;
     long long next_stats_ms, next_prune_ms, next_backlog_ms;
     long long backlog; /* unsent rows at the last look, -1 unknown */
-    int fatal;
     struct relay_mx mx;
+    int fatal;
 };
 
 static const struct cfg_opt relay_opts[] = {
@@ -139,11 +120,11 @@ static void relay_dr(void *msg_opaque, rd_kafka_resp_err_t err,
 
     (void)partition;
     (void)offset;
-    if (!r->batch || s->state != SLOT_PENDING)
+    if (!r->batch.res || s->state != SLOT_PENDING)
         return; /* a late report for a batch already given up on */
     if (err) {
         s->state = SLOT_FAILED;
-        log_warn("delivery of outbox row %s failed: %s", s->id,
+        log_warn("delivery of outbox row %lld failed: %s", s->id,
                  rd_kafka_err2str(err));
     } else {
         s->state = SLOT_DELIVERED;
@@ -321,8 +302,7 @@ static void relay_acquire(struct relay *r)
 /* Release the batch's result and slots. */
 static void relay_batch_clear(struct relay *r)
 {
-    PQclear(r->batch);
-    r->batch = NULL;
+    outbox_batch_clear(&r->batch);
     r->nslots = 0;
     r->pending = 0;
 }
@@ -330,53 +310,45 @@ static void relay_batch_clear(struct relay *r)
 /* Select the first unsent rows and produce them in id order. */
 static int relay_batch_send(struct relay *r)
 {
-    char errstr[512], lim[32];
-    const char *vals[1];
+    char errstr[512];
     int i, n;
 
-    snprintf(lim, sizeof(lim), "%lld", r->rc->batch);
-    vals[0] = lim;
-    r->batch = db_exec(r->pg, SQL_SELECT_UNSENT, 1, vals, "select unsent",
-                       errstr, sizeof(errstr), NULL);
-    if (!r->batch) {
+    if (outbox_unsent_read(r->pg, r->rc->batch, &r->batch, errstr,
+                           sizeof(errstr)) < 0) {
         relay_db_error(r, errstr);
         return -1;
     }
-    n = PQntuples(r->batch);
+    n = (int)r->batch.n;
     r->nslots = n;
     r->pending = 0;
     for (i = 0; i < n; i++) {
         struct relay_slot *s = &r->slots[i];
-        const char *event_id = PQgetvalue(r->batch, i, 1);
-        const char *topic = PQgetvalue(r->batch, i, 2);
-        const char *type = PQgetvalue(r->batch, i, 3);
-        const char *store =
-            PQgetisnull(r->batch, i, 5) ? NULL : PQgetvalue(r->batch, i, 5);
-        struct kafka_header hdrs[2] = {{"event-id", event_id},
-                                       {"event-type", type}};
+        const struct outbox_row *row = &r->batch.rows[i];
+        struct kafka_header hdrs[2] = {{"event-id", row->event_id},
+                                       {"event-type", row->type}};
         char *env;
 
-        s->id = PQgetvalue(r->batch, i, 0);
-        s->key = PQgetvalue(r->batch, i, 4);
-        s->topic = topic;
-        s->state = SLOT_FAILED;
+        s->id = row->id;
+        s->key = row->key;
+        s->topic = row->topic;
         s->marked = 0;
-        env = event_build(type, event_id, PQgetvalue(r->batch, i, 7), store,
-                          s->key, PQgetvalue(r->batch, i, 6), errstr,
-                          sizeof(errstr));
+        s->state = SLOT_FAILED;
+        env = event_build(row->type, row->event_id, row->created_at, row->store,
+                          s->key, row->data, errstr, sizeof(errstr));
         if (!env) {
-            log_error_ctx(event_id, "outbox row %s cannot be published: %s",
-                          s->id, errstr);
+            log_error_ctx(row->event_id,
+                          "outbox row %lld cannot be published: %s", s->id,
+                          errstr);
             continue;
         }
         s->state = SLOT_PENDING;
         r->pending++;
-        if (kafka_produce(r->prod, topic, s->key, strlen(s->key), env,
+        if (kafka_produce(r->prod, row->topic, s->key, strlen(s->key), env,
                           strlen(env), hdrs, 2, s, 1000 /* ms */, errstr,
                           sizeof(errstr)) < 0) {
             s->state = SLOT_FAILED;
             r->pending--;
-            log_warn_ctx(event_id, "outbox row %s: %s", s->id, errstr);
+            log_warn_ctx(row->event_id, "outbox row %lld: %s", s->id, errstr);
         }
         free(env);
     }
@@ -409,8 +381,6 @@ static void relay_mx_count(struct relay *r, int marked_ok)
 static int relay_batch_mark(struct relay *r, int *nfailed)
 {
     char errstr[512];
-    const char *vals[1];
-    char *arr = NULL;
     long long *ids;
     int i, j, marked = 0, rc = -1;
 
@@ -436,21 +406,15 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
             r->held++;
             continue;
         }
-        ids[marked++] = strtoll(s->id, NULL, 10);
+        ids[marked++] = s->id;
         s->marked = 1;
     }
     if (marked == 0) {
         rc = 0;
         goto out;
     }
-    arr = idarray_text(ids, (size_t)marked, 0, NULL);
-    if (!arr) {
-        log_error("mark sent: out of memory");
-        goto out;
-    }
-    vals[0] = arr;
-    if (db_cmd(r->pg, SQL_MARK_SENT, 1, vals, "mark sent", errstr,
-               sizeof(errstr)) < 0) {
+    if (outbox_sent_mark(r->pg, ids, (size_t)marked, errstr, sizeof(errstr)) <
+        0) {
         relay_db_error(r, errstr);
         goto out;
     }
@@ -459,7 +423,6 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
 out:
     relay_mx_count(r, rc == 0);
     r->failed += (unsigned long long)*nfailed;
-    free(arr);
     free(ids);
     return rc;
 }
@@ -503,27 +466,20 @@ static int relay_wait_notify(struct relay *r, long ms)
 
 static void relay_prune(struct relay *r)
 {
-    char errstr[512], hours[32];
-    const char *vals[1];
+    char errstr[512];
     int i;
 
-    snprintf(hours, sizeof(hours), "%lld", r->rc->retention_hours);
-    vals[0] = hours;
     /* Small statements so no long lock or transaction holds the table. */
     for (i = 0; i < RELAY_PRUNE_MAX_STMTS && !sig_stop_requested(); i++) {
-        PGresult *res = db_exec(r->pg, SQL_PRUNE, 1, vals, "prune sent rows",
-                                errstr, sizeof(errstr), NULL);
-        long long n = 0;
+        long long n =
+            outbox_prune(r->pg, r->rc->retention_hours, errstr, sizeof(errstr));
 
-        if (!res) {
+        if (n < 0) {
             relay_db_error(r, errstr);
             return;
         }
-        if (cfg_parse_ll(PQcmdTuples(res), &n) < 0)
-            n = 0;
-        PQclear(res);
         r->pruned += (unsigned long long)n;
-        if (n < 1000)
+        if (n < OUTBOX_PRUNE_ROWS)
             break;
     }
 }
