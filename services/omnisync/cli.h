@@ -15,9 +15,12 @@
 struct cfg;
 struct cfg_opt;
 
+/* The exit-code table of every command (docs/cli.md). */
 #define CLI_OK 0
-#define CLI_FAIL 1  /* runtime failure */
-#define CLI_USAGE 2 /* usage or input error */
+#define CLI_FAIL 1       /* runtime failure (being split: see below) */
+#define CLI_NEGATIVE 1   /* a negative answer: drift, lag, not in sync */
+#define CLI_USAGE 2      /* usage or input error */
+#define CLI_DEPENDENCY 3 /* could not reach Postgres, Redis, Kafka, a store */
 
 /* Every command: argv[0] is the command word ("db", "stock", ...). */
 int cmd_db(int argc, char **argv);
