@@ -6,9 +6,9 @@
 # against store-sim, goes through catalog, photos, stock and orders, a
 # malformed stock message (dead-lettered), a refused webhook, a store
 # answering 500 (a retried flush) then 429 (a fleet pause), and every
-# metric name the alert rules and
-# the Grafana dashboard query appears as a sample in a live scrape of one
-# of the five services (`up` is Prometheus's own).
+# metric name the alert rules and the Grafana dashboard query appears as a
+# sample in a live scrape of one of the five services (`up` is
+# Prometheus's own).
 OMNISYNC_ROOT=${OMNISYNC_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 . "$OMNISYNC_ROOT/tests/integration/catalog/catalog-lib.bash"
 . "$OMNISYNC_ROOT/tests/integration/ops/ops-lib.bash"
