@@ -16,6 +16,8 @@ struct dlq {
     const char *service;
     atomic_uint_fast64_t sent;
     struct metrics_family *dead; /* (may be NULL) per original topic */
+    struct dlq_ref last;         /* the last acknowledged record */
+    int has_last;
 };
 
 /* Delivery state of one record.  Reports are served by
@@ -25,6 +27,8 @@ struct dlq_wait {
     int done;
     int abandoned;
     rd_kafka_resp_err_t err;
+    int32_t partition; /* where it landed */
+    int64_t offset;
 };
 
 static void dlq_on_delivery(void *msg_opaque, rd_kafka_resp_err_t err,
@@ -32,8 +36,6 @@ static void dlq_on_delivery(void *msg_opaque, rd_kafka_resp_err_t err,
 {
     struct dlq_wait *w = msg_opaque;
 
-    (void)partition;
-    (void)offset;
     (void)opaque;
     if (!w)
         return;
@@ -42,6 +44,8 @@ static void dlq_on_delivery(void *msg_opaque, rd_kafka_resp_err_t err,
         return;
     }
     w->err = err;
+    w->partition = partition;
+    w->offset = offset;
     w->done = 1;
 }
 
@@ -85,20 +89,20 @@ static int dlq_produce(struct dlq *d, const char *topic, int32_t partition,
     snprintf(part, sizeof(part), "%" PRId32, partition);
     snprintf(off, sizeof(off), "%" PRId64, offset);
     snprintf(ts, sizeof(ts), "%lld", (long long)clock_wall_ms());
-    h[nh].name = "__connect.errors.topic";
+    h[nh].name = DLQ_HDR_TOPIC;
     h[nh++].value = topic ? topic : "";
-    h[nh].name = "__connect.errors.partition";
+    h[nh].name = DLQ_HDR_PARTITION;
     h[nh++].value = part;
-    h[nh].name = "__connect.errors.offset";
+    h[nh].name = DLQ_HDR_OFFSET;
     h[nh++].value = off;
-    h[nh].name = "__connect.errors.exception.message";
+    h[nh].name = DLQ_HDR_REASON;
     h[nh++].value = reason ? reason : "unknown";
-    h[nh].name = "__connect.errors.timestamp";
+    h[nh].name = DLQ_HDR_TIMESTAMP;
     h[nh++].value = ts;
-    h[nh].name = "omnisync.errors.service";
+    h[nh].name = DLQ_HDR_SERVICE;
     h[nh++].value = d->service;
     if (source) {
-        h[nh].name = "omnisync.errors.source";
+        h[nh].name = DLQ_HDR_SOURCE;
         h[nh++].value = source;
     }
     if (kafka_produce(d->p, DLQ_TOPIC, key, key_len, value, value_len, h, nh, w,
@@ -124,6 +128,15 @@ static int dlq_produce(struct dlq *d, const char *topic, int32_t partition,
         goto out;
     }
     atomic_fetch_add(&d->sent, 1);
+    d->last.partition = w->partition;
+    d->last.offset = w->offset;
+    snprintf(d->last.topic, sizeof(d->last.topic), "%s", topic ? topic : "");
+    d->last.orig_partition = partition;
+    d->last.orig_offset = offset;
+    snprintf(d->last.source, sizeof(d->last.source), "%s",
+             source ? source : "");
+    d->last.service = d->service;
+    d->has_last = 1;
     metrics_inc(d->dead,
                 (const char *const[]){topic && *topic ? topic : "none"});
     rc = 0;
@@ -158,6 +171,145 @@ int dlq_metrics_register(struct dlq *d, struct metrics *m)
         "they came from.",
         (const char *const[]){"topic", NULL});
     return d->dead ? 0 : -1;
+}
+
+const struct dlq_ref *dlq_last(const struct dlq *d)
+{
+    return d && d->has_last ? &d->last : NULL;
+}
+
+const char *dlq_header(const rd_kafka_message_t *m, const char *name, char *buf,
+                       size_t buf_size)
+{
+    rd_kafka_headers_t *h = NULL;
+    const void *v = NULL;
+    size_t len = 0;
+
+    if (rd_kafka_message_headers(m, &h) || !h ||
+        rd_kafka_header_get_last(h, name, &v, &len))
+        return NULL;
+    if (len >= buf_size)
+        len = buf_size - 1;
+    memcpy(buf, v ? v : "", v ? len : 0);
+    buf[v ? len : 0] = '\0';
+    return buf;
+}
+
+/* A consumer that joins no group and commits nothing, for reading one
+ * record by offset. */
+static rd_kafka_t *dlq_reader_new(const char *bootstrap, int timeout_ms,
+                                  char *errstr, size_t errstr_size)
+{
+    char tmo[16], e[256];
+    const char *const kv[][2] = {
+        {"bootstrap.servers", bootstrap},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"auto.offset.reset", "error"},
+        {"socket.timeout.ms", tmo},
+        {"log.connection.close", "false"},
+    };
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_t *rk;
+    size_t i;
+
+    snprintf(tmo, sizeof(tmo), "%d", timeout_ms < 10 ? 10 : timeout_ms);
+    for (i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+        if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], e, sizeof(e)) !=
+            RD_KAFKA_CONF_OK) {
+            snprintf(errstr, errstr_size, "kafka %s: %s", kv[i][0], e);
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof(e));
+    if (!rk)
+        snprintf(errstr, errstr_size, "kafka: %s", e);
+    return rk;
+}
+
+/* Consume from @p offset until that record (or an error) comes. */
+static enum dlq_fetch_res dlq_read_at(rd_kafka_t *rk, int32_t partition,
+                                      int64_t offset, int timeout_ms,
+                                      dlq_fetch_fn *fn, void *ctx, char *errstr,
+                                      size_t errstr_size)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, DLQ_TOPIC, NULL);
+    enum dlq_fetch_res res = DLQ_FETCH_UNREACHABLE;
+    int64_t end = clock_mono_ms() + timeout_ms;
+
+    snprintf(errstr, errstr_size, "%s [%d] @%lld: not read within %d ms",
+             DLQ_TOPIC, (int)partition, (long long)offset, timeout_ms);
+    if (!rkt || rd_kafka_consume_start(rkt, partition, offset) == -1) {
+        snprintf(errstr, errstr_size, "%s [%d]: %s", DLQ_TOPIC, (int)partition,
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        res = DLQ_FETCH_FAILED;
+        goto out;
+    }
+    while (clock_mono_ms() < end) {
+        rd_kafka_message_t *m = rd_kafka_consume(rkt, partition, 100);
+
+        if (!m)
+            continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ||
+            m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE ||
+            (!m->err && m->offset != offset)) {
+            snprintf(errstr, errstr_size, "%s [%d] @%lld: no such record",
+                     DLQ_TOPIC, (int)partition, (long long)offset);
+            res = DLQ_FETCH_GONE;
+        } else if (m->err) {
+            snprintf(errstr, errstr_size, "%s [%d] @%lld: %s", DLQ_TOPIC,
+                     (int)partition, (long long)offset,
+                     rd_kafka_message_errstr(m));
+            res = DLQ_FETCH_FAILED;
+        } else {
+            res = fn(ctx, m, errstr, errstr_size) == 0 ? DLQ_FETCH_OK
+                                                       : DLQ_FETCH_FAILED;
+        }
+        rd_kafka_message_destroy(m);
+        break;
+    }
+    rd_kafka_consume_stop(rkt, partition);
+out:
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    return res;
+}
+
+enum dlq_fetch_res dlq_fetch(const char *bootstrap, int32_t partition,
+                             int64_t offset, int timeout_ms, dlq_fetch_fn *fn,
+                             void *ctx, char *errstr, size_t errstr_size)
+{
+    rd_kafka_t *rk = dlq_reader_new(bootstrap, timeout_ms, errstr, errstr_size);
+    enum dlq_fetch_res res;
+    rd_kafka_resp_err_t err;
+    int64_t lo = -1, hi = -1;
+
+    if (!rk)
+        return DLQ_FETCH_FAILED;
+    /* The watermarks tell a record deleted by retention (or never there)
+     * from a broker that does not answer. */
+    err = rd_kafka_query_watermark_offsets(rk, DLQ_TOPIC, partition, &lo, &hi,
+                                           timeout_ms);
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+        err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+        err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+        (!err && (offset < lo || offset >= hi))) {
+        snprintf(errstr, errstr_size,
+                 "%s [%d] @%lld: no such record (the partition holds "
+                 "%lld..%lld; deleted by retention?)",
+                 DLQ_TOPIC, (int)partition, (long long)offset, (long long)lo,
+                 (long long)hi - 1);
+        res = DLQ_FETCH_GONE;
+    } else if (err) {
+        snprintf(errstr, errstr_size, "kafka %s: %s", bootstrap,
+                 rd_kafka_err2str(err));
+        res = DLQ_FETCH_UNREACHABLE;
+    } else {
+        res = dlq_read_at(rk, partition, offset, timeout_ms, fn, ctx, errstr,
+                          errstr_size);
+    }
+    rd_kafka_destroy(rk);
+    return res;
 }
 
 uint64_t dlq_sent_count(const struct dlq *d)
