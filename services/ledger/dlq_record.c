@@ -160,34 +160,39 @@ PGresult *dlq_record_list(PGconn *pg, const struct dlq_record_filter *f,
                    errstr_size, sqlstate);
 }
 
-PGresult *dlq_record_get(PGconn *pg, long long id, int lock, char *errstr,
-                         size_t errstr_size)
+/* @p sql with $1 = @p id. */
+static PGresult *dlq_rec_exec_id(PGconn *pg, const char *sql, long long id,
+                                 const char *what, char *errstr,
+                                 size_t errstr_size)
 {
     char sid[32];
     const char *vals[1] = {sid};
 
     snprintf(sid, sizeof(sid), "%lld", id);
-    return db_exec(pg,
-                   lock ? SQL_SELECT " WHERE r.id = $1::bigint FOR UPDATE OF r"
-                        : SQL_SELECT " WHERE r.id = $1::bigint",
-                   1, vals, "dlq_record", errstr, errstr_size, NULL);
+    return db_exec(pg, sql, 1, vals, what, errstr, errstr_size, NULL);
+}
+
+PGresult *dlq_record_get(PGconn *pg, long long id, int lock, char *errstr,
+                         size_t errstr_size)
+{
+    return dlq_rec_exec_id(pg,
+                           lock ? SQL_SELECT
+                               " WHERE r.id = $1::bigint FOR UPDATE OF r"
+                                : SQL_SELECT " WHERE r.id = $1::bigint",
+                           id, "dlq_record", errstr, errstr_size);
 }
 
 long long dlq_record_mark_replayed(PGconn *pg, long long id, char *errstr,
                                    size_t errstr_size)
 {
-    char sid[32];
-    const char *vals[1] = {sid};
-    PGresult *res;
+    PGresult *res = dlq_rec_exec_id(
+        pg,
+        "UPDATE dlq_record SET state = 'replayed', replay_count = "
+        "replay_count + 1, replayed_at = now() WHERE id = $1::bigint "
+        "RETURNING replay_count",
+        id, "mark dlq_record replayed", errstr, errstr_size);
     long long n = -1;
 
-    snprintf(sid, sizeof(sid), "%lld", id);
-    res =
-        db_exec(pg,
-                "UPDATE dlq_record SET state = 'replayed', replay_count = "
-                "replay_count + 1, replayed_at = now() WHERE id = $1::bigint "
-                "RETURNING replay_count",
-                1, vals, "mark dlq_record replayed", errstr, errstr_size, NULL);
     if (!res)
         return -1;
     if (PQntuples(res) == 1)
@@ -201,17 +206,13 @@ long long dlq_record_mark_replayed(PGconn *pg, long long id, char *errstr,
 int dlq_record_mark_dropped(PGconn *pg, long long id, char *errstr,
                             size_t errstr_size)
 {
-    char sid[32];
-    const char *vals[1] = {sid};
-    PGresult *res;
+    PGresult *res = dlq_rec_exec_id(
+        pg,
+        "UPDATE dlq_record SET state = 'dropped', dropped_at = now() "
+        "WHERE id = $1::bigint AND state <> 'dropped' RETURNING id",
+        id, "mark dlq_record dropped", errstr, errstr_size);
     int n;
 
-    snprintf(sid, sizeof(sid), "%lld", id);
-    res =
-        db_exec(pg,
-                "UPDATE dlq_record SET state = 'dropped', dropped_at = now() "
-                "WHERE id = $1::bigint AND state <> 'dropped' RETURNING id",
-                1, vals, "mark dlq_record dropped", errstr, errstr_size, NULL);
     if (!res)
         return -1;
     n = PQntuples(res);

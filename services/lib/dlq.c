@@ -69,6 +69,51 @@ struct dlq *dlq_new(const char *bootstrap, const struct cfg *passthru,
     return d;
 }
 
+/* One message of @p d's producer to @p topic, waited for up to
+ * @p timeout_ms; @p at receives where it landed.  Returns 0 when the
+ * broker acknowledged it, -1 with errstr. */
+static int dlq_produce_wait(struct dlq *d, const char *topic, const void *key,
+                            size_t key_len, const void *value, size_t value_len,
+                            const struct kafka_header *h, size_t nh,
+                            int timeout_ms, struct dlq_wait *at, char *errstr,
+                            size_t errstr_size)
+{
+    struct dlq_wait *w = calloc(1, sizeof(*w));
+    int waited = 0, rc = -1;
+
+    if (!w) {
+        snprintf(errstr, errstr_size, "dlq: out of memory");
+        return -1;
+    }
+    if (kafka_produce(d->p, topic, key, key_len, value, value_len, h, nh, w,
+                      timeout_ms, errstr, errstr_size) < 0) {
+        free(w);
+        return -1;
+    }
+    /* The record must be acknowledged before the caller commits the
+     * original offset; dead letters are rare, so waiting here is fine. */
+    while (!w->done && waited < timeout_ms) {
+        kafka_producer_poll(d->p, 50);
+        waited += 50;
+    }
+    if (!w->done) {
+        w->abandoned = 1; /* its report frees it */
+        snprintf(errstr, errstr_size, "%s: no delivery report within %d ms",
+                 topic, timeout_ms);
+        return -1;
+    }
+    if (w->err) {
+        snprintf(errstr, errstr_size, "%s: delivery failed: %s", topic,
+                 rd_kafka_err2str(w->err));
+        goto out;
+    }
+    *at = *w;
+    rc = 0;
+out:
+    free(w);
+    return rc;
+}
+
 static int dlq_produce(struct dlq *d, const char *topic, int32_t partition,
                        int64_t offset, const char *source, const void *key,
                        size_t key_len, const void *value, size_t value_len,
@@ -77,14 +122,8 @@ static int dlq_produce(struct dlq *d, const char *topic, int32_t partition,
 {
     char part[16], off[24], ts[24];
     struct kafka_header h[7];
-    struct dlq_wait *w = calloc(1, sizeof(*w));
+    struct dlq_wait at;
     size_t nh = 0;
-    int waited = 0, rc = -1;
-
-    if (!w) {
-        snprintf(errstr, errstr_size, "dlq: out of memory");
-        return -1;
-    }
 
     snprintf(part, sizeof(part), "%" PRId32, partition);
     snprintf(off, sizeof(off), "%" PRId64, offset);
@@ -105,31 +144,12 @@ static int dlq_produce(struct dlq *d, const char *topic, int32_t partition,
         h[nh].name = DLQ_HDR_SOURCE;
         h[nh++].value = source;
     }
-    if (kafka_produce(d->p, DLQ_TOPIC, key, key_len, value, value_len, h, nh, w,
-                      timeout_ms, errstr, errstr_size) < 0) {
-        free(w);
+    if (dlq_produce_wait(d, DLQ_TOPIC, key, key_len, value, value_len, h, nh,
+                         timeout_ms, &at, errstr, errstr_size) < 0)
         return -1;
-    }
-    /* The record must be acknowledged before the caller commits the
-     * original offset; dead letters are rare, so waiting here is fine. */
-    while (!w->done && waited < timeout_ms) {
-        kafka_producer_poll(d->p, 50);
-        waited += 50;
-    }
-    if (!w->done) {
-        w->abandoned = 1; /* its report frees it */
-        snprintf(errstr, errstr_size, "dlq: no delivery report within %d ms",
-                 timeout_ms);
-        return -1;
-    }
-    if (w->err) {
-        snprintf(errstr, errstr_size, "dlq: delivery failed: %s",
-                 rd_kafka_err2str(w->err));
-        goto out;
-    }
     atomic_fetch_add(&d->sent, 1);
-    d->last.partition = w->partition;
-    d->last.offset = w->offset;
+    d->last.partition = at.partition;
+    d->last.offset = at.offset;
     snprintf(d->last.topic, sizeof(d->last.topic), "%s", topic ? topic : "");
     d->last.orig_partition = partition;
     d->last.orig_offset = offset;
@@ -139,10 +159,28 @@ static int dlq_produce(struct dlq *d, const char *topic, int32_t partition,
     d->has_last = 1;
     metrics_inc(d->dead,
                 (const char *const[]){topic && *topic ? topic : "none"});
-    rc = 0;
-out:
-    free(w);
-    return rc;
+    return 0;
+}
+
+int dlq_replay(struct dlq *d, const rd_kafka_message_t *rec, const char *topic,
+               long long count, int timeout_ms, int32_t *partition,
+               int64_t *offset, char *errstr, size_t errstr_size)
+{
+    char n[24], from[64];
+    const struct kafka_header h[2] = {{DLQ_HDR_REPLAY_COUNT, n},
+                                      {DLQ_HDR_REPLAYED_FROM, from}};
+    struct dlq_wait at;
+
+    snprintf(n, sizeof(n), "%lld", count);
+    snprintf(from, sizeof(from), "%s/%" PRId32 "/%" PRId64, DLQ_TOPIC,
+             rec->partition, rec->offset);
+    if (dlq_produce_wait(d, topic, rec->key, rec->key_len, rec->payload,
+                         rec->len, h, 2, timeout_ms, &at, errstr,
+                         errstr_size) < 0)
+        return -1;
+    *partition = at.partition;
+    *offset = at.offset;
+    return 0;
 }
 
 int dlq_send(struct dlq *d, const rd_kafka_message_t *orig, const char *reason,

@@ -102,6 +102,19 @@ int dlq_send_raw(struct dlq *d, const char *source, const void *key,
 int dlq_metrics_register(struct dlq *d, struct metrics *m);
 
 /**
+ * @brief Produce DLQ record @p rec (from dlq_fetch()) again to @p topic:
+ *        its key and value, with omnisync-replay-count @p count and
+ *        omnisync-replayed-from "omnisync.dlq.v1/<partition>/<offset>";
+ *        waits up to @p timeout_ms for the broker's acknowledgement.
+ * @param partition, offset receive where it landed in @p topic.
+ * @returns 0 when acknowledged, -1 with errstr (a record not acknowledged
+ *          in time may still arrive: dlq_destroy() flushes).
+ */
+int dlq_replay(struct dlq *d, const rd_kafka_message_t *rec, const char *topic,
+               long long count, int timeout_ms, int32_t *partition,
+               int64_t *offset, char *errstr, size_t errstr_size);
+
+/**
  * @brief Where the last record dlq_send()/dlq_send_raw() had acknowledged
  *        landed.
  * @returns a view valid until the next send on @p d, or NULL when none was

@@ -493,59 +493,21 @@ static int dlq_steer_args(const char *cmd, int argc, char **argv,
 /* ---- replay -------------------------------------------------------------- */
 
 struct dlq_replay {
-    struct kafka_producer *p;
+    struct dlq *d;     /* its producer */
     const char *topic; /* where to */
     long long count;   /* this replay's number */
-    int done;          /* delivery report came */
-    rd_kafka_resp_err_t err;
     int32_t partition; /* where it landed */
     int64_t offset;
 };
 
-static void dlq_replay_dr(void *msg_opaque, rd_kafka_resp_err_t err,
-                          int32_t partition, int64_t offset, void *opaque)
-{
-    struct dlq_replay *rp = msg_opaque;
-
-    (void)opaque;
-    rp->err = err;
-    rp->partition = partition;
-    rp->offset = offset;
-    rp->done = 1;
-}
-
-/* dlq_fetch() callback: produce the record's key and value to rp->topic
- * and wait for the broker's acknowledgement. */
+/* dlq_fetch() callback: produce the record again to rp->topic. */
 static int dlq_replay_produce(void *ctx, const rd_kafka_message_t *m,
                               char *errstr, size_t errstr_size)
 {
     struct dlq_replay *rp = ctx;
-    char count[24], from[64];
-    const struct kafka_header h[2] = {{DLQ_HDR_REPLAY_COUNT, count},
-                                      {DLQ_HDR_REPLAYED_FROM, from}};
-    int waited;
 
-    snprintf(count, sizeof(count), "%lld", rp->count);
-    snprintf(from, sizeof(from), "%s/%d/%lld", DLQ_TOPIC, (int)m->partition,
-             (long long)m->offset);
-    rp->done = 0;
-    if (kafka_produce(rp->p, rp->topic, m->key, m->key_len, m->payload, m->len,
-                      h, 2, rp, DLQ_KAFKA_MS, errstr, errstr_size) < 0)
-        return -1;
-    for (waited = 0; !rp->done && waited < DLQ_ACK_MS; waited += 50)
-        kafka_producer_poll(rp->p, 50);
-    if (!rp->done) {
-        /* Leave it to the final flush; the row stays open. */
-        snprintf(errstr, errstr_size, "%s: no acknowledgement within %d ms",
-                 rp->topic, DLQ_ACK_MS);
-        return -1;
-    }
-    if (rp->err) {
-        snprintf(errstr, errstr_size, "%s: %s", rp->topic,
-                 rd_kafka_err2str(rp->err));
-        return -1;
-    }
-    return 0;
+    return dlq_replay(rp->d, m, rp->topic, rp->count, DLQ_ACK_MS,
+                      &rp->partition, &rp->offset, errstr, errstr_size);
 }
 
 /* The topic a record goes back to: its original topic, or the topic its
@@ -644,7 +606,7 @@ out:
     return rc;
 }
 
-static int dlq_replay(int argc, char **argv)
+static int dlq_cmd_replay(int argc, char **argv)
 {
     struct dlq_filter_args a = {0};
     struct dlq_replay rp = {0};
@@ -678,9 +640,9 @@ static int dlq_replay(int argc, char **argv)
     rc = dlq_ids_collect(pg, "dlq replay", pos, npos, all_matching, &a, &ids);
     if (rc != CLI_OK)
         goto out;
-    rp.p = kafka_producer_new(cli_config()->kafka_bootstrap, NULL,
-                              dlq_replay_dr, NULL, err, sizeof(err));
-    if (!rp.p) {
+    rp.d = dlq_new(cli_config()->kafka_bootstrap, NULL, "omnisync", err,
+                   sizeof(err));
+    if (!rp.d) {
         rc = cli_err(CLI_FAIL, "dlq replay: %s", err);
         goto out;
     }
@@ -692,10 +654,7 @@ static int dlq_replay(int argc, char **argv)
     if (out)
         rc = dlq_worse(rc, cli_json_print(out));
 out:
-    /* A record not acknowledged in time is still in flight: give it the
-     * same time again rather than dropping it unreported. */
-    kafka_producer_flush(rp.p, DLQ_ACK_MS);
-    kafka_producer_destroy(rp.p);
+    dlq_destroy(rp.d); /* flushes what is still in flight (bounded) */
     free(ids.v);
     PQfinish(pg);
     return rc;
@@ -766,7 +725,7 @@ static const struct cli_sub dlq_subs[] = {
      "dlq show ID [--json]\n"
      "  One dead letter: the ledger's record, and its key, value and\n"
      "  headers read from omnisync.dlq.v1 (OMNISYNC_KAFKA)."},
-    {"replay", dlq_replay,
+    {"replay", dlq_cmd_replay,
      "dlq replay ID... | --all-matching [--topic T] [--store S] [--since "
      "WHEN]\n"
      "           [--force] [--json]\n"
