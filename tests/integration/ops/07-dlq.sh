@@ -146,6 +146,12 @@ t_is "no second reservation" "$(moves)" "$moves0"
 t_is "no new dead letter" "$(sql "SELECT count(*) FROM dlq_record")" 2
 
 # ---- drop
+dlq_json drop --all-matching --topic omnisync.stock.v1
+t_is "--all-matching of another topic: nothing" "$RC $(jqv length)" "0 0"
+omnisync dlq drop "$junk_id" --all-matching >/dev/null 2>&1
+t_is "IDs and --all-matching: exit 2" "$?" 2
+omnisync dlq drop --store "$LATE" >/dev/null 2>&1
+t_is "a filter without --all-matching: exit 2" "$?" 2
 dlq_json drop "$junk_id"
 t_is "drop exits 0" "$RC" 0
 t_is "drop result" "$(jqv '.[0].result')" '"dropped"'
