@@ -450,7 +450,8 @@ static int dlq_worse(int a, int b)
     return b > a ? b : a;
 }
 
-/* One result line of replay/drop: printed, or kept for --json. */
+/* One result line of replay/drop: printed, or kept for --json; @p extra
+ * (may be NULL; owned) holds more keys. */
 static void dlq_result(json_t *out, long long id, const char *result,
                        const char *detail, json_t *extra)
 {
@@ -597,7 +598,11 @@ static int dlq_replay_one(PGconn *pg, struct dlq_replay *rp, long long id,
     }
     snprintf(done, sizeof(done), "to %s [%d] @%lld (replay %lld)", rp->topic,
              (int)rp->partition, (long long)rp->offset, n);
-    dlq_result(out, id, "replayed", done, NULL);
+    dlq_result(out, id, "replayed", done,
+               json_pack("{s:s, s:i, s:I, s:I}", "topic", rp->topic,
+                         "partition", (int)rp->partition, "offset",
+                         (json_int_t)rp->offset, "replay_count",
+                         (json_int_t)n));
     rc = CLI_OK;
 out:
     if (rc != CLI_OK)

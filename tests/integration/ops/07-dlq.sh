@@ -113,7 +113,8 @@ t_is "no order yet" "$(orders)" 0
 
 dlq_json replay "$late_id"
 t_is "replay exits 0" "$RC" 0 || t_diag "$(cat "$T_TMP/dlq.err")"
-t_is "replay result" "$(jqv '.[0] | [.id, .result]')" "[$late_id,\"replayed\"]"
+t_is "replay result" "$(jqv '.[0] | [.id, .result, .topic, .replay_count]')" \
+    "[$late_id,\"replayed\",\"$ORDERS\",1]"
 one() { [ "$(orders)" = 1 ]; }
 t_ok "the replayed order is applied" wait_for 30 one
 t_is "reserved once: ART-00001-1 at WH1" \
