@@ -21,11 +21,12 @@
 #   ```text        output and diagrams: not looked at.
 # Any other info string (none, bash, console, ...) fails: a new block is
 # either run or marked.  Also: every relative link (outside HTML comments)
-# names an existing file or directory; every `omnisync WORD` in code spans
+# names an existing file or directory, and its #anchor, for a .md file, a
+# heading of that file (GitHub's anchors); every `omnisync WORD` in code spans
 # and sh blocks is a command of `omnisync --help`.
 #
-# README_FILE=PATH checks another file (to see this test fail on a broken
-# copy).  `make demo` itself is tests/integration/demo/01-demo-small.sh.
+# README_FILE=PATH checks another file instead, its links read from the
+# repository root (to see this test fail on a broken copy).  `make demo` itself is tests/integration/demo/01-demo-small.sh.
 set -uo pipefail
 OMNISYNC_ROOT=${OMNISYNC_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 . "$OMNISYNC_ROOT/tests/harness/lib.sh"
@@ -43,7 +44,7 @@ done
 PENDING_LINKS=" docs/deploy.md "
 
 B=$T_TMP/blocks
-python3 "$OMNISYNC_ROOT/tests/integration/docs/readme-blocks.py" "$README" "$B" ||
+python3 "$OMNISYNC_ROOT/tests/integration/docs/readme-blocks.py" "$README" "$B" "$OMNISYNC_ROOT" ||
     t_bail "cannot split $README"
 
 # ------------------------------------------------------------ the blocks
@@ -56,17 +57,17 @@ t_ok "... and make test (.ci/run relies on it)" grep -qx 'make test' "$T_TMP/nor
 # ------------------------------------------------------------- the links
 while IFS=$'\t' read -r at target; do
     [ -n "$target" ] || continue
-    dir=$(dirname "$README")
-    if [ -e "$dir/$target" ]; then
+    if [ -e "$OMNISYNC_ROOT/$target" ]; then
         t_pass "line $at: link $target exists"
-    elif [ "${README_FILE:-}" ] && [ -e "$OMNISYNC_ROOT/$target" ]; then
-        t_pass "line $at: link $target exists (in the checkout)"
     elif [[ "$PENDING_LINKS" == *" $target "* ]]; then
         t_skip "line $at: link $target" "pending: added by another branch"
     else
         t_fail "line $at: link $target exists (README.md:$at)"
     fi
 done <"$B/links.txt"
+
+t_is "every FILE.md#ANCHOR link names a heading of FILE.md" \
+    "$(cat "$B/bad-anchors.txt")" ""
 
 # ------------------------------------------------- omnisync WORD mentioned
 commands=$("$OMNI" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
@@ -127,6 +128,15 @@ while IFS=$'\t' read -r at line; do
 done <"$B/norun.txt"
 
 # --------------------------------------------------------- the sh blocks
+# `omnisync lag` needs a real broker, which `make up` runs with Java >= 17
+# and the Kafka jars (cached, or fetched by mvn), as in CI.
+if ! harness_java_ok || ! { harness_kafka_jars_ok || command -v mvn >/dev/null 2>&1; }; then
+    while IFS=$'\t' read -r n at info; do
+        [ "$n" = "--" ] ||
+            t_skip "README.md:$at: the sh block runs" "no Java >= 17 or Kafka jars: make up would run the mock broker"
+    done <"$B/blocks.txt"
+    t_done
+fi
 RUN=$(mktemp -d /tmp/omnisync-readme.XXXXXX)
 chmod 755 "$RUN" # the postgres user (initdb refuses root) must reach it
 cleanup() {

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""readme-blocks.py README OUTDIR — split README.md for 01-readme.sh.
+"""readme-blocks.py README OUTDIR [ROOT] — split README.md for 01-readme.sh.
+
+ROOT: the directory its relative links start from (default: README's).
 
 Writes into OUTDIR:
   run-NN.sh      each ```sh block, in order (run by the test), with "run/"
@@ -10,6 +12,8 @@ Writes into OUTDIR:
                  of sh, sh norun, text
   links.txt      "LINENO<TAB>TARGET" of every relative link (no scheme, not
                  a bare #anchor; the #anchor cut off)
+  bad-anchors.txt  "LINENO<TAB>LINK" of every link FILE.md#ANCHOR whose file
+                 exists but has no heading with that anchor
   words.txt      "LINENO<TAB>WORD" of every `omnisync WORD` in code (code
                  spans and fenced blocks)
   blocks.txt     "NN<TAB>LINENO<TAB>INFO" of every fenced block
@@ -20,6 +24,7 @@ import re
 import sys
 
 readme, out = sys.argv[1], sys.argv[2]
+root = sys.argv[3] if len(sys.argv) > 3 else os.path.dirname(readme)
 os.makedirs(out, exist_ok=True)
 lines = open(readme, encoding="utf-8").read().split("\n")
 
@@ -100,12 +105,43 @@ def line_of(pos):
     return text.count("\n", 0, pos) + 1
 
 
+def slugs(path):
+    """GitHub's anchors of a markdown file's headings (outside fences)."""
+    res, fence, seen = set(), None, {}
+    for l in open(path, encoding="utf-8"):
+        m = FENCE.match(l)
+        if m:
+            if fence is None:
+                fence = m.group(2)[:3]
+            elif l.strip().startswith(fence):
+                fence = None
+            continue
+        if fence is not None:
+            continue
+        h = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", l)
+        if not h:
+            continue
+        a = re.sub(r"[^\w\- ]", "", h.group(1).lower()).replace(" ", "-")
+        n = seen.get(a, 0)
+        seen[a] = n + 1
+        res.add(a if n == 0 else "%s-%d" % (a, n))
+    return res
+
+
+anchors = open(os.path.join(out, "bad-anchors.txt"), "w")
 with open(os.path.join(out, "links.txt"), "w") as f:
     for m in LINK.finditer(text):
         t = m.group(1)
         if re.match(r"^[a-z][a-z0-9+.-]*:", t) or t.startswith("#"):
             continue
         f.write("%d\t%s\n" % (line_of(m.start()), t.split("#", 1)[0]))
+        if "#" in t and t.split("#", 1)[0].endswith(".md"):
+            path, frag = t.split("#", 1)
+            full = os.path.join(root, path)
+            if os.path.exists(full) and frag not in slugs(full):
+                anchors.write("%d\t%s\n" % (line_of(m.start()), t))
+
+anchors.close()
 
 with open(os.path.join(out, "words.txt"), "w") as f:
     for m in re.finditer(r"`([^`]+)`", text):
