@@ -6,6 +6,7 @@
 #include "lib/cfg.h"
 #include "lib/db.h"
 #include "lib/secret.h"
+#include "store/budget.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -437,6 +438,22 @@ int cli_print_result(const PGresult *res, size_t ncols,
 out:
     cli_table_destroy(t);
     return rc;
+}
+
+int cli_redis_check(const char *cmd)
+{
+    const char *addr = cli_settings.redis_addr;
+    char why[256];
+
+    if (!addr || !*addr)
+        return cli_err(CLI_USAGE,
+                       "%s: OMNISYNC_REDIS is not set (the stores' API "
+                       "budgets live there)",
+                       cmd);
+    if (budget_redis_ping(addr, CLI_REDIS_TIMEOUT_MS, why, sizeof(why)) < 0)
+        return cli_err(CLI_DEPENDENCY, "%s: cannot reach Redis at %s: %s", cmd,
+                       addr, why);
+    return CLI_OK;
 }
 
 int cli_store_known(PGconn *pg, const char *cmd, const char *name)

@@ -182,6 +182,16 @@ int cli_json_print(json_t *root);
 long long cli_id_lookup(PGconn *pg, const char *table, const char *value);
 
 /**
+ * @brief Check redis.addr (OMNISYNC_REDIS), for the commands that call a
+ *        store through its API budget: set, and answering PING within
+ *        CLI_REDIS_TIMEOUT_MS (the budget itself waits for a Redis that is
+ *        down, which would make the command hang).
+ * @returns CLI_OK; CLI_USAGE (unset) or CLI_DEPENDENCY, after printing why.
+ */
+int cli_redis_check(const char *cmd);
+#define CLI_REDIS_TIMEOUT_MS 2000
+
+/**
  * @brief Check that store @p name exists (for commands that take one).
  * @returns CLI_OK; CLI_USAGE after printing "<cmd>: unknown store 'NAME'";
  *          CLI_DEPENDENCY after printing the database error.

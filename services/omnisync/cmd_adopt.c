@@ -343,9 +343,9 @@ static int adopt_setup(struct adopt_run *r)
     char err[512];
     int r_key;
 
-    if (!redis || !*redis)
-        return cli_err(CLI_USAGE, "store adopt: OMNISYNC_REDIS is not set "
-                                  "(the store's API budget)");
+    r_key = cli_redis_check("store adopt");
+    if (r_key != CLI_OK)
+        return r_key;
     r_key = cli_secret_key(key, err, sizeof(err));
     sodium_memzero(key, sizeof(key));
     if (r_key < 0)

@@ -431,9 +431,9 @@ static int rc_setup(struct rc_ctx *c)
     char err[512];
     int r;
 
-    if (!redis || !*redis)
-        return cli_err(CLI_USAGE, "reconcile: OMNISYNC_REDIS is not set (the "
-                                  "store's API budget lives there)");
+    r = cli_redis_check("reconcile");
+    if (r != CLI_OK)
+        return r;
     if (cli_secret_key(key, err, sizeof(err)) < 0)
         return cli_err(CLI_USAGE, "reconcile: %s", err);
     c->pg = cli_pg();

@@ -109,6 +109,10 @@ CLI_PW=x omnisync store add S2 --platform insales --url "http://127.0.0.1:$(free
     --price-list ONLINE --delivery-sku DELIVERY >/dev/null || t_bail "store S2"
 run timeout 120 omnisync reconcile S2
 t_is "a store out of reach: reconcile exits 3" "$RC" 3
+run timeout 120 omnisync store adopt S2 --dry-run
+t_is "a store out of reach: store adopt exits 3" "$RC" 3
+run env OMNISYNC_REDIS="127.0.0.1:$(free_port)" timeout 120 omnisync reconcile S1
+t_is "Redis out of reach: reconcile exits 3" "$RC" 3
 
 # ---- --json: parses, with the documented keys
 keys() { printf '%s' "$1" | jq -c "$2" 2>&1; }
