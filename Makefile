@@ -35,6 +35,19 @@ FINAL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OP
 FINAL_LDFLAGS = $(SAN) $(LDFLAGS)
 FINAL_LIBS = $(PKG_LIBS) -lpthread -lm $(LIBS)
 
+# The git revision --version prints (lib/version.c): the short commit, with
+# -dirty when tracked files differ from it; "unknown" when the tree is not a
+# git checkout (a tarball, the container build's context, which leaves .git
+# out: deploy/Dockerfile passes it as the build argument OMNISYNC_REV).
+# `make OMNISYNC_REV=...` sets it.  Only lib/version.o is rebuilt when it
+# changes (the stamp below keeps its last value).
+ifeq ($(origin OMNISYNC_REV),undefined)
+OMNISYNC_REV := $(shell [ -e .git ] && r=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
+    { git diff --quiet HEAD -- 2>/dev/null && echo "$$r" || echo "$$r-dirty"; })
+endif
+override OMNISYNC_REV := $(or $(strip $(subst ",,$(subst ',,$(OMNISYNC_REV)))),unknown)
+export OMNISYNC_REV
+
 ifeq ($(V),1)
 Q :=
 else
@@ -59,7 +72,7 @@ TOOL_BINS := $(patsubst %.c,$(B)/tools/%,$(notdir $(TOOL_SRC)))
 SVC_LIBS := $(foreach s,$(SERVICES),$(B)/lib$(s).a)
 ALL_SRC := $(shell find services tests/unit tests/tools bench -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all test unit check format format-check cppcheck arch-check valgrind clean up down \
+.PHONY: FORCE all test unit check format format-check cppcheck arch-check valgrind clean up down \
         status restart bench config-doc config-doc-check deps demo
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
@@ -67,6 +80,13 @@ $(B)/%.o: services/%.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC    $<")
 	$(Q)$(CC) $(FINAL_CFLAGS) -c $< -o $@
+
+$(B)/rev.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(OMNISYNC_REV)' ] || echo '$(OMNISYNC_REV)' >$@
+$(B)/lib/version.o: $(B)/rev.stamp
+$(B)/lib/version.o: FINAL_CFLAGS += -DVERSION_GIT_REV='"$(OMNISYNC_REV)"'
+FORCE:
 
 $(B)/libcommon.a: $(COMMON_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^

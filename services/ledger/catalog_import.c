@@ -1642,6 +1642,52 @@ out:
     return rc;
 }
 
+/* The summary line, or (o.json) one JSON object with stable keys. */
+static void summary_print(const struct catalog_import *ci,
+                          const struct apply_stats *st, FILE *out)
+{
+    json_t *root;
+
+    if (ci->o.json) {
+        if (ci->o.kind == CATALOG_IMPORT_CATALOG)
+            root = json_pack(
+                "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "kind",
+                "catalog", "rows", (json_int_t)ci->nrows, "products",
+                (json_int_t)(st->added + st->changed + st->unchanged +
+                             st->archived),
+                "new", (json_int_t)st->added, "changed",
+                (json_int_t)st->changed, "unchanged", (json_int_t)st->unchanged,
+                "archived", (json_int_t)st->archived, "variants",
+                (json_int_t)ci->nvariants, "events", (json_int_t)st->events,
+                "dry_run", ci->o.dry_run);
+        else
+            root = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "kind",
+                             "prices", "rows", (json_int_t)ci->nrows, "changed",
+                             (json_int_t)st->changed, "unchanged",
+                             (json_int_t)st->unchanged, "products",
+                             (json_int_t)st->added, "events",
+                             (json_int_t)st->events, "dry_run", ci->o.dry_run);
+        if (root)
+            json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', out);
+        json_decref(root);
+    } else if (ci->o.kind == CATALOG_IMPORT_CATALOG) {
+        fprintf(
+            out,
+            "catalog: %zu rows, %zu products (%zu new, %zu changed, %zu "
+            "unchanged, %zu archived), %zu variants, %zu events%s\n",
+            ci->nrows, st->added + st->changed + st->unchanged + st->archived,
+            st->added, st->changed, st->unchanged, st->archived, ci->nvariants,
+            st->events, ci->o.dry_run ? " (dry run: rolled back)" : "");
+    } else {
+        fprintf(out,
+                "prices: %zu rows, %zu changed, %zu unchanged, %zu products, "
+                "%zu events%s\n",
+                ci->nrows, st->changed, st->unchanged, st->added, st->events,
+                ci->o.dry_run ? " (dry run: rolled back)" : "");
+    }
+}
+
 int catalog_import_apply(struct catalog_import *ci, PGconn *pg, FILE *out,
                          char *errstr, size_t errstr_size)
 {
@@ -1688,19 +1734,7 @@ int catalog_import_apply(struct catalog_import *ci, PGconn *pg, FILE *out,
     else if (db_commit(pg, errstr, errstr_size) < 0)
         return CATALOG_IMPORT_FAIL;
     secs = (double)(clock_mono_ms() - t0) / 1e3;
-    if (ci->o.kind == CATALOG_IMPORT_CATALOG)
-        fprintf(out,
-                "catalog: %zu rows, %zu products (%zu new, %zu changed, %zu "
-                "unchanged, %zu archived), %zu variants, %zu events%s\n",
-                ci->nrows, st.added + st.changed + st.unchanged + st.archived,
-                st.added, st.changed, st.unchanged, st.archived, ci->nvariants,
-                st.events, ci->o.dry_run ? " (dry run: rolled back)" : "");
-    else
-        fprintf(out,
-                "prices: %zu rows, %zu changed, %zu unchanged, %zu products, "
-                "%zu events%s\n",
-                ci->nrows, st.changed, st.unchanged, st.added, st.events,
-                ci->o.dry_run ? " (dry run: rolled back)" : "");
+    summary_print(ci, &st, out);
     log_info("import of %s took %.2f s", ci->o.file, secs);
     return CATALOG_IMPORT_OK;
 fail:

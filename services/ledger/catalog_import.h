@@ -46,6 +46,7 @@ struct catalog_import_opts {
                                default: the CSV file's directory */
     int archive_missing;    /* archive products absent from the file */
     int dry_run;            /* do everything, then ROLLBACK */
+    int json;               /* the summary as one JSON object (docs/cli.md) */
 };
 
 /** One bad row (or header problem). */

@@ -1,6 +1,7 @@
 #include "lib/cfg.h"
 
 #include "lib/log.h"
+#include "lib/version.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -232,11 +233,13 @@ void cfg_keys_print(FILE *fp, const struct cfg_opt *tbl)
 
 void cfg_options_print(FILE *fp)
 {
-    fprintf(fp, "  -c PATH          read key = value lines from PATH\n"
-                "  -o KEY=VALUE     set a key (highest precedence)\n"
-                "  --log-level L    error|warn|info|debug (key log.level)\n"
-                "  --dump-config    print the effective config (secrets "
-                "masked) and exit\n");
+    fprintf(fp,
+            "  -c PATH          read key = value lines from PATH\n"
+            "  -o KEY=VALUE     set a key (highest precedence)\n"
+            "  --log-level L    error|warn|info|debug (key log.level)\n"
+            "  --dump-config    print the effective config (secrets "
+            "masked) and exit\n"
+            "  --version        print the release and git revision, exit\n");
 }
 
 static void cfg_usage(const struct cfg *c, const char *usage)
@@ -358,9 +361,10 @@ static int cfg_arg_arity(const char *arg)
 }
 
 /*
- * Read the options of argv into @p a.  With @p head, stop at the first
- * argument that is not an option; otherwise -h/--help prints the usage
- * and exits 0, and anything else is an error.  -o values are applied
+ * Read the options of argv into @p a.  --version prints the version and
+ * exits 0.  With @p head, stop at the first argument that is not an
+ * option; otherwise -h/--help prints the usage and exits 0, and anything
+ * else is an error.  -o values are applied
  * later (cfg_overrides), after the file and the environment.
  */
 static void cfg_args_scan(const struct cfg *c, const char *usage, int head,
@@ -371,6 +375,10 @@ static void cfg_args_scan(const struct cfg *c, const char *usage, int head,
     memset(a, 0, sizeof(*a));
     for (i = 1; i < argc; i += arity + 1) {
         arity = cfg_arg_arity(argv[i]);
+        if (version_is_arg(argv[i])) {
+            version_print(stdout, c->prog);
+            exit(0);
+        }
         if (arity < 0 && head)
             break;
         if (arity < 0 &&

@@ -144,8 +144,8 @@ int cfg_env_name(const char *key, char *buf, size_t buf_size);
  * @brief Build the configuration of a service.
  *
  * Parses argv for: -c PATH, -o key=value, --dump-config, --log-level L,
- * -h/--help.  Positional arguments are not accepted.  On --help or
- * --dump-config prints and exits 0; on any error prints
+ * -h/--help, --version.  Positional arguments are not accepted.  On
+ * --help, --version or --dump-config prints and exits 0; on any error prints
  * "<prog>: config: <key> (<source>): <reason>" and exits 2.
  *
  * @param tbl      option table ending with a {NULL} row.
@@ -163,8 +163,8 @@ struct cfg *cfg_load(const struct cfg_opt *tbl, void *target,
  * @brief cfg_load() for a program whose own words follow the options, as
  *        in "omnisync [-c PATH] [-o KEY=VALUE]... COMMAND ARGS...".
  *
- * Reads -c, -o, --dump-config and --log-level up to the first argument
- * that is none of them (-h/--help included: the program answers those
+ * Reads -c, -o, --dump-config, --log-level and --version up to the first
+ * argument that is none of them (-h/--help included: the program answers those
  * itself); errors and --dump-config behave as in cfg_load().
  *
  * @param argi receives the index of that first argument (argc if none).

@@ -15,6 +15,8 @@ struct csv_reader {
     size_t cap;      /* file mode: allocated size of own */
     int src_eof;     /* no more bytes beyond buf[len) */
     int io_error;    /* errno of a failed read, 0 if none */
+    size_t max;      /* file mode: most bytes to read (0: no limit) */
+    size_t total;    /* file mode: bytes read so far */
     int delim;       /* ',' or ';' (0 until detected) */
     int had_bom;     /* input started with EF BB BF */
     int started;     /* BOM and delimiter handled */
@@ -53,6 +55,12 @@ static int rd_refill(struct csv_reader *r)
     r->buf = r->own;
     n = fread(r->own + r->len, 1, r->cap - r->len, r->fp);
     r->len += n;
+    r->total += n;
+    if (r->max && r->total > r->max) {
+        r->io_error = EFBIG;
+        r->src_eof = 1;
+        return 0;
+    }
     if (n == 0) {
         if (ferror(r->fp))
             r->io_error = errno ? errno : EIO;
@@ -268,7 +276,14 @@ int csv_reader_next(struct csv_reader *r, struct csv_record *rec,
     if (c < 0) {
         r->done = 1;
         if (r->io_error) {
-            set_err(err, r->line, r->col, 1, strerror(r->io_error));
+            char m[96];
+
+            if (r->io_error == EFBIG && r->max)
+                snprintf(m, sizeof(m), "input larger than %zu MiB",
+                         r->max / (1024 * 1024));
+            else
+                snprintf(m, sizeof(m), "%s", strerror(r->io_error));
+            set_err(err, r->line, r->col, 1, m);
             return CSV_ERROR;
         }
         return CSV_EOF;
@@ -354,7 +369,12 @@ struct csv_reader *csv_reader_open_file(const char *path, int delim,
 
     if (!r)
         return NULL;
-    r->fp = fopen(path, "rb");
+    if (!strcmp(path, CSV_STDIN)) {
+        r->fp = stdin;
+        r->max = CSV_STDIN_MAX;
+    } else {
+        r->fp = fopen(path, "rb");
+    }
     if (!r->fp) {
         snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
         csv_reader_destroy(r);
@@ -388,7 +408,7 @@ void csv_reader_destroy(struct csv_reader *r)
 {
     if (!r)
         return;
-    if (r->fp)
+    if (r->fp && r->fp != stdin)
         fclose(r->fp);
     free(r->own);
     free(r->text);

@@ -54,8 +54,16 @@ struct csv_error {
 
 struct csv_reader;
 
+/* The path that reads standard input (the CLI's "-"); it also names the
+ * input in positions ("<stdin>:LINE:COLUMN").  Standard input is read at
+ * most CSV_STDIN_MAX bytes: more is a fatal error (a file is bounded by its
+ * size; a pipe need not be). */
+#define CSV_STDIN "<stdin>"
+#define CSV_STDIN_MAX (256UL * 1024 * 1024)
+
 /**
- * @brief Open @p path for reading.
+ * @brief Open @p path for reading (CSV_STDIN: standard input, not closed
+ *        by csv_reader_destroy()).
  * @param delim ',' or ';', or 0 to detect it from the first record.
  * @returns a reader (csv_reader_destroy() it), or NULL with @p errstr.
  */

@@ -6,6 +6,7 @@
 #include "lib/cfg.h"
 #include "lib/db.h"
 #include "lib/secret.h"
+#include "store/budget.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -330,10 +331,10 @@ void cli_table_destroy(struct cli_table *t)
 
 int cli_json_print(json_t *root)
 {
-    int rc = CLI_FAIL;
+    int rc = CLI_DEPENDENCY;
 
     if (!root)
-        return cli_err(CLI_FAIL, "out of memory building JSON");
+        return cli_err(CLI_DEPENDENCY, "out of memory building JSON");
     if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0) {
         fputc('\n', stdout);
         rc = CLI_OK;
@@ -382,12 +383,12 @@ long long cli_id_lookup(PGconn *pg, const char *table, const char *value)
         if (!strcmp(q[i].table, table))
             break;
     if (i == sizeof(q) / sizeof(q[0])) {
-        cli_err(CLI_FAIL, "internal: no lookup for table %s", table);
+        cli_err(CLI_DEPENDENCY, "internal: no lookup for table %s", table);
         return -1;
     }
     found = q[i].find(pg, value, &id, err, sizeof(err));
     if (found < 0) {
-        cli_err(CLI_FAIL, "%s", err);
+        cli_err(CLI_DEPENDENCY, "%s", err);
         return -1;
     }
     return found ? id : 0;
@@ -399,11 +400,11 @@ int cli_print_result(const PGresult *res, size_t ncols,
     const char *cells[32];
     struct cli_table *t = NULL;
     json_t *arr = NULL, *o, *v;
-    int i, rc = CLI_FAIL;
+    int i, rc = CLI_DEPENDENCY;
     size_t j;
 
     if (ncols > sizeof(cells) / sizeof(cells[0]))
-        return CLI_FAIL;
+        return CLI_DEPENDENCY;
     if (as_json) {
         arr = json_array();
         for (i = 0; arr && i < PQntuples(res); i++) {
@@ -425,7 +426,7 @@ int cli_print_result(const PGresult *res, size_t ncols,
     }
     t = cli_table_new(ncols, names);
     if (!t)
-        return CLI_FAIL;
+        return CLI_DEPENDENCY;
     for (i = 0; i < PQntuples(res); i++) {
         for (j = 0; j < ncols; j++)
             cells[j] = PQgetvalue(res, i, (int)j);
@@ -437,4 +438,31 @@ int cli_print_result(const PGresult *res, size_t ncols,
 out:
     cli_table_destroy(t);
     return rc;
+}
+
+int cli_redis_check(const char *cmd)
+{
+    const char *addr = cli_settings.redis_addr;
+    char why[256];
+
+    if (!addr || !*addr)
+        return cli_err(CLI_USAGE,
+                       "%s: OMNISYNC_REDIS is not set (the stores' API "
+                       "budgets live there)",
+                       cmd);
+    if (budget_redis_ping(addr, CLI_REDIS_TIMEOUT_MS, why, sizeof(why)) < 0)
+        return cli_err(CLI_DEPENDENCY, "%s: cannot reach Redis at %s: %s", cmd,
+                       addr, why);
+    return CLI_OK;
+}
+
+int cli_store_known(PGconn *pg, const char *cmd, const char *name)
+{
+    long long id = cli_id_lookup(pg, "store", name);
+
+    if (id < 0)
+        return CLI_DEPENDENCY;
+    if (id == 0)
+        return cli_err(CLI_USAGE, "%s: unknown store '%s'", cmd, name);
+    return CLI_OK;
 }

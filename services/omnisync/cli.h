@@ -17,10 +17,13 @@ struct cfg_opt;
 
 /* The exit-code table of every command (docs/cli.md). */
 #define CLI_OK 0
-#define CLI_FAIL 1       /* runtime failure (being split: see below) */
-#define CLI_NEGATIVE 1   /* a negative answer: drift, lag, not in sync */
-#define CLI_USAGE 2      /* usage or input error */
-#define CLI_DEPENDENCY 3 /* could not reach Postgres, Redis, Kafka, a store */
+#define CLI_NEGATIVE 1 /* a negative answer: drift, lag, not in sync */
+#define CLI_USAGE 2    /* usage or input error, a missing or bad setting */
+/* Could not reach a dependency (Postgres, Redis, Kafka, a store) or it
+ * failed the request (an SQL error); also out of memory. */
+#define CLI_DEPENDENCY 3
+/* The old "runtime failure": use CLI_DEPENDENCY (left for cmd_status.c). */
+#define CLI_FAIL CLI_DEPENDENCY
 
 /* Every command: argv[0] is the command word ("db", "stock", ...). */
 int cmd_db(int argc, char **argv);
@@ -67,7 +70,7 @@ const struct cli_cfg *cli_config(void);
  * @brief Connect to the ledger named by pg.dsn (OMNISYNC_PG), or by
  *        libpq's PG* variables when it is unset.
  * @returns the connection, or NULL after printing the reason to stderr
- *          (callers return CLI_FAIL).
+ *          (callers return CLI_DEPENDENCY).
  */
 PGconn *cli_pg(void);
 
@@ -158,7 +161,7 @@ void cli_table_destroy(struct cli_table *t);
  *        table under @p names, or (@p as_json) as a JSON array of objects
  *        keyed by @p names.  @p types gives each column's JSON type:
  *        's' string, 'n' string or null when SQL NULL, 'i' integer.
- * @returns CLI_OK, or CLI_FAIL when out of memory.
+ * @returns CLI_OK, or CLI_DEPENDENCY when out of memory.
  */
 int cli_print_result(const PGresult *res, size_t ncols,
                      const char *const *names, const char *types, int as_json);
@@ -166,7 +169,7 @@ int cli_print_result(const PGresult *res, size_t ncols,
 /**
  * @brief Print @p root (owned: released by this call) as indented JSON
  *        plus a newline to stdout.
- * @returns CLI_OK, or CLI_FAIL when @p root is NULL or cannot be printed.
+ * @returns CLI_OK, or CLI_DEPENDENCY when @p root is NULL or cannot be printed.
  */
 int cli_json_print(json_t *root);
 
@@ -178,5 +181,22 @@ int cli_json_print(json_t *root);
  *          (printed).
  */
 long long cli_id_lookup(PGconn *pg, const char *table, const char *value);
+
+/**
+ * @brief Check redis.addr (OMNISYNC_REDIS), for the commands that call a
+ *        store through its API budget: set, and answering PING within
+ *        CLI_REDIS_TIMEOUT_MS (the budget itself waits for a Redis that is
+ *        down, which would make the command hang).
+ * @returns CLI_OK; CLI_USAGE (unset) or CLI_DEPENDENCY, after printing why.
+ */
+int cli_redis_check(const char *cmd);
+#define CLI_REDIS_TIMEOUT_MS 2000
+
+/**
+ * @brief Check that store @p name exists (for commands that take one).
+ * @returns CLI_OK; CLI_USAGE after printing "<cmd>: unknown store 'NAME'";
+ *          CLI_DEPENDENCY after printing the database error.
+ */
+int cli_store_known(PGconn *pg, const char *cmd, const char *name);
 
 #endif

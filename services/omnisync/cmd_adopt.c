@@ -17,6 +17,7 @@
 #include "store/budget.h"
 #include "store/platform.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,7 @@ struct adopt_stats {
 /* One adoption: the store, the ledger's variants and what was found. */
 struct adopt_run {
     const char *name;
-    int dry_run;
+    int dry_run, as_json;
     PGconn *pg;
     struct storeset *ss;
     struct storeset_entry *st;
@@ -269,6 +270,39 @@ static int adopt_ledger_unmatched(struct adopt_run *r)
     return 0;
 }
 
+/* --json: the summary and the unmatched products of both sides. */
+static int adopt_report_json(struct adopt_run *r)
+{
+    char err[512];
+    PGresult *res =
+        catalog_products_unmapped(r->pg, r->st->conf.id, err, sizeof(err));
+    json_t *ledger = json_array();
+
+    if (!res) {
+        json_decref(ledger);
+        return cli_err(-1, "store adopt: %s", err);
+    }
+    for (int i = 0; ledger && i < PQntuples(res); i++)
+        json_array_append_new(
+            ledger,
+            json_pack("{s:I, s:s, s:s}", "id",
+                      (json_int_t)strtoll(PQgetvalue(res, i, 0), NULL, 10),
+                      "article", PQgetvalue(res, i, 1), "name",
+                      PQgetvalue(res, i, 2)));
+    PQclear(res);
+    return cli_json_print(
+               json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:O, s:o}",
+                         "store", r->name, "dry_run", r->dry_run,
+                         "store_products", (json_int_t)r->s.store_products,
+                         "store_variants", (json_int_t)r->s.store_variants,
+                         "mapped", (json_int_t)r->s.mapped, "mapped_variants",
+                         (json_int_t)r->s.mapped_variants, "already_mapped",
+                         (json_int_t)r->s.kept, "unmatched_in_store",
+                         r->unmatched, "not_in_store", ledger)) == CLI_OK
+               ? 0
+               : -1;
+}
+
 /* The summary, the unmatched products of both sides and what is next. */
 static int adopt_report(struct adopt_run *r)
 {
@@ -305,45 +339,51 @@ static int adopt_report(struct adopt_run *r)
 static int adopt_setup(struct adopt_run *r)
 {
     const char *redis = cli_config()->redis_addr;
+    unsigned char key[SECRET_KEY_BYTES];
     char err[512];
+    int r_key;
 
-    if (!redis || !*redis)
-        return cli_err(CLI_FAIL, "store adopt: OMNISYNC_REDIS is not set "
-                                 "(the store's API budget)");
+    r_key = cli_redis_check("store adopt");
+    if (r_key != CLI_OK)
+        return r_key;
+    r_key = cli_secret_key(key, err, sizeof(err));
+    sodium_memzero(key, sizeof(key));
+    if (r_key < 0)
+        return cli_err(CLI_USAGE, "store adopt: %s", err);
     r->unmatched = json_array();
     r->pg = cli_pg();
     if (!r->pg || !r->unmatched)
-        return CLI_FAIL;
+        return CLI_DEPENDENCY;
     r->ss = storeset_new();
     if (!r->ss || storeset_refresh(r->ss, r->pg, cli_config()->secret_key, err,
                                    sizeof(err)) < 0)
-        return cli_err(CLI_FAIL, "store adopt: %s",
+        return cli_err(CLI_DEPENDENCY, "store adopt: %s",
                        r->ss ? err : "out of memory");
     r->st = storeset_find(r->ss, r->name);
     if (!r->st)
         return cli_err(CLI_USAGE, "store adopt: unknown store '%s'", r->name);
     r->b = budget_new(redis, NULL, err, sizeof(err));
     if (!r->b)
-        return cli_err(CLI_FAIL, "store adopt: %s", err);
+        return cli_err(CLI_DEPENDENCY, "store adopt: %s", err);
     store_call_init(&r->call, r->st->sc, r->b, BUDGET_CATALOG);
-    return adopt_ledger_load(r->pg, &r->l) == 0 ? CLI_OK : CLI_FAIL;
+    return adopt_ledger_load(r->pg, &r->l) == 0 ? CLI_OK : CLI_DEPENDENCY;
 }
 
 /**
  * @brief `omnisync store adopt STORE [--dry-run]` (argv[0] is "adopt").
- * @returns CLI_OK, CLI_FAIL or CLI_USAGE.
+ * @returns CLI_OK, CLI_DEPENDENCY or CLI_USAGE.
  */
 int cmd_store_adopt(int argc, char **argv)
 {
     const char *pos[1];
     int npos, dry_run = 0, rc;
+    struct adopt_run r = {0};
     struct cli_opt opts[] = {
         {"--dry-run", NULL, &dry_run},
+        {"--json", NULL, &r.as_json},
         {NULL, NULL, NULL},
     };
-    struct adopt_run r;
 
-    memset(&r, 0, sizeof(r));
     if (cli_args_parse(argv[0], argc, argv, opts, pos, 1, &npos) != CLI_OK)
         return CLI_USAGE;
     if (npos != 1)
@@ -351,8 +391,10 @@ int cmd_store_adopt(int argc, char **argv)
     r.name = pos[0];
     r.dry_run = dry_run;
     rc = adopt_setup(&r);
-    if (rc == CLI_OK && (adopt_pages(&r) != 0 || adopt_report(&r) != 0))
-        rc = CLI_FAIL;
+    if (rc == CLI_OK &&
+        (adopt_pages(&r) != 0 ||
+         (r.as_json ? adopt_report_json(&r) : adopt_report(&r)) != 0))
+        rc = CLI_DEPENDENCY;
     store_call_clear(&r.call);
     json_decref(r.unmatched);
     adopt_ledger_free(&r.l);

@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include "ledger/catalog_import.h"
+#include "lib/csv.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,14 +17,18 @@ static void usage(FILE *fp)
             "usage: omnisync import catalog FILE [--price-list PL] "
             "[--photos-dir DIR]\n"
             "                               [--archive-missing] "
-            "[--dry-run]\n"
-            "       omnisync import prices FILE --price-list PL [--dry-run]\n"
+            "[--dry-run] [--json]\n"
+            "       omnisync import prices FILE --price-list PL [--dry-run] "
+            "[--json]\n"
             "\n"
             "Load a CSV file (',' or ';' separated, UTF-8, header row; see "
             "docs/import.md)\n"
             "into the ledger in one transaction: a file with any bad row "
             "changes nothing,\n"
             "and every bad row is reported as FILE:LINE:COLUMN: reason.\n"
+            "FILE - reads standard input (at most 256 MiB; positions read\n"
+            "<stdin>:LINE:COLUMN; photo paths are relative to the current\n"
+            "directory unless --photos-dir is given).\n"
             "\n"
             "catalog columns (any order, case-insensitive): article, name, "
             "sku (required),\n"
@@ -40,6 +45,8 @@ static void usage(FILE *fp)
             "  --archive-missing   archive products that are in the ledger "
             "but not in FILE\n"
             "  --dry-run           check and apply, then roll back\n"
+            "  --json              the summary as one JSON object "
+            "(docs/cli.md)\n"
             "\n"
             "Unchanged rows change nothing and emit no event; each product "
             "whose snapshot\n"
@@ -65,11 +72,25 @@ static int opt_value(int argc, char **argv, int *i, const char *opt,
     return 1;
 }
 
+/* The options without a value.  @returns 1 when @p arg was one. */
+static int import_flag(struct catalog_import_opts *o, const char *arg)
+{
+    if (o->kind == CATALOG_IMPORT_CATALOG && !strcmp(arg, "--archive-missing"))
+        o->archive_missing = 1;
+    else if (!strcmp(arg, "--dry-run"))
+        o->dry_run = 1;
+    else if (!strcmp(arg, "--json"))
+        o->json = 1;
+    else
+        return 0;
+    return 1;
+}
+
 int cmd_import(int argc, char **argv)
 {
     struct catalog_import_opts o;
     const char *val;
-    int i;
+    int i, rc;
 
     memset(&o, 0, sizeof(o));
     if (argc < 2 || cli_is_help(argv[1])) {
@@ -102,11 +123,8 @@ int cmd_import(int argc, char **argv)
                 return cli_err(CLI_USAGE, "import: --photos-dir needs a "
                                           "directory");
             o.photos_dir = val;
-        } else if (o.kind == CATALOG_IMPORT_CATALOG &&
-                   !strcmp(argv[i], "--archive-missing")) {
-            o.archive_missing = 1;
-        } else if (!strcmp(argv[i], "--dry-run")) {
-            o.dry_run = 1;
+        } else if (import_flag(&o, argv[i])) {
+            continue;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_err(CLI_USAGE,
                            "import %s: unknown option '%s' (see "
@@ -126,5 +144,8 @@ int cmd_import(int argc, char **argv)
     if (o.kind == CATALOG_IMPORT_PRICES && !o.price_list)
         return cli_err(CLI_USAGE, "import prices: --price-list PL is "
                                   "required");
-    return catalog_import_run(&o, cli_pg);
+    if (!strcmp(o.file, "-"))
+        o.file = CSV_STDIN; /* positions read "<stdin>:LINE:COLUMN" */
+    rc = catalog_import_run(&o, cli_pg);
+    return rc == CATALOG_IMPORT_FAIL ? CLI_DEPENDENCY : rc;
 }

@@ -43,8 +43,8 @@
     "  --max N: the largest lag (messages, per partition) still healthy\n"     \
     "  (default 0: caught up).  --watch: refresh every --interval seconds\n"   \
     "  (default 5) until SIGINT/SIGTERM.\n"                                    \
-    "  Exit 0: every lag <= --max; 1: some lag > --max; 2: usage, broker\n"    \
-    "  unreachable, unknown group.\n"
+    "  Exit 0: every lag <= --max; 1: some lag > --max; 2: usage, unknown\n"   \
+    "  group, OMNISYNC_KAFKA unset; 3: broker unreachable.\n"
 
 struct lag_row {
     char *topic;
@@ -512,7 +512,7 @@ static void lag_report_ages(const char *bootstrap, struct lag_report *rep)
                 rk = lag_client_new(bootstrap, RD_KAFKA_CONSUMER, err,
                                     sizeof(err));
                 if (!rk) {
-                    cli_err(CLI_FAIL, "lag: oldest message: %s", err);
+                    cli_err(CLI_DEPENDENCY, "lag: oldest message: %s", err);
                     return;
                 }
             }
@@ -524,7 +524,7 @@ static void lag_report_ages(const char *bootstrap, struct lag_report *rep)
 
 /* ---- one look ------------------------------------------------------------ */
 
-/* Fill @p rep.  @returns 0, or -1 with errstr. */
+/* Fill @p rep.  @returns 0, or -1 with errstr (-2: an unknown --group). */
 static int lag_collect(rd_kafka_t *rk, const struct lag_opts *o,
                        struct lag_report *rep, char *errstr, size_t errstr_size)
 {
@@ -555,6 +555,7 @@ static int lag_collect(rd_kafka_t *rk, const struct lag_opts *o,
                      "consumer group %s not found (no members, no committed "
                      "offsets)",
                      gr->id);
+            rc = -2;
             goto out;
         }
         if (lag_group_expand(gr, md) < 0) {
@@ -622,10 +623,10 @@ static int lag_print_table(const struct lag_report *rep)
     struct cli_table *t = cli_table_new(8, hdr);
     char part[16], cur[24], end[24], lag[24], age[48];
     const char *cells[8];
-    int rc = CLI_FAIL;
+    int rc = CLI_DEPENDENCY;
 
     if (!t)
-        return CLI_FAIL;
+        return CLI_DEPENDENCY;
     for (size_t g = 0; g < rep->ngroups; g++) {
         const struct lag_group *gr = &rep->groups[g];
 
@@ -716,16 +717,17 @@ static int lag_once(rd_kafka_t *rk, const struct lag_opts *o)
     struct tm tm;
 
     memset(&rep, 0, sizeof(rep));
-    if (lag_collect(rk, o, &rep, err, sizeof(err)) < 0) {
-        rc = cli_err(CLI_USAGE, "lag: %s", err);
+    rc = lag_collect(rk, o, &rep, err, sizeof(err));
+    if (rc < 0) {
+        rc = cli_err(rc == -2 ? CLI_USAGE : CLI_DEPENDENCY, "lag: %s", err);
         goto out;
     }
     ok = lag_report_max(&rep) <= o->max;
-    rc = ok ? CLI_OK : CLI_FAIL;
+    rc = ok ? CLI_OK : CLI_NEGATIVE;
     if (o->as_json) {
         root = lag_report_json(&rep, o, ok);
         if (!root) {
-            rc = cli_err(CLI_USAGE, "lag: out of memory");
+            rc = cli_err(CLI_DEPENDENCY, "lag: out of memory");
             goto out;
         }
         json_dumpf(root, stdout,
@@ -745,7 +747,7 @@ static int lag_once(rd_kafka_t *rk, const struct lag_opts *o)
         fprintf(stderr, "omnisync: lag: no consumer groups%s\n",
                 o->all ? "" : " named " LAG_PREFIX "*");
     else if (lag_print_table(&rep) != CLI_OK)
-        rc = cli_err(CLI_USAGE, "lag: out of memory");
+        rc = cli_err(CLI_DEPENDENCY, "lag: out of memory");
 out:
     fflush(stdout);
     lag_report_clear(&rep);

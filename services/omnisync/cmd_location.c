@@ -15,16 +15,15 @@
 static int location_add(int argc, char **argv)
 {
     const char *kind = NULL, *name = NULL, *pl = NULL, *pos[1];
+    int npos, rc, as_json = 0;
     const struct cli_opt opts[] = {
-        {"--kind", &kind, NULL},
-        {"--name", &name, NULL},
-        {"--price-list", &pl, NULL},
+        {"--kind", &kind, NULL},     {"--name", &name, NULL},
+        {"--price-list", &pl, NULL}, {"--json", NULL, &as_json},
         {NULL, NULL, NULL},
     };
     char err[1024], sqlstate[6];
     PGconn *pg = NULL;
     long long pl_id = 0;
-    int npos, rc;
 
     rc = cli_args_parse("location add", argc, argv, opts, pos, 1, &npos);
     if (rc != CLI_OK)
@@ -48,8 +47,8 @@ static int location_add(int argc, char **argv)
         return cli_err(CLI_USAGE, "location add: --name is empty");
     pg = cli_pg();
     if (!pg)
-        return CLI_FAIL;
-    rc = CLI_FAIL;
+        return CLI_DEPENDENCY;
+    rc = CLI_DEPENDENCY;
     if (pl) {
         pl_id = cli_id_lookup(pg, "price_list", pl);
         if (pl_id < 0)
@@ -68,11 +67,16 @@ static int location_add(int argc, char **argv)
                          "exists",
                          pos[0]);
         else
-            rc = cli_err(CLI_FAIL, "%s", err);
+            rc = cli_err(CLI_DEPENDENCY, "%s", err);
         goto out;
     }
-    printf("added location %s (%s)\n", pos[0], kind);
     rc = CLI_OK;
+    if (as_json)
+        rc = cli_json_print(json_pack("{s:s, s:s, s:s, s:s?}", "code", pos[0],
+                                      "name", name ? name : pos[0], "kind",
+                                      kind, "price_list", pl));
+    else
+        printf("added location %s (%s)\n", pos[0], kind);
 out:
     PQfinish(pg);
     return rc;
@@ -96,11 +100,11 @@ static int location_list(int argc, char **argv)
         return rc;
     pg = cli_pg();
     if (!pg)
-        return CLI_FAIL;
-    rc = CLI_FAIL;
+        return CLI_DEPENDENCY;
+    rc = CLI_DEPENDENCY;
     res = ledger_location_list(pg, err, sizeof(err));
     if (!res) {
-        cli_err(CLI_FAIL, "%s", err);
+        cli_err(CLI_DEPENDENCY, "%s", err);
         goto out;
     }
     rc = cli_print_result(res, 4, headers, "sssn", as_json);
@@ -113,13 +117,14 @@ out:
 static int pricelist_add(int argc, char **argv)
 {
     const char *name = NULL, *pos[1];
+    int npos, rc, as_json = 0;
     const struct cli_opt opts[] = {
         {"--name", &name, NULL},
+        {"--json", NULL, &as_json},
         {NULL, NULL, NULL},
     };
     char err[1024], sqlstate[6];
     PGconn *pg;
-    int npos, rc;
 
     rc = cli_args_parse("pricelist add", argc, argv, opts, pos, 1, &npos);
     if (rc != CLI_OK)
@@ -135,7 +140,7 @@ static int pricelist_add(int argc, char **argv)
         return cli_err(CLI_USAGE, "pricelist add: --name is empty");
     pg = cli_pg();
     if (!pg)
-        return CLI_FAIL;
+        return CLI_DEPENDENCY;
     if (catalog_price_list_add(pg, pos[0], name ? name : pos[0], err,
                                sizeof(err), sqlstate) < 0) {
         if (db_state_is(sqlstate, DB_UNIQUE_VIOLATION))
@@ -143,11 +148,15 @@ static int pricelist_add(int argc, char **argv)
                          "pricelist add: price list '%s' already exists",
                          pos[0]);
         else
-            rc = cli_err(CLI_FAIL, "%s", err);
+            rc = cli_err(CLI_DEPENDENCY, "%s", err);
         goto out;
     }
-    printf("added price list %s\n", pos[0]);
     rc = CLI_OK;
+    if (as_json)
+        rc = cli_json_print(json_pack("{s:s, s:s}", "code", pos[0], "name",
+                                      name ? name : pos[0]));
+    else
+        printf("added price list %s\n", pos[0]);
 out:
     PQfinish(pg);
     return rc;
@@ -171,11 +180,11 @@ static int pricelist_list(int argc, char **argv)
         return rc;
     pg = cli_pg();
     if (!pg)
-        return CLI_FAIL;
-    rc = CLI_FAIL;
+        return CLI_DEPENDENCY;
+    rc = CLI_DEPENDENCY;
     res = catalog_price_list_list(pg, err, sizeof(err));
     if (!res) {
-        cli_err(CLI_FAIL, "%s", err);
+        cli_err(CLI_DEPENDENCY, "%s", err);
         goto out;
     }
     rc = cli_print_result(res, 2, headers, "ss", as_json);
@@ -188,9 +197,10 @@ out:
 static const struct cli_sub location_subs[] = {
     {"add", location_add,
      "location add CODE --kind warehouse|outlet|online [--name NAME] "
-     "[--price-list PL]\n"
+     "[--price-list PL] [--json]\n"
      "  Add a location.  NAME defaults to CODE; PL must exist.  A code\n"
-     "  already in use is an input error (exit 2)."},
+     "  already in use is an input error (exit 2).  --json: the location\n"
+     "  as {\"code\", \"name\", \"kind\", \"price_list\"} (null: none)."},
     {"list", location_list,
      "location list [--json]\n"
      "  List locations: code, name, kind, price_list (JSON: an array of\n"
@@ -200,8 +210,9 @@ static const struct cli_sub location_subs[] = {
 
 static const struct cli_sub pricelist_subs[] = {
     {"add", pricelist_add,
-     "pricelist add CODE [--name NAME]\n"
-     "  Add a price list.  NAME defaults to CODE."},
+     "pricelist add CODE [--name NAME] [--json]\n"
+     "  Add a price list.  NAME defaults to CODE.  --json: {\"code\",\n"
+     "  \"name\"}."},
     {"list", pricelist_list,
      "pricelist list [--json]\n"
      "  List price lists: code, name."},
@@ -210,7 +221,7 @@ static const struct cli_sub pricelist_subs[] = {
 
 /**
  * @brief `omnisync location add|list`.
- * @returns CLI_OK, CLI_FAIL or CLI_USAGE.
+ * @returns CLI_OK, CLI_DEPENDENCY or CLI_USAGE.
  */
 int cmd_location(int argc, char **argv)
 {
@@ -219,7 +230,7 @@ int cmd_location(int argc, char **argv)
 
 /**
  * @brief `omnisync pricelist add|list`.
- * @returns CLI_OK, CLI_FAIL or CLI_USAGE.
+ * @returns CLI_OK, CLI_DEPENDENCY or CLI_USAGE.
  */
 int cmd_pricelist(int argc, char **argv)
 {

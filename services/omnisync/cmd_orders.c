@@ -62,14 +62,19 @@ static int orders_list(int argc, char **argv)
         return rc;
     pg = cli_pg();
     if (!pg)
-        return CLI_FAIL;
-    arr = orders_list_json(pg, store, status, attention, err, sizeof(err));
+        return CLI_DEPENDENCY;
+    rc = store ? cli_store_known(pg, "orders list", store) : CLI_OK;
+    arr = rc == CLI_OK
+              ? orders_list_json(pg, store, status, attention, err, sizeof(err))
+              : NULL;
     PQfinish(pg);
+    if (rc != CLI_OK)
+        return rc;
     if (!arr)
-        return cli_err(CLI_FAIL, "%s", err);
+        return cli_err(CLI_DEPENDENCY, "%s", err);
     if (as_json)
         return cli_json_print(arr);
-    rc = CLI_FAIL;
+    rc = CLI_DEPENDENCY;
     t = cli_table_new(9, headers);
     if (!t)
         goto out;
@@ -136,19 +141,23 @@ static int orders_show(int argc, char **argv)
     }
     pg = cli_pg();
     if (!pg)
-        return CLI_FAIL;
-    o = orders_show_json(pg, pos[0], pos[1], err, sizeof(err));
+        return CLI_DEPENDENCY;
+    rc = cli_store_known(pg, "orders show", pos[0]);
+    o = rc == CLI_OK ? orders_show_json(pg, pos[0], pos[1], err, sizeof(err))
+                     : NULL;
     PQfinish(pg);
+    if (rc != CLI_OK)
+        return rc;
     if (!o)
-        return cli_err(CLI_FAIL, "%s", err);
+        return cli_err(CLI_DEPENDENCY, "%s", err);
     if (json_is_null(o)) {
         json_decref(o);
-        return cli_err(CLI_FAIL, "orders show: no order %s in store %s", pos[1],
-                       pos[0]);
+        return cli_err(CLI_USAGE, "orders show: no order %s in store %s",
+                       pos[1], pos[0]);
     }
     if (as_json)
         return cli_json_print(o);
-    rc = CLI_FAIL;
+    rc = CLI_DEPENDENCY;
     for (i = 0; fields[i]; i++)
         printf("%-19s %s\n", fields[i], orders_s(o, fields[i]));
     printf("\nlines:\n");
@@ -212,7 +221,7 @@ static const struct cli_sub orders_subs[] = {
 
 /**
  * @brief `omnisync orders list|show`.
- * @returns CLI_OK, CLI_FAIL or CLI_USAGE.
+ * @returns CLI_OK, CLI_DEPENDENCY or CLI_USAGE.
  */
 int cmd_orders(int argc, char **argv)
 {

@@ -184,7 +184,7 @@ static int rc_round(struct rc_ctx *c, struct reconcile_report *rep)
     if (rc_store_read(c, &s) < 0 || rc_ledger_read(c, &l) < 0)
         goto out;
     if (reconcile_compare(&l, &s, rep) < 0) {
-        cli_err(CLI_FAIL, "reconcile: out of memory");
+        cli_err(CLI_DEPENDENCY, "reconcile: out of memory");
         goto out;
     }
     rc = 0;
@@ -320,7 +320,7 @@ static long rc_emit(struct rc_ctx *c, const struct reconcile_report *rep,
     return n;
 fail:
     db_rollback(c->pg);
-    cli_err(CLI_FAIL, "reconcile: %s: emit: %s", c->name, err);
+    cli_err(CLI_DEPENDENCY, "reconcile: %s: emit: %s", c->name, err);
     return -1;
 }
 
@@ -431,27 +431,28 @@ static int rc_setup(struct rc_ctx *c)
     char err[512];
     int r;
 
+    r = cli_redis_check("reconcile");
+    if (r != CLI_OK)
+        return r;
+    if (cli_secret_key(key, err, sizeof(err)) < 0)
+        return cli_err(CLI_USAGE, "reconcile: %s", err);
     c->pg = cli_pg();
-    if (!c->pg)
-        return CLI_FAIL;
-    r = cli_secret_key(key, err, sizeof(err));
-    if (r == 0)
-        r = stores_load(c->pg, key, c->name, &c->conf, err, sizeof(err));
+    r = c->pg ? stores_load(c->pg, key, c->name, &c->conf, err, sizeof(err))
+              : -2;
     sodium_memzero(key, sizeof(key));
     if (r == 1)
         return cli_err(CLI_USAGE, "reconcile: unknown store '%s'", c->name);
+    if (r == -2)
+        return CLI_DEPENDENCY;
     if (r < 0)
-        return cli_err(CLI_FAIL, "reconcile: %s", err);
-    if (!redis || !*redis)
-        return cli_err(CLI_FAIL, "reconcile: OMNISYNC_REDIS is not set (the "
-                                 "store's API budget lives there)");
+        return cli_err(CLI_DEPENDENCY, "reconcile: %s", err);
     c->b = budget_new(redis, NULL, err, sizeof(err));
     if (!c->b)
-        return cli_err(CLI_FAIL, "reconcile: budget: %s", err);
+        return cli_err(CLI_DEPENDENCY, "reconcile: budget: %s", err);
     wait_ms = (long)c->conf.api_window * 1000 + RECONCILE_BUDGET_SLACK_MS;
     c->sc = storeset_client_new(&c->conf, wait_ms, &c->plat, err, sizeof(err));
     if (!c->sc)
-        return cli_err(CLI_FAIL, "reconcile: %s", err);
+        return cli_err(CLI_DEPENDENCY, "reconcile: %s", err);
     store_call_init(&c->call, c->sc, c->b, BUDGET_CATALOG);
     return CLI_OK;
 }
@@ -553,7 +554,7 @@ static int rc_run(struct rc_ctx *c, int repair, long long t0)
     struct reconcile_report rep, last;
     const struct reconcile_report *final;
     long emitted = 0;
-    int rounds = 0, rc = CLI_FAIL;
+    int rounds = 0, rc = CLI_DEPENDENCY;
 
     memset(&rep, 0, sizeof(rep));
     memset(&last, 0, sizeof(last));
@@ -575,7 +576,7 @@ static int rc_run(struct rc_ctx *c, int repair, long long t0)
     } else if (repair) {
         rc_repair_print(c, final, emitted, t0);
     }
-    rc = reconcile_report_clean(final) ? CLI_OK : CLI_FAIL;
+    rc = reconcile_report_clean(final) ? CLI_OK : CLI_NEGATIVE;
 out:
     reconcile_report_clear(&rep);
     reconcile_report_clear(&last);

@@ -17,7 +17,50 @@ struct stock_req {
     const char *sku;
     long long qty;
     const char *ref; /* may be NULL */
+    int as_json;     /* --json */
 };
+
+/* --json: the movement, or {"already_applied": true} for a repeated ref. */
+static int stock_json(const struct stock_req *r,
+                      const struct ledger_line *lines, long long move_id,
+                      int duplicate)
+{
+    json_t *arr = json_array();
+    size_t i;
+
+    for (i = 0; arr && !duplicate && i < r->nlocs; i++)
+        json_array_append_new(
+            arr, json_pack("{s:s, s:I, s:I}", "location", r->loc_codes[i],
+                           "delta", (json_int_t)lines[i].on_hand_delta,
+                           "on_hand", (json_int_t)lines[i].on_hand_after));
+    if (!arr)
+        return cli_json_print(NULL);
+    return cli_json_print(json_pack(
+        "{s:s, s:s, s:I, s:s?, s:b, s:o, s:o}", "kind", r->kind, "sku", r->sku,
+        "qty", (json_int_t)r->qty, "ref", r->ref, "already_applied", duplicate,
+        "movement", duplicate ? json_null() : json_integer(move_id), "lines",
+        arr));
+}
+
+/* The movement as a line of text. */
+static void stock_print(const struct stock_req *r,
+                        const struct ledger_line *lines, long long move_id)
+{
+    if (!strcmp(r->kind, LEDGER_TRANSFER))
+        printf("transfer %s -> %s %s %lld: on hand %s %lld, %s %lld "
+               "(movement %lld)\n",
+               r->loc_codes[0], r->loc_codes[1], r->sku, r->qty,
+               r->loc_codes[0], lines[0].on_hand_after, r->loc_codes[1],
+               lines[1].on_hand_after, move_id);
+    else if (!strcmp(r->kind, LEDGER_COUNT))
+        printf("count %s %s = %lld (%+lld): on hand %lld (movement %lld)\n",
+               r->loc_codes[0], r->sku, r->qty, lines[0].on_hand_delta,
+               lines[0].on_hand_after, move_id);
+    else
+        printf("%s %s %s %+lld: on hand %lld (movement %lld)\n", r->kind,
+               r->loc_codes[0], r->sku, lines[0].on_hand_delta,
+               lines[0].on_hand_after, move_id);
+}
 
 /* Resolve codes, apply the movement, report.  Returns a CLI_* code. */
 static int stock_apply(const struct stock_req *r)
@@ -29,12 +72,12 @@ static int stock_apply(const struct stock_req *r)
     enum ledger_res res;
     PGconn *pg;
     size_t i;
-    int rc = CLI_FAIL;
+    int rc = CLI_DEPENDENCY;
 
     snprintf(name, sizeof(name), "stock %s", r->kind);
     pg = cli_pg();
     if (!pg)
-        return CLI_FAIL;
+        return CLI_DEPENDENCY;
     for (i = 0; i < r->nlocs; i++) {
         loc_ids[i] = cli_id_lookup(pg, "location", r->loc_codes[i]);
         if (loc_ids[i] < 0)
@@ -75,28 +118,18 @@ static int stock_apply(const struct stock_req *r)
     m.nlines = r->nlocs;
     res = ledger_move_apply_tx(pg, &m, &move_id, err, sizeof(err), sqlstate);
     if (res == LEDGER_ERR) {
-        rc = cli_err(CLI_FAIL, "%s: %s", name, err);
+        rc = cli_err(CLI_DEPENDENCY, "%s: %s", name, err);
         goto out;
     }
     rc = CLI_OK;
-    if (res == LEDGER_DUPLICATE) {
+    if (r->as_json)
+        rc = stock_json(r, lines, move_id, res == LEDGER_DUPLICATE);
+    else if (res == LEDGER_DUPLICATE)
         printf("already applied: ref %s\n", r->ref);
-        goto out;
-    }
-    if (!strcmp(r->kind, LEDGER_TRANSFER))
-        printf("transfer %s -> %s %s %lld: on hand %s %lld, %s %lld "
-               "(movement %lld)\n",
-               r->loc_codes[0], r->loc_codes[1], r->sku, r->qty,
-               r->loc_codes[0], lines[0].on_hand_after, r->loc_codes[1],
-               lines[1].on_hand_after, move_id);
-    else if (!strcmp(r->kind, LEDGER_COUNT))
-        printf("count %s %s = %lld (%+lld): on hand %lld (movement %lld)\n",
-               r->loc_codes[0], r->sku, r->qty, lines[0].on_hand_delta,
-               lines[0].on_hand_after, move_id);
     else
-        printf("%s %s %s %+lld: on hand %lld (movement %lld)\n", r->kind,
-               r->loc_codes[0], r->sku, lines[0].on_hand_delta,
-               lines[0].on_hand_after, move_id);
+        stock_print(r, lines, move_id);
+    if (res == LEDGER_DUPLICATE)
+        goto out;
     /* Selling what the ledger did not know about is allowed (the shop
      * sold it), but someone should look. */
     for (i = 0; i < r->nlocs; i++)
@@ -114,13 +147,14 @@ static int stock_simple(int argc, char **argv)
 {
     struct stock_req r;
     const char *ref = NULL, *pos[3];
+    int npos, rc, as_json = 0;
     const struct cli_opt opts[] = {
         {"--ref", &ref, NULL},
+        {"--json", NULL, &as_json},
         {NULL, NULL, NULL},
     };
     int is_count = !strcmp(argv[0], LEDGER_COUNT);
     char name[64];
-    int npos, rc;
 
     snprintf(name, sizeof(name), "stock %s", argv[0]);
     rc = cli_args_parse(name, argc, argv, opts, pos, 3, &npos);
@@ -141,6 +175,7 @@ static int stock_simple(int argc, char **argv)
     if (ref && !*ref)
         return cli_err(CLI_USAGE, "%s: --ref is empty", name);
     r.ref = ref;
+    r.as_json = as_json;
     return stock_apply(&r);
 }
 
@@ -149,11 +184,12 @@ static int stock_transfer(int argc, char **argv)
 {
     struct stock_req r;
     const char *ref = NULL, *pos[4];
+    int npos, rc, as_json = 0;
     const struct cli_opt opts[] = {
         {"--ref", &ref, NULL},
+        {"--json", NULL, &as_json},
         {NULL, NULL, NULL},
     };
-    int npos, rc;
 
     rc = cli_args_parse("stock transfer", argc, argv, opts, pos, 4, &npos);
     if (rc != CLI_OK)
@@ -180,6 +216,7 @@ static int stock_transfer(int argc, char **argv)
     if (ref && !*ref)
         return cli_err(CLI_USAGE, "stock transfer: --ref is empty");
     r.ref = ref;
+    r.as_json = as_json;
     return stock_apply(&r);
 }
 
@@ -206,8 +243,8 @@ static int stock_show(int argc, char **argv)
         return rc;
     pg = cli_pg();
     if (!pg)
-        return CLI_FAIL;
-    rc = CLI_FAIL;
+        return CLI_DEPENDENCY;
+    rc = CLI_DEPENDENCY;
     if (loc) {
         id = cli_id_lookup(pg, "location", loc);
         if (id <= 0) {
@@ -227,7 +264,7 @@ static int stock_show(int argc, char **argv)
     }
     res = ledger_level_list(pg, loc, sku, err, sizeof(err));
     if (!res) {
-        cli_err(CLI_FAIL, "%s", err);
+        cli_err(CLI_DEPENDENCY, "%s", err);
         goto out;
     }
     rc = cli_print_result(res, 4, headers, "ssii", as_json);
@@ -239,22 +276,22 @@ out:
 
 static const struct cli_sub stock_subs[] = {
     {"receipt", stock_simple,
-     "stock receipt LOCATION SKU QTY [--ref KEY]\n"
+     "stock receipt LOCATION SKU QTY [--ref KEY] [--json]\n"
      "  Goods received at LOCATION: on hand += QTY (QTY > 0)."},
     {"sale", stock_simple,
-     "stock sale LOCATION SKU QTY [--ref KEY]\n"
+     "stock sale LOCATION SKU QTY [--ref KEY] [--json]\n"
      "  Goods sold at LOCATION: on hand -= QTY.  May go below zero (warns)."},
     {"return", stock_simple,
-     "stock return LOCATION SKU QTY [--ref KEY]\n"
+     "stock return LOCATION SKU QTY [--ref KEY] [--json]\n"
      "  Goods returned by a customer: on hand += QTY."},
     {"writeoff", stock_simple,
-     "stock writeoff LOCATION SKU QTY [--ref KEY]\n"
+     "stock writeoff LOCATION SKU QTY [--ref KEY] [--json]\n"
      "  Goods written off: on hand -= QTY.  May go below zero (warns)."},
     {"transfer", stock_transfer,
-     "stock transfer FROM TO SKU QTY [--ref KEY]\n"
+     "stock transfer FROM TO SKU QTY [--ref KEY] [--json]\n"
      "  Move QTY from FROM to TO: one movement with two lines."},
     {"count", stock_simple,
-     "stock count LOCATION SKU QTY [--ref KEY]\n"
+     "stock count LOCATION SKU QTY [--ref KEY] [--json]\n"
      "  Stocktaking: set on hand to QTY (QTY >= 0); records the difference."},
     {"show", stock_show,
      "stock show [--location CODE] [--sku SKU] [--json]\n"
@@ -266,7 +303,7 @@ static const struct cli_sub stock_subs[] = {
 /**
  * @brief `omnisync stock ...`.  A repeated --ref KEY changes nothing and
  *        prints "already applied: ref KEY" (exit 0).
- * @returns CLI_OK, CLI_FAIL or CLI_USAGE.
+ * @returns CLI_OK, CLI_DEPENDENCY or CLI_USAGE.
  */
 int cmd_stock(int argc, char **argv)
 {

@@ -28,6 +28,7 @@ struct store_args {
     long long safety_n, api_limit_n, api_window_n;
     char *source_codes[STORE_MAX_SOURCES];
     size_t n_sources;
+    int as_json; /* --json */
 };
 
 /* Parse an optional integer option in [min, INT_MAX]. */
@@ -65,7 +66,7 @@ static int store_sources_split(struct store_args *a)
         }
         a->source_codes[a->n_sources] = strndup(p, len);
         if (!a->source_codes[a->n_sources]) {
-            cli_err(CLI_FAIL, "out of memory");
+            cli_err(CLI_DEPENDENCY, "out of memory");
             return -1;
         }
         if (!cli_code_ok(a->source_codes[a->n_sources++])) {
@@ -242,7 +243,7 @@ static int store_resolve(PGconn *pg, const struct store_args *a,
 
     id = store_location(pg, a->online, kind, sizeof(kind));
     if (id <= 0)
-        return id < 0 ? CLI_FAIL
+        return id < 0 ? CLI_DEPENDENCY
                       : cli_err(CLI_USAGE,
                                 "store add: unknown online location '%s'",
                                 a->online);
@@ -252,7 +253,7 @@ static int store_resolve(PGconn *pg, const struct store_args *a,
                        "online location (location add %s --kind online)",
                        a->online, kind, a->online);
     if (store_owner(pg, id, owner, sizeof(owner)) < 0)
-        return CLI_FAIL;
+        return CLI_DEPENDENCY;
     if (*owner)
         return cli_err(CLI_USAGE,
                        "store add: online location '%s' already belongs to "
@@ -263,7 +264,7 @@ static int store_resolve(PGconn *pg, const struct store_args *a,
     for (i = 0; i < a->n_sources; i++) {
         id = store_location(pg, a->source_codes[i], kind, sizeof(kind));
         if (id <= 0)
-            return id < 0 ? CLI_FAIL
+            return id < 0 ? CLI_DEPENDENCY
                           : cli_err(CLI_USAGE,
                                     "store add: unknown source location "
                                     "'%s'",
@@ -276,19 +277,19 @@ static int store_resolve(PGconn *pg, const struct store_args *a,
     *pl_id = cli_id_lookup(pg, "price_list", a->price_list);
     if (*pl_id <= 0)
         return *pl_id < 0
-                   ? CLI_FAIL
+                   ? CLI_DEPENDENCY
                    : cli_err(CLI_USAGE, "store add: unknown price list '%s'",
                              a->price_list);
     *var_id = cli_id_lookup(pg, "variant", a->delivery_sku);
     if (*var_id <= 0)
         return *var_id < 0
-                   ? CLI_FAIL
+                   ? CLI_DEPENDENCY
                    : cli_err(CLI_USAGE, "store add: unknown delivery SKU '%s'",
                              a->delivery_sku);
     id = cli_id_lookup(pg, "store", a->name);
     if (id != 0)
         return id < 0
-                   ? CLI_FAIL
+                   ? CLI_DEPENDENCY
                    : cli_err(CLI_USAGE, "store add: store '%s' already exists",
                              a->name);
     return CLI_OK;
@@ -336,6 +337,7 @@ static int store_add(int argc, char **argv)
         {"--safety-stock", &a.safety, NULL},
         {"--api-limit", &a.api_limit, NULL},
         {"--api-window", &a.api_window, NULL},
+        {"--json", NULL, &a.as_json},
         {NULL, NULL, NULL},
     };
     unsigned char key[SECRET_KEY_BYTES];
@@ -367,23 +369,23 @@ static int store_add(int argc, char **argv)
     }
     if (store_password_read(&a, password, sizeof(password)) < 0)
         goto out;
-    rc = CLI_FAIL;
+    rc = CLI_DEPENDENCY;
     pg = cli_pg();
     if (!pg)
         goto out;
     if (db_begin(pg, err, sizeof(err)) < 0) {
-        cli_err(CLI_FAIL, "%s", err);
+        cli_err(CLI_DEPENDENCY, "%s", err);
         goto out;
     }
     in_tx = 1;
     rc = store_resolve(pg, &a, loc_ids, &nlocs, &pl_id, &var_id);
     if (rc != CLI_OK)
         goto out;
-    rc = CLI_FAIL;
+    rc = CLI_DEPENDENCY;
     /* Wait for movements in flight at these locations (see ledger.h)
      * before anything references them. */
     if (ledger_locations_lock(pg, loc_ids, nlocs, err, sizeof(err)) < 0) {
-        cli_err(CLI_FAIL, "store add: %s", err);
+        cli_err(CLI_DEPENDENCY, "store add: %s", err);
         goto out;
     }
     store_id = store_insert(pg, &a, key, password, loc_ids, nlocs, pl_id,
@@ -395,22 +397,27 @@ static int store_add(int argc, char **argv)
                          "location '%s' already exists",
                          a.name, a.online);
         else
-            cli_err(CLI_FAIL, "store add: %s", err);
+            cli_err(CLI_DEPENDENCY, "store add: %s", err);
         goto out;
     }
     events = ledger_store_available_emit(pg, store_id, err, sizeof(err));
     if (events < 0) {
-        cli_err(CLI_FAIL, "store add: %s", err);
+        cli_err(CLI_DEPENDENCY, "store add: %s", err);
         goto out;
     }
     if (db_commit(pg, err, sizeof(err)) < 0) {
-        cli_err(CLI_FAIL, "store add: %s", err);
+        cli_err(CLI_DEPENDENCY, "store add: %s", err);
         goto out;
     }
     in_tx = 0;
-    printf("added store %s (%zu source locations, %lld stock events)\n", a.name,
-           nlocs, events);
     rc = CLI_OK;
+    if (a.as_json)
+        rc = cli_json_print(json_pack("{s:s, s:I, s:I}", "name", a.name,
+                                      "source_locations", (json_int_t)nlocs,
+                                      "stock_events", (json_int_t)events));
+    else
+        printf("added store %s (%zu source locations, %lld stock events)\n",
+               a.name, nlocs, events);
 out:
     if (in_tx)
         db_rollback(pg);
@@ -481,12 +488,12 @@ static int store_table_print(const PGresult *res)
     int rc = CLI_OK;
 
     if (!t)
-        return CLI_FAIL;
+        return CLI_DEPENDENCY;
     for (int i = 0; rc == CLI_OK && i < PQntuples(res); i++) {
         for (int j = 0; j < STORE_NCOLS; j++)
             cells[j] = PQgetvalue(res, i, j);
         if (cli_table_row(t, cells) < 0)
-            rc = CLI_FAIL;
+            rc = CLI_DEPENDENCY;
     }
     if (rc == CLI_OK)
         cli_table_print(t);
@@ -541,11 +548,11 @@ static int store_print(int argc, char **argv)
         return cli_err(CLI_USAGE, "store show: NAME is required");
     pg = cli_pg();
     if (!pg)
-        return CLI_FAIL;
+        return CLI_DEPENDENCY;
     res = stores_list(pg, show ? pos[0] : NULL, err, sizeof(err));
     PQfinish(pg);
     if (!res)
-        return cli_err(CLI_FAIL, "%s", err);
+        return cli_err(CLI_DEPENDENCY, "%s", err);
     if (show && PQntuples(res) == 0)
         rc = cli_err(CLI_USAGE, "store show: no store named '%s'", pos[0]);
     else if (show && as_json)
@@ -567,7 +574,8 @@ static const struct cli_sub store_subs[] = {
      "--online-location CODE\n"
      "        --source-locations CODE[,CODE...] --price-list PL "
      "--delivery-sku SKU\n"
-     "        [--safety-stock N] [--api-limit N] [--api-window SECONDS]\n"
+     "        [--safety-stock N] [--api-limit N] [--api-window SECONDS] "
+     "[--json]\n"
      "  Add an online store on PLATFORM, a platform omnisync knows (a\n"
      "  wrong name lists them).  The API budget is N calls per SECONDS,\n"
      "  by default the platform's own limit.  The API password is read\n"
@@ -575,7 +583,8 @@ static const struct cli_sub store_subs[] = {
      "  encrypted under OMNISYNC_SECRET_KEY.  The online location (kind\n"
      "  online) is the first source; the others follow in the given\n"
      "  order.  Emits stock.available for every variant with stock at its\n"
-     "  sources."},
+     "  sources.  --json: {\"name\", \"source_locations\", "
+     "\"stock_events\"}."},
     {"list", store_print,
      "store list [--json]\n"
      "  List stores' settings (never the password or webhook secret)."},
@@ -584,16 +593,17 @@ static const struct cli_sub store_subs[] = {
      "  One store's settings; --webhook-secret adds the secret of its\n"
      "  webhook URL."},
     {"adopt", cmd_store_adopt,
-     "store adopt STORE [--dry-run]\n"
+     "store adopt STORE [--dry-run] [--json]\n"
      "  Map the products the store already has onto the ledger by SKU\n"
      "  (only GET requests; nothing is deleted); report the unmatched\n"
-     "  ones on both sides.  --dry-run records nothing."},
+     "  ones on both sides.  --dry-run records nothing.  --json: the\n"
+     "  counts, unmatched_in_store and not_in_store (docs/cli.md)."},
     {NULL, NULL, NULL},
 };
 
 /**
  * @brief `omnisync store add|list|show`.
- * @returns CLI_OK, CLI_FAIL or CLI_USAGE.
+ * @returns CLI_OK, CLI_DEPENDENCY or CLI_USAGE.
  */
 int cmd_store(int argc, char **argv)
 {

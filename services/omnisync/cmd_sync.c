@@ -396,7 +396,7 @@ static int sync_store_load(PGconn *pg, const char *name, struct sync_store *s)
     int found = stores_settings_load(pg, name, &conf, err, sizeof(err), NULL);
 
     if (found < 0)
-        return cli_err(CLI_FAIL, "sync: %s", err);
+        return cli_err(CLI_DEPENDENCY, "sync: %s", err);
     if (found > 0)
         return cli_err(CLI_USAGE, "sync: unknown store '%s'", name);
     s->id = conf.id;
@@ -405,10 +405,10 @@ static int sync_store_load(PGconn *pg, const char *name, struct sync_store *s)
     s->api_window = conf.api_window;
     s->plat = store_platform_find(conf.platform);
     if (!s->plat)
-        cli_err(CLI_FAIL, "sync: store %s: unknown platform '%s'", name,
+        cli_err(CLI_DEPENDENCY, "sync: store %s: unknown platform '%s'", name,
                 conf.platform);
     store_conf_clear(&conf);
-    return s->plat ? CLI_OK : CLI_FAIL;
+    return s->plat ? CLI_OK : CLI_DEPENDENCY;
 }
 
 static void sync_eta(char *buf, size_t size, double secs)
@@ -496,6 +496,7 @@ struct sync_set {
 /* What a run re-sends (sync initial: catalog and images). */
 struct sync_want {
     int resync, catalog, stock, images;
+    int json; /* --json: no progress lines, one object at the end */
 };
 
 /* What the run queued, for its report. */
@@ -616,17 +617,38 @@ static void sync_report(const char *store, const struct sync_store *s,
     fflush(stdout);
 }
 
+/* --json: what was queued and, after a wait, where it ended (@p rc). */
+static int sync_json(const char *store, const struct sync_counts *c,
+                     const struct sync_queued *q, int waited, int rc)
+{
+    int prc = cli_json_print(json_pack(
+        "{s:s, s:{s:I, s:I}, s:b, s:b, s:{s:I, s:I, s:I}, s:{s:I, s:I}, "
+        "s:{s:I, s:I, s:I}, s:I}",
+        "store", store, "queued", "catalog_events", (json_int_t)q->emitted,
+        "stock_events", (json_int_t)q->nstock, "waited", waited, "done",
+        waited && rc == CLI_OK, "products", "total", (json_int_t)c->products,
+        "synced", (json_int_t)c->products_done, "failed",
+        (json_int_t)c->failed_products, "variants", "total",
+        (json_int_t)c->variants, "synced", (json_int_t)c->variants_done,
+        "photos", "total", (json_int_t)c->photos, "synced",
+        (json_int_t)c->photos_done, "failed", (json_int_t)c->failed_photos,
+        "unpublishable", (json_int_t)c->unpublishable));
+
+    return prc != CLI_OK ? prc : rc;
+}
+
 /*
  * Follow the progress until everything is synced or dead-lettered, or
  * @p timeout (seconds, 0: none) passes; @p c holds the first scan's
  * counts.  Rescans every second from fresh snapshots (kept in @p set).
  */
 static int sync_wait(PGconn *pg, const struct sync_store *s,
-                     struct sync_set *set, const char *since, int images,
-                     long long timeout, struct sync_counts *c)
+                     struct sync_set *set, const char *since,
+                     const struct sync_want *w, long long timeout,
+                     struct sync_counts *c)
 {
     struct sync_counts last;
-    int tty = isatty(STDOUT_FILENO), rc = CLI_FAIL;
+    int tty = isatty(STDOUT_FILENO), rc = CLI_DEPENDENCY;
     double t0 = ((double)clock_mono_ms() / 1e3), t_last_print = 0, eta;
     size_t done0;
 
@@ -640,7 +662,7 @@ static int sync_wait(PGconn *pg, const struct sync_store *s,
                       c->variants_done - c->photos_done;
         double el = ((double)clock_mono_ms() / 1e3) - t0;
         /* resync without --images does not wait for photos */
-        int finished = c->pending - (images ? 0 : c->photos_pending) == 0;
+        int finished = c->pending - (w->images ? 0 : c->photos_pending) == 0;
 
         /* ETA: the observed rate once something moved; before that the
          * budget's shares. */
@@ -648,32 +670,34 @@ static int sync_wait(PGconn *pg, const struct sync_store *s,
             eta = (double)left / ((double)got / el);
         else
             eta = sync_budget_eta(s, c);
-        if (finished || tty || memcmp(c, &last, sizeof(*c)) != 0 ||
-            ((double)clock_mono_ms() / 1e3) - t_last_print >= 10) {
+        if (!w->json &&
+            (finished || tty || memcmp(c, &last, sizeof(*c)) != 0 ||
+             ((double)clock_mono_ms() / 1e3) - t_last_print >= 10)) {
             sync_progress(c, tty, eta, finished);
             t_last_print = ((double)clock_mono_ms() / 1e3);
             last = *c;
         }
         if (finished && (c->failed_products || c->failed_photos)) {
-            cli_err(CLI_FAIL,
-                    "sync: finished in %.0f s with %zu product(s) and %zu "
-                    "photo(s) dead-lettered (omnisync status; the DLQ "
-                    "holds the reasons)",
-                    el, c->failed_products, c->failed_photos);
+            rc = cli_err(CLI_NEGATIVE,
+                         "sync: finished in %.0f s with %zu product(s) and %zu "
+                         "photo(s) dead-lettered (omnisync status; the DLQ "
+                         "holds the reasons)",
+                         el, c->failed_products, c->failed_photos);
             break;
         }
         if (finished) {
-            printf("sync: done in %.0f s\n", el);
+            if (!w->json)
+                printf("sync: done in %.0f s\n", el);
             rc = CLI_OK;
             break;
         }
         if (timeout > 0 && el >= (double)timeout) {
-            if (tty)
+            if (tty && !w->json)
                 printf("\n");
-            cli_err(CLI_FAIL,
-                    "sync: timed out after %lld s; re-run to resume "
-                    "(finished work is not repeated)",
-                    timeout);
+            rc = cli_err(CLI_NEGATIVE,
+                         "sync: timed out after %lld s; re-run to resume "
+                         "(finished work is not repeated)",
+                         timeout);
             break;
         }
         usleep(1000 * 1000 /* us */);
@@ -690,12 +714,17 @@ static int sync_wait(PGconn *pg, const struct sync_store *s,
 static int sync_run(int argc, char **argv, int resync)
 {
     const char *pos[1], *timeout_s = NULL;
-    int npos, catalog = 0, stock = 0, images = 0, no_wait = 0, rc = CLI_FAIL;
+    int npos, catalog = 0, stock = 0, images = 0, no_wait = 0, as_json = 0,
+              rc = CLI_DEPENDENCY;
     long long timeout = 0;
     struct cli_opt opts[] = {
-        {"--timeout", &timeout_s, NULL}, {"--no-wait", NULL, &no_wait},
-        {"--catalog", NULL, &catalog},   {"--stock", NULL, &stock},
-        {"--images", NULL, &images},     {NULL, NULL, NULL},
+        {"--timeout", &timeout_s, NULL},
+        {"--no-wait", NULL, &no_wait},
+        {"--catalog", NULL, &catalog},
+        {"--stock", NULL, &stock},
+        {"--images", NULL, &images},
+        {"--json", NULL, &as_json},
+        {NULL, NULL, NULL},
     };
     struct sync_store s;
     struct sync_counts c;
@@ -715,24 +744,27 @@ static int sync_run(int argc, char **argv, int resync)
     if (timeout_s && (cfg_parse_ll(timeout_s, &timeout) != 0 || timeout < 0))
         return cli_err(CLI_USAGE, "sync: bad --timeout '%s' (seconds)",
                        timeout_s);
-    w = (struct sync_want){resync, catalog, stock, images};
+    w = (struct sync_want){resync, catalog, stock, images, as_json};
     pg = cli_pg();
     if (!pg)
-        return CLI_FAIL;
+        return CLI_DEPENDENCY;
     rc = sync_store_load(pg, pos[0], &s);
     if (rc != CLI_OK)
         goto out;
-    rc = CLI_FAIL;
+    rc = CLI_DEPENDENCY;
     if (sync_db_now(pg, since, sizeof(since)) != 0 ||
         sync_set_load(pg, &s, &set, &c) != 0 ||
         sync_queue(pg, &s, pos[0], &set, &w, &q) != 0)
         goto out;
-    sync_report(pos[0], &s, &w, &c, &q);
+    if (!w.json)
+        sync_report(pos[0], &s, &w, &c, &q);
     if (no_wait || (!catalog && !images)) {
-        rc = CLI_OK;
+        rc = w.json ? sync_json(pos[0], &c, &q, 0, CLI_OK) : CLI_OK;
         goto out;
     }
-    rc = sync_wait(pg, &s, &set, since, images, timeout, &c);
+    rc = sync_wait(pg, &s, &set, since, &w, timeout, &c);
+    if (w.json && rc != CLI_DEPENDENCY)
+        sync_json(pos[0], &c, &q, 1, rc);
 out:
     sync_set_free(&set);
     PQfinish(pg);
@@ -751,17 +783,18 @@ static int sync_resync(int argc, char **argv)
 
 static const struct cli_sub sync_subs[] = {
     {"initial", sync_initial,
-     "sync initial STORE [--timeout SECONDS] [--no-wait]\n"
+     "sync initial STORE [--timeout SECONDS] [--no-wait] [--json]\n"
      "  Queue a catalog.product event for STORE for every active product\n"
      "  (catalog-publisher then emits the photos' image jobs), follow the\n"
      "  progress (products, variants and photos whose current payload or\n"
      "  content is recorded in remote_map) until all are synced or\n"
      "  dead-lettered, or --timeout passes.  Interrupt and re-run at will:\n"
      "  unchanged payloads and uploaded photos are not sent again.  Exit 1\n"
-     "  on a timeout or when something was dead-lettered."},
+     "  on a timeout or when something was dead-lettered.  --json: no\n"
+     "  progress lines; one object at the end (docs/cli.md)."},
     {"resync", sync_resync,
      "sync resync STORE [--catalog] [--stock] [--images] [--timeout S]\n"
-     "        [--no-wait]\n"
+     "        [--no-wait] [--json]\n"
      "  Re-send what differs (no flag: all three): --catalog queues the\n"
      "  products whose payload differs from remote_map (or that are not\n"
      "  mapped); --images the products with a photo not in the store\n"
@@ -773,7 +806,8 @@ static const struct cli_sub sync_subs[] = {
 
 /**
  * @brief `omnisync sync initial|resync STORE ...`.
- * @returns CLI_OK, CLI_FAIL (including a timeout) or CLI_USAGE.
+ * @returns CLI_OK, CLI_NEGATIVE (failed items, a timeout), CLI_USAGE or
+ *          CLI_DEPENDENCY.
  */
 int cmd_sync(int argc, char **argv)
 {

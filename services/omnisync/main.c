@@ -15,16 +15,19 @@ struct cli_cmd {
 };
 
 static const struct cli_cmd cli_cmds[] = {
-    {"db", cmd_db, "db migrate: apply the ledger's SQL migrations"},
+    {"db", cmd_db, "db migrate [--json]: apply the ledger's SQL migrations"},
     {"location", cmd_location,
      "location add|list: warehouses, outlets, "
      "online stores' locations"},
     {"pricelist", cmd_pricelist, "pricelist add|list: price lists"},
-    {"import", cmd_import, "import catalog|prices FILE: load a CSV"},
+    {"import", cmd_import,
+     "import catalog|prices FILE|-: load a CSV (- : standard input)"},
     {"stock", cmd_stock,
      "stock receipt|sale|return|writeoff|transfer|count|"
      "show: movements"},
-    {"store", cmd_store, "store add|list|show: online stores"},
+    {"store", cmd_store,
+     "store add|list|show|adopt: online stores (adopt: map an existing "
+     "store's products by SKU)"},
     {"status", cmd_status, "status: what the ledger and the outbox hold"},
     {"sync", cmd_sync, "sync initial|resync STORE: publish the catalog"},
     {"orders", cmd_orders, "orders list|show: customer orders from stores"},
@@ -50,8 +53,13 @@ static void usage(FILE *fp)
     cfg_options_print(fp);
     fprintf(fp, "\nKeys (env var, default; docs/config.md):\n");
     cfg_keys_print(fp, cli_cfg_table());
-    fprintf(fp, "\nExit status: 0 success, 1 runtime failure, 2 usage or "
-                "input error.\n");
+    fprintf(fp, "\nExit status (every command; docs/cli.md):\n"
+                "  0  success\n"
+                "  1  a negative answer: drift, lag, not in sync\n"
+                "  2  usage or input error, a missing or bad setting\n"
+                "  3  could not reach a dependency (Postgres, Redis, Kafka, a "
+                "store)\n"
+                "     or it failed the request\n");
 }
 
 /* Run the command named by argv[0] (argc may be 0: no command). */

@@ -13,6 +13,7 @@
         T_ASSERT_STR_EQ(got_, want_);                                          \
     } while (0)
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,39 @@ out:
     unlink(path);
 }
 
+/* CSV_STDIN reads standard input and leaves it open. */
+static void test_stdin(void)
+{
+    char path[] = "/tmp/test_csv_stdin_XXXXXX";
+    char err[256];
+    int fd = mkstemp(path);
+    struct csv_reader *r;
+    struct csv_record rec;
+    struct csv_error cerr;
+    static const char text[] = "a,b\n1,\"x\ny\"\n2,z\n";
+
+    T_ASSERT(fd >= 0);
+    if (fd < 0)
+        return;
+    T_ASSERT(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    T_ASSERT(freopen(path, "rb", stdin) != NULL);
+    r = csv_reader_open_file(CSV_STDIN, 0, err, sizeof(err));
+    T_ASSERT(r != NULL);
+    if (!r)
+        goto out;
+    T_ASSERT_EQ(csv_reader_next(r, &rec, &cerr), CSV_RECORD);
+    T_ASSERT_EQ(csv_reader_next(r, &rec, &cerr), CSV_RECORD);
+    STR_EQ(rec.fields[1].text, "x\ny");
+    T_ASSERT_EQ(csv_reader_next(r, &rec, &cerr), CSV_RECORD);
+    T_ASSERT_EQ(rec.line, 4);
+    T_ASSERT_EQ(csv_reader_next(r, &rec, &cerr), CSV_EOF);
+    csv_reader_destroy(r);
+    T_ASSERT(fcntl(STDIN_FILENO, F_GETFD) != -1); /* not closed */
+out:
+    unlink(path);
+}
+
 static void test_utf8_helpers(void)
 {
     size_t off = 99;
@@ -320,6 +354,7 @@ int main(void)
     test_utf8_columns();
     test_errors();
     test_file();
+    test_stdin();
     test_utf8_helpers();
     T_DONE();
 }

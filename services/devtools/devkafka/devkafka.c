@@ -16,6 +16,7 @@
 #include "lib/cfg.h"
 #include "lib/log.h"
 #include "lib/sig.h"
+#include "lib/version.h"
 #include "events/topics.h"
 
 static const char devkafka_usage[] =
@@ -38,6 +39,7 @@ static const char devkafka_usage[] =
     "  --create-topics     create the topics on --bootstrap and exit 0/1\n"
     "  --describe-topics   print each topic's cleanup.policy, retention.ms\n"
     "  --bootstrap S       bootstrap servers of a real broker\n"
+    "  --version           print the release and git revision\n"
     "  -h, --help          this text\n";
 
 static int parse_count(const char *s, const char *what, int *out, char *errstr,
@@ -57,7 +59,16 @@ static int parse_count(const char *s, const char *what, int *out, char *errstr,
 int devkafka_parse_args(int argc, char **argv, struct devkafka_opts *o,
                         char *errstr, size_t errstr_size)
 {
-    enum { O_BROKERS = 256, O_PARTS, O_REPL, O_FILE, O_CREATE, O_DESC, O_BS };
+    enum {
+        O_BROKERS = 256,
+        O_PARTS,
+        O_REPL,
+        O_FILE,
+        O_CREATE,
+        O_DESC,
+        O_BS,
+        O_VERSION
+    };
     static const struct option lo[] = {
         {"brokers", required_argument, NULL, O_BROKERS},
         {"partitions", required_argument, NULL, O_PARTS},
@@ -67,6 +78,7 @@ int devkafka_parse_args(int argc, char **argv, struct devkafka_opts *o,
         {"describe-topics", no_argument, NULL, O_DESC},
         {"bootstrap", required_argument, NULL, O_BS},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -108,6 +120,9 @@ int devkafka_parse_args(int argc, char **argv, struct devkafka_opts *o,
             break;
         case 'h':
             fputs(devkafka_usage, stdout);
+            return 1;
+        case O_VERSION:
+            version_print(stdout, "devkafka");
             return 1;
         default:
             snprintf(errstr, errstr_size, "unknown or incomplete option: %s",

@@ -24,7 +24,8 @@ struct devkafka_opts {
 /**
  * @brief Parse devkafka's command line into @p o (defaults first).
  * @param errstr receives the reason on error.
- * @returns 0 to run, 1 when --help was printed, -1 on a usage error.
+ * @returns 0 to run, 1 when --help or --version was printed, -1 on a
+ *          usage error.
  */
 int devkafka_parse_args(int argc, char **argv, struct devkafka_opts *o,
                         char *errstr, size_t errstr_size);

@@ -14,6 +14,7 @@
 #include "lib/cfg.h"
 #include "lib/log.h"
 #include "lib/sig.h"
+#include "lib/version.h"
 #include "sim_db.h"
 #include "sim_http.h"
 #include "sim_limit.h"
@@ -47,6 +48,7 @@ static const char sim_usage[] =
     "  --webhook-timeout-ms N    webhook POST timeout (default 5000)\n"
     "  --per-page-default N      page size without per_page (default 25)\n"
     "  --log-level L             error|warn|info|debug (default info)\n"
+    "  --version                 print the release and git revision\n"
     "  -h, --help                this text\n"
     "\n"
     "Prints \"store-sim listening on 127.0.0.1:PORT\" to stderr when ready.\n";
@@ -146,6 +148,9 @@ static void sim_parse_opt(int ch, const char *arg, struct sim_args *a)
     case 'h':
         fputs(sim_usage, stdout);
         exit(0);
+    case 'V':
+        version_print(stdout, "store-sim");
+        exit(0);
     default:
         sim_die_usage("unknown or incomplete option '%s'", arg);
     }
@@ -169,6 +174,7 @@ static void sim_parse(int argc, char **argv, struct sim_args *a)
         {"per-page-default", required_argument, NULL, 'P'},
         {"log-level", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     int ch;
 

@@ -33,6 +33,14 @@ out=$(omnisync store adopt "$CAT_STORE" --dry-run 2>&1)
 t_is "adopt --dry-run exits 0" "$?" 0 || t_diag "$out"
 t_like "dry run: would map 80" "$out" 'would map 80 product\(s\) and 80 variant\(s\)'
 t_is "dry run records nothing" "$(sql "SELECT count(*) FROM remote_map")" 0
+out=$(omnisync store adopt "$CAT_STORE" --dry-run --json 2>/dev/null)
+t_is "adopt --dry-run --json exits 0" "$?" 0
+t_is "--json: the counts (docs/cli.md)" \
+    "$(printf '%s' "$out" | jq -c '{dry_run, store_products, store_variants, mapped, mapped_variants, already_mapped}')" \
+    '{"dry_run":true,"store_products":100,"store_variants":180,"mapped":80,"mapped_variants":80,"already_mapped":0}'
+t_is "--json: the 20 foreign products unmatched, with why" \
+    "$(printf '%s' "$out" | jq -c '[(.unmatched_in_store | length), (.unmatched_in_store[0] | keys_unsorted), (.not_in_store[0] | keys_unsorted)]')" \
+    '[20,["id","title","why"],["id","article","name"]]'
 
 out=$(omnisync store adopt "$CAT_STORE" 2>&1)
 t_is "adopt exits 0" "$?" 0 || t_diag "$out"

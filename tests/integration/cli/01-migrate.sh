@@ -36,7 +36,7 @@ t_is "new migration exit 0" "$RC" 0
 
 printf -- '-- edited after the fact\n' >>"$dir/0001_ledger.sql"
 run omnisync db migrate
-t_is "a changed migration: exit 1" "$RC" 1
+t_is "a changed migration: exit 2" "$RC" 2
 t_like "the refusal names the file" "$ERR" \
     '^omnisync: migration 0001_ledger\.sql was changed after it was applied \(checksum [0-9a-f]{64} != [0-9a-f]{64}\)'
 cp "$OMNISYNC_ROOT/deploy/sql/0001_ledger.sql" "$dir/"
@@ -45,7 +45,7 @@ printf 'CREATE TABLE t_later (id int);\n' >"$dir/9003_later.sql"
 printf 'CREATE TABLE t_bad (id int);\nSELECT no_such_column FROM t_bad;\n' \
     >"$dir/9002_bad.sql"
 run omnisync db migrate
-t_is "a broken migration: exit 1" "$RC" 1
+t_is "a broken migration: exit 2" "$RC" 2
 t_like "its error names the file and line" "$ERR" \
     '^omnisync: migration 9002_bad\.sql:2: column "no_such_column" does not exist'
 t_is "a broken migration is not recorded" \
@@ -91,11 +91,11 @@ t_is "recorded once" \
 psql "$OMNISYNC_PG" -Xqc "DROP DATABASE IF EXISTS $db2"
 
 OMNISYNC_SQL_DIR=$T_TMP/nowhere run omnisync db migrate
-t_is "a missing directory: exit 1" "$RC" 1
+t_is "a missing directory: exit 2" "$RC" 2
 t_like "it says which and how to set it" "$ERR" "nowhere.*OMNISYNC_SQL_DIR"
 
 OMNISYNC_PG="host=127.0.0.1 port=1 dbname=x connect_timeout=2" run omnisync db migrate
-t_is "no Postgres: exit 1" "$RC" 1
+t_is "no Postgres: exit 3" "$RC" 3
 t_like "and says so" "$ERR" "cannot connect to Postgres"
 
 run omnisync db migrate extra

@@ -66,7 +66,7 @@ run omnisync location list --yaml
 t_is "location list --yaml: exit 2" "$RC" 2
 
 OMNISYNC_PG="host=127.0.0.1 port=1 dbname=x connect_timeout=2" run omnisync location list
-t_is "no database: exit 1" "$RC" 1
+t_is "no database: exit 3" "$RC" 3
 run omnisync location
 t_is "location without subcommand: exit 2" "$RC" 2
 t_done

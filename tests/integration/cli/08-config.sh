@@ -20,11 +20,11 @@ t_like "log.level defaults to warn" "$OUT" 'log\.level = warn[[:space:]]+# defau
 
 # ---- -o and -c reach the command
 OMNISYNC_SQL_DIR= run omnisync -o sql.dir="$T_TMP/nowhere" db migrate
-t_is "-o sql.dir: a missing directory exits 1" "$RC" 1
+t_is "-o sql.dir: a missing directory exits 2 (a bad setting)" "$RC" 2
 t_like "and names it" "$ERR" "nowhere"
 printf 'sql.dir = %s\n' "$T_TMP/elsewhere" >"$T_TMP/cli.conf"
 OMNISYNC_SQL_DIR= run omnisync -c "$T_TMP/cli.conf" db migrate
-t_is "-c FILE: sql.dir from the file" "$RC" 1
+t_is "-c FILE: sql.dir from the file" "$RC" 2
 t_like "and names its directory" "$ERR" "elsewhere"
 OMNISYNC_SQL_DIR=$T_TMP/fromenv run omnisync -c "$T_TMP/cli.conf" db migrate
 t_like "the environment beats the file" "$ERR" "fromenv"
@@ -60,6 +60,6 @@ t_is "on the same database: up to date" "$OUT" "up to date"
 run env -u OMNISYNC_PG "${pgenv[@]}" omnisync location list
 t_is "location list works too" "$RC" 0
 run env -u OMNISYNC_PG PGHOST=127.0.0.1 PGPORT=1 PGCONNECT_TIMEOUT=2 omnisync db migrate
-t_is "PG* naming nothing: exit 1" "$RC" 1
+t_is "PG* naming nothing: exit 3 (a dependency)" "$RC" 3
 t_like "the error is libpq's, for PGPORT" "$ERR" 'cannot connect to Postgres.*port 1'
 t_done

@@ -120,13 +120,13 @@ wrc=0
 t_kill watch || wrc=$?
 t_is "... SIGTERM ends it with the last status (0)" "$wrc" 0
 
-# ---- errors: exit 2
+# ---- errors: exit 2 (usage, unknown group), 3 (no broker)
 lag_json --group "omnisync-no-such-group-$$"
 t_is "unknown group: exit 2" "$LAG_RC" 2
 t_like "... saying so" "$(cat "$T_TMP/lag.err")" 'not found'
 rc=0
 OMNISYNC_KAFKA=127.0.0.1:$(free_port) timeout 60 omnisync lag >/dev/null 2>"$T_TMP/lag.err" || rc=$?
-t_is "unreachable broker: exit 2" "$rc" 2
+t_is "unreachable broker: exit 3" "$rc" 3
 t_like "... saying so" "$(cat "$T_TMP/lag.err")" 'cannot reach the broker'
 rc=0
 omnisync lag --max -1 >/dev/null 2>&1 || rc=$?
