@@ -47,8 +47,7 @@ int secret_key_weak(const unsigned char key[SECRET_KEY_BYTES], char *errstr,
                  distinct, SECRET_KEY_BYTES);
     else if (counting)
         snprintf(errstr, errstr_size, "key is weak (a counting sequence)");
-    else if (memcmp(key, key + SECRET_KEY_BYTES / 2, SECRET_KEY_BYTES / 2) ==
-             0)
+    else if (memcmp(key, key + SECRET_KEY_BYTES / 2, SECRET_KEY_BYTES / 2) == 0)
         snprintf(errstr, errstr_size, "key is weak (two equal halves)");
     else
         return 0;

@@ -32,6 +32,8 @@ static const struct cli_cmd cli_cmds[] = {
      "reconcile STORE [--repair] [--json]: store vs ledger drift"},
     {"lag", cmd_lag,
      "lag [--group G] [--max N] [--json] [--watch]: consumer lag"},
+    {"topics", cmd_topics,
+     "topics create [--dry-run] [--json]: the Kafka topics, idempotent"},
     {NULL, NULL, NULL},
 };
 
