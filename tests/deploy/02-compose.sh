@@ -135,6 +135,33 @@ PORTS=$(printf 'OMNISYNC_SECRET_KEY=%s\nOMNISYNC_INTAKE_PORTS=8081-8083\n' "$KEY
     dc "$T_TMP/env2" config 2>&1 | grep -A3 'ports:' | tr -s ' \n' ' ')
 t_like "OMNISYNC_INTAKE_PORTS publishes a range (intake replicas)" "$PORTS" '8081-8083'
 
+# ---- the demo profile's demo-setup script, run here against the harness's
+# ledger (what it does in its container: sh, the CLI, deploy/sample)
+if [ -n "${OMNISYNC_PG:-}" ] && command -v psql >/dev/null 2>&1; then
+    export PATH=$OMNISYNC_ROOT/bin:$PATH
+    omnisync db migrate >/dev/null || t_bail "db migrate"
+    demo() {
+        SAMPLE=$OMNISYNC_ROOT/deploy/sample DEMO_STORE_URL=http://127.0.0.1:9 \
+            DEMO_STORE_LOGIN=demo DEMO_STORE_PASSWORD=demo-password \
+            sh deploy/compose-demo.sh
+    }
+    out=$(demo 2>&1)
+    t_is "compose-demo.sh exits 0" "$?" 0
+    t_is "it loads the small chain: 20 products, 80 variants" \
+        "$(psql "$OMNISYNC_PG" -XqtA -c 'SELECT count(DISTINCT product_id) || '"' '"' || count(*) FROM variant')" "20 80"
+    t_is "the store demo-shop is added" \
+        "$(omnisync store list --json | python3 -c 'import json,sys; print([s["name"] for s in json.load(sys.stdin)])')" \
+        "['demo-shop']"
+    t_is "with the opening stock (156 receipts)" \
+        "$(psql "$OMNISYNC_PG" -XqtA -c 'SELECT count(*) FROM stock_movement')" 156
+    out=$(demo 2>&1)
+    t_is "a second run exits 0" "$?" 0
+    t_like "and changes nothing" "$out" 'has store demo-shop already: nothing to do'
+    t_is "still 156 movements" "$(psql "$OMNISYNC_PG" -XqtA -c 'SELECT count(*) FROM stock_movement')" 156
+else
+    t_skip "compose-demo.sh against a ledger" "no harness Postgres (OMNISYNC_PG)"
+fi
+
 # ---- docs/deploy.md names only what exists
 DOC=docs/deploy.md
 t_ok "$DOC exists" test -s "$DOC"
