@@ -92,6 +92,9 @@ dep_run sim "${IMG[store-sim]}" --port "$CAT_SIM_PORT" --login "$CAT_LOGIN" \
     t_bail "store-sim container"
 wait_for 20 sim_get /_sim/health || t_bail "store-sim did not start: $(dep_logs sim)"
 t_pass "store-sim runs from its own target"
+t_is "its --data-dir home /var/lib/store-sim is its user's (compose's named volume starts as a copy)" \
+    "$(podman run --rm --entrypoint /bin/sh "${IMG[store-sim]}" -c 'stat -c %u:%a /var/lib/store-sim' 2>&1)" \
+    "10001:755"
 t_ok "omnisync store add (from the image)" \
     dep_oneshot -e CAT_PW_ENV="$CAT_PW" "${IMG[omnisync]}" omnisync store add \
     "$CAT_STORE" --platform insales --url "http://127.0.0.1:$CAT_SIM_PORT" \
