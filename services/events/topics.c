@@ -101,71 +101,104 @@ static int set_ll_config(rd_kafka_NewTopic_t *nt, const char *key, long long v)
     return rd_kafka_NewTopic_set_config(nt, key, buf) ? -1 : 0;
 }
 
-int topics_create(const char *bootstrap, int partitions, int replication,
-                  char *errstr, size_t errstr_size)
+/* The NewTopic of table row @p t with its configs; NULL with errstr. */
+static rd_kafka_NewTopic_t *topic_new(const struct topic_def *t, int partitions,
+                                      int replication, char *errstr,
+                                      size_t errstr_size)
 {
-    rd_kafka_NewTopic_t *nt[TOPIC_N] = {0};
-    rd_kafka_t *rk;
-    rd_kafka_queue_t *q = NULL;
-    rd_kafka_AdminOptions_t *opts = NULL;
-    rd_kafka_event_t *ev = NULL;
     char e[512];
-    int rc = -1;
+    rd_kafka_NewTopic_t *nt =
+        rd_kafka_NewTopic_new(t->name, partitions, replication, e, sizeof(e));
 
-    if (partitions <= 0)
-        partitions = TOPICS_DEFAULT_PARTITIONS;
-    if (replication <= 0)
-        replication = TOPICS_DEFAULT_REPLICATION;
-    rk = admin_new(bootstrap, errstr, errstr_size);
-    if (!rk)
+    if (!nt) {
+        snprintf(errstr, errstr_size, "%s: %s", t->name, e);
+        return NULL;
+    }
+    if (rd_kafka_NewTopic_set_config(nt, "cleanup.policy", t->cleanup_policy) ||
+        set_ll_config(nt, "retention.ms", t->retention_ms) ||
+        set_ll_config(nt, "min.compaction.lag.ms", t->min_compaction_lag_ms)) {
+        snprintf(errstr, errstr_size, "%s: cannot set configs", t->name);
+        rd_kafka_NewTopic_destroy(nt);
+        return NULL;
+    }
+    return nt;
+}
+
+/* Which table topics the broker has (metadata within @p connect_ms), with
+ * their partition counts in res[].  0, or -1 when the broker could not be
+ * reached. */
+static int topics_existing(rd_kafka_t *rk, int connect_ms,
+                           struct topics_result *res, char *errstr,
+                           size_t errstr_size)
+{
+    const rd_kafka_metadata_t *md = NULL;
+    rd_kafka_resp_err_t err;
+
+    err = rd_kafka_metadata(rk, 1 /* all topics */, NULL, &md, connect_ms);
+    if (err) {
+        snprintf(errstr, errstr_size, "Kafka not reachable within %d ms: %s",
+                 connect_ms, rd_kafka_err2str(err));
         return -1;
-
-    for (size_t i = 0; i < TOPIC_N; i++) {
-        const struct topic_def *t = &topic_table[i];
-        nt[i] = rd_kafka_NewTopic_new(t->name, partitions, replication, e,
-                                      sizeof(e));
-        if (!nt[i]) {
-            snprintf(errstr, errstr_size, "%s: %s", t->name, e);
-            goto out;
-        }
-        if (rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy",
-                                         t->cleanup_policy) ||
-            set_ll_config(nt[i], "retention.ms", t->retention_ms) ||
-            set_ll_config(nt[i], "min.compaction.lag.ms",
-                          t->min_compaction_lag_ms)) {
-            snprintf(errstr, errstr_size, "%s: cannot set configs", t->name);
-            goto out;
+    }
+    for (int t = 0; t < md->topic_cnt; t++) {
+        for (size_t i = 0; i < TOPIC_N; i++) {
+            if (strcmp(md->topics[t].topic, topic_table[i].name) != 0 ||
+                md->topics[t].err)
+                continue;
+            res[i].state = TOPICS_EXISTS;
+            res[i].partitions = md->topics[t].partition_cnt;
         }
     }
+    rd_kafka_metadata_destroy(md);
+    return 0;
+}
+
+/* CreateTopics (validate only when @p o->dry_run) for the @p n topics of
+ * @p nt, table rows @p row[]; records each outcome in res[]. */
+static int topics_create_request(rd_kafka_t *rk,
+                                 const struct topics_create_opts *o,
+                                 rd_kafka_NewTopic_t **nt, const size_t *row,
+                                 size_t n, struct topics_result *res,
+                                 char *errstr, size_t errstr_size)
+{
+    rd_kafka_AdminOptions_t *opts;
+    rd_kafka_queue_t *q = NULL;
+    rd_kafka_event_t *ev = NULL;
+    const rd_kafka_topic_result_t **tr;
+    size_t got = 0;
+    char e[512];
+    int rc = -1;
 
     opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
     if (rd_kafka_AdminOptions_set_request_timeout(opts, ADMIN_TIMEOUT_MS, e,
                                                   sizeof(e)) ||
         rd_kafka_AdminOptions_set_operation_timeout(
-            opts, ADMIN_TIMEOUT_MS - 5 * 1000 /* ms */, e, sizeof(e))) {
+            opts, ADMIN_TIMEOUT_MS - 5 * 1000 /* ms */, e, sizeof(e)) ||
+        rd_kafka_AdminOptions_set_validate_only(opts, o->dry_run, e,
+                                                sizeof(e))) {
         snprintf(errstr, errstr_size, "admin options: %s", e);
         goto out;
     }
     q = rd_kafka_queue_new(rk);
-    rd_kafka_CreateTopics(rk, nt, TOPIC_N, opts, q);
+    rd_kafka_CreateTopics(rk, nt, n, opts, q);
     ev = admin_wait(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT, errstr, errstr_size);
     if (!ev)
         goto out;
-
-    const rd_kafka_CreateTopics_result_t *res =
-        rd_kafka_event_CreateTopics_result(ev);
-    size_t n = 0;
-    const rd_kafka_topic_result_t **tr =
-        rd_kafka_CreateTopics_result_topics(res, &n);
-    if (n != TOPIC_N) {
-        snprintf(errstr, errstr_size, "CreateTopics: %zu results for %zu", n,
-                 (size_t)TOPIC_N);
+    tr = rd_kafka_CreateTopics_result_topics(
+        rd_kafka_event_CreateTopics_result(ev), &got);
+    if (got != n) {
+        snprintf(errstr, errstr_size, "CreateTopics: %zu results for %zu", got,
+                 n);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
         rd_kafka_resp_err_t err = rd_kafka_topic_result_error(tr[i]);
-        if (err && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-            const char *msg = rd_kafka_topic_result_error_string(tr[i]);
+        const char *msg = rd_kafka_topic_result_error_string(tr[i]);
+
+        if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+            res[row[i]].state = TOPICS_EXISTS; /* created meanwhile */
+            res[row[i]].partitions = -1;
+        } else if (err) {
             snprintf(errstr, errstr_size, "%s: %s",
                      rd_kafka_topic_result_name(tr[i]),
                      msg ? msg : rd_kafka_err2str(err));
@@ -178,13 +211,61 @@ out:
         rd_kafka_event_destroy(ev);
     if (q)
         rd_kafka_queue_destroy(q);
-    if (opts)
-        rd_kafka_AdminOptions_destroy(opts);
-    for (size_t i = 0; i < TOPIC_N; i++)
-        if (nt[i])
-            rd_kafka_NewTopic_destroy(nt[i]);
+    rd_kafka_AdminOptions_destroy(opts);
+    return rc;
+}
+
+int topics_ensure(const struct topics_create_opts *o, struct topics_result *res,
+                  char *errstr, size_t errstr_size)
+{
+    struct topics_result own[TOPIC_N];
+    rd_kafka_NewTopic_t *nt[TOPIC_N] = {0};
+    size_t row[TOPIC_N], n = 0;
+    int partitions =
+        o->partitions > 0 ? o->partitions : TOPICS_DEFAULT_PARTITIONS;
+    int replication =
+        o->replication > 0 ? o->replication : TOPICS_DEFAULT_REPLICATION;
+    rd_kafka_t *rk;
+    int rc = -1;
+
+    if (!res)
+        res = own;
+    for (size_t i = 0; i < TOPIC_N; i++) {
+        res[i].state = o->dry_run ? TOPICS_WOULD_CREATE : TOPICS_CREATED;
+        res[i].partitions = partitions;
+    }
+    rk = admin_new(o->bootstrap, errstr, errstr_size);
+    if (!rk)
+        return -1;
+    if (o->connect_ms > 0 &&
+        topics_existing(rk, o->connect_ms, res, errstr, errstr_size) < 0) {
+        rc = TOPICS_UNREACHABLE;
+        goto out;
+    }
+    for (size_t i = 0; i < TOPIC_N; i++) {
+        if (res[i].state == TOPICS_EXISTS)
+            continue;
+        nt[n] = topic_new(&topic_table[i], partitions, replication, errstr,
+                          errstr_size);
+        if (!nt[n])
+            goto out;
+        row[n++] = i;
+    }
+    rc = n ? topics_create_request(rk, o, nt, row, n, res, errstr, errstr_size)
+           : 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_NewTopic_destroy(nt[i]);
     rd_kafka_destroy(rk);
     return rc;
+}
+
+int topics_create(const char *bootstrap, int partitions, int replication,
+                  char *errstr, size_t errstr_size)
+{
+    struct topics_create_opts o = {bootstrap, partitions, replication, 0, 0};
+
+    return topics_ensure(&o, NULL, errstr, errstr_size) == 0 ? 0 : -1;
 }
 
 /* Value of config @p key in @p res, or "-" when absent. */

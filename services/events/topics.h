@@ -70,6 +70,46 @@ const struct topic_def *topics_find(const char *name);
 int topics_create(const char *bootstrap, int partitions, int replication,
                   char *errstr, size_t errstr_size);
 
+/* What topics_ensure() does. */
+struct topics_create_opts {
+    const char *bootstrap; /* bootstrap servers */
+    int partitions;        /* per new topic; <= 0: TOPICS_DEFAULT_PARTITIONS */
+    int replication;       /* <= 0: TOPICS_DEFAULT_REPLICATION */
+    int dry_run;    /* 1: the broker only validates the creation requests */
+    int connect_ms; /* > 0: first ask the broker which topics exist,
+                     * within this bound (else TOPICS_UNREACHABLE);
+                     * 0: skip that, send every topic */
+};
+
+/* How one topic fared in topics_ensure(). */
+enum topics_state {
+    TOPICS_CREATED,      /* created with the table's configs */
+    TOPICS_WOULD_CREATE, /* dry run: the broker accepted the request */
+    TOPICS_EXISTS,       /* already there: left as it is */
+};
+
+struct topics_result {
+    enum topics_state state;
+    int partitions; /* the new topic's; an existing one's as the broker
+                     * reports it (-1: unknown, created meanwhile) */
+};
+
+#define TOPICS_UNREACHABLE (-2)
+
+/**
+ * @brief Create the project topics the broker does not have yet, with
+ *        their configs (cleanup.policy, retention.ms,
+ *        min.compaction.lag.ms); existing topics are reported and left
+ *        unchanged (idempotent).
+ * @param res receives one result per table row (topics_count() entries;
+ *            may be NULL).
+ * @returns 0; TOPICS_UNREACHABLE when the broker did not answer within
+ *          o->connect_ms; -1 when a request failed (errstr names the
+ *          topic).
+ */
+int topics_ensure(const struct topics_create_opts *o, struct topics_result *res,
+                  char *errstr, size_t errstr_size);
+
 /**
  * @brief Print, for every project topic, one line
  *        "NAME cleanup.policy=P retention.ms=R min.compaction.lag.ms=L"

@@ -260,12 +260,14 @@ static void cfg_apply_row(struct cfg *c, const struct cfg_opt *o, char *v,
                           const char *src)
 {
     char *field = (char *)c->target + o->off;
-    char r[128];
+    char r[256];
     long long n;
     int b;
 
     switch (o->type) {
     case CFG_STR:
+        if (o->check && o->check(v, r, sizeof(r)) < 0)
+            cfg_die(c, o->key, src, r);
         *(char **)(void *)field = v;
         break;
     case CFG_INT:

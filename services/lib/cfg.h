@@ -17,6 +17,8 @@
 #ifndef OMNI_CFG_H
 #define OMNI_CFG_H
 
+#include "lib/secret.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -39,6 +41,9 @@ struct cfg_opt {
     int flags;
     size_t off; /* offsetof(struct svc_cfg, field) */
     const char *help;
+    /* A CFG_STR value's own check at boot (may be NULL): 0, or -1 with a
+     * reason that must not quote the value (it may be a secret). */
+    int (*check)(const char *val, char *errstr, size_t errstr_size);
 };
 
 /*
@@ -67,7 +72,9 @@ struct cfg_opt {
 #define CFG_ROW_SECRET_KEY(T, F)                                               \
     {                                                                          \
         "secret.key", CFG_STR, NULL, 0, 0, CFG_SECRET, offsetof(T, F),         \
-            "64 hex characters: the 32-byte key that encrypts store passwords" \
+            "64 hex characters: the 32-byte key that encrypts store "          \
+            "passwords (a weak key is refused)",                               \
+            secret_key_check                                                   \
     }
 #define CFG_ROW_LOG_LEVEL(T, F, DEF)                                           \
     {                                                                          \

@@ -13,6 +13,47 @@ int secret_init(char *errstr, size_t errstr_size)
     return 0;
 }
 
+/*
+ * Weak keys: a key someone typed rather than generated.  A random 32-byte
+ * key has about 30 distinct byte values; fewer than SECRET_MIN_DISTINCT
+ * (all zero, one byte repeated, a short pattern repeated) happens by
+ * chance with a probability far below 2^-64.  A counting sequence
+ * (00 01 02 ..., ff fe fd ...: every step the same) and two equal halves
+ * are refused too.
+ */
+#define SECRET_MIN_DISTINCT 16
+
+int secret_key_weak(const unsigned char key[SECRET_KEY_BYTES], char *errstr,
+                    size_t errstr_size)
+{
+    unsigned char seen[256] = {0};
+    int distinct = 0, counting = 1;
+    size_t i;
+
+    for (i = 0; i < SECRET_KEY_BYTES; i++) {
+        distinct += !seen[key[i]];
+        seen[key[i]] = 1;
+        if (i >= 2 && (unsigned char)(key[i] - key[i - 1]) !=
+                          (unsigned char)(key[1] - key[0]))
+            counting = 0;
+    }
+    if (distinct == 1)
+        snprintf(errstr, errstr_size,
+                 "key is weak (one byte repeated, e.g. all zero)");
+    else if (distinct < SECRET_MIN_DISTINCT)
+        snprintf(errstr, errstr_size,
+                 "key is weak (only %d distinct bytes of %d; a random key "
+                 "has about 30)",
+                 distinct, SECRET_KEY_BYTES);
+    else if (counting)
+        snprintf(errstr, errstr_size, "key is weak (a counting sequence)");
+    else if (memcmp(key, key + SECRET_KEY_BYTES / 2, SECRET_KEY_BYTES / 2) == 0)
+        snprintf(errstr, errstr_size, "key is weak (two equal halves)");
+    else
+        return 0;
+    return 1;
+}
+
 int secret_key_parse(const char *hex, unsigned char key[SECRET_KEY_BYTES],
                      char *errstr, size_t errstr_size)
 {
@@ -44,7 +85,27 @@ int secret_key_parse(const char *hex, unsigned char key[SECRET_KEY_BYTES],
                  SECRET_KEY_BYTES * 2, i);
         return -1;
     }
+    if (secret_key_weak(key, errstr, errstr_size)) {
+        sodium_memzero(key, SECRET_KEY_BYTES);
+        return -1;
+    }
     return 0;
+}
+
+int secret_key_check(const char *hex, char *errstr, size_t errstr_size)
+{
+    unsigned char key[SECRET_KEY_BYTES];
+    char why[160];
+    int rc;
+
+    rc = secret_key_parse(hex, key, why, sizeof(why));
+    sodium_memzero(key, sizeof(key));
+    if (rc < 0)
+        snprintf(errstr, errstr_size,
+                 "%s; generate one with: od -An -tx1 -N32 /dev/urandom | tr "
+                 "-d ' \\n'",
+                 why);
+    return rc;
 }
 
 int secret_key_load(const char *hex, unsigned char key[SECRET_KEY_BYTES],

@@ -24,13 +24,34 @@
 int secret_init(char *errstr, size_t errstr_size);
 
 /**
- * @brief Parse a key given as exactly 64 hex characters.
+ * @brief Parse a key given as exactly 64 hex characters; a weak key
+ *        (secret_key_weak()) is refused.
  * @param hex  the text (may be NULL: "not set").
  * @param key  receives the 32 key bytes (zeroed on failure).
  * @returns 0, or -1 with a reason that never quotes the text.
  */
 int secret_key_parse(const char *hex, unsigned char key[SECRET_KEY_BYTES],
                      char *errstr, size_t errstr_size);
+
+/**
+ * @brief Tell whether a key is weak: one byte repeated (all zero), fewer
+ *        than 16 distinct bytes (a short pattern repeated), a counting
+ *        sequence (00 01 02 ...) or two equal halves.  A generated random
+ *        key is none of these except with negligible probability.
+ * @returns 1 with a reason in errstr (never the key's bytes), else 0.
+ */
+int secret_key_weak(const unsigned char key[SECRET_KEY_BYTES], char *errstr,
+                    size_t errstr_size);
+
+/**
+ * @brief Check the text of a key the way every binary does at boot (the
+ *        secret.key row of lib/cfg): 64 hex characters, not weak.  Does
+ *        not need secret_init().
+ * @param hex the text (may be NULL: "not set").
+ * @returns 0, or -1 with a reason that never quotes the text and says how
+ *          to generate a key.
+ */
+int secret_key_check(const char *hex, char *errstr, size_t errstr_size);
 
 /**
  * @brief secret_init(), then secret_key_parse() of the configured key

@@ -37,6 +37,8 @@ static const struct cli_cmd cli_cmds[] = {
      "lag [--group G] [--max N] [--json] [--watch]: consumer lag"},
     {"dlq", cmd_dlq,
      "dlq list|show|replay|drop: dead-lettered messages (omnisync.dlq.v1)"},
+    {"topics", cmd_topics,
+     "topics create [--dry-run] [--json]: the Kafka topics, idempotent"},
     {NULL, NULL, NULL},
 };
 

@@ -74,7 +74,8 @@ struct order_intake {
     PGconn *pg;
     struct storeset *ss;
     struct budget *b;
-    char **registered; /* "<store id>:<secret>" whose webhooks exist */
+    char **registered;    /* "<store id>:<secret>" whose webhooks exist */
+    char public_url[512]; /* intake.public_url, or derived from the socket */
     size_t nregistered;
     /* counters */
     unsigned long long n_accepted, n_rejected, n_polled;
@@ -472,8 +473,8 @@ static int oi_register(struct order_intake *in, struct storeset_entry *e)
     if (!p)
         return -1;
     store_call_init(&call, e->sc, in->b, BUDGET_ORDERS);
-    o = p->webhooks_register(&call, in->c->intake_public_url,
-                             e->conf.webhook_secret, &created);
+    o = p->webhooks_register(&call, in->public_url, e->conf.webhook_secret,
+                             &created);
     if (o != OUTCOME_OK)
         log_warn("store=%s webhooks: %s: %s", e->conf.name, outcome_name(o),
                  call.why);
@@ -709,6 +710,60 @@ static void oi_ops(struct order_intake *in, struct ops *ops)
     ops_check_kafka(ops, kafka_producer_handle(in->kp));
 }
 
+/* 1 when @p host (of intake.listen) means every interface. */
+static int oi_host_wildcard(const char *host, size_t len)
+{
+    static const char *const any[] = {"", "0.0.0.0", "::", "[::]", "*"};
+
+    for (size_t i = 0; i < sizeof(any) / sizeof(any[0]); i++)
+        if (strlen(any[i]) == len && strncmp(host, any[i], len) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when the URL's host is a loopback address or localhost. */
+static int oi_url_loopback(const char *url)
+{
+    const char *h = strstr(url, "://");
+
+    h = h ? h + 3 : url;
+    return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 ||
+           strncmp(h, "[::1]", 5) == 0;
+}
+
+/*
+ * The base URL the stores are given (in->public_url): intake.public_url
+ * when set; else http://<intake.listen host>:<the bound port>, with
+ * 127.0.0.1 for a wildcard host (and a warning: only this host reaches
+ * it).  A loopback URL while listening on every interface is warned about
+ * too: that is a container or a server whose stores cannot reach it.
+ */
+static void oi_public_url(struct order_intake *in)
+{
+    const char *listen = in->c->intake_listen, *colon = strrchr(listen, ':');
+    size_t hlen = colon ? (size_t)(colon - listen) : strlen(listen);
+    int wildcard = oi_host_wildcard(listen, hlen);
+
+    if (in->c->intake_public_url && in->c->intake_public_url[0]) {
+        snprintf(in->public_url, sizeof(in->public_url), "%s",
+                 in->c->intake_public_url);
+        if (wildcard && oi_url_loopback(in->public_url))
+            log_warn("intake.public_url %s is a loopback address while the "
+                     "intake listens on every interface (%s): stores on "
+                     "other hosts cannot send webhooks there",
+                     in->public_url, listen);
+        return;
+    }
+    snprintf(in->public_url, sizeof(in->public_url), "http://%.*s:%d",
+             wildcard ? 9 : (int)hlen, wildcard ? "127.0.0.1" : listen,
+             httpd_port(in->h));
+    if (wildcard)
+        log_warn("intake.public_url (OMNISYNC_INTAKE_PUBLIC_URL) is not set: "
+                 "webhooks go to %s, which only this host reaches; set it "
+                 "to the address the stores reach the intake at",
+                 in->public_url);
+}
+
 /* The webhook server: lib/httpd on intake.listen, every path that is not
  * one of its built-ins going to oi_route().  No metrics registry: the
  * public port serves no /metrics (that is the ops port's). */
@@ -732,8 +787,9 @@ static int oi_listen(struct order_intake *in, char *errstr, size_t errstr_size)
         snprintf(errstr, errstr_size, "intake: cannot add the webhook route");
         return -1;
     }
+    oi_public_url(in);
     log_info("intake listening on %s (webhooks under %s)", in->c->intake_listen,
-             in->c->intake_public_url);
+             in->public_url);
     return 0;
 }
 
@@ -780,13 +836,15 @@ struct order_intake *order_intake_new(const struct oi_cfg *c,
     /* Know the stores before the first request when the ledger is up. */
     if (oi_pg_ok(in))
         oi_refresh(in);
+    /* Listening first: the store thread registers webhooks under the
+     * public URL, which may name the port the socket got. */
+    if (oi_listen(in, errstr, errstr_size) < 0)
+        goto fail;
     if (pthread_create(&in->store_thread, NULL, oi_store_main, in) != 0) {
         snprintf(errstr, errstr_size, "cannot start a thread");
         goto fail;
     }
     in->store_started = 1;
-    if (oi_listen(in, errstr, errstr_size) < 0)
-        goto fail;
     return in;
 fail:
     order_intake_destroy(in);

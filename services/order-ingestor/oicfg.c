@@ -16,10 +16,11 @@ static const struct cfg_opt oi_opts[] = {
     {"intake.listen", CFG_STR, "127.0.0.1:8081", 0, 0, 0,
      offsetof(struct oi_cfg, intake_listen),
      "host:port of the webhook endpoint (public; apart from http.listen)"},
-    {"intake.public_url", CFG_STR, "http://127.0.0.1:8081", 0, 0, 0,
+    {"intake.public_url", CFG_STR, "", 0, 0, 0,
      offsetof(struct oi_cfg, intake_public_url),
      "base URL the stores post webhooks to (each platform registers its "
-     "address under it)"},
+     "address under it); empty: http://<intake.listen host>:<its port>, "
+     "127.0.0.1 for 0.0.0.0"},
     {"intake.max_body", CFG_INT, "1048576", 1024, 268435456, 0,
      offsetof(struct oi_cfg, intake_max_body),
      "largest webhook body in bytes (larger: 413)"},

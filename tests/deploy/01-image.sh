@@ -75,6 +75,9 @@ chmod -R a+rX "$CAT"
 DEP_RUN_OPTS=(-v "$CAT:$CAT:ro")
 omni() { dep_oneshot "${IMG[omnisync]}" omnisync "$@"; }
 t_ok "omnisync db migrate (from the image)" omni db migrate
+# The harness created the topics; the compose file's `topics` job runs this.
+t_like "omnisync topics create (from the image): the topics exist, a rerun is harmless" \
+    "$(omni topics create 2>&1)" 'omnisync\.orders\.v1 +exists'
 omni pricelist add ONLINE --name Online >/dev/null || t_bail "pricelist"
 omni location add WH1 --kind warehouse >/dev/null || t_bail "location WH1"
 omni location add WEB1 --kind online --price-list ONLINE >/dev/null ||
@@ -89,6 +92,9 @@ dep_run sim "${IMG[store-sim]}" --port "$CAT_SIM_PORT" --login "$CAT_LOGIN" \
     t_bail "store-sim container"
 wait_for 20 sim_get /_sim/health || t_bail "store-sim did not start: $(dep_logs sim)"
 t_pass "store-sim runs from its own target"
+t_is "its --data-dir home /var/lib/store-sim is its user's (compose's named volume starts as a copy)" \
+    "$(podman run --rm --entrypoint /bin/sh "${IMG[store-sim]}" -c 'stat -c %u:%a /var/lib/store-sim' 2>&1)" \
+    "10001:755"
 t_ok "omnisync store add (from the image)" \
     dep_oneshot -e CAT_PW_ENV="$CAT_PW" "${IMG[omnisync]}" omnisync store add \
     "$CAT_STORE" --platform insales --url "http://127.0.0.1:$CAT_SIM_PORT" \

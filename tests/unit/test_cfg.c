@@ -239,6 +239,26 @@ static void test_exits(void)
     T_ASSERT_STR_CONTAINS(out, "OMNISYNC_TCFG_PORT");
     unsetenv("OMNISYNC_SECRET_KEY");
     unsetenv("OMNISYNC_PG");
+
+    /* secret.key is checked at boot: a weak or malformed key exits 2 naming
+     * the variable, never the value; a generated one loads. */
+    setenv("OMNISYNC_SECRET_KEY",
+           "0000000000000000000000000000000000000000000000000000000000000000",
+           1);
+    T_ASSERT_EQ(child_load(tbl, 0, argv_plain, out, sizeof(out)), 2);
+    T_ASSERT_STR_CONTAINS(out, "config: secret.key (OMNISYNC_SECRET_KEY): key "
+                               "is weak (one byte repeated");
+    T_ASSERT(!strstr(out, "00000000"));
+    setenv("OMNISYNC_SECRET_KEY", "00ff00ff", 1);
+    T_ASSERT_EQ(child_load(tbl, 1, argv_plain, out, sizeof(out)), 2);
+    T_ASSERT_STR_CONTAINS(out, "secret.key (OMNISYNC_SECRET_KEY): key must be "
+                               "64 hex characters (got 8)");
+    T_ASSERT(!strstr(out, "00ff00ff"));
+    setenv("OMNISYNC_SECRET_KEY",
+           "3f9c2a71d04be8165a0c97e3b2f46d18c5e07a9b31f28d4c6e90b7a5d3128f4e",
+           1);
+    T_ASSERT_EQ(child_load(tbl, 0, argv_plain, out, sizeof(out)), 42);
+    unsetenv("OMNISYNC_SECRET_KEY");
 }
 
 int main(void)

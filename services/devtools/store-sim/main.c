@@ -24,7 +24,7 @@
 static const char sim_usage[] =
     "usage: store-sim --login L --password PW [options]\n"
     "\n"
-    "A local emulator of the inSales admin API on 127.0.0.1.\n"
+    "A local emulator of the inSales admin API on 127.0.0.1 (--bind).\n"
     "\n"
     "  --port P                  TCP port (default 8765; 0 = pick a free "
     "one)\n"
@@ -32,6 +32,15 @@ static const char sim_usage[] =
     "missing)\n"
     "                            across restarts (default: in memory "
     "only)\n"
+    "  --bind ADDR               IPv4 address to listen on (default "
+    "127.0.0.1;\n"
+    "                            0.0.0.0 in a container of the demo "
+    "profile)\n"
+    "  --allow-host H[,H...]     also deliver webhooks to (and fetch images "
+    "from)\n"
+    "                            these hosts, not only loopback (a "
+    "container\n"
+    "                            network's service names)\n"
     "  --login L                 HTTP Basic login (required)\n"
     "  --password PW             HTTP Basic password (required)\n"
     "  --limit N                 API requests per window (default 500; 0 = "
@@ -57,7 +66,7 @@ struct sim_args {
     long port, limit, window, limit_status, group_delay, max_image, image_ms,
         hook_timeout, per_page;
     int group_sync;
-    const char *login, *password, *level, *data_dir;
+    const char *login, *password, *level, *data_dir, *bind;
 };
 
 static void sim_die_usage(const char *fmt, ...)
@@ -94,6 +103,13 @@ static void sim_parse_opt(int ch, const char *arg, struct sim_args *a)
         break;
     case 'l':
         a->login = optarg;
+        break;
+    case 'b':
+        a->bind = optarg;
+        break;
+    case 'A':
+        if (sim_url_allow_hosts(optarg) < 0)
+            sim_die_usage("--allow-host: at most 8 names, 500 characters");
         break;
     case 'D':
         if (!*optarg)
@@ -161,6 +177,8 @@ static void sim_parse(int argc, char **argv, struct sim_args *a)
     static const struct option longopts[] = {
         {"port", required_argument, NULL, 'p'},
         {"data-dir", required_argument, NULL, 'D'},
+        {"bind", required_argument, NULL, 'b'},
+        {"allow-host", required_argument, NULL, 'A'},
         {"login", required_argument, NULL, 'l'},
         {"password", required_argument, NULL, 'w'},
         {"limit", required_argument, NULL, 'L'},
@@ -292,6 +310,7 @@ int main(int argc, char **argv)
     memset(&ho, 0, sizeof(ho));
     ho.persist = persist;
     ho.port = (int)a.port;
+    ho.bind = a.bind;
     ho.login = a.login;
     ho.password = a.password;
     ho.limit_status = (int)a.limit_status;
@@ -300,8 +319,8 @@ int main(int argc, char **argv)
         log_error("init: %s", errstr);
         goto out;
     }
-    fprintf(stderr, "store-sim listening on 127.0.0.1:%d\n",
-            sim_http_port(http));
+    fprintf(stderr, "store-sim listening on %s:%d\n",
+            a.bind ? a.bind : "127.0.0.1", sim_http_port(http));
     log_info("limit %ld per %ld s (%ld), group update %s (%ld ms)", a.limit,
              a.window, a.limit_status, a.group_sync ? "sync" : "queued",
              a.group_delay);

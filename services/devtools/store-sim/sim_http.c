@@ -748,6 +748,10 @@ struct sim_http *sim_http_new(const struct sim_http_opts *opts,
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)opts->port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (opts->bind && inet_pton(AF_INET, opts->bind, &sa.sin_addr) != 1) {
+        snprintf(errstr, errstr_size, "--bind: not an IPv4 address");
+        goto fail;
+    }
     h->d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
             MHD_USE_POLL,
@@ -757,8 +761,8 @@ struct sim_http *sim_http_new(const struct sim_http_opts *opts,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512, MHD_OPTION_END);
     if (!h->d) {
-        snprintf(errstr, errstr_size, "cannot listen on 127.0.0.1:%d",
-                 opts->port);
+        snprintf(errstr, errstr_size, "cannot listen on %s:%d",
+                 opts->bind ? opts->bind : "127.0.0.1", opts->port);
         goto fail;
     }
     info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);

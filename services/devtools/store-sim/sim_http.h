@@ -41,7 +41,8 @@ struct sim_resp {
 };
 
 struct sim_http_opts {
-    int port; /* 0 = pick a free port */
+    int port;         /* 0 = pick a free port */
+    const char *bind; /* IPv4 address to listen on (NULL: 127.0.0.1) */
     const char *login, *password;
     int limit_status; /* 429 or 503 */
     /* (borrowed, may be NULL) where the shop is saved after every request

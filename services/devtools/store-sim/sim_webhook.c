@@ -192,17 +192,43 @@ void sim_hooks_get_stats(struct sim_hooks *h, struct sim_hooks_stats *st)
     pthread_mutex_unlock(&h->mu);
 }
 
+/* --allow-host: the loopback names, then up to SIM_ALLOW_MAX more. */
+#define SIM_ALLOW_MAX 8
+static char sim_allow_buf[512];
+static const char *sim_allow[3 + SIM_ALLOW_MAX] = {"127.0.0.1", "localhost",
+                                                   "[::1]"};
+static size_t sim_allow_n = 3;
+
+int sim_url_allow_hosts(const char *csv)
+{
+    char *p, *comma;
+
+    if (!csv || strlen(csv) >= sizeof(sim_allow_buf))
+        return -1;
+    snprintf(sim_allow_buf, sizeof(sim_allow_buf), "%s", csv);
+    for (p = sim_allow_buf; p && *p; p = comma) {
+        comma = strchr(p, ',');
+        if (comma)
+            *comma++ = '\0';
+        if (!*p)
+            continue;
+        if (sim_allow_n == sizeof(sim_allow) / sizeof(sim_allow[0]))
+            return -1;
+        sim_allow[sim_allow_n++] = p;
+    }
+    return 0;
+}
+
 int sim_url_is_loopback(const char *url)
 {
-    static const char *const hosts[] = {"127.0.0.1", "localhost", "[::1]"};
     const char *p;
 
     if (strncasecmp(url, "http://", 7) != 0)
         return 0;
     p = url + 7;
-    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
-        size_t n = strlen(hosts[i]);
-        if (strncasecmp(p, hosts[i], n) == 0 &&
+    for (size_t i = 0; i < sim_allow_n; i++) {
+        size_t n = strlen(sim_allow[i]);
+        if (strncasecmp(p, sim_allow[i], n) == 0 &&
             (p[n] == ':' || p[n] == '/' || p[n] == '\0'))
             return 1;
     }

@@ -45,9 +45,18 @@ void sim_hooks_reset(struct sim_hooks *h);
 
 /**
  * @brief Check that @p url is an http:// URL on a loopback host
- *        (127.0.0.1, localhost, [::1]).
+ *        (127.0.0.1, localhost, [::1]) or on a host allowed by
+ *        sim_url_allow_hosts().
  * @returns 1 if so, else 0.
  */
 int sim_url_is_loopback(const char *url);
+
+/**
+ * @brief Allow, besides loopback, the comma-separated host names of
+ *        @p csv (--allow-host: a container network's service names) as
+ *        webhook and image destinations.  Call once, before serving.
+ * @returns 0, or -1 when there are too many or they are too long.
+ */
+int sim_url_allow_hosts(const char *csv);
 
 #endif

@@ -98,8 +98,13 @@ check "missing --login" "--login is required" S3 --platform insales --url https:
     --password-env CLI_PW --online-location WEB2 --source-locations WH1 --price-list ONLINE \
     --delivery-sku DELIVERY
 OMNISYNC_SECRET_KEY= check "no secret key" "OMNISYNC_SECRET_KEY is not set" S3 "${base[@]}"
-OMNISYNC_SECRET_KEY=0123abcd check "short secret key" "OMNISYNC_SECRET_KEY: key must be 64 hex" S3 "${base[@]}"
+OMNISYNC_SECRET_KEY=0123abcd check "short secret key" "OMNISYNC_SECRET_KEY\): key must be 64 hex" S3 "${base[@]}"
 t_unlike "the bad key is not echoed" "$ERR" "0123abcd"
+OMNISYNC_SECRET_KEY=$(printf '%064d' 0) check "all-zero secret key" \
+    "secret.key \(OMNISYNC_SECRET_KEY\): key is weak" S3 "${base[@]}"
+t_unlike "the weak key is not echoed" "$ERR" "00000000"
+OMNISYNC_SECRET_KEY=$(printf 'deadbeef%.0s' 1 2 3 4 5 6 7 8) check "a repeated pattern as key" \
+    "key is weak \(only 4 distinct bytes" S3 "${base[@]}"
 t_is "no store added by the failures" "$(sql "SELECT string_agg(name, ',') FROM store")" "S1"
 t_is "no event from the failures" "$(sql "SELECT count(*) FROM outbox")" 0
 t_done

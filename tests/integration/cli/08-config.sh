@@ -8,7 +8,7 @@ run omnisync db migrate
 t_is "migrate exits 0" "$RC" 0
 
 # ---- --dump-config: every key with its source, secrets masked
-key=$(printf '%064d' 5)
+key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 OMNISYNC_SECRET_KEY=$key run omnisync -o sql.dir=/nowhere --dump-config
 t_is "--dump-config exits 0" "$RC" 0
 t_like "pg.dsn comes from OMNISYNC_PG, masked" "$OUT" 'pg\.dsn = \*+[[:space:]]+# OMNISYNC_PG'

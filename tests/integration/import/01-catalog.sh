@@ -130,7 +130,7 @@ t_like "missing product: a notice" "$ERR" '1 product\(s\) in the ledger are not 
 t_is "missing product: left alone" "$(sql "SELECT archived FROM product WHERE article = 'DLV'")" f
 
 # --archive-missing keeps a store's delivery item.
-export OMNISYNC_SECRET_KEY=${OMNISYNC_SECRET_KEY:-$(printf '%064d' 7)}
+export OMNISYNC_SECRET_KEY=${OMNISYNC_SECRET_KEY:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}
 t_ok "a warehouse" omnisync location add W1 --kind warehouse
 t_ok "an online location" omnisync location add WEB --kind online
 t_ok "a store whose delivery item is DELIVERY" env SHOP_PW=secret \
