@@ -93,6 +93,24 @@ static long sim_num(const char *name, const char *v, long lo, long hi)
     return (long)x;
 }
 
+/* --limit-status: 429 or 503. */
+static long sim_limit_status(const char *v)
+{
+    long st = sim_num("limit-status", v, 429, 503);
+
+    if (st != 429 && st != 503)
+        sim_die_usage("--limit-status: must be 429 or 503, not '%s'", v);
+    return st;
+}
+
+/* --group-update: 1 for sync, 0 for queued. */
+static int sim_group_update(const char *v)
+{
+    if (strcmp(v, "sync") != 0 && strcmp(v, "queued") != 0)
+        sim_die_usage("--group-update: must be queued or sync, not '%s'", v);
+    return strcmp(v, "sync") == 0;
+}
+
 /* Option @p ch of the command line (its argument in optarg; @p arg the
  * word as given, for the message about an unknown option). */
 static void sim_parse_opt(int ch, const char *arg, struct sim_args *a)
@@ -126,20 +144,10 @@ static void sim_parse_opt(int ch, const char *arg, struct sim_args *a)
         a->window = sim_num("window", optarg, 1, 86400);
         break;
     case 'S':
-        a->limit_status = sim_num("limit-status", optarg, 429, 503);
-        if (a->limit_status != 429 && a->limit_status != 503)
-            sim_die_usage("--limit-status: must be 429 or 503, not '%s'",
-                          optarg);
+        a->limit_status = sim_limit_status(optarg);
         break;
     case 'g':
-        if (strcmp(optarg, "sync") == 0)
-            a->group_sync = 1;
-        else if (strcmp(optarg, "queued") == 0)
-            a->group_sync = 0;
-        else
-            sim_die_usage("--group-update: must be queued or sync, not "
-                          "'%s'",
-                          optarg);
+        a->group_sync = sim_group_update(optarg);
         break;
     case 'G':
         a->group_delay = sim_num("group-update-delay-ms", optarg, 0, 3600000);
