@@ -25,6 +25,7 @@
 #define KG_WM_TIMEOUT_MS 5000 /* one watermark query */
 #define KG_AGE_BUDGET_MS 5000 /* reading every oldest message */
 #define KG_AGE_ONE_MS 2000    /* reading one */
+#define KG_TRIES 4            /* admin requests failing: tries in all */
 #define KG_N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- report -------------------------------------------------------------- */
@@ -496,14 +497,18 @@ static void kg_report_ages(const char *bootstrap, struct kgroups_report *rep)
 
 /* ---- one look ------------------------------------------------------------ */
 
-int kgroups_collect(rd_kafka_t *rk, const struct kgroups_query *o,
-                    struct kgroups_report *rep, char *errstr,
-                    size_t errstr_size)
+/* One attempt of kgroups_collect(); *final is set when trying again
+ * cannot help (no broker, a wanted group missing, out of memory). */
+static int kg_collect_once(rd_kafka_t *rk, const struct kgroups_query *o,
+                           struct kgroups_report *rep, int *final, char *errstr,
+                           size_t errstr_size)
 {
     const rd_kafka_metadata_t *md = NULL;
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_resp_err_t err;
     int rc = -1;
+
+    *final = 1;
 
     err = rd_kafka_metadata(rk, 1, NULL, &md, KG_CONNECT_MS);
     if (err) {
@@ -512,6 +517,8 @@ int kgroups_collect(rd_kafka_t *rk, const struct kgroups_query *o,
         md = NULL;
         goto out;
     }
+    *final = 0; /* the admin requests below may meet a coordinator that is
+                   still loading (a broker just started) */
     if (kg_groups_list(rk, q, o, rep, errstr, errstr_size) < 0)
         goto out;
     if (rep->ngroups && kg_groups_describe(rk, q, rep, errstr, errstr_size) < 0)
@@ -522,6 +529,7 @@ int kgroups_collect(rd_kafka_t *rk, const struct kgroups_query *o,
         if (kg_group_offsets(rk, q, gr, errstr, errstr_size) < 0)
             goto out;
         if (o->must_exist && gr->nrows == 0 && gr->members == 0) {
+            *final = 1;
             snprintf(errstr, errstr_size,
                      "consumer group %s not found (no members, no committed "
                      "offsets)",
@@ -544,6 +552,22 @@ out:
         rd_kafka_metadata_destroy(md);
     rd_kafka_queue_destroy(q);
     return rc;
+}
+
+int kgroups_collect(rd_kafka_t *rk, const struct kgroups_query *o,
+                    struct kgroups_report *rep, char *errstr,
+                    size_t errstr_size)
+{
+    int final = 0;
+
+    for (int tries = 1;; tries++) {
+        if (kg_collect_once(rk, o, rep, &final, errstr, errstr_size) == 0)
+            return 0;
+        if (final || tries == KG_TRIES)
+            return -1;
+        kgroups_report_clear(rep);
+        nanosleep(&(struct timespec){0, 500 * 1000000L /* ns */}, NULL);
+    }
 }
 
 /* The largest lag of any row (-1 when no row has a known lag). */
