@@ -620,6 +620,9 @@ static int status_collect(PGconn *pg, rd_kafka_t *rk,
         return cli_err(CLI_DEPENDENCY, "status: ledger: %s", err);
     if (r == 1)
         return cli_err(CLI_USAGE, "status: unknown store '%s'", o->store);
+    if (s->nstores && (!cli_config()->redis_addr || !*cli_config()->redis_addr))
+        return cli_err(CLI_USAGE,
+                       "status: redis.addr (OMNISYNC_REDIS) is not set");
     if (status_budgets_read(s, err, sizeof(err)) < 0)
         return cli_err(CLI_DEPENDENCY, "status: %s", err);
     if (status_topics_read(rk, s, err, sizeof(err)) < 0)
@@ -700,9 +703,6 @@ static int status_opts_parse(int argc, char **argv, struct status_opts *o)
                        interval);
     if (interval && !o->watch)
         return cli_err(CLI_USAGE, "status: --interval goes with --watch");
-    if (!cli_config()->redis_addr || !*cli_config()->redis_addr)
-        return cli_err(CLI_USAGE,
-                       "status: redis.addr (OMNISYNC_REDIS) is not set");
     if (!cli_config()->kafka_bootstrap || !*cli_config()->kafka_bootstrap)
         return cli_err(CLI_USAGE,
                        "status: kafka.bootstrap (OMNISYNC_KAFKA) is not set");
