@@ -167,25 +167,6 @@ long long outbox_prune(PGconn *pg, long long retention_hours, char *errstr,
     return n;
 }
 
-int outbox_pending_count(PGconn *pg, const char *store, long long *n,
-                         char *errstr, size_t errstr_size)
-{
-    const char *vals[1] = {store};
-    PGresult *res =
-        store ? db_exec(pg,
-                        "SELECT count(*) FROM outbox WHERE sent_at IS NULL "
-                        "AND (store = $1 OR store IS NULL)",
-                        1, vals, "count unsent", errstr, errstr_size, NULL)
-              : db_exec(pg, "SELECT count(*) FROM outbox WHERE sent_at IS NULL",
-                        0, NULL, "count unsent", errstr, errstr_size, NULL);
-
-    if (!res)
-        return -1;
-    *n = outbox_ll(res, 0, 0);
-    PQclear(res);
-    return 0;
-}
-
 int outbox_counts(PGconn *pg, struct outbox_counts *c, char *errstr,
                   size_t errstr_size)
 {
@@ -204,6 +185,27 @@ int outbox_counts(PGconn *pg, struct outbox_counts *c, char *errstr,
     c->has_oldest = !PQgetisnull(res, 0, 1);
     c->oldest_pending_age_s = c->has_oldest ? outbox_ll(res, 0, 1) : 0;
     c->sent = outbox_ll(res, 0, 2);
+    PQclear(res);
+    return 0;
+}
+
+int outbox_store_backlog(PGconn *pg, const char *store, struct outbox_counts *c,
+                         char *errstr, size_t errstr_size)
+{
+    const char *vals[1] = {store};
+    PGresult *res =
+        db_exec(pg,
+                "SELECT count(*), floor(extract(epoch FROM clock_timestamp() "
+                "- min(created_at)))::bigint FROM outbox "
+                "WHERE sent_at IS NULL AND (store = $1 OR store IS NULL)",
+                1, vals, "store backlog", errstr, errstr_size, NULL);
+
+    if (!res)
+        return -1;
+    memset(c, 0, sizeof(*c));
+    c->pending = outbox_ll(res, 0, 0);
+    c->has_oldest = !PQgetisnull(res, 0, 1);
+    c->oldest_pending_age_s = c->has_oldest ? outbox_ll(res, 0, 1) : 0;
     PQclear(res);
     return 0;
 }

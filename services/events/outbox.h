@@ -86,14 +86,6 @@ int outbox_sent_mark(PGconn *pg, const long long *ids, size_t n, char *errstr,
 long long outbox_prune(PGconn *pg, long long retention_hours, char *errstr,
                        size_t errstr_size);
 
-/**
- * @brief The number of unsent rows, of @p store's and store-independent
- *        events when @p store is given (may be NULL: all).
- * @returns 0, or -1 with errstr.
- */
-int outbox_pending_count(PGconn *pg, const char *store, long long *n,
-                         char *errstr, size_t errstr_size);
-
 /* What `omnisync status` shows of the outbox. */
 struct outbox_counts {
     long long pending;
@@ -105,5 +97,14 @@ struct outbox_counts {
 /** @brief Fill @p c.  @returns 0, or -1 with errstr. */
 int outbox_counts(PGconn *pg, struct outbox_counts *c, char *errstr,
                   size_t errstr_size);
+
+/**
+ * @brief The unsent rows that concern store @p store (its own events and
+ *        store-independent ones) into @p c: pending, the oldest's age
+ *        (c->sent is not filled).
+ * @returns 0, or -1 with errstr.
+ */
+int outbox_store_backlog(PGconn *pg, const char *store, struct outbox_counts *c,
+                         char *errstr, size_t errstr_size);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define SQL_ADD                                                                \
     "INSERT INTO dlq_record (store_id, service, entity, local_id, key,"        \
@@ -218,4 +219,33 @@ int dlq_record_mark_dropped(PGconn *pg, long long id, char *errstr,
     n = PQntuples(res);
     PQclear(res);
     return n;
+}
+
+int dlq_record_summary(PGconn *pg, long long store_id,
+                       struct dlq_record_summary *s, char *errstr,
+                       size_t errstr_size)
+{
+    char sid[32];
+    const char *vals[1] = {sid};
+    PGresult *res;
+
+    memset(s, 0, sizeof(*s));
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    res = db_exec(pg,
+                  "SELECT count(*) OVER (), "
+                  "floor(extract(epoch FROM created_at))::bigint, service, "
+                  "reason FROM dlq_record WHERE coalesce(store_id, 0) = "
+                  "$1::bigint AND state = 'open' "
+                  "ORDER BY created_at DESC, id DESC LIMIT 1",
+                  1, vals, "summarise dlq_record", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1) {
+        s->count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        s->newest = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        snprintf(s->service, sizeof(s->service), "%s", PQgetvalue(res, 0, 2));
+        snprintf(s->reason, sizeof(s->reason), "%s", PQgetvalue(res, 0, 3));
+    }
+    PQclear(res);
+    return 0;
 }

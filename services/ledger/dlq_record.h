@@ -109,4 +109,20 @@ long long dlq_record_mark_replayed(PGconn *pg, long long id, char *errstr,
 int dlq_record_mark_dropped(PGconn *pg, long long id, char *errstr,
                             size_t errstr_size);
 
+/* What `omnisync status` shows of a store's dead letters. */
+struct dlq_record_summary {
+    long long count;  /* rows of the store */
+    long long newest; /* the newest row's time, seconds since the epoch */
+    char service[64]; /* the newest row's service ("" when none) */
+    char reason[256]; /* its reason, cut to fit */
+};
+
+/**
+ * @brief Count store @p store_id's rows and describe the newest.
+ * @returns 0, or -1 with errstr.
+ */
+int dlq_record_summary(PGconn *pg, long long store_id,
+                       struct dlq_record_summary *s, char *errstr,
+                       size_t errstr_size);
+
 #endif

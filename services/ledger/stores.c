@@ -443,6 +443,54 @@ int stores_count(PGconn *pg, long long *n, char *errstr, size_t errstr_size)
                : 0;
 }
 
+int stores_verified_set(PGconn *pg, long long store_id, const char *by, int ok,
+                        const char *detail, char *errstr, size_t errstr_size)
+{
+    char t_id[24];
+    const char *vals[4] = {t_id, by, ok ? "true" : "false", detail};
+
+    snprintf(t_id, sizeof(t_id), "%lld", store_id);
+    return db_cmd(pg,
+                  "UPDATE store SET verified_at = now(), verified_by = $2, "
+                  "verified_ok = $3, verified_detail = $4 WHERE id = $1",
+                  4, vals, "record the store's verification", errstr,
+                  errstr_size);
+}
+
+int stores_verified_get(PGconn *pg, long long store_id,
+                        struct stores_verified *v, char *errstr,
+                        size_t errstr_size)
+{
+    char t_id[24];
+    const char *vals[1] = {t_id};
+    PGresult *res;
+
+    memset(v, 0, sizeof(*v));
+    snprintf(t_id, sizeof(t_id), "%lld", store_id);
+    res = db_exec(pg,
+                  "SELECT floor(extract(epoch FROM verified_at))::bigint, "
+                  "verified_by, verified_ok, verified_detail, "
+                  "floor(extract(epoch FROM created_at))::bigint "
+                  "FROM store WHERE id = $1",
+                  1, vals, "read the store's verification", errstr, errstr_size,
+                  NULL);
+    if (!res)
+        return -1;
+    if (PQntuples(res) != 1) {
+        snprintf(errstr, errstr_size, "no store with id %lld", store_id);
+        PQclear(res);
+        return -1;
+    }
+    v->known = !PQgetisnull(res, 0, 0);
+    v->at = stores_ll(res, 0, 0);
+    snprintf(v->by, sizeof(v->by), "%s", PQgetvalue(res, 0, 1));
+    v->ok = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+    snprintf(v->detail, sizeof(v->detail), "%s", PQgetvalue(res, 0, 3));
+    v->created_at = stores_ll(res, 0, 4);
+    PQclear(res);
+    return 0;
+}
+
 int stores_online_owner(PGconn *pg, long long location_id, char *name,
                         size_t name_size, char *errstr, size_t errstr_size)
 {

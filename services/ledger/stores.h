@@ -111,6 +111,33 @@ int stores_online_owner(PGconn *pg, long long location_id, char *name,
 /** @brief Set @p n to the number of stores.  @returns 0, or -1. */
 int stores_count(PGconn *pg, long long *n, char *errstr, size_t errstr_size);
 
+/* When a store was last checked against what it really shows
+ * (docs/status.md; migration 0006). */
+struct stores_verified {
+    int known;            /* 0: never verified */
+    long long at;         /* when, seconds since the epoch */
+    int ok;               /* the check found store and ledger agree */
+    char by[32];          /* what checked: "reconcile" */
+    char detail[256];     /* what it found */
+    long long created_at; /* the store's row was added (seconds) */
+};
+
+/**
+ * @brief Record a check of store @p store_id against the store: by
+ *        @p by ("reconcile"), whether it agreed, and what it found.
+ * @returns 0, or -1 with errstr.
+ */
+int stores_verified_set(PGconn *pg, long long store_id, const char *by, int ok,
+                        const char *detail, char *errstr, size_t errstr_size);
+
+/**
+ * @brief The last check of store @p store_id (stores_verified_set()).
+ * @returns 0, or -1 with errstr (also when there is no such store).
+ */
+int stores_verified_get(PGconn *pg, long long store_id,
+                        struct stores_verified *v, char *errstr,
+                        size_t errstr_size);
+
 /* A new store (strings and the array borrowed). */
 struct store_new {
     const char *name;

@@ -548,6 +548,24 @@ static void rc_repair_print(const struct rc_ctx *c,
     rc_summary(c, final, stderr);
 }
 
+/* Record the comparison as the store's last verification (`omnisync
+ * status` shows it); a failure to record is reported, not fatal. */
+static void rc_verified_record(struct rc_ctx *c,
+                               const struct reconcile_report *rep)
+{
+    char detail[256], err[512];
+
+    snprintf(detail, sizeof(detail),
+             "%zu store variants, %zu compared: %zu drifted, %zu missing, "
+             "%zu unknown",
+             rep->n_store, rep->n_ledger, rep->n_drift_variants, rep->n_missing,
+             rep->n_unknown);
+    if (stores_verified_set(c->pg, c->conf.id, "reconcile",
+                            reconcile_report_clean(rep), detail, err,
+                            sizeof(err)) < 0)
+        cli_err(CLI_FAIL, "reconcile: %s: %s", c->name, err);
+}
+
 /* Compare, repair when asked, print.  Returns a CLI_* code. */
 static int rc_run(struct rc_ctx *c, int repair, long long t0)
 {
@@ -577,6 +595,7 @@ static int rc_run(struct rc_ctx *c, int repair, long long t0)
         rc_repair_print(c, final, emitted, t0);
     }
     rc = reconcile_report_clean(final) ? CLI_OK : CLI_NEGATIVE;
+    rc_verified_record(c, final);
 out:
     reconcile_report_clear(&rep);
     reconcile_report_clear(&last);

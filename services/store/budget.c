@@ -29,12 +29,15 @@
  *   probe_until_ms   until then only orders may take (0: confirmed)
  *   pause_until_ms   fleet-wide pause end (0: none)
  *   server_limit     last limit the store reported (0: unknown)
+ *   used_<class>     tokens each class took in the window (status)
+ *   pause_status     the HTTP status that started the pause (status)
  * ARGV[1] = mode:
  *   take     ARGV: limit window_ms guard_ms reserve_pct probe_ms bypass
+ *            class
  *            -> {granted, wait_ms, used, limit, window_start_ms}
  *   feedback ARGV: token_window_start_ms server_used server_limit
  *            -> {adopted (1, 0, -1 = stale), used, limit}
- *   pause    ARGV: retry_after_ms -> {pause_remaining_ms}
+ *   pause    ARGV: retry_after_ms http_status -> {pause_remaining_ms}
  *
  * Time comes from Redis (TIME), never from the caller.  Redis 7 replicates
  * script effects by default, which makes TIME legal before writes; older
@@ -69,6 +72,7 @@ static const char BUDGET_LUA[] =
     "  local pct = tonumber(ARGV[5])\n"
     "  local probe_ms = tonumber(ARGV[6])\n"
     "  local bypass = tonumber(ARGV[7])\n"
+    "  local ckey = 'used_' .. ARGV[8]\n"
     "  if pause > now then return {0, pause - now, used, limit, ws} end\n"
     "  local eff = climit\n"
     "  if slimit > 0 and slimit < eff then eff = slimit end\n"
@@ -76,7 +80,10 @@ static const char BUDGET_LUA[] =
     "    ws = now; used = 1; wms = cwms; guard = cguard; limit = eff\n"
     "    redis.call('HSET', key, 'window_start_ms', ws, 'used', used,\n"
     "      'limit', limit, 'window_ms', wms, 'guard_ms', guard,\n"
-    "      'probe_until_ms', now + probe_ms, 'pause_until_ms', 0)\n"
+    "      'probe_until_ms', now + probe_ms, 'pause_until_ms', 0,\n"
+    "      'used_orders', 0, 'used_stock', 0, 'used_catalog', 0,\n"
+    "      'used_images', 0)\n"
+    "    redis.call('HSET', key, ckey, 1)\n"
     "    keep()\n"
     "    return {1, 0, used, limit, ws}\n"
     "  end\n"
@@ -87,6 +94,7 @@ static const char BUDGET_LUA[] =
     "  local reserve = math.ceil(eff * pct / 100)\n"
     "  if eff - used > reserve then\n"
     "    used = redis.call('HINCRBY', key, 'used', 1)\n"
+    "    redis.call('HINCRBY', key, ckey, 1)\n"
     "    return {1, 0, used, eff, ws}\n"
     "  end\n"
     "  return {0, math.max(ws + wms + guard - now, 1), used, eff, ws}\n"
@@ -113,7 +121,7 @@ static const char BUDGET_LUA[] =
     "  local til = now + tonumber(ARGV[2])\n"
     "  if til > pause then pause = til end\n"
     "  redis.call('HSET', key, 'pause_until_ms', pause, 'window_start_ms', 0,\n"
-    "    'used', limit)\n"
+    "    'used', limit, 'pause_status', ARGV[3])\n"
     "  ws = 0\n"
     "  keep()\n"
     "  return {pause - now}\n"
@@ -258,38 +266,131 @@ fail:
     return NULL;
 }
 
-int budget_redis_ping(const char *redis_addr, long timeout_ms, char *reason,
-                      size_t reason_size)
+/* A connection of its own to the Redis at @p redis_addr, with
+ * @p timeout_ms for connecting and each command; NULL with @p reason. */
+static redisContext *budget_redis_open(const char *redis_addr, long timeout_ms,
+                                       char *reason, size_t reason_size)
 {
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     char host[256];
     redisContext *rc;
-    redisReply *r = NULL;
-    int port, ok = -1;
+    int port;
 
     if (budget_addr_parse(redis_addr, host, sizeof(host), &port, reason,
                           reason_size) != 0)
-        return -1;
+        return NULL;
     rc = redisConnectWithTimeout(host, port, tv);
     if (!rc || rc->err) {
         snprintf(reason, reason_size, "%s", rc ? rc->errstr : "out of memory");
-        goto out;
+        if (rc)
+            redisFree(rc);
+        return NULL;
     }
     redisSetTimeout(rc, tv);
+    return rc;
+}
+
+/* Why @p r (a reply of @p rc) is no answer. */
+static void budget_reply_why(redisContext *rc, const redisReply *r,
+                             const char *what, char *reason, size_t reason_size)
+{
+    snprintf(reason, reason_size, "%s: %s", what,
+             r && r->type == REDIS_REPLY_ERROR ? r->str
+             : rc->err                         ? rc->errstr
+                                               : "no reply");
+}
+
+int budget_redis_ping(const char *redis_addr, long timeout_ms, char *reason,
+                      size_t reason_size)
+{
+    redisContext *rc =
+        budget_redis_open(redis_addr, timeout_ms, reason, reason_size);
+    redisReply *r;
+    int ok = -1;
+
+    if (!rc)
+        return -1;
     r = redisCommand(rc, "PING");
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        snprintf(reason, reason_size, "PING: %s",
-                 r         ? r->str
-                 : rc->err ? rc->errstr
-                           : "no reply");
-        goto out;
-    }
-    ok = 0;
-out:
+    if (!r || r->type == REDIS_REPLY_ERROR)
+        budget_reply_why(rc, r, "PING", reason, reason_size);
+    else
+        ok = 0;
     if (r)
         freeReplyObject(r);
-    if (rc)
-        redisFree(rc);
+    redisFree(rc);
+    return ok;
+}
+
+static long long budget_field(const redisReply *r, size_t i)
+{
+    const redisReply *e = r->element[i];
+
+    return e->type == REDIS_REPLY_STRING ? strtoll(e->str, NULL, 10) : 0;
+}
+
+/* Fill @p st from the hash's fields @p h (in budget_state_read()'s order)
+ * at Redis time st->now_ms. */
+static void budget_state_fill(struct budget_state *st, const redisReply *h)
+{
+    long long ws = budget_field(h, 0), wms = budget_field(h, 3);
+    long long end = ws + wms + budget_field(h, 4);
+    int i;
+
+    st->limit = budget_field(h, 2);
+    st->pause_until_ms = budget_field(h, 5);
+    if (st->pause_until_ms > st->now_ms) {
+        /* A pause counts the window as used up (BUDGET_LUA). */
+        st->used = st->limit;
+        st->pause_status = (long)budget_field(h, 6);
+    } else {
+        st->pause_until_ms = 0;
+    }
+    if (ws > 0 && st->now_ms < end) {
+        st->used = budget_field(h, 1);
+        st->window_end_ms = end;
+        for (i = 0; i < BUDGET_CLASS_COUNT; i++)
+            st->used_by[i] = budget_field(h, 7 + (size_t)i);
+    }
+}
+
+int budget_state_read(const char *redis_addr, const char *store,
+                      long timeout_ms, struct budget_state *st, char *reason,
+                      size_t reason_size)
+{
+    redisContext *rc =
+        budget_redis_open(redis_addr, timeout_ms, reason, reason_size);
+    redisReply *t = NULL, *h = NULL;
+    char key[512];
+    int ok = -1;
+
+    memset(st, 0, sizeof(*st));
+    if (!rc)
+        return -1;
+    snprintf(key, sizeof(key), BUDGET_KEY_PREFIX "{%s}", store);
+    t = redisCommand(rc, "TIME");
+    if (!t || t->type != REDIS_REPLY_ARRAY || t->elements != 2) {
+        budget_reply_why(rc, t, "TIME", reason, reason_size);
+        goto out;
+    }
+    h = redisCommand(rc,
+                     "HMGET %s window_start_ms used limit window_ms guard_ms "
+                     "pause_until_ms pause_status used_orders used_stock "
+                     "used_catalog used_images",
+                     key);
+    if (!h || h->type != REDIS_REPLY_ARRAY || h->elements != 11) {
+        budget_reply_why(rc, h, "HMGET", reason, reason_size);
+        goto out;
+    }
+    st->now_ms = strtoll(t->element[0]->str, NULL, 10) * 1000 +
+                 strtoll(t->element[1]->str, NULL, 10) / 1000;
+    budget_state_fill(st, h);
+    ok = 0;
+out:
+    if (h)
+        freeReplyObject(h);
+    if (t)
+        freeReplyObject(t);
+    redisFree(rc);
     return ok;
 }
 
@@ -536,7 +637,7 @@ enum budget_res budget_take(struct budget *b, const char *store,
                             long *wait_ms, struct budget_token *tok)
 {
     char a_limit[24], a_win[24], a_guard[24], a_pct[24], a_probe[24];
-    const char *args[7];
+    const char *args[8];
     long long v[5];
 
     if ((int)cls < 0 || cls >= BUDGET_CLASS_COUNT)
@@ -557,7 +658,8 @@ enum budget_res budget_take(struct budget *b, const char *store,
     args[4] = a_pct;
     args[5] = a_probe;
     args[6] = cls == BUDGET_ORDERS ? "1" : "0";
-    if (budget_eval(b, store, 7, args, v, 5) != 5) {
+    args[7] = budget_class_names[cls];
+    if (budget_eval(b, store, 8, args, v, 5) != 5) {
         metrics_inc(b->mx.unavailable, (const char *const[]){store});
         return BUDGET_UNAVAILABLE;
     }
@@ -662,18 +764,21 @@ int budget_feedback(struct budget *b, const char *store,
     return 0;
 }
 
-int budget_pause(struct budget *b, const char *store, long retry_after_s)
+int budget_pause(struct budget *b, const char *store, long retry_after_s,
+                 long http_status)
 {
-    char a_ms[24];
-    const char *args[2];
+    char a_ms[24], a_status[24];
+    const char *args[3];
     long long v[1];
 
     if (retry_after_s < 1)
         retry_after_s = 1;
     snprintf(a_ms, sizeof(a_ms), "%lld", (long long)retry_after_s * 1000);
+    snprintf(a_status, sizeof(a_status), "%ld", http_status);
     args[0] = "pause";
     args[1] = a_ms;
-    if (budget_eval(b, store, 2, args, v, 1) != 1)
+    args[2] = a_status;
+    if (budget_eval(b, store, 3, args, v, 1) != 1)
         return -1;
     atomic_fetch_add(&b->pauses, 1);
     metrics_inc(b->mx.pauses, (const char *const[]){store});

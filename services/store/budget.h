@@ -170,9 +170,32 @@ int budget_feedback(struct budget *b, const char *store,
  * @brief Pause the whole fleet for @p store: nobody gets a token for
  *        @p retry_after_s seconds (Redis time); the current window counts as
  *        exhausted and a fresh one opens after the pause.
+ * @param http_status the store's answer that caused it (429, 503), kept
+ *        for `omnisync status`.
  * @returns 0, or -1 on a Redis error.
  */
-int budget_pause(struct budget *b, const char *store, long retry_after_s);
+int budget_pause(struct budget *b, const char *store, long retry_after_s,
+                 long http_status);
+
+/* A store's budget as Redis holds it now (budget_state_read()). */
+struct budget_state {
+    long long now_ms;      /* Redis time of the read */
+    long long used, limit; /* the current window (used 0: none open) */
+    long long used_by[BUDGET_CLASS_COUNT]; /* tokens of each class */
+    long long window_end_ms;  /* Redis time it ends (0: none open) */
+    long long pause_until_ms; /* fleet pause end (0: not paused) */
+    long pause_status;        /* the answer that paused it (429, 503) */
+};
+
+/**
+ * @brief Read store @p store's budget hash (read only; never takes a
+ *        token), on a connection of its own to the Redis at
+ *        @p redis_addr ("host:port"): for `omnisync status`.
+ * @returns 0, or -1 with a short @p reason (Redis unreachable).
+ */
+int budget_state_read(const char *redis_addr, const char *store,
+                      long timeout_ms, struct budget_state *st, char *reason,
+                      size_t reason_size);
 
 /** @brief Count a 429/503 answer from the store (metrics only). */
 void budget_note_status(struct budget *b, long http_status);

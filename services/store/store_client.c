@@ -659,7 +659,7 @@ enum outcome store_call_run(struct store_call *c, enum store_op op,
     }
     if (out->status == 429 || out->status == 503) {
         budget_note_status(c->b, out->status);
-        budget_pause(c->b, sc->store_id, out->retry_after_s);
+        budget_pause(c->b, sc->store_id, out->retry_after_s, out->status);
     }
     store_call_why(c, op);
     return out->res;

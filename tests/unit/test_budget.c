@@ -101,7 +101,7 @@ static void test_fail_closed(void)
     T_ASSERT_EQ(budget_acquire(b, "s1", BUDGET_ORDERS, 50, 10, 300, &w, &tok),
                 BUDGET_UNAVAILABLE);
     T_ASSERT_EQ(budget_feedback(b, "s1", &tok, 10, 50), -1);
-    T_ASSERT_EQ(budget_pause(b, "s1", 5), -1);
+    T_ASSERT_EQ(budget_pause(b, "s1", 5, 429), -1);
     budget_note_status(b, 429);
     budget_note_status(b, 503);
     budget_note_status(b, 500);

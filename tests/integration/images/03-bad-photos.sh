@@ -53,6 +53,10 @@ t_is "status: synced of total, queued, failed" \
     '{"products":{"synced":10,"total":10},"variants":{"synced":20,"total":20},"photos":{"synced":27,"total":30},"queued":{"outbox":0,"image_jobs":0},"failed":3}'
 t_like "status: budget used this window" "$(printf "%s" "$st" | jq -c ".budget | [(.used | type), .limit]")" "^\\[\"number\",500\\]$"
 t_is "status: nothing left, ETA 0" "$(printf '%s' "$st" | jq '.eta_s')" 0
+t_is "status: failing, for the dead letters" "$(printf '%s' "$st" | jq -c '[.state, .dead_letter.service]')" \
+    '["failing","image-uploader"]'
+t_like "... the reason names them" "$(printf '%s' "$st" | jq -r '.reason')" '^3 dead letters; the newest \(image-uploader, '
+t_is "... and status exits 1" "$(omnisync status >/dev/null 2>&1; echo $?)" 1
 t_like "status table: per-store lines" "$(omnisync status)" "store $CAT_STORE:.*photos synced +27/30.*failed \(DLQ\) +3"
 
 t_kill imgup TERM
