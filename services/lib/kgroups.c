@@ -498,7 +498,7 @@ static void kg_report_ages(const char *bootstrap, struct kgroups_report *rep)
 /* ---- one look ------------------------------------------------------------ */
 
 /* One attempt of kgroups_collect(); *final is set when trying again
- * cannot help (no broker, a wanted group missing, out of memory). */
+ * cannot help (no broker, out of memory; 2: a wanted group missing). */
 static int kg_collect_once(rd_kafka_t *rk, const struct kgroups_query *o,
                            struct kgroups_report *rep, int *final, char *errstr,
                            size_t errstr_size)
@@ -529,7 +529,7 @@ static int kg_collect_once(rd_kafka_t *rk, const struct kgroups_query *o,
         if (kg_group_offsets(rk, q, gr, errstr, errstr_size) < 0)
             goto out;
         if (o->must_exist && gr->nrows == 0 && gr->members == 0) {
-            *final = 1;
+            *final = 2;
             snprintf(errstr, errstr_size,
                      "consumer group %s not found (no members, no committed "
                      "offsets)",
@@ -563,9 +563,9 @@ int kgroups_collect(rd_kafka_t *rk, const struct kgroups_query *o,
     for (int tries = 1;; tries++) {
         if (kg_collect_once(rk, o, rep, &final, errstr, errstr_size) == 0)
             return 0;
-        if (final)
+        if (final > 1)
             return -2; /* a wanted group does not exist */
-        if (tries == KG_TRIES)
+        if (final || tries == KG_TRIES)
             return -1;
         kgroups_report_clear(rep);
         nanosleep(&(struct timespec){0, 500 * 1000000L /* ns */}, NULL);
