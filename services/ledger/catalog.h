@@ -170,6 +170,14 @@ void catalog_variant_refs_free(struct catalog_variant_ref *refs, size_t n);
 PGresult *catalog_products_unmapped(PGconn *pg, long long store_id,
                                     char *errstr, size_t errstr_size);
 
+/**
+ * @brief The photos whose bytes the ledger does not hold (rows imported
+ *        before migration 0005 recorded only a host path), by id.
+ * @returns the rows (PQclear() them), columns: id, sha256, path; or NULL
+ *          with errstr.
+ */
+PGresult *catalog_photos_unstored(PGconn *pg, char *errstr, size_t errstr_size);
+
 /* A product photo with what a store holds of it (its remote_map "image"
  * row). */
 struct catalog_photo_remote {

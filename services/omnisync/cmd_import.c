@@ -126,5 +126,6 @@ int cmd_import(int argc, char **argv)
     if (o.kind == CATALOG_IMPORT_PRICES && !o.price_list)
         return cli_err(CLI_USAGE, "import prices: --price-list PL is "
                                   "required");
+    o.photo_max_bytes = cli_config()->photo_max_bytes;
     return catalog_import_run(&o, cli_pg);
 }
