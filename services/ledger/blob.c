@@ -297,14 +297,18 @@ int blob_photos_backfill(PGconn *pg, long long max_bytes, const char *limit_key,
                          FILE *out, FILE *warn, long long *missing,
                          char *errstr, size_t errstr_size)
 {
-    PGresult *res = catalog_photos_unstored(pg, errstr, errstr_size);
     struct blob_store *bs = NULL;
     long long stored = 0;
+    char state[6] = "";
+    PGresult *res;
     int i, r, rc = -1;
 
     *missing = 0;
+    res = catalog_photos_unstored(pg, errstr, errstr_size, state);
+    /* A migrations directory older than 0005: no photo_blob, nothing to
+     * fill. */
     if (!res)
-        return -1;
+        return db_state_is(state, "42P01") ? 0 : -1;
     bs = blob_store_pg_new(pg);
     if (!bs) {
         snprintf(errstr, errstr_size, "out of memory");

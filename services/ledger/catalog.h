@@ -173,10 +173,12 @@ PGresult *catalog_products_unmapped(PGconn *pg, long long store_id,
 /**
  * @brief The photos whose bytes the ledger does not hold (rows imported
  *        before migration 0005 recorded only a host path), by id.
+ * @param sqlstate  (may be NULL) receives the SQLSTATE on failure.
  * @returns the rows (PQclear() them), columns: id, sha256, path; or NULL
  *          with errstr.
  */
-PGresult *catalog_photos_unstored(PGconn *pg, char *errstr, size_t errstr_size);
+PGresult *catalog_photos_unstored(PGconn *pg, char *errstr, size_t errstr_size,
+                                  char *sqlstate);
 
 /* A product photo with what a store holds of it (its remote_map "image"
  * row). */
