@@ -15,6 +15,7 @@ out=$(omnisync sync initial "$CAT_STORE" --timeout 120 2>&1)
 t_is "sync initial exits 0" "$?" 0 ||
     t_diag "$out" "$(tail -20 "$T_TMP/imgup.log")" "$(tail -20 "$T_TMP/imgup2.log")"
 t_like "every photo synced" "$out" "products 12/12 variants 24/24 photos 36/36"
+t_ok "every product is published" cat_compare
 t_ok "store-sim holds every photo once, content and position" img_compare
 t_diag "$(img_compare)"
 t_is "nothing dead-lettered" \
