@@ -21,7 +21,9 @@
  *                              {"price": "1500.00", "old_price": null}}}]
  *                                              ordered by position, id;
  *                                              archived variants included
- *    "photos":   [{"position","path","sha256"}] ordered by position}
+ *    "photos":   [{"position","path","sha256"}] ordered by position;
+ *                path: where the import read it (for messages), sha256:
+ *                the key of its bytes in photo_blob (blob.h)}
  *
  * Money is a string with two decimals, read as text from Postgres (never
  * through a double).  Serialise with JSON_COMPACT | JSON_SORT_KEYS to get
