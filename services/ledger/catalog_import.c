@@ -626,15 +626,15 @@ static int variant_new(struct catalog_import *ci, size_t r)
 static int photo_spool(struct catalog_import *ci, const struct blob_photo *ph,
                        char *why, size_t why_size)
 {
-    off_t off;
+    off_t off = -1;
 
     if (json_object_get(ci->photo_blob, ph->sha256))
         return 0; /* the same content under another name: stored once */
     if (!ci->spool)
         ci->spool = tmpfile();
-    if (!ci->spool || fseeko(ci->spool, 0, SEEK_END) != 0 ||
-        (off = ftello(ci->spool)) < 0 ||
-        fwrite(ph->bytes, 1, ph->len, ci->spool) != ph->len) {
+    if (ci->spool && fseeko(ci->spool, 0, SEEK_END) == 0)
+        off = ftello(ci->spool);
+    if (off < 0 || fwrite(ph->bytes, 1, ph->len, ci->spool) != ph->len) {
         snprintf(why, why_size, "spool: %s", strerror(errno));
         return -1;
     }
@@ -1516,8 +1516,9 @@ static int import_blob(struct catalog_import *ci, struct blob_store *bs,
     r = blob_exists(bs, sha, errstr, errstr_size);
     if (r != 0)
         return r < 0 ? -1 : 0;
-    if (json_unpack((json_t *)at, "[IIs]", &off, &len, &ctype) != 0 ||
-        !(b = malloc((size_t)len + 1))) {
+    if (json_unpack((json_t *)at, "[IIs]", &off, &len, &ctype) == 0)
+        b = malloc((size_t)len + 1);
+    if (!b) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
