@@ -5,6 +5,7 @@
 #include "events/event.h"
 #include "events/image_job.h"
 #include "events/topics.h"
+#include "ledger/blob.h"
 #include "ledger/dlq_record.h"
 #include "ledger/remote_map.h"
 #include "lib/cfg.h"
@@ -18,23 +19,20 @@
 #include "store/platform.h"
 #include "store/work.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define IU_STORES_TTL_S 30 /* reload the store list this often */
 
 struct imgup {
     struct imgup_cfg cfg;
     PGconn *pg;
+    struct blob_store *blobs; /* photo bytes, on pg */
     struct kafka_consumer *kc;
     struct consume_loop loop;
     struct dlq *dlq;
@@ -54,7 +52,7 @@ static const struct cfg_opt iu_opts[] = {
     CFG_ROW_GROUP_ID(struct imgup_cfg, group_id, "omnisync-image-uploader"),
     {"images.max_bytes", CFG_INT, "10485760", 1, 1073741824LL, 0,
      offsetof(struct imgup_cfg, max_bytes),
-     "largest photo file uploaded; larger ones are dead-lettered"},
+     "largest photo uploaded; larger ones are dead-lettered"},
     CFG_ROW_BACKOFF_MAX_MS(struct imgup_cfg, backoff_max_ms, "30000"),
     CFG_ROW_LOG_LEVEL(struct imgup_cfg, log_level, "info"),
     CFG_ROWS_HTTP(struct imgup_cfg, IMGUP_HTTP_LISTEN),
@@ -84,100 +82,57 @@ static enum outcome iu_call(struct iu_job *u, enum outcome o)
     return work_call(u->e, &u->call, o);
 }
 
-/* Read exactly @p size bytes of @p fd into *@p out (owned): 0, -1 on a
- * short read (*@p got says how much), -2 when out of memory. */
-static int iu_read_all(int fd, size_t size, unsigned char **out, size_t *got)
-{
-    unsigned char *b = malloc(size + 1);
-    ssize_t n;
-
-    *got = 0;
-    *out = NULL;
-    if (!b)
-        return -2;
-    while (*got < size) {
-        n = read(fd, b + *got, size - *got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        *got += (size_t)n;
-    }
-    if (*got != size) {
-        free(b);
-        return -1;
-    }
-    *out = b;
-    return 0;
-}
-
-/* The photo's content must be what the ledger recorded: a known image
- * format (magic bytes) with the recorded SHA-256. */
-static enum outcome iu_check(const char *path, const char *sha256,
+/* The photo's content must be what the ledger recorded: at most @p max
+ * bytes, a known image format (magic bytes), with the recorded SHA-256. */
+static enum outcome iu_check(const struct image_job *j, long long max,
                              const unsigned char *b, size_t len,
                              const char **ext, struct work_err *e)
 {
-    char hex[HASH_SHA256_HEX_LEN + 1];
+    char hex[HASH_SHA256_HEX_LEN + 1], why[256];
 
-    *ext = image_job_sniff(b, len);
-    if (!*ext)
-        return work_fail(e, OUTCOME_REJECTED,
-                         "photo %s: not a JPEG, PNG, GIF or WebP (magic bytes)",
-                         path);
+    if (blob_photo_check(b, len, max, "images.max_bytes", ext, why,
+                         sizeof(why)) < 0)
+        return work_fail(e, OUTCOME_REJECTED, "photo %s: %s", j->path, why);
     hash_sha256_hex(b, len, hex);
-    if (strcmp(hex, sha256) != 0)
+    if (strcmp(hex, j->sha256) != 0)
         return work_fail(e, OUTCOME_REJECTED,
-                         "photo %s: content changed since import (sha256 %s, "
-                         "ledger %s); re-import the catalog",
-                         path, hex, sha256);
+                         "photo %s: stored bytes do not match their sha256 "
+                         "(%s, ledger %s)",
+                         j->path, hex, j->sha256);
     return OUTCOME_OK;
 }
 
 /*
- * Read the photo at @p path: at most @p max bytes, a JPEG/PNG/GIF/WebP by
- * its magic bytes, with the SHA-256 the ledger recorded.  A bad photo is
- * OUTCOME_REJECTED with the path and the reason; *buf (owned) and *ext on
+ * The photo's bytes from the ledger's blob store, by the job's sha256: no
+ * file is opened, so no disk is shared with the importer.  A photo without
+ * bytes (imported before migration 0005 and not backfilled) or with bad
+ * ones is OUTCOME_REJECTED with the reason; *buf (owned) and *ext on
  * OUTCOME_OK.
  */
-static enum outcome iu_read(const char *path, const char *sha256, long long max,
+static enum outcome iu_read(struct imgup *iu, const struct image_job *j,
                             unsigned char **buf, size_t *len, const char **ext,
                             struct work_err *e)
 {
-    struct stat sb;
-    unsigned char *b = NULL;
-    size_t got = 0;
+    char err[512];
     enum outcome o;
-    int fd, r = 0;
+    int r;
 
-    *buf = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return work_fail(e, OUTCOME_REJECTED, "photo %s: cannot read: %s", path,
-                         strerror(errno));
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        o = work_fail(e, OUTCOME_REJECTED, "photo %s: not a regular file",
-                      path);
-    } else if ((long long)sb.st_size > max) {
-        o = work_fail(e, OUTCOME_REJECTED,
-                      "photo %s: too big: %lld bytes > images.max_bytes %lld",
-                      path, (long long)sb.st_size, max);
-    } else if ((r = iu_read_all(fd, (size_t)sb.st_size, &b, &got)) != 0) {
-        o = r == -2
-                ? work_fail(e, OUTCOME_RETRY, "photo %s: out of memory", path)
-                : work_fail(e, OUTCOME_REJECTED,
-                            "photo %s: short read (%zu of %lld bytes)", path,
-                            got, (long long)sb.st_size);
-    } else {
-        o = iu_check(path, sha256, b, got, ext, e);
-    }
-    close(fd);
+    r = blob_get(iu->blobs, j->sha256, buf, len, err, sizeof(err));
+    if (r < 0)
+        return work_db_fail(iu->pg, e, err);
+    if (r == 0)
+        return work_fail(e, OUTCOME_REJECTED,
+                         "photo %s: no bytes in the ledger for sha256 %s "
+                         "(imported before migration 0005: run omnisync db "
+                         "migrate where the file is, or import the catalog "
+                         "again)",
+                         j->path, j->sha256);
+    o = iu_check(j, iu->cfg.max_bytes, *buf, *len, ext, e);
     if (o != OUTCOME_OK) {
-        free(b);
-        return o;
+        free(*buf);
+        *buf = NULL;
     }
-    *buf = b;
-    *len = got;
-    return OUTCOME_OK;
+    return o;
 }
 
 /* The id of the product's image named @p fname in the store, or 0. */
@@ -264,8 +219,7 @@ static enum outcome iu_place(struct iu_job *u, const struct remote_ref *ref,
     size_t len = 0;
     enum outcome o;
 
-    o = iu_read(j->path, j->sha256, u->iu->cfg.max_bytes, &buf, &len, &ext,
-                u->e);
+    o = iu_read(u->iu, j, &buf, &len, &ext, u->e);
     if (o != OUTCOME_OK)
         return o;
     if (image_job_filename(j->sha256, ext, fname, sizeof(fname)) != 0)
@@ -485,6 +439,11 @@ struct imgup *imgup_new(const struct imgup_cfg *c, const struct cfg *passthru,
     iu->pg = db_connect(c->pg_dsn, "image-uploader", errstr, errstr_size);
     if (!iu->pg)
         goto fail;
+    iu->blobs = blob_store_pg_new(iu->pg);
+    if (!iu->blobs) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
     iu->b = budget_new(c->redis_addr, NULL, errstr, errstr_size);
     if (!iu->b)
         goto fail;
@@ -544,6 +503,7 @@ void imgup_destroy(struct imgup *iu)
     dlq_destroy(iu->dlq);
     storeset_destroy(iu->ss);
     budget_destroy(iu->b);
+    blob_store_destroy(iu->blobs);
     PQfinish(iu->pg);
     free(iu);
 }

@@ -3,7 +3,8 @@
  * image_job.h) and uploads each photo to its store (docs/image-uploader.md).
  *
  * Per job: skip it when remote_map already holds the photo with the same
- * SHA-256; read the file, check its magic bytes, size and content hash;
+ * SHA-256; read the photo's bytes from the ledger by that SHA-256 (blob.h:
+ * no file, no shared disk), check their magic bytes, size and hash;
  * upload it as a base64 attachment named after the content hash with its
  * position (store_call, BUDGET_IMAGES); record the remote image id with
  * the SHA-256.  An in-flight marker is committed before the upload, and a

@@ -496,6 +496,17 @@ void catalog_variant_refs_free(struct catalog_variant_ref *refs, size_t n)
     free(refs);
 }
 
+PGresult *catalog_photos_unstored(PGconn *pg, char *errstr, size_t errstr_size,
+                                  char *sqlstate)
+{
+    return db_exec(pg,
+                   "SELECT pp.id, pp.sha256, pp.path FROM product_photo pp "
+                   "WHERE NOT EXISTS (SELECT 1 FROM photo_blob b WHERE "
+                   "b.sha256 = pp.sha256) ORDER BY pp.id",
+                   0, NULL, "photos without bytes", errstr, errstr_size,
+                   sqlstate);
+}
+
 PGresult *catalog_products_unmapped(PGconn *pg, long long store_id,
                                     char *errstr, size_t errstr_size)
 {

@@ -21,7 +21,9 @@
  *                              {"price": "1500.00", "old_price": null}}}]
  *                                              ordered by position, id;
  *                                              archived variants included
- *    "photos":   [{"position","path","sha256"}] ordered by position}
+ *    "photos":   [{"position","path","sha256"}] ordered by position;
+ *                path: where the import read it (for messages), sha256:
+ *                the key of its bytes in photo_blob (blob.h)}
  *
  * Money is a string with two decimals, read as text from Postgres (never
  * through a double).  Serialise with JSON_COMPACT | JSON_SORT_KEYS to get
@@ -169,6 +171,16 @@ void catalog_variant_refs_free(struct catalog_variant_ref *refs, size_t n);
  */
 PGresult *catalog_products_unmapped(PGconn *pg, long long store_id,
                                     char *errstr, size_t errstr_size);
+
+/**
+ * @brief The photos whose bytes the ledger does not hold (rows imported
+ *        before migration 0005 recorded only a host path), by id.
+ * @param sqlstate  (may be NULL) receives the SQLSTATE on failure.
+ * @returns the rows (PQclear() them), columns: id, sha256, path; or NULL
+ *          with errstr.
+ */
+PGresult *catalog_photos_unstored(PGconn *pg, char *errstr, size_t errstr_size,
+                                  char *sqlstate);
 
 /* A product photo with what a store holds of it (its remote_map "image"
  * row). */

@@ -1,5 +1,6 @@
 #include "ledger/catalog_import.h"
 
+#include "ledger/blob.h"
 #include "ledger/catalog.h"
 #include "lib/csv.h"
 #include "lib/db.h"
@@ -91,6 +92,8 @@ struct catalog_import {
     json_t *by_sku;     /* sku -> variant index */
     json_t *photo_sha;  /* resolved path -> sha256 hex */
     json_t *photo_err;  /* resolved path -> reason */
+    json_t *photo_blob; /* sha256 -> [spool offset, length, content type] */
+    FILE *spool;        /* each distinct photo's bytes, read once */
     char *photo_base;   /* directory relative photo paths start from */
     int has_prices;     /* some row has a price or old_price value */
     int header_bad;     /* no usable header: rows were not read */
@@ -363,7 +366,9 @@ struct catalog_import *catalog_import_new(const struct catalog_import_opts *o,
     ci->by_sku = json_object();
     ci->photo_sha = json_object();
     ci->photo_err = json_object();
-    if (!ci->by_article || !ci->by_sku || !ci->photo_sha || !ci->photo_err) {
+    ci->photo_blob = json_object();
+    if (!ci->by_article || !ci->by_sku || !ci->photo_sha || !ci->photo_err ||
+        !ci->photo_blob) {
         snprintf(errstr, errstr_size, "out of memory");
         catalog_import_destroy(ci);
         return NULL;
@@ -399,6 +404,9 @@ void catalog_import_destroy(struct catalog_import *ci)
     json_decref(ci->by_sku);
     json_decref(ci->photo_sha);
     json_decref(ci->photo_err);
+    json_decref(ci->photo_blob);
+    if (ci->spool)
+        fclose(ci->spool);
     free(ci->photo_base);
     for (i = 0; i < ci->nerrs; i++)
         free(ci->errs[i].msg);
@@ -613,7 +621,52 @@ static int variant_new(struct catalog_import *ci, size_t r)
     return 0;
 }
 
-/* Resolve and hash one photo; 0 with @p abs/@p sha borrowed from the
+/* Spool the bytes of a photo not seen yet (by content) for import_blobs();
+ * 0 or -1 with @p why. */
+static int photo_spool(struct catalog_import *ci, const struct blob_photo *ph,
+                       char *why, size_t why_size)
+{
+    off_t off = -1;
+
+    if (json_object_get(ci->photo_blob, ph->sha256))
+        return 0; /* the same content under another name: stored once */
+    if (!ci->spool)
+        ci->spool = tmpfile();
+    if (ci->spool && fseeko(ci->spool, 0, SEEK_END) == 0)
+        off = ftello(ci->spool);
+    if (off < 0 || fwrite(ph->bytes, 1, ph->len, ci->spool) != ph->len) {
+        snprintf(why, why_size, "spool: %s", strerror(errno));
+        return -1;
+    }
+    json_object_set_new_nocheck(ci->photo_blob, ph->sha256,
+                                json_pack("[IIs]", (json_int_t)off,
+                                          (json_int_t)ph->len,
+                                          ph->content_type));
+    return 0;
+}
+
+/* Read the photo file @p real once: checked (blob_photo_read()), hashed
+ * into @p hex and its bytes spooled; 0 or -1 with @p why. */
+static int photo_load(struct catalog_import *ci, const char *real,
+                      char hex[HASH_SHA256_HEX_LEN + 1], char *why,
+                      size_t why_size)
+{
+    struct blob_photo ph;
+    int rc;
+
+    if (blob_photo_read(real,
+                        ci->o.photo_max_bytes > 0
+                            ? ci->o.photo_max_bytes
+                            : CATALOG_IMPORT_PHOTO_MAX_BYTES,
+                        "import.photo_max_bytes", &ph, why, why_size) < 0)
+        return -1;
+    memcpy(hex, ph.sha256, sizeof(ph.sha256));
+    rc = photo_spool(ci, &ph, why, why_size);
+    blob_photo_clear(&ph);
+    return rc;
+}
+
+/* Resolve, read and hash one photo; 0 with @p abs/@p sha borrowed from the
  * caches, or -1 with @p why. */
 static int photo_resolve(struct catalog_import *ci, const char *rel,
                          const char **abs, const char **sha, char *why,
@@ -639,7 +692,8 @@ static int photo_resolve(struct catalog_import *ci, const char *rel,
     }
     real = realpath(joined, NULL);
     if (!real) {
-        snprintf(why, why_size, "%s (%s)", strerror(errno), joined);
+        snprintf(why, why_size, "cannot read: %s (%s)", strerror(errno),
+                 joined);
         goto out;
     }
     v = json_object_get(ci->photo_err, real);
@@ -649,7 +703,7 @@ static int photo_resolve(struct catalog_import *ci, const char *rel,
     }
     v = json_object_get(ci->photo_sha, real);
     if (!v) {
-        if (hash_sha256_file_hex(real, hex, err, sizeof(err)) < 0) {
+        if (photo_load(ci, real, hex, err, sizeof(err)) < 0) {
             snprintf(why, why_size, "%s (%s)", err, real);
             json_object_set_new_nocheck(ci->photo_err, real, json_string(why));
             goto out;
@@ -694,11 +748,9 @@ static void product_photos_add(struct catalog_import *ci, size_t r, size_t pi,
         if (!rel)
             return;
         if (photo_resolve(ci, rel, &abs, &sha, why, sizeof(why)) < 0) {
-            char msg[1024];
-
-            snprintf(msg, sizeof(msg), "cannot read photo %s: %s",
-                     qv(seg, slen, q, sizeof(q)), why);
-            row_bad(ci, r, c, COL_PHOTOS, msg);
+            imp_err(ci, c->line, c->col, "photo %s: %s",
+                    qv(seg, slen, q, sizeof(q)), why);
+            ci->rows[r].bad = 1;
             free(rel);
             continue;
         }
@@ -1451,6 +1503,61 @@ static int import_prices(struct catalog_import *ci, PGconn *pg,
     return emit_price_stock(pg, *pl, errstr, errstr_size);
 }
 
+/* The bytes of one spooled photo into the blob store; 0 or -1. */
+static int import_blob(struct catalog_import *ci, struct blob_store *bs,
+                       const char *sha, const json_t *at, char *errstr,
+                       size_t errstr_size)
+{
+    json_int_t off = 0, len = 0;
+    const char *ctype = NULL;
+    unsigned char *b = NULL;
+    int r, rc = -1;
+
+    r = blob_exists(bs, sha, errstr, errstr_size);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    if (json_unpack((json_t *)at, "[IIs]", &off, &len, &ctype) == 0)
+        b = malloc((size_t)len + 1);
+    if (!b) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    if (fseeko(ci->spool, (off_t)off, SEEK_SET) != 0 ||
+        fread(b, 1, (size_t)len, ci->spool) != (size_t)len)
+        snprintf(errstr, errstr_size, "photo spool: %s", strerror(errno));
+    else
+        rc = blob_put(bs, sha, b, (size_t)len, ctype, errstr, errstr_size);
+    free(b);
+    return rc;
+}
+
+/* Every distinct photo the file names, stored by content in the import's
+ * transaction (the photo rows reference them). */
+static int import_blobs(struct catalog_import *ci, PGconn *pg, char *errstr,
+                        size_t errstr_size)
+{
+    struct blob_store *bs;
+    const char *sha;
+    json_t *at;
+    int rc = 0;
+
+    if (json_object_size(ci->photo_blob) == 0)
+        return 0;
+    bs = blob_store_pg_new(pg);
+    if (!bs) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    json_object_foreach(ci->photo_blob, sha, at)
+    {
+        rc = import_blob(ci, bs, sha, at, errstr, errstr_size);
+        if (rc < 0)
+            break;
+    }
+    blob_store_destroy(bs);
+    return rc;
+}
+
 /* The writes, parents before children. */
 static int import_apply(struct catalog_import *ci, PGconn *pg,
                         const long long *pl, int max_depth,
@@ -1477,7 +1584,8 @@ static int import_apply(struct catalog_import *ci, PGconn *pg,
                                             errstr_size) < 0 ||
         import_prices(ci, pg, pl, errstr, errstr_size) < 0 ||
         (ci->colidx[COL_PHOTOS] >= 0 &&
-         catalog_stage_apply_photos(pg, errstr, errstr_size) < 0) ||
+         (import_blobs(ci, pg, errstr, errstr_size) < 0 ||
+          catalog_stage_apply_photos(pg, errstr, errstr_size) < 0)) ||
         (df->nmissing && catalog_products_archive(pg, df->missing, df->nmissing,
                                                   errstr, errstr_size) < 0))
         goto out;

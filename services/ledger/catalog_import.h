@@ -30,6 +30,10 @@
 /* At most this many errors are printed, then "... and N more errors". */
 #define CATALOG_IMPORT_MAX_ERRORS 100
 
+/* The default largest photo file an import reads (key
+ * import.photo_max_bytes): 10 MiB. */
+#define CATALOG_IMPORT_PHOTO_MAX_BYTES (10LL * 1024 * 1024)
+
 /* Room for a canonical money string ("999999999999.99"). */
 #define CATALOG_MONEY_SIZE 24
 
@@ -40,13 +44,15 @@ enum catalog_import_kind {
 
 struct catalog_import_opts {
     enum catalog_import_kind kind;
-    const char *file;       /* CSV path, as given (used in messages) */
-    const char *price_list; /* price list code (may be NULL) */
-    const char *photos_dir; /* (may be NULL) base of relative photo paths;
-                               default: the CSV file's directory */
-    int archive_missing;    /* archive products absent from the file */
-    int dry_run;            /* do everything, then ROLLBACK */
-    int json;               /* the summary as one JSON object (docs/cli.md) */
+    const char *file;          /* CSV path, as given (used in messages) */
+    const char *price_list;    /* price list code (may be NULL) */
+    const char *photos_dir;    /* (may be NULL) base of relative photo paths;
+                                  default: the CSV file's directory */
+    long long photo_max_bytes; /* largest photo file; 0: the default,
+                                  CATALOG_IMPORT_PHOTO_MAX_BYTES */
+    int archive_missing;       /* archive products absent from the file */
+    int dry_run;               /* do everything, then ROLLBACK */
+    int json; /* the summary as one JSON object (docs/cli.md) */
 };
 
 /** One bad row (or header problem). */

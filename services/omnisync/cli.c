@@ -22,6 +22,10 @@ static const struct cfg_opt cli_opts[] = {
     {"sql.dir", CFG_STR, NULL, 0, 0, 0, offsetof(struct cli_cfg, sql_dir),
      "migrations directory of db migrate (unset: <dir of the binary>/"
      "../deploy/sql when it exists, else /usr/share/omnisync/sql)"},
+    {"import.photo_max_bytes", CFG_INT, "10485760", 1, 1073741824LL, 0,
+     offsetof(struct cli_cfg, photo_max_bytes),
+     "largest photo file import catalog (and db migrate's backfill) reads; "
+     "a larger one is a bad row"},
     CFG_ROW_LOG_LEVEL(struct cli_cfg, log_level, "warn"),
     {NULL},
 };

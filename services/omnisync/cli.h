@@ -49,7 +49,8 @@ struct cli_cfg {
     char *redis_addr;      /* redis.addr: the stores' API budgets */
     char *secret_key;      /* secret.key: encrypts store passwords (secret) */
     char *sql_dir;         /* sql.dir: migrations directory (db migrate) */
-    char *log_level;       /* log.level */
+    long long photo_max_bytes; /* import.photo_max_bytes */
+    char *log_level;           /* log.level */
 };
 
 /** @returns the CLI's option table (static) for cfg_load_head(). */

@@ -2,6 +2,7 @@
  * cmd_db — `omnisync db migrate`: apply the ledger's SQL migrations.
  */
 #include "cli.h"
+#include "ledger/blob.h"
 #include "lib/db.h"
 
 #include <stdio.h>
@@ -36,6 +37,7 @@ static int db_migrate_run(int argc, char **argv)
                                    {NULL, NULL, NULL}};
     size_t text_len = 0;
     FILE *out = stdout;
+    long long missing = 0;
     PGconn *pg;
 
     rc = cli_args_parse("db migrate", argc, argv, opts, pos, 0, &npos);
@@ -60,6 +62,20 @@ static int db_migrate_run(int argc, char **argv)
     if (db_migrate(pg, dir, out, stderr, err, sizeof(err)) < 0)
         rc = cli_err(PQstatus(pg) == CONNECTION_OK ? CLI_USAGE : CLI_DEPENDENCY,
                      "%s", err);
+    /* Migration 0005's post-step: SQL cannot read host files, so the bytes
+     * of photos imported before it are read here from their recorded
+     * paths (docs/image-uploader.md "Upgrading"). */
+    else if (blob_photos_backfill(pg, cli_config()->photo_max_bytes,
+                                  "import.photo_max_bytes", out, stderr,
+                                  &missing, err, sizeof(err)) < 0)
+        rc = cli_err(CLI_DEPENDENCY, "photo backfill: %s", err);
+    else if (missing > 0)
+        fprintf(stderr,
+                "omnisync: db migrate: %lld photo(s) still have no bytes in "
+                "the ledger (named above); image-uploader dead-letters their "
+                "jobs until `omnisync db migrate` runs again where the files "
+                "are, or the catalog is imported again\n",
+                missing);
     PQfinish(pg);
     if (out != stdout) {
         fclose(out);
@@ -77,7 +93,10 @@ static const struct cli_sub db_subs[] = {
      "  in filename order, each in its own transaction.  Refuses when an\n"
      "  applied migration's file changed.  Directory: key sql.dir\n"
      "  (OMNISYNC_SQL_DIR), else <binary>/../deploy/sql, else\n"
-     "  /usr/share/omnisync/sql.  --json: {\"applied\": [file...]}."},
+     "  /usr/share/omnisync/sql.  Then stores the bytes of photos imported\n"
+     "  before migration 0005 from their recorded paths, naming each it\n"
+     "  cannot read (they stay without bytes; run it again where the\n"
+     "  files are).  --json: {\"applied\": [file...]}."},
     {NULL, NULL, NULL},
 };
 

@@ -146,6 +146,7 @@ int cmd_import(int argc, char **argv)
                                   "required");
     if (!strcmp(o.file, "-"))
         o.file = CSV_STDIN; /* positions read "<stdin>:LINE:COLUMN" */
+    o.photo_max_bytes = cli_config()->photo_max_bytes;
     rc = catalog_import_run(&o, cli_pg);
     return rc == CATALOG_IMPORT_FAIL ? CLI_DEPENDENCY : rc;
 }

@@ -71,8 +71,8 @@ CAT=$(realpath "$T_TMP")/cat
 IMG_NPH=24 # photos, two per product
 mkdir -p "$CAT" && cat_gen "$CAT" 12 24 || t_bail "cannot write the catalog"
 chmod -R a+rX "$CAT"
-# The photos: read by the import and the uploaders at the same path.
-DEP_RUN_OPTS=(-v "$CAT:$CAT:ro")
+# The catalog and its photos are mounted for the import only: it stores
+# each photo's bytes in the ledger, and the services never see the files.
 omni() { dep_oneshot "${IMG[omnisync]}" omnisync "$@"; }
 t_ok "omnisync db migrate (from the image)" omni db migrate
 # The harness created the topics; the compose file's `topics` job runs this.
@@ -83,7 +83,9 @@ omni location add WH1 --kind warehouse >/dev/null || t_bail "location WH1"
 omni location add WEB1 --kind online --price-list ONLINE >/dev/null ||
     t_bail "location WEB1"
 t_ok "omnisync import catalog with photos (from the image)" \
-    omni import catalog "$CAT/catalog.csv" --price-list ONLINE
+    dep_oneshot -v "$CAT:$CAT:ro" "${IMG[omnisync]}" omnisync import catalog \
+    "$CAT/catalog.csv" --price-list ONLINE
+rm -rf "$CAT/photos" # no container reads them: the uploaders read the ledger
 
 # ------------------------------------------------------------ the store
 CAT_SIM_PORT=$(free_port)

@@ -160,8 +160,8 @@ static void test_fixtures(void)
     T_ASSERT_STR_CONTAINS(s, "5:14: sku: duplicate SKU \"A-1-S\" (first on "
                              "line 2)");
     s = err_at(ci, 3, buf, sizeof(buf));
-    T_ASSERT_STR_CONTAINS(s, "5:22: photos: cannot read photo "
-                             "\"photos/none.jpg\"");
+    T_ASSERT_STR_CONTAINS(s, "5:22: photo \"photos/none.jpg\": cannot read: "
+                             "No such file or directory");
     catalog_import_destroy(ci);
 }
 

@@ -12,6 +12,7 @@ OMNISYNC_ROOT=${OMNISYNC_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 
 CAT_SIM_EXTRA="--group-update queued --group-update-delay-ms 200"
 cat_setup 20 3
+rm -rf "$T_TMP/cat/photos" # the import stored them: no service reads files
 t_bg imgup image-uploader -o log.level=info ${HARNESS_KAFKA_OPTS:-}
 t_bg stockpub stock-publisher -o log.level=info ${HARNESS_KAFKA_OPTS:-}
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # harness: fresh-kafka
 # Bad photos end in the DLQ with their path and reason, and their products
-# are still published: a corrupt file (wrong magic bytes), a missing file,
-# and a photo the store refuses (422: bigger than its limit).  Read back
-# with kcat: Kafka-Connect-style headers.
+# are still published: stored bytes that are not an image (a damaged
+# ledger), a photo whose bytes the ledger does not hold (imported before
+# migration 0005 and not backfilled), and a photo the store refuses (422:
+# bigger than its limit).  Read back with kcat: Kafka-Connect-style
+# headers.
 . "$OMNISYNC_ROOT/tests/integration/images/images-lib.bash"
 CAT_SIM_EXTRA="--image-processing-ms 0 --max-image-bytes 4000"
 IMG_BIG=ART-00003
@@ -15,8 +17,15 @@ missing=$(sql "SELECT path FROM product_photo pp JOIN product p ON p.id = pp.pro
                 WHERE p.article = 'ART-00007' AND pp.position = 2")
 big=$(sql "SELECT path FROM product_photo pp JOIN product p ON p.id = pp.product_id
             WHERE p.article = 'ART-00003' AND pp.position = 1")
-printf 'this is not an image\n' >"$corrupt"
-rm -f "$missing"
+# image-uploader reads the ledger, not the files: damage the stored bytes
+# (the size check follows them), and drop one photo's bytes as a ledger
+# from before 0005 lacks them (replica mode skips the foreign key).
+sql "UPDATE photo_blob SET bytes = 'this is not an image', size = 20
+      WHERE sha256 = (SELECT sha256 FROM product_photo WHERE path = '$corrupt')" >/dev/null
+sql "SET session_replication_role = replica;
+     DELETE FROM photo_blob WHERE sha256 = (SELECT sha256 FROM product_photo WHERE path = '$missing')" >/dev/null
+t_is "one photo without bytes" "$(sql "SELECT count(*) FROM product_photo pp
+      WHERE NOT EXISTS (SELECT 1 FROM photo_blob b WHERE b.sha256 = pp.sha256)")" 1
 
 out=$(omnisync sync initial "$CAT_STORE" --timeout 120 2>&1)
 t_is "sync initial exits 1: something was dead-lettered" "$?" 1
@@ -38,8 +47,8 @@ t_like "origin headers (Kafka Connect names)" "$c" \
     '__connect.errors.topic=omnisync.images.v1,__connect.errors.partition=[0-9]+,__connect.errors.offset=[0-9]+'
 t_like "timestamp and service headers" "$c" \
     '__connect.errors.timestamp=[0-9]{13},omnisync.errors.service=image-uploader'
-t_like "missing photo: path and reason" "$(grep -F "$missing" "$T_TMP/dlq.txt")" \
-    "photo $missing: cannot read: No such file or directory"
+t_like "photo without bytes: path and reason" "$(grep -F "$missing" "$T_TMP/dlq.txt")" \
+    "photo $missing: no bytes in the ledger for sha256 [0-9a-f]{64} \\(imported before migration 0005: run omnisync db migrate where the file is, or import the catalog again\\)"
 t_like "refused photo: the store's 422 and its message" "$(grep -F 'image_create' "$T_TMP/dlq.txt")" \
     'photo [^,]*ART-00003-1.png: image_create: HTTP 422: .*\{"image":'
 t_is "the ledger counts 3 dead-lettered photos for the store" \

@@ -100,7 +100,7 @@ t_is "bad rows: exit 2" "$RC" 2
 t_like "bad price after a multi-line field" "$ERR" 'bad3.csv:3:17: price: not a number: "12,x"'
 t_like "conflicting group, column in characters" "$ERR" 'bad3.csv:4:13: group: "Одежда" differs from "Одежда/Мужская" on line 2'
 t_like "duplicate SKU" "$ERR" 'bad3.csv:5:14: sku: duplicate SKU "A-1-S" \(first on line 2\)'
-t_like "missing photo" "$ERR" 'bad3.csv:5:22: photos: cannot read photo "photos/none.jpg"'
+t_like "missing photo" "$ERR" 'bad3.csv:5:22: photo "photos/none.jpg": cannot read: No such file or directory'
 t_is "bad rows: nothing applied" "$(ledger_sum)" "$sum"
 
 # A SKU that belongs to another article in the ledger.

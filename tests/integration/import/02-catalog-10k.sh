@@ -24,6 +24,7 @@ t_is "variants" "$(sql "SELECT count(*) FROM variant")" 10000
 t_is "prices" "$(sql "SELECT count(*) FROM price")" 10000
 t_is "old prices" "$(sql "SELECT count(*) FROM price WHERE old_price IS NOT NULL")" 1250
 t_is "photos (every 5th product, 2 each)" "$(sql "SELECT count(*) FROM product_photo")" 1000
+t_is "the 2 distinct photo files stored once each" "$(sql "SELECT count(*) FROM photo_blob")" 2
 t_is "variant options" "$(sql "SELECT count(*) FROM variant_option")" 25000
 t_is "groups" "$(sql "SELECT count(*) FROM product_group")" 9
 t_is "decimal comma with thousands space" \
@@ -79,7 +80,7 @@ mapfile -t pos <"$d2/expect"
 t_is "generator positions (after multi-line fields)" "${pos[*]}" "502:29 6253:17 12499:37"
 t_like "bad price named" "$ERR" "catalog.csv:502:29: Price: not a number: \"12,x\""
 t_like "duplicate SKU named" "$ERR" "catalog.csv:6253:17: SKU: duplicate SKU \"ART-00001-1\" \\(first on line 2\\)"
-t_like "missing photo named" "$ERR" "catalog.csv:12499:37: Photos: cannot read photo \"photos/nope.jpg\""
+t_like "missing photo named" "$ERR" "catalog.csv:12499:37: photo \"photos/nope.jpg\": cannot read: No such file or directory"
 t_is "exactly three errors" "$(grep -c 'catalog.csv:[0-9]*:[0-9]*: ' <<<"$ERR")" 3
 t_is "bad rows: nothing applied" "$(ledger_sum)" "$sum"
 t_is "bad rows: no event" "$(events)" "$n"

@@ -7,7 +7,7 @@
 #   run omnisync import ...   sets RC, OUT (stdout), ERR (stderr)
 #   events                    number of catalog.product outbox rows
 #   ledger_sum                checksum of every catalog table (all columns,
-#                             updated_at included)
+#                             updated_at included) and the stored photos
 
 set -uo pipefail
 OMNISYNC_ROOT=${OMNISYNC_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
@@ -33,6 +33,7 @@ ledger_sum() {
            UNION ALL SELECT 'o' || o::text FROM variant_option o
            UNION ALL SELECT 'r' || r::text FROM price r
            UNION ALL SELECT 'f' || f::text FROM product_photo f
+           UNION ALL SELECT 'b' || b.sha256 || b.size FROM photo_blob b
            UNION ALL SELECT 'g' || g::text FROM product_group g
            UNION ALL SELECT 'n' || n::text FROM option_name n
            UNION ALL SELECT 'w' || w::text FROM option_value w) s"
