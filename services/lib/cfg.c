@@ -303,14 +303,26 @@ static void cfg_apply(struct cfg *c)
  * allow-list: tuning knobs by their unit suffix, and named settings that
  * are addresses, identifiers, mechanisms or paths. */
 static const char *const cfg_clear_suffix[] = {
-    ".ms", ".bytes", ".kbytes", ".messages", ".max", ".min", ".num",
-    ".retries", ".enable", ".location", NULL};
+    ".ms",  ".bytes",   ".kbytes", ".messages", ".max", ".min",
+    ".num", ".retries", ".enable", ".location", NULL};
 static const char *const cfg_clear_name[] = {
-    "bootstrap.servers", "client.id", "group.id", "security.protocol",
-    "sasl.mechanism", "sasl.mechanisms", "compression.codec",
-    "compression.type", "acks", "auto.offset.reset", "debug",
-    "partition.assignment.strategy", "isolation.level", "enable.idempotence",
-    "broker.address.family", "ssl.endpoint.identification.algorithm", NULL};
+    "bootstrap.servers",
+    "client.id",
+    "group.id",
+    "security.protocol",
+    "sasl.mechanism",
+    "sasl.mechanisms",
+    "compression.codec",
+    "compression.type",
+    "acks",
+    "auto.offset.reset",
+    "debug",
+    "partition.assignment.strategy",
+    "isolation.level",
+    "enable.idempotence",
+    "broker.address.family",
+    "ssl.endpoint.identification.algorithm",
+    NULL};
 
 int cfg_printable(const char *key)
 {
