@@ -735,6 +735,32 @@ static void product_field_check(struct catalog_import *ci, size_t r,
     row_bad(ci, r, c, k, msg);
 }
 
+/* The longest value of each column, in bytes (docs/limits.md): a product
+ * becomes one event on Kafka and one request to the store, both bounded. */
+static const size_t col_max_len[COL_KINDS] = {
+    [COL_GROUP] = 1000,  [COL_ARTICLE] = 128,
+    [COL_NAME] = 500,    [COL_DESCRIPTION] = CATALOG_DESCRIPTION_MAX,
+    [COL_SKU] = 128,     [COL_BARCODE] = 64,
+    [COL_PRICE] = 32,    [COL_OLD_PRICE] = 32,
+    [COL_PHOTOS] = 8192, [COL_OPTION] = 255};
+
+/* Every cell of row @p r within its column's length limit. */
+static void row_lengths_check(struct catalog_import *ci, size_t r)
+{
+    struct imp_row *row = &ci->rows[r];
+    size_t j, max;
+
+    for (j = 0; j < ci->ncols; j++) {
+        max = col_max_len[ci->cols[j].kind];
+        if (max && row->cells[j].len > max) {
+            imp_err(ci, row->cells[j].line, row->cells[j].col,
+                    "%s: %zu bytes, longer than %zu", ci->cols[j].header,
+                    row->cells[j].len, max);
+            row->bad = 1;
+        }
+    }
+}
+
 /* Trim row @p r's cells in place and check the ones every catalog row
  * needs; @p group receives the canonical group path (NULL when none). */
 static void row_catalog_trim(struct catalog_import *ci, size_t r, char **group)
@@ -769,6 +795,7 @@ static void row_catalog_trim(struct catalog_import *ci, size_t r, char **group)
         row_bad(ci, r, c_art, COL_ARTICLE, "empty");
     if (c_sku->len == 0)
         row_bad(ci, r, c_sku, COL_SKU, "empty");
+    row_lengths_check(ci, r);
 }
 
 /* Register the SKU of variant @p vi, or report row @p r's SKU as a

@@ -109,6 +109,20 @@ run omnisync import catalog "$T_TMP/steal.csv"
 t_is "SKU of another article: exit 2" "$RC" 2
 t_like "SKU of another article: named" "$ERR" 'steal.csv:2:7: sku: SKU "SH-1-RED-M" belongs to article "SH-1" in the ledger'
 
+# Length limits (docs/limits.md): a 2 MB description once imported and
+# then blocked the outbox (Kafka refused the event); now refused with its
+# position, and nothing applied.
+python3 -c 'import sys; print("article,name,description,sku,option:Size"); print("BIG-1,Big,%s,BIG-1-S,%s" % ("d" * 2000000, "S"))' >"$T_TMP/big.csv"
+run omnisync import catalog "$T_TMP/big.csv"
+t_is "2 MB description: exit 2" "$RC" 2
+t_like "2 MB description: FILE:LINE:COLUMN and the limit" "$ERR" \
+    'big.csv:2:11: description: 2000000 bytes, longer than 65536'
+python3 -c 'print("article,name,sku,option:Size"); print("BIG-2,Big,BIG-2-S,%s" % ("x" * 256))' >"$T_TMP/bigopt.csv"
+run omnisync import catalog "$T_TMP/bigopt.csv"
+t_like "a 256-byte option value: named by its column" "$ERR" \
+    'bigopt.csv:2:19: option:Size: 256 bytes, longer than 255'
+t_is "long values: nothing applied" "$(ledger_sum)" "$sum"
+
 # Dry run: the summary, then nothing kept.
 sed 's/Cotton shirt/Linen shirt/' "$f" >"$T_TMP/cat/linen.csv"
 run omnisync import catalog "$T_TMP/cat/linen.csv" --price-list RETAIL --dry-run
