@@ -94,6 +94,7 @@ struct catalog_import {
     char *photo_base;   /* directory relative photo paths start from */
     int has_prices;     /* some row has a price or old_price value */
     int header_bad;     /* no usable header: rows were not read */
+    size_t nunknown;    /* unknown columns (warned about the first few) */
     struct catalog_import_error *errs;
     size_t nerrs, errs_cap;
     int errs_sorted;
@@ -483,8 +484,9 @@ static int header_column(struct catalog_import *ci, size_t i,
     if (r != 0)
         return r < 0 ? -1 : 0;
     if (c->kind == COL_UNKNOWN) {
-        fprintf(stderr, "%s:%ld:%ld: warning: unknown column %s ignored\n",
-                ci->o.file, f->line, f->col, qv(h, hlen, q, sizeof(q)));
+        if (++ci->nunknown <= CATALOG_IMPORT_MAX_WARNINGS)
+            fprintf(stderr, "%s:%ld:%ld: warning: unknown column %s ignored\n",
+                    ci->o.file, f->line, f->col, qv(h, hlen, q, sizeof(q)));
         return 0;
     }
     /* Duplicates: the same kind twice, or the same option twice. */
@@ -513,6 +515,13 @@ static int header_parse(struct catalog_import *ci, const struct csv_record *rec)
     const enum col_kind *req;
     size_t nreq, i;
 
+    if (rec->nfields > CATALOG_IMPORT_MAX_COLUMNS) {
+        imp_err(ci, rec->fields[CATALOG_IMPORT_MAX_COLUMNS].line,
+                rec->fields[CATALOG_IMPORT_MAX_COLUMNS].col,
+                "%zu columns, more than %d", rec->nfields,
+                CATALOG_IMPORT_MAX_COLUMNS);
+        return 0;
+    }
     ci->cols = calloc(rec->nfields, sizeof(*ci->cols));
     if (!ci->cols)
         return -1;
@@ -520,6 +529,9 @@ static int header_parse(struct catalog_import *ci, const struct csv_record *rec)
     for (i = 0; i < rec->nfields; i++)
         if (header_column(ci, i, &rec->fields[i]) < 0)
             return -1;
+    if (ci->nunknown > CATALOG_IMPORT_MAX_WARNINGS)
+        fprintf(stderr, "%s: warning: ... and %zu more unknown columns\n",
+                ci->o.file, ci->nunknown - CATALOG_IMPORT_MAX_WARNINGS);
     if (ci->o.kind == CATALOG_IMPORT_PRICES) {
         req = required_prices;
         nreq = sizeof(required_prices) / sizeof(required_prices[0]);
