@@ -1103,8 +1103,16 @@ static int cp_dlq(struct catpub *cp, const rd_kafka_message_t *m,
     st = store ? storeset_find(cp->ss, store) : NULL;
     if (!key || cfg_parse_ll(key, &pid) != 0)
         pid = 0;
-    if (dlq_record_add(cp->pg, st ? st->conf.id : 0, "catalog-publisher",
-                       pid > 0 ? REMOTE_MAP_PRODUCT : NULL, pid, key, reason,
+    if (dlq_record_add(cp->pg,
+                       &(struct dlq_record_note){
+                           .store_id = st ? st->conf.id : 0,
+                           .store = store,
+                           .service = "catalog-publisher",
+                           .entity = pid > 0 ? REMOTE_MAP_PRODUCT : NULL,
+                           .local_id = pid,
+                           .key = key,
+                           .reason = reason,
+                           .ref = dlq_last(cp->dlq)},
                        errstr, sizeof(errstr)) != 0)
         log_warn("dlq_record: %s (status will not count it)", errstr);
     return 0;

@@ -361,9 +361,17 @@ static int iu_dlq(struct imgup *iu, const rd_kafka_message_t *m,
     iu->n_dlq++;
     log_warn_ctx(key, "dead-lettered: %s", full);
     st = store ? storeset_find(iu->ss, store) : NULL;
-    if (dlq_record_add(iu->pg, st ? st->conf.id : 0, "image-uploader",
-                       photo_id > 0 ? REMOTE_MAP_IMAGE : NULL, photo_id, key,
-                       full, errstr, sizeof(errstr)) != 0)
+    if (dlq_record_add(iu->pg,
+                       &(struct dlq_record_note){
+                           .store_id = st ? st->conf.id : 0,
+                           .store = store,
+                           .service = "image-uploader",
+                           .entity = photo_id > 0 ? REMOTE_MAP_IMAGE : NULL,
+                           .local_id = photo_id,
+                           .key = key,
+                           .reason = full,
+                           .ref = dlq_last(iu->dlq)},
+                       errstr, sizeof(errstr)) != 0)
         log_warn("dlq_record: %s (status will not count it)", errstr);
     return 0;
 }

@@ -265,6 +265,37 @@ static enum MHD_Result httpd_metrics(struct httpd *h,
     return httpd_send(h, conn, "/metrics", &r);
 }
 
+/*
+ * omnisync_ready_check{check}: each check's result in the last finished
+ * readiness run, 1 ready and 0 not; a check that has been running longer
+ * than the /readyz bound counts 0, one that never ran has no series.  A
+ * scrape asks for a new run without waiting for it, so without /readyz
+ * traffic the values are one scrape old.  Runs with the registry locked;
+ * h->mu is never held while a metric is touched, so the order is safe.
+ */
+static void httpd_ready_collect(struct metrics_emit *e, void *opaque)
+{
+    struct httpd *h = opaque;
+    long long now = httpd_now_ms();
+    size_t i;
+
+    pthread_mutex_lock(&h->mu);
+    if (h->done_gen >= h->want_gen && !h->stop_ready) {
+        h->want_gen++;
+        pthread_cond_broadcast(&h->cv);
+    }
+    for (i = 0; i < h->nchecks; i++) {
+        const struct httpd_check *c = &h->checks[i];
+        int stuck = h->running == (long)i &&
+                    now - h->running_since > h->ready_timeout_ms;
+
+        if (c->gen > 0 || stuck)
+            metrics_emit_value(e, (const char *const[]){c->name},
+                               c->ok && !stuck ? 1 : 0);
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
 /* ---- readiness thread ---------------------------------------------------- */
 
 static void *httpd_ready_main(void *arg)
@@ -639,6 +670,13 @@ struct httpd *httpd_new(const struct httpd_conf *c, struct metrics *m,
             m, "omnisync_http_requests_total",
             "HTTP requests answered, by route and status code.",
             (const char *const[]){"route", "code", NULL});
+    if (m)
+        metrics_callback_new(
+            m, "omnisync_ready_check",
+            "1 when the readiness check passed in the last /readyz run, 0 "
+            "when it failed (a scrape starts a new run).",
+            METRICS_GAUGE, (const char *const[]){"check", NULL},
+            httpd_ready_collect, h);
     /* The logger first: MHD logs options it meets before it elsewhere. */
     h->d = MHD_start_daemon(
         flags, httpd_sa_port(&sa), NULL, NULL, httpd_access, h,

@@ -99,7 +99,9 @@ int httpd_listen_parse(const char *listen, struct sockaddr_storage *sa,
  * @param c conf (borrowed for the call).
  * @param m registry served by /metrics (borrowed, must outlive the server;
  *          may be NULL: /metrics answers 404).  When given, the server
- *          counts its answers in omnisync_http_requests_total{route,code}.
+ *          counts its answers in omnisync_http_requests_total{route,code}
+ *          and reports its checks in omnisync_ready_check{check}, whose
+ *          collector reads the server: render @p m only through it.
  * @returns the server, or NULL with errstr (bad address, port in use).
  */
 struct httpd *httpd_new(const struct httpd_conf *c, struct metrics *m,

@@ -32,6 +32,8 @@ static const struct cli_cmd cli_cmds[] = {
      "reconcile STORE [--repair] [--json]: store vs ledger drift"},
     {"lag", cmd_lag,
      "lag [--group G] [--max N] [--json] [--watch]: consumer lag"},
+    {"dlq", cmd_dlq,
+     "dlq list|show|replay|drop: dead-lettered messages (omnisync.dlq.v1)"},
     {NULL, NULL, NULL},
 };
 

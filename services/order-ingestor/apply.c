@@ -4,6 +4,7 @@
 #include "events/event.h"
 #include "events/order.h"
 #include "events/topics.h"
+#include "ledger/dlq_record.h"
 #include "ledger/orders.h"
 #include "lib/consume.h"
 #include "lib/db.h"
@@ -120,13 +121,37 @@ static int oa_dlq(struct order_apply *a, const rd_kafka_message_t *m,
     return 0;
 }
 
+/* The ledger's note of the dead letter just written, for status and
+ * `omnisync dlq` (logged when it cannot be written: the DLQ record itself
+ * is safe). */
+static void oa_dlq_note(struct order_apply *a, const rd_kafka_message_t *m,
+                        const char *store, const char *reason)
+{
+    char err[512], key[512];
+
+    snprintf(key, sizeof(key), "%.*s", m->key ? (int)m->key_len : 0,
+             m->key ? (const char *)m->key : "");
+    if (!oa_pg_ok(a) ||
+        dlq_record_add(a->pg,
+                       &(struct dlq_record_note){.store = store,
+                                                 .service = "order-ingestor",
+                                                 .key = key,
+                                                 .reason = reason,
+                                                 .ref = dlq_last(a->dlq)},
+                       err, sizeof(err)) != 0)
+        log_warn("dlq_record: %s (status and `omnisync dlq` will not list it)",
+                 a->pg ? err : "ledger unreachable");
+}
+
 static int oa_commit(struct order_apply *a, const rd_kafka_message_t *m);
 
-/* Dead-letter, then commit and count it consumed. */
+/* Dead-letter, then commit and count it consumed.  @p store is the store
+ * the message named (NULL when unreadable). */
 static void oa_dead_letter(struct order_apply *a, const rd_kafka_message_t *m,
-                           const char *reason)
+                           const char *store, const char *reason)
 {
     if (oa_dlq(a, m, reason) == 0) {
+        oa_dlq_note(a, m, store, reason);
         oa_commit(a, m);
         consume_count_done(&a->mx, TOPICS_ORDERS);
     }
@@ -251,7 +276,7 @@ static void oa_finish(struct order_apply *a, const rd_kafka_message_t *m,
 
     if (res == ORDERS_REJECT) {
         snprintf(reason, sizeof(reason), "cannot apply: %s", err);
-        oa_dead_letter(a, m, reason);
+        oa_dead_letter(a, m, ev->store, reason);
         return;
     }
     if (res == ORDERS_APPLIED) {
@@ -288,12 +313,12 @@ int order_apply_poll(struct order_apply *a)
         return 0;
     if (event_decode(&ev, m->payload, m->len, err, sizeof(err)) < 0) {
         snprintf(reason, sizeof(reason), "undecodable: %s", err);
-        oa_dead_letter(a, m, reason);
+        oa_dead_letter(a, m, NULL, reason);
         goto out;
     }
     if (strcmp(ev.type, ORDER_EVENT_RAW) != 0) {
         snprintf(reason, sizeof(reason), "unexpected event type '%s'", ev.type);
-        oa_dead_letter(a, m, reason);
+        oa_dead_letter(a, m, ev.store, reason);
     } else if (oa_apply_retrying(a, &ev, &info, &res, err, sizeof(err)) == 0) {
         oa_finish(a, m, &ev, res, &info, err);
     } /* else stopped: left uncommitted, the next run applies it */

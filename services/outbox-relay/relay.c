@@ -47,6 +47,7 @@ struct relay_slot {
     long long id;      /* outbox.id */
     const char *key;   /* borrowed from the batch */
     const char *topic; /* borrowed likewise */
+    const char *store; /* likewise, NULL when the row names none */
     enum slot_state state;
     int marked;       /* in the batch's mark-sent statement */
     char reason[256]; /* why a SLOT_DEAD row can never be published */
@@ -338,6 +339,7 @@ static int relay_batch_send(struct relay *r)
         s->id = row->id;
         s->key = row->key;
         s->topic = row->topic;
+        s->store = row->store;
         s->marked = 0;
         s->state = SLOT_FAILED;
         env = event_build(row->type, row->event_id, row->created_at, row->store,
@@ -390,8 +392,14 @@ static int relay_set_aside(struct relay *r, struct relay_slot *s)
               "aside: %s",
               s->id, s->topic, s->key, s->reason);
     if (outbox_dead_mark(r->pg, s->id, s->reason, errstr, sizeof(errstr)) < 0 ||
-        dlq_record_add(r->pg, 0, "outbox-relay", "outbox", s->id, s->key,
-                       s->reason, errstr, sizeof(errstr)) < 0) {
+        dlq_record_add(r->pg,
+                       &(struct dlq_record_note){.store = s->store,
+                                                 .service = "outbox-relay",
+                                                 .entity = "outbox",
+                                                 .local_id = s->id,
+                                                 .key = s->key,
+                                                 .reason = s->reason},
+                       errstr, sizeof(errstr)) < 0) {
         relay_db_error(r, errstr);
         return -1;
     }

@@ -4,6 +4,7 @@
 #include "app/storeset.h"
 #include "events/event.h"
 #include "events/topics.h"
+#include "ledger/dlq_record.h"
 #include "ledger/remote_map.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
@@ -205,6 +206,31 @@ static void stockpub_refresh(struct stockpub *sp, int forced)
     log_debug("stores: %d loaded", n);
 }
 
+/* The ledger's note of the dead letter just written, for status and
+ * `omnisync dlq` (logged when it cannot be written: the DLQ record itself
+ * is safe).  @p it is the coalesced item, or NULL for a message. */
+static void stockpub_dlq_note(struct stockpub *sp, const struct pend_item *it,
+                              const char *key, const char *reason)
+{
+    char err[512];
+    struct storeset_entry *e =
+        it ? storeset_find(sp->stores, it->st->name) : NULL;
+
+    if (dlq_record_add(
+            sp->pg,
+            &(struct dlq_record_note){.store_id = e ? e->conf.id : 0,
+                                      .store = it ? it->st->name : NULL,
+                                      .service = "stock-publisher",
+                                      .entity = it ? REMOTE_MAP_VARIANT : NULL,
+                                      .local_id = it ? it->variant_id : 0,
+                                      .key = key,
+                                      .reason = reason,
+                                      .ref = dlq_last(sp->dlq)},
+            err, sizeof(err)) != 0)
+        log_warn("dlq_record: %s (status and `omnisync dlq` will not list it)",
+                 err);
+}
+
 /* Dead-letter @p it with @p reason.  Returns 0 when acknowledged. */
 static int stockpub_dlq_item(struct stockpub *sp, struct pend_item *it,
                              const char *reason)
@@ -218,6 +244,7 @@ static int stockpub_dlq_item(struct stockpub *sp, struct pend_item *it,
         return -1;
     }
     log_warn_ctx(it->key, "dead-lettered: %s", reason);
+    stockpub_dlq_note(sp, it, it->key, reason);
     sp->st.dlq++;
     return 0;
 }
@@ -519,6 +546,9 @@ static void stockpub_handle(struct stockpub *sp, rd_kafka_message_t *m)
     }
     log_warn("dead-lettered %d/%lld: %s", (int)m->partition,
              (long long)m->offset, err);
+    snprintf(dlqerr, sizeof(dlqerr), "%.*s", m->key ? (int)m->key_len : 0,
+             m->key ? (const char *)m->key : "");
+    stockpub_dlq_note(sp, NULL, dlqerr, err);
     sp->st.dlq++;
     pendmap_offset_seen(sp->pm, m->partition, m->offset);
 }

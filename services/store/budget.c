@@ -137,7 +137,7 @@ struct budget {
         script_reloads;
     struct budget_mx { /* (each may be NULL) docs/metrics.md */
         struct metrics_family *tokens, *used, *limit, *left, *wait, *pauses,
-            *unavailable, *calls;
+            *pause_end, *unavailable, *calls;
     } mx;
 };
 
@@ -476,6 +476,11 @@ int budget_metrics_register(struct budget *b, struct metrics *m)
     x->pauses = metrics_counter_new(
         m, "omnisync_budget_pauses_total",
         "Fleet-wide pauses this process started after a 429 or 503.", st);
+    x->pause_end = metrics_gauge_new(
+        m, "omnisync_budget_pause_end_time_seconds",
+        "When the last fleet-wide pause this process set for the store ends "
+        "(seconds since the epoch; in the past once it ended).",
+        st);
     x->unavailable = metrics_counter_new(
         m, "omnisync_budget_unavailable_total",
         "Token requests refused because Redis was unreachable.", st);
@@ -485,7 +490,7 @@ int budget_metrics_register(struct budget *b, struct metrics *m)
         "answer).",
         (const char *const[]){"store", "class", "status", NULL});
     return x->tokens && x->used && x->limit && x->left && x->wait &&
-                   x->pauses && x->unavailable && x->calls
+                   x->pauses && x->pause_end && x->unavailable && x->calls
                ? 0
                : -1;
 }
@@ -672,6 +677,8 @@ int budget_pause(struct budget *b, const char *store, long retry_after_s)
         return -1;
     atomic_fetch_add(&b->pauses, 1);
     metrics_inc(b->mx.pauses, (const char *const[]){store});
+    metrics_set(b->mx.pause_end, (const char *const[]){store},
+                (double)(clock_wall_ms() + v[0]) / 1000.0);
     /* The window counts as used up until the pause ends. */
     for (int i = 0; i < BUDGET_CLASS_COUNT; i++)
         metrics_set(b->mx.left,

@@ -25,16 +25,14 @@ static struct cfg *cfg_mock(void)
     return cfg_load(no_opts, &dummy_target, passthru, "test_dlq", "", 3, argv);
 }
 
+/* Header @p name of @p m (NULL when none), in a rotating buffer. */
 static const char *header(const rd_kafka_message_t *m, const char *name)
 {
-    rd_kafka_headers_t *h = NULL;
-    const void *v = NULL;
-    size_t len = 0;
+    static char buf[4][256];
+    static int slot;
 
-    if (rd_kafka_message_headers(m, &h) || !h ||
-        rd_kafka_header_get_last(h, name, &v, &len))
-        return NULL;
-    return v;
+    slot = (slot + 1) % 4;
+    return dlq_header(m, name, buf[slot], sizeof(buf[slot]));
 }
 
 static rd_kafka_message_t *next_msg(struct kafka_consumer *c)
@@ -47,6 +45,50 @@ static rd_kafka_message_t *next_msg(struct kafka_consumer *c)
     return m;
 }
 
+/* dlq_fetch() callback: produce the record again to "replayed". */
+static int replay_cb(void *ctx, const rd_kafka_message_t *m, char *errstr,
+                     size_t errstr_size)
+{
+    int32_t part;
+    int64_t off;
+
+    return dlq_replay(ctx, m, "replayed", 2, 5000, &part, &off, errstr,
+                      errstr_size);
+}
+
+/* Offset 0 of the DLQ is read back by offset and replayed with the replay
+ * headers; an offset past the end is gone, not an error of the broker. */
+static void fetch_and_replay(rd_kafka_mock_cluster_t *mc, struct dlq *d)
+{
+    const char *bs = rd_kafka_mock_cluster_bootstraps(mc);
+    const char *topics[] = {"replayed"};
+    struct kafka_consumer *c;
+    rd_kafka_message_t *m;
+    char err[512];
+
+    T_ASSERT_EQ(rd_kafka_mock_topic_create(mc, "replayed", 1, 1), 0);
+    T_ASSERT_EQ(dlq_fetch(bs, 0, 0, 5000, replay_cb, d, err, sizeof(err)),
+                DLQ_FETCH_OK);
+    T_ASSERT_EQ(dlq_fetch(bs, 0, 99, 5000, replay_cb, d, err, sizeof(err)),
+                DLQ_FETCH_GONE);
+    T_ASSERT_STR_CONTAINS(err, "no such record");
+    c = kafka_consumer_new(bs, "dlq-test-replayed", NULL, err, sizeof(err));
+    T_ASSERT(c != NULL);
+    if (!c)
+        return;
+    T_ASSERT_EQ(kafka_consumer_subscribe(c, topics, 1, err, sizeof(err)), 0);
+    m = next_msg(c);
+    T_ASSERT(m != NULL);
+    if (m) {
+        T_ASSERT(m->key_len == 2 && memcmp(m->key, "k1", 2) == 0);
+        T_ASSERT(m->len == 4 && memcmp(m->payload, "{bad", 4) == 0);
+        T_ASSERT_STR_EQ(header(m, DLQ_HDR_REPLAY_COUNT), "2");
+        T_ASSERT_STR_EQ(header(m, DLQ_HDR_REPLAYED_FROM), DLQ_TOPIC "/0/0");
+        rd_kafka_message_destroy(m);
+    }
+    kafka_consumer_destroy(c);
+}
+
 int main(void)
 {
     char err[512];
@@ -56,6 +98,7 @@ int main(void)
     rd_kafka_mock_cluster_t *mc;
     rd_kafka_message_t *m;
     const char *topics[] = {DLQ_TOPIC};
+    const struct dlq_ref *last;
     struct dlq *d;
 
     log_level = LOG_WARN;
@@ -99,6 +142,15 @@ int main(void)
 
         /* Dead-lettering a consumed message keeps its origin. */
         T_ASSERT_EQ(dlq_send(d, m, "second", 5000, err, sizeof(err)), 0);
+        last = dlq_last(d);
+        T_ASSERT(last != NULL);
+        if (last) {
+            T_ASSERT_EQ(last->partition, 0);
+            T_ASSERT_EQ(last->offset, 1);
+            T_ASSERT_STR_EQ(last->topic, DLQ_TOPIC);
+            T_ASSERT_EQ(last->orig_offset, 0);
+            T_ASSERT_STR_EQ(last->source, "");
+        }
         rd_kafka_message_destroy(m);
         m = next_msg(c);
         T_ASSERT(m != NULL);
@@ -111,6 +163,7 @@ int main(void)
         }
     }
     kafka_consumer_destroy(c);
+    fetch_and_replay(mc, d);
     dlq_destroy(d);
     kafka_producer_destroy(host);
     cfg_destroy(mc_cfg);

@@ -291,8 +291,9 @@ static void test_routes(struct httpd *h, int port)
     T_ASSERT_STR_EQ(a.body, "{\"error\":\"not found\"}\n");
 }
 
-static void test_metrics_route(int port)
+static void test_metrics_route(struct httpd *h, int port)
 {
+    static struct t_check broken = {0, 0, "broken"};
     struct t_ans a;
 
     t_http(port, "GET", "/metrics", NULL, 0, &a);
@@ -306,7 +307,22 @@ static void test_metrics_route(int port)
     T_ASSERT_STR_CONTAINS(a.body, "omnisync_http_requests_total{route="
                                   "\"other\",code=\"404\"} 1\n");
     T_ASSERT_STR_CONTAINS(a.body, "process_resident_memory_bytes ");
+    /* The last /readyz run's results, one series per check. */
+    T_ASSERT_STR_CONTAINS(a.body, "# TYPE omnisync_ready_check gauge\n");
+    T_ASSERT_STR_CONTAINS(a.body,
+                          "omnisync_ready_check{check=\"postgres\"} 1\n");
+    T_ASSERT_STR_CONTAINS(a.body,
+                          "omnisync_ready_check{check=\"assignment\"} 1\n");
     T_ASSERT_EQ(t_promtool(a.body), 0);
+    /* A new check: no series until a run; a scrape starts one. */
+    T_ASSERT_EQ(httpd_check_add(h, "broken", t_check_fn, &broken), 0);
+    t_http(port, "GET", "/metrics", NULL, 0, &a);
+    T_CHECK(!strstr(a.body, "check=\"broken\""), "%s", a.body);
+    t_sleep_ms(200);
+    t_http(port, "GET", "/metrics", NULL, 0, &a);
+    T_ASSERT_STR_CONTAINS(a.body, "omnisync_ready_check{check=\"broken\"} 0\n");
+    T_ASSERT_STR_CONTAINS(a.body,
+                          "omnisync_ready_check{check=\"postgres\"} 1\n");
 }
 
 static void test_probe(int port)
@@ -352,7 +368,7 @@ int main(void)
     test_liveness(h, port);
     test_readiness(h, port);
     test_routes(h, port);
-    test_metrics_route(port);
+    test_metrics_route(h, port);
     test_probe(port);
     httpd_destroy(h);
     /* Stopped: nothing answers. */

@@ -52,6 +52,9 @@ t_like "DLQ origin: stock-publisher, the stock topic (a coalesced item)" "$rec" 
     'omnisync.errors.service=stock-publisher,omnisync.errors.source=omnisync.stock.v1'
 t_like "DLQ value: the last event of the variant" "$rec" "\"sku\": ?\"$BAD_SKU\""
 t_is "only that item is dead-lettered" "$(dlq | grep -c .)" 1
+t_is "noted in the ledger: omnisync dlq list names store, variant, source" \
+    "$(omnisync dlq list --json | jq -c '[.[] | [.store, .entity, .local_id, .source, .topic, .state]]')" \
+    "[[\"$STORE\",\"variant\",$bad_vid,\"omnisync.stock.v1\",\"\",\"open\"]]"
 sleep 1.5
 t_like "offsets committed past the rejected item (nothing pending)" \
     "$(grep 'stats: ' "$T_TMP/pub.log" | tail -1)" 'pending=0'
