@@ -31,8 +31,8 @@ t_like "dlq_record notes it" \
     "^outbox-relay outbox $big $store:2\$"
 t_ok "the log names the row" relay_log_has r1 "outbox row $big (omnisync.stock.v1, key $store:2) can never be published"
 relay_consume omnisync.stock.v1 "$T_TMP/topic.tsv"
-t_is "Kafka has the three other rows, in order" \
-    "$(awk -F'\t' -v p="$store:" 'index($1, p) == 1 { print $1 }' "$T_TMP/topic.tsv" | paste -sd,)" \
+t_is "Kafka has the three other rows, once each (order is per key)" \
+    "$(awk -F'\t' -v p="$store:" 'index($1, p) == 1 { print $1 }' "$T_TMP/topic.tsv" | sort | paste -sd,)" \
     "$store:1,$store:2,$store:3"
 sleep 2
 t_is "retried nothing: one log line for it" \
