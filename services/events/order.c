@@ -62,7 +62,8 @@ int order_ts_parse(const char *s, long long *us)
 {
     int64_t v;
 
-    if (clock_rfc3339_parse(s, &v) < 0)
+    /* 1970-01-01 .. 9999-12-31T23:59:59.999999Z */
+    if (clock_rfc3339_parse(s, &v) < 0 || v < 0 || v > 253402300799999999LL)
         return -1;
     *us = (long long)v;
     return 0;
@@ -84,7 +85,8 @@ int order_money_text(const json_t *v, char *out, size_t out_size)
     long long minor;
 
     /* Rounded past 2 decimals, as numeric(14,2) rounds what it stores. */
-    if (money_from_json(v, MONEY_ROUND, &minor, NULL, 0) < 0)
+    if (money_from_json(v, MONEY_ROUND, &minor, NULL, 0) < 0 || minor < 0 ||
+        minor > ORDER_MONEY_MAX_MINOR)
         return -1;
     return money_format(minor, out, out_size);
 }

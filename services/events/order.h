@@ -22,6 +22,8 @@
 
 #define ORDER_EVENT_RAW "orders.raw"
 #define ORDER_MAX_LINES 1000
+/* The largest quantity of one order line (docs/limits.md). */
+#define ORDER_QUANTITY_MAX 1000000000
 #define ORDER_MONEY_MAX 32
 
 /* Where an order is, whatever the platform calls it. */
@@ -73,10 +75,11 @@ void order_clear(struct order *o);
  * @brief Parse an RFC 3339 timestamp with an offset ("Z" allowed), e.g.
  *        "2023-11-22T14:24:30.123+03:00"; a space may replace the 'T'.
  *        Every order timestamp goes through here (one place to swap for
- *        the clock module).
+ *        the clock module).  Only years 1970 to 9999 are orders' times
+ *        (docs/limits.md).
  * @param us receives microseconds since the epoch (fraction digits beyond
  *           the sixth are ignored).
- * @returns 0, or -1 when @p s is not such a timestamp.
+ * @returns 0, or -1 when @p s is not such a timestamp or out of range.
  */
 int order_ts_parse(const char *s, long long *us);
 
@@ -87,10 +90,15 @@ int order_ts_parse(const char *s, long long *us);
  */
 int order_version_newer(const char *incoming, const char *current);
 
+/* The largest amount of an order's price or total, in minor units
+ * (999,999,999.99; docs/limits.md): the ledger stores numeric(14, 2). */
+#define ORDER_MONEY_MAX_MINOR 99999999999LL
+
 /**
  * @brief Normalise a money value of a JSON payload (string "1500.0",
- *        "7,5" or a number) into decimal text.
- * @returns 0, or -1 when @p v is not money (null is -1 too).
+ *        "7,5" or a number) into decimal text, from 0 to
+ *        ORDER_MONEY_MAX_MINOR.
+ * @returns 0, or -1 when @p v is not money in that range (null is -1 too).
  */
 int order_money_text(const json_t *v, char *out, size_t out_size);
 

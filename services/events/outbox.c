@@ -75,7 +75,7 @@ out:
 
 #define OUTBOX_SQL_PRUNE                                                       \
     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "                   \
-    "WHERE sent_at IS NOT NULL "                                               \
+    "WHERE sent_at IS NOT NULL AND dead_reason IS NULL "                       \
     "AND sent_at < now() - make_interval(hours => $1::int) "                   \
     "ORDER BY id LIMIT " OUTBOX_STR(OUTBOX_PRUNE_ROWS) ")"
 
@@ -145,6 +145,19 @@ int outbox_sent_mark(PGconn *pg, const long long *ids, size_t n, char *errstr,
                 1, vals, "mark sent", errstr, errstr_size);
     free(arr);
     return rc;
+}
+
+int outbox_dead_mark(PGconn *pg, long long id, const char *reason, char *errstr,
+                     size_t errstr_size)
+{
+    char sid[32];
+    const char *vals[2] = {sid, reason};
+
+    snprintf(sid, sizeof(sid), "%lld", id);
+    return db_cmd(pg,
+                  "UPDATE outbox SET sent_at = now(), dead_reason = $2 "
+                  "WHERE id = $1",
+                  2, vals, "set aside", errstr, errstr_size);
 }
 
 long long outbox_prune(PGconn *pg, long long retention_hours, char *errstr,

@@ -78,6 +78,15 @@ int outbox_sent_mark(PGconn *pg, const long long *ids, size_t n, char *errstr,
 #define OUTBOX_PRUNE_ROWS 1000
 
 /**
+ * @brief Set aside row @p id, which can never be published (Kafka refuses
+ *        the message itself): sent_at is set so the outbox moves on, and
+ *        dead_reason keeps @p reason; the row is never pruned.
+ * @returns 0, or -1 with errstr.
+ */
+int outbox_dead_mark(PGconn *pg, long long id, const char *reason, char *errstr,
+                     size_t errstr_size);
+
+/**
  * @brief Delete up to OUTBOX_PRUNE_ROWS rows sent more than
  *        @p retention_hours ago, oldest first (small statements, so no
  *        long lock holds the table).

@@ -97,6 +97,7 @@ struct catalog_import {
     char *photo_base;   /* directory relative photo paths start from */
     int has_prices;     /* some row has a price or old_price value */
     int header_bad;     /* no usable header: rows were not read */
+    size_t nunknown;    /* unknown columns (warned about the first few) */
     struct catalog_import_error *errs;
     size_t nerrs, errs_cap;
     int errs_sorted;
@@ -491,8 +492,9 @@ static int header_column(struct catalog_import *ci, size_t i,
     if (r != 0)
         return r < 0 ? -1 : 0;
     if (c->kind == COL_UNKNOWN) {
-        fprintf(stderr, "%s:%ld:%ld: warning: unknown column %s ignored\n",
-                ci->o.file, f->line, f->col, qv(h, hlen, q, sizeof(q)));
+        if (++ci->nunknown <= CATALOG_IMPORT_MAX_WARNINGS)
+            fprintf(stderr, "%s:%ld:%ld: warning: unknown column %s ignored\n",
+                    ci->o.file, f->line, f->col, qv(h, hlen, q, sizeof(q)));
         return 0;
     }
     /* Duplicates: the same kind twice, or the same option twice. */
@@ -521,6 +523,13 @@ static int header_parse(struct catalog_import *ci, const struct csv_record *rec)
     const enum col_kind *req;
     size_t nreq, i;
 
+    if (rec->nfields > CATALOG_IMPORT_MAX_COLUMNS) {
+        imp_err(ci, rec->fields[CATALOG_IMPORT_MAX_COLUMNS].line,
+                rec->fields[CATALOG_IMPORT_MAX_COLUMNS].col,
+                "%zu columns, more than %d", rec->nfields,
+                CATALOG_IMPORT_MAX_COLUMNS);
+        return 0;
+    }
     ci->cols = calloc(rec->nfields, sizeof(*ci->cols));
     if (!ci->cols)
         return -1;
@@ -528,6 +537,9 @@ static int header_parse(struct catalog_import *ci, const struct csv_record *rec)
     for (i = 0; i < rec->nfields; i++)
         if (header_column(ci, i, &rec->fields[i]) < 0)
             return -1;
+    if (ci->nunknown > CATALOG_IMPORT_MAX_WARNINGS)
+        fprintf(stderr, "%s: warning: ... and %zu more unknown columns\n",
+                ci->o.file, ci->nunknown - CATALOG_IMPORT_MAX_WARNINGS);
     if (ci->o.kind == CATALOG_IMPORT_PRICES) {
         req = required_prices;
         nreq = sizeof(required_prices) / sizeof(required_prices[0]);
@@ -787,6 +799,32 @@ static void product_field_check(struct catalog_import *ci, size_t r,
     row_bad(ci, r, c, k, msg);
 }
 
+/* The longest value of each column, in bytes (docs/limits.md): a product
+ * becomes one event on Kafka and one request to the store, both bounded. */
+static const size_t col_max_len[COL_KINDS] = {
+    [COL_GROUP] = 1000,  [COL_ARTICLE] = 128,
+    [COL_NAME] = 500,    [COL_DESCRIPTION] = CATALOG_DESCRIPTION_MAX,
+    [COL_SKU] = 128,     [COL_BARCODE] = 64,
+    [COL_PRICE] = 32,    [COL_OLD_PRICE] = 32,
+    [COL_PHOTOS] = 8192, [COL_OPTION] = 255};
+
+/* Every cell of row @p r within its column's length limit. */
+static void row_lengths_check(struct catalog_import *ci, size_t r)
+{
+    struct imp_row *row = &ci->rows[r];
+    size_t j, max;
+
+    for (j = 0; j < ci->ncols; j++) {
+        max = col_max_len[ci->cols[j].kind];
+        if (max && row->cells[j].len > max) {
+            imp_err(ci, row->cells[j].line, row->cells[j].col,
+                    "%s: %zu bytes, longer than %zu", ci->cols[j].header,
+                    row->cells[j].len, max);
+            row->bad = 1;
+        }
+    }
+}
+
 /* Trim row @p r's cells in place and check the ones every catalog row
  * needs; @p group receives the canonical group path (NULL when none). */
 static void row_catalog_trim(struct catalog_import *ci, size_t r, char **group)
@@ -821,6 +859,7 @@ static void row_catalog_trim(struct catalog_import *ci, size_t r, char **group)
         row_bad(ci, r, c_art, COL_ARTICLE, "empty");
     if (c_sku->len == 0)
         row_bad(ci, r, c_sku, COL_SKU, "empty");
+    row_lengths_check(ci, r);
 }
 
 /* Register the SKU of variant @p vi, or report row @p r's SKU as a

@@ -27,6 +27,14 @@
 #define CATALOG_IMPORT_FAIL 1  /* runtime failure (database, I/O) */
 #define CATALOG_IMPORT_USAGE 2 /* bad input or usage */
 
+/* The longest product description, in bytes (docs/limits.md; the other
+ * columns' limits are in catalog_import.c).  A product's event must fit a
+ * Kafka message (1 MB by default) with all its variants. */
+#define CATALOG_DESCRIPTION_MAX 65536
+/* The most columns a file may have, and unknown-column warnings printed. */
+#define CATALOG_IMPORT_MAX_COLUMNS 256
+#define CATALOG_IMPORT_MAX_WARNINGS 10
+
 /* At most this many errors are printed, then "... and N more errors". */
 #define CATALOG_IMPORT_MAX_ERRORS 100
 

@@ -800,6 +800,82 @@ out:
     return res;
 }
 
+/* A version that cannot be applied, kept as a needs-attention order: a
+ * new row, or a newer version marking the existing one (its lines and
+ * stock untouched).  Returns whether the store exists and the row's id. */
+#define SQL_ORDER_HOLD                                                         \
+    "WITH s AS (SELECT id FROM store WHERE name = $1), "                       \
+    "h AS (INSERT INTO customer_order (store_id, remote_id, status, "          \
+    "remote_updated_at, attention_reason, raw, received_at, applied_at) "      \
+    "SELECT s.id, $2, 'needs_attention', " SQL_ORDER_VERSION(                  \
+        3) ", $4, $5, "                                                        \
+           "COALESCE($6::timestamptz, now()), clock_timestamp() FROM s "       \
+           "ON CONFLICT (store_id, remote_id) DO UPDATE SET status = "         \
+           "'needs_attention', attention_reason = EXCLUDED.attention_reason, " \
+           "raw = EXCLUDED.raw, remote_updated_at = "                          \
+           "EXCLUDED.remote_updated_at, updated_at = now() "                   \
+           "WHERE customer_order.remote_updated_at < "                         \
+           "EXCLUDED.remote_updated_at "                                       \
+           "RETURNING id, (xmax = 0) AS created) "                             \
+           "SELECT (SELECT count(*) FROM s), h.id, h.created "                 \
+           "FROM (SELECT 1) one LEFT JOIN h ON true"
+
+/* hold's answer: held, stale, or no such store. */
+static enum orders_res ord_hold_result(const PGresult *r, const char *store,
+                                       const char *reason,
+                                       struct orders_apply_info *info,
+                                       char *errstr, size_t errstr_size)
+{
+    if (strcmp(PQgetvalue(r, 0, 0), "0") == 0) {
+        ord_fail(errstr, errstr_size, "unknown store '%s'", store);
+        return ORDERS_REJECT;
+    }
+    if (PQgetisnull(r, 0, 1))
+        return ORDERS_STALE;
+    info->order_id = ord_ll(r, 0, 1);
+    info->created = strcmp(PQgetvalue(r, 0, 2), "t") == 0;
+    info->attention = 1;
+    snprintf(info->reason, sizeof(info->reason), "%s", reason);
+    snprintf(info->status, sizeof(info->status), "needs_attention");
+    return ORDERS_APPLIED;
+}
+
+enum orders_res orders_hold(PGconn *pg, const char *store, long long remote_id,
+                            long long updated_us, const json_t *raw,
+                            const char *reason, const char *received_at,
+                            struct orders_apply_info *info, char *errstr,
+                            size_t errstr_size)
+{
+    struct orders_apply_info dummy;
+    struct ord_ctx c = {.pg = pg, .errstr = errstr, .errstr_size = errstr_size};
+    const char *vals[6];
+    enum orders_res res;
+    long long us;
+    PGresult *r;
+
+    if (!info)
+        info = &dummy;
+    memset(info, 0, sizeof(*info));
+    c.raw = json_dumps(raw, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!c.raw) {
+        ord_fail(errstr, errstr_size, "out of memory");
+        return ORDERS_RETRY;
+    }
+    snprintf(c.rid, sizeof(c.rid), "%lld", remote_id);
+    snprintf(c.updated, sizeof(c.updated), "%lld", updated_us);
+    if (received_at && order_ts_parse(received_at, &us) < 0)
+        received_at = NULL;
+    vals[0] = store, vals[1] = c.rid, vals[2] = c.updated, vals[3] = reason;
+    vals[4] = c.raw, vals[5] = received_at;
+    r = ord_q(&c, SQL_ORDER_HOLD, 6, vals, "hold order");
+    free(c.raw);
+    if (!r)
+        return ord_res_of_error(&c);
+    res = ord_hold_result(r, store, reason, info, errstr, errstr_size);
+    PQclear(r);
+    return res;
+}
+
 /* ---- the polling backstop's cursor -------------------------------------- */
 
 int orders_cursor_get(PGconn *pg, long long store_id, char *since,

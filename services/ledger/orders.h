@@ -125,6 +125,28 @@ enum orders_res orders_apply(PGconn *pg, const char *store,
                              struct orders_apply_info *info, char *errstr,
                              size_t errstr_size);
 
+/**
+ * @brief Keep an order version that cannot be applied (its platform could
+ *        not read it, or the ledger refused a value) as a needs-attention
+ *        order an operator sees in `omnisync orders list
+ *        --needs-attention`, never only on the dead-letter topic.  Creates
+ *        the order's row (no lines, no stock) or, for a newer version,
+ *        marks the existing one; its stock is left as it was.
+ *
+ * @param remote_id  the order's id in the store (> 0).
+ * @param updated_us the version's updated_at, microseconds.
+ * @param raw        the order as the store sent it (kept in raw).
+ * @param reason     why it cannot be applied (the attention reason).
+ * @param info       filled (may be NULL): attention 1, status, reason.
+ * @returns ORDERS_APPLIED (held), ORDERS_STALE (same or older version),
+ *          ORDERS_REJECT (no such store), ORDERS_RETRY (errstr).
+ */
+enum orders_res orders_hold(PGconn *pg, const char *store, long long remote_id,
+                            long long updated_us, const json_t *raw,
+                            const char *reason, const char *received_at,
+                            struct orders_apply_info *info, char *errstr,
+                            size_t errstr_size);
+
 /** @returns "applied", "stale", "retry", "reject". */
 const char *orders_res_name(enum orders_res r);
 

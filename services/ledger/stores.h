@@ -23,6 +23,11 @@
 #include <stddef.h>
 
 /* One store's settings (all strings owned; store_conf_clear() frees). */
+/* The longest store name, in bytes (docs/limits.md).  A name is part of
+ * every event key and Redis key of its store; `store add` refuses longer
+ * ones and the schema checks it (migration 0008). */
+#define STORE_NAME_MAX 64
+
 struct store_conf {
     long long id;
     char *name;

@@ -302,6 +302,52 @@ static void cfg_apply(struct cfg *c)
     }
 }
 
+/* Library properties passed through verbatim may hold secrets under names
+ * no deny-list foresees (ssl.key.pem, sasl.oauthbearer.config, ...), so
+ * --dump-config prints one in clear only when its name is on this
+ * allow-list: tuning knobs by their unit suffix, and named settings that
+ * are addresses, identifiers, mechanisms or paths. */
+static const char *const cfg_clear_suffix[] = {
+    ".ms",  ".bytes",   ".kbytes", ".messages", ".max", ".min",
+    ".num", ".retries", ".enable", ".location", NULL};
+static const char *const cfg_clear_name[] = {
+    "bootstrap.servers",
+    "client.id",
+    "group.id",
+    "security.protocol",
+    "sasl.mechanism",
+    "sasl.mechanisms",
+    "compression.codec",
+    "compression.type",
+    "acks",
+    "auto.offset.reset",
+    "debug",
+    "partition.assignment.strategy",
+    "isolation.level",
+    "enable.idempotence",
+    "broker.address.family",
+    "ssl.endpoint.identification.algorithm",
+    NULL};
+
+int cfg_printable(const char *key)
+{
+    const char *prop = strchr(key, '.');
+    size_t n, k;
+    int i;
+
+    prop = prop ? prop + 1 : key;
+    n = strlen(prop);
+    for (i = 0; cfg_clear_name[i]; i++)
+        if (strcmp(prop, cfg_clear_name[i]) == 0)
+            return 1;
+    for (i = 0; cfg_clear_suffix[i]; i++) {
+        k = strlen(cfg_clear_suffix[i]);
+        if (n > k && strcmp(prop + n - k, cfg_clear_suffix[i]) == 0)
+            return !strstr(prop, "password") && !strstr(prop, "secret");
+    }
+    return 0;
+}
+
 static void cfg_dump(const struct cfg *c)
 {
     const struct cfg_kv *kv;
@@ -315,11 +361,9 @@ static void cfg_dump(const struct cfg *c)
         printf("%s = %s\t# %s\n", c->tbl[i].key, v ? v : "",
                c->source[i] ? c->source[i] : "unset");
     }
-    for (kv = c->extra; kv; kv = kv->next) {
-        int secret = strstr(kv->key, "password") || strstr(kv->key, "secret");
-
-        printf("%s = %s\n", kv->key, secret ? "********" : kv->val);
-    }
+    for (kv = c->extra; kv; kv = kv->next)
+        printf("%s = %s\n", kv->key,
+               cfg_printable(kv->key) ? kv->val : "********");
 }
 
 /* A handle for @p tbl with no values yet; exits 1 when out of memory. */

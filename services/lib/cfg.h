@@ -211,4 +211,12 @@ int cfg_parse_ll(const char *s, long long *out);
 /** @brief Parse a boolean word; returns 0/1, or -1 if not a boolean. */
 int cfg_parse_bool(const char *s);
 
+/**
+ * @brief Whether a pass-through library property ("kafka.<property>") may
+ *        be printed in clear by --dump-config: only names on an allow-list
+ *        (unit-suffixed tuning knobs, addresses, ids, paths); every other
+ *        one, and any containing "password" or "secret", prints masked.
+ */
+int cfg_printable(const char *key);
+
 #endif

@@ -299,7 +299,16 @@ int kafka_produce(struct kafka_producer *p, const char *topic, const void *key,
     }
     snprintf(errstr, errstr_size, "produce to %s: %s", topic,
              rd_kafka_err2str(err));
-    return -1;
+    return kafka_err_message_bad(err) ? -2 : -1;
+}
+
+int kafka_err_message_bad(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+           err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE ||
+           err == RD_KAFKA_RESP_ERR_INVALID_MSG ||
+           err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
+           err == RD_KAFKA_RESP_ERR_INVALID_RECORD;
 }
 
 int kafka_producer_poll(struct kafka_producer *p, int timeout_ms)

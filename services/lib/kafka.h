@@ -92,14 +92,22 @@ struct kafka_producer *kafka_producer_new(const char *bootstrap,
  * @param hdrs       @p nhdrs headers (may be NULL when @p nhdrs is 0).
  * @param msg_opaque handed back in the delivery report.
  * @param block_ms   how long to wait for queue space.
- * @returns 0 when queued (exactly one delivery report will follow), or -1
- *          with errstr (no report will follow).
+ * @returns 0 when queued (exactly one delivery report will follow), -1
+ *          with errstr (no report will follow), or -2 when this message
+ *          can never be produced (kafka_err_message_bad(): too large, ...).
  */
 int kafka_produce(struct kafka_producer *p, const char *topic, const void *key,
                   size_t key_len, const void *value, size_t value_len,
                   const struct kafka_header *hdrs, size_t nhdrs,
                   void *msg_opaque, int block_ms, char *errstr,
                   size_t errstr_size);
+
+/**
+ * @brief Whether @p err condemns the message itself (too large, invalid),
+ *        so producing it again can never succeed, as opposed to the
+ *        cluster's trouble, which a retry outlives.
+ */
+int kafka_err_message_bad(rd_kafka_resp_err_t err);
 
 /**
  * @brief Serve delivery reports and error callbacks for up to

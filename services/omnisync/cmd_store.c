@@ -147,6 +147,9 @@ static int store_args_check(struct store_args *a)
                        "store add: bad store name '%s' (no spaces, ',' "
                        "or ':')",
                        a->name);
+    if (strlen(a->name) > STORE_NAME_MAX)
+        return cli_err(-1, "store add: store name longer than %d bytes",
+                       STORE_NAME_MAX);
     p = store_platform_check(a->platform);
     if (!p || store_url_check(a->url) < 0 || store_required_check(a) < 0)
         return -1;

@@ -170,6 +170,27 @@ static int oa_commit(struct order_apply *a, const rd_kafka_message_t *m)
     return 0;
 }
 
+/* A version that cannot be applied (@p err says why) is kept as a
+ * needs-attention order, so an operator sees it; only what names no order
+ * of a known store is left to the dead-letter topic (ORDERS_REJECT). */
+static enum orders_res oa_hold(struct order_apply *a, const struct event *ev,
+                               const json_t *raw,
+                               struct orders_apply_info *info, char *err,
+                               size_t err_size)
+{
+    const json_t *id = json_object_get(raw, "id");
+    char reason[600];
+    long long us;
+
+    if (!json_is_integer(id) || json_integer_value(id) <= 0 ||
+        order_ts_parse(json_string_value(json_object_get(raw, "updated_at")),
+                       &us) < 0)
+        return ORDERS_REJECT;
+    snprintf(reason, sizeof(reason), "cannot apply: %s", err);
+    return orders_hold(a->pg, ev->store, json_integer_value(id), us, raw,
+                       reason, ev->ts, info, err, err_size);
+}
+
 /* One attempt: the store's platform parses the raw order, the ledger
  * applies it. */
 static enum orders_res oa_apply(struct order_apply *a, const struct event *ev,
@@ -202,9 +223,11 @@ static enum orders_res oa_apply(struct order_apply *a, const struct event *ev,
         return ORDERS_REJECT;
     }
     if (p->order_parse(raw, &o, err, err_size) < 0)
-        return ORDERS_REJECT;
+        return oa_hold(a, ev, raw, info, err, err_size);
     res = orders_apply(a->pg, ev->store, &o, raw, ev->ts, info, err, err_size);
     order_clear(&o);
+    if (res == ORDERS_REJECT)
+        return oa_hold(a, ev, raw, info, err, err_size);
     return res;
 }
 

@@ -6,6 +6,7 @@
 #include "events/order.h"
 #include "events/topics.h"
 #include "ledger/orders.h"
+#include "ledger/stores.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/db.h"
@@ -31,7 +32,7 @@
 #include <time.h>
 
 #define OI_SECRET_MAX 64
-#define OI_STORE_NAME_MAX 256
+#define OI_STORE_NAME_MAX (STORE_NAME_MAX + 1)
 #define OI_MAX_CONNS 1000    /* webhook connections at once */
 #define OI_CONN_TIMEOUT_S 60 /* an idle webhook connection is closed */
 

@@ -3,6 +3,7 @@
 #include "app/ops.h"
 #include "events/event.h"
 #include "events/outbox.h"
+#include "ledger/dlq_record.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/db.h"
@@ -38,6 +39,7 @@ enum slot_state {
     SLOT_PENDING,   /* produced, no delivery report yet */
     SLOT_DELIVERED, /* acknowledged by the broker (acks=all) */
     SLOT_FAILED,    /* not produced or delivery failed: stays unsent */
+    SLOT_DEAD,      /* can never be produced (too large...): set aside */
 };
 
 /* One outbox row of the batch in flight. */
@@ -45,8 +47,10 @@ struct relay_slot {
     long long id;      /* outbox.id */
     const char *key;   /* borrowed from the batch */
     const char *topic; /* borrowed likewise */
+    const char *store; /* likewise, NULL when the row names none */
     enum slot_state state;
-    int marked; /* in the batch's mark-sent statement */
+    int marked;       /* in the batch's mark-sent statement */
+    char reason[256]; /* why a SLOT_DEAD row can never be published */
 };
 
 /* The relay's metric families (docs/metrics.md "Outbox relay"). */
@@ -68,7 +72,7 @@ struct relay {
     int nslots;
     int pending; /* slots still without a delivery report */
     /* Counters for the stats line. */
-    unsigned long long published, failed, held, pruned;
+    unsigned long long published, failed, held, pruned, dead;
     long long next_stats_ms, next_prune_ms, next_backlog_ms;
     long long backlog; /* unsent rows at the last look, -1 unknown */
     struct relay_mx mx;
@@ -122,7 +126,11 @@ static void relay_dr(void *msg_opaque, rd_kafka_resp_err_t err,
     (void)offset;
     if (!r->batch.res || s->state != SLOT_PENDING)
         return; /* a late report for a batch already given up on */
-    if (err) {
+    if (err && kafka_err_message_bad(err)) {
+        s->state = SLOT_DEAD;
+        snprintf(s->reason, sizeof(s->reason), "delivery to %s: %s", s->topic,
+                 rd_kafka_err2str(err));
+    } else if (err) {
         s->state = SLOT_FAILED;
         log_warn("delivery of outbox row %lld failed: %s", s->id,
                  rd_kafka_err2str(err));
@@ -242,9 +250,9 @@ static void relay_stats(struct relay *r)
 {
     relay_backlog(r);
     log_info("stats: state=%s published=%llu failed=%llu held=%llu "
-             "pending=%lld in_flight=%d pruned=%llu",
+             "set_aside=%llu pending=%lld in_flight=%d pruned=%llu",
              relay_state_name(r->state), r->published, r->failed, r->held,
-             r->backlog, r->pending, r->pruned);
+             r->dead, r->backlog, r->pending, r->pruned);
 }
 
 /* Connect, then try the advisory lock; LISTEN once it is ours. */
@@ -311,7 +319,7 @@ static void relay_batch_clear(struct relay *r)
 static int relay_batch_send(struct relay *r)
 {
     char errstr[512];
-    int i, n;
+    int i, n, rc;
 
     if (outbox_unsent_read(r->pg, r->rc->batch, &r->batch, errstr,
                            sizeof(errstr)) < 0) {
@@ -331,22 +339,24 @@ static int relay_batch_send(struct relay *r)
         s->id = row->id;
         s->key = row->key;
         s->topic = row->topic;
+        s->store = row->store;
         s->marked = 0;
         s->state = SLOT_FAILED;
         env = event_build(row->type, row->event_id, row->created_at, row->store,
                           s->key, row->data, errstr, sizeof(errstr));
         if (!env) {
-            log_error_ctx(row->event_id,
-                          "outbox row %lld cannot be published: %s", s->id,
-                          errstr);
+            s->state = SLOT_DEAD;
+            snprintf(s->reason, sizeof(s->reason), "%.255s", errstr);
             continue;
         }
         s->state = SLOT_PENDING;
         r->pending++;
-        if (kafka_produce(r->prod, row->topic, s->key, strlen(s->key), env,
-                          strlen(env), hdrs, 2, s, 1000 /* ms */, errstr,
-                          sizeof(errstr)) < 0) {
-            s->state = SLOT_FAILED;
+        rc = kafka_produce(r->prod, row->topic, s->key, strlen(s->key), env,
+                           strlen(env), hdrs, 2, s, 1000 /* ms */, errstr,
+                           sizeof(errstr));
+        if (rc < 0) {
+            s->state = rc == -2 ? SLOT_DEAD : SLOT_FAILED;
+            snprintf(s->reason, sizeof(s->reason), "%.255s", errstr);
             r->pending--;
             log_warn_ctx(row->event_id, "outbox row %lld: %s", s->id, errstr);
         }
@@ -369,6 +379,33 @@ static void relay_mx_count(struct relay *r, int marked_ok)
         else if (marked_ok && s->marked)
             metrics_inc(r->mx.published, (const char *const[]){s->topic});
     }
+}
+
+/* A row Kafka can never take (too large, not encodable): set aside in the
+ * outbox and noted in dlq_record, so it neither blocks the outbox nor is
+ * lost from sight.  @returns 0, or -1 when Postgres failed. */
+static int relay_set_aside(struct relay *r, struct relay_slot *s)
+{
+    char errstr[512];
+
+    log_error("outbox row %lld (%s, key %s) can never be published, set "
+              "aside: %s",
+              s->id, s->topic, s->key, s->reason);
+    if (outbox_dead_mark(r->pg, s->id, s->reason, errstr, sizeof(errstr)) < 0 ||
+        dlq_record_add(r->pg,
+                       &(struct dlq_record_note){.store = s->store,
+                                                 .service = "outbox-relay",
+                                                 .entity = "outbox",
+                                                 .local_id = s->id,
+                                                 .key = s->key,
+                                                 .reason = s->reason},
+                       errstr, sizeof(errstr)) < 0) {
+        relay_db_error(r, errstr);
+        return -1;
+    }
+    s->marked = 1;
+    r->dead++;
+    return 0;
 }
 
 /*
@@ -394,13 +431,15 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
         struct relay_slot *s = &r->slots[i];
         int held = 0;
 
+        if (s->state == SLOT_DEAD && relay_set_aside(r, s) < 0)
+            goto out;
         if (s->state != SLOT_DELIVERED) {
-            (*nfailed)++;
+            *nfailed += s->state == SLOT_FAILED;
             continue;
         }
         /* Only after a failure in this batch: scan its earlier rows. */
         for (j = 0; *nfailed && j < i && !held; j++)
-            held = r->slots[j].state != SLOT_DELIVERED &&
+            held = r->slots[j].state == SLOT_FAILED &&
                    strcmp(r->slots[j].key, s->key) == 0;
         if (held) {
             r->held++;

@@ -261,6 +261,35 @@ static void test_exits(void)
     unsetenv("OMNISYNC_SECRET_KEY");
 }
 
+/* --dump-config prints a pass-through property only from the allow-list. */
+static void test_printable(void)
+{
+    static const struct {
+        const char *key;
+        int clear;
+    } cases[] = {
+        {"kafka.bootstrap.servers", 1},
+        {"kafka.socket.timeout.ms", 1},
+        {"kafka.message.max.bytes", 1},
+        {"kafka.ssl.ca.location", 1},
+        {"kafka.security.protocol", 1},
+        {"kafka.ssl.key.pem", 0},
+        {"kafka.ssl.key.password", 0},
+        {"kafka.sasl.password", 0},
+        {"kafka.sasl.username", 0},
+        {"kafka.sasl.oauthbearer.config", 0},
+        {"kafka.sasl.oauthbearer.client.secret", 0},
+        {"kafka.ssl.certificate.pem", 0},
+        {"kafka.ssl_engine_callback_data", 0},
+        {"kafka.secret.timeout.ms", 0},
+        {"kafka.some.future.property", 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        T_ASSERT_EQ(cfg_printable(cases[i].key), cases[i].clear);
+}
+
 int main(void)
 {
     test_parsers();
@@ -269,5 +298,6 @@ int main(void)
     test_head();
     test_bad_config();
     test_exits();
+    test_printable();
     T_DONE();
 }

@@ -66,7 +66,8 @@ struct sim_args {
     long port, limit, window, limit_status, group_delay, max_image, image_ms,
         hook_timeout, per_page;
     int group_sync;
-    const char *login, *password, *level, *data_dir, *bind;
+    const char *login, *level, *data_dir, *bind;
+    char *password; /* a copy: the argument itself is blanked */
 };
 
 static void sim_die_usage(const char *fmt, ...)
@@ -135,7 +136,11 @@ static void sim_parse_opt(int ch, const char *arg, struct sim_args *a)
         a->data_dir = optarg;
         break;
     case 'w':
-        a->password = optarg;
+        /* A copy, then the argument blanked: `ps` shows no password. */
+        a->password = strdup(optarg);
+        if (!a->password)
+            sim_die_usage("out of memory");
+        memset(optarg, 'x', strlen(optarg));
         break;
     case 'L':
         a->limit = sim_num("limit", optarg, 0, 100000000);
@@ -344,5 +349,6 @@ out:
     sim_persist_destroy(persist);
     sim_limiter_destroy(lim);
     curl_global_cleanup();
+    free(a.password);
     return rc;
 }

@@ -40,11 +40,24 @@ static size_t sim_hooks_discard(char *ptr, size_t size, size_t nmemb, void *ud)
     return size * nmemb;
 }
 
+/* The URL's origin ("http://host:port"): the path of a webhook address
+ * holds the receiver's secret, which never goes into a log line. */
+static const char *sim_hooks_origin(const char *url, char *buf, size_t size)
+{
+    const char *p = strstr(url, "://");
+    const char *end = p ? strchr(p + 3, '/') : NULL;
+    int n = end ? (int)(end - url) : (int)strlen(url);
+
+    snprintf(buf, size, "%.*s/...", n, url);
+    return buf;
+}
+
 static int sim_hooks_post(struct sim_hooks *h, CURL *ch,
                           const struct sim_hook_item *it)
 {
     struct curl_slist *hdrs = NULL;
     long code = 0;
+    char origin[256];
     CURLcode rc;
 
     hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
@@ -63,11 +76,13 @@ static int sim_hooks_post(struct sim_hooks *h, CURL *ch,
         curl_easy_getinfo(ch, CURLINFO_RESPONSE_CODE, &code);
     curl_slist_free_all(hdrs);
     if (rc != CURLE_OK || code < 200 || code > 299) {
-        log_warn("webhook %s: %s (HTTP %ld)", it->url,
+        log_warn("webhook %s: %s (HTTP %ld)",
+                 sim_hooks_origin(it->url, origin, sizeof(origin)),
                  rc != CURLE_OK ? curl_easy_strerror(rc) : "bad status", code);
         return -1;
     }
-    log_debug("webhook %s: HTTP %ld", it->url, code);
+    log_debug("webhook %s: HTTP %ld",
+              sim_hooks_origin(it->url, origin, sizeof(origin)), code);
     return 0;
 }
 

@@ -199,17 +199,22 @@ static int ins_line_quantity(const json_t *jl, size_t i, long long *q,
 {
     const json_t *v = json_object_get(jl, "quantity");
 
+    double d = json_is_real(v) ? json_real_value(v) : 0;
+
+    /* A real is range-checked before the cast (1e19 does not fit). */
     if (json_is_integer(v))
         *q = json_integer_value(v);
-    else if (json_is_real(v) &&
-             json_real_value(v) == (double)(long long)json_real_value(v))
-        *q = (long long)json_real_value(v);
+    else if (json_is_real(v) && !(d >= 1 && d <= ORDER_QUANTITY_MAX))
+        *q = -1;
+    else if (json_is_real(v) && d == (double)(long long)d)
+        *q = (long long)d;
     else
         return ins_fail(errstr, errstr_size,
                         "order_lines[%zu].quantity: expected integer", i);
-    if (*q <= 0 || *q > 1000000000LL)
+    if (*q <= 0 || *q > ORDER_QUANTITY_MAX)
         return ins_fail(errstr, errstr_size,
-                        "order_lines[%zu].quantity: %lld out of range", i, *q);
+                        "order_lines[%zu].quantity: out of range 1..%lld", i,
+                        (long long)ORDER_QUANTITY_MAX);
     return 0;
 }
 
@@ -229,7 +234,9 @@ static int ins_line_parse(const json_t *jl, size_t i, struct order_line *l,
         return -1;
     if (ins_money_opt(jl, "sale_price", l->price, sizeof(l->price), "0") < 0)
         return ins_fail(errstr, errstr_size,
-                        "order_lines[%zu].sale_price: expected money", i);
+                        "order_lines[%zu].sale_price: expected money "
+                        "0..999999999.99",
+                        i);
     l->sku = ins_strdup_opt(jl, "sku");
     if (l->sku && !l->sku[0]) {
         free(l->sku);
@@ -301,10 +308,12 @@ static int ins_order_money(const json_t *raw, struct order *o, char *errstr,
 
     if (ins_money_opt(raw, "total_price", o->total_price,
                       sizeof(o->total_price), "") < 0)
-        return ins_fail(errstr, errstr_size, "total_price: expected money");
+        return ins_fail(errstr, errstr_size,
+                        "total_price: expected money 0..999999999.99");
     if (ins_money_opt(raw, "delivery_price", o->delivery_price,
                       sizeof(o->delivery_price), "") < 0)
-        return ins_fail(errstr, errstr_size, "delivery_price: expected money");
+        return ins_fail(errstr, errstr_size,
+                        "delivery_price: expected money 0..999999999.99");
     o->delivery_title = ins_strdup_opt(raw, "delivery_title");
     v = json_object_get(raw, "client");
     if (json_is_object(v))

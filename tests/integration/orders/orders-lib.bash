@@ -19,7 +19,7 @@ set -uo pipefail
 . "$OMNISYNC_ROOT/tests/harness/tap.sh"
 export PATH=$OMNISYNC_ROOT/bin:$PATH
 
-ORD_STORE="os$$r$RANDOM"
+ORD_STORE=${ORD_STORE:-"os$$r$RANDOM"}
 ORD_LOGIN=ordlogin
 ORD_PW='ord-pw-secret'
 ORD_DELIVERY_SKU=ART-00005-3

@@ -5,7 +5,8 @@
 #    published by the next relay, and no event is on Kafka twice.
 #  - Kafka unreachable: nothing is marked sent without a delivery report;
 #    SIGTERM gives up after drain.ms and exits 1, rows stay unsent.
-#  - Config: --dump-config masks pg.dsn; a missing required key exits 2.
+#  - Config: --dump-config masks pg.dsn and library properties off its
+#    allow-list; a missing required key exits 2.
 set -uo pipefail
 . "$OMNISYNC_ROOT/tests/harness/lib.sh"
 . "$OMNISYNC_ROOT/tests/harness/tap.sh"
@@ -41,6 +42,13 @@ t_ok "ledger schema applied" relay_migrate || t_bail "no schema"
 out=$(outbox-relay --dump-config 2>&1)
 t_like "--dump-config lists the relay's keys" "$out" 'relay\.batch = 500'
 t_unlike "--dump-config masks pg.dsn" "$out" "pg\.dsn = [^*]"
+out=$(outbox-relay -o kafka.ssl.key.pem=PEMSECRET \
+    -o kafka.sasl.oauthbearer.config=principal=OAUTHSECRET \
+    -o kafka.socket.timeout.ms=5000 --dump-config 2>&1)
+t_unlike "--dump-config masks properties off the allow-list" "$out" \
+    "PEMSECRET|OAUTHSECRET"
+t_like "--dump-config prints an allow-listed property" "$out" \
+    "kafka\.socket\.timeout\.ms = 5000"
 rc=0
 env -u OMNISYNC_PG outbox-relay >"$T_TMP/nocfg.log" 2>&1 || rc=$?
 t_is "missing pg.dsn exits 2" "$rc" 2
