@@ -395,8 +395,8 @@ check() {
         omnisync orders list --store "$STORE" --json >"$WORK/orders-ledger.json" &&
         omnisync stock show --json >"$WORK/levels.json" ||
         die "reading the store or the ledger failed"
-    # Every message on the dead-letter topic, whichever service wrote it.
-    dlq=$(kcat -C -b "$OMNISYNC_KAFKA" -t omnisync.dlq.v1 -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l) || dlq=
+    # Every dead letter the services noted, open or not (omnisync dlq).
+    dlq=$(omnisync dlq list --all --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))') || dlq=
     summary "$rc" "$drift" "$dlq" || ok=$?
     say "took $(elapsed)"
     return $ok
@@ -511,7 +511,7 @@ rows = [  # (field, what it shows, holds)
     ("api_calls", "%d in %d windows; busiest window %d of the budget's %d per %d s"
      % (state["requests"], len(windows), busiest, limit, window), busiest <= limit),
     ("http_429", "%d" % s429, s429 == 0),
-    ("dead_letters", "%s on omnisync.dlq.v1, %d in the ledger"
+    ("dead_letters", "%s listed by omnisync dlq, %d failed in status"
      % ("?" if dead is None else dead, failed), dead == 0 and failed == 0),
     ("latency", "ledger to store " + lat["text"], lat["n"] > 0),
     ("drift", "%d (omnisync reconcile exit %d)" % (drift, rc), drift == 0 and rc == 0),
@@ -529,7 +529,7 @@ if out:
         "reserved": reserved, "reserved_expected": want_reserved,
         "api_calls": state["requests"], "api_windows": len(windows),
         "api_busiest_window": busiest, "api_limit": limit, "api_window_s": window,
-        "http_429": s429, "dead_letters_topic": dead, "dead_letters_ledger": failed,
+        "http_429": s429, "dead_letters": dead, "dead_letters_ledger": failed,
         "latency": lat, "drift": drift, "reconcile_exit": rc, "webhooks": hooks}
     summary["failed"] = bad
     with open(out, "w") as f:

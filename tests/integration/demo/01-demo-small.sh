@@ -84,7 +84,7 @@ t_ok "API: the busiest window within the limit" \
 t_is "API: the budget is 500 per 10 s" "$(num api_limit)/$(num api_window_s)" "500/10"
 t_ok "API: calls were made" test "$(num api_calls)" -gt "$want_products"
 t_is "429s: 0" "$(num http_429)" 0
-t_is "dead letters on the topic: 0" "$(num dead_letters_topic)" 0
+t_is "dead letters listed by omnisync dlq: 0" "$(num dead_letters)" 0
 t_is "dead letters in the ledger: 0" "$(num dead_letters_ledger)" 0
 t_ok "latency: measured" test "$(jq '.numbers.latency.n' "$DEMO_SUMMARY_JSON")" -gt 0
 t_ok "latency: a p50" test "$(jq '.numbers.latency.p50_ms' "$DEMO_SUMMARY_JSON")" -gt 0
