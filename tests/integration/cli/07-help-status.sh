@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# harness: fresh-kafka
 # --help on every command and subcommand (exit 0, usage on stdout);
 # usage errors exit 2; omnisync status counts and JSON (the full status
 # story is tests/integration/ops/06-status.sh).
