@@ -81,10 +81,10 @@ static const struct cfg_opt cp_opts[] = {
      offsetof(struct catpub_cfg, lookup_slack_s),
      "in-flight lookup: list store products updated since the marker "
      "minus this many seconds (clock skew)"},
-    {"catpub.token.wait.ms", CFG_INT, "2000", 100, 600000, 0,
+    {"token.wait.ms", CFG_INT, "2000", 100, 600000, 0,
      offsetof(struct catpub_cfg, token_wait_ms),
-     "longest wait for a store's API token before the product is parked "
-     "for that store (docs/isolation.md)"},
+     "longest wait for a store's API token before that store's work is "
+     "put aside (docs/isolation.md)"},
     CFG_ROW_DRAIN_MS(struct catpub_cfg, drain_ms),
     CFG_ROW_LOG_LEVEL(struct catpub_cfg, log_level, "info"),
     CFG_ROWS_HTTP(struct catpub_cfg, CATPUB_HTTP_LISTEN),
@@ -1160,33 +1160,20 @@ static void cp_entity(const struct event *ev, char *buf, size_t size)
 }
 
 /* Park @p ev's product for store @p st after its failure @p e (the
- * store's backoff grows), or behind the store's wait (@p e NULL). */
+ * store's backoff grows), or behind the store's wait (e->reason empty). */
 static enum outcome cp_park(struct catpub *cp, const rd_kafka_message_t *m,
                             const struct event *ev, struct storeset_entry *st,
                             struct work_err *e)
 {
-    char entity[PARKED_ENTITY_SIZE], err[512], *raw;
-    struct parked_put p;
-    int rc;
+    char entity[PARKED_ENTITY_SIZE], err[512];
 
-    raw = strndup(m->payload, m->len);
-    if (!raw)
-        return work_fail(e, OUTCOME_RETRY, "park: out of memory");
     cp_entity(ev, entity, sizeof(entity));
-    memset(&p, 0, sizeof(p));
-    p.store_id = st->conf.id;
-    p.kind = PARKED_CATALOG;
-    p.entity = entity;
-    p.payload = raw;
-    p.error = e->reason[0] ? e->reason : "behind the store's retry";
-    p.base_ms = CP_PARK_BASE_MS;
-    p.max_ms = (long)cp->cfg.backoff_max_ms;
-    if (e->reason[0])
-        rc = parked_fail(cp->pg, &p, err, sizeof(err));
-    else
-        rc = parked_behind(cp->pg, &p, err, sizeof(err));
-    free(raw);
-    if (rc != 0)
+    if (parked_message(cp->pg,
+                       &(struct parked_put){st->conf.id, PARKED_CATALOG, entity,
+                                            m->payload, e->reason,
+                                            CP_PARK_BASE_MS,
+                                            (long)cp->cfg.backoff_max_ms},
+                       m->len, err, sizeof(err)) != 0)
         return work_db_fail(cp->pg, e, err);
     if (e->reason[0])
         log_warn_ctx(ev->key, "store %s: product %s parked: %s", st->conf.name,
@@ -1311,7 +1298,6 @@ static enum outcome cp_consume(void *ctx, const rd_kafka_message_t *m,
 static void cp_retry_one(struct catpub *cp, struct parked_item *it)
 {
     struct storeset_entry *st = storeset_find_id(cp->ss, it->store_id);
-    struct parked_put p;
     struct work_err e;
     struct event ev;
     char err[512];
@@ -1341,14 +1327,12 @@ static void cp_retry_one(struct catpub *cp, struct parked_item *it)
     if (o == OUTCOME_OK) {
         rc = parked_done(cp->pg, PARKED_CATALOG, it, err, sizeof(err));
     } else if (store_fail) {
-        memset(&p, 0, sizeof(p));
-        p.store_id = it->store_id;
-        p.kind = PARKED_CATALOG;
-        p.entity = it->entity;
-        p.error = e.reason;
-        p.base_ms = CP_PARK_BASE_MS;
-        p.max_ms = (long)cp->cfg.backoff_max_ms;
-        rc = parked_fail(cp->pg, &p, err, sizeof(err));
+        rc = parked_fail(cp->pg,
+                         &(struct parked_put){it->store_id, PARKED_CATALOG,
+                                              it->entity, NULL, e.reason,
+                                              CP_PARK_BASE_MS,
+                                              (long)cp->cfg.backoff_max_ms},
+                         err, sizeof(err));
         log_warn_ctx(ev.key, "store %s: parked product %s: attempt %d: %s",
                      st->conf.name, it->entity, it->attempts + 1, e.reason);
     } else {

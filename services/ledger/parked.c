@@ -129,6 +129,26 @@ int parked_fail(PGconn *pg, const struct parked_put *p, char *errstr,
                   errstr_size);
 }
 
+int parked_message(PGconn *pg, const struct parked_put *p, size_t payload_len,
+                   char *errstr, size_t errstr_size)
+{
+    struct parked_put q = *p;
+    char *raw = strndup(p->payload, payload_len);
+    int rc;
+
+    if (!raw) {
+        snprintf(errstr, errstr_size, "park: out of memory");
+        return -1;
+    }
+    q.payload = raw;
+    if (p->error && p->error[0])
+        rc = parked_fail(pg, &q, errstr, errstr_size);
+    else
+        rc = parked_behind(pg, &q, errstr, errstr_size);
+    free(raw);
+    return rc;
+}
+
 int parked_claim(PGconn *pg, const char *kind, long lease_s,
                  struct parked_item *it, char *errstr, size_t errstr_size)
 {

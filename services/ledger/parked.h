@@ -79,6 +79,16 @@ int parked_fail(PGconn *pg, const struct parked_put *p, char *errstr,
                 size_t errstr_size);
 
 /**
+ * @brief Park a consumed message: parked_fail() when p->error is set and
+ *        not empty (a failed attempt), else parked_behind().
+ * @param payload_len the length of p->payload (a Kafka message value,
+ *                    not NUL-terminated).
+ * @returns 0, or -1 with errstr.
+ */
+int parked_message(PGconn *pg, const struct parked_put *p, size_t payload_len,
+                   char *errstr, size_t errstr_size);
+
+/**
  * @brief Claim the next due row of @p kind (its store's next attempt has
  *        come and no other replica holds it) for @p lease_s seconds.
  * @returns 1 with @p it filled, 0 when none is due, -1 with errstr.
