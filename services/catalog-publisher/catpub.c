@@ -1306,6 +1306,13 @@ static void cp_retry_one(struct catpub *cp, struct parked_item *it)
 
     memset(&ev, 0, sizeof(ev));
     memset(&e, 0, sizeof(e));
+    /* A store added since this replica's last load: load again. */
+    if (!st && cp_stores_load(cp, err, sizeof(err)) != 0) {
+        log_warn("retry pass: %s", err);
+        return;
+    }
+    if (!st)
+        st = storeset_find_id(cp->ss, it->store_id);
     if (!st || event_decode(&ev, it->payload, strlen(it->payload), err,
                             sizeof(err)) != 0) {
         /* A store removed (its rows go with it) or a row that cannot be
@@ -1326,7 +1333,9 @@ static void cp_retry_one(struct catpub *cp, struct parked_item *it)
         o = OUTCOME_OK;
     if (o == OUTCOME_OK) {
         rc = parked_done(cp->pg, PARKED_CATALOG, it, err, sizeof(err));
-    } else if (store_fail) {
+    } else {
+        /* The store's failure, or Postgres, Redis or Kafka: the store
+         * waits longer (when Postgres is gone, the claim runs out). */
         rc = parked_fail(cp->pg,
                          &(struct parked_put){it->store_id, PARKED_CATALOG,
                                               it->entity, NULL, e.reason,
@@ -1335,10 +1344,6 @@ static void cp_retry_one(struct catpub *cp, struct parked_item *it)
                          err, sizeof(err));
         log_warn_ctx(ev.key, "store %s: parked product %s: attempt %d: %s",
                      st->conf.name, it->entity, it->attempts + 1, e.reason);
-    } else {
-        /* Postgres, Redis or Kafka: the claim runs out and it is retried. */
-        log_warn_ctx(ev.key, "store %s: parked product %s: %s", st->conf.name,
-                     it->entity, e.reason);
     }
 out:
     if (rc != 0)

@@ -552,9 +552,11 @@ static void iu_retry_one(void *ctx, struct parked_item *it)
     if (o == OUTCOME_REJECTED && iu_dlq(iu, NULL, it->payload, ev.key, ev.store,
                                         j.photo_id, e.reason) == 0)
         o = OUTCOME_OK;
+    /* Not done: the store's failure, or Postgres, Redis or Kafka; the
+     * store waits longer (when Postgres is gone, the claim runs out). */
     if (o == OUTCOME_OK)
         rc = parked_done(iu->pg, PARKED_IMAGE, it, err, sizeof(err));
-    else if (store_fail)
+    else
         rc = parked_fail(iu->pg,
                          &(struct parked_put){it->store_id, PARKED_IMAGE,
                                               it->entity, NULL, e.reason,
