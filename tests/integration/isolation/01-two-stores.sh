@@ -6,8 +6,8 @@
 # healthy; then S1 answers every call with 500 and the same is measured
 # again: S2's latency must stay within 2x the baseline + 2 s (before, S2
 # got no catalog change until S1 recovered).  S1's products are parked
-# meanwhile (table parked, gauge omnisync_parked_items); once S1 answers
-# again it converges: `omnisync reconcile` exits 0 for both stores, the
+# meanwhile (table parked, gauge omnisync_parked_items) and survive a
+# kill -9 of catalog-publisher; once S1 answers again it converges: `omnisync reconcile` exits 0 for both stores, the
 # catalog equals the ledger and nothing stays parked.
 OMNISYNC_ROOT=${OMNISYNC_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 . "$OMNISYNC_ROOT/tests/integration/isolation/iso-lib.bash"
@@ -28,5 +28,8 @@ gauge_up() { gauge | grep -Eq ' [1-9][0-9]*$'; }
 t_ok "the gauge shows S1's parked products (refreshed every 5 s)" \
     wait_for 10 gauge_up
 t_diag "$(gauge)"
+# Parked work lives in the ledger: a kill -9 loses nothing.
+t_kill catpub KILL
+cat_publisher_start catpub
 iso_converge
 t_done
