@@ -8,12 +8,14 @@
 #include "ledger/catalog.h"
 #include "ledger/dlq_record.h"
 #include "ledger/ledger.h"
+#include "ledger/parked.h"
 #include "ledger/remote_map.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/consume.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
+#include "lib/httpd.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
 #include "lib/sig.h"
@@ -29,7 +31,12 @@
 #include <string.h>
 #include <time.h>
 
-#define CP_STORES_TTL_S 30 /* reload the store list this often */
+#define CP_STORES_TTL_S 30     /* reload the store list this often */
+#define CP_PARK_BASE_MS 500    /* a store's first backoff after a failure */
+#define CP_RETRY_EVERY_MS 1000 /* look for due parked products this often */
+#define CP_RETRY_BATCH 20      /* parked products a pass at most */
+#define CP_RETRY_LEASE_S 300   /* a claimed product: others wait this long */
+#define CP_GAUGE_EVERY_MS 5000 /* refresh omnisync_parked_items */
 
 struct catpub {
     struct catpub_cfg cfg;
@@ -46,6 +53,9 @@ struct catpub {
     int fatal;
     unsigned long long n_calls, n_dlq, n_skipped, n_jobs;
     struct metrics_family *latency; /* (may be NULL) ledger to store */
+    struct metrics_family *parked;  /* (may be NULL) omnisync_parked_items */
+    int64_t retry_at;               /* next retry pass (monotonic ms) */
+    int64_t gauge_at;               /* next parked gauge refresh */
 };
 
 /* Publishing one snapshot to one store. */
@@ -56,6 +66,8 @@ struct cp_job {
     struct store_call call;            /* catalog class */
     const char *key;                   /* the message key (product id) */
     struct work_err *e;
+    int store_fail; /* the last failure was the store's (5xx, timeout,
+                       its limit): park the work, do not retry it all */
 };
 
 static const struct cfg_opt cp_opts[] = {
@@ -69,6 +81,10 @@ static const struct cfg_opt cp_opts[] = {
      offsetof(struct catpub_cfg, lookup_slack_s),
      "in-flight lookup: list store products updated since the marker "
      "minus this many seconds (clock skew)"},
+    {"token.wait.ms", CFG_INT, "2000", 100, 600000, 0,
+     offsetof(struct catpub_cfg, token_wait_ms),
+     "longest wait for a store's API token before that store's work is "
+     "put aside (docs/isolation.md)"},
     CFG_ROW_DRAIN_MS(struct catpub_cfg, drain_ms),
     CFG_ROW_LOG_LEVEL(struct catpub_cfg, log_level, "info"),
     CFG_ROWS_HTTP(struct catpub_cfg, CATPUB_HTTP_LISTEN),
@@ -103,11 +119,13 @@ static long long cp_jid(const json_t *o, const char *key)
  * what the call says failed. */
 static enum outcome cp_call(struct cp_job *j, enum outcome o)
 {
+    j->store_fail = o == OUTCOME_RETRY || o == OUTCOME_PAUSED;
     return work_call(j->e, &j->call, o);
 }
 
 static enum outcome cp_db_fail(struct cp_job *j, const char *err)
 {
+    j->store_fail = 0;
     return work_db_fail(j->cp->pg, j->e, err);
 }
 
@@ -1040,7 +1058,7 @@ static enum outcome cp_publish_active(struct cp_job *j, const json_t *snap,
 /* Publish one product snapshot to one store. */
 static enum outcome cp_publish(struct catpub *cp, struct storeset_entry *st,
                                const json_t *snap, const char *key,
-                               struct work_err *e)
+                               struct work_err *e, int *store_fail)
 {
     struct cp_job j;
     struct cp_prod p;
@@ -1052,6 +1070,9 @@ static enum outcome cp_publish(struct catpub *cp, struct storeset_entry *st,
     j.st = st;
     j.plat = st->plat;
     store_call_init(&j.call, st->sc, cp->b, BUDGET_CATALOG);
+    /* A bounded token wait: a store paused by its limit parks its work
+     * instead of holding every other store's. */
+    j.call.deadline_ms = clock_mono_ms() + cp->cfg.token_wait_ms;
     j.key = key;
     j.e = e;
     p.pid = cp_jid(snap, "product_id");
@@ -1059,6 +1080,7 @@ static enum outcome cp_publish(struct catpub *cp, struct storeset_entry *st,
         o = cp_archive(&j, snap, p.pid);
     else
         o = cp_publish_active(&j, snap, &p);
+    *store_fail = o != OUTCOME_OK && o != OUTCOME_REJECTED && j.store_fail;
     cp->n_calls += j.call.calls;
     store_call_clear(&j.call);
     cp_prod_clear(&p);
@@ -1082,18 +1104,27 @@ static void cp_dr(void *msg_opaque, rd_kafka_resp_err_t err, int32_t partition,
     }
 }
 
-/* Dead-letter @p m with @p reason (dlq.h waits for the acknowledgement). */
+/* Dead-letter @p m with @p reason (dlq.h waits for the acknowledgement);
+ * a parked product (@p m NULL) goes as @p raw, its envelope. */
 static int cp_dlq(struct catpub *cp, const rd_kafka_message_t *m,
-                  const char *key, const char *store, const struct work_err *e)
+                  const char *raw, const char *key, const char *store,
+                  const struct work_err *e)
 {
     char reason[1200], errstr[512];
     struct storeset_entry *st;
     long long pid;
+    int sent;
 
     snprintf(reason, sizeof(reason), "store %s: product %s: %s",
              store ? store : "-", key ? key : "-", e->reason);
-    if (dlq_send(cp->dlq, m, reason, 30 * 1000 /* ms */, errstr,
-                 sizeof(errstr)) != 0) {
+    if (m)
+        sent = dlq_send(cp->dlq, m, reason, 30 * 1000 /* ms */, errstr,
+                        sizeof(errstr));
+    else
+        sent = dlq_send_raw(cp->dlq, "parked", key, key ? strlen(key) : 0, raw,
+                            strlen(raw), reason, 30 * 1000 /* ms */, errstr,
+                            sizeof(errstr));
+    if (sent != 0) {
         log_error("dlq: %s", errstr);
         return -1;
     }
@@ -1123,13 +1154,78 @@ static enum outcome cp_reject(struct catpub *cp, const rd_kafka_message_t *m,
                               const char *key, const char *store,
                               struct work_err *e)
 {
-    if (cp_dlq(cp, m, key, store, e) == 0)
+    if (cp_dlq(cp, m, NULL, key, store, e) == 0)
         return OUTCOME_OK;
     return work_fail(e, OUTCOME_RETRY, "dlq failed");
 }
 
+/* ---- parking ------------------------------------------------------------- */
+
+/* The product id of @p ev as parked.entity. */
+static void cp_entity(const struct event *ev, char *buf, size_t size)
+{
+    snprintf(buf, size, "%lld", cp_jid(ev->data, "product_id"));
+}
+
+/* Park @p ev's product for store @p st after its failure @p e (the
+ * store's backoff grows), or behind the store's wait (e->reason empty). */
+static enum outcome cp_park(struct catpub *cp, const rd_kafka_message_t *m,
+                            const struct event *ev, struct storeset_entry *st,
+                            struct work_err *e)
+{
+    char entity[PARKED_ENTITY_SIZE], err[512];
+
+    cp_entity(ev, entity, sizeof(entity));
+    if (parked_message(cp->pg,
+                       &(struct parked_put){st->conf.id, PARKED_CATALOG, entity,
+                                            m->payload, e->reason,
+                                            CP_PARK_BASE_MS,
+                                            (long)cp->cfg.backoff_max_ms},
+                       m->len, err, sizeof(err)) != 0)
+        return work_db_fail(cp->pg, e, err);
+    if (e->reason[0])
+        log_warn_ctx(ev->key, "store %s: product %s parked: %s", st->conf.name,
+                     entity, e->reason);
+    else
+        log_debug_ctx(ev->key, "store %s: product %s parked behind its retry",
+                      st->conf.name, entity);
+    return OUTCOME_OK;
+}
+
+/* Publish @p ev to store @p st, or park it for that store: OUTCOME_OK
+ * when the message is done for the store. */
+static enum outcome cp_store_publish(struct catpub *cp,
+                                     const rd_kafka_message_t *m,
+                                     const struct event *ev,
+                                     struct storeset_entry *st,
+                                     struct work_err *e)
+{
+    char entity[PARKED_ENTITY_SIZE], err[512];
+    unsigned long long calls = cp->n_calls;
+    int park, store_fail = 0;
+    enum outcome o;
+
+    cp_entity(ev, entity, sizeof(entity));
+    park = parked_check(cp->pg, st->conf.id, PARKED_CATALOG, entity, err,
+                        sizeof(err));
+    if (park < 0)
+        return work_db_fail(cp->pg, e, err);
+    if (park)
+        return cp_park(cp, m, ev, st, e);
+    o = cp_publish(cp, st, ev->data, ev->key, e, &store_fail);
+    /* The store accepted what changed: the snapshot reached it. */
+    if (o == OUTCOME_OK && cp->n_calls > calls)
+        ops_latency_observe(cp->latency, st->conf.name, "catalog", ev->ts);
+    if (o == OUTCOME_REJECTED)
+        return cp_reject(cp, m, ev->key, st->conf.name, e);
+    if (o != OUTCOME_OK && store_fail)
+        return cp_park(cp, m, ev, st, e);
+    return o;
+}
+
 /* Publish @p ev to every target store; a rejection for one store is
- * dead-lettered and the others go on. */
+ * dead-lettered, a store's transient failure parks the product for it,
+ * and the others go on. */
 static enum outcome cp_stores_publish(struct catpub *cp,
                                       const rd_kafka_message_t *m,
                                       const struct event *ev,
@@ -1142,16 +1238,10 @@ static enum outcome cp_stores_publish(struct catpub *cp,
 
         if (ev->store && strcmp(ev->store, st->conf.name) != 0)
             continue;
-        unsigned long long calls = cp->n_calls;
-
         memset(e, 0, sizeof(*e));
-        o = cp_publish(cp, st, ev->data, ev->key, e);
-        /* The store accepted what changed: the snapshot reached it. */
-        if (o == OUTCOME_OK && cp->n_calls > calls)
-            ops_latency_observe(cp->latency, st->conf.name, "catalog", ev->ts);
-        if (o == OUTCOME_REJECTED)
-            o = cp_reject(cp, m, ev->key, st->conf.name, e);
-        /* Stores done already skip by hash on the retry. */
+        o = cp_store_publish(cp, m, ev, st, e);
+        /* Postgres, Redis or Kafka: the whole message is retried; stores
+         * done already skip by hash. */
         if (o != OUTCOME_OK)
             return o;
     }
@@ -1210,10 +1300,118 @@ static enum outcome cp_consume(void *ctx, const rd_kafka_message_t *m,
     return o;
 }
 
+/* ---- the retry pass ------------------------------------------------------ */
+
+/* Publish one claimed product again from its parked envelope. */
+static void cp_retry_one(struct catpub *cp, struct parked_item *it)
+{
+    struct storeset_entry *st = storeset_find_id(cp->ss, it->store_id);
+    struct work_err e;
+    struct event ev;
+    char err[512];
+    int store_fail = 0, rc = 0;
+    enum outcome o;
+
+    memset(&ev, 0, sizeof(ev));
+    memset(&e, 0, sizeof(e));
+    /* A store added since this replica's last load: load again. */
+    if (!st && cp_stores_load(cp, err, sizeof(err)) != 0) {
+        log_warn("retry pass: %s", err);
+        return;
+    }
+    if (!st)
+        st = storeset_find_id(cp->ss, it->store_id);
+    if (!st || event_decode(&ev, it->payload, strlen(it->payload), err,
+                            sizeof(err)) != 0) {
+        /* A store removed (its rows go with it) or a row that cannot be
+         * read: nothing to publish. */
+        log_warn("parked product %s of store %lld dropped: %s", it->entity,
+                 it->store_id, st ? err : "store not loaded");
+        rc = parked_done(cp->pg, PARKED_CATALOG, it, err, sizeof(err));
+        goto out;
+    }
+    o = cp_publish(cp, st, ev.data, ev.key, &e, &store_fail);
+    if (o == OUTCOME_OK) {
+        ops_latency_observe(cp->latency, st->conf.name, "catalog", ev.ts);
+        log_info_ctx(ev.key, "store %s: parked product %s published",
+                     st->conf.name, it->entity);
+    }
+    if (o == OUTCOME_REJECTED &&
+        cp_dlq(cp, NULL, it->payload, ev.key, st->conf.name, &e) == 0)
+        o = OUTCOME_OK;
+    if (o == OUTCOME_OK) {
+        rc = parked_done(cp->pg, PARKED_CATALOG, it, err, sizeof(err));
+    } else {
+        /* The store's failure, or Postgres, Redis or Kafka: the store
+         * waits longer (when Postgres is gone, the claim runs out). */
+        rc = parked_fail(cp->pg,
+                         &(struct parked_put){it->store_id, PARKED_CATALOG,
+                                              it->entity, NULL, e.reason,
+                                              CP_PARK_BASE_MS,
+                                              (long)cp->cfg.backoff_max_ms},
+                         err, sizeof(err));
+        log_warn_ctx(ev.key, "store %s: parked product %s: attempt %d: %s",
+                     st->conf.name, it->entity, it->attempts + 1, e.reason);
+    }
+out:
+    if (rc != 0)
+        log_warn("parked: %s (retried when the claim runs out)", err);
+    event_clear(&ev);
+}
+
+/* Refresh omnisync_parked_items{kind="catalog"} when due. */
+static void cp_gauge(struct catpub *cp, int64_t now)
+{
+    char err[512];
+
+    if (now < cp->gauge_at)
+        return;
+    cp->gauge_at = now + CP_GAUGE_EVERY_MS;
+    if (parked_gauge_set(cp->pg, cp->parked, PARKED_CATALOG, err,
+                         sizeof(err)) != 0)
+        log_warn("parked gauge: %s", err);
+}
+
+/* parked_pass() callback. */
+static void cp_retry_cb(void *ctx, struct parked_item *it)
+{
+    struct catpub *cp = ctx;
+
+    httpd_heartbeat(cp->loop.beat);
+    cp_retry_one(cp, it);
+}
+
+/* Publish the parked products whose store's next attempt has come (at
+ * most CP_RETRY_BATCH, so new messages keep flowing). */
+static void cp_retry_pass(struct catpub *cp)
+{
+    int64_t now = clock_mono_ms();
+    char err[512];
+    int n;
+
+    if (now < cp->retry_at)
+        return;
+    cp->retry_at = now + CP_RETRY_EVERY_MS;
+    if (time(NULL) - cp->stores_at > CP_STORES_TTL_S &&
+        cp_stores_load(cp, err, sizeof(err)) != 0) {
+        log_warn("retry pass: %s", err);
+        return;
+    }
+    n = parked_pass(cp->pg, PARKED_CATALOG, CP_RETRY_BATCH, CP_RETRY_LEASE_S,
+                    cp_retry_cb, cp, err, sizeof(err));
+    if (n < 0)
+        log_warn("retry pass: %s", err);
+    /* A full pass may have left more due: the next round goes on. */
+    if (n == CP_RETRY_BATCH)
+        cp->retry_at = now;
+    cp_gauge(cp, now);
+}
+
 int catpub_poll(struct catpub *cp)
 {
     if (cp->fatal)
         return -1;
+    cp_retry_pass(cp);
     if (consume_once(&cp->loop) < 0) {
         cp->fatal = 1;
         return -1;
@@ -1269,6 +1467,7 @@ struct catpub *catpub_new(const struct catpub_cfg *c,
                                                   cp->b, &cp->loop.mx});
     cp->loop.beat = ops_httpd(ops);
     cp->latency = ops_latency_family(ops);
+    cp->parked = parked_gauge_new(ops_metrics(ops));
     log_info("consuming %s as group %s; %zu store(s)", TOPICS_CATALOG,
              c->group_id, storeset_count(cp->ss));
     return cp;

@@ -5,9 +5,13 @@
  * Per message: decode the envelope; for each target store (envelope store,
  * or every store when null) ensure the category chain, then create or
  * update the product and its variants through remote_map, skipping
- * payloads whose hash is unchanged.  The offset is committed after the
- * work for the message is done or dead-lettered; a retryable failure
- * (429/503, 5xx, timeout, Postgres or Redis down) repeats the message
+ * payloads whose hash is unchanged.  The offset is committed once every
+ * target store took the snapshot, dead-lettered it or had it parked: a
+ * store's own transient failure (429/503, 5xx, timeout, no API token
+ * within catpub.token.wait.ms) parks the product for that store only
+ * (ledger/parked.h), and a retry pass in catpub_poll() publishes parked
+ * products again with the store's backoff (docs/isolation.md).  Other
+ * retryable failures (Postgres, Redis or Kafka down) repeat the message
  * after a backoff, interruptible by SIGTERM.
  */
 #ifndef OMNI_CATPUB_H
@@ -26,6 +30,7 @@ struct catpub_cfg {
     char *log_level;
     char *group_id;
     long long backoff_max_ms; /* transient failures: longest backoff */
+    long long token_wait_ms;  /* a store's token: wait this long, then park */
     long long lookup_slack_s; /* in-flight lookup: look back this much */
     long long drain_ms;       /* shutdown: DLQ flush deadline */
     char *http_listen;        /* http.listen (ops endpoint) */
@@ -54,8 +59,9 @@ struct catpub *catpub_new(const struct catpub_cfg *c,
                           char *errstr, size_t errstr_size);
 
 /**
- * @brief Wait up to 100 ms for one message and handle it completely
- *        (publish, dead-letter or retry until done or stopped).
+ * @brief Run the retry pass of parked products when it is due, then wait
+ *        up to 100 ms for one message and handle it completely (publish,
+ *        park, dead-letter or retry until done or stopped).
  * @returns 0, or -1 on a fatal error (the caller stops).
  */
 int catpub_poll(struct catpub *cp);

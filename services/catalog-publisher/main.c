@@ -17,8 +17,10 @@ static const char catpub_usage[] =
     "Consumes omnisync.catalog.v1 (group omnisync-catalog-publisher) and\n"
     "creates or updates categories, products and variants in every target\n"
     "store, skipping unchanged payloads.  Store 4xx answers go to\n"
-    "omnisync.dlq.v1; 429/5xx are retried under the API budget.  SIGTERM\n"
-    "finishes or abandons the current message (uncommitted) and exits 0.\n"
+    "omnisync.dlq.v1; a store's 429/5xx/timeout parks the product for\n"
+    "that store in the ledger, retried with the store's backoff while the\n"
+    "other stores go on.  SIGTERM finishes or abandons the current message\n"
+    "(uncommitted) and exits 0.\n"
     "Serves /healthz, /readyz and /metrics on http.listen.\n\n"
     "  --probe [URL]    GET URL (default: /healthz on http.listen, from the\n"
     "                   configuration) and exit 0 on 200, else 1";

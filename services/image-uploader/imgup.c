@@ -7,12 +7,15 @@
 #include "events/topics.h"
 #include "ledger/blob.h"
 #include "ledger/dlq_record.h"
+#include "ledger/parked.h"
 #include "ledger/remote_map.h"
 #include "lib/cfg.h"
+#include "lib/clock.h"
 #include "lib/consume.h"
 #include "lib/db.h"
 #include "lib/dlq.h"
 #include "lib/hash.h"
+#include "lib/httpd.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
 #include "store/budget.h"
@@ -27,7 +30,12 @@
 #include <string.h>
 #include <time.h>
 
-#define IU_STORES_TTL_S 30 /* reload the store list this often */
+#define IU_STORES_TTL_S 30     /* reload the store list this often */
+#define IU_PARK_BASE_MS 500    /* a store's first backoff after a failure */
+#define IU_RETRY_EVERY_MS 1000 /* look for due parked jobs this often */
+#define IU_RETRY_BATCH 10      /* parked jobs a pass at most */
+#define IU_RETRY_LEASE_S 300   /* a claimed job: others wait this long */
+#define IU_GAUGE_EVERY_MS 5000 /* refresh omnisync_parked_items */
 
 struct imgup {
     struct imgup_cfg cfg;
@@ -42,6 +50,8 @@ struct imgup {
     int fatal;
     unsigned long long n_uploaded, n_skipped, n_found, n_dlq, n_calls;
     struct metrics_family *latency; /* (may be NULL) ledger to store */
+    struct metrics_family *parked;  /* (may be NULL) omnisync_parked_items */
+    int64_t retry_at, gauge_at;     /* next retry pass, gauge refresh (ms) */
 };
 
 static const struct cfg_opt iu_opts[] = {
@@ -54,6 +64,10 @@ static const struct cfg_opt iu_opts[] = {
      offsetof(struct imgup_cfg, max_bytes),
      "largest photo uploaded; larger ones are dead-lettered"},
     CFG_ROW_BACKOFF_MAX_MS(struct imgup_cfg, backoff_max_ms, "30000"),
+    {"token.wait.ms", CFG_INT, "2000", 100, 600000, 0,
+     offsetof(struct imgup_cfg, token_wait_ms),
+     "longest wait for a store's API token before that store's work is "
+     "put aside (docs/isolation.md)"},
     CFG_ROW_LOG_LEVEL(struct imgup_cfg, log_level, "info"),
     CFG_ROWS_HTTP(struct imgup_cfg, IMGUP_HTTP_LISTEN),
     {NULL},
@@ -73,12 +87,14 @@ struct iu_job {
     const char *key;
     const char *ts; /* the job's envelope ts (ledger to store latency) */
     struct work_err *e;
+    int store_fail; /* the last failure was the store's: park the job */
 };
 
 /* The outcome of a platform operation: on failure the job's error takes
  * what the call says failed. */
 static enum outcome iu_call(struct iu_job *u, enum outcome o)
 {
+    u->store_fail = o == OUTCOME_RETRY || o == OUTCOME_PAUSED;
     return work_call(u->e, &u->call, o);
 }
 
@@ -278,7 +294,8 @@ static enum outcome iu_upload(struct iu_job *u)
 /* One job to store @p st through a metered call context of its own. */
 static enum outcome iu_job_run(struct imgup *iu, struct storeset_entry *st,
                                const struct image_job *j,
-                               const struct event *ev, struct work_err *e)
+                               const struct event *ev, struct work_err *e,
+                               int *store_fail)
 {
     struct iu_job u;
     enum outcome o;
@@ -287,28 +304,39 @@ static enum outcome iu_job_run(struct imgup *iu, struct storeset_entry *st,
     u.iu = iu;
     u.st = st;
     store_call_init(&u.call, st->sc, iu->b, BUDGET_IMAGES);
+    /* A bounded token wait: a paused store parks its job (isolation). */
+    u.call.deadline_ms = clock_mono_ms() + iu->cfg.token_wait_ms;
     u.j = j;
     u.key = ev->key;
     u.ts = ev->ts;
     u.e = e;
     o = iu_upload(&u);
+    *store_fail = o != OUTCOME_OK && o != OUTCOME_REJECTED && u.store_fail;
     iu->n_calls += u.call.calls;
     store_call_clear(&u.call);
     return o;
 }
 
-/* Dead-letter @p m with @p reason (dlq.h waits for the acknowledgement). */
+/* Dead-letter @p m with @p reason (dlq.h waits for the acknowledgement);
+ * a parked job (@p m NULL) goes as @p raw, its envelope. */
 static int iu_dlq(struct imgup *iu, const rd_kafka_message_t *m,
-                  const char *key, const char *store, long long photo_id,
-                  const char *reason)
+                  const char *raw, const char *key, const char *store,
+                  long long photo_id, const char *reason)
 {
     char full[1200], errstr[512];
     struct storeset_entry *st;
+    int sent;
 
     snprintf(full, sizeof(full), "store %s: product %s: %s",
              store ? store : "-", key ? key : "-", reason);
-    if (dlq_send(iu->dlq, m, full, 30 * 1000 /* ms */, errstr,
-                 sizeof(errstr)) != 0) {
+    if (m)
+        sent = dlq_send(iu->dlq, m, full, 30 * 1000 /* ms */, errstr,
+                        sizeof(errstr));
+    else
+        sent = dlq_send_raw(iu->dlq, "parked", key, key ? strlen(key) : 0, raw,
+                            strlen(raw), full, 30 * 1000 /* ms */, errstr,
+                            sizeof(errstr));
+    if (sent != 0) {
         log_error("dlq: %s", errstr);
         return -1;
     }
@@ -335,7 +363,7 @@ static enum outcome iu_reject(struct imgup *iu, const rd_kafka_message_t *m,
                               const char *key, const char *store,
                               long long photo_id, struct work_err *e)
 {
-    if (iu_dlq(iu, m, key, store, photo_id, e->reason) == 0)
+    if (iu_dlq(iu, m, NULL, key, store, photo_id, e->reason) == 0)
         return OUTCOME_OK;
     return work_fail(e, OUTCOME_RETRY, "dlq failed");
 }
@@ -357,6 +385,53 @@ static enum outcome iu_store(struct imgup *iu, const char *name,
     if (!*st)
         return work_fail(e, OUTCOME_REJECTED, "unknown store '%s'", name);
     return OUTCOME_OK;
+}
+
+/* ---- parking (docs/isolation.md) ---------------------------------------- */
+
+/* Park job @p j (its envelope @p m) for its store after the store's
+ * failure @p e, or behind the store's wait (e->reason empty). */
+static enum outcome iu_park(struct imgup *iu, const rd_kafka_message_t *m,
+                            struct storeset_entry *st,
+                            const struct image_job *j, struct work_err *e)
+{
+    char entity[PARKED_ENTITY_SIZE], err[512];
+
+    snprintf(entity, sizeof(entity), "%lld", j->photo_id);
+    if (parked_message(iu->pg,
+                       &(struct parked_put){st->conf.id, PARKED_IMAGE, entity,
+                                            m->payload, e->reason,
+                                            IU_PARK_BASE_MS,
+                                            (long)iu->cfg.backoff_max_ms},
+                       m->len, err, sizeof(err)) != 0)
+        return work_db_fail(iu->pg, e, err);
+    if (e->reason[0])
+        log_warn("store %s: photo %s parked: %s", st->conf.name, entity,
+                 e->reason);
+    return OUTCOME_OK;
+}
+
+/* Run job @p j for store @p st, or park it for that store. */
+static enum outcome iu_store_job(struct imgup *iu, const rd_kafka_message_t *m,
+                                 struct storeset_entry *st,
+                                 const struct image_job *j,
+                                 const struct event *ev, struct work_err *e)
+{
+    char entity[PARKED_ENTITY_SIZE], err[512];
+    int park, store_fail = 0;
+    enum outcome o;
+
+    snprintf(entity, sizeof(entity), "%lld", j->photo_id);
+    park = parked_check(iu->pg, st->conf.id, PARKED_IMAGE, entity, err,
+                        sizeof(err));
+    if (park < 0)
+        return work_db_fail(iu->pg, e, err);
+    if (park)
+        return iu_park(iu, m, st, j, e);
+    o = iu_job_run(iu, st, j, ev, e, &store_fail);
+    if (o != OUTCOME_OK && store_fail)
+        return iu_park(iu, m, st, j, e);
+    return o;
 }
 
 /* Handle one message: OUTCOME_OK when its offset may be committed. */
@@ -387,7 +462,7 @@ static enum outcome iu_handle(struct imgup *iu, const rd_kafka_message_t *m,
     else
         o = iu_store(iu, j.store, &st, e);
     if (o == OUTCOME_OK)
-        o = iu_job_run(iu, st, &j, &ev, e);
+        o = iu_store_job(iu, m, st, &j, &ev, e);
     if (o == OUTCOME_REJECTED)
         o = iu_reject(iu, m, ev.key, ev.store, j.photo_id, e);
 out:
@@ -410,10 +485,83 @@ static enum outcome iu_consume(void *ctx, const rd_kafka_message_t *m,
     return o;
 }
 
+/* ---- the retry pass ------------------------------------------------------ */
+
+/* Run one claimed job again from its parked envelope. */
+static void iu_retry_one(void *ctx, struct parked_item *it)
+{
+    struct imgup *iu = ctx;
+    struct storeset_entry *st = NULL;
+    struct image_job j;
+    struct work_err e;
+    struct event ev;
+    char err[512];
+    int store_fail = 0, rc = 0;
+    enum outcome o = OUTCOME_REJECTED;
+
+    httpd_heartbeat(iu->loop.beat);
+    memset(&ev, 0, sizeof(ev));
+    memset(&j, 0, sizeof(j));
+    memset(&e, 0, sizeof(e));
+    if (event_decode(&ev, it->payload, strlen(it->payload), err, sizeof(err)) !=
+            0 ||
+        image_job_decode(ev.data, ev.key, ev.store, &j, err, sizeof(err)) != 0)
+        work_fail(&e, OUTCOME_REJECTED, "parked job: %s", err);
+    else
+        o = iu_store(iu, j.store, &st, &e);
+    if (o == OUTCOME_OK)
+        o = iu_job_run(iu, st, &j, &ev, &e, &store_fail);
+    if (o == OUTCOME_REJECTED && iu_dlq(iu, NULL, it->payload, ev.key, ev.store,
+                                        j.photo_id, e.reason) == 0)
+        o = OUTCOME_OK;
+    /* Not done: the store's failure, or Postgres, Redis or Kafka; the
+     * store waits longer (when Postgres is gone, the claim runs out). */
+    if (o == OUTCOME_OK)
+        rc = parked_done(iu->pg, PARKED_IMAGE, it, err, sizeof(err));
+    else
+        rc = parked_fail(iu->pg,
+                         &(struct parked_put){it->store_id, PARKED_IMAGE,
+                                              it->entity, NULL, e.reason,
+                                              IU_PARK_BASE_MS,
+                                              (long)iu->cfg.backoff_max_ms},
+                         err, sizeof(err));
+    if (o != OUTCOME_OK)
+        log_warn("parked photo %s of store %lld: attempt %d: %s", it->entity,
+                 it->store_id, it->attempts + 1, e.reason);
+    if (rc != 0)
+        log_warn("parked: %s (retried when the claim runs out)", err);
+    event_clear(&ev);
+}
+
+/* Run the parked jobs whose store's next attempt has come. */
+static void iu_retry_pass(struct imgup *iu)
+{
+    int64_t now = clock_mono_ms();
+    char err[512];
+    int n;
+
+    if (now < iu->retry_at)
+        return;
+    iu->retry_at = now + IU_RETRY_EVERY_MS;
+    n = parked_pass(iu->pg, PARKED_IMAGE, IU_RETRY_BATCH, IU_RETRY_LEASE_S,
+                    iu_retry_one, iu, err, sizeof(err));
+    if (n < 0)
+        log_warn("retry pass: %s", err);
+    if (n == IU_RETRY_BATCH)
+        iu->retry_at = now; /* more may be due */
+    if (now >= iu->gauge_at) {
+        iu->gauge_at = now + IU_GAUGE_EVERY_MS;
+        if (parked_gauge_set(iu->pg, iu->parked, PARKED_IMAGE, err,
+                             sizeof(err)) != 0)
+            log_warn("parked gauge: %s", err);
+    }
+}
+
 int imgup_poll(struct imgup *iu)
 {
     if (iu->fatal)
         return -1;
+    iu_retry_pass(iu);
     if (consume_once(&iu->loop) < 0) {
         iu->fatal = 1;
         return -1;
@@ -475,6 +623,7 @@ struct imgup *imgup_new(const struct imgup_cfg *c, const struct cfg *passthru,
                                                   iu->b, &iu->loop.mx});
     iu->loop.beat = ops_httpd(ops);
     iu->latency = ops_latency_family(ops);
+    iu->parked = parked_gauge_new(ops_metrics(ops));
     log_info("consuming %s as group %s; %zu store(s); max %lld bytes a photo",
              TOPICS_IMAGES, c->group_id, storeset_count(iu->ss), c->max_bytes);
     return iu;

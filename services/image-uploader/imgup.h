@@ -30,6 +30,7 @@ struct imgup_cfg {
     char *group_id;
     long long max_bytes;      /* images.max_bytes: larger files: DLQ */
     long long backoff_max_ms; /* transient failures: longest backoff */
+    long long token_wait_ms;  /* a store's token: wait this long, then park */
     char *http_listen;        /* http.listen (ops endpoint) */
     long long http_liveness_ms;
     long long http_ready_timeout_ms;

@@ -17,11 +17,11 @@ static const char imgup_usage[] =
     "Consumes omnisync.images.v1 (group omnisync-image-uploader) and uploads\n"
     "each photo to its store once (filename = content hash), recording the\n"
     "remote image id.  Photos are read from the ledger (stored by import\n"
-    "catalog), never from a local path.  Bad photos and store 4xx answers go "
-    "to\n"
-    "omnisync.dlq.v1; 429/5xx are retried under the API budget.  Run as\n"
-    "many instances as wanted: they share the partitions.  Serves\n"
-    "/healthz, /readyz and /metrics on http.listen.\n\n"
+    "catalog), never from a local path.  Bad photos and store 4xx answers\n"
+    "go to omnisync.dlq.v1; a store's 429/5xx/timeout parks the job for\n"
+    "that store in the ledger, retried with the store's backoff while the\n"
+    "other stores go on.  Run as many instances as wanted: they share the\n"
+    "partitions.  Serves /healthz, /readyz and /metrics on http.listen.\n\n"
     "  --probe [URL]    GET URL (default: /healthz on http.listen, from the\n"
     "                   configuration) and exit 0 on 200, else 1";
 

@@ -2,6 +2,7 @@
 
 #include "app/ops.h"
 #include "app/storeset.h"
+#include "ledger/parked.h"
 #include "events/event.h"
 #include "events/topics.h"
 #include "ledger/dlq_record.h"
@@ -51,6 +52,10 @@ static const struct cfg_opt stockpub_opts[] = {
     {"stockpub.read.max", CFG_INT, "50000", 1, 10000000, 0,
      offsetof(struct stockpub_cfg, drain_max_msgs),
      "per round, messages read before the flush checks"},
+    {"token.wait.ms", CFG_INT, "2000", 100, 600000, 0,
+     offsetof(struct stockpub_cfg, token_wait_ms),
+     "longest wait for a store's API token before that store's work is "
+     "put aside (docs/isolation.md)"},
     {"stockpub.read.ms", CFG_INT, "200", 0, 60000, 0,
      offsetof(struct stockpub_cfg, drain_max_ms),
      "per round, time spent reading before the flush checks"},
@@ -76,6 +81,7 @@ struct stockpub {
     struct stockpub_stats st;
     struct consume_metrics mx;      /* consumed / failed counters */
     struct metrics_family *latency; /* (may be NULL) ledger to store */
+    struct metrics_family *parked;  /* (may be NULL) omnisync_parked_items */
     int64_t next_stats_ms, next_refresh_ms, last_refresh_ms;
     int64_t last_refresh_wall_ms; /* when the last refresh started */
     int draining;
@@ -164,7 +170,10 @@ static enum outcome stockpub_send(void *opaque, struct pend_item **items,
 
     if (f->stop)
         return OUTCOME_RETRY;
-    f->call.deadline_ms = sp->draining ? sp->drain_deadline_ms : 0;
+    /* A bounded token wait: a store paused by its limit keeps its items
+     * pending (its backoff) instead of holding every other store's. */
+    f->call.deadline_ms = sp->draining ? sp->drain_deadline_ms
+                                       : clock_mono_ms() + sp->c.token_wait_ms;
     r = f->e->plat->stock_push(&f->call, f->sitem + (items - f->base), n, out);
     sp->st.calls++;
     if (r == OUTCOME_OK) {
@@ -576,6 +585,23 @@ static void stockpub_stats_log(struct stockpub *sp)
         (long long)lathist_quantile(&sp->lat, 0.99), (long long)sp->lat.max_ms);
 }
 
+/* omnisync_parked_items{kind="stock"}: the variants pending for each
+ * store that is waiting out its backoff (kept in memory, their offsets
+ * uncommitted: docs/isolation.md). */
+static void stockpub_parked_gauge(struct stockpub *sp, int64_t now)
+{
+    struct storeset_entry *e;
+    struct pend_store *pst;
+    size_t i;
+
+    for (i = 0; sp->parked && i < storeset_count(sp->stores); i++) {
+        e = storeset_get(sp->stores, i);
+        pst = pendmap_store(sp->pm, e->conf.name);
+        metrics_set(sp->parked, (const char *const[]){e->conf.name, "stock"},
+                    pst && pst->not_before_ms > now ? (double)pst->count : 0);
+    }
+}
+
 int stockpub_poll(struct stockpub *sp)
 {
     rd_kafka_message_t *m;
@@ -618,6 +644,7 @@ int stockpub_poll(struct stockpub *sp)
     now = clock_mono_ms();
     if (now >= sp->next_refresh_ms)
         stockpub_refresh(sp, 0);
+    stockpub_parked_gauge(sp, now);
     if (now >= sp->next_stats_ms) {
         sp->next_stats_ms = now + sp->c.stats_ms;
         stockpub_stats_log(sp);
@@ -700,6 +727,7 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
                                                   c->group_id, sp->kc, sp->dlq,
                                                   sp->budget, &sp->mx});
     sp->latency = ops_latency_family(ops);
+    sp->parked = parked_gauge_new(ops_metrics(ops));
     sp->last_refresh_ms = clock_mono_ms();
     sp->next_refresh_ms = sp->last_refresh_ms + c->refresh_ms;
     sp->next_stats_ms = sp->last_refresh_ms + c->stats_ms;

@@ -45,6 +45,8 @@ struct stockpub_cfg {
     long long refresh_ms;     /* storeset refresh interval */
     long long drain_max_msgs; /* per round: messages drained before flushes */
     long long drain_max_ms;   /* per round: time spent draining */
+    long long token_wait_ms;  /* a store's token: wait this long, then back
+                                 off that store (docs/isolation.md) */
     char *http_listen;        /* http.listen (ops endpoint) */
     long long http_liveness_ms;
     long long http_ready_timeout_ms;

@@ -531,9 +531,11 @@ out:
 }
 
 /*
- * A token for a drain: poll the budget until @p deadline_ms, ignoring the
- * stop request (budget_acquire() gives up on it).  BUDGET_WAIT when the
- * deadline comes first; *waited is the time spent.
+ * A token before @p deadline_ms (a drain, or a bounded wait that keeps a
+ * paused store from holding the others: docs/isolation.md): poll the
+ * budget, ignoring the stop request (budget_acquire() gives up on it).
+ * BUDGET_WAIT at once when the budget's next token is due after the
+ * deadline; *waited is the time spent.
  */
 static enum budget_res store_token_until(struct store_client *sc,
                                          struct budget *b,
@@ -553,12 +555,14 @@ static enum budget_res store_token_until(struct store_client *sc,
             break;
         if (br != BUDGET_WAIT)
             wait_ms = 200;
-        if (wait_ms > 100)
-            wait_ms = 100;
+        /* A token due after the deadline (a paused store): give up now
+         * rather than sleep until the deadline for nothing. */
         if (clock_mono_ms() + wait_ms > deadline_ms) {
             br = BUDGET_WAIT;
             break;
         }
+        if (wait_ms > 100)
+            wait_ms = 100;
         nap.tv_sec = 0;
         nap.tv_nsec = (wait_ms > 0 ? wait_ms : 1) * 1000000L;
         nanosleep(&nap, NULL);
