@@ -6,7 +6,8 @@
 #   (default 60) with J workers (default 1), starting from its committed
 #   seeds tests/fuzz/corpus/<target>/ (read only: every seed, regression
 #   inputs of fixed crashes included, runs first) and its working corpus
-#   build/fuzz/corpus/<target>/ (what it found, kept between runs).  A
+#   build/fuzz/corpus/<target>/ (what it found, kept between runs), with
+#   the dictionary tests/fuzz/<target>.dict when there is one.  A
 #   crash, leak, timeout or sanitizer report is written to
 #   build/fuzz/crashes/<target>/ and printed as "CRASH <target>: <path>".
 #   The log of each run is build/fuzz/logs/<target>.log; a line per target
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
         shift
         ;;
     -h | --help)
-        sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     -*)
