@@ -70,10 +70,10 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 TOOL_SRC := $(wildcard tests/tools/*.c) $(wildcard bench/*.c)
 TOOL_BINS := $(patsubst %.c,$(B)/tools/%,$(notdir $(TOOL_SRC)))
 SVC_LIBS := $(foreach s,$(SERVICES),$(B)/lib$(s).a)
-ALL_SRC := $(shell find services tests/unit tests/tools bench -name '*.[ch]' 2>/dev/null)
+ALL_SRC := $(shell find services tests/unit tests/tools tests/fuzz bench -name '*.[ch]' 2>/dev/null)
 
 .PHONY: FORCE all test unit check format format-check cppcheck arch-check valgrind clean up down \
-        status restart bench config-doc config-doc-check deps demo
+        status restart bench config-doc config-doc-check deps demo fuzz fuzz-build
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(B)/%.o: services/%.c
@@ -193,6 +193,42 @@ arch-check:
 
 valgrind: all
 	@tests/valgrind.sh
+
+# Fuzzing (docs/development.md "Fuzzing"): one libFuzzer program per
+# tests/fuzz/fuzz_<target>.c, built with clang into build/fuzz/ with the
+# layers compiled for coverage (-fsanitize=fuzzer-no-link) and ASan/UBSan;
+# `make fuzz` runs each for FUZZ_SECONDS from its seeds
+# (tests/fuzz/corpus/<target>/) and fails on a crash (tests/fuzz/run.sh).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FZ := build/fuzz
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(addprefix $(FZ)/bin/fuzz_,$(FUZZ_TARGETS))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -O1 -g \
+              $(FUZZ_SAN) $(LAYER_INC) -MMD -MP $(PKG_CFLAGS)
+FUZZ_OBJ := $(patsubst services/%.c,$(FZ)/obj/%.o,$(COMMON_SRC))
+
+$(FZ)/obj/%.o: services/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  FUZZCC $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FZ)/libcommon.a: $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(FZ)/obj/fuzz_%.o: tests/fuzz/fuzz_%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -c $< -o $@
+$(FZ)/bin/fuzz_%: $(FZ)/obj/fuzz_%.o $(FZ)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LINK  $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FZ)/libcommon.a $(FINAL_LIBS)
+
+# Keep the targets' objects (make would delete them as intermediates).
+.SECONDARY: $(patsubst %,$(FZ)/obj/fuzz_%.o,$(FUZZ_TARGETS))
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: all
 	@bench/run.sh

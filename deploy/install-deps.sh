@@ -38,6 +38,8 @@ PKGS=(
     postgresql redis-server
     # checks: format, static analysis, architecture, leaks
     clang-format cppcheck pmccabe valgrind
+    # fuzzing: clang and its libFuzzer/sanitizer runtimes (tests/fuzz/, make fuzz)
+    clang libclang-rt-14-dev
     # test tools
     kcat python3-jsonschema curl procps docker-compose jq bc file iproute2
     prometheus
