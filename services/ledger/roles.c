@@ -24,7 +24,7 @@
 
 /* Every role: connect, the schema, and a clean slate. */
 static const char *const roles_base[] = {
-    "GRANT CONNECT, TEMPORARY ON DATABASE %2$I TO %1$I",
+    "GRANT CONNECT ON DATABASE %2$I TO %1$I",
     "GRANT USAGE ON SCHEMA public TO %1$I",
     "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM %1$I",
     "REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM %1$I",
@@ -79,9 +79,10 @@ static const char *const roles_order_ingestor[] = {
     NULL,
 };
 
-/* The CLI: reads and writes every table; no DDL (db migrate stays with
- * the tables' owner). */
+/* The CLI: reads and writes every table, temporary tables for the
+ * import's staging; no DDL (db migrate stays with the tables' owner). */
 static const char *const roles_operator[] = {
+    "GRANT TEMPORARY ON DATABASE %2$I TO %1$I",
     "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public"
     " TO %1$I",
     NULL,

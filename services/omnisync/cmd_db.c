@@ -92,15 +92,15 @@ static int db_migrate_run(int argc, char **argv)
  * role. */
 static void db_roles_print(const json_t *report, int dry_run)
 {
-    const json_t *role, *stmt;
+    const json_t *roles = json_object_get(report, "roles");
     size_t i, j;
 
-    json_array_foreach(json_object_get(report, "roles"), i, role)
-    {
+    for (i = 0; i < json_array_size(roles); i++) {
+        const json_t *role = json_array_get(roles, i);
         const json_t *stmts = json_object_get(role, "statements");
 
-        json_array_foreach(stmts, j, stmt)
-            printf("%s;\n", json_string_value(stmt));
+        for (j = 0; j < json_array_size(stmts); j++)
+            printf("%s;\n", json_string_value(json_array_get(stmts, j)));
         printf("-- %s: %s%s, %zu statement(s)\n",
                json_string_value(json_object_get(role, "role")),
                json_is_true(json_object_get(role, "created")) ? "created"
