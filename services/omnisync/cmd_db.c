@@ -1,8 +1,10 @@
 /*
- * cmd_db — `omnisync db migrate`: apply the ledger's SQL migrations.
+ * cmd_db — `omnisync db migrate`: apply the ledger's SQL migrations;
+ * `omnisync db roles`: the ledger's Postgres roles (ledger/roles.h).
  */
 #include "cli.h"
 #include "ledger/blob.h"
+#include "ledger/roles.h"
 #include "lib/db.h"
 
 #include <stdio.h>
@@ -86,6 +88,66 @@ static int db_migrate_run(int argc, char **argv)
     return rc;
 }
 
+/* Text form of roles_apply()'s report: each statement, then one line per
+ * role. */
+static void db_roles_print(const json_t *report, int dry_run)
+{
+    const json_t *roles = json_object_get(report, "roles");
+    size_t i, j;
+
+    for (i = 0; i < json_array_size(roles); i++) {
+        const json_t *role = json_array_get(roles, i);
+        const json_t *stmts = json_object_get(role, "statements");
+
+        for (j = 0; j < json_array_size(stmts); j++)
+            printf("%s;\n", json_string_value(json_array_get(stmts, j)));
+        printf("-- %s: %s%s, %zu statement(s)\n",
+               json_string_value(json_object_get(role, "role")),
+               json_is_true(json_object_get(role, "created")) ? "created"
+                                                              : "exists",
+               dry_run ? " (dry run: rolled back)" : "",
+               json_array_size(stmts));
+    }
+}
+
+static int db_roles_run(int argc, char **argv)
+{
+    const char *pos[1], *prefix = ROLES_PREFIX_DEFAULT;
+    int npos, rc, as_json = 0, dry_run = 0;
+    const struct cli_opt opts[] = {{"--json", NULL, &as_json},
+                                   {"--dry-run", NULL, &dry_run},
+                                   {"--prefix", &prefix, NULL},
+                                   {NULL, NULL, NULL}};
+    char err[1024];
+    json_t *report = NULL;
+    PGconn *pg;
+
+    rc = cli_args_parse("db roles", argc, argv, opts, pos, 0, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (!roles_prefix_ok(prefix))
+        return cli_err(CLI_USAGE,
+                       "db roles: --prefix %s: 1 to 40 of a-z, 0-9 and _, "
+                       "not starting with a digit",
+                       prefix);
+    pg = cli_pg();
+    if (!pg)
+        return CLI_DEPENDENCY;
+    /* With the connection still up, the server refused (not allowed to
+     * create roles or grant): the operator's input, not a dependency. */
+    if (roles_apply(pg, prefix, dry_run, &report, err, sizeof(err)) < 0)
+        rc = cli_err(PQstatus(pg) == CONNECTION_OK ? CLI_USAGE : CLI_DEPENDENCY,
+                     "db roles: %s", err);
+    PQfinish(pg);
+    if (rc != CLI_OK)
+        return rc;
+    if (as_json)
+        return cli_json_print(report);
+    db_roles_print(report, dry_run);
+    json_decref(report);
+    return CLI_OK;
+}
+
 static const struct cli_sub db_subs[] = {
     {"migrate", db_migrate_run,
      "db migrate [--json]\n"
@@ -97,6 +159,21 @@ static const struct cli_sub db_subs[] = {
      "  before migration 0005 from their recorded paths, naming each it\n"
      "  cannot read (they stay without bytes; run it again where the\n"
      "  files are).  --json: {\"applied\": [file...]}."},
+    {"roles", db_roles_run,
+     "db roles [--prefix P] [--dry-run] [--json]\n"
+     "  Create the ledger's NOLOGIN group roles (P defaults to omnisync_):\n"
+     "  Poutbox_relay, Pcatalog_publisher, Pstock_publisher,\n"
+     "  Pimage_uploader, Porder_ingestor (each service: only what its SQL\n"
+     "  needs), Poperator (the CLI: read and write every table, no DDL)\n"
+     "  and Pviewer (read only); set each one's grants to exactly its list\n"
+     "  (REVOKE ALL, then GRANT, in one transaction).  Idempotent; rerun it\n"
+     "  after db migrate.  Needs a user allowed to create roles and grant\n"
+     "  on the tables (their owner).  Login users are the deployment's:\n"
+     "  CREATE ROLE u LOGIN ... IN ROLE Pstock_publisher (docs/deploy.md\n"
+     "  \"Database roles\").  --dry-run: run it all, then roll back.\n"
+     "  Prints each statement; --json: {\"dry_run\": b, \"roles\": "
+     "[{\"role\",\n"
+     "  \"created\", \"statements\": [SQL...]}]}."},
     {NULL, NULL, NULL},
 };
 

@@ -15,7 +15,9 @@ struct cli_cmd {
 };
 
 static const struct cli_cmd cli_cmds[] = {
-    {"db", cmd_db, "db migrate [--json]: apply the ledger's SQL migrations"},
+    {"db", cmd_db,
+     "db migrate|roles: apply the ledger's SQL migrations; its Postgres "
+     "roles"},
     {"location", cmd_location,
      "location add|list: warehouses, outlets, "
      "online stores' locations"},

@@ -26,7 +26,11 @@ Rules (each violation is printed as "file:line: rule: message"):
                   tables; when no FROM names a ledger table, its first JOIN
                   counts).  A table without a valid owner row is reported
                   once, at its CREATE TABLE or its row.  Keywords are
-                  matched in upper case, as the code writes SQL.
+                  matched in upper case, as the code writes SQL.  Every
+                  GRANT or REVOKE ... ON ... (tables by name, ALL TABLES
+                  IN SCHEMA, sequences, the database) lives in
+                  services/ledger/roles.c, the one module that decides
+                  who may touch which table.
   function-size   no function in services/ is longer than 120 lines (from
                   its first line through its closing brace: pmccabe's
                   column 5) or has a cyclomatic complexity over 25.  The
@@ -67,6 +71,7 @@ REGISTRY = "services/store/platform.c"
 OWNERS_DOC = "docs/architecture.md"
 OWNERS_BEGIN = "<!-- table-owners:begin -->"
 OWNERS_END = "<!-- table-owners:end -->"
+GRANTS_OWNER = "services/ledger/roles.c"
 RULES = ("layers", "sql-owner", "function-size", "platform-names")
 
 # What each layer may include (a binary: anything but another binary).
@@ -268,7 +273,8 @@ def string_runs(text):
 
 
 SQL_KEYWORD_RE = re.compile(
-    r"\b(SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE|LOCK|JOIN|FROM)\b"
+    r"\b(SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE|LOCK|JOIN|FROM"
+    r"|GRANT|REVOKE)\b"
 )
 SQL_TOKEN_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_]*|"[^"]*"|\S')
 # Words that end a FROM item (so are not an alias).
@@ -280,9 +286,11 @@ SQL_CLAUSE = set(
 )
 
 
-def sql_tables(sql, tables):
+def sql_tables(sql, tables, grants=None):
     """(writes, reads) of one SQL text: lists of (verb, table) naming
-    ledger tables, in order; reads are ("FROM"|"JOIN", table)."""
+    ledger tables, in order; reads are ("FROM"|"JOIN", table).  The
+    tables a GRANT or REVOKE names are appended to @grants (when given)
+    as ("GRANT"|"REVOKE", table)."""
     sql = re.sub(r"'(?:[^']|'')*'", "''", sql)
     tok = SQL_TOKEN_RE.findall(sql)
     writes, reads = [], []
@@ -323,7 +331,24 @@ def sql_tables(sql, tables):
     for k, w in enumerate(tok):
         if k in skip:
             continue
-        if w == "INSERT" and at(k + 1) == "INTO":
+        if w in ("GRANT", "REVOKE") and grants is not None:
+            # The privileges up to ON (column lists, DELETE, ... are no
+            # statements); ALL TABLES IN SCHEMA names no table.
+            j = k + 1
+            while j < len(tok) and at(j) not in ("ON", "TO", "FROM", ";"):
+                skip.add(j)
+                j += 1
+            if at(j) == "ON":
+                n0 = len(grants)
+                name_list(j + 1, w, grants, False)
+                if len(grants) == n0:
+                    # ALL TABLES IN SCHEMA, a sequence, a database: no
+                    # ledger table by name, still a grant.
+                    e = j + 1
+                    while e < len(tok) and at(e) not in ("TO", "FROM", ";"):
+                        e += 1
+                    grants.append((w, " ".join(tok[j + 1 : e])))
+        elif w == "INSERT" and at(k + 1) == "INTO":
             name_list(k + 2, "INSERT INTO", writes, False)
         elif w == "UPDATE" and at(k - 1) not in ("FOR", "DO", "KEY", "ON"):
             name_list(k + 1, w, writes, False)
@@ -423,8 +448,21 @@ def check_sql(root, rep):
         for no, s in string_runs(read_text(os.path.join(root, rel))):
             if not SQL_KEYWORD_RE.search(s):
                 continue
-            writes, reads = sql_tables(s, tables)
+            grants = []
+            writes, reads = sql_tables(s, tables, grants)
+            if grants and rel != GRANTS_OWNER:
+                nsql += 1
+                named = sorted(set(t for _, t in grants))
+                rep.add(
+                    rel,
+                    no,
+                    "sql-owner",
+                    "%s on %s: grants live in %s (omnisync db roles)"
+                    % (grants[0][0], ", ".join(named), GRANTS_OWNER),
+                )
+                continue
             if not writes and not reads:
+                nsql += 1 if grants else 0
                 continue
             nsql += 1
             if not rel.startswith("services/ledger/") and rel not in speakers:

@@ -107,6 +107,20 @@ t_like "it names the table and its owner" "$OUT" \
     'UPDATE item: a statement that writes item lives in its owner services/ledger/items.c'
 
 fresh
+plant services/ledger/items.c \
+    'static const char *const q = "GRANT SELECT, UPDATE (id) ON TABLE item, shop TO %1$I";'
+fails_with "a GRANT outside services/ledger/roles.c, even in the owner" \
+    "services/ledger/items.c:$LINE" sql-owner
+t_like "it names the tables and where grants live" "$OUT" \
+    'GRANT on item, shop: grants live in services/ledger/roles.c'
+fresh
+plant services/ledger/items.c \
+    'static const char *const q = "GRANT SELECT ON ALL TABLES IN SCHEMA public TO %1$I";'
+fails_with "a GRANT on all tables too" "services/ledger/items.c:$LINE" sql-owner
+t_like "it says what it grants on" "$OUT" \
+    'GRANT on ALL TABLES IN SCHEMA public: grants live in'
+
+fresh
 plant services/ledger/stock.c \
     'static const char *const q = "SELECT s.id FROM shop s JOIN item_stock x ON x.shop_id = s.id";'
 fails_with "a SELECT outside the owner of its first FROM table" \
