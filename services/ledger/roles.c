@@ -40,6 +40,8 @@ static const char *const roles_base[] = {
 
 static const char *const roles_outbox_relay[] = {
     "GRANT SELECT, INSERT ON dlq_record TO %1$I",
+    /* A set-aside row's store, by name (dlq_record_add): no settings. */
+    "GRANT SELECT (id, name) ON store TO %1$I",
     "GRANT SELECT, UPDATE, DELETE ON outbox TO %1$I",
     NULL,
 };
@@ -56,6 +58,7 @@ static const char *const roles_catalog_publisher[] = {
     "GRANT SELECT ON product, product_photo, price, stock_level TO %1$I",
     "GRANT UPDATE (id) ON variant, location TO %1$I",
     "GRANT INSERT ON outbox TO %1$I",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON parked TO %1$I",
     NULL,
 };
 
@@ -63,6 +66,7 @@ static const char *const roles_image_uploader[] = {
     ROLES_SERVICE,
     "GRANT SELECT, INSERT, UPDATE, DELETE ON remote_map TO %1$I",
     "GRANT SELECT ON product, product_photo, photo_blob TO %1$I",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON parked TO %1$I",
     NULL,
 };
 

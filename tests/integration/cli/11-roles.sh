@@ -122,8 +122,8 @@ t_like "nor write the outbox" \
     "$(as "${P}pub" "DELETE FROM outbox")" "permission denied for table outbox"
 t_is "it reads what it needs" \
     "$(as "${P}pub" "SELECT count(*) > 0 FROM remote_map")" t
-t_like "outbox-relay cannot read the stores" \
-    "$(as "${P}relay" "SELECT count(*) FROM store")" "permission denied for table store"
+t_like "outbox-relay cannot read the stores' settings (only id and name)" \
+    "$(as "${P}relay" "SELECT password_box FROM store")" "permission denied for table store"
 
 # ---- the viewer
 t_is "the viewer reads" "$(as "${P}view" "SELECT count(*) FROM location")" 2
