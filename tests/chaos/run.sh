@@ -45,7 +45,7 @@ done
 case "$PROFILE" in
 short)
     : "${CHAOS_SECS:=100}"
-    QUIET_SECS=150 NPROD=12 NVAR=36 NPHOTO=12 GAP_MAX=5 KAFKA_RESTARTS=0
+    QUIET_SECS=150 NPROD=12 NVAR=36 NPHOTO=12 GAP_MAX=3 KAFKA_RESTARTS=0
     ;;
 long)
     : "${CHAOS_SECS:=900}"
@@ -101,6 +101,14 @@ fault() {
 sim_faults() {
     curl -sf -X POST -H 'Content-Type: application/json' -d "$1" \
         "http://127.0.0.1:$CAT_SIM_PORT/_sim/faults" >/dev/null
+}
+
+# sim_fault_for SECONDS SET CLEAR MSG: a store-sim fault for a while.
+sim_fault_for() {
+    fault "$4 for $1 s"
+    sim_faults "$2"
+    sleep "$1"
+    sim_faults "$3"
 }
 
 # ---- the stack
@@ -265,27 +273,18 @@ while [ $((SECONDS - CHAOS_T0)) -lt "$CHAOS_SECS" ]; do
         harness_redis_start >/dev/null 2>&1 || t_bail "Redis does not restart"
         ;;
     6)
-        d=$((3 + $(pick 6)))
         st=$((500 + $(pick 4)))
-        fault "store-sim 5xx burst: error_rate 0.5 status $st for $d s"
-        sim_faults '{"error_rate":0.5,"error_status":'"$st"'}'
-        sleep "$d"
-        sim_faults '{"error_rate":0}'
+        sim_fault_for $((3 + $(pick 6))) '{"error_rate":0.5,"error_status":'"$st"'}' \
+            '{"error_rate":0}' "store-sim 5xx burst: error_rate 0.5 status $st"
         ;;
     7)
-        d=$((3 + $(pick 8)))
         ms=$((100 + $(pick 400)))
-        fault "store-sim latency ${ms} ms for $d s"
-        sim_faults '{"latency_ms":'"$ms"'}'
-        sleep "$d"
-        sim_faults '{"latency_ms":0}'
+        sim_fault_for $((3 + $(pick 8))) '{"latency_ms":'"$ms"'}' '{"latency_ms":0}' \
+            "store-sim latency ${ms} ms"
         ;;
     8)
-        d=$((3 + $(pick 6)))
-        fault "store-sim timeouts: timeout_rate 0.2 timeout_ms 3000 for $d s"
-        sim_faults '{"timeout_rate":0.2,"timeout_ms":3000}'
-        sleep "$d"
-        sim_faults '{"timeout_rate":0}'
+        sim_fault_for $((3 + $(pick 6))) '{"timeout_rate":0.2,"timeout_ms":3000}' \
+            '{"timeout_rate":0}' "store-sim timeouts: timeout_rate 0.2 timeout_ms 3000"
         ;;
     9)
         if [ "$kafka_left" -gt 0 ]; then
@@ -294,10 +293,8 @@ while [ $((SECONDS - CHAOS_T0)) -lt "$CHAOS_SECS" ]; do
             harness_kafka_stop KILL >/dev/null 2>&1
             harness_kafka_start >/dev/null 2>&1 || t_bail "Kafka does not restart"
         else
-            fault "store-sim 5xx burst: error_rate 1 status 503 for 3 s"
-            sim_faults '{"error_rate":1,"error_status":503}'
-            sleep 3
-            sim_faults '{"error_rate":0}'
+            sim_fault_for 3 '{"error_rate":1,"error_status":503}' '{"error_rate":0}' \
+                "store-sim 5xx burst: error_rate 1 status 503"
         fi
         ;;
     esac
@@ -314,8 +311,8 @@ echo "# chaos over after $((CHAOS_END - CHAOS_T0)) s: $FAULTS faults;" \
 n_edits=$(grep -cE '[1-9][0-9]* changed' "$T_TMP/edits.log" 2>/dev/null)
 t_ok "work: catalog edits changed the ledger ($n_edits imports with changes)" \
     [ "${n_edits:-0}" -gt 0 ]
-t_ok "work: stock movements and orders happened" \
-    [ -s "$T_TMP/moves.count" ] && [ -s "$T_TMP/orders.jsonl" ]
+worked() { [ -s "$T_TMP/moves.count" ] && [ -s "$T_TMP/orders.jsonl" ]; }
+t_ok "work: stock movements and orders happened" worked
 # Every service up again (one may have died of a fault rather than a kill).
 for s in "${SERVICES[@]}"; do
     pid=$(t_pid "$s")
@@ -382,23 +379,29 @@ dlq_only_injected() {
 }
 inv "the DLQ holds only the injected bad input ($JUNK_KEY)" dlq_only_injected
 t_diag "$(head -10 "$T_TMP/dlq.txt" 2>/dev/null)"
-no_secrets() {
-    local hook_secret found=0 s
-    hook_secret=$(sim_get /admin/webhooks.json | jq -r '.[0].address' |
-        sed -n 's|.*/hooks/\([^/]*\)/.*|\1|p')
-    for s in "$CAT_PW" "$hook_secret" "$OMNISYNC_SECRET_KEY"; do
+# secrets_in DIR: the known test secrets found in DIR/*.log (names the
+# files); 0 when none is there.
+secrets_in() {
+    local found=0 s
+    for s in "$CAT_PW" "$HOOK_SECRET" "$OMNISYNC_SECRET_KEY"; do
         [ -n "$s" ] || continue
-        if grep -rlF -- "$s" "$T_TMP"/*.log >"$T_TMP/secret-hits.txt" 2>/dev/null; then
+        if grep -lF -- "$s" "$1"/*.log >"$T_TMP/secret-hits.txt" 2>/dev/null; then
             found=1
             t_diag "a secret (${#s} chars) appears in: $(tr '\n' ' ' <"$T_TMP/secret-hits.txt")"
         fi
     done
-    [ -n "$hook_secret" ] || {
-        t_diag "the webhook secret could not be read from store-sim"
-        return 1
-    }
     return $found
 }
+HOOK_SECRET=$(sim_get /admin/webhooks.json | jq -r '.[0].address' |
+    sed -n 's|.*/hooks/\([^/]*\)/.*|\1|p')
+planted() {
+    mkdir -p "$T_TMP/planted"
+    printf 'x=%s\n' "$HOOK_SECRET" >"$T_TMP/planted/p.log"
+    [ -n "$HOOK_SECRET" ] && ! secrets_in "$T_TMP/planted" >/dev/null
+}
+t_ok "the secret check finds a webhook secret planted in a log" planted
+rm -rf "$T_TMP/planted"
+no_secrets() { secrets_in "$T_TMP"; }
 inv "no secret (store password, webhook secret, secret key) in any service log" no_secrets
 
 echo "# ---- chaos summary: profile $PROFILE, seed $SEED"
