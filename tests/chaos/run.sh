@@ -244,46 +244,55 @@ t_cleanup_add "touch '$STOP'; kill $W1 $W2 $W3 2>/dev/null"
 RANDOM=$SEED
 CHAOS_T0=$SECONDS
 kafka_left=$KAFKA_RESTARTS
-pick() { echo $((RANDOM % $1)); }
+# Every step draws the same numbers in the same order, in this shell (a
+# $(...) subshell would draw from a reseeded generator), so a seed gives
+# the same sequence of faults whatever each one turned out to be.
+pick() { P=$((RANDOM % $1)); }
+draw() {
+    pick "$GAP_MAX" && GAP=$((1 + P))
+    pick 10 && KIND=$P
+    pick ${#SERVICES[@]} && SVC=${SERVICES[$P]}
+    pick 3 && PAUSE=$P
+    pick 6 && D6=$((2 + P))
+    pick 4 && ST=$((500 + P))
+    pick 400 && MS=$((100 + P))
+    pick 8 && D8=$((3 + P))
+}
 while [ $((SECONDS - CHAOS_T0)) -lt "$CHAOS_SECS" ]; do
-    sleep $((1 + $(pick "$GAP_MAX")))
-    case $(pick 10) in
+    draw
+    sleep "$GAP"
+    case $KIND in
     0 | 1 | 2 | 3)
-        svc=${SERVICES[$(pick ${#SERVICES[@]})]}
-        fault "kill -9 $svc"
-        kill -KILL "$(t_pid "$svc")" 2>/dev/null
-        t_wait "$svc" 10 >/dev/null
-        sleep $(pick 3)
-        start_svc "$svc"
+        fault "kill -9 $SVC"
+        kill -KILL "$(t_pid "$SVC")" 2>/dev/null
+        t_wait "$SVC" 10 >/dev/null
+        sleep "$PAUSE"
+        start_svc "$SVC"
         ;;
     4)
         if [ -n "${OMNISYNC_TEST_PG:-}" ]; then continue; fi
-        d=$((2 + $(pick 6)))
-        fault "Postgres stopped (immediate) for $d s"
+        fault "Postgres stopped (immediate) for $D6 s"
         harness_pg_stop immediate >/dev/null 2>&1
-        sleep "$d"
+        sleep "$D6"
         harness_pg_start >/dev/null 2>&1 || t_bail "Postgres does not restart"
         ;;
     5)
         if [ -n "${OMNISYNC_TEST_REDIS:-}" ]; then continue; fi
-        d=$((2 + $(pick 6)))
-        fault "Redis killed for $d s (comes back empty)"
+        fault "Redis killed for $D6 s (comes back empty)"
         harness_redis_stop KILL >/dev/null 2>&1
-        sleep "$d"
+        sleep "$D6"
         harness_redis_start >/dev/null 2>&1 || t_bail "Redis does not restart"
         ;;
     6)
-        st=$((500 + $(pick 4)))
-        sim_fault_for $((3 + $(pick 6))) '{"error_rate":0.5,"error_status":'"$st"'}' \
-            '{"error_rate":0}' "store-sim 5xx burst: error_rate 0.5 status $st"
+        sim_fault_for "$((D6 + 1))" '{"error_rate":0.5,"error_status":'"$ST"'}' \
+            '{"error_rate":0}' "store-sim 5xx burst: error_rate 0.5 status $ST"
         ;;
     7)
-        ms=$((100 + $(pick 400)))
-        sim_fault_for $((3 + $(pick 8))) '{"latency_ms":'"$ms"'}' '{"latency_ms":0}' \
-            "store-sim latency ${ms} ms"
+        sim_fault_for "$D8" '{"latency_ms":'"$MS"'}' '{"latency_ms":0}' \
+            "store-sim latency $MS ms"
         ;;
     8)
-        sim_fault_for $((3 + $(pick 6))) '{"timeout_rate":0.2,"timeout_ms":3000}' \
+        sim_fault_for "$((D6 + 1))" '{"timeout_rate":0.2,"timeout_ms":3000}' \
             '{"timeout_rate":0}' "store-sim timeouts: timeout_rate 0.2 timeout_ms 3000"
         ;;
     9)
