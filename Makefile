@@ -73,7 +73,7 @@ SVC_LIBS := $(foreach s,$(SERVICES),$(B)/lib$(s).a)
 ALL_SRC := $(shell find services tests/unit tests/tools tests/fuzz bench -name '*.[ch]' 2>/dev/null)
 
 .PHONY: FORCE all test unit check format format-check cppcheck arch-check valgrind clean up down \
-        status restart bench config-doc config-doc-check deps demo fuzz fuzz-build
+        status restart bench config-doc config-doc-check deps demo fuzz fuzz-build chaos
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(B)/%.o: services/%.c
@@ -151,6 +151,16 @@ demo: deps
 	@DEMO_SPEED=$(DEMO_SPEED) deploy/demo.sh fresh
 	@env=$$(DEMO_SPEED=$(DEMO_SPEED) deploy/demo.sh stack-env) && eval "$$env" && deploy/stack.sh up
 	@DEMO_SPEED=$(DEMO_SPEED) deploy/demo.sh
+
+# The chaos suite (tests/chaos/run.sh, docs/chaos.md): kills, restarts and
+# store faults over the whole stack, then its invariants.  CHAOS_PROFILE=
+# short (~100 s, what CI runs) or long (15 min); CHAOS_SEED=N replays a run
+# (default: derived from the time, printed); CHAOS_SECONDS=N sets the chaos.
+CHAOS_PROFILE ?= short
+chaos: deps
+	@$(MAKE) --no-print-directory -j2 $(BINS)
+	@CHAOS_PROFILE=$(CHAOS_PROFILE) CHAOS_SEED=$(CHAOS_SEED) \
+		CHAOS_SECONDS=$(CHAOS_SECONDS) tests/chaos/run.sh
 
 check: format-check cppcheck config-doc-check arch-check
 
