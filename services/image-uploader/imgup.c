@@ -172,17 +172,29 @@ static enum outcome iu_find(struct iu_job *u, const char *fname, long long *id)
 }
 
 /* Remove the image a changed photo replaced (best effort: 404 is fine). */
-static void iu_drop_old(struct iu_job *u, long long old_id)
+/* Delete the store image a replaced photo had.  A transient failure
+ * (5xx, timeout, the store's limit) is returned, so the job is retried
+ * before the remote map moves on: the retry finds the new image by its
+ * name and deletes the old one again.  An image already gone (4xx) is
+ * done. */
+static enum outcome iu_drop_old(struct iu_job *u, long long old_id)
 {
     const char *store = u->st->conf.name;
+    enum outcome o = iu_call(u, u->st->plat->image_delete(
+                                    &u->call, u->j->remote_product_id, old_id));
 
-    if (u->st->plat->image_delete(&u->call, u->j->remote_product_id, old_id) ==
-        OUTCOME_OK)
+    if (o == OUTCOME_OK)
         log_info_ctx(u->key, "store %s: replaced image %lld removed", store,
                      old_id);
-    else
+    else if (o == OUTCOME_REJECTED)
         log_warn_ctx(u->key, "store %s: replaced image %lld not removed: %s",
                      store, old_id, u->call.why);
+    else
+        log_warn_ctx(u->key,
+                     "store %s: replaced image %lld not removed yet (%s): "
+                     "retried",
+                     store, old_id, u->call.why);
+    return o == OUTCOME_REJECTED ? OUTCOME_OK : o;
 }
 
 /* Upload the photo under a committed marker; *@p rid receives the new
@@ -281,13 +293,13 @@ static enum outcome iu_upload(struct iu_job *u)
     if (mapped && ref.remote_id > 0)
         old_id = ref.remote_id; /* the photo's content changed */
     o = iu_place(u, &ref, mapped, &rid);
+    if (o == OUTCOME_OK && old_id > 0 && old_id != rid)
+        o = iu_drop_old(u, old_id);
     if (o != OUTCOME_OK)
         return o;
     if (remote_map_put(iu->pg, u->st->conf.id, REMOTE_MAP_IMAGE, j->photo_id,
                        rid, j->sha256, err, sizeof(err)) != 0)
         return work_db_fail(iu->pg, u->e, err);
-    if (old_id > 0 && old_id != rid)
-        iu_drop_old(u, old_id);
     return OUTCOME_OK;
 }
 

@@ -7,11 +7,6 @@
 # a failure prints the command that replays it.
 OMNISYNC_ROOT=${OMNISYNC_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 seed=${CHAOS_SEED:-$(($(date -u +%Y%m%d) % 100000))}
-# Photo replacements stay out of the CI profile while a known bug is open:
-# when deleting a replaced store image fails (a 5xx or timeout), it is
-# never retried and the store keeps a stale image (docs/status.md; seed
-# 61202 showed it).  `make chaos` and the long profile keep them.
-export CHAOS_PHOTO_EDITS=${CHAOS_PHOTO_EDITS:-0}
 echo "# chaos seed: $seed"
 exec bash "$OMNISYNC_ROOT/tests/chaos/run.sh" --profile short --seed "$seed" \
     ${CHAOS_SECONDS:+--seconds "$CHAOS_SECONDS"}

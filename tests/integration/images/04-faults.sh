@@ -3,7 +3,8 @@
 # 429s (store-sim's own limit is lower than the store's settings), 500s and
 # timeouts (504) while photos upload: parked and retried under the budget
 # (docs/isolation.md), the same end state, no duplicate image, nothing
-# dead-lettered.
+# dead-lettered.  Then photos replaced under 500s: each old store image
+# deleted, a failed delete retried.
 . "$OMNISYNC_ROOT/tests/integration/images/images-lib.bash"
 CAT_SIM_LIMIT=40 # the store says 500 per 5 s; store-sim allows 40
 img_setup 20 40 60
@@ -34,6 +35,31 @@ t_ok "store-sim equals the ledger" cat_compare
 t_ok "every photo once, no duplicate image" img_compare
 t_diag "$(img_compare)"
 t_is "nothing dead-lettered" "$(sql "SELECT count(*) FROM dlq_record")" 0
+
+# Every first photo replaced while 30% of calls fail: the old store image
+# is deleted too — a failed delete is retried, not given up (the chaos
+# suite once left a stale image behind, seed 61202).
+python3 - "$T_TMP/cat" <<'PY'
+import glob, sys
+for f in glob.glob(sys.argv[1] + "/photos/ART-*-1.*"):
+    b = open(f, "rb").read()
+    if f.endswith(".png"):
+        open(f, "wb").write(b.replace(b" photo 1", b" photo 1 v2", 1))
+    else:
+        open(f, "wb").write(b[:2] + b"\xff\xfe\x00\x04v2" + b[2:])
+PY
+curl -sf -X POST -H 'Content-Type: application/json' \
+    -d '{"error_rate":0.3,"error_status":500,"timeout_rate":0,"seed":9}' \
+    "http://127.0.0.1:$CAT_SIM_PORT/_sim/faults" >/dev/null
+omnisync import catalog "$T_TMP/cat/catalog.csv" --price-list ONLINE >"$T_TMP/reimport.log" 2>&1
+t_is "the photos are replaced in the ledger" "$?" 0
+img_converged() { cat_compare >/dev/null && img_compare >/dev/null; }
+t_ok "the store converges: every replaced image gone" wait_for 240 img_converged
+t_diag "$(img_compare)"
+t_like "a failed delete was retried" "$(cat "$T_TMP/imgup.log")" "not removed yet .*retried"
+t_unlike "no delete given up on" "$(cat "$T_TMP/imgup.log")" "replaced image [0-9]+ not removed: "
+curl -sf -X POST -H 'Content-Type: application/json' -d '{"error_rate":0}' \
+    "http://127.0.0.1:$CAT_SIM_PORT/_sim/faults" >/dev/null
 t_kill imgup TERM
 t_is "image-uploader exits 0 on SIGTERM" "$?" 0
 t_kill catpub TERM
