@@ -99,7 +99,7 @@ t_like "printed: orders" "$out" "orders +placed $want_orders / ingested $want_or
 t_like "printed: reservations" "$out" "reservations +ledger [0-9]+ / open orders [0-9]+ units +ok"
 t_like "printed: API calls" "$out" "api_calls +[0-9]+ in [0-9]+ windows; busiest window [0-9]+ of the budget's 500 per 10 s +ok"
 t_like "printed: 429s" "$out" "http_429 +0 +ok"
-t_like "printed: dead letters" "$out" "dead_letters +0 on omnisync.dlq.v1, 0 in the ledger +ok"
+t_like "printed: dead letters" "$out" "dead_letters +0 listed by omnisync dlq, 0 failed in status +ok"
 t_like "printed: latency" "$out" "latency +ledger to store p50 [0-9]+ ms, p(95|99) [0-9]+ ms .* ok"
 t_like "printed: drift" "$out" "drift +0 \(omnisync reconcile exit 0\) +ok"
 t_like "the initial sync's progress" "$out" "sync: products 20/20 variants $want_variants/$want_variants photos [0-9]+/[0-9]+"
