@@ -325,10 +325,12 @@ static void test_metrics_route(struct httpd *h, int port)
                           "omnisync_ready_check{check=\"postgres\"} 1\n");
 }
 
-static void test_probe(int port)
+static void test_probe(struct httpd *h, int port)
 {
     char url[128], err[256];
 
+    /* Alive: the tests before may have taken longer than liveness_ms. */
+    httpd_heartbeat(h);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", port);
     T_ASSERT_EQ(httpd_probe(url, 2000, err, sizeof(err)), 0);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/nope", port);
@@ -369,7 +371,7 @@ int main(void)
     test_readiness(h, port);
     test_routes(h, port);
     test_metrics_route(h, port);
-    test_probe(port);
+    test_probe(h, port);
     httpd_destroy(h);
     /* Stopped: nothing answers. */
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", port);
