@@ -227,6 +227,22 @@ int cli_code_ok(const char *s)
     return 1;
 }
 
+int cli_code_name_check(const char *cmd, const char *code, const char *name)
+{
+    if (!cli_code_ok(code))
+        return cli_err(CLI_USAGE, "%s: bad code '%s' (no spaces, ',' or ':')",
+                       cmd, code);
+    if (strlen(code) > CLI_CODE_MAX)
+        return cli_err(CLI_USAGE, "%s: code longer than %d bytes", cmd,
+                       CLI_CODE_MAX);
+    if (name && !*name)
+        return cli_err(CLI_USAGE, "%s: --name is empty", cmd);
+    if (name && strlen(name) > CLI_NAME_MAX)
+        return cli_err(CLI_USAGE, "%s: --name longer than %d bytes", cmd,
+                       CLI_NAME_MAX);
+    return CLI_OK;
+}
+
 struct cli_table {
     size_t ncols, nrows, cap;
     const char *const *headers;

@@ -146,6 +146,18 @@ int cli_qty_parse(const char *s, int allow_zero, long long *out);
  */
 int cli_code_ok(const char *s);
 
+/* Longest location or price list code, and longest display name (bytes). */
+#define CLI_CODE_MAX 64
+#define CLI_NAME_MAX 500
+
+/**
+ * @brief Check a location or price list code (cli_code_ok, at most
+ *        CLI_CODE_MAX bytes) and an optional display name (non-empty, at most
+ *        CLI_NAME_MAX bytes).  Prints "CMD: ..." naming the bad value.
+ * @returns CLI_OK or CLI_USAGE.
+ */
+int cli_code_name_check(const char *cmd, const char *code, const char *name);
+
 /* A text table: a header row, then rows, printed with aligned columns. */
 struct cli_table;
 

@@ -30,10 +30,9 @@ static int location_add(int argc, char **argv)
         return rc;
     if (npos != 1)
         return cli_err(CLI_USAGE, "location add: CODE is required");
-    if (!cli_code_ok(pos[0]))
-        return cli_err(CLI_USAGE,
-                       "location add: bad code '%s' (no spaces, ',' or ':')",
-                       pos[0]);
+    rc = cli_code_name_check("location add", pos[0], name);
+    if (rc != CLI_OK)
+        return rc;
     if (!kind)
         return cli_err(CLI_USAGE, "location add: --kind is required "
                                   "(warehouse, outlet or online)");
@@ -43,8 +42,6 @@ static int location_add(int argc, char **argv)
                        "location add: bad --kind '%s' (warehouse, outlet or "
                        "online)",
                        kind);
-    if (name && !*name)
-        return cli_err(CLI_USAGE, "location add: --name is empty");
     pg = cli_pg();
     if (!pg)
         return CLI_DEPENDENCY;
@@ -131,13 +128,9 @@ static int pricelist_add(int argc, char **argv)
         return rc;
     if (npos != 1)
         return cli_err(CLI_USAGE, "pricelist add: CODE is required");
-    if (!cli_code_ok(pos[0]))
-        return cli_err(CLI_USAGE,
-                       "pricelist add: bad code '%s' (no spaces, ',' or "
-                       "':')",
-                       pos[0]);
-    if (name && !*name)
-        return cli_err(CLI_USAGE, "pricelist add: --name is empty");
+    rc = cli_code_name_check("pricelist add", pos[0], name);
+    if (rc != CLI_OK)
+        return rc;
     pg = cli_pg();
     if (!pg)
         return CLI_DEPENDENCY;

@@ -50,6 +50,15 @@ run omnisync location add X1 --kind
 t_is "option without value: exit 2" "$RC" 2
 run omnisync location add X1 X2 --kind outlet
 t_is "extra argument: exit 2" "$RC" 2
+long65=$(printf 'L%.0s' $(seq 65))
+run omnisync location add "$long65" --kind outlet
+t_is "65-byte location code: exit 2" "$RC" 2
+t_like "65-byte code: the limit named" "$ERR" "code longer than 64 bytes"
+run omnisync location add "${long65:1}" --kind outlet --name "$(printf 'n%.0s' $(seq 501))"
+t_is "501-byte --name: exit 2" "$RC" 2
+t_like "501-byte --name: the limit named" "$ERR" "--name longer than 500 bytes"
+run omnisync pricelist add "$long65"
+t_is "65-byte price list code: exit 2" "$RC" 2
 t_is "nothing was added by the failures" "$(sql "SELECT count(*) FROM location")" 3
 
 run omnisync location list
