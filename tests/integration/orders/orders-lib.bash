@@ -45,8 +45,9 @@ hook_post() {
         -X POST --data-binary "@$2" "http://127.0.0.1:$ORD_PORT/hooks/$1/orders"
 }
 
+# The store's webhook secret (sealed in the ledger: opened by the CLI).
 ord_secret() {
-    sql "SELECT webhook_secret FROM store WHERE name = '$ORD_STORE'"
+    omnisync store show "$ORD_STORE" --webhook-secret --json | jq -r .webhook_secret
 }
 
 # ord_setup [WEB WH1 WH2]: per-SKU stock at the three sources.
