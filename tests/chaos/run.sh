@@ -119,6 +119,41 @@ sim_fault_for() {
 # noted: a 429 from a store within its window after it is explained).
 counter_reset() { date +%s >>"$T_TMP/resets.txt"; }
 
+# ---- least privilege: every service connects as a login user in the
+# role `omnisync db roles` made for it (a prefix of this run: roles are
+# cluster-wide), so the chaos also runs the paths the happy path does not
+# (dead letters, parked work, held orders) under the services' grants.
+ADMIN_PG=$OMNISYNC_PG
+RP="ch${SEED}x$$_"
+declare -A ROLE_OF=([relay]=outbox_relay [catpub]=catalog_publisher
+    [imgup]=image_uploader [imgup2]=image_uploader [stockpub]=stock_publisher
+    [ingest]=order_ingestor [ingest2]=order_ingestor)
+roles_drop() {
+    local r
+    for r in outbox_relay catalog_publisher stock_publisher image_uploader \
+        order_ingestor operator viewer; do
+        OMNISYNC_PG=$ADMIN_PG sql "DROP ROLE IF EXISTS ${RP}u_$r" >/dev/null 2>&1
+        OMNISYNC_PG=$ADMIN_PG sql "DROP OWNED BY ${RP}$r" >/dev/null 2>&1
+        OMNISYNC_PG=$ADMIN_PG sql "DROP ROLE IF EXISTS ${RP}$r" >/dev/null 2>&1
+    done
+}
+t_cleanup_add roles_drop
+omnisync db migrate >/dev/null || t_bail "db migrate"
+omnisync db roles --prefix "$RP" >/dev/null || t_bail "db roles"
+for r in $(printf '%s\n' "${ROLE_OF[@]}" | sort -u); do
+    sql "CREATE ROLE ${RP}u_$r LOGIN IN ROLE ${RP}$r" >/dev/null || t_bail "login user $r"
+done
+# t_bg NAME ...: a service NAME starts as its role's user.
+eval "t_bg_as_admin() $(declare -f t_bg | tail -n +2)"
+t_bg() {
+    local r=${ROLE_OF[$1]:-}
+    if [ -n "$r" ]; then
+        OMNISYNC_PG="$ADMIN_PG user=${RP}u_$r" t_bg_as_admin "$@"
+    else
+        t_bg_as_admin "$@"
+    fi
+}
+
 # ---- the stack
 img_setup "$NPROD" "$NVAR" "$NPHOTO" # store-sim, store, relay, catpub, imgup
 # The second store: its own store-sim, online location and warehouse.
@@ -522,6 +557,14 @@ t_ok "the secret check finds a webhook secret planted in a log" planted
 rm -rf "$T_TMP/planted"
 no_secrets() { secrets_in "$T_TMP"; }
 inv "no secret (store password, both webhook secrets, secret key) in any log" no_secrets
+as_roles() {
+    OMNISYNC_PG=$ADMIN_PG sql "SELECT count(DISTINCT usename) FROM pg_stat_activity
+                                WHERE usename LIKE '${RP}u_%'" >"$T_TMP/roles.out"
+    grep -l 'permission denied' "$T_TMP"/*.log >>"$T_TMP/roles.out" 2>/dev/null
+    [ "$(cat "$T_TMP/roles.out")" = 5 ]
+}
+inv "every service ran as its role's user (5 users connected), no permission error in any log" as_roles
+t_diag "$(cat "$T_TMP/roles.out")"
 
 echo "# ---- chaos summary: profile $PROFILE, seed $SEED"
 echo "# faults applied: $FAULTS ($(sort "$T_TMP/faults.txt" 2>/dev/null |
