@@ -492,13 +492,10 @@ inv "omnisync lag is 0" lag0
 # 2 s of slack) after an injected counter reset (Redis restarted empty or
 # FLUSHALL): a fleet that lost its counts may spend a window again, which
 # the reset explains; any other 429 is omnisync over the limit.
-no429() {
-    local port
-    for port in "${SIM_PORTS[@]}"; do
-        curl -sf -u "$CAT_LOGIN:$CAT_PW" "http://127.0.0.1:$port/_sim/requests?since=0" |
-            jq -r '.[] | select(.status == 429) | .time'
-    done >"$T_TMP/429.times"
-    python3 - "$T_TMP/429.times" "$T_TMP/resets.txt" >"$T_TMP/429.out" <<'PY'
+# explained TIMES RESETS: 0 when every 429 time in TIMES (RFC 3339 or
+# epoch) is within a window after a reset in RESETS (epoch seconds).
+explained() {
+    python3 - "$1" "$2" <<'PY'
 import sys, datetime
 def t(x):
     try: return float(x)
@@ -512,6 +509,27 @@ print("store-sim 429 answers: %d, after an injected counter reset: %d, unexplain
 sys.exit(1 if unexplained else 0)
 PY
 }
+no429() {
+    local port
+    for port in "${SIM_PORTS[@]}"; do
+        curl -sf -u "$CAT_LOGIN:$CAT_PW" "http://127.0.0.1:$port/_sim/requests?since=0" |
+            jq -r '.[] | select(.status == 429) | .time'
+    done >"$T_TMP/429.times"
+    explained "$T_TMP/429.times" "$T_TMP/resets.txt" >"$T_TMP/429.out"
+}
+# The check can fail: a 429 30 s after the last reset (or with none) is
+# not explained; one 3 s after a reset is.
+check429() {
+    local now
+    now=$(date +%s)
+    echo "$now" >"$T_TMP/r.txt"
+    date -u -d "@$((now + 3))" +%Y-%m-%dT%H:%M:%S.000+00:00 >"$T_TMP/t.txt"
+    explained "$T_TMP/t.txt" "$T_TMP/r.txt" >/dev/null || return 1
+    date -u -d "@$((now + 30))" +%Y-%m-%dT%H:%M:%S.000+00:00 >"$T_TMP/t.txt"
+    ! explained "$T_TMP/t.txt" "$T_TMP/r.txt" >/dev/null &&
+        ! explained "$T_TMP/t.txt" "$T_TMP/none.txt" >/dev/null
+}
+t_ok "the 429 check tells an explained 429 from an unexplained one" check429
 inv "0 rate-limit rejections (429) not explained by an injected counter reset" no429
 t_diag "$(cat "$T_TMP/429.out")"
 dlq_only_injected() {
