@@ -154,7 +154,7 @@ demo: deps
 
 # The chaos suite (tests/chaos/run.sh, docs/chaos.md): kills, restarts and
 # store faults over the whole stack, then its invariants.  CHAOS_PROFILE=
-# short (~100 s, what CI runs) or long (15 min); CHAOS_SEED=N replays a run
+# short (~60 s of chaos, what CI runs) or long (15 min); CHAOS_SEED=N replays a run
 # (default: derived from the time, printed); CHAOS_SECONDS=N sets the chaos.
 CHAOS_PROFILE ?= short
 chaos: deps

@@ -1,6 +1,7 @@
 #include "ledger/stores.h"
 
 #include "lib/db.h"
+#include "lib/hash.h"
 #include "lib/idarray.h"
 #include "lib/secret.h"
 
@@ -8,14 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Columns 0..17; ss_ids is the '{..}' array of source location ids in
- * position order.  Binary columns come hex-encoded. */
+/* Columns 0..19; ss_ids is the '{..}' array of source location ids in
+ * position order.  Binary columns come hex-encoded.  The webhook secret
+ * is sealed (17, 18); 16 is its plain form, left only by a ledger
+ * migrated to 0011 whose `db migrate` has not sealed it yet. */
 #define STORES_SQL                                                             \
     "SELECT s.id, s.name, s.platform, s.url, s.login,"                         \
     " encode(s.password_nonce, 'hex'), encode(s.password_box, 'hex'),"         \
     " s.api_limit, s.api_window, s.safety_stock, s.price_list_id, pl.code,"    \
     " s.online_location_id, ol.code, s.delivery_variant_id, v.sku,"            \
-    " s.webhook_secret,"                                                       \
+    " s.webhook_secret, encode(s.webhook_nonce, 'hex'),"                       \
+    " encode(s.webhook_box, 'hex'),"                                           \
     " ARRAY(SELECT ss.location_id FROM store_source ss"                        \
     "  WHERE ss.store_id = s.id ORDER BY ss.position)::text "                  \
     "FROM store s JOIN price_list pl ON pl.id = s.price_list_id"               \
@@ -26,23 +30,24 @@
     "INSERT INTO store (name, platform, url, login,"                           \
     " password_nonce, password_box, online_location_id,"                       \
     " price_list_id, delivery_variant_id, safety_stock,"                       \
-    " api_limit, api_window, webhook_secret) "                                 \
+    " api_limit, api_window, webhook_nonce, webhook_box, webhook_hash) "       \
     "VALUES ($1, $2, $3, $4, decode($5, 'hex'),"                               \
-    " decode($6, 'hex'), $7, $8, $9, $10, $11, $12, $13) "                     \
+    " decode($6, 'hex'), $7, $8, $9, $10, $11, $12, decode($13, 'hex'),"       \
+    " decode($14, 'hex'), decode($15, 'hex')) "                                \
     "RETURNING id"
 
 #define STORES_SQL_SOURCE_INSERT                                               \
     "INSERT INTO store_source (store_id, location_id, position) "              \
     "VALUES ($1, $2, $3)"
 
-/* Columns of store list/show; never the password.  $1: a name or NULL. */
+/* Columns of store list/show; never the password nor the webhook secret.
+ * $1: a name or NULL. */
 #define STORES_SQL_LIST                                                        \
     "SELECT s.name, s.platform, s.url, s.login, ol.code,"                      \
     " COALESCE((SELECT string_agg(l.code, ',' ORDER BY ss.position)"           \
     "  FROM store_source ss JOIN location l ON l.id = ss.location_id"          \
     "  WHERE ss.store_id = s.id AND ss.position > 0), ''),"                    \
-    " pl.code, v.sku, s.safety_stock, s.api_limit, s.api_window,"              \
-    " s.webhook_secret "                                                       \
+    " pl.code, v.sku, s.safety_stock, s.api_limit, s.api_window "              \
     "FROM store s JOIN location ol ON ol.id = s.online_location_id"            \
     " JOIN price_list pl ON pl.id = s.price_list_id"                           \
     " JOIN variant v ON v.id = s.delivery_variant_id "                         \
@@ -164,40 +169,49 @@ static int stores_ids_parse(const char *text, long long **ids, size_t *n)
     return 0;
 }
 
-/*
- * Seal @p password under @p key as the store row keeps it: the nonce and
- * the box, each hex-encoded (decode($, 'hex') in SQL).  @p hex_box
- * receives a malloc()ed string (caller frees).
- */
-static int stores_password_seal(const unsigned char *key, const char *password,
-                                char hex_nonce[SECRET_NONCE_BYTES * 2 + 1],
-                                char **hex_box, char *errstr,
-                                size_t errstr_size)
+/* A value sealed as a store row keeps it: nonce and box, hex-encoded
+ * (decode($, 'hex') in SQL); box is malloc()ed (sealed_clear()). */
+struct sealed {
+    char nonce[SECRET_NONCE_BYTES * 2 + 1];
+    char *box;
+};
+
+static void sealed_clear(struct sealed *sd)
+{
+    free(sd->box);
+    sd->box = NULL;
+}
+
+/* Seal the string @p plain under @p key into @p sd. */
+static int stores_seal(const unsigned char *key, const char *plain,
+                       struct sealed *sd, char *errstr, size_t errstr_size)
 {
     unsigned char nonce[SECRET_NONCE_BYTES], *box = NULL;
     size_t box_len = 0;
 
-    *hex_box = NULL;
-    if (secret_seal(key, password, strlen(password), nonce, &box, &box_len,
-                    errstr, errstr_size) < 0)
+    sd->box = NULL;
+    if (secret_seal(key, plain, strlen(plain), nonce, &box, &box_len, errstr,
+                    errstr_size) < 0)
         return -1;
-    *hex_box = malloc(box_len * 2 + 1);
-    if (!*hex_box) {
+    sd->box = malloc(box_len * 2 + 1);
+    if (!sd->box) {
         free(box);
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
-    sodium_bin2hex(hex_nonce, SECRET_NONCE_BYTES * 2 + 1, nonce, sizeof(nonce));
-    sodium_bin2hex(*hex_box, box_len * 2 + 1, box, box_len);
+    sodium_bin2hex(sd->nonce, sizeof(sd->nonce), nonce, sizeof(nonce));
+    sodium_bin2hex(sd->box, box_len * 2 + 1, box, box_len);
     free(box);
     return 0;
 }
 
-/* Open the password of store @p store from its hex-encoded columns; on
- * success *plain is the password (release with secret_str_free()). */
-static int stores_password_open(const unsigned char *key, const char *store,
-                                const char *hex_nonce, const char *hex_box,
-                                char **plain, char *errstr, size_t errstr_size)
+/* Open the @p what ("password", "webhook secret") of store @p store from
+ * its hex-encoded columns; on success *plain is the value (release with
+ * secret_str_free()). */
+static int stores_open(const unsigned char *key, const char *store,
+                       const char *what, const char *hex_nonce,
+                       const char *hex_box, char **plain, char *errstr,
+                       size_t errstr_size)
 {
     unsigned char nonce[SECRET_NONCE_BYTES], *box = NULL;
     size_t nonce_len = 0, box_len = 0, hex_box_len = strlen(hex_box);
@@ -213,8 +227,8 @@ static int stores_password_open(const unsigned char *key, const char *store,
         nonce_len != sizeof(nonce) ||
         sodium_hex2bin(box, hex_box_len / 2 + 1, hex_box, hex_box_len, NULL,
                        &box_len, NULL) != 0) {
-        snprintf(errstr, errstr_size, "store %s: malformed password column",
-                 store);
+        snprintf(errstr, errstr_size, "store %s: malformed %s column", store,
+                 what);
         goto out;
     }
     if (secret_open(key, nonce, box, box_len, plain, errstr, errstr_size) < 0) {
@@ -222,7 +236,7 @@ static int stores_password_open(const unsigned char *key, const char *store,
         char why[256];
 
         snprintf(why, sizeof(why), "%s", errstr);
-        snprintf(errstr, errstr_size, "store %s: password: %s", store, why);
+        snprintf(errstr, errstr_size, "store %s: %s: %s", store, what, why);
         goto out;
     }
     rc = 0;
@@ -231,8 +245,30 @@ out:
     return rc;
 }
 
-/* Fill @p conf from row @p row, decrypting the password unless @p key is
- * NULL. */
+/* The webhook secret of row @p row into conf->webhook_secret: the plain
+ * column of a row not sealed yet, else the sealed one opened with @p key;
+ * NULL without a key. */
+static int stores_row_webhook(const PGresult *res, int row,
+                              const unsigned char *key, struct store_conf *conf,
+                              char *errstr, size_t errstr_size)
+{
+    if (!PQgetisnull(res, row, 16)) {
+        conf->webhook_secret = strdup(PQgetvalue(res, row, 16));
+        if (!conf->webhook_secret) {
+            snprintf(errstr, errstr_size, "out of memory");
+            return -1;
+        }
+        return 0;
+    }
+    if (!key)
+        return 0;
+    return stores_open(key, conf->name, "webhook secret",
+                       PQgetvalue(res, row, 17), PQgetvalue(res, row, 18),
+                       &conf->webhook_secret, errstr, errstr_size);
+}
+
+/* Fill @p conf from row @p row, decrypting the password and the webhook
+ * secret unless @p key is NULL. */
 static int stores_row(const PGresult *res, int row, const unsigned char *key,
                       struct store_conf *conf, char *errstr, size_t errstr_size)
 {
@@ -253,16 +289,17 @@ static int stores_row(const PGresult *res, int row, const unsigned char *key,
     conf->online_location = stores_dup(res, row, 13, &fail);
     conf->delivery_variant_id = stores_ll(res, row, 14);
     conf->delivery_sku = stores_dup(res, row, 15, &fail);
-    conf->webhook_secret = stores_dup(res, row, 16, &fail);
     if (fail ||
-        stores_ids_parse(PQgetvalue(res, row, 17), &conf->source_location_ids,
+        stores_ids_parse(PQgetvalue(res, row, 19), &conf->source_location_ids,
                          &conf->n_sources) < 0) {
         snprintf(errstr, errstr_size, "out of memory");
         goto out;
     }
-    if (key && stores_password_open(key, conf->name, PQgetvalue(res, row, 5),
-                                    PQgetvalue(res, row, 6), &conf->password,
-                                    errstr, errstr_size) < 0)
+    if (key && stores_open(key, conf->name, "password", PQgetvalue(res, row, 5),
+                           PQgetvalue(res, row, 6), &conf->password, errstr,
+                           errstr_size) < 0)
+        goto out;
+    if (stores_row_webhook(res, row, key, conf, errstr, errstr_size) < 0)
         goto out;
     rc = 0;
 out:
@@ -389,9 +426,7 @@ void store_conf_clear(struct store_conf *conf)
     free(conf->price_list);
     free(conf->online_location);
     free(conf->delivery_sku);
-    if (conf->webhook_secret)
-        sodium_memzero(conf->webhook_secret, strlen(conf->webhook_secret));
-    free(conf->webhook_secret);
+    secret_str_free(conf->webhook_secret);
     free(conf->source_location_ids);
     memset(conf, 0, sizeof(*conf));
 }
@@ -510,25 +545,38 @@ int stores_online_owner(PGconn *pg, long long location_id, char *name,
     return found;
 }
 
-/* Insert the store row with the sealed password; returns its id or -1. */
+/* The webhook secret as the store row keeps it: sealed under @p key and
+ * its SHA-256 (hex, for the uniqueness check). */
+static int stores_webhook_seal(const unsigned char *key, const char *secret,
+                               struct sealed *sd,
+                               char hash[HASH_SHA256_HEX_LEN + 1], char *errstr,
+                               size_t errstr_size)
+{
+    hash_sha256_hex(secret, strlen(secret), hash);
+    return stores_seal(key, secret, sd, errstr, errstr_size);
+}
+
+/* Insert the store row with the sealed password and a new sealed webhook
+ * secret; returns its id or -1. */
 static long long stores_insert(PGconn *pg, const struct store_new *s,
                                const unsigned char *key, const char *password,
                                char *errstr, size_t errstr_size, char *sqlstate)
 {
-    char hex_nonce[SECRET_NONCE_BYTES * 2 + 1], *hex_box = NULL;
+    struct sealed pw = {{0}, NULL}, wh = {{0}, NULL};
     char t_online[24], t_pl[24], t_var[24], t_safety[24], t_limit[24],
-        t_window[24], webhook[33];
-    const char *vals[13];
+        t_window[24], webhook[33], wh_hash[HASH_SHA256_HEX_LEN + 1];
+    const char *vals[15];
     PGresult *res = NULL;
     long long id = -1;
 
-    if (stores_password_seal(key, password, hex_nonce, &hex_box, errstr,
-                             errstr_size) < 0)
-        goto out;
     if (secret_random_hex(webhook, sizeof(webhook), 16) < 0) {
         snprintf(errstr, errstr_size, "out of memory");
         goto out;
     }
+    if (stores_seal(key, password, &pw, errstr, errstr_size) < 0 ||
+        stores_webhook_seal(key, webhook, &wh, wh_hash, errstr, errstr_size) <
+            0)
+        goto out;
     snprintf(t_online, sizeof(t_online), "%lld", s->online_location_id);
     snprintf(t_pl, sizeof(t_pl), "%lld", s->price_list_id);
     snprintf(t_var, sizeof(t_var), "%lld", s->delivery_variant_id);
@@ -539,24 +587,90 @@ static long long stores_insert(PGconn *pg, const struct store_new *s,
     vals[1] = s->platform;
     vals[2] = s->url;
     vals[3] = s->login;
-    vals[4] = hex_nonce;
-    vals[5] = hex_box;
+    vals[4] = pw.nonce;
+    vals[5] = pw.box;
     vals[6] = t_online;
     vals[7] = t_pl;
     vals[8] = t_var;
     vals[9] = t_safety;
     vals[10] = t_limit;
     vals[11] = t_window;
-    vals[12] = webhook;
-    res = db_exec(pg, STORES_SQL_INSERT, 13, vals, "add store", errstr,
+    vals[12] = wh.nonce;
+    vals[13] = wh.box;
+    vals[14] = wh_hash;
+    res = db_exec(pg, STORES_SQL_INSERT, 15, vals, "add store", errstr,
                   errstr_size, sqlstate);
     if (res)
         id = stores_ll(res, 0, 0);
 out:
     PQclear(res);
-    free(hex_box);
+    sealed_clear(&pw);
+    sealed_clear(&wh);
     sodium_memzero(webhook, sizeof(webhook));
     return id;
+}
+
+/* Seal the plain webhook secret of store @p id (one row of
+ * stores_webhook_seal_plain()). */
+static int stores_webhook_seal_row(PGconn *pg, const unsigned char *key,
+                                   const char *id, const char *plain,
+                                   char *errstr, size_t errstr_size)
+{
+    struct sealed wh = {{0}, NULL};
+    char hash[HASH_SHA256_HEX_LEN + 1];
+    const char *vals[4] = {id, wh.nonce, NULL, hash};
+    int rc = -1;
+
+    if (stores_webhook_seal(key, plain, &wh, hash, errstr, errstr_size) < 0)
+        goto out;
+    vals[2] = wh.box;
+    rc = db_cmd(pg,
+                "UPDATE store SET webhook_secret = NULL,"
+                " webhook_nonce = decode($2, 'hex'),"
+                " webhook_box = decode($3, 'hex'),"
+                " webhook_hash = decode($4, 'hex') WHERE id = $1",
+                4, vals, "seal the webhook secret", errstr, errstr_size);
+out:
+    sealed_clear(&wh);
+    return rc;
+}
+
+long long stores_webhook_seal_plain(PGconn *pg, const unsigned char *key,
+                                    char *errstr, size_t errstr_size)
+{
+    PGresult *res = NULL;
+    long long n = -1;
+    int i;
+
+    if (db_begin(pg, errstr, errstr_size) < 0)
+        return -1;
+    res = db_exec(pg,
+                  "SELECT id, webhook_secret FROM store"
+                  " WHERE webhook_secret IS NOT NULL ORDER BY id FOR UPDATE",
+                  0, NULL, "read plain webhook secrets", errstr, errstr_size,
+                  NULL);
+    if (!res)
+        goto out;
+    if (PQntuples(res) > 0 && !key) {
+        snprintf(errstr, errstr_size,
+                 "%d store(s) keep their webhook secret in clear and no "
+                 "secret key is set to seal it (set %s)",
+                 PQntuples(res), SECRET_KEY_ENV);
+        goto out;
+    }
+    for (i = 0; i < PQntuples(res); i++)
+        if (stores_webhook_seal_row(pg, key, PQgetvalue(res, i, 0),
+                                    PQgetvalue(res, i, 1), errstr,
+                                    errstr_size) < 0)
+            goto out;
+    if (db_commit(pg, errstr, errstr_size) < 0)
+        goto out;
+    n = PQntuples(res);
+out:
+    if (n < 0)
+        db_rollback(pg);
+    PQclear(res);
+    return n;
 }
 
 long long stores_add(PGconn *pg, const struct store_new *s,

@@ -45,7 +45,9 @@ struct store_conf {
     char *online_location; /* its code */
     long long delivery_variant_id;
     char *delivery_sku;
-    char *webhook_secret; /* 32 hex chars, part of the webhook URL */
+    char *webhook_secret; /* 32 hex chars, part of the webhook URL: secret,
+                             sealed at rest like the password (NULL when
+                             loaded with stores_settings_load*()) */
     /* Source locations in reservation order; [0] is the online location. */
     long long *source_location_ids;
     size_t n_sources;
@@ -175,13 +177,27 @@ long long stores_add(PGconn *pg, const struct store_new *s,
                      char *errstr, size_t errstr_size, char *sqlstate);
 
 /**
+ * @brief Seal every webhook secret still kept in clear (store rows from
+ *        before migration 0011) in one transaction of its own: the
+ *        plain column is cleared in the same statement that writes the
+ *        sealed one.  `omnisync db migrate` runs it after the SQL
+ *        migrations.
+ * @param key the secret key (may be NULL: then it fails when there is a
+ *            plain secret, and does nothing when there is none).
+ * @returns the number of secrets sealed (0 when none), or -1 with errstr
+ *          (never quoting a secret).
+ */
+long long stores_webhook_seal_plain(PGconn *pg, const unsigned char *key,
+                                    char *errstr, size_t errstr_size);
+
+/**
  * @brief The settings `store list|show` prints, never the password.
  * @param name one store (may be NULL: every store, by name).
  * @returns the rows (PQclear() them), columns: name, platform, url, login,
  *          online location code, the other source location codes joined
  *          with ',' in order ("" when none), price list code, delivery
- *          SKU, safety_stock, api_limit, api_window, webhook_secret; or
- *          NULL with errstr.
+ *          SKU, safety_stock, api_limit, api_window (never the password
+ *          nor the webhook secret); or NULL with errstr.
  */
 PGresult *stores_list(PGconn *pg, const char *name, char *errstr,
                       size_t errstr_size);

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "ledger/blob.h"
 #include "ledger/roles.h"
+#include "ledger/stores.h"
 #include "lib/db.h"
 
 #include <stdio.h>
@@ -28,6 +29,28 @@ static int db_migrate_json(const char *text)
     }
     return cli_json_print(applied ? json_pack("{s:o}", "applied", applied)
                                   : NULL);
+}
+
+/* Migration 0011's post-step: seal the webhook secrets still kept in
+ * clear (SQL cannot seal).  The secret key is needed only when there are
+ * such rows; a failure is an input error (no key) or the ledger's. */
+static int db_migrate_seal(PGconn *pg, FILE *out)
+{
+    unsigned char key[SECRET_KEY_BYTES];
+    char err[1024];
+    int have_key = cli_secret_key(key, err, sizeof(err)) == 0;
+    long long n;
+
+    n = stores_webhook_seal_plain(pg, have_key ? key : NULL, err, sizeof(err));
+    sodium_memzero(key, sizeof(key));
+    if (n < 0)
+        return cli_err(PQstatus(pg) == CONNECTION_OK && !have_key
+                           ? CLI_USAGE
+                           : CLI_DEPENDENCY,
+                       "db migrate: %s", err);
+    if (n > 0)
+        fprintf(out, "sealed the webhook secret of %lld store(s)\n", n);
+    return CLI_OK;
 }
 
 static int db_migrate_run(int argc, char **argv)
@@ -78,6 +101,8 @@ static int db_migrate_run(int argc, char **argv)
                 "jobs until `omnisync db migrate` runs again where the files "
                 "are, or the catalog is imported again\n",
                 missing);
+    if (rc == CLI_OK)
+        rc = db_migrate_seal(pg, out);
     PQfinish(pg);
     if (out != stdout) {
         fclose(out);
@@ -158,7 +183,10 @@ static const struct cli_sub db_subs[] = {
      "  /usr/share/omnisync/sql.  Then stores the bytes of photos imported\n"
      "  before migration 0005 from their recorded paths, naming each it\n"
      "  cannot read (they stay without bytes; run it again where the\n"
-     "  files are).  --json: {\"applied\": [file...]}."},
+     "  files are).  Then seals the webhook secret of every store that\n"
+     "  still keeps it in clear (rows from before migration 0011; needs\n"
+     "  OMNISYNC_SECRET_KEY only when there are such rows, exit 2\n"
+     "  without it).  --json: {\"applied\": [file...]}."},
     {"roles", db_roles_run,
      "db roles [--prefix P] [--dry-run] [--json]\n"
      "  Create the ledger's NOLOGIN group roles (P defaults to omnisync_):\n"

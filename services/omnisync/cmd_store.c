@@ -443,7 +443,6 @@ static const char *const store_cols[] = {
 /* Column indexes in stores_list()'s rows (ledger/stores.h). */
 #define STORE_COL_SOURCES 5 /* codes joined by ',' */
 #define STORE_COL_NUMBERS 8 /* from here on numbers */
-#define STORE_COL_WEBHOOK 11
 
 /* "WH2,WH1" as a JSON array of codes. */
 static json_t *store_codes_json(const char *list)
@@ -462,8 +461,8 @@ static json_t *store_codes_json(const char *list)
 }
 
 /* Store @p row of @p res as a JSON object (source_locations an array);
- * the webhook secret only when @p with_secret. */
-static json_t *store_json(const PGresult *res, int row, int with_secret)
+ * the webhook secret only when @p secret is not NULL. */
+static json_t *store_json(const PGresult *res, int row, const char *secret)
 {
     json_t *o = json_object();
 
@@ -476,10 +475,8 @@ static json_t *store_json(const PGresult *res, int row, int with_secret)
 
         json_object_set_new(o, store_cols[j], jv);
     }
-    if (o && with_secret)
-        json_object_set_new(
-            o, "webhook_secret",
-            json_string(PQgetvalue(res, row, STORE_COL_WEBHOOK)));
+    if (o && secret)
+        json_object_set_new(o, "webhook_secret", json_string(secret));
     return o;
 }
 
@@ -504,14 +501,14 @@ static int store_table_print(const PGresult *res)
     return rc;
 }
 
-/* The first store of @p res, a line a setting. */
-static void store_lines_print(const PGresult *res, int with_secret)
+/* The first store of @p res, a line a setting (and the webhook secret
+ * when @p secret is not NULL). */
+static void store_lines_print(const PGresult *res, const char *secret)
 {
     for (int j = 0; j < STORE_NCOLS; j++)
         printf("%-17s %s\n", store_cols[j], PQgetvalue(res, 0, j));
-    if (with_secret)
-        printf("%-17s %s\n", "webhook_secret",
-               PQgetvalue(res, 0, STORE_COL_WEBHOOK));
+    if (secret)
+        printf("%-17s %s\n", "webhook_secret", secret);
 }
 
 /* Every store of @p res as a JSON array, never the webhook secret. */
@@ -520,8 +517,46 @@ static json_t *store_list_json(const PGresult *res)
     json_t *arr = json_array();
 
     for (int i = 0; arr && i < PQntuples(res); i++)
-        json_array_append_new(arr, store_json(res, i, 0));
+        json_array_append_new(arr, store_json(res, i, NULL));
     return arr;
+}
+
+/* The webhook secret of store @p name, opened with the secret key (it
+ * is sealed at rest): 0 with @p conf filled, else a CLI exit code. */
+static int store_secret_load(PGconn *pg, const char *name,
+                             struct store_conf *conf)
+{
+    unsigned char key[SECRET_KEY_BYTES];
+    char err[1024];
+    int r;
+
+    if (cli_secret_key(key, err, sizeof(err)) < 0)
+        return cli_err(CLI_USAGE, "store show: --webhook-secret: %s", err);
+    r = stores_load(pg, key, name, conf, err, sizeof(err));
+    sodium_memzero(key, sizeof(key));
+    if (r == 1)
+        return cli_err(CLI_USAGE, "store show: no store named '%s'", name);
+    if (r < 0)
+        return cli_err(CLI_DEPENDENCY, "store show: %s", err);
+    return CLI_OK;
+}
+
+/* What store list (@p show NULL) or store show @p show prints of
+ * @p res; @p secret: the webhook secret to add (may be NULL). */
+static int store_rows_print(const PGresult *res, const char *show, int as_json,
+                            const char *secret)
+{
+    if (show && PQntuples(res) == 0)
+        return cli_err(CLI_USAGE, "store show: no store named '%s'", show);
+    if (show && as_json)
+        return cli_json_print(store_json(res, 0, secret));
+    if (show) {
+        store_lines_print(res, secret);
+        return CLI_OK;
+    }
+    if (as_json)
+        return cli_json_print(store_list_json(res));
+    return store_table_print(res);
 }
 
 /* store list [--json] and store show NAME [--json] [--webhook-secret] */
@@ -540,6 +575,7 @@ static int store_print(int argc, char **argv)
     };
     const char *pos[1];
     char err[1024];
+    struct store_conf conf = {0};
     PGresult *res;
     PGconn *pg;
 
@@ -553,19 +589,15 @@ static int store_print(int argc, char **argv)
     if (!pg)
         return CLI_DEPENDENCY;
     res = stores_list(pg, show ? pos[0] : NULL, err, sizeof(err));
+    if (res && show && with_secret && PQntuples(res) > 0)
+        rc = store_secret_load(pg, pos[0], &conf);
     PQfinish(pg);
     if (!res)
         return cli_err(CLI_DEPENDENCY, "%s", err);
-    if (show && PQntuples(res) == 0)
-        rc = cli_err(CLI_USAGE, "store show: no store named '%s'", pos[0]);
-    else if (show && as_json)
-        rc = cli_json_print(store_json(res, 0, with_secret));
-    else if (show)
-        store_lines_print(res, with_secret);
-    else if (as_json)
-        rc = cli_json_print(store_list_json(res));
-    else
-        rc = store_table_print(res);
+    if (rc == CLI_OK)
+        rc = store_rows_print(res, show ? pos[0] : NULL, as_json,
+                              conf.webhook_secret);
+    store_conf_clear(&conf);
     PQclear(res);
     return rc;
 }
@@ -594,7 +626,7 @@ static const struct cli_sub store_subs[] = {
     {"show", store_print,
      "store show NAME [--json] [--webhook-secret]\n"
      "  One store's settings; --webhook-secret adds the secret of its\n"
-     "  webhook URL."},
+     "  webhook URL (sealed in the ledger: needs OMNISYNC_SECRET_KEY)."},
     {"adopt", cmd_store_adopt,
      "store adopt STORE [--dry-run] [--json]\n"
      "  Map the products the store already has onto the ledger by SKU\n"

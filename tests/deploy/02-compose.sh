@@ -6,8 +6,13 @@
 # one-shot jobs `topics` = `omnisync topics create` and `migrate` = `omnisync
 # db migrate` that every service waits for, a healthcheck running each
 # service's own --probe, the intake on all interfaces with a published port
-# and OMNISYNC_PUBLIC_URL, the cli and demo profiles); and every service,
-# profile, volume and `omnisync` command that docs/deploy.md names exists.
+# and OMNISYNC_PUBLIC_URL, the cli and demo profiles); least privilege:
+# the jobs `roles` (omnisync db roles) and `db-users` run after migrate,
+# every service and the cli profile connect as their own login user with
+# the password from the env file (PGPASSWORD, never in OMNISYNC_PG or in
+# the file), and deploy/compose-db-users.sh makes those users on a real
+# Postgres; and every service, profile, volume and `omnisync` command
+# that docs/deploy.md names exists.
 set -uo pipefail
 OMNISYNC_ROOT=${OMNISYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$OMNISYNC_ROOT/tests/harness/tap.sh"
@@ -19,7 +24,13 @@ if ! command -v docker-compose >/dev/null 2>&1; then
 fi
 
 KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-printf 'OMNISYNC_SECRET_KEY=%s\nOMNISYNC_PUBLIC_URL=https://omnisync.example.com\n' "$KEY" >"$T_TMP/env"
+GROUPS_PG="OUTBOX_RELAY CATALOG_PUBLISHER STOCK_PUBLISHER IMAGE_UPLOADER ORDER_INGESTOR OPERATOR"
+pw_of() { printf 'pw-%s-%s' "$1" "${KEY:0:8}"; } # GROUP: its test password
+pw_lines() { for g in $GROUPS_PG; do printf 'OMNISYNC_PG_PASSWORD_%s=%s\n' "$g" "$(pw_of "$g")"; done; }
+{
+    printf 'OMNISYNC_SECRET_KEY=%s\nOMNISYNC_PUBLIC_URL=https://omnisync.example.com\n' "$KEY"
+    pw_lines
+} >"$T_TMP/env"
 # dc ENVFILE ARGS...: docker-compose with only ENVFILE's settings (not the
 # harness's OMNISYNC_* variables, not a developer's .env).
 dc() {
@@ -40,11 +51,23 @@ t_ok "deploy/.env.example names the secret key" \
 t_nok "and ships no usable value for it" \
     grep -qE '^OMNISYNC_SECRET_KEY=.+' deploy/.env.example
 t_ok "nor anywhere a 64-hex key" grep -qvE '[0-9a-fA-F]{64}' deploy/.env.example
+for g in $GROUPS_PG; do
+    t_ok "deploy/.env.example has OMNISYNC_PG_PASSWORD_$g (a placeholder)" \
+        grep -q "^OMNISYNC_PG_PASSWORD_$g=change-me" deploy/.env.example
+done
+grep -v "^OMNISYNC_PG_PASSWORD_OPERATOR=" "$T_TMP/env" >"$T_TMP/env-nopw"
+out=$(dc "$T_TMP/env-nopw" config -q 2>&1)
+t_isnt "without a service's database password it refuses" "$?" 0
+t_like "naming the variable" "$out" 'set OMNISYNC_PG_PASSWORD_OPERATOR, see docs/deploy\.md'
+t_unlike "no database password in clear in docker-compose.yml" \
+    "$(grep -nE 'PGPASSWORD|PASSWORD_' docker-compose.yml | grep -vE '\$\{(POSTGRES_PASSWORD:-omnisync|OMNISYNC_PG_PASSWORD_[A-Z_]+:\?)[^}]*\}|\*pw-')" 'PASSWORD'
 
 dc "$T_TMP/env" --profile demo --profile cli config >"$T_TMP/config.yml" 2>"$T_TMP/config.err" ||
     t_bail "docker-compose config failed: $(cat "$T_TMP/config.err")"
 t_unlike "the key appears only where it is set" \
     "$(grep -v 'OMNISYNC_SECRET_KEY:' "$T_TMP/config.yml")" "$KEY"
+t_unlike "no database password inside a service's DSN" \
+    "$(grep 'OMNISYNC_PG:' "$T_TMP/config.yml" | grep -v 'user=omnisync password=')" "password="
 
 # ---- the structure, read by python3 (PyYAML: a dependency of docker-compose)
 python3 - "$T_TMP/config.yml" >"$T_TMP/facts" <<'PY' || t_bail "cannot read the config"
@@ -65,6 +88,8 @@ for name, s in sorted(sv.items()):
     for k, v in sorted((s.get("environment") or {}).items()):
         if k != "OMNISYNC_SECRET_KEY" and k.startswith("OMNISYNC_"):
             print("env", name, k, v)
+        if k == "PGPASSWORD":
+            print("pgpw", name, v)
     for p in s.get("ports") or []:
         print("port", name, p.get("published") if isinstance(p, dict) else p,
               p.get("target") if isinstance(p, dict) else "")
@@ -73,7 +98,7 @@ PY
 fact() { grep -E "^$1( |$)" "$T_TMP/facts" | cut -d' ' -f2-; }
 services=" $(fact services) "
 SVCS=(outbox-relay catalog-publisher stock-publisher image-uploader order-ingestor order-intake)
-for s in kafka postgres redis topics migrate "${SVCS[@]}" cli store-sim demo-setup; do
+for s in kafka postgres redis topics migrate roles db-users "${SVCS[@]}" cli store-sim demo-setup; do
     t_like "service $s is defined" "$services" " $s "
 done
 cfg=$(cat "$T_TMP/config.yml")
@@ -85,6 +110,36 @@ t_is "topics: omnisync topics create from the image" "$(fact 'command topics')" 
     "topics omnisync topics create --partitions 6"
 t_is "migrate: omnisync db migrate from the image" "$(fact 'command migrate')" \
     "migrate omnisync db migrate"
+t_is "roles: omnisync db roles after migrate" "$(fact 'command roles')|$(fact 'dep roles')" \
+    "roles omnisync db roles|roles migrate service_completed_successfully"
+t_is "db-users: the script in the postgres image, after roles" \
+    "$(fact 'command db-users')|$(fact 'image db-users')|$(fact 'dep db-users')" \
+    "db-users sh /opt/omnisync/compose-db-users.sh|db-users postgres:15 |db-users roles service_completed_successfully"
+for j in migrate roles; do
+    t_like "$j runs as the tables' owner" "$(fact "env $j OMNISYNC_PG")" "user=omnisync password="
+done
+for g in $GROUPS_PG; do
+    t_is "db-users gets OMNISYNC_PG_PASSWORD_$g from the env file" \
+        "$(fact "env db-users OMNISYNC_PG_PASSWORD_$g")" "db-users OMNISYNC_PG_PASSWORD_$g $(pw_of "$g")"
+done
+# least privilege: SERVICE GROUP
+while read -r s g; do
+    G=$(printf '%s' "$g" | tr a-z A-Z)
+    t_is "$s connects as omnisync_${g}_login, no password in the DSN" \
+        "$(fact "env $s OMNISYNC_PG")" \
+        "$s OMNISYNC_PG host=postgres port=5432 user=omnisync_${g}_login dbname=omnisync"
+    t_is "$s: its password from the env file (PGPASSWORD)" \
+        "$(fact "pgpw $s")" "$s $(pw_of "$G")"
+done <<'MAP'
+outbox-relay outbox_relay
+catalog-publisher catalog_publisher
+stock-publisher stock_publisher
+image-uploader image_uploader
+order-ingestor order_ingestor
+order-intake order_ingestor
+cli operator
+demo-setup operator
+MAP
 t_unlike "no test tool (devkafka) in the deployment" "$cfg" 'devkafka'
 for s in topics migrate "${SVCS[@]}" cli demo-setup; do
     t_is "$s runs the omnisync image (deploy/Dockerfile, target omnisync)" \
@@ -97,9 +152,9 @@ for s in "${SVCS[@]}"; do
     [ "$s" = order-intake ] && bin=order-ingestor
     t_is "$s: healthcheck runs its own --probe" "$(fact "health $s")" \
         "$s CMD /opt/omnisync/bin/$bin --probe"
-    t_is "$s waits for topics and migrate to complete" \
-        "$(fact "dep $s" | grep -E ' (topics|migrate) ' | sort | tr '\n' ';')" \
-        "$s migrate service_completed_successfully;$s topics service_completed_successfully;"
+    t_is "$s waits for topics, migrate and db-users to complete" \
+        "$(fact "dep $s" | grep -E ' (topics|migrate|db-users) ' | sort | tr '\n' ';')" \
+        "$s db-users service_completed_successfully;$s migrate service_completed_successfully;$s topics service_completed_successfully;"
     t_like "$s: /healthz on all interfaces of its container" \
         "$(fact "env $s OMNISYNC_HTTP_LISTEN")" "^$s OMNISYNC_HTTP_LISTEN 0\.0\.0\.0:94"
     t_like "$s: not in a profile (up starts it)" "$(fact "profiles $s")" "^$s -$"
@@ -131,7 +186,7 @@ t_ok "and has the targets compose builds" \
 t_ok "the image ships the migrations" grep -q 'deploy/sql' deploy/Dockerfile
 t_ok "the demo's script exists" test -f deploy/compose-demo.sh
 t_ok "and is POSIX sh" sh -n deploy/compose-demo.sh
-PORTS=$(printf 'OMNISYNC_SECRET_KEY=%s\nOMNISYNC_INTAKE_PORTS=8081-8083\n' "$KEY" >"$T_TMP/env2" &&
+PORTS=$({ printf 'OMNISYNC_SECRET_KEY=%s\nOMNISYNC_INTAKE_PORTS=8081-8083\n' "$KEY"; pw_lines; } >"$T_TMP/env2" &&
     dc "$T_TMP/env2" config 2>&1 | grep -A3 'ports:' | tr -s ' \n' ' ')
 t_like "OMNISYNC_INTAKE_PORTS publishes a range (intake replicas)" "$PORTS" '8081-8083'
 
@@ -158,6 +213,44 @@ if [ -n "${OMNISYNC_PG:-}" ] && command -v psql >/dev/null 2>&1; then
     t_is "a second run exits 0" "$?" 0
     t_like "and changes nothing" "$out" 'has store demo-shop already: nothing to do'
     t_is "still 156 movements" "$(psql "$OMNISYNC_PG" -XqtA -c 'SELECT count(*) FROM stock_movement')" 156
+    # deploy/compose-db-users.sh: login users in the groups of db roles
+    # (under a prefix of this test: roles are cluster-wide).
+    P="t${RANDOM}x$$_"
+    users_drop() {
+        local g
+        for g in $GROUPS_PG VIEWER; do
+            g=$(printf '%s' "$g" | tr A-Z a-z)
+            psql "$OMNISYNC_PG" -XqtA -c "DROP ROLE IF EXISTS ${P}${g}_login" >/dev/null 2>&1
+            psql "$OMNISYNC_PG" -XqtA -c "DROP OWNED BY ${P}$g" >/dev/null 2>&1
+            psql "$OMNISYNC_PG" -XqtA -c "DROP ROLE IF EXISTS ${P}$g" >/dev/null 2>&1
+        done
+    }
+    t_cleanup_add users_drop
+    omnisync db roles --prefix "$P" >/dev/null || t_bail "db roles"
+    users() {
+        # shellcheck disable=SC2046 # one VAR=value word per group
+        env $(pw_lines) OMNISYNC_ROLE_PREFIX="$P" \
+            PGHOST=127.0.0.1 PGPORT="$HARNESS_PG_PORT" PGUSER=postgres \
+            PGDATABASE="$(psql "$OMNISYNC_PG" -XqtA -c 'SELECT current_database()')" \
+            sh deploy/compose-db-users.sh
+    }
+    out=$(users 2>&1)
+    t_is "compose-db-users.sh exits 0" "$?" 0
+    t_unlike "and prints no password" "$out" "pw-"
+    out=$(users 2>&1)
+    t_is "a second run exits 0 (idempotent)" "$?" 0
+    t_is "six login users, each a member of its group only" \
+        "$(psql "$OMNISYNC_PG" -XqtA -c "SELECT count(*) FROM pg_roles u WHERE u.rolname LIKE '${P}%_login'
+             AND u.rolcanlogin AND pg_has_role(u.rolname, replace(u.rolname, '_login', ''), 'member')
+             AND (SELECT count(*) FROM pg_auth_members m WHERE m.member = u.oid) = 1")" 6
+    t_is "each with a password" \
+        "$(psql "$OMNISYNC_PG" -XqtA -c "SELECT count(*) FROM pg_authid WHERE rolname LIKE '${P}%_login' AND rolpassword IS NOT NULL")" 6
+    t_like "stock-publisher's login cannot write an order" \
+        "$(psql "$OMNISYNC_PG user=${P}stock_publisher_login" -XqtA -c 'DELETE FROM customer_order' 2>&1)" \
+        'permission denied for table customer_order'
+    out=$(OMNISYNC_PG_PASSWORD_OUTBOX_RELAY= sh deploy/compose-db-users.sh 2>&1)
+    t_isnt "without a password it fails" "$?" 0
+    t_like "naming the variable" "$out" 'OMNISYNC_PG_PASSWORD_OUTBOX_RELAY is not set'
 else
     t_skip "compose-demo.sh against a ledger" "no harness Postgres (OMNISYNC_PG)"
 fi

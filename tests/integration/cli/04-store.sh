@@ -15,7 +15,14 @@ t_is "sources: online location first, then as given, deduplicated" \
             FROM store_source ss JOIN store s ON s.id = ss.store_id
             JOIN location l ON l.id = ss.location_id WHERE s.name = 'S1'")" \
     "WEB1@0,WH2@1,WH1@2"
-t_like "webhook secret: 32 hex chars" "$(sql "SELECT webhook_secret FROM store WHERE name = 'S1'")" '^[0-9a-f]{32}$'
+WH=$(omnisync store show S1 --webhook-secret --json | jq -r .webhook_secret)
+t_like "webhook secret: 32 hex chars" "$WH" '^[0-9a-f]{32}$'
+t_is "webhook secret sealed: no plain column, a 48-byte box, its SHA-256" \
+    "$(sql "SELECT webhook_secret IS NULL, length(webhook_box), length(webhook_nonce),
+                   encode(webhook_hash, 'hex') = encode(sha256('$WH'::bytea), 'hex')
+            FROM store WHERE name = 'S1'")" "t|48|24|t"
+t_is "no column of the row holds the webhook secret" \
+    "$(sql "SELECT count(*) FROM store s WHERE s::text LIKE '%$WH%'")" 0
 
 # ---- the password: encrypted in the database, never printed
 t_is "the password column is not the plaintext" \
@@ -48,11 +55,12 @@ t_is "store list --json" "$(printf '%s' "$OUT" | jq -c '.[0]')" \
     '{"name":"S1","platform":"insales","url":"https://shop.example","login":"api-user","online_location":"WEB1","source_locations":["WH2","WH1"],"price_list":"ONLINE","delivery_sku":"DELIVERY","safety_stock":2,"api_limit":400,"api_window":120}'
 all="$(omnisync store list) $(omnisync store list --json) $(omnisync store show S1) $(omnisync store show S1 --json)"
 t_unlike "no password in list/show output" "$all" 'Zq7#secret|other-PW-file'
-t_unlike "no webhook secret in list/show by default" "$all" \
-    "$(sql "SELECT webhook_secret FROM store WHERE name = 'S1'")"
+t_unlike "no webhook secret in list/show by default" "$all" "$WH"
 run omnisync store show S1 --webhook-secret
-t_like "store show --webhook-secret" "$OUT" \
-    "webhook_secret +$(sql "SELECT webhook_secret FROM store WHERE name = 'S1'")"
+t_like "store show --webhook-secret" "$OUT" "webhook_secret +$WH"
+OMNISYNC_SECRET_KEY= run omnisync store show S1 --webhook-secret
+t_is "store show --webhook-secret without the key: exit 2" "$RC" 2
+t_unlike "... and no secret printed" "$OUT $ERR" "$WH"
 run omnisync store show NOPE
 t_is "store show unknown: exit 2" "$RC" 2
 
