@@ -8,6 +8,7 @@
 #include "ledger/catalog.h"
 #include "ledger/dlq_record.h"
 #include "ledger/ledger.h"
+#include "ledger/not_for_sale.h"
 #include "ledger/parked.h"
 #include "ledger/remote_map.h"
 #include "lib/cfg.h"
@@ -54,8 +55,10 @@ struct catpub {
     unsigned long long n_calls, n_dlq, n_skipped, n_jobs;
     struct metrics_family *latency; /* (may be NULL) ledger to store */
     struct metrics_family *parked;  /* (may be NULL) omnisync_parked_items */
-    int64_t retry_at;               /* next retry pass (monotonic ms) */
-    int64_t gauge_at;               /* next parked gauge refresh */
+    struct metrics_family
+        *nfs;         /* (may be NULL) omnisync_catalog_not_for_sale */
+    int64_t retry_at; /* next retry pass (monotonic ms) */
+    int64_t gauge_at; /* next parked gauge refresh */
 };
 
 /* Publishing one snapshot to one store. */
@@ -66,8 +69,10 @@ struct cp_job {
     struct store_call call;            /* catalog class */
     const char *key;                   /* the message key (product id) */
     struct work_err *e;
-    int store_fail; /* the last failure was the store's (5xx, timeout,
-                       its limit): park the work, do not retry it all */
+    int store_fail;         /* the last failure was the store's (5xx, timeout,
+                               its limit): park the work, do not retry it all */
+    char not_for_sale[160]; /* why the product is not for sale in the
+                               store ("": it is) */
 };
 
 static const struct cfg_opt cp_opts[] = {
@@ -380,6 +385,24 @@ static int cp_prod_alloc(struct cp_prod *p, const json_t *snap)
     return 0;
 }
 
+/* Why a product with no variant to publish is not for sale in the store:
+ * every variant archived, or none priced in its price list. */
+static void cp_not_for_sale_reason(struct cp_job *j, const json_t *vars,
+                                   const char *pl)
+{
+    const json_t *v;
+    size_t i, narch = 0;
+
+    json_array_foreach(vars, i, v) narch +=
+        json_is_true(json_object_get(v, "archived"));
+    if (narch > 0 && narch == json_array_size(vars))
+        snprintf(j->not_for_sale, sizeof(j->not_for_sale),
+                 "every variant archived");
+    else
+        snprintf(j->not_for_sale, sizeof(j->not_for_sale),
+                 "no active variant priced in price list %s", pl);
+}
+
 /* The platform's documents of the snapshot and their hashes;
  * OUTCOME_REJECTED when it cannot be published at all. */
 static enum outcome cp_prod_build(struct cp_job *j, const json_t *snap,
@@ -409,12 +432,32 @@ static enum outcome cp_prod_build(struct cp_job *j, const json_t *snap,
                              "variant payload: cannot serialise");
         npub++;
     }
-    if (npub == 0)
-        return work_fail(j->e, OUTCOME_REJECTED,
-                         "no variant to publish: none is active with a price "
-                         "in price list %s",
-                         pl);
+    if (npub == 0) /* cp_sellable() said otherwise: a bug */
+        return work_fail(j->e, OUTCOME_REJECTED, "no variant to publish");
     return OUTCOME_OK;
+}
+
+/* 1 when some variant of @p snap is for sale in the store (or the snapshot
+ * is malformed: cp_prod_build() says how); 0 with j->not_for_sale set. */
+static int cp_sellable(struct cp_job *j, const json_t *snap)
+{
+    const json_t *vars = json_object_get(snap, "variants"), *v;
+    const char *pl = j->st->conf.price_list;
+    char err[512];
+    size_t i;
+
+    json_array_foreach(vars, i, v)
+    {
+        json_t *doc = NULL;
+        enum store_doc_res vr =
+            j->plat->variant_doc(snap, v, pl, &doc, err, sizeof(err));
+
+        json_decref(doc);
+        if (vr != STORE_DOC_SKIP)
+            return 1;
+    }
+    cp_not_for_sale_reason(j, vars, pl);
+    return 0;
 }
 
 static int cp_sku_in(const struct cp_prod *p, const char *sku)
@@ -846,6 +889,20 @@ static enum outcome cp_archive(struct cp_job *j, const json_t *snap,
     return OUTCOME_OK;
 }
 
+/* A product the ledger archived: archived in the store, and no longer
+ * counted as not for sale there. */
+static enum outcome cp_archive_product(struct cp_job *j, const json_t *snap,
+                                       long long pid)
+{
+    char err[512];
+    enum outcome o = cp_archive(j, snap, pid);
+
+    if (o == OUTCOME_OK && not_for_sale_clear(j->cp->pg, j->st->conf.id, pid,
+                                              err, sizeof(err)) != 0)
+        o = cp_db_fail(j, err);
+    return o;
+}
+
 /* ---- image jobs ---------------------------------------------------------- */
 
 /* Queue one images.job (delivery counted by cp_dr). */
@@ -1038,20 +1095,52 @@ static enum outcome cp_product(struct cp_job *j, const json_t *snap,
     return o;
 }
 
+/*
+ * An active product that is not for sale in the store (j->not_for_sale
+ * says why): skipped and recorded for `status`, not dead-lettered.  When
+ * the store shows it from before, it is archived there (as a product the
+ * ledger archived), and recovered once it is sellable again.
+ */
+static enum outcome cp_not_for_sale(struct cp_job *j, const json_t *snap,
+                                    long long pid)
+{
+    char err[512];
+    enum outcome o = cp_archive(j, snap, pid);
+    int fresh;
+
+    if (o != OUTCOME_OK)
+        return o;
+    fresh = not_for_sale_put(j->cp->pg, j->st->conf.id, pid, j->not_for_sale,
+                             err, sizeof(err));
+    if (fresh < 0)
+        return cp_db_fail(j, err);
+    j->cp->n_skipped++;
+    if (fresh)
+        log_info_ctx(j->key, "store %s: product %lld not for sale, skipped: %s",
+                     j->st->conf.name, pid, j->not_for_sale);
+    return OUTCOME_OK;
+}
+
 /* An active product: categories, documents, the product, its photos. */
 static enum outcome cp_publish_active(struct cp_job *j, const json_t *snap,
                                       struct cp_prod *p)
 {
     long long cat_id = 0;
+    char err[512];
     enum outcome o;
 
     if (cp_prod_alloc(p, snap) != 0)
         return work_fail(j->e, OUTCOME_RETRY, "out of memory");
+    if (!cp_sellable(j, snap))
+        return cp_not_for_sale(j, snap, p->pid);
     o = cp_categories(j, cp_groups(snap), &cat_id);
     if (o == OUTCOME_OK)
         o = cp_prod_build(j, snap, cat_id, p);
     if (o == OUTCOME_OK)
         o = cp_product(j, snap, p);
+    if (o == OUTCOME_OK && not_for_sale_clear(j->cp->pg, j->st->conf.id, p->pid,
+                                              err, sizeof(err)) != 0)
+        o = cp_db_fail(j, err);
     return o;
 }
 
@@ -1077,7 +1166,7 @@ static enum outcome cp_publish(struct catpub *cp, struct storeset_entry *st,
     j.e = e;
     p.pid = cp_jid(snap, "product_id");
     if (json_is_true(json_object_get(snap, "archived")))
-        o = cp_archive(&j, snap, p.pid);
+        o = cp_archive_product(&j, snap, p.pid);
     else
         o = cp_publish_active(&j, snap, &p);
     *store_fail = o != OUTCOME_OK && o != OUTCOME_REJECTED && j.store_fail;
@@ -1370,6 +1459,8 @@ static void cp_gauge(struct catpub *cp, int64_t now)
     if (parked_gauge_set(cp->pg, cp->parked, PARKED_CATALOG, err,
                          sizeof(err)) != 0)
         log_warn("parked gauge: %s", err);
+    if (not_for_sale_gauge_set(cp->pg, cp->nfs, err, sizeof(err)) != 0)
+        log_warn("not-for-sale gauge: %s", err);
 }
 
 /* parked_pass() callback. */
@@ -1468,6 +1559,7 @@ struct catpub *catpub_new(const struct catpub_cfg *c,
     cp->loop.beat = ops_httpd(ops);
     cp->latency = ops_latency_family(ops);
     cp->parked = parked_gauge_new(ops_metrics(ops));
+    cp->nfs = not_for_sale_gauge_new(ops_metrics(ops));
     log_info("consuming %s as group %s; %zu store(s)", TOPICS_CATALOG,
              c->group_id, storeset_count(cp->ss));
     return cp;

@@ -59,6 +59,7 @@ static const char *const roles_catalog_publisher[] = {
     "GRANT UPDATE (id) ON variant, location TO %1$I",
     "GRANT INSERT ON outbox TO %1$I",
     "GRANT SELECT, INSERT, UPDATE, DELETE ON parked TO %1$I",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON not_for_sale TO %1$I",
     NULL,
 };
 
