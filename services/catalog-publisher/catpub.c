@@ -134,6 +134,13 @@ static enum outcome cp_db_fail(struct cp_job *j, const char *err)
     return work_db_fail(j->cp->pg, j->e, err);
 }
 
+/* 1 when the store answered that the object is not there (HTTP 404): it
+ * was deleted in the store behind omnisync's back. */
+static int cp_gone(const struct cp_job *j, enum outcome o)
+{
+    return o == OUTCOME_REJECTED && j->call.last.status == 404;
+}
+
 /* ---- categories ---------------------------------------------------------- */
 
 /* The store's categories, read at most once per product. */
@@ -771,8 +778,8 @@ static enum outcome cp_variant_remove(struct cp_job *j, struct cp_prod *p,
 
     if (vrid > 0) {
         o = cp_call(j, j->plat->variant_delete(&j->call, rid, vrid));
-        if (o != OUTCOME_OK)
-            return o;
+        if (o != OUTCOME_OK && !cp_gone(j, o))
+            return o; /* a 404: removed already */
         log_info_ctx(j->key, "store %s: variant %s removed", j->st->conf.name,
                      p->sku[i]);
     }
@@ -830,6 +837,109 @@ static enum outcome cp_update(struct cp_job *j, struct cp_prod *p,
     }
     if (o == OUTCOME_OK)
         o = cp_variants(j, p, rid, rvars);
+    store_variants_clear(&listed);
+    return o;
+}
+
+/* Forget product @p p in store @p j->st: its row, its variants' and its
+ * images' rows, in one transaction (it is created again and re-mapped). */
+static enum outcome cp_forget_product(struct cp_job *j, struct cp_prod *p)
+{
+    PGconn *pg = j->cp->pg;
+    long long sid = j->st->conf.id;
+    struct catalog_photo_remote *rows = NULL;
+    char err[512];
+    size_t i, n = 0;
+
+    if (catalog_photo_remote_list(pg, sid, p->pid, &rows, &n, err,
+                                  sizeof(err)) != 0 ||
+        db_begin(pg, err, sizeof(err)) != 0)
+        goto fail;
+    for (i = 0; i < n; i++)
+        if (rows[i].remote_id > 0 &&
+            remote_map_del(pg, sid, REMOTE_MAP_IMAGE, rows[i].id, err,
+                           sizeof(err)) != 0)
+            goto rollback;
+    for (i = 0; i < p->n; i++)
+        if (remote_map_del(pg, sid, REMOTE_MAP_VARIANT, p->vid[i], err,
+                           sizeof(err)) != 0)
+            goto rollback;
+    if (remote_map_del(pg, sid, REMOTE_MAP_PRODUCT, p->pid, err, sizeof(err)) !=
+            0 ||
+        db_commit(pg, err, sizeof(err)) != 0)
+        goto rollback;
+    free(rows);
+    memset(p->ref, 0, (p->n + 1) * sizeof(*p->ref));
+    memset(p->mapped, 0, (p->n + 1) * sizeof(*p->mapped));
+    return OUTCOME_OK;
+rollback:
+    db_rollback(pg);
+fail:
+    free(rows);
+    return cp_db_fail(j, err);
+}
+
+/* Forget the variants of @p p that the store no longer has (not in
+ * @p listed), so cp_variants() creates them again. */
+static enum outcome cp_forget_variants(struct cp_job *j, struct cp_prod *p,
+                                       const struct store_variants *listed)
+{
+    char err[512];
+    size_t i, k;
+
+    for (i = 0; i < p->n; i++) {
+        if (!p->mapped[i] || p->ref[i].remote_id <= 0)
+            continue;
+        for (k = 0; k < listed->n; k++)
+            if (listed->v[k].id == p->ref[i].remote_id)
+                break;
+        if (k < listed->n)
+            continue;
+        if (remote_map_del(j->cp->pg, j->st->conf.id, REMOTE_MAP_VARIANT,
+                           p->vid[i], err, sizeof(err)) != 0)
+            return cp_db_fail(j, err);
+        log_warn_ctx(j->key,
+                     "store %s: variant %s (id %lld) is gone from the store: "
+                     "creating it again",
+                     j->st->conf.name, p->sku[i] ? p->sku[i] : "-",
+                     p->ref[i].remote_id);
+        memset(&p->ref[i], 0, sizeof(p->ref[i]));
+        p->mapped[i] = 0;
+    }
+    return OUTCOME_OK;
+}
+
+/*
+ * cp_update(), and when the store answered 404 (the product or a variant
+ * was deleted in the store behind omnisync's back): list the product's
+ * variants; a 404 again means the product is gone — forget its mapping and
+ * create it anew (new ids, re-mapped; its photos follow) —, else the
+ * variants the store lacks are created again.  Never a dead letter.
+ */
+static enum outcome cp_update_or_recreate(struct cp_job *j, struct cp_prod *p,
+                                          long long rid, const char *old_hash,
+                                          const struct store_variants *known)
+{
+    struct store_variants listed;
+    enum outcome o = cp_update(j, p, rid, old_hash, known);
+
+    if (!cp_gone(j, o))
+        return o;
+    memset(&listed, 0, sizeof(listed));
+    o = cp_call(j, j->plat->variants_list(&j->call, rid, &listed));
+    if (cp_gone(j, o)) {
+        log_warn_ctx(j->key,
+                     "store %s: product %lld is gone from the store: "
+                     "creating it again",
+                     j->st->conf.name, rid);
+        o = cp_forget_product(j, p);
+        if (o == OUTCOME_OK)
+            o = cp_create(j, p);
+    } else if (o == OUTCOME_OK) {
+        o = cp_forget_variants(j, p, &listed);
+        if (o == OUTCOME_OK)
+            o = cp_variants(j, p, rid, &listed);
+    }
     store_variants_clear(&listed);
     return o;
 }
@@ -1080,8 +1190,8 @@ static enum outcome cp_product(struct cp_job *j, const json_t *snap,
     if (o == OUTCOME_OK && (!mapped || ref.remote_id < 0))
         o = cp_create(j, p);
     else if (o == OUTCOME_OK)
-        o = cp_update(j, p, ref.remote_id, ref.hash,
-                      found.id > 0 ? &found.variants : NULL);
+        o = cp_update_or_recreate(j, p, ref.remote_id, ref.hash,
+                                  found.id > 0 ? &found.variants : NULL);
     store_product_clear(&found);
     if (o != OUTCOME_OK)
         return o;
