@@ -15,3 +15,13 @@ CREATE TABLE not_for_sale (
     since      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (store_id, product_id)
 );
+
+-- The photo set of a product as catalog-publisher last brought a store's
+-- images in line with it (docs/image-uploader.md "Removed, replaced and
+-- reordered photos"): remote_map entity 'photoset', local id the product,
+-- remote id the store's product, payload_hash the hash of the product's
+-- (position, sha256) list.  A different hash makes the publisher list the
+-- store's images once and delete, re-map and reposition them.
+ALTER TABLE remote_map DROP CONSTRAINT remote_map_entity_check;
+ALTER TABLE remote_map ADD CONSTRAINT remote_map_entity_check
+    CHECK (entity IN ('category', 'product', 'variant', 'image', 'photoset'));

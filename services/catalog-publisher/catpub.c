@@ -864,7 +864,9 @@ static enum outcome cp_forget_product(struct cp_job *j, struct cp_prod *p)
         if (remote_map_del(pg, sid, REMOTE_MAP_VARIANT, p->vid[i], err,
                            sizeof(err)) != 0)
             goto rollback;
-    if (remote_map_del(pg, sid, REMOTE_MAP_PRODUCT, p->pid, err, sizeof(err)) !=
+    if (remote_map_del(pg, sid, REMOTE_MAP_PHOTOSET, p->pid, err,
+                       sizeof(err)) != 0 ||
+        remote_map_del(pg, sid, REMOTE_MAP_PRODUCT, p->pid, err, sizeof(err)) !=
             0 ||
         db_commit(pg, err, sizeof(err)) != 0)
         goto rollback;
@@ -1093,6 +1095,172 @@ static enum outcome cp_jobs_delivered(struct cp_job *j, int failed_before,
     return o;
 }
 
+/* ---- photos: the store's images follow the ledger's list ---------------- */
+
+/* The hash of the snapshot's photo set: its "position:sha256" in order. */
+static int cp_photoset_hash(const json_t *photos, char *out)
+{
+    json_t *set = json_array();
+    const json_t *ph;
+    const char *sha;
+    char item[128];
+    size_t i;
+    int rc;
+
+    if (!set)
+        return -1;
+    json_array_foreach(photos, i, ph)
+    {
+        sha = json_string_value(json_object_get(ph, "sha256"));
+        snprintf(item, sizeof(item), "%lld:%s", cp_jid(ph, "position"),
+                 sha ? sha : "");
+        json_array_append_new(set, json_string(item));
+    }
+    rc = doc_hash_compute(set, out);
+    json_decref(set);
+    return rc;
+}
+
+/* The first photo of @p rows not yet claimed whose content the store image
+ * named @p fname holds (its name is the content hash, image_job.h), or
+ * -1. */
+static long cp_photo_of_image(const struct catalog_photo_remote *rows, size_t n,
+                              const char *claimed, const char *fname)
+{
+    for (size_t k = 0; fname && k < n; k++)
+        if (!claimed[k] && strncmp(fname, rows[k].sha256, 16) == 0 &&
+            fname[16] == '.')
+            return (long)k;
+    return -1;
+}
+
+/* 1 when the store image named @p fname was uploaded by omnisync (16 hex
+ * digits and an extension: image_job_filename()). */
+static int cp_image_ours(const char *fname)
+{
+    return fname && strspn(fname, "0123456789abcdef") == 16 && fname[16] == '.';
+}
+
+/* Remove store image @p im (no photo of the ledger holds its content) and
+ * forget any photo's mapping to it; a 404 is done. */
+static enum outcome cp_image_drop(struct cp_job *j, long long rid,
+                                  const struct store_image *im)
+{
+    long long sid = j->st->conf.id, local;
+    char err[512];
+    enum outcome o;
+    int f;
+
+    o = cp_call(j, j->plat->image_delete(&j->call, rid, im->id));
+    if (o != OUTCOME_OK && !cp_gone(j, o))
+        return o;
+    f = remote_map_find_local(j->cp->pg, sid, REMOTE_MAP_IMAGE, im->id, &local,
+                              err, sizeof(err));
+    if (f < 0 || (f > 0 && remote_map_del(j->cp->pg, sid, REMOTE_MAP_IMAGE,
+                                          local, err, sizeof(err)) != 0))
+        return cp_db_fail(j, err);
+    log_info_ctx(j->key,
+                 "store %s: image %lld (%s) removed: no photo of the product "
+                 "holds it any more",
+                 j->st->conf.name, im->id, im->filename);
+    return OUTCOME_OK;
+}
+
+/* Store image @p im holds photo @p row's content: map the photo to it and
+ * move it to the photo's position. */
+static enum outcome cp_image_keep(struct cp_job *j, long long rid,
+                                  const struct store_image *im,
+                                  const struct catalog_photo_remote *row)
+{
+    char err[512];
+    enum outcome o;
+
+    if ((row->remote_id != im->id || strcmp(row->hash, row->sha256) != 0) &&
+        remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_IMAGE, row->id,
+                       im->id, row->sha256, err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    if (im->position == row->position)
+        return OUTCOME_OK;
+    o = cp_call(
+        j, j->plat->image_position(&j->call, rid, im->id, (long)row->position));
+    if (o == OUTCOME_OK)
+        log_info_ctx(j->key, "store %s: image %lld moved to position %lld",
+                     j->st->conf.name, im->id, row->position);
+    return o;
+}
+
+/*
+ * The product's photo set changed since the store's images were last
+ * aligned: list them once; an image whose content no photo of the ledger
+ * holds (a removed or replaced photo) is deleted, one that holds a
+ * photo's content is mapped to that photo and moved to its position (a
+ * reorder costs no upload).  Identical content twice in one product is
+ * kept twice: each image goes to the first photo not yet claimed.  Images
+ * not uploaded by omnisync (other names) are left alone.  The photos
+ * still missing are queued by cp_images() afterwards.
+ */
+static enum outcome cp_photos_align(struct cp_job *j, long long pid,
+                                    long long rid)
+{
+    struct catalog_photo_remote *rows = NULL;
+    struct store_images imgs;
+    char *claimed = NULL, err[512];
+    enum outcome o;
+    size_t i, n = 0;
+    long k;
+
+    memset(&imgs, 0, sizeof(imgs));
+    if (catalog_photo_remote_list(j->cp->pg, j->st->conf.id, pid, &rows, &n,
+                                  err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    claimed = calloc(n + 1, 1);
+    o = claimed ? cp_call(j, j->plat->images_list(&j->call, rid, &imgs))
+                : work_fail(j->e, OUTCOME_RETRY, "out of memory");
+    for (i = 0; o == OUTCOME_OK && i < imgs.n; i++) {
+        const struct store_image *im = &imgs.v[i];
+
+        k = cp_photo_of_image(rows, n, claimed, im->filename);
+        if (k >= 0) {
+            claimed[k] = 1;
+            o = cp_image_keep(j, rid, im, &rows[k]);
+        } else if (cp_image_ours(im->filename)) {
+            o = cp_image_drop(j, rid, im);
+        }
+    }
+    store_images_clear(&imgs);
+    free(claimed);
+    free(rows);
+    return o;
+}
+
+/* Align the store's images with the snapshot's photo set when it changed
+ * since the last time (remote_map "photoset"); a product just created has
+ * no images to align, nor has one that never had photos. */
+static enum outcome cp_photoset(struct cp_job *j, const json_t *photos,
+                                long long pid, long long rid, int created)
+{
+    char h[DOC_HASH_LEN + 1], err[512];
+    struct remote_ref ref;
+    enum outcome o = OUTCOME_OK;
+    int mapped;
+
+    if (cp_photoset_hash(photos, h) != 0)
+        return work_fail(j->e, OUTCOME_REJECTED, "photos: cannot hash");
+    mapped = remote_map_get(j->cp->pg, j->st->conf.id, REMOTE_MAP_PHOTOSET, pid,
+                            &ref, err, sizeof(err));
+    if (mapped < 0)
+        return cp_db_fail(j, err);
+    if (mapped && ref.remote_id == rid && strcmp(ref.hash, h) == 0)
+        return OUTCOME_OK;
+    if (!created && (mapped || json_array_size(photos) > 0))
+        o = cp_photos_align(j, pid, rid);
+    if (o == OUTCOME_OK &&
+        remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_PHOTOSET, pid, rid,
+                       h, err, sizeof(err)) != 0)
+        o = cp_db_fail(j, err);
+    return o;
+}
+
 /*
  * Emit one images.job per photo of the snapshot that store @p st does not
  * hold yet with the same content (remote_map 'image', local id
@@ -1101,18 +1269,19 @@ static enum outcome cp_jobs_delivered(struct cp_job *j, int failed_before,
  * catalog offset is committed only when the jobs are safe in Kafka.
  */
 static enum outcome cp_images(struct cp_job *j, const json_t *snap,
-                              long long pid, long long rid)
+                              long long pid, long long rid, int created)
 {
     const json_t *photos = json_object_get(snap, "photos"), *ph;
     struct catalog_photo_remote *rows = NULL;
     int failed = j->cp->img_failed;
-    enum outcome o = OUTCOME_OK;
+    enum outcome o;
     struct image_job job;
     char err[512];
     size_t i, n = 0;
 
-    if (json_array_size(photos) == 0)
-        return OUTCOME_OK;
+    o = cp_photoset(j, photos, pid, rid, created);
+    if (o != OUTCOME_OK || json_array_size(photos) == 0)
+        return o;
     if (catalog_photo_remote_list(j->cp->pg, j->st->conf.id, pid, &rows, &n,
                                   err, sizeof(err)) != 0)
         return cp_db_fail(j, err);
@@ -1175,7 +1344,7 @@ static enum outcome cp_product(struct cp_job *j, const json_t *snap,
 {
     struct store_product found;
     struct remote_ref ref;
-    long long sid = j->st->conf.id;
+    long long sid = j->st->conf.id, before;
     char err[512];
     enum outcome o = OUTCOME_OK;
     int mapped;
@@ -1185,6 +1354,7 @@ static enum outcome cp_product(struct cp_job *j, const json_t *snap,
                             err, sizeof(err));
     if (mapped < 0)
         return cp_db_fail(j, err);
+    before = mapped ? ref.remote_id : 0;
     if (mapped && ref.remote_id < 0)
         o = cp_inflight(j, p, &ref, &found);
     if (o == OUTCOME_OK && (!mapped || ref.remote_id < 0))
@@ -1200,8 +1370,9 @@ static enum outcome cp_product(struct cp_job *j, const json_t *snap,
                             err, sizeof(err));
     if (mapped < 0)
         return cp_db_fail(j, err);
+    /* Created by this call (a new id): the store has no images yet. */
     if (mapped && ref.remote_id > 0)
-        o = cp_images(j, snap, p->pid, ref.remote_id);
+        o = cp_images(j, snap, p->pid, ref.remote_id, before != ref.remote_id);
     return o;
 }
 

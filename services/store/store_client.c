@@ -69,6 +69,9 @@ static const char *const store_op_names[STORE_OP__COUNT] = {
     [STORE_OP_WEBHOOK_DELETE] = "webhook_delete",
     [STORE_OP_PRODUCT_RECOVER] = "product_recover",
     [STORE_OP_IMAGE_DELETE] = "image_delete",
+    [STORE_OP_IMAGE_UPDATE] = "image_update",
+    [STORE_OP_CATEGORY_UPDATE] = "category_update",
+    [STORE_OP_CATEGORY_DELETE] = "category_delete",
 };
 
 const char *store_op_name(enum store_op op)
