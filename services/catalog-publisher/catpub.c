@@ -73,6 +73,8 @@ struct cp_job {
                                its limit): park the work, do not retry it all */
     char not_for_sale[160]; /* why the product is not for sale in the
                                store ("": it is) */
+    int product_put;        /* the product's own fields were sent (its
+                               category may have changed) */
 };
 
 static const struct cfg_opt cp_opts[] = {
@@ -262,6 +264,18 @@ static enum outcome cp_category_ensure(struct cp_job *j, struct cp_cats *cc,
     return OUTCOME_OK;
 }
 
+/* The hash recorded with a group's category: its title and its parent
+ * category, so a renamed or moved group shows as a changed hash. */
+static int cp_category_hash(const char *name, long long parent, char *out)
+{
+    json_t *doc =
+        json_pack("{s:s,s:I}", "title", name, "parent_id", (json_int_t)parent);
+    int rc = doc ? doc_hash_compute(doc, out) : -1;
+
+    json_decref(doc);
+    return rc;
+}
+
 /* Group @p i of the chain under *@p parent: recorded, or found or created
  * and recorded.  *@p parent becomes its category. */
 static enum outcome cp_category_group(struct cp_job *j, struct cp_cats *cc,
@@ -270,7 +284,7 @@ static enum outcome cp_category_group(struct cp_job *j, struct cp_cats *cc,
 {
     const char *name = json_string_value(json_object_get(g, "name"));
     long long gid = cp_jid(g, "id"), cid;
-    char err[512];
+    char err[512], h[DOC_HASH_LEN + 1];
     enum outcome o;
 
     if (!name || gid <= 0)
@@ -285,8 +299,10 @@ static enum outcome cp_category_group(struct cp_job *j, struct cp_cats *cc,
     o = cp_category_ensure(j, cc, name, *parent, &cid);
     if (o != OUTCOME_OK)
         return o;
+    if (cp_category_hash(name, *parent, h) != 0)
+        return work_fail(j->e, OUTCOME_RETRY, "out of memory");
     if (remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_CATEGORY, gid, cid,
-                       NULL, err, sizeof(err)) != 0)
+                       h, err, sizeof(err)) != 0)
         return cp_db_fail(j, err);
     *parent = cid;
     return OUTCOME_OK;
@@ -314,6 +330,64 @@ static enum outcome cp_categories_locked(struct cp_job *j, const json_t *groups,
     return o;
 }
 
+/* Group @p g's category @p ref under category @p parent: renamed and
+ * re-parented in the store when its recorded title or parent differs
+ * (a group renamed or moved in the ledger). */
+static enum outcome cp_category_follow(struct cp_job *j, const json_t *g,
+                                       const struct remote_ref *ref,
+                                       long long parent)
+{
+    const char *name = json_string_value(json_object_get(g, "name"));
+    char h[DOC_HASH_LEN + 1], err[512];
+    enum outcome o;
+
+    if (!name || cp_category_hash(name, parent, h) != 0)
+        return work_fail(j->e, OUTCOME_REJECTED, "snapshot: groups: bad");
+    if (strcmp(ref->hash, h) == 0)
+        return OUTCOME_OK;
+    o = cp_call(
+        j, j->plat->category_update(&j->call, ref->remote_id, name, parent));
+    if (o != OUTCOME_OK)
+        return o;
+    if (remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_CATEGORY,
+                       cp_jid(g, "id"), ref->remote_id, h, err,
+                       sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    log_info_ctx(j->key, "store %s: category %lld is now '%s' under %lld",
+                 j->st->conf.name, ref->remote_id, name, parent);
+    return OUTCOME_OK;
+}
+
+/* Every category of the (mapped) chain follows its group's name and
+ * parent, root first. */
+static enum outcome cp_categories_follow(struct cp_job *j, const json_t *groups)
+{
+    struct remote_ref ref;
+    long long parent;
+    enum outcome o = OUTCOME_OK;
+    const json_t *g;
+    char err[512];
+    size_t i;
+    int f;
+
+    if (cp_category_mapped(j, 0, &parent, err, sizeof(err)) < 0)
+        return cp_db_fail(j, err);
+    json_array_foreach(groups, i, g)
+    {
+        f = remote_map_get(j->cp->pg, j->st->conf.id, REMOTE_MAP_CATEGORY,
+                           cp_jid(g, "id"), &ref, err, sizeof(err));
+        if (f < 0)
+            return cp_db_fail(j, err);
+        if (!f || ref.remote_id <= 0)
+            break;
+        o = cp_category_follow(j, g, &ref, parent);
+        if (o != OUTCOME_OK)
+            break;
+        parent = ref.remote_id;
+    }
+    return o;
+}
+
 /*
  * Map the group chain of a product to store categories, creating the
  * missing ones parents first under the root category.  Creation is
@@ -330,12 +404,14 @@ static enum outcome cp_categories(struct cp_job *j, const json_t *groups,
     if (cp_categories_mapped(j, groups, cat_id, err, sizeof(err)) < 0)
         return cp_db_fail(j, err);
     if (*cat_id)
-        return OUTCOME_OK;
+        return cp_categories_follow(j, groups);
     if (remote_map_category_lock(j->cp->pg, j->st->conf.id, err, sizeof(err)) !=
         0)
         return cp_db_fail(j, err);
     o = cp_categories_locked(j, groups, cat_id);
     remote_map_category_unlock(j->cp->pg, j->st->conf.id);
+    if (o == OUTCOME_OK)
+        o = cp_categories_follow(j, groups);
     return o;
 }
 
@@ -689,6 +765,7 @@ static enum outcome cp_product_fields(struct cp_job *j, const struct cp_prod *p,
     o = cp_call(j, j->plat->product_update(&j->call, rid, p->doc));
     if (o != OUTCOME_OK)
         return o;
+    j->product_put = 1;
     if (remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_PRODUCT, p->pid,
                        rid, p->phash, err, sizeof(err)) != 0)
         return cp_db_fail(j, err);
@@ -1377,6 +1454,50 @@ static enum outcome cp_product(struct cp_job *j, const json_t *snap,
 }
 
 /*
+ * After a product's fields were sent (its category may have changed):
+ * remove from the store every category that nothing of the ledger
+ * references any more (no product, archived ones included, no subgroup)
+ * and forget it.  The store refusing (a product it still keeps there, a
+ * subcategory of its own: 4xx) keeps the category; a transient failure
+ * leaves it to the next product that moves.  Never fails the product.
+ */
+static void cp_categories_sweep(struct cp_job *j)
+{
+    struct catalog_group_unused *rows = NULL;
+    long long sid = j->st->conf.id;
+    char err[512];
+    size_t i, n = 0;
+    enum outcome o;
+
+    if (catalog_groups_unused(j->cp->pg, sid, &rows, &n, err, sizeof(err)) !=
+        0) {
+        log_warn_ctx(j->key, "store %s: unused categories: %s",
+                     j->st->conf.name, err);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        o = j->plat->category_delete(&j->call, rows[i].remote_id);
+        if (o != OUTCOME_OK && !cp_gone(j, o)) {
+            log_info_ctx(j->key, "store %s: category %lld kept: %s",
+                         j->st->conf.name, rows[i].remote_id, j->call.why);
+            if (o != OUTCOME_REJECTED)
+                break;
+            continue;
+        }
+        if (remote_map_del(j->cp->pg, sid, REMOTE_MAP_CATEGORY,
+                           rows[i].group_id, err, sizeof(err)) != 0) {
+            log_warn_ctx(j->key, "store %s: %s", j->st->conf.name, err);
+            break;
+        }
+        log_info_ctx(j->key,
+                     "store %s: category %lld removed: nothing references "
+                     "its group any more",
+                     j->st->conf.name, rows[i].remote_id);
+    }
+    free(rows);
+}
+
+/*
  * An active product that is not for sale in the store (j->not_for_sale
  * says why): skipped and recorded for `status`, not dead-lettered.  When
  * the store shows it from before, it is archived there (as a product the
@@ -1419,6 +1540,8 @@ static enum outcome cp_publish_active(struct cp_job *j, const json_t *snap,
         o = cp_prod_build(j, snap, cat_id, p);
     if (o == OUTCOME_OK)
         o = cp_product(j, snap, p);
+    if (o == OUTCOME_OK && j->product_put)
+        cp_categories_sweep(j);
     if (o == OUTCOME_OK && not_for_sale_clear(j->cp->pg, j->st->conf.id, p->pid,
                                               err, sizeof(err)) != 0)
         o = cp_db_fail(j, err);
