@@ -8,6 +8,7 @@
 #include "ledger/catalog.h"
 #include "ledger/dlq_record.h"
 #include "ledger/ledger.h"
+#include "ledger/not_for_sale.h"
 #include "ledger/parked.h"
 #include "ledger/remote_map.h"
 #include "lib/cfg.h"
@@ -54,8 +55,10 @@ struct catpub {
     unsigned long long n_calls, n_dlq, n_skipped, n_jobs;
     struct metrics_family *latency; /* (may be NULL) ledger to store */
     struct metrics_family *parked;  /* (may be NULL) omnisync_parked_items */
-    int64_t retry_at;               /* next retry pass (monotonic ms) */
-    int64_t gauge_at;               /* next parked gauge refresh */
+    struct metrics_family
+        *nfs;         /* (may be NULL) omnisync_catalog_not_for_sale */
+    int64_t retry_at; /* next retry pass (monotonic ms) */
+    int64_t gauge_at; /* next parked gauge refresh */
 };
 
 /* Publishing one snapshot to one store. */
@@ -66,8 +69,12 @@ struct cp_job {
     struct store_call call;            /* catalog class */
     const char *key;                   /* the message key (product id) */
     struct work_err *e;
-    int store_fail; /* the last failure was the store's (5xx, timeout,
-                       its limit): park the work, do not retry it all */
+    int store_fail;         /* the last failure was the store's (5xx, timeout,
+                               its limit): park the work, do not retry it all */
+    char not_for_sale[160]; /* why the product is not for sale in the
+                               store ("": it is) */
+    int product_put;        /* the product's own fields were sent (its
+                               category may have changed) */
 };
 
 static const struct cfg_opt cp_opts[] = {
@@ -127,6 +134,13 @@ static enum outcome cp_db_fail(struct cp_job *j, const char *err)
 {
     j->store_fail = 0;
     return work_db_fail(j->cp->pg, j->e, err);
+}
+
+/* 1 when the store answered that the object is not there (HTTP 404): it
+ * was deleted in the store behind omnisync's back. */
+static int cp_gone(const struct cp_job *j, enum outcome o)
+{
+    return o == OUTCOME_REJECTED && j->call.last.status == 404;
 }
 
 /* ---- categories ---------------------------------------------------------- */
@@ -250,6 +264,18 @@ static enum outcome cp_category_ensure(struct cp_job *j, struct cp_cats *cc,
     return OUTCOME_OK;
 }
 
+/* The hash recorded with a group's category: its title and its parent
+ * category, so a renamed or moved group shows as a changed hash. */
+static int cp_category_hash(const char *name, long long parent, char *out)
+{
+    json_t *doc =
+        json_pack("{s:s,s:I}", "title", name, "parent_id", (json_int_t)parent);
+    int rc = doc ? doc_hash_compute(doc, out) : -1;
+
+    json_decref(doc);
+    return rc;
+}
+
 /* Group @p i of the chain under *@p parent: recorded, or found or created
  * and recorded.  *@p parent becomes its category. */
 static enum outcome cp_category_group(struct cp_job *j, struct cp_cats *cc,
@@ -258,7 +284,7 @@ static enum outcome cp_category_group(struct cp_job *j, struct cp_cats *cc,
 {
     const char *name = json_string_value(json_object_get(g, "name"));
     long long gid = cp_jid(g, "id"), cid;
-    char err[512];
+    char err[512], h[DOC_HASH_LEN + 1];
     enum outcome o;
 
     if (!name || gid <= 0)
@@ -273,8 +299,10 @@ static enum outcome cp_category_group(struct cp_job *j, struct cp_cats *cc,
     o = cp_category_ensure(j, cc, name, *parent, &cid);
     if (o != OUTCOME_OK)
         return o;
+    if (cp_category_hash(name, *parent, h) != 0)
+        return work_fail(j->e, OUTCOME_RETRY, "out of memory");
     if (remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_CATEGORY, gid, cid,
-                       NULL, err, sizeof(err)) != 0)
+                       h, err, sizeof(err)) != 0)
         return cp_db_fail(j, err);
     *parent = cid;
     return OUTCOME_OK;
@@ -302,6 +330,64 @@ static enum outcome cp_categories_locked(struct cp_job *j, const json_t *groups,
     return o;
 }
 
+/* Group @p g's category @p ref under category @p parent: renamed and
+ * re-parented in the store when its recorded title or parent differs
+ * (a group renamed or moved in the ledger). */
+static enum outcome cp_category_follow(struct cp_job *j, const json_t *g,
+                                       const struct remote_ref *ref,
+                                       long long parent)
+{
+    const char *name = json_string_value(json_object_get(g, "name"));
+    char h[DOC_HASH_LEN + 1], err[512];
+    enum outcome o;
+
+    if (!name || cp_category_hash(name, parent, h) != 0)
+        return work_fail(j->e, OUTCOME_REJECTED, "snapshot: groups: bad");
+    if (strcmp(ref->hash, h) == 0)
+        return OUTCOME_OK;
+    o = cp_call(
+        j, j->plat->category_update(&j->call, ref->remote_id, name, parent));
+    if (o != OUTCOME_OK)
+        return o;
+    if (remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_CATEGORY,
+                       cp_jid(g, "id"), ref->remote_id, h, err,
+                       sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    log_info_ctx(j->key, "store %s: category %lld is now '%s' under %lld",
+                 j->st->conf.name, ref->remote_id, name, parent);
+    return OUTCOME_OK;
+}
+
+/* Every category of the (mapped) chain follows its group's name and
+ * parent, root first. */
+static enum outcome cp_categories_follow(struct cp_job *j, const json_t *groups)
+{
+    struct remote_ref ref;
+    long long parent;
+    enum outcome o = OUTCOME_OK;
+    const json_t *g;
+    char err[512];
+    size_t i;
+    int f;
+
+    if (cp_category_mapped(j, 0, &parent, err, sizeof(err)) < 0)
+        return cp_db_fail(j, err);
+    json_array_foreach(groups, i, g)
+    {
+        f = remote_map_get(j->cp->pg, j->st->conf.id, REMOTE_MAP_CATEGORY,
+                           cp_jid(g, "id"), &ref, err, sizeof(err));
+        if (f < 0)
+            return cp_db_fail(j, err);
+        if (!f || ref.remote_id <= 0)
+            break;
+        o = cp_category_follow(j, g, &ref, parent);
+        if (o != OUTCOME_OK)
+            break;
+        parent = ref.remote_id;
+    }
+    return o;
+}
+
 /*
  * Map the group chain of a product to store categories, creating the
  * missing ones parents first under the root category.  Creation is
@@ -318,12 +404,14 @@ static enum outcome cp_categories(struct cp_job *j, const json_t *groups,
     if (cp_categories_mapped(j, groups, cat_id, err, sizeof(err)) < 0)
         return cp_db_fail(j, err);
     if (*cat_id)
-        return OUTCOME_OK;
+        return cp_categories_follow(j, groups);
     if (remote_map_category_lock(j->cp->pg, j->st->conf.id, err, sizeof(err)) !=
         0)
         return cp_db_fail(j, err);
     o = cp_categories_locked(j, groups, cat_id);
     remote_map_category_unlock(j->cp->pg, j->st->conf.id);
+    if (o == OUTCOME_OK)
+        o = cp_categories_follow(j, groups);
     return o;
 }
 
@@ -380,6 +468,24 @@ static int cp_prod_alloc(struct cp_prod *p, const json_t *snap)
     return 0;
 }
 
+/* Why a product with no variant to publish is not for sale in the store:
+ * every variant archived, or none priced in its price list. */
+static void cp_not_for_sale_reason(struct cp_job *j, const json_t *vars,
+                                   const char *pl)
+{
+    const json_t *v;
+    size_t i, narch = 0;
+
+    json_array_foreach(vars, i, v) narch +=
+        json_is_true(json_object_get(v, "archived"));
+    if (narch > 0 && narch == json_array_size(vars))
+        snprintf(j->not_for_sale, sizeof(j->not_for_sale),
+                 "every variant archived");
+    else
+        snprintf(j->not_for_sale, sizeof(j->not_for_sale),
+                 "no active variant priced in price list %s", pl);
+}
+
 /* The platform's documents of the snapshot and their hashes;
  * OUTCOME_REJECTED when it cannot be published at all. */
 static enum outcome cp_prod_build(struct cp_job *j, const json_t *snap,
@@ -409,12 +515,32 @@ static enum outcome cp_prod_build(struct cp_job *j, const json_t *snap,
                              "variant payload: cannot serialise");
         npub++;
     }
-    if (npub == 0)
-        return work_fail(j->e, OUTCOME_REJECTED,
-                         "no variant to publish: none is active with a price "
-                         "in price list %s",
-                         pl);
+    if (npub == 0) /* cp_sellable() said otherwise: a bug */
+        return work_fail(j->e, OUTCOME_REJECTED, "no variant to publish");
     return OUTCOME_OK;
+}
+
+/* 1 when some variant of @p snap is for sale in the store (or the snapshot
+ * is malformed: cp_prod_build() says how); 0 with j->not_for_sale set. */
+static int cp_sellable(struct cp_job *j, const json_t *snap)
+{
+    const json_t *vars = json_object_get(snap, "variants"), *v;
+    const char *pl = j->st->conf.price_list;
+    char err[512];
+    size_t i;
+
+    json_array_foreach(vars, i, v)
+    {
+        json_t *doc = NULL;
+        enum store_doc_res vr =
+            j->plat->variant_doc(snap, v, pl, &doc, err, sizeof(err));
+
+        json_decref(doc);
+        if (vr != STORE_DOC_SKIP)
+            return 1;
+    }
+    cp_not_for_sale_reason(j, vars, pl);
+    return 0;
 }
 
 static int cp_sku_in(const struct cp_prod *p, const char *sku)
@@ -639,6 +765,7 @@ static enum outcome cp_product_fields(struct cp_job *j, const struct cp_prod *p,
     o = cp_call(j, j->plat->product_update(&j->call, rid, p->doc));
     if (o != OUTCOME_OK)
         return o;
+    j->product_put = 1;
     if (remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_PRODUCT, p->pid,
                        rid, p->phash, err, sizeof(err)) != 0)
         return cp_db_fail(j, err);
@@ -728,8 +855,8 @@ static enum outcome cp_variant_remove(struct cp_job *j, struct cp_prod *p,
 
     if (vrid > 0) {
         o = cp_call(j, j->plat->variant_delete(&j->call, rid, vrid));
-        if (o != OUTCOME_OK)
-            return o;
+        if (o != OUTCOME_OK && !cp_gone(j, o))
+            return o; /* a 404: removed already */
         log_info_ctx(j->key, "store %s: variant %s removed", j->st->conf.name,
                      p->sku[i]);
     }
@@ -791,6 +918,111 @@ static enum outcome cp_update(struct cp_job *j, struct cp_prod *p,
     return o;
 }
 
+/* Forget product @p p in store @p j->st: its row, its variants' and its
+ * images' rows, in one transaction (it is created again and re-mapped). */
+static enum outcome cp_forget_product(struct cp_job *j, struct cp_prod *p)
+{
+    PGconn *pg = j->cp->pg;
+    long long sid = j->st->conf.id;
+    struct catalog_photo_remote *rows = NULL;
+    char err[512];
+    size_t i, n = 0;
+
+    if (catalog_photo_remote_list(pg, sid, p->pid, &rows, &n, err,
+                                  sizeof(err)) != 0 ||
+        db_begin(pg, err, sizeof(err)) != 0)
+        goto fail;
+    for (i = 0; i < n; i++)
+        if (rows[i].remote_id > 0 &&
+            remote_map_del(pg, sid, REMOTE_MAP_IMAGE, rows[i].id, err,
+                           sizeof(err)) != 0)
+            goto rollback;
+    for (i = 0; i < p->n; i++)
+        if (remote_map_del(pg, sid, REMOTE_MAP_VARIANT, p->vid[i], err,
+                           sizeof(err)) != 0)
+            goto rollback;
+    if (remote_map_del(pg, sid, REMOTE_MAP_PHOTOSET, p->pid, err,
+                       sizeof(err)) != 0 ||
+        remote_map_del(pg, sid, REMOTE_MAP_PRODUCT, p->pid, err, sizeof(err)) !=
+            0 ||
+        db_commit(pg, err, sizeof(err)) != 0)
+        goto rollback;
+    free(rows);
+    memset(p->ref, 0, (p->n + 1) * sizeof(*p->ref));
+    memset(p->mapped, 0, (p->n + 1) * sizeof(*p->mapped));
+    return OUTCOME_OK;
+rollback:
+    db_rollback(pg);
+fail:
+    free(rows);
+    return cp_db_fail(j, err);
+}
+
+/* Forget the variants of @p p that the store no longer has (not in
+ * @p listed), so cp_variants() creates them again. */
+static enum outcome cp_forget_variants(struct cp_job *j, struct cp_prod *p,
+                                       const struct store_variants *listed)
+{
+    char err[512];
+    size_t i, k;
+
+    for (i = 0; i < p->n; i++) {
+        if (!p->mapped[i] || p->ref[i].remote_id <= 0)
+            continue;
+        for (k = 0; k < listed->n; k++)
+            if (listed->v[k].id == p->ref[i].remote_id)
+                break;
+        if (k < listed->n)
+            continue;
+        if (remote_map_del(j->cp->pg, j->st->conf.id, REMOTE_MAP_VARIANT,
+                           p->vid[i], err, sizeof(err)) != 0)
+            return cp_db_fail(j, err);
+        log_warn_ctx(j->key,
+                     "store %s: variant %s (id %lld) is gone from the store: "
+                     "creating it again",
+                     j->st->conf.name, p->sku[i] ? p->sku[i] : "-",
+                     p->ref[i].remote_id);
+        memset(&p->ref[i], 0, sizeof(p->ref[i]));
+        p->mapped[i] = 0;
+    }
+    return OUTCOME_OK;
+}
+
+/*
+ * cp_update(), and when the store answered 404 (the product or a variant
+ * was deleted in the store behind omnisync's back): list the product's
+ * variants; a 404 again means the product is gone — forget its mapping and
+ * create it anew (new ids, re-mapped; its photos follow) —, else the
+ * variants the store lacks are created again.  Never a dead letter.
+ */
+static enum outcome cp_update_or_recreate(struct cp_job *j, struct cp_prod *p,
+                                          long long rid, const char *old_hash,
+                                          const struct store_variants *known)
+{
+    struct store_variants listed;
+    enum outcome o = cp_update(j, p, rid, old_hash, known);
+
+    if (!cp_gone(j, o))
+        return o;
+    memset(&listed, 0, sizeof(listed));
+    o = cp_call(j, j->plat->variants_list(&j->call, rid, &listed));
+    if (cp_gone(j, o)) {
+        log_warn_ctx(j->key,
+                     "store %s: product %lld is gone from the store: "
+                     "creating it again",
+                     j->st->conf.name, rid);
+        o = cp_forget_product(j, p);
+        if (o == OUTCOME_OK)
+            o = cp_create(j, p);
+    } else if (o == OUTCOME_OK) {
+        o = cp_forget_variants(j, p, &listed);
+        if (o == OUTCOME_OK)
+            o = cp_variants(j, p, rid, &listed);
+    }
+    store_variants_clear(&listed);
+    return o;
+}
+
 /* Archive a product the ledger archived; a marker is resolved first. */
 static enum outcome cp_archive(struct cp_job *j, const json_t *snap,
                                long long pid)
@@ -844,6 +1076,20 @@ static enum outcome cp_archive(struct cp_job *j, const json_t *snap,
     log_info_ctx(j->key, "store %s: product %lld archived", j->st->conf.name,
                  rid);
     return OUTCOME_OK;
+}
+
+/* A product the ledger archived: archived in the store, and no longer
+ * counted as not for sale there. */
+static enum outcome cp_archive_product(struct cp_job *j, const json_t *snap,
+                                       long long pid)
+{
+    char err[512];
+    enum outcome o = cp_archive(j, snap, pid);
+
+    if (o == OUTCOME_OK && not_for_sale_clear(j->cp->pg, j->st->conf.id, pid,
+                                              err, sizeof(err)) != 0)
+        o = cp_db_fail(j, err);
+    return o;
 }
 
 /* ---- image jobs ---------------------------------------------------------- */
@@ -926,6 +1172,172 @@ static enum outcome cp_jobs_delivered(struct cp_job *j, int failed_before,
     return o;
 }
 
+/* ---- photos: the store's images follow the ledger's list ---------------- */
+
+/* The hash of the snapshot's photo set: its "position:sha256" in order. */
+static int cp_photoset_hash(const json_t *photos, char *out)
+{
+    json_t *set = json_array();
+    const json_t *ph;
+    const char *sha;
+    char item[128];
+    size_t i;
+    int rc;
+
+    if (!set)
+        return -1;
+    json_array_foreach(photos, i, ph)
+    {
+        sha = json_string_value(json_object_get(ph, "sha256"));
+        snprintf(item, sizeof(item), "%lld:%s", cp_jid(ph, "position"),
+                 sha ? sha : "");
+        json_array_append_new(set, json_string(item));
+    }
+    rc = doc_hash_compute(set, out);
+    json_decref(set);
+    return rc;
+}
+
+/* The first photo of @p rows not yet claimed whose content the store image
+ * named @p fname holds (its name is the content hash, image_job.h), or
+ * -1. */
+static long cp_photo_of_image(const struct catalog_photo_remote *rows, size_t n,
+                              const char *claimed, const char *fname)
+{
+    for (size_t k = 0; fname && k < n; k++)
+        if (!claimed[k] && strncmp(fname, rows[k].sha256, 16) == 0 &&
+            fname[16] == '.')
+            return (long)k;
+    return -1;
+}
+
+/* 1 when the store image named @p fname was uploaded by omnisync (16 hex
+ * digits and an extension: image_job_filename()). */
+static int cp_image_ours(const char *fname)
+{
+    return fname && strspn(fname, "0123456789abcdef") == 16 && fname[16] == '.';
+}
+
+/* Remove store image @p im (no photo of the ledger holds its content) and
+ * forget any photo's mapping to it; a 404 is done. */
+static enum outcome cp_image_drop(struct cp_job *j, long long rid,
+                                  const struct store_image *im)
+{
+    long long sid = j->st->conf.id, local;
+    char err[512];
+    enum outcome o;
+    int f;
+
+    o = cp_call(j, j->plat->image_delete(&j->call, rid, im->id));
+    if (o != OUTCOME_OK && !cp_gone(j, o))
+        return o;
+    f = remote_map_find_local(j->cp->pg, sid, REMOTE_MAP_IMAGE, im->id, &local,
+                              err, sizeof(err));
+    if (f < 0 || (f > 0 && remote_map_del(j->cp->pg, sid, REMOTE_MAP_IMAGE,
+                                          local, err, sizeof(err)) != 0))
+        return cp_db_fail(j, err);
+    log_info_ctx(j->key,
+                 "store %s: image %lld (%s) removed: no photo of the product "
+                 "holds it any more",
+                 j->st->conf.name, im->id, im->filename);
+    return OUTCOME_OK;
+}
+
+/* Store image @p im holds photo @p row's content: map the photo to it and
+ * move it to the photo's position. */
+static enum outcome cp_image_keep(struct cp_job *j, long long rid,
+                                  const struct store_image *im,
+                                  const struct catalog_photo_remote *row)
+{
+    char err[512];
+    enum outcome o;
+
+    if ((row->remote_id != im->id || strcmp(row->hash, row->sha256) != 0) &&
+        remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_IMAGE, row->id,
+                       im->id, row->sha256, err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    if (im->position == row->position)
+        return OUTCOME_OK;
+    o = cp_call(
+        j, j->plat->image_position(&j->call, rid, im->id, (long)row->position));
+    if (o == OUTCOME_OK)
+        log_info_ctx(j->key, "store %s: image %lld moved to position %lld",
+                     j->st->conf.name, im->id, row->position);
+    return o;
+}
+
+/*
+ * The product's photo set changed since the store's images were last
+ * aligned: list them once; an image whose content no photo of the ledger
+ * holds (a removed or replaced photo) is deleted, one that holds a
+ * photo's content is mapped to that photo and moved to its position (a
+ * reorder costs no upload).  Identical content twice in one product is
+ * kept twice: each image goes to the first photo not yet claimed.  Images
+ * not uploaded by omnisync (other names) are left alone.  The photos
+ * still missing are queued by cp_images() afterwards.
+ */
+static enum outcome cp_photos_align(struct cp_job *j, long long pid,
+                                    long long rid)
+{
+    struct catalog_photo_remote *rows = NULL;
+    struct store_images imgs;
+    char *claimed = NULL, err[512];
+    enum outcome o;
+    size_t i, n = 0;
+    long k;
+
+    memset(&imgs, 0, sizeof(imgs));
+    if (catalog_photo_remote_list(j->cp->pg, j->st->conf.id, pid, &rows, &n,
+                                  err, sizeof(err)) != 0)
+        return cp_db_fail(j, err);
+    claimed = calloc(n + 1, 1);
+    o = claimed ? cp_call(j, j->plat->images_list(&j->call, rid, &imgs))
+                : work_fail(j->e, OUTCOME_RETRY, "out of memory");
+    for (i = 0; o == OUTCOME_OK && i < imgs.n; i++) {
+        const struct store_image *im = &imgs.v[i];
+
+        k = cp_photo_of_image(rows, n, claimed, im->filename);
+        if (k >= 0) {
+            claimed[k] = 1;
+            o = cp_image_keep(j, rid, im, &rows[k]);
+        } else if (cp_image_ours(im->filename)) {
+            o = cp_image_drop(j, rid, im);
+        }
+    }
+    store_images_clear(&imgs);
+    free(claimed);
+    free(rows);
+    return o;
+}
+
+/* Align the store's images with the snapshot's photo set when it changed
+ * since the last time (remote_map "photoset"); a product just created has
+ * no images to align, nor has one that never had photos. */
+static enum outcome cp_photoset(struct cp_job *j, const json_t *photos,
+                                long long pid, long long rid, int created)
+{
+    char h[DOC_HASH_LEN + 1], err[512];
+    struct remote_ref ref;
+    enum outcome o = OUTCOME_OK;
+    int mapped;
+
+    if (cp_photoset_hash(photos, h) != 0)
+        return work_fail(j->e, OUTCOME_REJECTED, "photos: cannot hash");
+    mapped = remote_map_get(j->cp->pg, j->st->conf.id, REMOTE_MAP_PHOTOSET, pid,
+                            &ref, err, sizeof(err));
+    if (mapped < 0)
+        return cp_db_fail(j, err);
+    if (mapped && ref.remote_id == rid && strcmp(ref.hash, h) == 0)
+        return OUTCOME_OK;
+    if (!created && (mapped || json_array_size(photos) > 0))
+        o = cp_photos_align(j, pid, rid);
+    if (o == OUTCOME_OK &&
+        remote_map_put(j->cp->pg, j->st->conf.id, REMOTE_MAP_PHOTOSET, pid, rid,
+                       h, err, sizeof(err)) != 0)
+        o = cp_db_fail(j, err);
+    return o;
+}
+
 /*
  * Emit one images.job per photo of the snapshot that store @p st does not
  * hold yet with the same content (remote_map 'image', local id
@@ -934,18 +1346,19 @@ static enum outcome cp_jobs_delivered(struct cp_job *j, int failed_before,
  * catalog offset is committed only when the jobs are safe in Kafka.
  */
 static enum outcome cp_images(struct cp_job *j, const json_t *snap,
-                              long long pid, long long rid)
+                              long long pid, long long rid, int created)
 {
     const json_t *photos = json_object_get(snap, "photos"), *ph;
     struct catalog_photo_remote *rows = NULL;
     int failed = j->cp->img_failed;
-    enum outcome o = OUTCOME_OK;
+    enum outcome o;
     struct image_job job;
     char err[512];
     size_t i, n = 0;
 
-    if (json_array_size(photos) == 0)
-        return OUTCOME_OK;
+    o = cp_photoset(j, photos, pid, rid, created);
+    if (o != OUTCOME_OK || json_array_size(photos) == 0)
+        return o;
     if (catalog_photo_remote_list(j->cp->pg, j->st->conf.id, pid, &rows, &n,
                                   err, sizeof(err)) != 0)
         return cp_db_fail(j, err);
@@ -1008,7 +1421,7 @@ static enum outcome cp_product(struct cp_job *j, const json_t *snap,
 {
     struct store_product found;
     struct remote_ref ref;
-    long long sid = j->st->conf.id;
+    long long sid = j->st->conf.id, before;
     char err[512];
     enum outcome o = OUTCOME_OK;
     int mapped;
@@ -1018,13 +1431,14 @@ static enum outcome cp_product(struct cp_job *j, const json_t *snap,
                             err, sizeof(err));
     if (mapped < 0)
         return cp_db_fail(j, err);
+    before = mapped ? ref.remote_id : 0;
     if (mapped && ref.remote_id < 0)
         o = cp_inflight(j, p, &ref, &found);
     if (o == OUTCOME_OK && (!mapped || ref.remote_id < 0))
         o = cp_create(j, p);
     else if (o == OUTCOME_OK)
-        o = cp_update(j, p, ref.remote_id, ref.hash,
-                      found.id > 0 ? &found.variants : NULL);
+        o = cp_update_or_recreate(j, p, ref.remote_id, ref.hash,
+                                  found.id > 0 ? &found.variants : NULL);
     store_product_clear(&found);
     if (o != OUTCOME_OK)
         return o;
@@ -1033,9 +1447,80 @@ static enum outcome cp_product(struct cp_job *j, const json_t *snap,
                             err, sizeof(err));
     if (mapped < 0)
         return cp_db_fail(j, err);
+    /* Created by this call (a new id): the store has no images yet. */
     if (mapped && ref.remote_id > 0)
-        o = cp_images(j, snap, p->pid, ref.remote_id);
+        o = cp_images(j, snap, p->pid, ref.remote_id, before != ref.remote_id);
     return o;
+}
+
+/*
+ * After a product's fields were sent (its category may have changed):
+ * remove from the store every category that nothing of the ledger
+ * references any more (no product, archived ones included, no subgroup)
+ * and forget it.  The store refusing (a product it still keeps there, a
+ * subcategory of its own: 4xx) keeps the category; a transient failure
+ * leaves it to the next product that moves.  Never fails the product.
+ */
+static void cp_categories_sweep(struct cp_job *j)
+{
+    struct catalog_group_unused *rows = NULL;
+    long long sid = j->st->conf.id;
+    char err[512];
+    size_t i, n = 0;
+    enum outcome o;
+
+    if (catalog_groups_unused(j->cp->pg, sid, &rows, &n, err, sizeof(err)) !=
+        0) {
+        log_warn_ctx(j->key, "store %s: unused categories: %s",
+                     j->st->conf.name, err);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        o = j->plat->category_delete(&j->call, rows[i].remote_id);
+        if (o != OUTCOME_OK && !cp_gone(j, o)) {
+            log_info_ctx(j->key, "store %s: category %lld kept: %s",
+                         j->st->conf.name, rows[i].remote_id, j->call.why);
+            if (o != OUTCOME_REJECTED)
+                break;
+            continue;
+        }
+        if (remote_map_del(j->cp->pg, sid, REMOTE_MAP_CATEGORY,
+                           rows[i].group_id, err, sizeof(err)) != 0) {
+            log_warn_ctx(j->key, "store %s: %s", j->st->conf.name, err);
+            break;
+        }
+        log_info_ctx(j->key,
+                     "store %s: category %lld removed: nothing references "
+                     "its group any more",
+                     j->st->conf.name, rows[i].remote_id);
+    }
+    free(rows);
+}
+
+/*
+ * An active product that is not for sale in the store (j->not_for_sale
+ * says why): skipped and recorded for `status`, not dead-lettered.  When
+ * the store shows it from before, it is archived there (as a product the
+ * ledger archived), and recovered once it is sellable again.
+ */
+static enum outcome cp_not_for_sale(struct cp_job *j, const json_t *snap,
+                                    long long pid)
+{
+    char err[512];
+    enum outcome o = cp_archive(j, snap, pid);
+    int fresh;
+
+    if (o != OUTCOME_OK)
+        return o;
+    fresh = not_for_sale_put(j->cp->pg, j->st->conf.id, pid, j->not_for_sale,
+                             err, sizeof(err));
+    if (fresh < 0)
+        return cp_db_fail(j, err);
+    j->cp->n_skipped++;
+    if (fresh)
+        log_info_ctx(j->key, "store %s: product %lld not for sale, skipped: %s",
+                     j->st->conf.name, pid, j->not_for_sale);
+    return OUTCOME_OK;
 }
 
 /* An active product: categories, documents, the product, its photos. */
@@ -1043,15 +1528,23 @@ static enum outcome cp_publish_active(struct cp_job *j, const json_t *snap,
                                       struct cp_prod *p)
 {
     long long cat_id = 0;
+    char err[512];
     enum outcome o;
 
     if (cp_prod_alloc(p, snap) != 0)
         return work_fail(j->e, OUTCOME_RETRY, "out of memory");
+    if (!cp_sellable(j, snap))
+        return cp_not_for_sale(j, snap, p->pid);
     o = cp_categories(j, cp_groups(snap), &cat_id);
     if (o == OUTCOME_OK)
         o = cp_prod_build(j, snap, cat_id, p);
     if (o == OUTCOME_OK)
         o = cp_product(j, snap, p);
+    if (o == OUTCOME_OK && j->product_put)
+        cp_categories_sweep(j);
+    if (o == OUTCOME_OK && not_for_sale_clear(j->cp->pg, j->st->conf.id, p->pid,
+                                              err, sizeof(err)) != 0)
+        o = cp_db_fail(j, err);
     return o;
 }
 
@@ -1077,7 +1570,7 @@ static enum outcome cp_publish(struct catpub *cp, struct storeset_entry *st,
     j.e = e;
     p.pid = cp_jid(snap, "product_id");
     if (json_is_true(json_object_get(snap, "archived")))
-        o = cp_archive(&j, snap, p.pid);
+        o = cp_archive_product(&j, snap, p.pid);
     else
         o = cp_publish_active(&j, snap, &p);
     *store_fail = o != OUTCOME_OK && o != OUTCOME_REJECTED && j.store_fail;
@@ -1370,6 +1863,8 @@ static void cp_gauge(struct catpub *cp, int64_t now)
     if (parked_gauge_set(cp->pg, cp->parked, PARKED_CATALOG, err,
                          sizeof(err)) != 0)
         log_warn("parked gauge: %s", err);
+    if (not_for_sale_gauge_set(cp->pg, cp->nfs, err, sizeof(err)) != 0)
+        log_warn("not-for-sale gauge: %s", err);
 }
 
 /* parked_pass() callback. */
@@ -1468,6 +1963,7 @@ struct catpub *catpub_new(const struct catpub_cfg *c,
     cp->loop.beat = ops_httpd(ops);
     cp->latency = ops_latency_family(ops);
     cp->parked = parked_gauge_new(ops_metrics(ops));
+    cp->nfs = not_for_sale_gauge_new(ops_metrics(ops));
     log_info("consuming %s as group %s; %zu store(s)", TOPICS_CATALOG,
              c->group_id, storeset_count(cp->ss));
     return cp;

@@ -151,21 +151,40 @@ static enum outcome iu_read(struct imgup *iu, const struct image_job *j,
     return o;
 }
 
-/* The id of the product's image named @p fname in the store, or 0. */
+/* 1 when store image @p id is another photo's (identical content twice
+ * in one product is two images, one per photo); -1 on a ledger error. */
+static int iu_taken(struct iu_job *u, long long id, char *err, size_t errsz)
+{
+    long long local;
+    int f = remote_map_find_local(u->iu->pg, u->st->conf.id, REMOTE_MAP_IMAGE,
+                                  id, &local, err, errsz);
+
+    return f < 0 ? -1 : f > 0 && local != u->j->photo_id;
+}
+
+/* The id of the product's image named @p fname in the store that no other
+ * photo holds, or 0. */
 static enum outcome iu_find(struct iu_job *u, const char *fname, long long *id)
 {
     struct store_images imgs;
+    char err[512];
     enum outcome o;
+    int taken;
 
     *id = 0;
     memset(&imgs, 0, sizeof(imgs));
     o = iu_call(
         u, u->st->plat->images_list(&u->call, u->j->remote_product_id, &imgs));
     for (size_t i = 0; o == OUTCOME_OK && i < imgs.n; i++) {
-        if (imgs.v[i].filename && strcmp(imgs.v[i].filename, fname) == 0) {
-            *id = imgs.v[i].id;
-            break;
-        }
+        if (!imgs.v[i].filename || strcmp(imgs.v[i].filename, fname) != 0)
+            continue;
+        taken = iu_taken(u, imgs.v[i].id, err, sizeof(err));
+        if (taken < 0)
+            o = work_db_fail(u->iu->pg, u->e, err);
+        if (taken)
+            continue;
+        *id = imgs.v[i].id;
+        break;
     }
     store_images_clear(&imgs);
     return o;

@@ -1114,3 +1114,281 @@ int catalog_price_stage_apply(PGconn *pg, long long price_list_id,
     }
     return 0;
 }
+
+/* ---- groups ----------------------------------------------------------------
+ */
+
+PGresult *catalog_groups_list(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    return db_exec(
+        pg,
+        "SELECT g.path, g.name, coalesce(pp.path, '') AS parent,"
+        " (SELECT count(*) FROM product p WHERE p.group_id = g.id"
+        "   AND NOT p.archived) AS products,"
+        " (SELECT count(*) FROM product_group c WHERE c.parent_id = g.id)"
+        "   AS subgroups"
+        " FROM product_group g LEFT JOIN product_group pp ON pp.id = "
+        "g.parent_id"
+        " ORDER BY g.path",
+        0, NULL, "list groups", errstr, errstr_size, NULL);
+}
+
+/* The group at @p path, locked: *id, its name; 0 when there is none. */
+static int group_find(PGconn *pg, const char *path, long long *id, char *name,
+                      size_t name_size, char *errstr, size_t errstr_size)
+{
+    const char *vals[1] = {path};
+    PGresult *res = db_exec(
+        pg, "SELECT id, name FROM product_group WHERE path = $1 FOR UPDATE", 1,
+        vals, "find group", errstr, errstr_size, NULL);
+    int found;
+
+    if (!res)
+        return -1;
+    found = PQntuples(res) > 0;
+    if (found) {
+        *id = cell_ll(res, 0, 0);
+        snprintf(name, name_size, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return found;
+}
+
+/* A group name: not empty, no '/', no blanks around it. */
+static int group_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+
+    return n > 0 && n < 256 && !strchr(name, '/') && name[0] != ' ' &&
+           name[n - 1] != ' ' && name[0] != '\t' && name[n - 1] != '\t';
+}
+
+/* @p path normalised: no leading or trailing '/' ("" is the top). */
+static void group_path_trim(const char *path, char *out, size_t size)
+{
+    size_t n;
+
+    while (*path == '/')
+        path++;
+    snprintf(out, size, "%s", path);
+    n = strlen(out);
+    while (n > 0 && out[n - 1] == '/')
+        out[--n] = '\0';
+}
+
+/* Where the change puts the group: its new parent id (0: the top) and
+ * path.  1 with errstr when the input is refused. */
+static int group_target(PGconn *pg, const char *path, const char *name,
+                        const char *arg, int move, long long *parent,
+                        char *newpath, size_t size, char *errstr,
+                        size_t errstr_size)
+{
+    char ppath[1024], pname[256];
+    const char *slash = strrchr(path, '/');
+    int r;
+
+    *parent = -1; /* unchanged */
+    if (!move) {
+        if (!group_name_ok(arg)) {
+            snprintf(errstr, errstr_size,
+                     "bad group name '%s' (not empty, no '/', no blanks "
+                     "around it)",
+                     arg);
+            return 1;
+        }
+        if (snprintf(newpath, size, "%.*s%s%s", slash ? (int)(slash - path) : 0,
+                     path, slash ? "/" : "", arg) >= (int)size) {
+            snprintf(errstr, errstr_size, "group path too long");
+            return 1;
+        }
+        return 0;
+    }
+    group_path_trim(arg, ppath, sizeof(ppath));
+    if (strcmp(ppath, path) == 0 || (strncmp(ppath, path, strlen(path)) == 0 &&
+                                     ppath[strlen(path)] == '/')) {
+        snprintf(errstr, errstr_size, "cannot move group '%s' under itself",
+                 path);
+        return 1;
+    }
+    *parent = 0;
+    if (ppath[0]) {
+        r = group_find(pg, ppath, parent, pname, sizeof(pname), errstr,
+                       errstr_size);
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            snprintf(errstr, errstr_size, "no group '%s'", ppath);
+            return 1;
+        }
+    }
+    if (snprintf(newpath, size, "%s%s%s", ppath, ppath[0] ? "/" : "", name) >=
+        (int)size) {
+        snprintf(errstr, errstr_size, "group path too long");
+        return 1;
+    }
+    return 0;
+}
+
+/* Rewrite the group's row and the paths below it. */
+static int group_apply(PGconn *pg, long long id, const char *oldpath,
+                       const char *newpath, const char *name, long long parent,
+                       long long *ngroups, char *errstr, size_t errstr_size)
+{
+    char sid[32], spar[32];
+    const char *v1[4] = {sid, name, spar, NULL};
+    const char *v2[2] = {oldpath, newpath};
+    PGresult *res;
+
+    snprintf(sid, sizeof(sid), "%lld", id);
+    snprintf(spar, sizeof(spar), "%lld", parent);
+    if (db_cmd(pg,
+               "UPDATE product_group SET name = $2, parent_id = CASE"
+               " WHEN $3::bigint < 0 THEN parent_id"
+               " ELSE nullif($3::bigint, 0) END WHERE id = $1::bigint",
+               3, v1, "change group", errstr, errstr_size) != 0)
+        return -1;
+    res = db_exec(pg,
+                  "UPDATE product_group SET path = $2 || substr(path,"
+                  " length($1) + 1) WHERE path = $1"
+                  " OR left(path, length($1) + 1) = $1 || '/'",
+                  2, v2, "change group paths", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    *ngroups = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+/* One catalog.product event per product (not archived) at or below
+ * @p path. */
+static long long group_emit(PGconn *pg, const char *path, char *errstr,
+                            size_t errstr_size)
+{
+    const char *vals[1] = {path};
+    PGresult *res = db_exec(
+        pg,
+        "SELECT p.id FROM product p JOIN product_group g ON g.id = p.group_id"
+        " WHERE NOT p.archived AND (g.path = $1"
+        " OR left(g.path, length($1) + 1) = $1 || '/') ORDER BY p.id",
+        1, vals, "products of group", errstr, errstr_size, NULL);
+    json_t **snaps = NULL;
+    long long *ids = NULL, rc = -1;
+    size_t n = 0, i;
+
+    if (!res)
+        return -1;
+    ids = ids_of(res, &n);
+    PQclear(res);
+    snaps = ids ? calloc(n + 1, sizeof(*snaps)) : NULL;
+    if (!snaps) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    if (catalog_snapshot_many(pg, ids, n, snaps, errstr, errstr_size) != 0)
+        goto out;
+    for (i = 0; i < n; i++)
+        if (snaps[i] &&
+            catalog_emit_snapshot(pg, snaps[i], errstr, errstr_size) != 0)
+            goto out;
+    rc = (long long)n;
+out:
+    for (i = 0; snaps && i < n; i++)
+        json_decref(snaps[i]);
+    free(snaps);
+    free(ids);
+    return rc;
+}
+
+/* Refuse a new path another group holds. */
+static int group_path_free(PGconn *pg, const char *newpath, char *errstr,
+                           size_t errstr_size)
+{
+    const char *vals[1] = {newpath};
+    PGresult *res =
+        db_exec(pg, "SELECT 1 FROM product_group WHERE path = $1", 1, vals,
+                "check group path", errstr, errstr_size, NULL);
+    int taken;
+
+    if (!res)
+        return -1;
+    taken = PQntuples(res) > 0;
+    PQclear(res);
+    if (taken)
+        snprintf(errstr, errstr_size, "a group '%s' exists already", newpath);
+    return taken;
+}
+
+int catalog_group_change(PGconn *pg, const char *path_in, const char *arg,
+                         int move, struct catalog_group_change *out,
+                         char *errstr, size_t errstr_size)
+{
+    char path[1024], name[256];
+    long long id = 0, parent;
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    group_path_trim(path_in, path, sizeof(path));
+    if (db_begin(pg, errstr, errstr_size) != 0)
+        return -1;
+    r = db_cmd(pg, "SELECT pg_advisory_xact_lock(hashtext('omnisync.import'))",
+               0, NULL, "lock imports", errstr, errstr_size);
+    if (r == 0) {
+        r = group_find(pg, path, &id, name, sizeof(name), errstr, errstr_size);
+        if (r == 0)
+            snprintf(errstr, errstr_size, "no group '%s'", path);
+        r = r < 0 ? -1 : !r;
+    }
+    if (r == 0)
+        r = group_target(pg, path, name, arg, move, &parent, out->path,
+                         sizeof(out->path), errstr, errstr_size);
+    if (r == 0 && strcmp(out->path, path) != 0)
+        r = group_path_free(pg, out->path, errstr, errstr_size);
+    if (r == 0 && group_apply(pg, id, path, out->path, move ? name : arg,
+                              parent, &out->groups, errstr, errstr_size) != 0)
+        r = -1;
+    if (r == 0) {
+        out->products = group_emit(pg, out->path, errstr, errstr_size);
+        r = out->products < 0 ? -1 : 0;
+    }
+    if (r == 0 && db_commit(pg, errstr, errstr_size) == 0)
+        return 0;
+    db_rollback(pg);
+    return r == 0 ? -1 : r;
+}
+
+int catalog_groups_unused(PGconn *pg, long long store_id,
+                          struct catalog_group_unused **rows, size_t *n,
+                          char *errstr, size_t errstr_size)
+{
+    char sid[32];
+    const char *vals[1] = {sid};
+    PGresult *res;
+    int i;
+
+    snprintf(sid, sizeof(sid), "%lld", store_id);
+    res = db_exec(
+        pg,
+        "SELECT g.id, rm.remote_id FROM product_group g"
+        " JOIN remote_map rm ON rm.store_id = $1::bigint"
+        " AND rm.entity = 'category' AND rm.local_id = g.id"
+        " AND rm.remote_id > 0"
+        " WHERE NOT EXISTS (SELECT 1 FROM product p WHERE p.group_id = g.id)"
+        " AND NOT EXISTS (SELECT 1 FROM product_group c"
+        " WHERE c.parent_id = g.id) ORDER BY g.id",
+        1, vals, "unused groups", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    *n = (size_t)PQntuples(res);
+    *rows = calloc(*n + 1, sizeof(**rows));
+    if (!*rows) {
+        PQclear(res);
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < PQntuples(res); i++) {
+        (*rows)[i].group_id = cell_ll(res, i, 0);
+        (*rows)[i].remote_id = cell_ll(res, i, 1);
+    }
+    PQclear(res);
+    return 0;
+}

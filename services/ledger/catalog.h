@@ -403,4 +403,52 @@ int catalog_price_stage_apply(PGconn *pg, long long price_list_id,
                               size_t *n, long long *changed, char *errstr,
                               size_t errstr_size);
 
+/* ---- groups (docs/cli.md "group") ------------------------------------------
+ */
+
+/**
+ * @brief Every product group by path: columns path, name, parent (its
+ *        path, "" at the top), products (not archived, directly in it),
+ *        subgroups.  @returns the rows (PQclear() them), or NULL with errstr.
+ */
+PGresult *catalog_groups_list(PGconn *pg, char *errstr, size_t errstr_size);
+
+/* What a group change did. */
+struct catalog_group_change {
+    char path[1024];    /* the group's new path */
+    long long groups;   /* groups whose path changed (it and below) */
+    long long products; /* catalog.product events queued */
+};
+
+/**
+ * @brief Rename the group at @p path to @p name (its path and those below
+ *        change), or move it under the group at @p parent_path ("" or "/":
+ *        to the top) when @p move, in one transaction that also queues one
+ *        catalog.product event per product (not archived) in it or below,
+ *        serialised with imports.
+ * @returns 0 (@p out filled), 1 when the input is refused (no such group,
+ *          a bad name, the new path taken, a group moved under itself:
+ *          errstr says which), -1 with errstr (the ledger).
+ */
+int catalog_group_change(PGconn *pg, const char *path, const char *arg,
+                         int move, struct catalog_group_change *out,
+                         char *errstr, size_t errstr_size);
+
+/* A store category nothing of the ledger references any more. */
+struct catalog_group_unused {
+    long long group_id;
+    long long remote_id; /* the store's category */
+};
+
+/**
+ * @brief The groups store @p store_id has a category for (remote_map
+ *        "category") that no product (archived ones included) and no
+ *        subgroup references.
+ * @param rows receives a malloc()ed array (caller frees).
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_groups_unused(PGconn *pg, long long store_id,
+                          struct catalog_group_unused **rows, size_t *n,
+                          char *errstr, size_t errstr_size);
+
 #endif

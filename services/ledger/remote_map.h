@@ -13,7 +13,7 @@
  * store (by SKU) before creating it again.  remote_id > 0 is a real id.
  *
  * Entities: "category" (local_id = product_group.id; 0 is the store's root
- * category), "product", "variant", "image".
+ * category), "product", "variant", "image", "photoset" (migration 0012).
  */
 #ifndef OMNI_REMOTE_MAP_H
 #define OMNI_REMOTE_MAP_H
@@ -27,6 +27,9 @@
 #define REMOTE_MAP_PRODUCT "product"
 #define REMOTE_MAP_VARIANT "variant"
 #define REMOTE_MAP_IMAGE "image"
+/* local id: product; remote id: the store's product; payload_hash: the
+ * hash of the photo set the store's images were last aligned with */
+#define REMOTE_MAP_PHOTOSET "photoset"
 
 /* One row. */
 struct remote_ref {

@@ -56,9 +56,12 @@ static const char *const roles_catalog_publisher[] = {
     ROLES_SERVICE,
     "GRANT SELECT, INSERT, UPDATE, DELETE ON remote_map TO %1$I",
     "GRANT SELECT ON product, product_photo, price, stock_level TO %1$I",
+    /* the categories nothing references any more (catalog_groups_unused) */
+    "GRANT SELECT ON product_group TO %1$I",
     "GRANT UPDATE (id) ON variant, location TO %1$I",
     "GRANT INSERT ON outbox TO %1$I",
     "GRANT SELECT, INSERT, UPDATE, DELETE ON parked TO %1$I",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON not_for_sale TO %1$I",
     NULL,
 };
 

@@ -29,6 +29,7 @@ struct cfg_opt;
 int cmd_db(int argc, char **argv);
 int cmd_location(int argc, char **argv);
 int cmd_pricelist(int argc, char **argv);
+int cmd_group(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_stock(int argc, char **argv);
 int cmd_store(int argc, char **argv);

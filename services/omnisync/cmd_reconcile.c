@@ -12,8 +12,11 @@
  * computed by reconcile.c.
  */
 #include "cli.h"
+#include "cli_store.h"
 
+#include "app/storegone.h"
 #include "app/storeset.h"
+#include "ledger/catalog.h"
 #include "ledger/ledger.h"
 #include "ledger/remote_map.h"
 #include "ledger/stores.h"
@@ -43,11 +46,9 @@ struct rc_ctx {
     int as_json;
     long timeout_s;
     PGconn *pg;
-    struct store_conf conf;
-    const struct store_platform *plat;
-    struct store_client *sc;
-    struct budget *b;
-    struct store_call call; /* catalog class */
+    struct cli_store st; /* conf, plat, sc, b, call (catalog class) */
+    size_t republished;  /* --repair: products published again because
+                            the store lost them (or some variants) */
 };
 
 /* One page of products, retried on 429/budget waits and transient errors.
@@ -60,16 +61,16 @@ static int rc_page_get(struct rc_ctx *c, struct store_page *pg, long page,
     int tries;
 
     for (tries = 1;; tries++) {
-        o = c->plat->products_page(&c->call, pg, out);
+        o = c->st.plat->products_page(&c->st.call, pg, out);
         if (o == OUTCOME_OK)
             return 0;
         if (sig_stop_requested() || o == OUTCOME_REJECTED ||
             tries >= RECONCILE_CALL_TRIES)
             return cli_err(-1, "reconcile: %s: product list page %ld: %s (%s)",
-                           c->name, page, c->call.why, outcome_name(o));
+                           c->name, page, c->st.call.why, outcome_name(o));
         fprintf(stderr,
                 "reconcile: %s: page %ld: %s, retrying (attempt %d of %d)\n",
-                c->name, page, c->call.why, tries + 1, RECONCILE_CALL_TRIES);
+                c->name, page, c->st.call.why, tries + 1, RECONCILE_CALL_TRIES);
         /* A 429 already paused the fleet in the budget: the next call
          * waits for it.  Transient errors back off here. */
         if (o == OUTCOME_RETRY) {
@@ -146,7 +147,8 @@ static int rc_ledger_read(struct rc_ctx *c, struct reconcile_lvars *out)
     size_t i;
     int rc = -1;
 
-    if (stores_avail_sellable(c->pg, c->conf.id, &each, err, sizeof(err)) < 0)
+    if (stores_avail_sellable(c->pg, c->st.conf.id, &each, err, sizeof(err)) <
+        0)
         return cli_err(-1, "reconcile: %s", err);
     local = calloc(out->n + 1, sizeof(*local));
     remote = calloc(out->n + 1, sizeof(*remote));
@@ -156,7 +158,7 @@ static int rc_ledger_read(struct rc_ctx *c, struct reconcile_lvars *out)
     }
     for (i = 0; i < out->n; i++)
         local[i] = out->v[i].variant_id;
-    if (remote_map_remote_ids(c->pg, c->conf.id, REMOTE_MAP_VARIANT, local,
+    if (remote_map_remote_ids(c->pg, c->st.conf.id, REMOTE_MAP_VARIANT, local,
                               out->n, remote, err, sizeof(err)) != 0) {
         cli_err(-1, "reconcile: %s", err);
         goto out;
@@ -306,8 +308,8 @@ static long rc_emit(struct rc_ctx *c, const struct reconcile_report *rep,
         at = rc_emitted_find(e, d->variant_id);
         if (at && now - *at < RECONCILE_REEMIT_MS)
             continue;
-        if (ledger_variant_available_emit(c->pg, c->conf.id, d->variant_id, err,
-                                          sizeof(err)) < 0)
+        if (ledger_variant_available_emit(c->pg, c->st.conf.id, d->variant_id,
+                                          err, sizeof(err)) < 0)
             goto fail;
         if (rc_emitted_set(e, d->variant_id, now) < 0) {
             snprintf(err, sizeof(err), "out of memory");
@@ -324,15 +326,64 @@ fail:
     return -1;
 }
 
-/* Rows of @p rep a stock event can fix (the variant is mapped). */
-static size_t rc_repairable(const struct reconcile_report *rep)
+/* Rows of @p rep a stock event can fix (the variant is mapped), and the
+ * variants missing in the store once their products were published again
+ * (rc_gone). */
+static size_t rc_repairable(const struct rc_ctx *c,
+                            const struct reconcile_report *rep)
 {
-    size_t i, n = 0;
+    size_t i, n = c->republished ? rep->n_missing : 0;
 
     for (i = 0; i < rep->n_drift; i++)
         if (!rep->drift[i].by_sku)
             n++;
     return n;
+}
+
+/*
+ * --repair of what the store lost (products or variants deleted there
+ * behind omnisync's back, storegone.h): their recorded hashes are reset
+ * and one catalog.product event per product is queued, so
+ * catalog-publisher creates them again and re-maps them.  Returns 0 or -1
+ * (printed).
+ */
+static int rc_gone(struct rc_ctx *c)
+{
+    struct store_variants shown;
+    struct storegone g;
+    char err[512];
+    size_t i;
+    int rc = -1;
+
+    memset(&shown, 0, sizeof(shown));
+    memset(&g, 0, sizeof(g));
+    if (storegone_read(c->st.plat, &c->st.call, &shown, err, sizeof(err)) !=
+            0 ||
+        storegone_mark(c->pg, c->st.conf.id, &shown, &g, err, sizeof(err)) !=
+            0 ||
+        db_begin(c->pg, err, sizeof(err)) != 0)
+        goto out;
+    for (i = 0; i < g.n; i++)
+        if (catalog_emit(c->pg, g.pids[i], err, sizeof(err)) != 0) {
+            db_rollback(c->pg);
+            goto out;
+        }
+    if (db_commit(c->pg, err, sizeof(err)) != 0)
+        goto out;
+    c->republished = g.n;
+    if (g.n)
+        fprintf(stderr,
+                "reconcile: %s: the store lost %zu product(s) and %zu "
+                "variant(s): %zu catalog.product event(s) queued to create "
+                "them again\n",
+                c->name, g.products, g.variants, g.n);
+    rc = 0;
+out:
+    if (rc != 0)
+        cli_err(-1, "reconcile: %s: %s", c->name, err);
+    store_variants_clear(&shown);
+    storegone_clear(&g);
+    return rc;
 }
 
 /*
@@ -352,7 +403,7 @@ static long rc_repair(struct rc_ctx *c, const struct reconcile_report *first,
     memset(&e, 0, sizeof(e));
     *rounds = 0;
     for (;;) {
-        if (rc_repairable(cur) == 0)
+        if (rc_repairable(c, cur) == 0)
             break;
         n = rc_emit(c, cur, &e);
         if (n < 0) {
@@ -425,36 +476,11 @@ static void rc_unrepairable_print(const struct reconcile_report *rep)
 
 static int rc_setup(struct rc_ctx *c)
 {
-    const char *redis = cli_config()->redis_addr;
-    unsigned char key[SECRET_KEY_BYTES];
-    long wait_ms;
-    char err[512];
-    int r;
-
-    r = cli_redis_check("reconcile");
-    if (r != CLI_OK)
-        return r;
-    if (cli_secret_key(key, err, sizeof(err)) < 0)
-        return cli_err(CLI_USAGE, "reconcile: %s", err);
     c->pg = cli_pg();
-    r = c->pg ? stores_load(c->pg, key, c->name, &c->conf, err, sizeof(err))
-              : -2;
-    sodium_memzero(key, sizeof(key));
-    if (r == 1)
-        return cli_err(CLI_USAGE, "reconcile: unknown store '%s'", c->name);
-    if (r == -2)
+    if (!c->pg)
         return CLI_DEPENDENCY;
-    if (r < 0)
-        return cli_err(CLI_DEPENDENCY, "reconcile: %s", err);
-    c->b = budget_new(redis, NULL, err, sizeof(err));
-    if (!c->b)
-        return cli_err(CLI_DEPENDENCY, "reconcile: budget: %s", err);
-    wait_ms = (long)c->conf.api_window * 1000 + RECONCILE_BUDGET_SLACK_MS;
-    c->sc = storeset_client_new(&c->conf, wait_ms, &c->plat, err, sizeof(err));
-    if (!c->sc)
-        return cli_err(CLI_DEPENDENCY, "reconcile: %s", err);
-    store_call_init(&c->call, c->sc, c->b, BUDGET_CATALOG);
-    return CLI_OK;
+    return cli_store_open(c->pg, "reconcile", c->name,
+                          RECONCILE_BUDGET_SLACK_MS, &c->st);
 }
 
 static void rc_help(void)
@@ -470,7 +496,10 @@ static void rc_help(void)
            "  stock.available for each drifted variant and waits (up to "
            "--timeout, 120 s)\n"
            "  until the store shows the ledger's values (stock-publisher "
-           "must run).\n"
+           "must run); products\n"
+           "  and variants deleted in the store are queued to be created "
+           "again\n"
+           "  (catalog-publisher must run).\n"
            "  Exit 0: store and ledger agree; 1: drift left (or a "
            "failure); 2: usage.\n");
 }
@@ -560,7 +589,7 @@ static void rc_verified_record(struct rc_ctx *c,
              "%zu unknown",
              rep->n_store, rep->n_ledger, rep->n_drift_variants, rep->n_missing,
              rep->n_unknown);
-    if (stores_verified_set(c->pg, c->conf.id, "reconcile",
+    if (stores_verified_set(c->pg, c->st.conf.id, "reconcile",
                             reconcile_report_clean(rep), detail, err,
                             sizeof(err)) < 0)
         cli_err(CLI_FAIL, "reconcile: %s: %s", c->name, err);
@@ -580,6 +609,8 @@ static int rc_run(struct rc_ctx *c, int repair, long long t0)
         goto out;
     if (!c->as_json)
         rc_report_print(c, &rep);
+    if (repair && rep.n_missing > 0 && rc_gone(c) != 0)
+        goto out;
     if (repair) {
         emitted = rc_repair(c, &rep, &last, &rounds);
         if (emitted < 0)
@@ -621,10 +652,7 @@ int cmd_reconcile(int argc, char **argv)
     rc = rc_setup(&c);
     if (rc == CLI_OK)
         rc = rc_run(&c, repair, t0);
-    store_call_clear(&c.call);
-    store_client_destroy(c.sc);
-    budget_destroy(c.b);
-    store_conf_clear(&c.conf);
+    cli_store_close(&c.st);
     PQfinish(c.pg);
     curl_global_cleanup();
     return rc;

@@ -29,6 +29,7 @@
 #include "events/topics.h"
 #include "ledger/catalog.h"
 #include "ledger/dlq_record.h"
+#include "ledger/not_for_sale.h"
 #include "ledger/ledger.h"
 #include "ledger/remote_map.h"
 #include "ledger/stores.h"
@@ -90,6 +91,7 @@ struct status_store {
     const struct store_conf *conf; /* borrowed from struct status */
     long long products, products_synced, variants, variants_synced;
     long long photos, photos_synced, image_jobs;
+    long long not_for_sale;      /* products skipped: not for sale there */
     struct outbox_counts outbox; /* its unsent rows */
     struct dlq_record_summary dlq;
     struct stores_verified ver;
@@ -187,7 +189,8 @@ static int status_store_read(PGconn *pg, const struct store_conf *conf,
         remote_map_progress(pg, conf->id, &prog, err, err_size) < 0 ||
         outbox_store_backlog(pg, conf->name, &st->outbox, err, err_size) < 0 ||
         dlq_record_summary(pg, conf->id, &st->dlq, err, err_size) < 0 ||
-        stores_verified_get(pg, conf->id, &st->ver, err, err_size) < 0)
+        stores_verified_get(pg, conf->id, &st->ver, err, err_size) < 0 ||
+        not_for_sale_count(pg, conf->id, &st->not_for_sale, err, err_size) < 0)
         return -1;
     st->products = pub.products;
     st->variants = pub.variants;
@@ -452,7 +455,8 @@ static json_t *status_store_json(const struct status_store *st)
     const struct budget_state *b = &st->budget;
 
     return json_pack(
-        "{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I},s:I,s:o,s:o,s:o}",
+        "{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I},s:I,s:I,s:o,s:o,"
+        "s:o}",
         "store", st->conf->name, "state", status_state_keys[st->state],
         "reason", st->reason[0] ? json_string(st->reason) : json_null(),
         "behind", status_behind_json(st), "verified",
@@ -467,8 +471,8 @@ static json_t *status_store_json(const struct status_store *st)
         status_pair(st->photos_synced, st->photos), "queued", "outbox",
         (json_int_t)st->outbox.pending, "image_jobs",
         (json_int_t)st->image_jobs, "failed", (json_int_t)st->dlq.count,
-        "dead_letter", status_dlq_json(&st->dlq), "budget",
-        status_budget_json(b), "eta_s",
+        "not_for_sale", (json_int_t)st->not_for_sale, "dead_letter",
+        status_dlq_json(&st->dlq), "budget", status_budget_json(b), "eta_s",
         eta >= 0 ? json_integer(eta) : json_null());
 }
 
@@ -579,6 +583,7 @@ static void status_store_print(const struct status_store *st)
     printf("  %-22s %lld outbox, %lld image jobs\n", "queued",
            st->outbox.pending, st->image_jobs);
     printf("  %-22s %lld\n", "failed (DLQ)", st->dlq.count);
+    printf("  %-22s %lld\n", "not for sale", st->not_for_sale);
     status_budget_print(&st->budget);
     if (eta >= 0)
         printf("  %-22s %lld s\n", "eta", eta);

@@ -11,6 +11,9 @@
  * itself skips unchanged payloads.
  */
 #include "cli.h"
+#include "cli_store.h"
+
+#include "app/storegone.h"
 
 #include "events/outbox.h"
 #include "ledger/catalog.h"
@@ -710,6 +713,38 @@ static int sync_wait(PGconn *pg, const struct sync_store *s,
     return rc;
 }
 
+/*
+ * resync --catalog: read what the store shows and reset the recorded hash
+ * of every product and variant it lost (deleted there behind omnisync's
+ * back; storegone.h), so the scan below queues them and catalog-publisher
+ * creates them again.  Returns a CLI_* code (printed).
+ */
+static int sync_gone(PGconn *pg, const char *store, int json)
+{
+    struct cli_store cs;
+    struct store_variants shown;
+    struct storegone g;
+    char err[512];
+    int rc;
+
+    memset(&cs, 0, sizeof(cs));
+    memset(&shown, 0, sizeof(shown));
+    memset(&g, 0, sizeof(g));
+    rc = cli_store_open(pg, "sync", store, 30000 /* ms */, &cs);
+    if (rc == CLI_OK &&
+        (storegone_read(cs.plat, &cs.call, &shown, err, sizeof(err)) != 0 ||
+         storegone_mark(pg, cs.conf.id, &shown, &g, err, sizeof(err)) != 0))
+        rc = cli_err(CLI_DEPENDENCY, "sync: %s: %s", store, err);
+    if (rc == CLI_OK && !json && (g.products || g.variants))
+        printf("sync: store %s lost %zu product(s) and %zu variant(s) "
+               "(deleted in the store): they are published again\n",
+               store, g.products, g.variants);
+    storegone_clear(&g);
+    store_variants_clear(&shown);
+    cli_store_close(&cs);
+    return rc;
+}
+
 /* sync initial|resync STORE ... */
 static int sync_run(int argc, char **argv, int resync)
 {
@@ -751,6 +786,11 @@ static int sync_run(int argc, char **argv, int resync)
     rc = sync_store_load(pg, pos[0], &s);
     if (rc != CLI_OK)
         goto out;
+    if (resync && catalog) {
+        rc = sync_gone(pg, pos[0], as_json);
+        if (rc != CLI_OK)
+            goto out;
+    }
     rc = CLI_DEPENDENCY;
     if (sync_db_now(pg, since, sizeof(since)) != 0 ||
         sync_set_load(pg, &s, &set, &c) != 0 ||
@@ -795,10 +835,12 @@ static const struct cli_sub sync_subs[] = {
     {"resync", sync_resync,
      "sync resync STORE [--catalog] [--stock] [--images] [--timeout S]\n"
      "        [--no-wait] [--json]\n"
-     "  Re-send what differs (no flag: all three): --catalog queues the\n"
-     "  products whose payload differs from remote_map (or that are not\n"
-     "  mapped); --images the products with a photo not in the store\n"
-     "  (catalog-publisher emits their image jobs and makes no store call\n"
+     "  Re-send what differs (no flag: all three): --catalog reads the\n"
+     "  store's products and queues the products whose payload differs\n"
+     "  from remote_map, that are not mapped, or that the store lost\n"
+     "  (deleted there: created again and re-mapped); --images the\n"
+     "  products with a photo not in the store (catalog-publisher emits\n"
+     "  their image jobs and makes no store call\n"
      "  for an unchanged product); --stock stock.available for every\n"
      "  variant with stock at the store's sources."},
     {NULL, NULL, NULL},

@@ -22,6 +22,8 @@ static const struct cli_cmd cli_cmds[] = {
      "location add|list: warehouses, outlets, "
      "online stores' locations"},
     {"pricelist", cmd_pricelist, "pricelist add|list: price lists"},
+    {"group", cmd_group,
+     "group list|rename|move: product groups (stores' categories follow)"},
     {"import", cmd_import,
      "import catalog|prices FILE|-: load a CSV (- : standard input)"},
     {"stock", cmd_stock,

@@ -206,6 +206,12 @@ struct store_platform {
     /** Create a category under @p parent_id; *id receives its id. */
     enum outcome (*category_create)(struct store_call *c, const char *title,
                                     long long parent_id, long long *id);
+    /** Rename category @p id to @p title and move it under @p parent_id. */
+    enum outcome (*category_update)(struct store_call *c, long long id,
+                                    const char *title, long long parent_id);
+    /** Remove category @p id (the store refuses one with products or
+     * subcategories: OUTCOME_REJECTED). */
+    enum outcome (*category_delete)(struct store_call *c, long long id);
     /**
      * Create a product from its document with the @p n variant documents;
      * @p out receives the product as created (id, variants with ids and
@@ -271,6 +277,9 @@ struct store_platform {
     /** Remove image @p id of product @p product_id. */
     enum outcome (*image_delete)(struct store_call *c, long long product_id,
                                  long long id);
+    /** Move image @p id of product @p product_id to @p position. */
+    enum outcome (*image_position)(struct store_call *c, long long product_id,
+                                   long long id, long position);
 
     /* ---- orders and webhooks ---- */
 

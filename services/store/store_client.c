@@ -69,6 +69,9 @@ static const char *const store_op_names[STORE_OP__COUNT] = {
     [STORE_OP_WEBHOOK_DELETE] = "webhook_delete",
     [STORE_OP_PRODUCT_RECOVER] = "product_recover",
     [STORE_OP_IMAGE_DELETE] = "image_delete",
+    [STORE_OP_IMAGE_UPDATE] = "image_update",
+    [STORE_OP_CATEGORY_UPDATE] = "category_update",
+    [STORE_OP_CATEGORY_DELETE] = "category_delete",
 };
 
 const char *store_op_name(enum store_op op)
@@ -88,26 +91,39 @@ void store_result_clear(struct store_result *r)
     r->usage_limit = -1;
 }
 
-/* Retry-After as delta seconds; -1 when absent or not a number. (The
- * HTTP-date form is not used by the store; it falls back to the default.) */
+/* Retry-After (RFC 9110 §10.2.3) as delta seconds or as an HTTP date (any
+ * form libcurl's date parser reads: IMF-fixdate, RFC 850, asctime); a
+ * date is turned into the seconds left from now, 0 when it has passed.
+ * -1 when absent or neither. */
 static long store_parse_retry_after(const char *v)
 {
-    char buf[32];
+    char buf[64];
     size_t n;
     long long s;
+    time_t at, now;
 
     if (!v)
         return -1;
     while (*v == ' ' || *v == '\t')
         v++;
-    n = strcspn(v, " \t\r\n");
+    n = strlen(v);
+    while (n > 0 && strchr(" \t\r\n", v[n - 1]))
+        n--;
     if (n == 0 || n >= sizeof(buf))
         return -1;
     memcpy(buf, v, n);
     buf[n] = '\0';
-    if (cfg_parse_ll(buf, &s) != 0 || s < 0)
+    if (cfg_parse_ll(buf, &s) == 0)
+        return s < 0 ? -1 : (s > 1000000 ? 1000000 : (long)s);
+    if (strspn(buf, "0123456789+-") == n)
+        return -1; /* a malformed number is not a date */
+    at = curl_getdate(buf, NULL);
+    if (at < 0)
         return -1;
-    return s > 1000000 ? 1000000 : (long)s;
+    now = time(NULL);
+    if (at <= now)
+        return 0;
+    return at - now > 1000000 ? 1000000 : (long)(at - now);
 }
 
 void store_result_classify(struct store_result *out, int curl_code, long status,

@@ -56,6 +56,9 @@ enum store_op {
     STORE_OP_WEBHOOK_DELETE,        /* id */
     STORE_OP_PRODUCT_RECOVER,       /* id: un-archive (body {}) */
     STORE_OP_IMAGE_DELETE,          /* id (product), sub_id (image) */
+    STORE_OP_IMAGE_UPDATE,          /* id (product), sub_id (image), payload */
+    STORE_OP_CATEGORY_UPDATE,       /* id, payload */
+    STORE_OP_CATEGORY_DELETE,       /* id */
     STORE_OP__COUNT
 };
 

@@ -41,7 +41,8 @@ static void test_registry(void)
                  p->variants_list && p->variant_create && p->variant_update &&
                  p->variant_delete);
         T_ASSERT(p->stock_push && p->images_list && p->image_upload &&
-                 p->image_delete);
+                 p->image_delete && p->image_position && p->category_update &&
+                 p->category_delete);
     }
     T_ASSERT(n >= 1);
     p = store_platform_find("insales");

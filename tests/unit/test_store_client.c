@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +28,49 @@ static enum outcome classify(long status, const char *ra, long *retry,
     snprintf(reason, rsize, "%s", r.reason);
     T_ASSERT_EQ(r.status, status);
     return r.res;
+}
+
+/* An HTTP date @p ahead seconds from now in one of RFC 9110's three forms:
+ * IMF-fixdate, the obsolete RFC 850 and asctime. */
+static void http_date(int form, long ahead, char *out, size_t size)
+{
+    time_t at = time(NULL) + ahead;
+    struct tm tm;
+
+    gmtime_r(&at, &tm);
+    if (form == 0)
+        strftime(out, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    else if (form == 1) {
+        char day[16], mon[8], hms[16];
+
+        strftime(day, sizeof(day), "%A", &tm);
+        strftime(mon, sizeof(mon), "%b", &tm);
+        strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+        snprintf(out, size, "%s, %02d-%s-%02d %s GMT", day, tm.tm_mday, mon,
+                 tm.tm_year % 100, hms);
+    } else
+        strftime(out, size, "%a %b %e %H:%M:%S %Y", &tm);
+}
+
+/* Retry-After as an HTTP date some seconds ahead: the seconds left. */
+static void test_retry_after_dates(void)
+{
+    char date[64], why[256];
+    long ra;
+    int form;
+
+    for (form = 0; form < 3; form++) {
+        http_date(form, 120, date, sizeof(date));
+        T_ASSERT_EQ(classify(429, date, &ra, why, sizeof(why)), OUTCOME_PAUSED);
+        T_ASSERT(ra >= 118 && ra <= 120);
+        http_date(form, 120, date, sizeof(date));
+        T_ASSERT_EQ(classify(503, date, &ra, why, sizeof(why)), OUTCOME_PAUSED);
+        T_ASSERT(ra >= 118 && ra <= 120);
+    }
+    /* far ahead: capped like a number */
+    http_date(0, 86400, date, sizeof(date));
+    T_ASSERT_EQ(classify(429, date, &ra, why, sizeof(why)), OUTCOME_PAUSED);
+    T_ASSERT_EQ(ra, 600);
 }
 
 static void test_status_mapping(void)
@@ -56,10 +100,16 @@ static void test_status_mapping(void)
     T_ASSERT_STR_CONTAINS(w, "no Retry-After");
     T_ASSERT_EQ(classify(503, NULL, &ra, why, sizeof(why)), OUTCOME_PAUSED);
     T_ASSERT_EQ(ra, 150);
+    T_ASSERT_EQ(classify(429, "soon", &ra, why, sizeof(why)), OUTCOME_PAUSED);
+    T_ASSERT_EQ(ra, 150);
+    T_ASSERT_EQ(classify(429, "12x", &ra, why, sizeof(why)), OUTCOME_PAUSED);
+    T_ASSERT_EQ(ra, 150);
+    /* ... an HTTP date in the past: at least one second */
     T_ASSERT_EQ(
         classify(429, "Wed, 21 Oct 2015 07:28:00 GMT", &ra, why, sizeof(why)),
         OUTCOME_PAUSED);
-    T_ASSERT_EQ(ra, 150);
+    T_ASSERT_EQ(ra, 1);
+    test_retry_after_dates();
     /* ... capped, and at least one second */
     T_ASSERT_EQ(classify(429, "99999", &ra, why, sizeof(why)), OUTCOME_PAUSED);
     T_ASSERT_EQ(ra, 600);

@@ -70,13 +70,14 @@ static json_t *sim_ctl_state(struct sim_db *db, int skus)
 
 static json_t *sim_ctl_faults_json(const struct sim_faults *f)
 {
-    return json_pack("{s:f,s:i,s:I,s:f,s:I,s:f,s:f,s:I}", "error_rate",
-                     f->error_rate, "error_status", f->error_status,
-                     "latency_ms", (json_int_t)f->latency_ms, "timeout_rate",
-                     f->timeout_rate, "timeout_ms", (json_int_t)f->timeout_ms,
-                     "webhook_drop_rate", f->webhook_drop_rate,
-                     "webhook_dup_rate", f->webhook_dup_rate, "seed",
-                     (json_int_t)f->seed);
+    return json_pack(
+        "{s:f,s:i,s:I,s:f,s:I,s:f,s:f,s:I,s:I,s:b}", "error_rate",
+        f->error_rate, "error_status", f->error_status, "latency_ms",
+        (json_int_t)f->latency_ms, "timeout_rate", f->timeout_rate,
+        "timeout_ms", (json_int_t)f->timeout_ms, "webhook_drop_rate",
+        f->webhook_drop_rate, "webhook_dup_rate", f->webhook_dup_rate, "seed",
+        (json_int_t)f->seed, "retry_after_s", (json_int_t)f->retry_after_s,
+        "retry_after_date", f->retry_after_date);
 }
 
 static int sim_ctl_rate(json_t *in, const char *key, double *out,
@@ -115,11 +116,28 @@ static int sim_ctl_long(json_t *in, const char *key, long lo, long hi,
     return 0;
 }
 
+static int sim_ctl_bool(json_t *in, const char *key, long *out,
+                        struct sim_resp *rs)
+{
+    json_t *v = json_object_get(in, key);
+
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v)) {
+        sim_resp_json(
+            rs, 422,
+            json_pack("{s:s,s:s}", "error", "bad_fault", "field", key));
+        return -1;
+    }
+    *out = json_is_true(v);
+    return 0;
+}
+
 static void sim_ctl_faults(struct sim_db *db, struct sim_limiter *lim,
                            struct sim_req *rq, struct sim_resp *rs)
 {
     struct sim_faults f;
-    long status, seed;
+    long status, seed, rdate;
     json_t *in = rq->body;
 
     (void)lim;
@@ -129,6 +147,7 @@ static void sim_ctl_faults(struct sim_db *db, struct sim_limiter *lim,
     if (strcmp(rq->method, "POST") == 0) {
         status = f.error_status;
         seed = (long)f.seed;
+        rdate = f.retry_after_date;
         if (!json_is_object(in)) {
             sim_resp_json(rs, 422,
                           json_pack("{s:s}", "error", "body required"));
@@ -141,9 +160,12 @@ static void sim_ctl_faults(struct sim_db *db, struct sim_limiter *lim,
             sim_ctl_long(in, "error_status", 400, 599, &status, rs) ||
             sim_ctl_long(in, "latency_ms", 0, 600000, &f.latency_ms, rs) ||
             sim_ctl_long(in, "timeout_ms", 0, 600000, &f.timeout_ms, rs) ||
-            sim_ctl_long(in, "seed", 0, 0x7fffffffL, &seed, rs))
+            sim_ctl_long(in, "seed", 0, 0x7fffffffL, &seed, rs) ||
+            sim_ctl_long(in, "retry_after_s", 0, 86400, &f.retry_after_s, rs) ||
+            sim_ctl_bool(in, "retry_after_date", &rdate, rs))
             return;
         f.error_status = (int)status;
+        f.retry_after_date = (int)rdate;
         pthread_mutex_lock(&db->smu);
         /* A given seed restarts the random sequence, so a test that sets
          * the same seed sees the same faults. */

@@ -115,6 +115,8 @@ struct sim_faults {
     long timeout_ms;
     double webhook_drop_rate, webhook_dup_rate;
     uint64_t seed;
+    long retry_after_s;   /* injected 429/503: Retry-After seconds, 0 none */
+    int retry_after_date; /* 1: every Retry-After as an HTTP date */
 };
 
 struct sim_opts {

@@ -449,8 +449,10 @@ static int sim_admin_limit(struct sim_http *h, struct sim_req *rq,
     return -1;
 }
 
-/* The injected faults: latency, then a timeout or an error at their rates. */
-static int sim_admin_faults(struct sim_db *db, struct sim_resp *rs)
+/* The injected faults: latency, then a timeout or an error at their rates
+ * (a 429/503 with the fault's Retry-After, when set). */
+static int sim_admin_faults(struct sim_db *db, struct sim_resp *rs,
+                            long *retry_after)
 {
     struct sim_faults f;
     double r_err, r_to;
@@ -475,6 +477,8 @@ static int sim_admin_faults(struct sim_db *db, struct sim_resp *rs)
         sim_resp_json(
             rs, f.error_status,
             json_pack("{s:s}", "message", "store-sim injected fault"));
+        if (f.error_status == 429 || f.error_status == 503)
+            *retry_after = f.retry_after_s;
         return -1;
     }
     return 0;
@@ -521,7 +525,8 @@ static void sim_admin(struct sim_http *h, struct MHD_Connection *conn,
     if (sim_admin_auth(h, conn, rs) != 0 ||
         sim_admin_limit(h, rq, rs, usage, usage_sz, retry_after, rejected) !=
             0 ||
-        sim_admin_faults(db, rs) != 0 || sim_admin_body(conn, c, rq, rs) != 0)
+        sim_admin_faults(db, rs, retry_after) != 0 ||
+        sim_admin_body(conn, c, rq, rs) != 0)
         return;
     if (strcmp(rq->method, "POST") == 0 && rq->nseg == 3 &&
         strcmp(rq->segs[0], "products") == 0 &&
@@ -567,13 +572,39 @@ static void sim_save(struct sim_http *h, const struct sim_req *rq)
     free(text);
 }
 
+/* Retry-After as delta seconds, or (fault retry_after_date) as the HTTP
+ * date (IMF-fixdate, RFC 9110 §5.6.7) that many seconds from now. */
+static void sim_retry_after_fmt(long secs, int as_date, char *out, size_t size)
+{
+    time_t at;
+    struct tm tm;
+
+    if (!as_date) {
+        snprintf(out, size, "%ld", secs);
+        return;
+    }
+    at = time(NULL) + secs;
+    gmtime_r(&at, &tm);
+    strftime(out, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static int sim_retry_after_date(struct sim_db *db)
+{
+    int d;
+
+    pthread_mutex_lock(&db->smu);
+    d = db->faults.retry_after_date;
+    pthread_mutex_unlock(&db->smu);
+    return d;
+}
+
 static enum MHD_Result sim_send(struct MHD_Connection *conn,
                                 struct sim_resp *rs, const char *usage,
-                                long retry_after)
+                                long retry_after, int as_date)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
-    char ra[32];
+    char ra[64];
 
     if (rs->json) {
         char *s = json_dumps(rs->json, JSON_COMPACT);
@@ -603,7 +634,7 @@ static enum MHD_Result sim_send(struct MHD_Connection *conn,
     if (usage && usage[0])
         MHD_add_response_header(r, "API-Usage-Limit", usage);
     if (retry_after > 0) {
-        snprintf(ra, sizeof(ra), "%ld", retry_after);
+        sim_retry_after_fmt(retry_after, as_date, ra, sizeof(ra));
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
     ret = MHD_queue_response(conn, (unsigned)rs->status, r);
@@ -640,7 +671,7 @@ static enum MHD_Result sim_handler(void *cls, struct MHD_Connection *conn,
             sim_resp_json(
                 &rs, 413,
                 json_pack("{s:s}", "message", "request body too large"));
-            ret = sim_send(conn, &rs, NULL, 0);
+            ret = sim_send(conn, &rs, NULL, 0, 0);
             json_decref(rs.json);
             return ret;
         }
@@ -698,7 +729,7 @@ static enum MHD_Result sim_handler(void *cls, struct MHD_Connection *conn,
         sim_record(h, &rq, rs.status, rejected);
     log_debug("%s %s -> %d (%lld ms)", method, url, rs.status,
               (long long)(clock_wall_ms() - t0));
-    ret = sim_send(conn, &rs, usage, retry_after);
+    ret = sim_send(conn, &rs, usage, retry_after, sim_retry_after_date(h->db));
     json_decref(rs.json);
     json_decref(rq.body);
     free(rq.fetched);

@@ -73,6 +73,12 @@ static const struct ins_op ins_ops[STORE_OP__COUNT] = {
     [STORE_OP_IMAGE_DELETE] = {"DELETE",
                                "/admin/products/{id}/images/{sub}.json",
                                INS_ID | INS_SUB, NULL},
+    [STORE_OP_IMAGE_UPDATE] = {"PUT", "/admin/products/{id}/images/{sub}.json",
+                               INS_ID | INS_SUB | INS_BODY, "image"},
+    [STORE_OP_CATEGORY_UPDATE] = {"PUT", "/admin/categories/{id}.json",
+                                  INS_ID | INS_BODY, "category"},
+    [STORE_OP_CATEGORY_DELETE] = {"DELETE", "/admin/categories/{id}.json",
+                                  INS_ID, NULL},
 };
 
 /* Append the string @p s to out at *len; -1 when it does not fit. */

@@ -397,6 +397,26 @@ enum outcome insales_catalog_category_create(struct store_call *c,
     return o;
 }
 
+enum outcome insales_catalog_category_update(struct store_call *c, long long id,
+                                             const char *title,
+                                             long long parent_id)
+{
+    json_t *doc = json_pack("{s:s,s:I}", "title", title, "parent_id",
+                            (json_int_t)parent_id);
+    enum outcome o;
+
+    if (!doc)
+        return store_call_fail(c, OUTCOME_RETRY, "out of memory");
+    o = ins_call(c, STORE_OP_CATEGORY_UPDATE, id, 0, doc);
+    json_decref(doc);
+    return o;
+}
+
+enum outcome insales_catalog_category_delete(struct store_call *c, long long id)
+{
+    return ins_call(c, STORE_OP_CATEGORY_DELETE, id, 0, NULL);
+}
+
 enum outcome insales_catalog_product_create(struct store_call *c,
                                             const json_t *doc,
                                             json_t *const *variant_docs,

@@ -88,6 +88,16 @@ int insales_catalog_categories_parse(const json_t *list,
 enum outcome insales_catalog_categories_list(struct store_call *c,
                                              struct store_categories *out);
 
+/** @brief platform.h category_update (PUT /admin/categories/{id}.json
+ *         with {"category":{"title","parent_id"}}). */
+enum outcome insales_catalog_category_update(struct store_call *c, long long id,
+                                             const char *title,
+                                             long long parent_id);
+
+/** @brief platform.h category_delete (DELETE /admin/categories/{id}.json). */
+enum outcome insales_catalog_category_delete(struct store_call *c,
+                                             long long id);
+
 /** @brief platform.h category_create (POST /admin/categories.json). */
 enum outcome insales_catalog_category_create(struct store_call *c,
                                              const char *title,

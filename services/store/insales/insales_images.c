@@ -101,3 +101,20 @@ enum outcome insales_images_delete(struct store_call *c, long long product_id,
     a.sub_id = id;
     return store_call_run(c, STORE_OP_IMAGE_DELETE, &a);
 }
+
+enum outcome insales_images_position(struct store_call *c, long long product_id,
+                                     long long id, long position)
+{
+    struct store_req_args a;
+    enum outcome o;
+
+    memset(&a, 0, sizeof(a));
+    a.id = product_id;
+    a.sub_id = id;
+    a.payload = json_pack("{s:I}", "position", (json_int_t)position);
+    if (!a.payload)
+        return store_call_fail(c, OUTCOME_RETRY, "out of memory");
+    o = store_call_run(c, STORE_OP_IMAGE_UPDATE, &a);
+    json_decref(a.payload);
+    return o;
+}

@@ -38,6 +38,11 @@ enum outcome insales_images_upload(struct store_call *c, long long product_id,
                                    const char *filename, long position,
                                    long long *id);
 
+/** @brief platform.h image_position (PUT .../images/{id}.json with
+ *         {"image":{"position":N}}). */
+enum outcome insales_images_position(struct store_call *c, long long product_id,
+                                     long long id, long position);
+
 /** @brief platform.h image_delete. */
 enum outcome insales_images_delete(struct store_call *c, long long product_id,
                                    long long id);

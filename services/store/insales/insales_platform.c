@@ -16,6 +16,8 @@ const struct store_platform insales_platform = {
     .variant_doc = insales_catalog_variant_doc,
     .categories_list = insales_catalog_categories_list,
     .category_create = insales_catalog_category_create,
+    .category_update = insales_catalog_category_update,
+    .category_delete = insales_catalog_category_delete,
     .product_create = insales_catalog_product_create,
     .product_update = insales_catalog_product_update,
     .product_archive = insales_catalog_product_archive,
@@ -29,6 +31,7 @@ const struct store_platform insales_platform = {
     .images_list = insales_images_list,
     .image_upload = insales_images_upload,
     .image_delete = insales_images_delete,
+    .image_position = insales_images_position,
     /* orders and webhooks */
     .orders_page = insales_orders_page,
     .order_identify = insales_order_identify,

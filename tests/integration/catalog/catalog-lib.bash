@@ -16,6 +16,9 @@
 #   sim_seq                         # last request sequence number
 #   sim_changes SINCE               # POST/PUT/DELETE /admin requests after SINCE
 #   cat_compare                     # store-sim state vs the ledger (python)
+#   cat_reconciled [SECONDS]        # `omnisync reconcile STORE` exits 0
+#                                   # (retried each 2 s, default 40 s; needs
+#                                   # CAT_STOCKPUB=1 for the quantities)
 set -uo pipefail
 . "$OMNISYNC_ROOT/tests/harness/lib.sh"
 . "$OMNISYNC_ROOT/tests/harness/tap.sh"
@@ -89,10 +92,26 @@ cat_setup() {
     cat_publisher_start catpub
     # Photos follow their products and `sync` waits for them too: with
     # CAT_IMGUP=1 an image-uploader "imgup" is started here.
+    if [ "${CAT_STOCKPUB:-0}" = 1 ]; then
+        t_bg stockpub stock-publisher -o log.level=info \
+            -o stockpub.flush.ms=200 ${HARNESS_KAFKA_OPTS:-}
+    fi
     if [ "${CAT_IMGUP:-0}" = 1 ]; then
         t_bg imgup image-uploader -o log.level=info \
             -o kafka.session.timeout.ms=6000 -o kafka.heartbeat.interval.ms=500
     fi
+}
+
+# cat_reconciled [SECONDS]: `omnisync reconcile STORE` exits 0 within
+# SECONDS (default 40), tried every 2 s (each try spends store calls); the
+# last output is in $T_TMP/reconcile.out.
+cat_reconciled() {
+    local end=$(($(date +%s) + ${1:-40}))
+    while :; do
+        omnisync reconcile "$CAT_STORE" >"$T_TMP/reconcile.out" 2>&1 && return 0
+        [ "$(date +%s)" -ge "$end" ] && return 1
+        sleep 2
+    done
 }
 
 # cat_compare: exit 0 when store-sim holds every active ledger product
