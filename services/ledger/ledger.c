@@ -446,23 +446,20 @@ PGresult *ledger_level_list(PGconn *pg, const char *location, const char *sku,
                    2, vals, "read stock levels", errstr, errstr_size, NULL);
 }
 
-int ledger_move_sums(PGconn *pg, const char *idem_key,
-                     struct ledger_line **lines, size_t *n, char *errstr,
-                     size_t errstr_size, char *sqlstate)
+/* Rows (location, variant, on hand sum, reserved sum) into lines. */
+static int ledger_sums_query(PGconn *pg, const char *sql, const char *val,
+                             struct ledger_line **lines, size_t *n,
+                             char *errstr, size_t errstr_size, char *sqlstate)
 {
-    const char *vals[1] = {idem_key};
+    const char *vals[1] = {val};
     struct ledger_line *l;
     PGresult *res;
     int i;
 
     *lines = NULL;
     *n = 0;
-    res = db_exec(pg,
-                  "SELECT l.location_id, l.variant_id, sum(l.on_hand_delta), "
-                  "sum(l.reserved_delta) FROM stock_movement m "
-                  "JOIN stock_movement_line l ON l.movement_id = m.id "
-                  "WHERE m.idem_key = $1 GROUP BY 1, 2 ORDER BY 2, 1",
-                  1, vals, "movement lines", errstr, errstr_size, sqlstate);
+    res = db_exec(pg, sql, 1, vals, "movement lines", errstr, errstr_size,
+                  sqlstate);
     if (!res)
         return -1;
     l = db_rows_alloc(res, sizeof(*l), errstr, errstr_size);
@@ -478,6 +475,35 @@ int ledger_move_sums(PGconn *pg, const char *idem_key,
     *n = (size_t)PQntuples(res);
     PQclear(res);
     return 0;
+}
+
+int ledger_move_sums(PGconn *pg, const char *idem_key,
+                     struct ledger_line **lines, size_t *n, char *errstr,
+                     size_t errstr_size, char *sqlstate)
+{
+    return ledger_sums_query(
+        pg,
+        "SELECT l.location_id, l.variant_id, sum(l.on_hand_delta), "
+        "sum(l.reserved_delta) FROM stock_movement m "
+        "JOIN stock_movement_line l ON l.movement_id = m.id "
+        "WHERE m.idem_key = $1 GROUP BY 1, 2 ORDER BY 2, 1",
+        idem_key, lines, n, errstr, errstr_size, sqlstate);
+}
+
+int ledger_order_sums(PGconn *pg, long long order_id,
+                      struct ledger_line **lines, size_t *n, char *errstr,
+                      size_t errstr_size, char *sqlstate)
+{
+    char oid[32];
+
+    snprintf(oid, sizeof(oid), "%lld", order_id);
+    return ledger_sums_query(
+        pg,
+        "SELECT l.location_id, l.variant_id, sum(l.on_hand_delta), "
+        "sum(l.reserved_delta) FROM stock_movement m "
+        "JOIN stock_movement_line l ON l.movement_id = m.id "
+        "WHERE m.order_id = $1 GROUP BY 1, 2 ORDER BY 2, 1",
+        oid, lines, n, errstr, errstr_size, sqlstate);
 }
 
 int ledger_counts(PGconn *pg, long long *locations, long long *movements,

@@ -196,6 +196,17 @@ int ledger_move_sums(PGconn *pg, const char *idem_key,
                      size_t errstr_size, char *sqlstate);
 
 /**
+ * @brief What every movement of customer order @p order_id did, summed
+ *        per location and variant (as ledger_move_sums()): the order's net
+ *        reservation (reserved_delta) and net shipment (-on_hand_delta)
+ *        at each location.
+ * @returns 0, or -1 with errstr (and @p sqlstate, may be NULL).
+ */
+int ledger_order_sums(PGconn *pg, long long order_id,
+                      struct ledger_line **lines, size_t *n, char *errstr,
+                      size_t errstr_size, char *sqlstate);
+
+/**
  * @brief How many locations and stock movements the ledger holds.
  * @returns 0, or -1 with errstr.
  */

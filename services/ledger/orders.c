@@ -70,23 +70,23 @@ int orders_transition(enum orders_stock cur, enum order_status status,
         *next = ORDERS_STOCK_RESERVED;
         return ORDERS_ACT_RESERVE;
     case ORDERS_STOCK_RESERVED:
-        if (shipped) {
+        if (shipped) { /* what ships is this version's lines */
             *next = ORDERS_STOCK_SHIPPED;
-            return ORDERS_ACT_SHIP;
+            return ORDERS_ACT_RESERVE | ORDERS_ACT_SHIP;
         }
         if (declined || returned) {
             *next = ORDERS_STOCK_RELEASED;
             return ORDERS_ACT_RELEASE;
         }
-        return 0;
+        return ORDERS_ACT_RESERVE; /* to this version's lines */
     case ORDERS_STOCK_SHIPPED:
-        if (returned) {
+        if (returned || declined) { /* cancelled after shipment: back */
             *next = ORDERS_STOCK_RETURNED;
             return ORDERS_ACT_RETURN;
         }
         if (shipped)
             return 0;
-        return ORDERS_ACT_ODD; /* declined or re-opened after shipment */
+        return ORDERS_ACT_ODD; /* re-opened after shipment */
     case ORDERS_STOCK_RELEASED:
     case ORDERS_STOCK_RETURNED:
         if (declined || returned)
@@ -136,6 +136,7 @@ struct ord_store {
     char delivery_sku[256];
     long long sources[ORD_MAX_SOURCES];
     size_t nsources;
+    long long return_location; /* where returns go */
 };
 
 /* Per apply: the order, its lines' local variants, the row as found,
@@ -146,6 +147,8 @@ struct ord_ctx {
     struct ord_store st;
     const struct order *o;
     long long *line_variant; /* local variant per line, 0 unknown */
+    char (*line_why)[128];   /* why each line needs attention, "" none */
+    char tag[40];            /* movement key suffix of a change: version */
     char *client;            /* JSON text of o->client, or NULL */
     char *raw;               /* JSON text of the order as received */
     const char *received_at; /* RFC 3339, or NULL: now */
@@ -222,6 +225,7 @@ static int ord_store_load(struct ord_ctx *c)
         return rc;
     c->st.id = conf.id;
     c->st.delivery_variant_id = conf.delivery_variant_id;
+    c->st.return_location = conf.return_location_id;
     snprintf(c->st.delivery_sku, sizeof(c->st.delivery_sku), "%s",
              conf.delivery_sku);
     for (size_t i = 0; i < conf.n_sources && c->st.nsources < ORD_MAX_SOURCES;
@@ -261,9 +265,13 @@ static int ord_lines_map(struct ord_ctx *c)
             if (found)
                 c->line_variant[i] = id;
         }
-        if (!c->line_variant[i])
+        if (!c->line_variant[i]) {
             ord_reason_add(c, "line %zu: unknown SKU '%s' (variant %lld)",
                            i + 1, l->sku ? l->sku : "", l->remote_variant_id);
+            snprintf(c->line_why[i], sizeof(c->line_why[i]),
+                     "unknown SKU '%s' (variant %lld)", l->sku ? l->sku : "",
+                     l->remote_variant_id);
+        }
     }
     return 0;
 }
@@ -279,7 +287,7 @@ static int ord_lines_write(struct ord_ctx *c)
                 "delete lines") < 0)
         return -1;
     for (i = 0; i <= c->o->nlines; i++) {
-        const char *v[9];
+        const char *v[10];
         int delivery = i == c->o->nlines;
 
         if (delivery && !c->o->delivery_price[0])
@@ -296,6 +304,7 @@ static int ord_lines_write(struct ord_ctx *c)
             v[6] = "1";
             v[7] = c->o->delivery_price;
             v[8] = "t";
+            v[9] = NULL;
         } else {
             const struct order_line *l = &c->o->lines[i];
 
@@ -311,13 +320,14 @@ static int ord_lines_write(struct ord_ctx *c)
             v[6] = qty;
             v[7] = l->price;
             v[8] = "f";
+            v[9] = c->line_why[i][0] ? c->line_why[i] : NULL;
         }
         if (ord_cmd(c,
                     "INSERT INTO customer_order_line (order_id, line_no, "
                     "remote_line_id, variant_id, sku, title, quantity, "
-                    "price, is_delivery) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                    "$8, $9)",
-                    9, v, "insert line") < 0)
+                    "price, is_delivery, attention) VALUES ($1, $2, $3, $4, "
+                    "$5, $6, $7, $8, $9, $10)",
+                    10, v, "insert line") < 0)
             return -1;
     }
     return 0;
@@ -353,8 +363,8 @@ static int ord_move(struct ord_ctx *c, const char *kind, const char *what,
     return 0;
 }
 
-/* The variants of the order's item lines (unknown lines and the delivery
- * item aside), each once, and the quantity to reserve of each.
+/* The variants of the order's item lines (unknown, dropped lines and the
+ * delivery item aside), each once, and the quantity wanted of each.
  * @returns the number of variants. */
 static size_t ord_reserve_need(const struct ord_ctx *c, long long *vids,
                                long long *need)
@@ -374,19 +384,42 @@ static size_t ord_reserve_need(const struct ord_ctx *c, long long *vids,
     return nv;
 }
 
-/* Reserve @p need of variant @p vid over the sources, in order: the
- * movement lines go to ll[*nl..]; a shortage is a reason. */
-static int ord_reserve_variant(struct ord_ctx *c, long long vid, long long need,
-                               struct ledger_line *ll, size_t *nl)
+/* The SKU of the order's line of variant @p vid ("" when none). */
+static const char *ord_vid_sku(const struct ord_ctx *c, long long vid)
+{
+    for (size_t i = 0; i < c->o->nlines; i++)
+        if (c->line_variant[i] == vid && c->o->lines[i].sku)
+            return c->o->lines[i].sku;
+    return "";
+}
+
+/* The shortage of variant @p vid: a reason for the order and for each of
+ * its lines. */
+static void ord_short(struct ord_ctx *c, long long vid, long long got,
+                      long long need)
+{
+    const char *sku = ord_vid_sku(c, vid);
+
+    ord_reason_add(c, "SKU '%s': reserved %lld of %lld", sku, got, need);
+    for (size_t i = 0; i < c->o->nlines; i++)
+        if (c->line_variant[i] == vid)
+            snprintf(c->line_why[i], sizeof(c->line_why[i]),
+                     "reserved %lld of %lld", got, need);
+}
+
+/* Reserve @p more of variant @p vid over the sources, in order: the
+ * movement lines go to ll[*nl..]; @returns the units reserved, -1. */
+static long long ord_reserve_variant(struct ord_ctx *c, long long vid,
+                                     long long more, struct ledger_line *ll,
+                                     size_t *nl)
 {
     long long avail[ORD_MAX_SOURCES], take[ORD_MAX_SOURCES], got;
-    const char *sku = "";
 
     /* What each source location has, read under the variant's lock. */
     if (ledger_level_available(c->pg, vid, c->st.sources, c->st.nsources, avail,
                                c->errstr, c->errstr_size, c->sqlstate) < 0)
         return -1;
-    got = orders_allocate(need, avail, c->st.nsources, take);
+    got = orders_allocate(more, avail, c->st.nsources, take);
     for (size_t i = 0; i < c->st.nsources; i++) {
         if (!take[i])
             continue;
@@ -395,70 +428,199 @@ static int ord_reserve_variant(struct ord_ctx *c, long long vid, long long need,
         ll[*nl].reserved_delta = take[i];
         (*nl)++;
     }
-    if (got < need) {
-        for (size_t i = 0; i < c->o->nlines; i++)
-            if (c->line_variant[i] == vid && c->o->lines[i].sku)
-                sku = c->o->lines[i].sku;
-        ord_reason_add(c, "SKU '%s': reserved %lld of %lld", sku, got, need);
+    return got;
+}
+
+/* Where location @p loc comes in the store's reservation order; a
+ * location no longer among the store's sources comes last (so it is
+ * released first). */
+static long long ord_source_rank(const struct ord_ctx *c, long long loc)
+{
+    for (size_t i = 0; i < c->st.nsources; i++)
+        if (c->st.sources[i] == loc)
+            return (long long)i;
+    return (long long)c->st.nsources;
+}
+
+/* Release @p less of variant @p vid from the order's net reservation
+ * @p net (n rows), the last source in reservation order first: the
+ * movement lines go to rl[*nr..]. */
+static void ord_unreserve_variant(const struct ord_ctx *c, long long vid,
+                                  long long less, const struct ledger_line *net,
+                                  size_t n, struct ledger_line *rl, size_t *nr)
+{
+    while (less > 0) {
+        const struct ledger_line *pick = NULL;
+        long long q;
+
+        for (size_t i = 0; i < n; i++) {
+            long long done = 0;
+
+            if (net[i].variant_id != vid || net[i].reserved_delta <= 0)
+                continue;
+            for (size_t k = 0; k < *nr; k++)
+                if (rl[k].location_id == net[i].location_id &&
+                    rl[k].variant_id == vid)
+                    done = -rl[k].reserved_delta;
+            if (net[i].reserved_delta - done <= 0)
+                continue;
+            if (!pick || ord_source_rank(c, net[i].location_id) >
+                             ord_source_rank(c, pick->location_id))
+                pick = &net[i];
+        }
+        if (!pick)
+            return;
+        q = pick->reserved_delta < less ? pick->reserved_delta : less;
+        rl[*nr].location_id = pick->location_id;
+        rl[*nr].variant_id = vid;
+        rl[*nr].reserved_delta = -q;
+        (*nr)++;
+        less -= q;
+    }
+}
+
+/* The order's net reservation of variant @p vid. */
+static long long ord_net_reserved(const struct ledger_line *net, size_t n,
+                                  long long vid)
+{
+    long long q = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (net[i].variant_id == vid)
+            q += net[i].reserved_delta;
+    return q;
+}
+
+/* The order's movements so far, summed (ledger_order_sums()). */
+static int ord_net(struct ord_ctx *c, struct ledger_line **net, size_t *n)
+{
+    return ledger_order_sums(c->pg, c->order_id, net, n, c->errstr,
+                             c->errstr_size, c->sqlstate);
+}
+
+/* Lock the sources, the locations the order holds stock at, and the
+ * variants, in the ledger's order (availability is read under it). */
+static int ord_lock(struct ord_ctx *c, const long long *vids, size_t nv,
+                    const struct ledger_line *net, size_t n)
+{
+    long long *locs = calloc(c->st.nsources + n + 1, sizeof(*locs));
+    size_t nl = 0;
+    int rc;
+
+    if (!locs)
+        return ord_fail(c->errstr, c->errstr_size, "out of memory");
+    for (size_t i = 0; i < c->st.nsources; i++)
+        locs[nl++] = c->st.sources[i];
+    for (size_t i = 0; i < n; i++)
+        locs[nl++] = net[i].location_id;
+    rc = ledger_stock_lock(c->pg, locs, nl, vids, nv, c->errstr, c->errstr_size,
+                           c->sqlstate);
+    free(locs);
+    return rc;
+}
+
+/* Per variant, the movement lines that bring the order's reservation to
+ * what its lines want: more reserved (ll) or some released (rl). */
+static int ord_reserve_diff(struct ord_ctx *c, const long long *vids,
+                            const long long *need, size_t nv,
+                            const struct ledger_line *net, size_t n,
+                            struct ledger_line *ll, size_t *nl,
+                            struct ledger_line *rl, size_t *nr)
+{
+    for (size_t k = 0; k < nv; k++) {
+        long long have = ord_net_reserved(net, n, vids[k]), got;
+
+        if (need[k] < have) {
+            ord_unreserve_variant(c, vids[k], have - need[k], net, n, rl, nr);
+            continue;
+        }
+        if (need[k] == have)
+            continue;
+        got = c->st.nsources
+                  ? ord_reserve_variant(c, vids[k], need[k] - have, ll, nl)
+                  : 0;
+        if (got < 0)
+            return -1;
+        if (have + got < need[k])
+            ord_short(c, vids[k], have + got, need[k]);
     }
     return 0;
 }
 
-/* Reserve each variant's quantity over the store's sources, in order. */
+/* The movement keys of bringing the reservation to this version's lines:
+ * "reserve" the first time, "reserve:<version>" / "release:<version>"
+ * after a change of lines (each version applies once). */
+static void ord_reserve_keys(const struct ord_ctx *c, char *res, char *rel,
+                             size_t size)
+{
+    if (c->cur == ORDERS_STOCK_NONE) {
+        snprintf(res, size, "reserve");
+        snprintf(rel, size, "release");
+        return;
+    }
+    snprintf(res, size, "reserve:%s", c->tag);
+    snprintf(rel, size, "release:%s", c->tag);
+}
+
+/* Bring the order's reservation to its lines: reserve what is missing
+ * over the store's sources, in order, release what is no longer wanted
+ * (the last source first). */
 static int ord_reserve(struct ord_ctx *c)
 {
     long long *vids = NULL, *need = NULL;
-    struct ledger_line *ll = NULL;
-    size_t nv, nl = 0;
+    struct ledger_line *ll = NULL, *rl = NULL, *net = NULL;
+    size_t nv, nn = 0, nl = 0, nr = 0, cap;
+    char kres[64], krel[64];
     int rc = -1;
 
-    vids = calloc(c->o->nlines + 1, sizeof(*vids));
-    need = calloc(c->o->nlines + 1, sizeof(*need));
-    ll = calloc((c->o->nlines + 1) * (c->st.nsources + 1), sizeof(*ll));
-    if (!vids || !need || !ll) {
+    if (ord_net(c, &net, &nn) < 0)
+        return -1;
+    cap = c->o->nlines + nn + 1;
+    vids = calloc(cap, sizeof(*vids));
+    need = calloc(cap, sizeof(*need));
+    ll = calloc(cap * (c->st.nsources + 1), sizeof(*ll));
+    rl = calloc(cap * (nn + 1), sizeof(*rl));
+    if (!vids || !need || !ll || !rl) {
         ord_fail(c->errstr, c->errstr_size, "out of memory");
         goto out;
     }
     nv = ord_reserve_need(c, vids, need);
-    if (nv == 0 || c->st.nsources == 0) {
-        rc = 0;
-        goto out;
+    for (size_t i = 0; i < nn; i++) { /* reserved, no longer wanted */
+        size_t k;
+
+        for (k = 0; k < nv && vids[k] != net[i].variant_id; k++)
+            ;
+        if (k == nv && net[i].reserved_delta > 0)
+            vids[nv++] = net[i].variant_id; /* need 0 */
     }
-    /* The ledger's lock order; availability is read under the lock. */
-    if (ledger_stock_lock(c->pg, c->st.sources, c->st.nsources, vids, nv,
-                          c->errstr, c->errstr_size, c->sqlstate) < 0)
+    if (nv == 0)
+        goto done;
+    if (ord_lock(c, vids, nv, net, nn) < 0 ||
+        ord_reserve_diff(c, vids, need, nv, net, nn, ll, &nl, rl, &nr) < 0)
         goto out;
-    for (size_t k = 0; k < nv; k++)
-        if (ord_reserve_variant(c, vids[k], need[k], ll, &nl) < 0)
-            goto out;
-    rc = ord_move(c, LEDGER_RESERVE, "reserve", ll, nl);
+    ord_reserve_keys(c, kres, krel, sizeof(kres));
+    if (ord_move(c, LEDGER_RESERVE, kres, ll, nl) < 0 ||
+        ord_move(c, LEDGER_RELEASE, krel, rl, nr) < 0)
+        goto out;
+done:
+    rc = 0;
 out:
     free(vids);
     free(need);
     free(ll);
+    free(rl);
+    free(net);
     return rc;
 }
 
-/* The lines of an earlier movement of this order, summed per location and
- * variant (ledger_move_sums()). */
-static int ord_moved(struct ord_ctx *c, const char *what,
-                     struct ledger_line **sums, size_t *n)
-{
-    char key[400];
-
-    ord_idem(c, what, key, sizeof(key));
-    return ledger_move_sums(c->pg, key, sums, n, c->errstr, c->errstr_size,
-                            c->sqlstate);
-}
-
-/* Release or ship what the reserve movement reserved. */
+/* Release or ship what the order holds reserved. */
 static int ord_from_reserve(struct ord_ctx *c, int ship)
 {
     struct ledger_line *sums = NULL, *ll = NULL;
     size_t n = 0, nl = 0;
     int rc = -1;
 
-    if (ord_moved(c, "reserve", &sums, &n) < 0)
+    if (ord_net(c, &sums, &n) < 0)
         return -1;
     ll = calloc(n + 1, sizeof(*ll));
     if (!ll) {
@@ -484,19 +646,19 @@ out:
     return rc;
 }
 
-/* Return what was shipped to the first source location. */
+/* Return what the order shipped (and did not get back yet) to the
+ * store's return location. */
 static int ord_return(struct ord_ctx *c)
 {
     struct ledger_line *sums = NULL, *ll = NULL;
     size_t n = 0, nl = 0;
     int rc = -1;
 
-    if (ord_moved(c, "ship", &sums, &n) < 0)
+    if (ord_net(c, &sums, &n) < 0)
         return -1;
     ll = calloc(n + 1, sizeof(*ll));
-    if (!ll || c->st.nsources == 0) {
-        ord_fail(c->errstr, c->errstr_size,
-                 ll ? "store has no source location" : "out of memory");
+    if (!ll) {
+        ord_fail(c->errstr, c->errstr_size, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -508,7 +670,7 @@ static int ord_return(struct ord_ctx *c)
             ll[nl - 1].on_hand_delta += q; /* rows are ordered by variant */
             continue;
         }
-        ll[nl].location_id = c->st.sources[0];
+        ll[nl].location_id = c->st.return_location;
         ll[nl].variant_id = vid;
         ll[nl].on_hand_delta = q;
         nl++;
@@ -697,6 +859,18 @@ static int ord_row_update(struct ord_ctx *c)
     return ord_cmd(c, SQL_ORDER_UPDATE, 12, v, "update order");
 }
 
+/* The version's lines, stock and row (after the row is locked). */
+static enum orders_res ord_version_write(struct ord_ctx *c)
+{
+    if (ord_lines_map(c) < 0 || ord_stock_steps(c) < 0 ||
+        ord_lines_write(c) < 0)
+        return ord_res_of_error(c);
+    ord_reason_merge(c);
+    if (ord_row_update(c) < 0)
+        return ord_res_of_error(c);
+    return ORDERS_APPLIED;
+}
+
 /* Everything of one apply inside its transaction. */
 static enum orders_res ord_apply_steps(struct ord_ctx *c)
 {
@@ -714,13 +888,7 @@ static enum orders_res ord_apply_steps(struct ord_ctx *c)
         return ord_res_of_error(c);
     if (!c->created && c->o->updated_us <= c->old_us)
         return ORDERS_STALE; /* rolled back: nothing to keep */
-    if (ord_lines_map(c) < 0 || ord_lines_write(c) < 0 ||
-        ord_stock_steps(c) < 0)
-        return ord_res_of_error(c);
-    ord_reason_merge(c);
-    if (ord_row_update(c) < 0)
-        return ord_res_of_error(c);
-    return ORDERS_APPLIED;
+    return ord_version_write(c);
 }
 
 static int ord_ctx_init(struct ord_ctx *c, PGconn *pg, const char *store,
@@ -742,9 +910,11 @@ static int ord_ctx_init(struct ord_ctx *c, PGconn *pg, const char *store,
     snprintf(c->rid, sizeof(c->rid), "%lld", o->remote_id);
     snprintf(c->updated, sizeof(c->updated), "%lld", o->updated_us);
     c->line_variant = calloc(o->nlines + 1, sizeof(*c->line_variant));
+    c->line_why = calloc(o->nlines + 1, sizeof(*c->line_why));
+    snprintf(c->tag, sizeof(c->tag), "%lld", o->updated_us);
     c->client = o->client ? json_dumps(o->client, JSON_COMPACT) : NULL;
     c->raw = json_dumps(raw, JSON_COMPACT);
-    if (!c->line_variant || !c->raw)
+    if (!c->line_variant || !c->line_why || !c->raw)
         return ord_fail(errstr, errstr_size, "out of memory");
     return 0;
 }
@@ -755,6 +925,7 @@ static void ord_ctx_free(struct ord_ctx *c)
     free(c->client);
     free(c->raw);
     free(c->line_variant);
+    free(c->line_why);
 }
 
 static void ord_info_fill(const struct ord_ctx *c, enum orders_res res,

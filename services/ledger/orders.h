@@ -54,11 +54,14 @@ int orders_stock_parse(const char *name);
  * @brief The stock state machine: what to do when an order in state
  *        @p cur gets status @p status.
  *
- * new, accepted and other (shop-defined) statuses want a reservation;
- * shipped/delivered a shipment (reserve first when nothing was reserved
- * yet); cancelled a release; returned a return after shipment, a release
- * before it.  Released and returned are final.  Cancelled after shipment,
- * or re-opened after a shipment, sets ORDERS_ACT_ODD.
+ * new, accepted and other (shop-defined) statuses want a reservation
+ * of the version's lines (ORDERS_ACT_RESERVE: reserve what is missing,
+ * release what is no longer wanted, so a changed version recomputes
+ * it); shipped/delivered a shipment of the version's lines (reserve
+ * first); cancelled a release; returned a release before shipment;
+ * returned or cancelled after shipment a return (to the store's return
+ * location).  Released and returned are final.  Re-opened after a
+ * shipment or a cancellation sets ORDERS_ACT_ODD.
  *
  * @param next receives the state after the steps.
  * @returns a mask of ORDERS_ACT_* (0: nothing to do).

@@ -17,18 +17,23 @@
     " s.online_location_id, ol.code, s.delivery_variant_id, v.sku,"            \
     " s.webhook_secret,"                                                       \
     " ARRAY(SELECT ss.location_id FROM store_source ss"                        \
-    "  WHERE ss.store_id = s.id ORDER BY ss.position)::text "                  \
+    "  WHERE ss.store_id = s.id ORDER BY ss.position)::text,"                  \
+    " COALESCE(s.return_location_id, s.online_location_id), rl.code "          \
     "FROM store s JOIN price_list pl ON pl.id = s.price_list_id"               \
     " JOIN location ol ON ol.id = s.online_location_id"                        \
-    " JOIN variant v ON v.id = s.delivery_variant_id "
+    " JOIN location rl ON rl.id = "                                            \
+    "COALESCE(s.return_location_id, s.online_location_id)"                     \
+    " JOIN variant v ON v.id = s.delivery_variant_id "                         \
+    "WHERE s.removed_at IS NULL "
 
 #define STORES_SQL_INSERT                                                      \
     "INSERT INTO store (name, platform, url, login,"                           \
     " password_nonce, password_box, online_location_id,"                       \
     " price_list_id, delivery_variant_id, safety_stock,"                       \
-    " api_limit, api_window, webhook_secret) "                                 \
+    " api_limit, api_window, webhook_secret, return_location_id) "             \
     "VALUES ($1, $2, $3, $4, decode($5, 'hex'),"                               \
-    " decode($6, 'hex'), $7, $8, $9, $10, $11, $12, $13) "                     \
+    " decode($6, 'hex'), $7, $8, $9, $10, $11, $12, $13,"                      \
+    " NULLIF($14::bigint, 0)) "                                                \
     "RETURNING id"
 
 #define STORES_SQL_SOURCE_INSERT                                               \
@@ -41,12 +46,13 @@
     " COALESCE((SELECT string_agg(l.code, ',' ORDER BY ss.position)"           \
     "  FROM store_source ss JOIN location l ON l.id = ss.location_id"          \
     "  WHERE ss.store_id = s.id AND ss.position > 0), ''),"                    \
-    " pl.code, v.sku, s.safety_stock, s.api_limit, s.api_window,"              \
-    " s.webhook_secret "                                                       \
+    " pl.code, v.sku, COALESCE(rl.code, ol.code), s.safety_stock,"             \
+    " s.api_limit, s.api_window, s.webhook_secret "                            \
     "FROM store s JOIN location ol ON ol.id = s.online_location_id"            \
     " JOIN price_list pl ON pl.id = s.price_list_id"                           \
-    " JOIN variant v ON v.id = s.delivery_variant_id "                         \
-    "WHERE $1::text IS NULL OR s.name = $1 "                                   \
+    " JOIN variant v ON v.id = s.delivery_variant_id"                          \
+    " LEFT JOIN location rl ON rl.id = s.return_location_id "                  \
+    "WHERE s.removed_at IS NULL AND ($1::text IS NULL OR s.name = $1) "        \
     "ORDER BY s.name COLLATE \"C\""
 
 /*
@@ -60,7 +66,7 @@
     "SELECT s.name, v.id, v.sku, s.safety_stock,"                              \
     " COALESCE(SUM(l.on_hand), 0), COALESCE(SUM(l.reserved), 0),"              \
     " p.price::text, p.old_price::text "                                       \
-    "FROM hit h JOIN store s ON s.id = h.store_id"                             \
+    "FROM hit h JOIN store s ON s.id = h.store_id AND s.removed_at IS NULL"    \
     " JOIN variant v ON v.id = h.variant_id"                                   \
     " LEFT JOIN store_source src ON src.store_id = s.id"                       \
     " LEFT JOIN stock_level l ON l.location_id = src.location_id"              \
@@ -254,6 +260,8 @@ static int stores_row(const PGresult *res, int row, const unsigned char *key,
     conf->delivery_variant_id = stores_ll(res, row, 14);
     conf->delivery_sku = stores_dup(res, row, 15, &fail);
     conf->webhook_secret = stores_dup(res, row, 16, &fail);
+    conf->return_location_id = stores_ll(res, row, 18);
+    conf->return_location = stores_dup(res, row, 19, &fail);
     if (fail ||
         stores_ids_parse(PQgetvalue(res, row, 17), &conf->source_location_ids,
                          &conf->n_sources) < 0) {
@@ -280,7 +288,7 @@ static int stores_one(PGconn *pg, const unsigned char *k, const char *name,
     PGresult *res;
     int rc;
 
-    res = db_exec(pg, STORES_SQL "WHERE s.name = $1", 1, vals, "load store",
+    res = db_exec(pg, STORES_SQL "AND s.name = $1", 1, vals, "load store",
                   errstr, errstr_size, sqlstate);
     if (!res)
         return -1;
@@ -392,6 +400,7 @@ void store_conf_clear(struct store_conf *conf)
     if (conf->webhook_secret)
         sodium_memzero(conf->webhook_secret, strlen(conf->webhook_secret));
     free(conf->webhook_secret);
+    free(conf->return_location);
     free(conf->source_location_ids);
     memset(conf, 0, sizeof(*conf));
 }
@@ -517,8 +526,8 @@ static long long stores_insert(PGconn *pg, const struct store_new *s,
 {
     char hex_nonce[SECRET_NONCE_BYTES * 2 + 1], *hex_box = NULL;
     char t_online[24], t_pl[24], t_var[24], t_safety[24], t_limit[24],
-        t_window[24], webhook[33];
-    const char *vals[13];
+        t_window[24], webhook[33], t_ret[24];
+    const char *vals[14];
     PGresult *res = NULL;
     long long id = -1;
 
@@ -548,7 +557,9 @@ static long long stores_insert(PGconn *pg, const struct store_new *s,
     vals[10] = t_limit;
     vals[11] = t_window;
     vals[12] = webhook;
-    res = db_exec(pg, STORES_SQL_INSERT, 13, vals, "add store", errstr,
+    snprintf(t_ret, sizeof(t_ret), "%lld", s->return_location_id);
+    vals[13] = t_ret;
+    res = db_exec(pg, STORES_SQL_INSERT, 14, vals, "add store", errstr,
                   errstr_size, sqlstate);
     if (res)
         id = stores_ll(res, 0, 0);

@@ -46,6 +46,10 @@ struct store_conf {
     long long delivery_variant_id;
     char *delivery_sku;
     char *webhook_secret; /* 32 hex chars, part of the webhook URL */
+    /* Where returned stock goes (--return-location; default the online
+     * location). */
+    long long return_location_id;
+    char *return_location; /* its code */
     /* Source locations in reservation order; [0] is the online location. */
     long long *source_location_ids;
     size_t n_sources;
@@ -155,6 +159,7 @@ struct store_new {
     long long safety_stock;
     long long api_limit;
     long long api_window;
+    long long return_location_id; /* 0: the online location */
     /* Source locations in reservation order, each once; [0] is the
      * online location. */
     const long long *source_location_ids;
@@ -180,7 +185,8 @@ long long stores_add(PGconn *pg, const struct store_new *s,
  * @returns the rows (PQclear() them), columns: name, platform, url, login,
  *          online location code, the other source location codes joined
  *          with ',' in order ("" when none), price list code, delivery
- *          SKU, safety_stock, api_limit, api_window, webhook_secret; or
+ *          SKU, return location code, safety_stock, api_limit,
+ *          api_window, webhook_secret (removed stores aside); or
  *          NULL with errstr.
  */
 PGresult *stores_list(PGconn *pg, const char *name, char *errstr,

@@ -24,7 +24,8 @@
 struct store_args {
     const char *name, *platform, *url, *login, *password_env, *password_file,
         *online, *sources, *price_list, *delivery_sku, *safety, *api_limit,
-        *api_window;
+        *api_window, *ret;
+    long long ret_id; /* --return-location's id, 0: the online location */
     long long safety_n, api_limit_n, api_window_n;
     char *source_codes[STORE_MAX_SOURCES];
     size_t n_sources;
@@ -233,11 +234,24 @@ static int store_owner(PGconn *pg, long long loc_id, char *owner,
     return 0;
 }
 
+/* --return-location CODE: any known location.  Returns a CLI_* code
+ * (*id -1 when the ledger could not be asked). */
+static int store_return_resolve(PGconn *pg, const char *cmd, const char *code,
+                                long long *id)
+{
+    *id = cli_id_lookup(pg, "location", code);
+    if (*id < 0)
+        return CLI_DEPENDENCY;
+    if (*id == 0)
+        return cli_err(CLI_USAGE, "%s: unknown --return-location '%s'", cmd,
+                       code);
+    return CLI_OK;
+}
+
 /* Resolve names to ids, in the open transaction.  Returns a CLI_* code;
  * fills @p loc_ids (online first, then deduplicated sources). */
-static int store_resolve(PGconn *pg, const struct store_args *a,
-                         long long *loc_ids, size_t *nlocs, long long *pl_id,
-                         long long *var_id)
+static int store_resolve(PGconn *pg, struct store_args *a, long long *loc_ids,
+                         size_t *nlocs, long long *pl_id, long long *var_id)
 {
     char kind[32], owner[256];
     long long id;
@@ -289,6 +303,9 @@ static int store_resolve(PGconn *pg, const struct store_args *a,
                    ? CLI_DEPENDENCY
                    : cli_err(CLI_USAGE, "store add: unknown delivery SKU '%s'",
                              a->delivery_sku);
+    if (a->ret &&
+        store_return_resolve(pg, "store add", a->ret, &a->ret_id) != CLI_OK)
+        return a->ret_id < 0 ? CLI_DEPENDENCY : CLI_USAGE;
     id = cli_id_lookup(pg, "store", a->name);
     if (id != 0)
         return id < 0
@@ -317,6 +334,7 @@ static long long store_insert(PGconn *pg, const struct store_args *a,
         .safety_stock = a->safety_n,
         .api_limit = a->api_limit_n,
         .api_window = a->api_window_n,
+        .return_location_id = a->ret_id,
         .source_location_ids = loc_ids,
         .n_sources = nlocs,
     };
@@ -340,6 +358,7 @@ static int store_add(int argc, char **argv)
         {"--safety-stock", &a.safety, NULL},
         {"--api-limit", &a.api_limit, NULL},
         {"--api-window", &a.api_window, NULL},
+        {"--return-location", &a.ret, NULL},
         {"--json", NULL, &a.as_json},
         {NULL, NULL, NULL},
     };
@@ -433,17 +452,17 @@ out:
 }
 
 static const char *const store_cols[] = {
-    "name",       "platform",        "url",
-    "login",      "online_location", "source_locations",
-    "price_list", "delivery_sku",    "safety_stock",
-    "api_limit",  "api_window",
+    "name",         "platform",        "url",
+    "login",        "online_location", "source_locations",
+    "price_list",   "delivery_sku",    "return_location",
+    "safety_stock", "api_limit",       "api_window",
 };
-#define STORE_NCOLS 11
+#define STORE_NCOLS 12
 
 /* Column indexes in stores_list()'s rows (ledger/stores.h). */
 #define STORE_COL_SOURCES 5 /* codes joined by ',' */
-#define STORE_COL_NUMBERS 8 /* from here on numbers */
-#define STORE_COL_WEBHOOK 11
+#define STORE_COL_NUMBERS 9 /* from here on numbers */
+#define STORE_COL_WEBHOOK 12
 
 /* "WH2,WH1" as a JSON array of codes. */
 static json_t *store_codes_json(const char *list)
@@ -577,15 +596,17 @@ static const struct cli_sub store_subs[] = {
      "--online-location CODE\n"
      "        --source-locations CODE[,CODE...] --price-list PL "
      "--delivery-sku SKU\n"
-     "        [--safety-stock N] [--api-limit N] [--api-window SECONDS] "
-     "[--json]\n"
+     "        [--safety-stock N] [--api-limit N] [--api-window SECONDS]\n"
+     "        [--return-location CODE] [--json]\n"
      "  Add an online store on PLATFORM, a platform omnisync knows (a\n"
      "  wrong name lists them).  The API budget is N calls per SECONDS,\n"
      "  by default the platform's own limit.  The API password is read\n"
      "  from the variable VAR or the first line of FILE and stored\n"
      "  encrypted under OMNISYNC_SECRET_KEY.  The online location (kind\n"
      "  online) is the first source; the others follow in the given\n"
-     "  order.  Emits stock.available for every variant with stock at its\n"
+     "  order.  Returned orders (and orders cancelled after they shipped)\n"
+     "  put their stock back at --return-location, by default the online\n"
+     "  location.  Emits stock.available for every variant with stock at its\n"
      "  sources.  --json: {\"name\", \"source_locations\", "
      "\"stock_events\"}."},
     {"list", store_print,
