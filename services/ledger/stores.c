@@ -724,3 +724,128 @@ long long stores_avail_sellable(PGconn *pg, long long store_id,
     return stores_avail_store(pg, STORES_SQL_AVAIL_SELLABLE, store_id, each,
                               errstr, errstr_size);
 }
+
+/* A store's settings changed after `store add` (NULL / 0 / -1: kept). */
+#define STORES_SQL_CHANGE                                                      \
+    "UPDATE store SET url = COALESCE($2, url),"                                \
+    " password_nonce = COALESCE(decode($3, 'hex'), password_nonce),"           \
+    " password_box = COALESCE(decode($4, 'hex'), password_box),"               \
+    " price_list_id = COALESCE($5::bigint, price_list_id),"                    \
+    " delivery_variant_id = COALESCE($6::bigint, delivery_variant_id),"        \
+    " safety_stock = COALESCE($7::int, safety_stock),"                         \
+    " api_limit = COALESCE($8::int, api_limit),"                               \
+    " api_window = COALESCE($9::int, api_window),"                             \
+    " return_location_id = COALESCE($10::bigint, return_location_id),"         \
+    " updated_at = clock_timestamp() "                                         \
+    "WHERE id = $1 AND removed_at IS NULL"
+
+/* "%lld" of @p v into @p buf, or NULL when @p v is @p unset. */
+static const char *stores_opt(long long v, long long unset, char *buf,
+                              size_t size)
+{
+    if (v == unset)
+        return NULL;
+    snprintf(buf, size, "%lld", v);
+    return buf;
+}
+
+/* Replace the sources after the online location (position 0). */
+static int stores_sources_replace(PGconn *pg, long long store_id,
+                                  const long long *ids, size_t n, char *errstr,
+                                  size_t errstr_size)
+{
+    char t_store[24], t_loc[24], t_posn[24];
+    const char *vals[3] = {t_store, t_loc, t_posn};
+
+    snprintf(t_store, sizeof(t_store), "%lld", store_id);
+    if (db_cmd(pg,
+               "DELETE FROM store_source WHERE store_id = $1 AND position > 0",
+               1, vals, "replace store sources", errstr, errstr_size) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(t_loc, sizeof(t_loc), "%lld", ids[i]);
+        snprintf(t_posn, sizeof(t_posn), "%zu", i + 1);
+        if (db_cmd(pg, STORES_SQL_SOURCE_INSERT, 3, vals, "add store source",
+                   errstr, errstr_size) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int stores_change(PGconn *pg, long long store_id, const struct store_change *c,
+                  const unsigned char *key, char *errstr, size_t errstr_size)
+{
+    char hex_nonce[SECRET_NONCE_BYTES * 2 + 1], *hex_box = NULL;
+    char b[9][24];
+    const char *vals[10];
+    PGresult *res = NULL;
+    int rc = -1;
+
+    if (c->password && stores_password_seal(key, c->password, hex_nonce,
+                                            &hex_box, errstr, errstr_size) < 0)
+        return -1;
+    snprintf(b[0], sizeof(b[0]), "%lld", store_id);
+    vals[0] = b[0];
+    vals[1] = c->url;
+    vals[2] = hex_box ? hex_nonce : NULL;
+    vals[3] = hex_box;
+    vals[4] = stores_opt(c->price_list_id, 0, b[1], sizeof(b[1]));
+    vals[5] = stores_opt(c->delivery_variant_id, 0, b[2], sizeof(b[2]));
+    vals[6] = stores_opt(c->safety_stock, -1, b[3], sizeof(b[3]));
+    vals[7] = stores_opt(c->api_limit, 0, b[4], sizeof(b[4]));
+    vals[8] = stores_opt(c->api_window, 0, b[5], sizeof(b[5]));
+    vals[9] = stores_opt(c->return_location_id, 0, b[6], sizeof(b[6]));
+    res = db_exec(pg, STORES_SQL_CHANGE, 10, vals, "change store", errstr,
+                  errstr_size, NULL);
+    if (!res)
+        goto out;
+    if (strcmp(PQcmdTuples(res), "1") != 0) {
+        snprintf(errstr, errstr_size, "no such store");
+        goto out;
+    }
+    if (c->source_location_ids &&
+        stores_sources_replace(pg, store_id, c->source_location_ids,
+                               c->n_sources, errstr, errstr_size) < 0)
+        goto out;
+    rc = 0;
+out:
+    PQclear(res);
+    free(hex_box);
+    return rc;
+}
+
+#define STORES_SQL_REMOVE                                                      \
+    "UPDATE store SET removed_at = clock_timestamp(), updated_at = "           \
+    "clock_timestamp() WHERE id = $1 AND removed_at IS NULL"
+
+int stores_remove(PGconn *pg, long long store_id, char *errstr,
+                  size_t errstr_size)
+{
+    struct store_change none = {.safety_stock = -1};
+    char t_store[24];
+    const char *vals[1];
+
+    /* The change of nothing checks the store is there and not removed. */
+    if (stores_change(pg, store_id, &none, NULL, errstr, errstr_size) < 0)
+        return -1;
+    snprintf(t_store, sizeof(t_store), "%lld", store_id);
+    vals[0] = t_store;
+    return db_cmd(pg, STORES_SQL_REMOVE, 1, vals, "remove store", errstr,
+                  errstr_size);
+}
+
+int stores_version(PGconn *pg, char *version, size_t version_size, char *errstr,
+                   size_t errstr_size)
+{
+    PGresult *res =
+        db_exec(pg,
+                "SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') "
+                "FROM store",
+                0, NULL, "stores version", errstr, errstr_size, NULL);
+
+    if (!res)
+        return -1;
+    snprintf(version, version_size, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}

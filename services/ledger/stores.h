@@ -179,6 +179,49 @@ long long stores_add(PGconn *pg, const struct store_new *s,
                      const unsigned char *key, const char *password,
                      char *errstr, size_t errstr_size, char *sqlstate);
 
+/* What `store set` changes (strings and the array borrowed); a field left
+ * at its "kept" value is not changed. */
+struct store_change {
+    const char *url;               /* NULL: kept */
+    const char *password;          /* plain, sealed here; NULL: kept */
+    long long price_list_id;       /* 0: kept */
+    long long delivery_variant_id; /* 0: kept */
+    long long safety_stock;        /* -1: kept */
+    long long api_limit;           /* 0: kept */
+    long long api_window;          /* 0: kept */
+    long long return_location_id;  /* 0: kept */
+    /* The sources after the online location, in reservation order, each
+     * once and never the online location; NULL: kept. */
+    const long long *source_location_ids;
+    size_t n_sources;
+};
+
+/**
+ * @brief Change store @p store_id's settings in the caller's transaction
+ *        (a new password is sealed under @p key); updated_at moves, so the
+ *        services see a new stores_version().
+ * @returns 0, or -1 with errstr (a removed or unknown store too).
+ */
+int stores_change(PGconn *pg, long long store_id, const struct store_change *c,
+                  const unsigned char *key, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Stop syncing store @p store_id: removed_at is set (migration
+ *        0013) and no service loads it any more; its rows (orders,
+ *        movements, remote ids, dead letters) stay as history.
+ * @returns 0, or -1 with errstr.
+ */
+int stores_remove(PGconn *pg, long long store_id, char *errstr,
+                  size_t errstr_size);
+
+/**
+ * @brief A text that changes whenever any store is added, changed or
+ *        removed (the services reload their stores when it does).
+ * @returns 0, or -1 with errstr.
+ */
+int stores_version(PGconn *pg, char *version, size_t version_size, char *errstr,
+                   size_t errstr_size);
+
 /**
  * @brief The settings `store list|show` prints, never the password.
  * @param name one store (may be NULL: every store, by name).

@@ -28,8 +28,8 @@ static const struct cli_cmd cli_cmds[] = {
      "stock receipt|sale|return|writeoff|transfer|count|"
      "show: movements"},
     {"store", cmd_store,
-     "store add|list|show|adopt: online stores (adopt: map an existing "
-     "store's products by SKU)"},
+     "store add|set|remove|list|show|adopt: online stores (adopt: map an "
+     "existing store's products by SKU)"},
     {"status", cmd_status, "status: what the ledger and the outbox hold"},
     {"sync", cmd_sync, "sync initial|resync STORE: publish the catalog"},
     {"orders", cmd_orders,
