@@ -40,6 +40,7 @@ done
 sleep 4
 t_is "replays change nothing" "$(moves "$a")|$(lvl ART-00002-1)|$(lvl ART-00002-2)" \
     "reserve,reserve,release|50|1|50|0"
+t_ok "reconcile agrees after the line changes" wait_for 60 chg_reconciled
 
 # 2. Versions reordered before the ledger saw any of them: the newest
 #    first, then older ones and duplicates; one reservation of its lines.
@@ -72,6 +73,7 @@ sed 's/"new"/"declined"/; s/0:03\.000/0:09.000/' "$T_TMP/b3.json" >"$T_TMP/b9.js
 chg_hook "$T_TMP/b9.json" >/dev/null
 t_ok "order B declined: released" wait_for 30 is_state 499999200 released
 t_is "nothing of B stays reserved" "$(lvl ART-00003-1)|$(lvl ART-00003-3)" "50|0|50|0"
+t_ok "reconcile agrees after the reordered versions" wait_for 60 chg_reconciled
 
 # 3. Cancelled after it shipped: a return movement to RET1, once.
 c=$(chg_place ART-00004-1 2)
@@ -89,6 +91,7 @@ sleep 4
 t_is "order C: reserve, ship, return once each" "$(moves "$c")" "reserve,ship,return"
 t_is "order C needs no attention" \
     "$(sql "SELECT coalesce(attention_reason, '') FROM customer_order WHERE remote_id = $c")" ""
+t_ok "reconcile agrees after the cancellation" wait_for 60 chg_reconciled
 
 # 4. A customer's return of a delivered order.
 d=$(chg_place ART-00004-2 1)

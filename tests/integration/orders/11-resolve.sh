@@ -64,6 +64,7 @@ t_is "who and when are recorded" \
 t_like "orders show names who decided" "$(omnisync orders show "$CAT_STORE" 499999300)" 'resolved_by +alice'
 t_is "orders list --needs-attention is empty" \
     "$(omnisync orders list --needs-attention --json)" "[]"
+t_ok "reconcile agrees after the resolution" wait_for 60 chg_reconciled
 
 # A later version from the store keeps the decision.
 ver 499999300 2 accepted "$g_lines"
