@@ -1,5 +1,6 @@
 #include "app/storeset.h"
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/secret.h"
 
@@ -10,6 +11,8 @@
 struct storeset {
     struct storeset_entry *v;
     size_t n;
+    char version[128];  /* stores_version() of the last refresh */
+    int64_t checked_ms; /* when the version was last compared */
 };
 
 struct storeset *storeset_new(void)
@@ -92,10 +95,14 @@ int storeset_refresh(struct storeset *s, PGconn *pg, const char *secret_key,
     struct store_conf *confs = NULL;
     struct storeset_entry *v = NULL;
     size_t *from = NULL; /* index of the old entry a client came from */
+    char version[128];
     size_t n = 0, i, j;
     int rc = -1;
 
-    if (storeset_load(pg, secret_key, &confs, &n, errstr, errstr_size) < 0)
+    /* The version first: a change committed while we load shows as a new
+     * version at the next check, never as a missed one. */
+    if (stores_version(pg, version, sizeof(version), errstr, errstr_size) < 0 ||
+        storeset_load(pg, secret_key, &confs, &n, errstr, errstr_size) < 0)
         return -1;
     v = calloc(n + 1, sizeof(*v));
     from = calloc(n + 1, sizeof(*from));
@@ -137,6 +144,8 @@ int storeset_refresh(struct storeset *s, PGconn *pg, const char *secret_key,
     storeset_entries_free(s->v, s->n);
     s->v = v;
     s->n = n;
+    snprintf(s->version, sizeof(s->version), "%s", version);
+    s->checked_ms = clock_mono_ms();
     v = NULL;
     rc = (int)n;
 out:
@@ -144,6 +153,25 @@ out:
     free(from);
     stores_free_all(confs, n);
     return rc;
+}
+
+int storeset_refresh_changed(struct storeset *s, PGconn *pg,
+                             const char *secret_key, char *errstr,
+                             size_t errstr_size)
+{
+    char version[128];
+    int64_t now = clock_mono_ms();
+
+    if (now - s->checked_ms < STORESET_CHECK_MS)
+        return 0;
+    s->checked_ms = now;
+    if (stores_version(pg, version, sizeof(version), errstr, errstr_size) < 0)
+        return -1;
+    if (strcmp(version, s->version) == 0)
+        return 0;
+    log_info("stores: settings changed in the ledger, reloading");
+    return storeset_refresh(s, pg, secret_key, errstr, errstr_size) < 0 ? -1
+                                                                        : 1;
 }
 
 size_t storeset_count(const struct storeset *s)

@@ -57,6 +57,21 @@ struct storeset *storeset_new(void);
 int storeset_refresh(struct storeset *s, PGconn *pg, const char *secret_key,
                      char *errstr, size_t errstr_size);
 
+/* How often storeset_refresh_changed() asks the ledger (ms). */
+#define STORESET_CHECK_MS 1000
+
+/**
+ * @brief Reload the stores when the ledger's stores_version() differs from
+ *        the last refresh's (a store added, changed by `store set`, or
+ *        removed), asking at most every STORESET_CHECK_MS; one cheap query
+ *        otherwise.  Services call it from their loops so a settings
+ *        change takes effect within about a second, without a restart.
+ * @returns 1 reloaded, 0 unchanged (or not asked yet), -1 with errstr.
+ */
+int storeset_refresh_changed(struct storeset *s, PGconn *pg,
+                             const char *secret_key, char *errstr,
+                             size_t errstr_size);
+
 /** @returns the number of stores in the set. */
 size_t storeset_count(const struct storeset *s);
 

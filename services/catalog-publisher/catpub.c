@@ -115,6 +115,21 @@ static int cp_stores_load(struct catpub *cp, char *errstr, size_t errstr_size)
     return 0;
 }
 
+/* The stores as the ledger has them now: reloaded when old, when
+ * @p force (an event names a store the set lacks), or when a store was
+ * added, changed or removed (`store set|remove`; asked every
+ * STORESET_CHECK_MS). */
+static int cp_stores_fresh(struct catpub *cp, int force, char *errstr,
+                           size_t errstr_size)
+{
+    if (force || time(NULL) - cp->stores_at > CP_STORES_TTL_S)
+        return cp_stores_load(cp, errstr, errstr_size);
+    return storeset_refresh_changed(cp->ss, cp->pg, cp->cfg.secret_key, errstr,
+                                    errstr_size) < 0
+               ? -1
+               : 0;
+}
+
 static long long cp_jid(const json_t *o, const char *key)
 {
     const json_t *v = json_object_get(o, key);
@@ -1766,9 +1781,8 @@ static enum outcome cp_handle(struct catpub *cp, const rd_kafka_message_t *m,
         log_debug_ctx(ev.id, "type %s ignored", ev.type);
         goto out;
     }
-    if ((time(NULL) - cp->stores_at > CP_STORES_TTL_S ||
-         (ev.store && !storeset_find(cp->ss, ev.store))) &&
-        cp_stores_load(cp, err, sizeof(err)) != 0) {
+    if (cp_stores_fresh(cp, ev.store && !storeset_find(cp->ss, ev.store), err,
+                        sizeof(err)) != 0) {
         o = work_db_fail(cp->pg, e, err);
         goto out;
     }
@@ -1887,8 +1901,7 @@ static void cp_retry_pass(struct catpub *cp)
     if (now < cp->retry_at)
         return;
     cp->retry_at = now + CP_RETRY_EVERY_MS;
-    if (time(NULL) - cp->stores_at > CP_STORES_TTL_S &&
-        cp_stores_load(cp, err, sizeof(err)) != 0) {
+    if (cp_stores_fresh(cp, 0, err, sizeof(err)) != 0) {
         log_warn("retry pass: %s", err);
         return;
     }

@@ -411,6 +411,9 @@ static enum outcome iu_store(struct imgup *iu, const char *name,
                              sizeof(err)) < 0)
             return work_db_fail(iu->pg, e, err);
         iu->stores_at = time(NULL);
+    } else if (storeset_refresh_changed(iu->ss, iu->pg, iu->cfg.secret_key, err,
+                                        sizeof(err)) < 0) {
+        return work_db_fail(iu->pg, e, err); /* `store set|remove` */
     }
     *st = storeset_find(iu->ss, name);
     if (!*st)

@@ -446,23 +446,20 @@ PGresult *ledger_level_list(PGconn *pg, const char *location, const char *sku,
                    2, vals, "read stock levels", errstr, errstr_size, NULL);
 }
 
-int ledger_move_sums(PGconn *pg, const char *idem_key,
-                     struct ledger_line **lines, size_t *n, char *errstr,
-                     size_t errstr_size, char *sqlstate)
+/* Rows (location, variant, on hand sum, reserved sum) into lines. */
+static int ledger_sums_query(PGconn *pg, const char *sql, const char *val,
+                             struct ledger_line **lines, size_t *n,
+                             char *errstr, size_t errstr_size, char *sqlstate)
 {
-    const char *vals[1] = {idem_key};
+    const char *vals[1] = {val};
     struct ledger_line *l;
     PGresult *res;
     int i;
 
     *lines = NULL;
     *n = 0;
-    res = db_exec(pg,
-                  "SELECT l.location_id, l.variant_id, sum(l.on_hand_delta), "
-                  "sum(l.reserved_delta) FROM stock_movement m "
-                  "JOIN stock_movement_line l ON l.movement_id = m.id "
-                  "WHERE m.idem_key = $1 GROUP BY 1, 2 ORDER BY 2, 1",
-                  1, vals, "movement lines", errstr, errstr_size, sqlstate);
+    res = db_exec(pg, sql, 1, vals, "movement lines", errstr, errstr_size,
+                  sqlstate);
     if (!res)
         return -1;
     l = db_rows_alloc(res, sizeof(*l), errstr, errstr_size);
@@ -478,6 +475,35 @@ int ledger_move_sums(PGconn *pg, const char *idem_key,
     *n = (size_t)PQntuples(res);
     PQclear(res);
     return 0;
+}
+
+int ledger_move_sums(PGconn *pg, const char *idem_key,
+                     struct ledger_line **lines, size_t *n, char *errstr,
+                     size_t errstr_size, char *sqlstate)
+{
+    return ledger_sums_query(
+        pg,
+        "SELECT l.location_id, l.variant_id, sum(l.on_hand_delta), "
+        "sum(l.reserved_delta) FROM stock_movement m "
+        "JOIN stock_movement_line l ON l.movement_id = m.id "
+        "WHERE m.idem_key = $1 GROUP BY 1, 2 ORDER BY 2, 1",
+        idem_key, lines, n, errstr, errstr_size, sqlstate);
+}
+
+int ledger_order_sums(PGconn *pg, long long order_id,
+                      struct ledger_line **lines, size_t *n, char *errstr,
+                      size_t errstr_size, char *sqlstate)
+{
+    char oid[32];
+
+    snprintf(oid, sizeof(oid), "%lld", order_id);
+    return ledger_sums_query(
+        pg,
+        "SELECT l.location_id, l.variant_id, sum(l.on_hand_delta), "
+        "sum(l.reserved_delta) FROM stock_movement m "
+        "JOIN stock_movement_line l ON l.movement_id = m.id "
+        "WHERE m.order_id = $1 GROUP BY 1, 2 ORDER BY 2, 1",
+        oid, lines, n, errstr, errstr_size, sqlstate);
 }
 
 int ledger_counts(PGconn *pg, long long *locations, long long *movements,
@@ -546,4 +572,164 @@ PGresult *ledger_location_list(PGconn *pg, char *errstr, size_t errstr_size)
                    " LEFT JOIN price_list pl ON pl.id = l.price_list_id "
                    "ORDER BY l.code COLLATE \"C\"",
                    0, NULL, "list locations", errstr, errstr_size, NULL);
+}
+
+/* ---- a store's settings change: emit what it changes -------------------- */
+
+/* What the store showed of one variant before the change. */
+struct ledger_avail_row {
+    long long variant_id;
+    long long available;
+    char price[40], old_price[40]; /* "" when none */
+};
+
+struct ledger_avail_snap {
+    struct ledger_avail_row *rows;
+    size_t n, cap;
+    int failed; /* out of memory */
+};
+
+static int ledger_snap_add(void *arg, const struct stores_avail *a,
+                           char *errstr, size_t errstr_size)
+{
+    struct ledger_avail_snap *s = arg;
+    struct ledger_avail_row *r;
+
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        struct ledger_avail_row *v = realloc(s->rows, cap * sizeof(*v));
+
+        if (!v) {
+            snprintf(errstr, errstr_size, "out of memory");
+            return -1;
+        }
+        s->rows = v;
+        s->cap = cap;
+    }
+    r = &s->rows[s->n++];
+    r->variant_id = a->variant_id;
+    r->available =
+        ledger_available_calc(a->on_hand, a->reserved, a->safety_stock);
+    snprintf(r->price, sizeof(r->price), "%s", a->price ? a->price : "");
+    snprintf(r->old_price, sizeof(r->old_price), "%s",
+             a->old_price ? a->old_price : "");
+    return 0;
+}
+
+static int ledger_snap_row_cmp(const void *a, const void *b)
+{
+    long long x = ((const struct ledger_avail_row *)a)->variant_id;
+    long long y = ((const struct ledger_avail_row *)b)->variant_id;
+
+    return (x > y) - (x < y);
+}
+
+/* Every variant the store shows a value for: stocked at a source or
+ * sellable (priced in its list), each once, by variant id. */
+static int ledger_snap_take(PGconn *pg, long long store_id,
+                            struct ledger_avail_snap *s, char *errstr,
+                            size_t errstr_size)
+{
+    const struct stores_avail_each each = {ledger_snap_add, s};
+    size_t k = 0;
+
+    if (stores_avail_stocked(pg, store_id, &each, errstr, errstr_size) < 0 ||
+        stores_avail_sellable(pg, store_id, &each, errstr, errstr_size) < 0)
+        return -1;
+    if (s->n)
+        qsort(s->rows, s->n, sizeof(*s->rows), ledger_snap_row_cmp);
+    for (size_t i = 0; i < s->n; i++) /* stocked and sellable: once */
+        if (k == 0 || s->rows[k - 1].variant_id != s->rows[i].variant_id)
+            s->rows[k++] = s->rows[i];
+    s->n = k;
+    return 0;
+}
+
+void ledger_avail_snap_free(struct ledger_avail_snap *s)
+{
+    if (!s)
+        return;
+    free(s->rows);
+    free(s);
+}
+
+struct ledger_avail_snap *ledger_avail_snap_take(PGconn *pg, long long store_id,
+                                                 char *errstr,
+                                                 size_t errstr_size)
+{
+    struct ledger_avail_snap *s = calloc(1, sizeof(*s));
+
+    if (!s) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    if (ledger_snap_take(pg, store_id, s, errstr, errstr_size) < 0) {
+        ledger_avail_snap_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* The changed emit's state: the rows before, and how many were written. */
+struct ledger_snap_diff {
+    PGconn *pg;
+    const struct ledger_avail_snap *before;
+    long long written;
+};
+
+/* Emit the row when the store would show something else than before. */
+static int ledger_snap_cmp(void *arg, const struct stores_avail *a,
+                           char *errstr, size_t errstr_size)
+{
+    struct ledger_snap_diff *d = arg;
+    const struct ledger_avail_row key = {.variant_id = a->variant_id};
+    const struct ledger_avail_row *b =
+        d->before->n ? bsearch(&key, d->before->rows, d->before->n, sizeof(key),
+                               ledger_snap_row_cmp)
+                     : NULL;
+
+    if (b &&
+        b->available ==
+            ledger_available_calc(a->on_hand, a->reserved, a->safety_stock) &&
+        strcmp(b->price, a->price ? a->price : "") == 0 &&
+        strcmp(b->old_price, a->old_price ? a->old_price : "") == 0)
+        return 0;
+    d->written++;
+    return ledger_emit_one(d->pg, a, errstr, errstr_size);
+}
+
+long long ledger_avail_changed_emit(PGconn *pg, long long store_id,
+                                    const struct ledger_avail_snap *before,
+                                    char *errstr, size_t errstr_size)
+{
+    struct ledger_avail_snap *after =
+        ledger_avail_snap_take(pg, store_id, errstr, errstr_size);
+    struct ledger_snap_diff d = {pg, before, 0};
+    const struct stores_avail_each each = {ledger_snap_cmp, &d};
+    long long *sids = NULL, *vids = NULL, rc = -1;
+    size_t n = 0;
+
+    if (!after)
+        return -1;
+    sids = calloc(before->n + after->n + 1, sizeof(*sids));
+    vids = calloc(before->n + after->n + 1, sizeof(*vids));
+    if (!sids || !vids) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < before->n; i++)
+        vids[n++] = before->rows[i].variant_id;
+    for (size_t i = 0; i < after->n; i++)
+        vids[n++] = after->rows[i].variant_id;
+    for (size_t i = 0; i < n; i++)
+        sids[i] = store_id;
+    /* Each pair once (stores_avail_pairs() takes distinct pairs). */
+    if (stores_avail_pairs(pg, sids, vids, n, &each, errstr, errstr_size) < 0)
+        goto out;
+    rc = d.written;
+out:
+    free(sids);
+    free(vids);
+    ledger_avail_snap_free(after);
+    return rc;
 }

@@ -142,6 +142,37 @@ long long ledger_price_available_emit(PGconn *pg, long long price_list_id,
                                       const long long *variant_ids, size_t n,
                                       char *errstr, size_t errstr_size);
 
+/* What a store shows of each variant (stocked at its sources or priced in
+ * its list), taken before its settings change. */
+struct ledger_avail_snap;
+
+/**
+ * @brief Take what store @p store_id shows now (availability, price, old
+ *        price of every variant stocked at its sources or sellable in its
+ *        price list), in the caller's transaction, before its settings
+ *        change.  Lock the old and new source locations first
+ *        (ledger_locations_lock()).
+ * @returns the snapshot (ledger_avail_snap_free()), or NULL with errstr.
+ */
+struct ledger_avail_snap *ledger_avail_snap_take(PGconn *pg, long long store_id,
+                                                 char *errstr,
+                                                 size_t errstr_size);
+
+/** @brief Free a snapshot.  NULL-safe. */
+void ledger_avail_snap_free(struct ledger_avail_snap *s);
+
+/**
+ * @brief After the store's settings changed (same transaction): emit
+ *        stock.available for exactly the variants whose availability,
+ *        price or old price in the store now differs from @p before (or
+ *        that the store shows only now), so the store gets the new values
+ *        with the fewest pushes.
+ * @returns the number of events written, or -1 with errstr.
+ */
+long long ledger_avail_changed_emit(PGconn *pg, long long store_id,
+                                    const struct ledger_avail_snap *before,
+                                    char *errstr, size_t errstr_size);
+
 /**
  * @brief What a store may sell: @p on_hand - @p reserved - @p safety
  *        (sums over the store's source locations), never below 0.
@@ -194,6 +225,17 @@ PGresult *ledger_level_list(PGconn *pg, const char *location, const char *sku,
 int ledger_move_sums(PGconn *pg, const char *idem_key,
                      struct ledger_line **lines, size_t *n, char *errstr,
                      size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief What every movement of customer order @p order_id did, summed
+ *        per location and variant (as ledger_move_sums()): the order's net
+ *        reservation (reserved_delta) and net shipment (-on_hand_delta)
+ *        at each location.
+ * @returns 0, or -1 with errstr (and @p sqlstate, may be NULL).
+ */
+int ledger_order_sums(PGconn *pg, long long order_id,
+                      struct ledger_line **lines, size_t *n, char *errstr,
+                      size_t errstr_size, char *sqlstate);
 
 /**
  * @brief How many locations and stock movements the ledger holds.

@@ -70,23 +70,23 @@ int orders_transition(enum orders_stock cur, enum order_status status,
         *next = ORDERS_STOCK_RESERVED;
         return ORDERS_ACT_RESERVE;
     case ORDERS_STOCK_RESERVED:
-        if (shipped) {
+        if (shipped) { /* what ships is this version's lines */
             *next = ORDERS_STOCK_SHIPPED;
-            return ORDERS_ACT_SHIP;
+            return ORDERS_ACT_RESERVE | ORDERS_ACT_SHIP;
         }
         if (declined || returned) {
             *next = ORDERS_STOCK_RELEASED;
             return ORDERS_ACT_RELEASE;
         }
-        return 0;
+        return ORDERS_ACT_RESERVE; /* to this version's lines */
     case ORDERS_STOCK_SHIPPED:
-        if (returned) {
+        if (returned || declined) { /* cancelled after shipment: back */
             *next = ORDERS_STOCK_RETURNED;
             return ORDERS_ACT_RETURN;
         }
         if (shipped)
             return 0;
-        return ORDERS_ACT_ODD; /* declined or re-opened after shipment */
+        return ORDERS_ACT_ODD; /* re-opened after shipment */
     case ORDERS_STOCK_RELEASED:
     case ORDERS_STOCK_RETURNED:
         if (declined || returned)
@@ -136,6 +136,7 @@ struct ord_store {
     char delivery_sku[256];
     long long sources[ORD_MAX_SOURCES];
     size_t nsources;
+    long long return_location; /* where returns go */
 };
 
 /* Per apply: the order, its lines' local variants, the row as found,
@@ -146,6 +147,10 @@ struct ord_ctx {
     struct ord_store st;
     const struct order *o;
     long long *line_variant; /* local variant per line, 0 unknown */
+    char (*line_why)[128];   /* why each line needs attention, "" none */
+    unsigned char *dropped;  /* lines the operator dropped */
+    json_t *resolution;      /* the operator's decisions (owned), or NULL */
+    char tag[40];            /* movement key suffix of a change: version */
     char *client;            /* JSON text of o->client, or NULL */
     char *raw;               /* JSON text of the order as received */
     const char *received_at; /* RFC 3339, or NULL: now */
@@ -222,6 +227,7 @@ static int ord_store_load(struct ord_ctx *c)
         return rc;
     c->st.id = conf.id;
     c->st.delivery_variant_id = conf.delivery_variant_id;
+    c->st.return_location = conf.return_location_id;
     snprintf(c->st.delivery_sku, sizeof(c->st.delivery_sku), "%s",
              conf.delivery_sku);
     for (size_t i = 0; i < conf.n_sources && c->st.nsources < ORD_MAX_SOURCES;
@@ -231,8 +237,54 @@ static int ord_store_load(struct ord_ctx *c)
     return 0;
 }
 
-/* Local variant of each line: remote variant id via remote_map, then SKU.
- */
+/* The operator's decision on line @p l of this version (`orders resolve`),
+ * matched by the store's line id, else by SKU; NULL when none. */
+static json_t *ord_decision(const struct ord_ctx *c, const struct order_line *l)
+{
+    json_t *e;
+    size_t k;
+
+    json_array_foreach(json_object_get(c->resolution, "lines"), k, e)
+    {
+        json_int_t rl =
+            json_integer_value(json_object_get(e, "remote_line_id"));
+        const char *sku = json_string_value(json_object_get(e, "sku"));
+
+        if (rl ? rl == l->remote_line_id
+               : (sku && l->sku && strcmp(sku, l->sku) == 0))
+            return e;
+    }
+    return NULL;
+}
+
+/* Line @p i as the operator decided: dropped (no variant, no attention)
+ * or mapped to a SKU.  @returns 0, or -1 (errstr). */
+static int ord_decision_apply(struct ord_ctx *c, size_t i, const json_t *d)
+{
+    const char *sku = json_string_value(json_object_get(d, "map"));
+    long long id;
+    int found;
+
+    if (!sku) {
+        c->dropped[i] = 1;
+        return 0;
+    }
+    found = catalog_variant_find(c->pg, sku, &id, c->errstr, c->errstr_size,
+                                 c->sqlstate);
+    if (found < 0)
+        return -1;
+    if (found) {
+        c->line_variant[i] = id;
+        return 0;
+    }
+    ord_reason_add(c, "line %zu: mapped to unknown SKU '%s'", i + 1, sku);
+    snprintf(c->line_why[i], sizeof(c->line_why[i]),
+             "mapped to unknown SKU '%s'", sku);
+    return 0;
+}
+
+/* Local variant of each line: the operator's decision, else the remote
+ * variant id via remote_map, then SKU. */
 static int ord_lines_map(struct ord_ctx *c)
 {
     long long id;
@@ -240,8 +292,14 @@ static int ord_lines_map(struct ord_ctx *c)
 
     for (size_t i = 0; i < c->o->nlines; i++) {
         const struct order_line *l = &c->o->lines[i];
+        const json_t *d = ord_decision(c, l);
 
         c->line_variant[i] = 0;
+        if (d) {
+            if (ord_decision_apply(c, i, d) < 0)
+                return -1;
+            continue;
+        }
         if (l->remote_variant_id > 0) {
             /* remote_map reports no SQLSTATE: a failure here retries. */
             c->sqlstate[0] = '\0';
@@ -261,9 +319,13 @@ static int ord_lines_map(struct ord_ctx *c)
             if (found)
                 c->line_variant[i] = id;
         }
-        if (!c->line_variant[i])
+        if (!c->line_variant[i]) {
             ord_reason_add(c, "line %zu: unknown SKU '%s' (variant %lld)",
                            i + 1, l->sku ? l->sku : "", l->remote_variant_id);
+            snprintf(c->line_why[i], sizeof(c->line_why[i]),
+                     "unknown SKU '%s' (variant %lld)", l->sku ? l->sku : "",
+                     l->remote_variant_id);
+        }
     }
     return 0;
 }
@@ -279,7 +341,7 @@ static int ord_lines_write(struct ord_ctx *c)
                 "delete lines") < 0)
         return -1;
     for (i = 0; i <= c->o->nlines; i++) {
-        const char *v[9];
+        const char *v[11];
         int delivery = i == c->o->nlines;
 
         if (delivery && !c->o->delivery_price[0])
@@ -296,6 +358,8 @@ static int ord_lines_write(struct ord_ctx *c)
             v[6] = "1";
             v[7] = c->o->delivery_price;
             v[8] = "t";
+            v[9] = NULL;
+            v[10] = "f";
         } else {
             const struct order_line *l = &c->o->lines[i];
 
@@ -311,13 +375,15 @@ static int ord_lines_write(struct ord_ctx *c)
             v[6] = qty;
             v[7] = l->price;
             v[8] = "f";
+            v[9] = c->line_why[i][0] ? c->line_why[i] : NULL;
+            v[10] = c->dropped[i] ? "t" : "f";
         }
         if (ord_cmd(c,
                     "INSERT INTO customer_order_line (order_id, line_no, "
                     "remote_line_id, variant_id, sku, title, quantity, "
-                    "price, is_delivery) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                    "$8, $9)",
-                    9, v, "insert line") < 0)
+                    "price, is_delivery, attention, dropped) VALUES ($1, $2, "
+                    "$3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    11, v, "insert line") < 0)
             return -1;
     }
     return 0;
@@ -353,8 +419,8 @@ static int ord_move(struct ord_ctx *c, const char *kind, const char *what,
     return 0;
 }
 
-/* The variants of the order's item lines (unknown lines and the delivery
- * item aside), each once, and the quantity to reserve of each.
+/* The variants of the order's item lines (unknown, dropped lines and the
+ * delivery item aside), each once, and the quantity wanted of each.
  * @returns the number of variants. */
 static size_t ord_reserve_need(const struct ord_ctx *c, long long *vids,
                                long long *need)
@@ -374,19 +440,42 @@ static size_t ord_reserve_need(const struct ord_ctx *c, long long *vids,
     return nv;
 }
 
-/* Reserve @p need of variant @p vid over the sources, in order: the
- * movement lines go to ll[*nl..]; a shortage is a reason. */
-static int ord_reserve_variant(struct ord_ctx *c, long long vid, long long need,
-                               struct ledger_line *ll, size_t *nl)
+/* The SKU of the order's line of variant @p vid ("" when none). */
+static const char *ord_vid_sku(const struct ord_ctx *c, long long vid)
+{
+    for (size_t i = 0; i < c->o->nlines; i++)
+        if (c->line_variant[i] == vid && c->o->lines[i].sku)
+            return c->o->lines[i].sku;
+    return "";
+}
+
+/* The shortage of variant @p vid: a reason for the order and for each of
+ * its lines. */
+static void ord_short(struct ord_ctx *c, long long vid, long long got,
+                      long long need)
+{
+    const char *sku = ord_vid_sku(c, vid);
+
+    ord_reason_add(c, "SKU '%s': reserved %lld of %lld", sku, got, need);
+    for (size_t i = 0; i < c->o->nlines; i++)
+        if (c->line_variant[i] == vid)
+            snprintf(c->line_why[i], sizeof(c->line_why[i]),
+                     "reserved %lld of %lld", got, need);
+}
+
+/* Reserve @p more of variant @p vid over the sources, in order: the
+ * movement lines go to ll[*nl..]; @returns the units reserved, -1. */
+static long long ord_reserve_variant(struct ord_ctx *c, long long vid,
+                                     long long more, struct ledger_line *ll,
+                                     size_t *nl)
 {
     long long avail[ORD_MAX_SOURCES], take[ORD_MAX_SOURCES], got;
-    const char *sku = "";
 
     /* What each source location has, read under the variant's lock. */
     if (ledger_level_available(c->pg, vid, c->st.sources, c->st.nsources, avail,
                                c->errstr, c->errstr_size, c->sqlstate) < 0)
         return -1;
-    got = orders_allocate(need, avail, c->st.nsources, take);
+    got = orders_allocate(more, avail, c->st.nsources, take);
     for (size_t i = 0; i < c->st.nsources; i++) {
         if (!take[i])
             continue;
@@ -395,70 +484,199 @@ static int ord_reserve_variant(struct ord_ctx *c, long long vid, long long need,
         ll[*nl].reserved_delta = take[i];
         (*nl)++;
     }
-    if (got < need) {
-        for (size_t i = 0; i < c->o->nlines; i++)
-            if (c->line_variant[i] == vid && c->o->lines[i].sku)
-                sku = c->o->lines[i].sku;
-        ord_reason_add(c, "SKU '%s': reserved %lld of %lld", sku, got, need);
+    return got;
+}
+
+/* Where location @p loc comes in the store's reservation order; a
+ * location no longer among the store's sources comes last (so it is
+ * released first). */
+static long long ord_source_rank(const struct ord_ctx *c, long long loc)
+{
+    for (size_t i = 0; i < c->st.nsources; i++)
+        if (c->st.sources[i] == loc)
+            return (long long)i;
+    return (long long)c->st.nsources;
+}
+
+/* Release @p less of variant @p vid from the order's net reservation
+ * @p net (n rows), the last source in reservation order first: the
+ * movement lines go to rl[*nr..]. */
+static void ord_unreserve_variant(const struct ord_ctx *c, long long vid,
+                                  long long less, const struct ledger_line *net,
+                                  size_t n, struct ledger_line *rl, size_t *nr)
+{
+    while (less > 0) {
+        const struct ledger_line *pick = NULL;
+        long long q;
+
+        for (size_t i = 0; i < n; i++) {
+            long long done = 0;
+
+            if (net[i].variant_id != vid || net[i].reserved_delta <= 0)
+                continue;
+            for (size_t k = 0; k < *nr; k++)
+                if (rl[k].location_id == net[i].location_id &&
+                    rl[k].variant_id == vid)
+                    done = -rl[k].reserved_delta;
+            if (net[i].reserved_delta - done <= 0)
+                continue;
+            if (!pick || ord_source_rank(c, net[i].location_id) >
+                             ord_source_rank(c, pick->location_id))
+                pick = &net[i];
+        }
+        if (!pick)
+            return;
+        q = pick->reserved_delta < less ? pick->reserved_delta : less;
+        rl[*nr].location_id = pick->location_id;
+        rl[*nr].variant_id = vid;
+        rl[*nr].reserved_delta = -q;
+        (*nr)++;
+        less -= q;
+    }
+}
+
+/* The order's net reservation of variant @p vid. */
+static long long ord_net_reserved(const struct ledger_line *net, size_t n,
+                                  long long vid)
+{
+    long long q = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (net[i].variant_id == vid)
+            q += net[i].reserved_delta;
+    return q;
+}
+
+/* The order's movements so far, summed (ledger_order_sums()). */
+static int ord_net(struct ord_ctx *c, struct ledger_line **net, size_t *n)
+{
+    return ledger_order_sums(c->pg, c->order_id, net, n, c->errstr,
+                             c->errstr_size, c->sqlstate);
+}
+
+/* Lock the sources, the locations the order holds stock at, and the
+ * variants, in the ledger's order (availability is read under it). */
+static int ord_lock(struct ord_ctx *c, const long long *vids, size_t nv,
+                    const struct ledger_line *net, size_t n)
+{
+    long long *locs = calloc(c->st.nsources + n + 1, sizeof(*locs));
+    size_t nl = 0;
+    int rc;
+
+    if (!locs)
+        return ord_fail(c->errstr, c->errstr_size, "out of memory");
+    for (size_t i = 0; i < c->st.nsources; i++)
+        locs[nl++] = c->st.sources[i];
+    for (size_t i = 0; i < n; i++)
+        locs[nl++] = net[i].location_id;
+    rc = ledger_stock_lock(c->pg, locs, nl, vids, nv, c->errstr, c->errstr_size,
+                           c->sqlstate);
+    free(locs);
+    return rc;
+}
+
+/* Per variant, the movement lines that bring the order's reservation to
+ * what its lines want: more reserved (ll) or some released (rl). */
+static int ord_reserve_diff(struct ord_ctx *c, const long long *vids,
+                            const long long *need, size_t nv,
+                            const struct ledger_line *net, size_t n,
+                            struct ledger_line *ll, size_t *nl,
+                            struct ledger_line *rl, size_t *nr)
+{
+    for (size_t k = 0; k < nv; k++) {
+        long long have = ord_net_reserved(net, n, vids[k]), got;
+
+        if (need[k] < have) {
+            ord_unreserve_variant(c, vids[k], have - need[k], net, n, rl, nr);
+            continue;
+        }
+        if (need[k] == have)
+            continue;
+        got = c->st.nsources
+                  ? ord_reserve_variant(c, vids[k], need[k] - have, ll, nl)
+                  : 0;
+        if (got < 0)
+            return -1;
+        if (have + got < need[k])
+            ord_short(c, vids[k], have + got, need[k]);
     }
     return 0;
 }
 
-/* Reserve each variant's quantity over the store's sources, in order. */
+/* The movement keys of bringing the reservation to this version's lines:
+ * "reserve" the first time, "reserve:<version>" / "release:<version>"
+ * after a change of lines (each version applies once). */
+static void ord_reserve_keys(const struct ord_ctx *c, char *res, char *rel,
+                             size_t size)
+{
+    if (c->cur == ORDERS_STOCK_NONE) {
+        snprintf(res, size, "reserve");
+        snprintf(rel, size, "release");
+        return;
+    }
+    snprintf(res, size, "reserve:%s", c->tag);
+    snprintf(rel, size, "release:%s", c->tag);
+}
+
+/* Bring the order's reservation to its lines: reserve what is missing
+ * over the store's sources, in order, release what is no longer wanted
+ * (the last source first). */
 static int ord_reserve(struct ord_ctx *c)
 {
     long long *vids = NULL, *need = NULL;
-    struct ledger_line *ll = NULL;
-    size_t nv, nl = 0;
+    struct ledger_line *ll = NULL, *rl = NULL, *net = NULL;
+    size_t nv, nn = 0, nl = 0, nr = 0, cap;
+    char kres[64], krel[64];
     int rc = -1;
 
-    vids = calloc(c->o->nlines + 1, sizeof(*vids));
-    need = calloc(c->o->nlines + 1, sizeof(*need));
-    ll = calloc((c->o->nlines + 1) * (c->st.nsources + 1), sizeof(*ll));
-    if (!vids || !need || !ll) {
+    if (ord_net(c, &net, &nn) < 0)
+        return -1;
+    cap = c->o->nlines + nn + 1;
+    vids = calloc(cap, sizeof(*vids));
+    need = calloc(cap, sizeof(*need));
+    ll = calloc(cap * (c->st.nsources + 1), sizeof(*ll));
+    rl = calloc(cap * (nn + 1), sizeof(*rl));
+    if (!vids || !need || !ll || !rl) {
         ord_fail(c->errstr, c->errstr_size, "out of memory");
         goto out;
     }
     nv = ord_reserve_need(c, vids, need);
-    if (nv == 0 || c->st.nsources == 0) {
-        rc = 0;
-        goto out;
+    for (size_t i = 0; i < nn; i++) { /* reserved, no longer wanted */
+        size_t k;
+
+        for (k = 0; k < nv && vids[k] != net[i].variant_id; k++)
+            ;
+        if (k == nv && net[i].reserved_delta > 0)
+            vids[nv++] = net[i].variant_id; /* need 0 */
     }
-    /* The ledger's lock order; availability is read under the lock. */
-    if (ledger_stock_lock(c->pg, c->st.sources, c->st.nsources, vids, nv,
-                          c->errstr, c->errstr_size, c->sqlstate) < 0)
+    if (nv == 0)
+        goto done;
+    if (ord_lock(c, vids, nv, net, nn) < 0 ||
+        ord_reserve_diff(c, vids, need, nv, net, nn, ll, &nl, rl, &nr) < 0)
         goto out;
-    for (size_t k = 0; k < nv; k++)
-        if (ord_reserve_variant(c, vids[k], need[k], ll, &nl) < 0)
-            goto out;
-    rc = ord_move(c, LEDGER_RESERVE, "reserve", ll, nl);
+    ord_reserve_keys(c, kres, krel, sizeof(kres));
+    if (ord_move(c, LEDGER_RESERVE, kres, ll, nl) < 0 ||
+        ord_move(c, LEDGER_RELEASE, krel, rl, nr) < 0)
+        goto out;
+done:
+    rc = 0;
 out:
     free(vids);
     free(need);
     free(ll);
+    free(rl);
+    free(net);
     return rc;
 }
 
-/* The lines of an earlier movement of this order, summed per location and
- * variant (ledger_move_sums()). */
-static int ord_moved(struct ord_ctx *c, const char *what,
-                     struct ledger_line **sums, size_t *n)
-{
-    char key[400];
-
-    ord_idem(c, what, key, sizeof(key));
-    return ledger_move_sums(c->pg, key, sums, n, c->errstr, c->errstr_size,
-                            c->sqlstate);
-}
-
-/* Release or ship what the reserve movement reserved. */
+/* Release or ship what the order holds reserved. */
 static int ord_from_reserve(struct ord_ctx *c, int ship)
 {
     struct ledger_line *sums = NULL, *ll = NULL;
     size_t n = 0, nl = 0;
     int rc = -1;
 
-    if (ord_moved(c, "reserve", &sums, &n) < 0)
+    if (ord_net(c, &sums, &n) < 0)
         return -1;
     ll = calloc(n + 1, sizeof(*ll));
     if (!ll) {
@@ -484,19 +702,19 @@ out:
     return rc;
 }
 
-/* Return what was shipped to the first source location. */
+/* Return what the order shipped (and did not get back yet) to the
+ * store's return location. */
 static int ord_return(struct ord_ctx *c)
 {
     struct ledger_line *sums = NULL, *ll = NULL;
     size_t n = 0, nl = 0;
     int rc = -1;
 
-    if (ord_moved(c, "ship", &sums, &n) < 0)
+    if (ord_net(c, &sums, &n) < 0)
         return -1;
     ll = calloc(n + 1, sizeof(*ll));
-    if (!ll || c->st.nsources == 0) {
-        ord_fail(c->errstr, c->errstr_size,
-                 ll ? "store has no source location" : "out of memory");
+    if (!ll) {
+        ord_fail(c->errstr, c->errstr_size, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -508,7 +726,7 @@ static int ord_return(struct ord_ctx *c)
             ll[nl - 1].on_hand_delta += q; /* rows are ordered by variant */
             continue;
         }
-        ll[nl].location_id = c->st.sources[0];
+        ll[nl].location_id = c->st.return_location;
         ll[nl].variant_id = vid;
         ll[nl].on_hand_delta = q;
         nl++;
@@ -550,7 +768,7 @@ int orders_store_platform(PGconn *pg, const char *store, char *platform,
 
 #define SQL_ORDER_SELECT                                                       \
     "SELECT id, (extract(epoch FROM remote_updated_at) * 1000000)::bigint, "   \
-    "stock_state, attention_reason FROM customer_order "                       \
+    "stock_state, attention_reason, resolution::text FROM customer_order "     \
     "WHERE store_id = $1 AND remote_id = $2 FOR UPDATE"
 
 #define SQL_ORDER_INSERT                                                       \
@@ -591,6 +809,8 @@ static int ord_row_select(struct ord_ctx *c)
     c->cur = st < 0 ? ORDERS_STOCK_NONE : (enum orders_stock)st;
     if (!PQgetisnull(r, 0, 3))
         c->old_reason = strdup(PQgetvalue(r, 0, 3));
+    if (!PQgetisnull(r, 0, 4))
+        c->resolution = json_loads(PQgetvalue(r, 0, 4), 0, NULL);
     PQclear(r);
     return 1;
 }
@@ -697,6 +917,18 @@ static int ord_row_update(struct ord_ctx *c)
     return ord_cmd(c, SQL_ORDER_UPDATE, 12, v, "update order");
 }
 
+/* The version's lines, stock and row (after the row is locked). */
+static enum orders_res ord_version_write(struct ord_ctx *c)
+{
+    if (ord_lines_map(c) < 0 || ord_stock_steps(c) < 0 ||
+        ord_lines_write(c) < 0)
+        return ord_res_of_error(c);
+    ord_reason_merge(c);
+    if (ord_row_update(c) < 0)
+        return ord_res_of_error(c);
+    return ORDERS_APPLIED;
+}
+
 /* Everything of one apply inside its transaction. */
 static enum orders_res ord_apply_steps(struct ord_ctx *c)
 {
@@ -714,13 +946,7 @@ static enum orders_res ord_apply_steps(struct ord_ctx *c)
         return ord_res_of_error(c);
     if (!c->created && c->o->updated_us <= c->old_us)
         return ORDERS_STALE; /* rolled back: nothing to keep */
-    if (ord_lines_map(c) < 0 || ord_lines_write(c) < 0 ||
-        ord_stock_steps(c) < 0)
-        return ord_res_of_error(c);
-    ord_reason_merge(c);
-    if (ord_row_update(c) < 0)
-        return ord_res_of_error(c);
-    return ORDERS_APPLIED;
+    return ord_version_write(c);
 }
 
 static int ord_ctx_init(struct ord_ctx *c, PGconn *pg, const char *store,
@@ -742,9 +968,12 @@ static int ord_ctx_init(struct ord_ctx *c, PGconn *pg, const char *store,
     snprintf(c->rid, sizeof(c->rid), "%lld", o->remote_id);
     snprintf(c->updated, sizeof(c->updated), "%lld", o->updated_us);
     c->line_variant = calloc(o->nlines + 1, sizeof(*c->line_variant));
+    c->line_why = calloc(o->nlines + 1, sizeof(*c->line_why));
+    c->dropped = calloc(o->nlines + 1, sizeof(*c->dropped));
+    snprintf(c->tag, sizeof(c->tag), "%lld", o->updated_us);
     c->client = o->client ? json_dumps(o->client, JSON_COMPACT) : NULL;
     c->raw = json_dumps(raw, JSON_COMPACT);
-    if (!c->line_variant || !c->raw)
+    if (!c->line_variant || !c->line_why || !c->dropped || !c->raw)
         return ord_fail(errstr, errstr_size, "out of memory");
     return 0;
 }
@@ -755,6 +984,9 @@ static void ord_ctx_free(struct ord_ctx *c)
     free(c->client);
     free(c->raw);
     free(c->line_variant);
+    free(c->line_why);
+    free(c->dropped);
+    json_decref(c->resolution);
 }
 
 static void ord_info_fill(const struct ord_ctx *c, enum orders_res res,
@@ -772,6 +1004,41 @@ static void ord_info_fill(const struct ord_ctx *c, enum orders_res res,
     snprintf(info->status, sizeof(info->status), "%s", ord_status(c));
 }
 
+/* What a resolve decides (orders_resolve()'s arguments). */
+struct ord_resolve_args {
+    const struct orders_decision *d;
+    size_t nd;
+    const char *by;
+};
+
+static enum orders_res ord_resolve_steps(struct ord_ctx *c,
+                                         const struct ord_resolve_args *a);
+
+/* The steps of an apply (@p arg NULL) or a resolve (@p arg the
+ * decisions) in a transaction of their own, committed when applied; the
+ * context is freed.  A resolve's movements get keys of their own
+ * ("reserve:r<when>"), never a version's. */
+static enum orders_res ord_run(struct ord_ctx *c,
+                               const struct ord_resolve_args *arg,
+                               struct orders_apply_info *info)
+{
+    enum orders_res res = ORDERS_RETRY;
+
+    if (arg)
+        snprintf(c->tag, sizeof(c->tag), "r%lld", (long long)clock_wall_us());
+    if (db_begin(c->pg, c->errstr, c->errstr_size) == 0) {
+        res = arg ? ord_resolve_steps(c, arg) : ord_apply_steps(c);
+        if (res == ORDERS_APPLIED &&
+            db_commit(c->pg, c->errstr, c->errstr_size) < 0)
+            res = ORDERS_RETRY;
+        if (res != ORDERS_APPLIED)
+            db_rollback(c->pg);
+        ord_info_fill(c, res, info);
+    }
+    ord_ctx_free(c);
+    return res;
+}
+
 enum orders_res orders_apply(PGconn *pg, const char *store,
                              const struct order *o, const json_t *raw,
                              const char *received_at,
@@ -780,24 +1047,16 @@ enum orders_res orders_apply(PGconn *pg, const char *store,
 {
     struct orders_apply_info dummy;
     struct ord_ctx c;
-    enum orders_res res = ORDERS_RETRY;
 
     if (!info)
         info = &dummy;
     memset(info, 0, sizeof(*info));
     if (ord_ctx_init(&c, pg, store, o, raw, received_at, errstr, errstr_size) <
-            0 ||
-        db_begin(pg, errstr, errstr_size) < 0)
-        goto out;
-    res = ord_apply_steps(&c);
-    if (res == ORDERS_APPLIED && db_commit(pg, errstr, errstr_size) < 0)
-        res = ORDERS_RETRY;
-    if (res != ORDERS_APPLIED)
-        db_rollback(pg);
-    ord_info_fill(&c, res, info);
-out:
-    ord_ctx_free(&c);
-    return res;
+        0) {
+        ord_ctx_free(&c);
+        return ORDERS_RETRY;
+    }
+    return ord_run(&c, NULL, info);
 }
 
 /* A version that cannot be applied, kept as a needs-attention order: a
@@ -931,7 +1190,15 @@ int orders_cursor_put(PGconn *pg, long long store_id, const char *since,
     "   AND NOT l.is_delivery) AS lines,"                                      \
     "  to_char(o.remote_updated_at AT TIME ZONE 'UTC',"                        \
     "   'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS remote_updated_at,"            \
-    "  o.attention_reason"                                                     \
+    "  o.attention_reason,"                                                    \
+    "  (SELECT coalesce(json_agg(json_build_object('store', s.name,"           \
+    "    'remote_id', o.remote_id, 'line', l.line_no,"                         \
+    "    'sku', l.sku, 'quantity', l.quantity, 'reason', l.attention)"         \
+    "    ORDER BY l.line_no), '[]') FROM customer_order_line l"                \
+    "   WHERE l.order_id = o.id AND l.attention IS NOT NULL) AS line_reasons," \
+    "  o.resolved_by,"                                                         \
+    "  to_char(o.resolved_at AT TIME ZONE 'UTC',"                              \
+    "   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS resolved_at"                      \
     " FROM customer_order o JOIN store s ON s.id = o.store_id"                 \
     " WHERE ($1::text IS NULL OR s.name = $1)"                                 \
     "  AND ($2::text IS NULL OR o.status = $2 OR o.fulfillment_status = $2)"   \
@@ -943,6 +1210,8 @@ int orders_cursor_put(PGconn *pg, long long store_id, const char *since,
     " 'status', o.status, 'fulfillment_status', o.fulfillment_status,"         \
     " 'financial_status', o.financial_status, 'stock_state', o.stock_state,"   \
     " 'attention_reason', o.attention_reason,"                                 \
+    " 'resolution', o.resolution, 'resolved_by', o.resolved_by,"               \
+    " 'resolved_at', o.resolved_at,"                                           \
     " 'total_price', o.total_price::text,"                                     \
     " 'delivery_price', o.delivery_price::text, 'client', o.client,"           \
     " 'remote_updated_at', o.remote_updated_at, 'received_at', o.received_at," \
@@ -951,7 +1220,8 @@ int orders_cursor_put(PGconn *pg, long long store_id, const char *since,
     "   'line_no', l.line_no, 'remote_line_id', l.remote_line_id,"             \
     "   'variant_id', l.variant_id, 'sku', l.sku, 'title', l.title,"           \
     "   'quantity', l.quantity, 'price', l.price::text,"                       \
-    "   'is_delivery', l.is_delivery) ORDER BY l.line_no), '[]')"              \
+    "   'is_delivery', l.is_delivery, 'attention', l.attention,"               \
+    "   'dropped', l.dropped) ORDER BY l.line_no), '[]')"                      \
     "   FROM customer_order_line l WHERE l.order_id = o.id),"                  \
     " 'movements', (SELECT coalesce(json_agg(json_build_object("               \
     "   'id', m.id, 'kind', m.kind, 'idem_key', m.idem_key,"                   \
@@ -1006,5 +1276,171 @@ json_t *orders_show_json(PGconn *pg, const char *store, const char *remote_id,
     const char *vals[2] = {store, remote_id};
 
     return ord_query_json(pg, ORDERS_SQL_SHOW, 2, vals, "show order", errstr,
+                          errstr_size);
+}
+
+/* ---- the operator's decision (`omnisync orders resolve`) ---------------- */
+
+/* Drop the earlier decision on the line that @p e names (same store line
+ * id, else same SKU). */
+static void ord_resolution_forget(json_t *lines, const json_t *e)
+{
+    json_int_t rl = json_integer_value(json_object_get(e, "remote_line_id"));
+    const char *sku = json_string_value(json_object_get(e, "sku"));
+    size_t k = json_array_size(lines);
+
+    while (k-- > 0) {
+        const json_t *o = json_array_get(lines, k);
+        json_int_t orl =
+            json_integer_value(json_object_get(o, "remote_line_id"));
+        const char *osku = json_string_value(json_object_get(o, "sku"));
+
+        if (rl ? orl == rl : (sku && osku && strcmp(sku, osku) == 0))
+            json_array_remove(lines, k);
+    }
+}
+
+/* One decision as the resolution keeps it: @returns it, or NULL
+ * (errstr: a line the order does not have, an unknown SKU). */
+static json_t *ord_decision_new(struct ord_ctx *c,
+                                const struct orders_decision *d)
+{
+    const struct order_line *l;
+    long long id;
+    int found;
+
+    if (d->line < 1 || d->line > c->o->nlines) {
+        ord_fail(c->errstr, c->errstr_size, "line %zu: the order has %zu %s",
+                 d->line, c->o->nlines, c->o->nlines == 1 ? "line" : "lines");
+        return NULL;
+    }
+    l = &c->o->lines[d->line - 1];
+    if (d->map_sku) {
+        found = catalog_variant_find(c->pg, d->map_sku, &id, c->errstr,
+                                     c->errstr_size, c->sqlstate);
+        if (found <= 0) {
+            if (found == 0)
+                ord_fail(c->errstr, c->errstr_size,
+                         "line %zu: unknown SKU '%s'", d->line, d->map_sku);
+            return NULL;
+        }
+    }
+    return json_pack("{s:I, s:I, s:s?, s:o}", "line", (json_int_t)d->line,
+                     "remote_line_id", (json_int_t)l->remote_line_id, "sku",
+                     l->sku, d->map_sku ? "map" : "drop",
+                     d->map_sku ? json_string(d->map_sku) : json_true());
+}
+
+/* Add the decisions to the order's resolution (a later decision on a
+ * line replaces the earlier one).  @returns 0, or -1 (errstr). */
+static int ord_resolution_merge(struct ord_ctx *c,
+                                const struct orders_decision *d, size_t nd)
+{
+    json_t *lines;
+
+    if (!c->resolution)
+        c->resolution = json_pack("{s:[]}", "lines");
+    lines = json_object_get(c->resolution, "lines");
+    if (!json_is_array(lines)) {
+        lines = json_array();
+        json_object_set_new(c->resolution, "lines", lines);
+    }
+    for (size_t i = 0; i < nd; i++) {
+        json_t *e = ord_decision_new(c, &d[i]);
+
+        if (!e)
+            return -1;
+        ord_resolution_forget(lines, e);
+        json_array_append_new(lines, e);
+    }
+    return 0;
+}
+
+static int ord_resolution_write(struct ord_ctx *c, const char *by)
+{
+    char oid[32], *text = json_dumps(c->resolution, JSON_COMPACT);
+    const char *v[3] = {oid, text, by};
+    int rc;
+
+    if (!text)
+        return ord_fail(c->errstr, c->errstr_size, "out of memory");
+    snprintf(oid, sizeof(oid), "%lld", c->order_id);
+    rc = ord_cmd(c,
+                 "UPDATE customer_order SET resolution = $2::jsonb, "
+                 "resolved_by = $3, resolved_at = clock_timestamp() "
+                 "WHERE id = $1",
+                 3, v, "record the decision");
+    free(text);
+    return rc;
+}
+
+/* Everything of one resolve inside its transaction. */
+static enum orders_res ord_resolve_steps(struct ord_ctx *c,
+                                         const struct ord_resolve_args *a)
+{
+    enum orders_res res;
+    int st = ord_store_load(c);
+
+    if (st != 0) {
+        if (st > 0)
+            ord_fail(c->errstr, c->errstr_size, "unknown store '%s'",
+                     c->store_name);
+        return st > 0 ? ORDERS_REJECT : ord_res_of_error(c);
+    }
+    snprintf(c->sid, sizeof(c->sid), "%lld", c->st.id);
+    st = ord_row_select(c);
+    if (st <= 0) {
+        if (st == 0)
+            ord_fail(c->errstr, c->errstr_size, "store '%s' has no order %s",
+                     c->store_name, c->rid);
+        return st == 0 ? ORDERS_REJECT : ord_res_of_error(c);
+    }
+    if (c->o->updated_us != c->old_us) {
+        ord_fail(c->errstr, c->errstr_size,
+                 "order %s changed while it was read; run resolve again",
+                 c->rid);
+        return ORDERS_RETRY;
+    }
+    if (ord_resolution_merge(c, a->d, a->nd) < 0)
+        return c->sqlstate[0] ? ord_res_of_error(c) : ORDERS_REJECT;
+    free(c->old_reason); /* attention is decided again */
+    c->old_reason = NULL;
+    res = ord_version_write(c);
+    if (res == ORDERS_APPLIED && ord_resolution_write(c, a->by) < 0)
+        res = ord_res_of_error(c);
+    return res;
+}
+
+enum orders_res orders_resolve(PGconn *pg, const char *store,
+                               const struct order *o, const json_t *raw,
+                               const struct orders_decision *d, size_t nd,
+                               const char *by, struct orders_apply_info *info,
+                               char *errstr, size_t errstr_size)
+{
+    const struct ord_resolve_args a = {d, nd, by};
+    struct orders_apply_info dummy;
+    struct ord_ctx c;
+
+    if (!info)
+        info = &dummy;
+    memset(info, 0, sizeof(*info));
+    if (ord_ctx_init(&c, pg, store, o, raw, NULL, errstr, errstr_size) < 0) {
+        ord_ctx_free(&c);
+        return ORDERS_RETRY;
+    }
+    return ord_run(&c, &a, info);
+}
+
+/* The order as the store last sent it, for `orders resolve`. */
+#define ORDERS_SQL_RAW                                                         \
+    "SELECT o.raw FROM customer_order o JOIN store s ON s.id = o.store_id "    \
+    "WHERE s.name = $1 AND o.remote_id = $2::bigint"
+
+json_t *orders_raw_get(PGconn *pg, const char *store, const char *remote_id,
+                       char *errstr, size_t errstr_size)
+{
+    const char *vals[2] = {store, remote_id};
+
+    return ord_query_json(pg, ORDERS_SQL_RAW, 2, vals, "read order", errstr,
                           errstr_size);
 }

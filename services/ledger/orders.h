@@ -54,11 +54,14 @@ int orders_stock_parse(const char *name);
  * @brief The stock state machine: what to do when an order in state
  *        @p cur gets status @p status.
  *
- * new, accepted and other (shop-defined) statuses want a reservation;
- * shipped/delivered a shipment (reserve first when nothing was reserved
- * yet); cancelled a release; returned a return after shipment, a release
- * before it.  Released and returned are final.  Cancelled after shipment,
- * or re-opened after a shipment, sets ORDERS_ACT_ODD.
+ * new, accepted and other (shop-defined) statuses want a reservation
+ * of the version's lines (ORDERS_ACT_RESERVE: reserve what is missing,
+ * release what is no longer wanted, so a changed version recomputes
+ * it); shipped/delivered a shipment of the version's lines (reserve
+ * first); cancelled a release; returned a release before shipment;
+ * returned or cancelled after shipment a return (to the store's return
+ * location).  Released and returned are final.  Re-opened after a
+ * shipment or a cancellation sets ORDERS_ACT_ODD.
  *
  * @param next receives the state after the steps.
  * @returns a mask of ORDERS_ACT_* (0: nothing to do).
@@ -147,6 +150,42 @@ enum orders_res orders_hold(PGconn *pg, const char *store, long long remote_id,
                             struct orders_apply_info *info, char *errstr,
                             size_t errstr_size);
 
+/* An operator's decision on one line of an order (`orders resolve`). */
+struct orders_decision {
+    size_t line;         /* 1-based, in the order's line order */
+    const char *map_sku; /* map the line to this SKU; NULL: drop it */
+};
+
+/**
+ * @brief Apply the order's latest version again with the operator's
+ *        decisions, in ONE transaction: each decision is added to the
+ *        order's resolution (kept, so later versions apply it too; matched
+ *        by the store's line id, else SKU), with @p by and the time; the
+ *        reservation is brought to the decided lines (movement keys
+ *        "…:reserve:r<time>" / "…:release:r<time>") and the attention is
+ *        decided again from scratch (cleared when nothing is left).
+ *
+ * @param o   the order's latest applied version, parsed again from
+ *            orders_raw_get() by its platform.
+ * @param by  who decided (the operator).
+ * @returns ORDERS_APPLIED; ORDERS_REJECT (errstr: no such store or order,
+ *          a line the order lacks, an unknown SKU); ORDERS_RETRY (errstr:
+ *          connection, or a newer version arrived meanwhile).
+ */
+enum orders_res orders_resolve(PGconn *pg, const char *store,
+                               const struct order *o, const json_t *raw,
+                               const struct orders_decision *d, size_t nd,
+                               const char *by, struct orders_apply_info *info,
+                               char *errstr, size_t errstr_size);
+
+/**
+ * @brief The order as the store last sent it (customer_order.raw).
+ * @returns a new reference (JSON null when there is no such order or it
+ *          has no raw), or NULL with errstr.
+ */
+json_t *orders_raw_get(PGconn *pg, const char *store, const char *remote_id,
+                       char *errstr, size_t errstr_size);
+
 /** @returns "applied", "stale", "retry", "reject". */
 const char *orders_res_name(enum orders_res r);
 
@@ -174,7 +213,9 @@ int orders_cursor_put(PGconn *pg, long long store_id, const char *since,
  *        fulfillment_status, financial_status, stock_state, total_price,
  *        delivery_price (text or null), lines (item lines, the delivery
  *        line aside), remote_updated_at (UTC, milliseconds),
- *        attention_reason.
+ *        attention_reason, line_reasons (the lines that need attention:
+ *        [{store, remote_id, line, sku, quantity, reason}]), resolved_by,
+ *        resolved_at (the operator's last decision, or null).
  * @param store  keep one store (may be NULL).
  * @param status keep orders whose status or fulfillment status is this
  *               (may be NULL).

@@ -21,19 +21,24 @@
     " s.webhook_secret, encode(s.webhook_nonce, 'hex'),"                       \
     " encode(s.webhook_box, 'hex'),"                                           \
     " ARRAY(SELECT ss.location_id FROM store_source ss"                        \
-    "  WHERE ss.store_id = s.id ORDER BY ss.position)::text "                  \
+    "  WHERE ss.store_id = s.id ORDER BY ss.position)::text,"                  \
+    " COALESCE(s.return_location_id, s.online_location_id), rl.code "          \
     "FROM store s JOIN price_list pl ON pl.id = s.price_list_id"               \
     " JOIN location ol ON ol.id = s.online_location_id"                        \
-    " JOIN variant v ON v.id = s.delivery_variant_id "
+    " JOIN location rl ON rl.id = "                                            \
+    "COALESCE(s.return_location_id, s.online_location_id)"                     \
+    " JOIN variant v ON v.id = s.delivery_variant_id "                         \
+    "WHERE s.removed_at IS NULL "
 
 #define STORES_SQL_INSERT                                                      \
     "INSERT INTO store (name, platform, url, login,"                           \
     " password_nonce, password_box, online_location_id,"                       \
     " price_list_id, delivery_variant_id, safety_stock,"                       \
-    " api_limit, api_window, webhook_nonce, webhook_box, webhook_hash) "       \
+    " api_limit, api_window, webhook_nonce, webhook_box, webhook_hash,"        \
+    " return_location_id) "                                                    \
     "VALUES ($1, $2, $3, $4, decode($5, 'hex'),"                               \
     " decode($6, 'hex'), $7, $8, $9, $10, $11, $12, decode($13, 'hex'),"       \
-    " decode($14, 'hex'), decode($15, 'hex')) "                                \
+    " decode($14, 'hex'), decode($15, 'hex'), NULLIF($16::bigint, 0)) "        \
     "RETURNING id"
 
 #define STORES_SQL_SOURCE_INSERT                                               \
@@ -47,11 +52,13 @@
     " COALESCE((SELECT string_agg(l.code, ',' ORDER BY ss.position)"           \
     "  FROM store_source ss JOIN location l ON l.id = ss.location_id"          \
     "  WHERE ss.store_id = s.id AND ss.position > 0), ''),"                    \
-    " pl.code, v.sku, s.safety_stock, s.api_limit, s.api_window "              \
+    " pl.code, v.sku, COALESCE(rl.code, ol.code), s.safety_stock,"             \
+    " s.api_limit, s.api_window "                                              \
     "FROM store s JOIN location ol ON ol.id = s.online_location_id"            \
     " JOIN price_list pl ON pl.id = s.price_list_id"                           \
-    " JOIN variant v ON v.id = s.delivery_variant_id "                         \
-    "WHERE $1::text IS NULL OR s.name = $1 "                                   \
+    " JOIN variant v ON v.id = s.delivery_variant_id"                          \
+    " LEFT JOIN location rl ON rl.id = s.return_location_id "                  \
+    "WHERE s.removed_at IS NULL AND ($1::text IS NULL OR s.name = $1) "        \
     "ORDER BY s.name COLLATE \"C\""
 
 /*
@@ -65,7 +72,7 @@
     "SELECT s.name, v.id, v.sku, s.safety_stock,"                              \
     " COALESCE(SUM(l.on_hand), 0), COALESCE(SUM(l.reserved), 0),"              \
     " p.price::text, p.old_price::text "                                       \
-    "FROM hit h JOIN store s ON s.id = h.store_id"                             \
+    "FROM hit h JOIN store s ON s.id = h.store_id AND s.removed_at IS NULL"    \
     " JOIN variant v ON v.id = h.variant_id"                                   \
     " LEFT JOIN store_source src ON src.store_id = s.id"                       \
     " LEFT JOIN stock_level l ON l.location_id = src.location_id"              \
@@ -289,6 +296,8 @@ static int stores_row(const PGresult *res, int row, const unsigned char *key,
     conf->online_location = stores_dup(res, row, 13, &fail);
     conf->delivery_variant_id = stores_ll(res, row, 14);
     conf->delivery_sku = stores_dup(res, row, 15, &fail);
+    conf->return_location_id = stores_ll(res, row, 20);
+    conf->return_location = stores_dup(res, row, 21, &fail);
     if (fail ||
         stores_ids_parse(PQgetvalue(res, row, 19), &conf->source_location_ids,
                          &conf->n_sources) < 0) {
@@ -317,7 +326,7 @@ static int stores_one(PGconn *pg, const unsigned char *k, const char *name,
     PGresult *res;
     int rc;
 
-    res = db_exec(pg, STORES_SQL "WHERE s.name = $1", 1, vals, "load store",
+    res = db_exec(pg, STORES_SQL "AND s.name = $1", 1, vals, "load store",
                   errstr, errstr_size, sqlstate);
     if (!res)
         return -1;
@@ -427,6 +436,7 @@ void store_conf_clear(struct store_conf *conf)
     free(conf->online_location);
     free(conf->delivery_sku);
     secret_str_free(conf->webhook_secret);
+    free(conf->return_location);
     free(conf->source_location_ids);
     memset(conf, 0, sizeof(*conf));
 }
@@ -564,8 +574,8 @@ static long long stores_insert(PGconn *pg, const struct store_new *s,
 {
     struct sealed pw = {{0}, NULL}, wh = {{0}, NULL};
     char t_online[24], t_pl[24], t_var[24], t_safety[24], t_limit[24],
-        t_window[24], webhook[33], wh_hash[HASH_SHA256_HEX_LEN + 1];
-    const char *vals[15];
+        t_window[24], webhook[33], wh_hash[HASH_SHA256_HEX_LEN + 1], t_ret[24];
+    const char *vals[16];
     PGresult *res = NULL;
     long long id = -1;
 
@@ -598,7 +608,9 @@ static long long stores_insert(PGconn *pg, const struct store_new *s,
     vals[12] = wh.nonce;
     vals[13] = wh.box;
     vals[14] = wh_hash;
-    res = db_exec(pg, STORES_SQL_INSERT, 15, vals, "add store", errstr,
+    snprintf(t_ret, sizeof(t_ret), "%lld", s->return_location_id);
+    vals[15] = t_ret;
+    res = db_exec(pg, STORES_SQL_INSERT, 16, vals, "add store", errstr,
                   errstr_size, sqlstate);
     if (res)
         id = stores_ll(res, 0, 0);
@@ -826,4 +838,129 @@ long long stores_avail_sellable(PGconn *pg, long long store_id,
 {
     return stores_avail_store(pg, STORES_SQL_AVAIL_SELLABLE, store_id, each,
                               errstr, errstr_size);
+}
+
+/* A store's settings changed after `store add` (NULL / 0 / -1: kept). */
+#define STORES_SQL_CHANGE                                                      \
+    "UPDATE store SET url = COALESCE($2, url),"                                \
+    " password_nonce = COALESCE(decode($3, 'hex'), password_nonce),"           \
+    " password_box = COALESCE(decode($4, 'hex'), password_box),"               \
+    " price_list_id = COALESCE($5::bigint, price_list_id),"                    \
+    " delivery_variant_id = COALESCE($6::bigint, delivery_variant_id),"        \
+    " safety_stock = COALESCE($7::int, safety_stock),"                         \
+    " api_limit = COALESCE($8::int, api_limit),"                               \
+    " api_window = COALESCE($9::int, api_window),"                             \
+    " return_location_id = COALESCE($10::bigint, return_location_id),"         \
+    " updated_at = clock_timestamp() "                                         \
+    "WHERE id = $1 AND removed_at IS NULL"
+
+/* "%lld" of @p v into @p buf, or NULL when @p v is @p unset. */
+static const char *stores_opt(long long v, long long unset, char *buf,
+                              size_t size)
+{
+    if (v == unset)
+        return NULL;
+    snprintf(buf, size, "%lld", v);
+    return buf;
+}
+
+/* Replace the sources after the online location (position 0). */
+static int stores_sources_replace(PGconn *pg, long long store_id,
+                                  const long long *ids, size_t n, char *errstr,
+                                  size_t errstr_size)
+{
+    char t_store[24], t_loc[24], t_posn[24];
+    const char *vals[3] = {t_store, t_loc, t_posn};
+
+    snprintf(t_store, sizeof(t_store), "%lld", store_id);
+    if (db_cmd(pg,
+               "DELETE FROM store_source WHERE store_id = $1 AND position > 0",
+               1, vals, "replace store sources", errstr, errstr_size) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(t_loc, sizeof(t_loc), "%lld", ids[i]);
+        snprintf(t_posn, sizeof(t_posn), "%zu", i + 1);
+        if (db_cmd(pg, STORES_SQL_SOURCE_INSERT, 3, vals, "add store source",
+                   errstr, errstr_size) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int stores_change(PGconn *pg, long long store_id, const struct store_change *c,
+                  const unsigned char *key, char *errstr, size_t errstr_size)
+{
+    struct sealed pw = {{0}, NULL};
+    char b[9][24];
+    const char *vals[10];
+    PGresult *res = NULL;
+    int rc = -1;
+
+    if (c->password &&
+        stores_seal(key, c->password, &pw, errstr, errstr_size) < 0)
+        return -1;
+    snprintf(b[0], sizeof(b[0]), "%lld", store_id);
+    vals[0] = b[0];
+    vals[1] = c->url;
+    vals[2] = pw.box ? pw.nonce : NULL;
+    vals[3] = pw.box;
+    vals[4] = stores_opt(c->price_list_id, 0, b[1], sizeof(b[1]));
+    vals[5] = stores_opt(c->delivery_variant_id, 0, b[2], sizeof(b[2]));
+    vals[6] = stores_opt(c->safety_stock, -1, b[3], sizeof(b[3]));
+    vals[7] = stores_opt(c->api_limit, 0, b[4], sizeof(b[4]));
+    vals[8] = stores_opt(c->api_window, 0, b[5], sizeof(b[5]));
+    vals[9] = stores_opt(c->return_location_id, 0, b[6], sizeof(b[6]));
+    res = db_exec(pg, STORES_SQL_CHANGE, 10, vals, "change store", errstr,
+                  errstr_size, NULL);
+    if (!res)
+        goto out;
+    if (strcmp(PQcmdTuples(res), "1") != 0) {
+        snprintf(errstr, errstr_size, "no such store");
+        goto out;
+    }
+    if (c->source_location_ids &&
+        stores_sources_replace(pg, store_id, c->source_location_ids,
+                               c->n_sources, errstr, errstr_size) < 0)
+        goto out;
+    rc = 0;
+out:
+    PQclear(res);
+    sealed_clear(&pw);
+    return rc;
+}
+
+#define STORES_SQL_REMOVE                                                      \
+    "UPDATE store SET removed_at = clock_timestamp(), updated_at = "           \
+    "clock_timestamp() WHERE id = $1 AND removed_at IS NULL"
+
+int stores_remove(PGconn *pg, long long store_id, char *errstr,
+                  size_t errstr_size)
+{
+    struct store_change none = {.safety_stock = -1};
+    char t_store[24];
+    const char *vals[1];
+
+    /* The change of nothing checks the store is there and not removed. */
+    if (stores_change(pg, store_id, &none, NULL, errstr, errstr_size) < 0)
+        return -1;
+    snprintf(t_store, sizeof(t_store), "%lld", store_id);
+    vals[0] = t_store;
+    return db_cmd(pg, STORES_SQL_REMOVE, 1, vals, "remove store", errstr,
+                  errstr_size);
+}
+
+int stores_version(PGconn *pg, char *version, size_t version_size, char *errstr,
+                   size_t errstr_size)
+{
+    PGresult *res =
+        db_exec(pg,
+                "SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') "
+                "FROM store",
+                0, NULL, "stores version", errstr, errstr_size, NULL);
+
+    if (!res)
+        return -1;
+    snprintf(version, version_size, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
 }

@@ -48,6 +48,10 @@ struct store_conf {
     char *webhook_secret; /* 32 hex chars, part of the webhook URL: secret,
                              sealed at rest like the password (NULL when
                              loaded with stores_settings_load*()) */
+    /* Where returned stock goes (--return-location; default the online
+     * location). */
+    long long return_location_id;
+    char *return_location; /* its code */
     /* Source locations in reservation order; [0] is the online location. */
     long long *source_location_ids;
     size_t n_sources;
@@ -157,6 +161,7 @@ struct store_new {
     long long safety_stock;
     long long api_limit;
     long long api_window;
+    long long return_location_id; /* 0: the online location */
     /* Source locations in reservation order, each once; [0] is the
      * online location. */
     const long long *source_location_ids;
@@ -175,6 +180,49 @@ struct store_new {
 long long stores_add(PGconn *pg, const struct store_new *s,
                      const unsigned char *key, const char *password,
                      char *errstr, size_t errstr_size, char *sqlstate);
+
+/* What `store set` changes (strings and the array borrowed); a field left
+ * at its "kept" value is not changed. */
+struct store_change {
+    const char *url;               /* NULL: kept */
+    const char *password;          /* plain, sealed here; NULL: kept */
+    long long price_list_id;       /* 0: kept */
+    long long delivery_variant_id; /* 0: kept */
+    long long safety_stock;        /* -1: kept */
+    long long api_limit;           /* 0: kept */
+    long long api_window;          /* 0: kept */
+    long long return_location_id;  /* 0: kept */
+    /* The sources after the online location, in reservation order, each
+     * once and never the online location; NULL: kept. */
+    const long long *source_location_ids;
+    size_t n_sources;
+};
+
+/**
+ * @brief Change store @p store_id's settings in the caller's transaction
+ *        (a new password is sealed under @p key); updated_at moves, so the
+ *        services see a new stores_version().
+ * @returns 0, or -1 with errstr (a removed or unknown store too).
+ */
+int stores_change(PGconn *pg, long long store_id, const struct store_change *c,
+                  const unsigned char *key, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Stop syncing store @p store_id: removed_at is set (migration
+ *        0013) and no service loads it any more; its rows (orders,
+ *        movements, remote ids, dead letters) stay as history.
+ * @returns 0, or -1 with errstr.
+ */
+int stores_remove(PGconn *pg, long long store_id, char *errstr,
+                  size_t errstr_size);
+
+/**
+ * @brief A text that changes whenever any store is added, changed or
+ *        removed (the services reload their stores when it does).
+ * @returns 0, or -1 with errstr.
+ */
+int stores_version(PGconn *pg, char *version, size_t version_size, char *errstr,
+                   size_t errstr_size);
 
 /**
  * @brief Seal every webhook secret still kept in clear (store rows from
@@ -196,8 +244,9 @@ long long stores_webhook_seal_plain(PGconn *pg, const unsigned char *key,
  * @returns the rows (PQclear() them), columns: name, platform, url, login,
  *          online location code, the other source location codes joined
  *          with ',' in order ("" when none), price list code, delivery
- *          SKU, safety_stock, api_limit, api_window (never the password
- *          nor the webhook secret); or NULL with errstr.
+ *          SKU, return location code, safety_stock, api_limit,
+ *          api_window (never the password nor the webhook secret; removed
+ *          stores aside); or NULL with errstr.
  */
 PGresult *stores_list(PGconn *pg, const char *name, char *errstr,
                       size_t errstr_size);

@@ -1,7 +1,7 @@
 /*
- * cmd_store — `omnisync store add|list|show`: the online stores and their
- * integration settings.  The API password is stored encrypted (secret.h)
- * and is never printed, not in errors either.
+ * cmd_store — `omnisync store add|set|remove|list|show`: the online stores
+ * and their integration settings.  The API password is stored encrypted
+ * (secret.h) and is never printed, not in errors either.
  */
 #include "cli.h"
 #include "ledger/ledger.h"
@@ -13,23 +13,72 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STORE_PASSWORD_MAX 1024
+
+/* The command the shared checks name in their messages. */
+static const char *store_cmd = "store add";
 #define STORE_MAX_SOURCES 64
 
 /* Options of `store add` as given. */
 struct store_args {
     const char *name, *platform, *url, *login, *password_env, *password_file,
         *online, *sources, *price_list, *delivery_sku, *safety, *api_limit,
-        *api_window;
+        *api_window, *ret;
+    long long ret_id; /* --return-location's id, 0: the online location */
     long long safety_n, api_limit_n, api_window_n;
     char *source_codes[STORE_MAX_SOURCES];
     size_t n_sources;
     int as_json; /* --json */
 };
+
+/* The options of store add; store set takes all but the add-only ones
+ * (the platform, login and online location stay). */
+static const struct {
+    const char *name;
+    size_t off; /* of the value in struct store_args */
+    int add_only;
+} store_opt_rows[] = {
+    {"--platform", offsetof(struct store_args, platform), 1},
+    {"--url", offsetof(struct store_args, url), 0},
+    {"--login", offsetof(struct store_args, login), 1},
+    {"--password-env", offsetof(struct store_args, password_env), 0},
+    {"--password-file", offsetof(struct store_args, password_file), 0},
+    {"--online-location", offsetof(struct store_args, online), 1},
+    {"--source-locations", offsetof(struct store_args, sources), 0},
+    {"--price-list", offsetof(struct store_args, price_list), 0},
+    {"--delivery-sku", offsetof(struct store_args, delivery_sku), 0},
+    {"--safety-stock", offsetof(struct store_args, safety), 0},
+    {"--api-limit", offsetof(struct store_args, api_limit), 0},
+    {"--api-window", offsetof(struct store_args, api_window), 0},
+    {"--return-location", offsetof(struct store_args, ret), 0},
+};
+#define STORE_NOPTS (sizeof(store_opt_rows) / sizeof(store_opt_rows[0]))
+
+/* The option table of store add (@p add) or store set into @p o
+ * (STORE_NOPTS + 2 rows: --json and the end). */
+static void store_opts_build(struct store_args *a, int add, struct cli_opt *o)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < STORE_NOPTS; i++) {
+        if (store_opt_rows[i].add_only && !add)
+            continue;
+        o[n].name = store_opt_rows[i].name;
+        o[n].val = (const char **)((char *)a + store_opt_rows[i].off);
+        o[n++].flag = NULL;
+    }
+    o[n].name = "--json";
+    o[n].val = NULL;
+    o[n++].flag = &a->as_json;
+    o[n].name = NULL;
+    o[n].val = NULL;
+    o[n].flag = NULL;
+}
 
 /* Parse an optional integer option in [min, INT_MAX]. */
 static int store_num(const char *opt, const char *val, long long min,
@@ -42,8 +91,8 @@ static int store_num(const char *opt, const char *val, long long min,
         return 0;
     }
     if (cfg_parse_ll(val, &v) < 0 || v < min || v > INT_MAX) {
-        cli_err(CLI_USAGE, "store add: bad %s '%s' (an integer >= %lld)", opt,
-                val, min);
+        cli_err(CLI_USAGE, "%s: bad %s '%s' (an integer >= %lld)", store_cmd,
+                opt, val, min);
         return -1;
     }
     *out = v;
@@ -60,7 +109,7 @@ static int store_sources_split(struct store_args *a)
         comma = strchr(p, ',');
         len = comma ? (size_t)(comma - p) : strlen(p);
         if (a->n_sources == STORE_MAX_SOURCES) {
-            cli_err(CLI_USAGE, "store add: more than %d source locations",
+            cli_err(CLI_USAGE, "%s: more than %d source locations", store_cmd,
                     STORE_MAX_SOURCES);
             return -1;
         }
@@ -71,16 +120,16 @@ static int store_sources_split(struct store_args *a)
         }
         if (!cli_code_ok(a->source_codes[a->n_sources++])) {
             cli_err(CLI_USAGE,
-                    "store add: bad --source-locations '%s' (codes "
+                    "%s: bad --source-locations '%s' (codes "
                     "separated by ',')",
-                    a->sources);
+                    store_cmd, a->sources);
             return -1;
         }
         if (!comma)
             break;
         p = comma + 1;
         if (!*p) {
-            cli_err(CLI_USAGE, "store add: bad --source-locations '%s'",
+            cli_err(CLI_USAGE, "%s: bad --source-locations '%s'", store_cmd,
                     a->sources);
             return -1;
         }
@@ -94,7 +143,7 @@ static const struct store_platform *store_platform_check(const char *name)
     const struct store_platform *p = store_platform_find(name);
 
     if (!p)
-        cli_err(-1, "store add: --platform must be '%s'%s%s",
+        cli_err(-1, "%s: --platform must be '%s'%s%s", store_cmd,
                 store_platform_names(), name ? ", not " : "",
                 name ? name : " (required)");
     return p;
@@ -106,15 +155,15 @@ static int store_url_check(const char *url)
     const char *host;
 
     if (!url)
-        return cli_err(-1, "store add: --url is required");
+        return cli_err(-1, "%s: --url is required", store_cmd);
     host = !strncmp(url, "http://", 7)    ? url + 7
            : !strncmp(url, "https://", 8) ? url + 8
                                           : NULL;
     if (!host || !*host || *host == '/' || strpbrk(url, " \t\r\n"))
         return cli_err(-1,
-                       "store add: bad --url '%s' (http://HOST... or "
+                       "%s: bad --url '%s' (http://HOST... or "
                        "https://HOST...)",
-                       url);
+                       store_cmd, url);
     return 0;
 }
 
@@ -122,18 +171,20 @@ static int store_url_check(const char *url)
 static int store_required_check(const struct store_args *a)
 {
     if (!a->login || !*a->login)
-        return cli_err(-1, "store add: --login is required");
+        return cli_err(-1, "%s: --login is required", store_cmd);
     if (!!a->password_env == !!a->password_file)
-        return cli_err(-1, "store add: give exactly one of --password-env "
-                           "VAR and --password-file FILE");
+        return cli_err(-1,
+                       "%s: give exactly one of --password-env "
+                       "VAR and --password-file FILE",
+                       store_cmd);
     if (!a->online || !*a->online)
-        return cli_err(-1, "store add: --online-location is required");
+        return cli_err(-1, "%s: --online-location is required", store_cmd);
     if (!a->sources || !*a->sources)
-        return cli_err(-1, "store add: --source-locations is required");
+        return cli_err(-1, "%s: --source-locations is required", store_cmd);
     if (!a->price_list || !*a->price_list)
-        return cli_err(-1, "store add: --price-list is required");
+        return cli_err(-1, "%s: --price-list is required", store_cmd);
     if (!a->delivery_sku || !*a->delivery_sku)
-        return cli_err(-1, "store add: --delivery-sku is required");
+        return cli_err(-1, "%s: --delivery-sku is required", store_cmd);
     return 0;
 }
 
@@ -144,11 +195,11 @@ static int store_args_check(struct store_args *a)
 
     if (!cli_code_ok(a->name))
         return cli_err(-1,
-                       "store add: bad store name '%s' (no spaces, ',' "
+                       "%s: bad store name '%s' (no spaces, ',' "
                        "or ':')",
-                       a->name);
+                       store_cmd, a->name);
     if (strlen(a->name) > STORE_NAME_MAX)
-        return cli_err(-1, "store add: store name longer than %d bytes",
+        return cli_err(-1, "%s: store name longer than %d bytes", store_cmd,
                        STORE_NAME_MAX);
     p = store_platform_check(a->platform);
     if (!p || store_url_check(a->url) < 0 || store_required_check(a) < 0)
@@ -176,33 +227,33 @@ static int store_password_read(const struct store_args *a, char *buf,
         v = getenv(a->password_env);
         if (!v || !*v)
             return cli_err(-1,
-                           "store add: --password-env: environment variable "
+                           "%s: --password-env: environment variable "
                            "%s is not set or empty",
-                           a->password_env);
+                           store_cmd, a->password_env);
         if (strlen(v) >= buf_size)
-            return cli_err(-1, "store add: the password in %s is too long",
+            return cli_err(-1, "%s: the password in %s is too long", store_cmd,
                            a->password_env);
         memcpy(buf, v, strlen(v) + 1);
         return 0;
     }
     fp = fopen(a->password_file, "r");
     if (!fp)
-        return cli_err(-1, "store add: cannot read --password-file %s: %s",
+        return cli_err(-1, "%s: cannot read --password-file %s: %s", store_cmd,
                        a->password_file, strerror(errno));
     if (!fgets(buf, (int)buf_size, fp))
         buf[0] = '\0';
     fclose(fp);
     len = strlen(buf);
     if (len == buf_size - 1 && buf[len - 1] != '\n')
-        return cli_err(-1, "store add: the password in %s is too long",
+        return cli_err(-1, "%s: the password in %s is too long", store_cmd,
                        a->password_file);
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         buf[--len] = '\0';
     if (!len)
         return cli_err(-1,
-                       "store add: --password-file %s: first line is "
+                       "%s: --password-file %s: first line is "
                        "empty",
-                       a->password_file);
+                       store_cmd, a->password_file);
     return 0;
 }
 
@@ -233,11 +284,24 @@ static int store_owner(PGconn *pg, long long loc_id, char *owner,
     return 0;
 }
 
+/* --return-location CODE: any known location.  Returns a CLI_* code
+ * (*id -1 when the ledger could not be asked). */
+static int store_return_resolve(PGconn *pg, const char *cmd, const char *code,
+                                long long *id)
+{
+    *id = cli_id_lookup(pg, "location", code);
+    if (*id < 0)
+        return CLI_DEPENDENCY;
+    if (*id == 0)
+        return cli_err(CLI_USAGE, "%s: unknown --return-location '%s'", cmd,
+                       code);
+    return CLI_OK;
+}
+
 /* Resolve names to ids, in the open transaction.  Returns a CLI_* code;
  * fills @p loc_ids (online first, then deduplicated sources). */
-static int store_resolve(PGconn *pg, const struct store_args *a,
-                         long long *loc_ids, size_t *nlocs, long long *pl_id,
-                         long long *var_id)
+static int store_resolve(PGconn *pg, struct store_args *a, long long *loc_ids,
+                         size_t *nlocs, long long *pl_id, long long *var_id)
 {
     char kind[32], owner[256];
     long long id;
@@ -289,6 +353,9 @@ static int store_resolve(PGconn *pg, const struct store_args *a,
                    ? CLI_DEPENDENCY
                    : cli_err(CLI_USAGE, "store add: unknown delivery SKU '%s'",
                              a->delivery_sku);
+    if (a->ret &&
+        store_return_resolve(pg, "store add", a->ret, &a->ret_id) != CLI_OK)
+        return a->ret_id < 0 ? CLI_DEPENDENCY : CLI_USAGE;
     id = cli_id_lookup(pg, "store", a->name);
     if (id != 0)
         return id < 0
@@ -317,6 +384,7 @@ static long long store_insert(PGconn *pg, const struct store_args *a,
         .safety_stock = a->safety_n,
         .api_limit = a->api_limit_n,
         .api_window = a->api_window_n,
+        .return_location_id = a->ret_id,
         .source_location_ids = loc_ids,
         .n_sources = nlocs,
     };
@@ -327,22 +395,7 @@ static long long store_insert(PGconn *pg, const struct store_args *a,
 static int store_add(int argc, char **argv)
 {
     struct store_args a;
-    const struct cli_opt opts[] = {
-        {"--platform", &a.platform, NULL},
-        {"--url", &a.url, NULL},
-        {"--login", &a.login, NULL},
-        {"--password-env", &a.password_env, NULL},
-        {"--password-file", &a.password_file, NULL},
-        {"--online-location", &a.online, NULL},
-        {"--source-locations", &a.sources, NULL},
-        {"--price-list", &a.price_list, NULL},
-        {"--delivery-sku", &a.delivery_sku, NULL},
-        {"--safety-stock", &a.safety, NULL},
-        {"--api-limit", &a.api_limit, NULL},
-        {"--api-window", &a.api_window, NULL},
-        {"--json", NULL, &a.as_json},
-        {NULL, NULL, NULL},
-    };
+    struct cli_opt opts[STORE_NOPTS + 2];
     unsigned char key[SECRET_KEY_BYTES];
     char password[STORE_PASSWORD_MAX], err[1024], sqlstate[6];
     long long loc_ids[STORE_MAX_SOURCES + 1], pl_id = 0, var_id = 0, store_id,
@@ -355,6 +408,7 @@ static int store_add(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     memset(password, 0, sizeof(password));
     sodium_memzero(key, sizeof(key));
+    store_opts_build(&a, 1, opts);
     rc = cli_args_parse("store add", argc, argv, opts, pos, 1, &npos);
     if (rc != CLI_OK)
         goto out;
@@ -432,17 +486,288 @@ out:
     return rc;
 }
 
-static const char *const store_cols[] = {
-    "name",       "platform",        "url",
-    "login",      "online_location", "source_locations",
-    "price_list", "delivery_sku",    "safety_stock",
-    "api_limit",  "api_window",
+/* ---- store set / store remove ------------------------------------------ */
+
+/* What `store set` was given, resolved to ids. */
+struct store_set_ids {
+    struct store_conf conf; /* the store as it is (no password) */
+    long long locs[STORE_MAX_SOURCES + 1];
+    size_t nlocs; /* the new sources after the online location */
+    struct store_change ch;
+    int stock; /* the change alters what the store shows */
 };
-#define STORE_NCOLS 11
+
+/* The new --source-locations: known codes, each once, the online
+ * location left out (it stays first).  Returns a CLI_* code. */
+static int store_set_sources(PGconn *pg, const struct store_args *a,
+                             struct store_set_ids *s)
+{
+    char kind[32];
+
+    for (size_t i = 0; i < a->n_sources; i++) {
+        long long id =
+            store_location(pg, a->source_codes[i], kind, sizeof(kind));
+        int dup = id == s->conf.online_location_id;
+
+        if (id <= 0)
+            return id < 0 ? CLI_DEPENDENCY
+                          : cli_err(CLI_USAGE,
+                                    "store set: unknown source location "
+                                    "'%s'",
+                                    a->source_codes[i]);
+        for (size_t j = 0; j < s->nlocs; j++)
+            dup |= s->locs[j] == id;
+        if (!dup)
+            s->locs[s->nlocs++] = id;
+    }
+    s->ch.source_location_ids = s->locs;
+    s->ch.n_sources = s->nlocs;
+    return CLI_OK;
+}
+
+/* A code or SKU option to its id: @p out (0 when not given).  Returns a
+ * CLI_* code. */
+static int store_set_lookup(PGconn *pg, const char *table, const char *opt,
+                            const char *val, long long *out)
+{
+    if (!val)
+        return CLI_OK;
+    *out = cli_id_lookup(pg, table, val);
+    if (*out < 0)
+        return CLI_DEPENDENCY;
+    if (*out == 0)
+        return cli_err(CLI_USAGE, "store set: unknown %s '%s'", opt, val);
+    return CLI_OK;
+}
+
+/* Resolve the options to ids, in the open transaction.  Returns a CLI_*
+ * code. */
+static int store_set_resolve(PGconn *pg, struct store_args *a,
+                             struct store_set_ids *s)
+{
+    char err[1024];
+    int rc =
+        stores_settings_load(pg, a->name, &s->conf, err, sizeof(err), NULL);
+
+    if (rc != 0)
+        return rc < 0 ? cli_err(CLI_DEPENDENCY, "store set: %s", err)
+                      : cli_err(CLI_USAGE, "store set: no store named '%s'",
+                                a->name);
+    rc = store_set_lookup(pg, "price_list", "--price-list", a->price_list,
+                          &s->ch.price_list_id);
+    if (rc == CLI_OK)
+        rc = store_set_lookup(pg, "variant", "--delivery-sku", a->delivery_sku,
+                              &s->ch.delivery_variant_id);
+    if (rc == CLI_OK && a->ret)
+        rc = store_return_resolve(pg, "store set", a->ret,
+                                  &s->ch.return_location_id);
+    if (rc == CLI_OK && a->sources)
+        rc = store_set_sources(pg, a, s);
+    s->ch.url = a->url;
+    s->ch.safety_stock = a->safety ? a->safety_n : -1;
+    s->ch.api_limit = a->api_limit ? a->api_limit_n : 0;
+    s->ch.api_window = a->api_window ? a->api_window_n : 0;
+    s->stock = a->price_list || a->sources || a->safety;
+    return rc;
+}
+
+/* Wait for movements in flight at the old and new sources (ledger.h). */
+static int store_set_lock(PGconn *pg, const struct store_set_ids *s)
+{
+    long long ids[2 * STORE_MAX_SOURCES + 2];
+    size_t n = 0;
+    char err[1024];
+
+    for (size_t i = 0; i < s->conf.n_sources && n < STORE_MAX_SOURCES; i++)
+        ids[n++] = s->conf.source_location_ids[i];
+    for (size_t i = 0; i < s->nlocs; i++)
+        ids[n++] = s->locs[i];
+    if (ledger_locations_lock(pg, ids, n, err, sizeof(err)) < 0)
+        return cli_err(CLI_DEPENDENCY, "store set: %s", err);
+    return CLI_OK;
+}
+
+/* The change and its stock events, in the open transaction: @returns
+ * the number of events, or -1 (printed). */
+static long long store_set_apply(PGconn *pg, const struct store_set_ids *s,
+                                 const unsigned char *key)
+{
+    struct ledger_avail_snap *snap = NULL;
+    long long events = 0;
+    char err[1024];
+
+    if (s->stock) {
+        snap = ledger_avail_snap_take(pg, s->conf.id, err, sizeof(err));
+        if (!snap)
+            return cli_err(-1, "store set: %s", err);
+    }
+    if (stores_change(pg, s->conf.id, &s->ch, key, err, sizeof(err)) < 0)
+        events = -1;
+    else if (snap)
+        events =
+            ledger_avail_changed_emit(pg, s->conf.id, snap, err, sizeof(err));
+    ledger_avail_snap_free(snap);
+    if (events < 0)
+        return cli_err(-1, "store set: %s", err);
+    return events;
+}
+
+/* The options of `store set` that need no database.  Prints why. */
+static int store_set_check(struct store_args *a, char *password,
+                           size_t password_size, unsigned char *key)
+{
+    char err[1024];
+
+    if (!a->url && !a->password_env && !a->password_file && !a->sources &&
+        !a->price_list && !a->delivery_sku && !a->safety && !a->api_limit &&
+        !a->api_window && !a->ret)
+        return cli_err(-1, "store set: nothing to change (see store set "
+                           "--help)");
+    if (a->password_env && a->password_file)
+        return cli_err(-1, "store set: give one of --password-env VAR and "
+                           "--password-file FILE");
+    if ((a->url && store_url_check(a->url) < 0) ||
+        store_num("--safety-stock", a->safety, 0, 0, &a->safety_n) < 0 ||
+        store_num("--api-limit", a->api_limit, 1, 0, &a->api_limit_n) < 0 ||
+        store_num("--api-window", a->api_window, 1, 0, &a->api_window_n) < 0)
+        return -1;
+    if (a->sources && store_sources_split(a) < 0)
+        return -1;
+    if (!a->password_env && !a->password_file)
+        return 0;
+    if (cli_secret_key(key, err, sizeof(err)) < 0)
+        return cli_err(-1, "store set: %s", err);
+    return store_password_read(a, password, password_size);
+}
+
+static int store_set_print(const struct store_args *a, long long events)
+{
+    if (a->as_json)
+        return cli_json_print(json_pack("{s:s, s:I}", "name", a->name,
+                                        "stock_events", (json_int_t)events));
+    printf("changed store %s (%lld stock events)\n", a->name, events);
+    return CLI_OK;
+}
+
+/* store set NAME [--url U] [--password-env V | --password-file F]
+ * [--price-list PL] [--source-locations C,...] [--delivery-sku SKU]
+ * [--safety-stock N] [--api-limit N] [--api-window S]
+ * [--return-location CODE] [--json] */
+static int store_set(int argc, char **argv)
+{
+    static struct store_args a;
+    static struct store_set_ids s;
+    struct cli_opt opts[STORE_NOPTS + 2];
+    unsigned char key[SECRET_KEY_BYTES];
+    char password[STORE_PASSWORD_MAX], err[1024];
+    const char *pos[1];
+    long long events = -1;
+    PGconn *pg = NULL;
+    int npos, rc, in_tx = 0;
+
+    memset(&a, 0, sizeof(a));
+    memset(&s, 0, sizeof(s));
+    memset(password, 0, sizeof(password));
+    sodium_memzero(key, sizeof(key));
+    store_cmd = "store set";
+    store_opts_build(&a, 0, opts);
+    rc = cli_args_parse("store set", argc, argv, opts, pos, 1, &npos);
+    if (rc != CLI_OK)
+        goto out;
+    rc = CLI_USAGE;
+    if (npos != 1) {
+        cli_err(CLI_USAGE, "store set: NAME is required");
+        goto out;
+    }
+    a.name = pos[0];
+    if (store_set_check(&a, password, sizeof(password), key) < 0)
+        goto out;
+    s.ch.password = password[0] ? password : NULL;
+    rc = CLI_DEPENDENCY;
+    pg = cli_pg();
+    if (!pg || db_begin(pg, err, sizeof(err)) < 0) {
+        if (pg)
+            cli_err(CLI_DEPENDENCY, "store set: %s", err);
+        goto out;
+    }
+    in_tx = 1;
+    rc = store_set_resolve(pg, &a, &s);
+    if (rc == CLI_OK)
+        rc = store_set_lock(pg, &s);
+    if (rc != CLI_OK)
+        goto out;
+    events = store_set_apply(pg, &s, key);
+    if (events < 0)
+        goto out;
+    if (db_commit(pg, err, sizeof(err)) < 0) {
+        cli_err(CLI_DEPENDENCY, "store set: %s", err);
+        goto out;
+    }
+    in_tx = 0;
+    rc = store_set_print(&a, events);
+out:
+    if (in_tx)
+        db_rollback(pg);
+    PQfinish(pg);
+    store_conf_clear(&s.conf);
+    sodium_memzero(password, sizeof(password));
+    sodium_memzero(key, sizeof(key));
+    for (size_t i = 0; i < a.n_sources; i++)
+        free(a.source_codes[i]);
+    return rc;
+}
+
+/* store remove NAME [--json] */
+static int store_remove(int argc, char **argv)
+{
+    int as_json = 0, npos, rc;
+    const struct cli_opt opts[] = {
+        {"--json", NULL, &as_json},
+        {NULL, NULL, NULL},
+    };
+    struct store_conf conf;
+    const char *pos[1];
+    char err[1024];
+    PGconn *pg;
+
+    memset(&conf, 0, sizeof(conf));
+    rc = cli_args_parse("store remove", argc, argv, opts, pos, 1, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_err(CLI_USAGE, "store remove: NAME is required");
+    pg = cli_pg();
+    if (!pg)
+        return CLI_DEPENDENCY;
+    rc = stores_settings_load(pg, pos[0], &conf, err, sizeof(err), NULL);
+    if (rc == 0 && stores_remove(pg, conf.id, err, sizeof(err)) < 0)
+        rc = -1;
+    PQfinish(pg);
+    store_conf_clear(&conf);
+    if (rc != 0)
+        return rc < 0 ? cli_err(CLI_DEPENDENCY, "store remove: %s", err)
+                      : cli_err(CLI_USAGE, "store remove: no store named '%s'",
+                                pos[0]);
+    if (as_json)
+        return cli_json_print(
+            json_pack("{s:s, s:b}", "name", pos[0], "removed", 1));
+    printf("removed store %s: no longer synced; its orders, movements and "
+           "ids are kept\n",
+           pos[0]);
+    return CLI_OK;
+}
+
+static const char *const store_cols[] = {
+    "name",         "platform",        "url",
+    "login",        "online_location", "source_locations",
+    "price_list",   "delivery_sku",    "return_location",
+    "safety_stock", "api_limit",       "api_window",
+};
+#define STORE_NCOLS 12
 
 /* Column indexes in stores_list()'s rows (ledger/stores.h). */
 #define STORE_COL_SOURCES 5 /* codes joined by ',' */
-#define STORE_COL_NUMBERS 8 /* from here on numbers */
+#define STORE_COL_NUMBERS 9 /* from here on numbers */
 
 /* "WH2,WH1" as a JSON array of codes. */
 static json_t *store_codes_json(const char *list)
@@ -609,17 +934,39 @@ static const struct cli_sub store_subs[] = {
      "--online-location CODE\n"
      "        --source-locations CODE[,CODE...] --price-list PL "
      "--delivery-sku SKU\n"
-     "        [--safety-stock N] [--api-limit N] [--api-window SECONDS] "
-     "[--json]\n"
+     "        [--safety-stock N] [--api-limit N] [--api-window SECONDS]\n"
+     "        [--return-location CODE] [--json]\n"
      "  Add an online store on PLATFORM, a platform omnisync knows (a\n"
      "  wrong name lists them).  The API budget is N calls per SECONDS,\n"
      "  by default the platform's own limit.  The API password is read\n"
      "  from the variable VAR or the first line of FILE and stored\n"
      "  encrypted under OMNISYNC_SECRET_KEY.  The online location (kind\n"
      "  online) is the first source; the others follow in the given\n"
-     "  order.  Emits stock.available for every variant with stock at its\n"
+     "  order.  Returned orders (and orders cancelled after they shipped)\n"
+     "  put their stock back at --return-location, by default the online\n"
+     "  location.  Emits stock.available for every variant with stock at its\n"
      "  sources.  --json: {\"name\", \"source_locations\", "
      "\"stock_events\"}."},
+    {"set", store_set,
+     "store set NAME [--price-list PL] [--source-locations CODE[,CODE...]]\n"
+     "        [--safety-stock N] [--delivery-sku SKU] [--api-limit N]\n"
+     "        [--api-window SECONDS] [--password-env VAR | --password-file "
+     "FILE]\n"
+     "        [--url URL] [--return-location CODE] [--json]\n"
+     "  Change a store's settings; what is not given stays.  Running\n"
+     "  services pick the change up within about a second (they watch the\n"
+     "  ledger's stores), no restart.  A new price list, sources or safety\n"
+     "  stock writes stock.available, in the same transaction, for exactly\n"
+     "  the variants whose quantity or price in the store changes, so\n"
+     "  stock-publisher pushes them in its usual batches.  The password is\n"
+     "  read as for store add and never printed.  --json: {\"name\",\n"
+     "  \"stock_events\"}."},
+    {"remove", store_remove,
+     "store remove NAME [--json]\n"
+     "  Stop syncing a store: no service loads it any more (catalog, stock,\n"
+     "  photos, orders, webhooks answered 404); its orders, movements,\n"
+     "  remote ids and dead letters stay as history (orders list|show).\n"
+     "  The name and online location stay taken."},
     {"list", store_print,
      "store list [--json]\n"
      "  List stores' settings (never the password or webhook secret)."},

@@ -30,11 +30,12 @@ static const struct cli_cmd cli_cmds[] = {
      "stock receipt|sale|return|writeoff|transfer|count|"
      "show: movements"},
     {"store", cmd_store,
-     "store add|list|show|adopt: online stores (adopt: map an existing "
-     "store's products by SKU)"},
+     "store add|set|remove|list|show|adopt: online stores (adopt: map an "
+     "existing store's products by SKU)"},
     {"status", cmd_status, "status: what the ledger and the outbox hold"},
     {"sync", cmd_sync, "sync initial|resync STORE: publish the catalog"},
-    {"orders", cmd_orders, "orders list|show: customer orders from stores"},
+    {"orders", cmd_orders,
+     "orders list|show|resolve: customer orders from stores"},
     {"reconcile", cmd_reconcile,
      "reconcile STORE [--repair] [--json]: store vs ledger drift"},
     {"lag", cmd_lag,

@@ -485,18 +485,12 @@ static int oi_register(struct order_intake *in, struct storeset_entry *e)
     return o == OUTCOME_OK ? 0 : -1;
 }
 
-/* Reload the stores and publish the secret -> store table. */
-static int oi_refresh(struct order_intake *in)
+/* Publish the secret -> store table of the stores loaded. */
+static int oi_secrets_publish(struct order_intake *in)
 {
-    char err[512];
     struct oi_secret *sec;
     size_t n, i;
 
-    if (storeset_refresh(in->ss, in->pg, in->c->secret_key, err, sizeof(err)) <
-        0) {
-        log_warn("stores: %s", err);
-        return -1;
-    }
     n = storeset_count(in->ss);
     sec = calloc(n ? n : 1, sizeof(*sec));
     if (!sec)
@@ -518,6 +512,19 @@ static int oi_refresh(struct order_intake *in)
     return 0;
 }
 
+/* Reload the stores and publish the secret -> store table. */
+static int oi_refresh(struct order_intake *in)
+{
+    char err[512];
+
+    if (storeset_refresh(in->ss, in->pg, in->c->secret_key, err, sizeof(err)) <
+        0) {
+        log_warn("stores: %s", err);
+        return -1;
+    }
+    return oi_secrets_publish(in);
+}
+
 /* Register the webhooks of stores not registered by this process yet. */
 static void oi_register_all(struct order_intake *in)
 {
@@ -531,6 +538,20 @@ static void oi_register_all(struct order_intake *in)
         if (!oi_is_registered(in, k) && oi_register(in, e) == 0)
             oi_registered_add(in, k);
     }
+}
+
+/* A store added, changed or removed in the ledger (`store add|set|
+ * remove`): reload now, not at the next periodic refresh. */
+static void oi_refresh_changed(struct order_intake *in)
+{
+    char err[512];
+    int rc = storeset_refresh_changed(in->ss, in->pg, in->c->secret_key, err,
+                                      sizeof(err));
+
+    if (rc < 0)
+        log_warn("stores: change check failed: %s", err);
+    if (rc > 0 && oi_secrets_publish(in) == 0)
+        oi_register_all(in);
 }
 
 /* Where the store's poll resumes: the saved cursor, else poll.since,
@@ -668,6 +689,8 @@ static void *oi_store_main(void *arg)
                 continue;
             }
         }
+        if (now < next_refresh && in->secrets_loaded)
+            oi_refresh_changed(in);
         if (now >= next_refresh) {
             if (oi_refresh(in) == 0) {
                 oi_register_all(in);

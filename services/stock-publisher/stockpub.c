@@ -215,6 +215,23 @@ static void stockpub_refresh(struct stockpub *sp, int forced)
     log_debug("stores: %d loaded", n);
 }
 
+/* A store's settings changed in the ledger (`store set|remove`): reload
+ * now rather than at the next periodic refresh. */
+static void stockpub_refresh_changed(struct stockpub *sp)
+{
+    char err[512];
+    int rc = storeset_refresh_changed(sp->stores, sp->pg, sp->c.secret_key, err,
+                                      sizeof(err));
+
+    if (rc < 0) {
+        log_warn("stores: change check failed: %s", err);
+        if (db_conn_lost(sp->pg))
+            PQreset(sp->pg);
+    } else if (rc > 0) {
+        sp->last_refresh_wall_ms = clock_wall_ms();
+    }
+}
+
 /* The ledger's note of the dead letter just written, for status and
  * `omnisync dlq` (logged when it cannot be written: the DLQ record itself
  * is safe).  @p it is the coalesced item, or NULL for a message. */
@@ -644,6 +661,8 @@ int stockpub_poll(struct stockpub *sp)
     now = clock_mono_ms();
     if (now >= sp->next_refresh_ms)
         stockpub_refresh(sp, 0);
+    else
+        stockpub_refresh_changed(sp);
     stockpub_parked_gauge(sp, now);
     if (now >= sp->next_stats_ms) {
         sp->next_stats_ms = now + sp->c.stats_ms;

@@ -15,6 +15,8 @@ static const char *const sim_fulfillment[] = {
 
 static void sim_orders_create(struct sim_db *db, json_t *in, int admin,
                               struct sim_resp *rs);
+static int sim_order_lines_patch(struct sim_db *db, struct sim_order *o,
+                                 json_t *in, int64_t ts, json_t **errors);
 
 static int sim_in_set(const char *s, const char *const *set)
 {
@@ -222,6 +224,10 @@ int sim_orders_route(struct sim_db *db, struct sim_req *rq, struct sim_resp *rs)
             return 1;
         }
         rc = sim_order_patch(o, in, ts, &errors);
+        if (rc >= 0) {
+            int lrc = sim_order_lines_patch(db, o, in, ts, &errors);
+            rc = lrc < 0 ? lrc : rc + lrc;
+        }
         if (rc < 0) {
             sim_resp_json(rs, 422, errors);
             return 1;
@@ -365,18 +371,19 @@ static int sim_order_line_check(struct sim_db *db, json_t *line, size_t i,
     return 0;
 }
 
-/* The order's lines from the checked variants, their stock taken; the
+/* The order's lines o->lines[first..] from the checked variants, their
+ * stock taken; the
  * items' total. */
 static int64_t sim_order_lines_fill(struct sim_db *db, struct sim_order *o,
                                     struct sim_variant **vs, const int64_t *qs,
-                                    size_t n, int64_t ts)
+                                    size_t n, int64_t ts, size_t first)
 {
     int64_t items = 0;
 
     for (size_t i = 0; i < n; i++) {
         struct sim_variant *v = vs[i];
         struct sim_product *p = sim_db_product(db, v->product_id);
-        struct sim_order_line *l = &o->lines[i];
+        struct sim_order_line *l = &o->lines[first + i];
         json_t *vt = sim_variant_title_json(db, v);
         char title[1024];
         if (json_is_string(vt))
@@ -399,8 +406,173 @@ static int64_t sim_order_lines_fill(struct sim_db *db, struct sim_order *o,
         v->updated_at = ts;
         sim_product_touch(db, p, ts);
     }
-    o->n_lines = n;
+    o->n_lines = first + n;
     return items;
+}
+
+/* One checked edit of an order's lines (PUT order_lines_attributes). */
+struct sim_line_edit {
+    struct sim_order_line *line; /* the line edited, NULL: a new line */
+    struct sim_variant *v;       /* a new line's variant */
+    int64_t quantity;            /* the new quantity, 0: remove */
+};
+
+static int sim_line_edit_refuse(json_t **errors, const char *msg)
+{
+    *errors = json_pack("{s:[s]}", "order_lines", msg);
+    return -1;
+}
+
+static struct sim_order_line *sim_order_line_find(struct sim_order *o,
+                                                  int64_t id)
+{
+    for (size_t i = 0; i < o->n_lines; i++)
+        if (o->lines[i].id == id)
+            return &o->lines[i];
+    return NULL;
+}
+
+/* Check one element of order_lines_attributes into @p e: {id, quantity}
+ * updates a line, {id, _destroy: true} removes it, {variant_id,
+ * quantity} adds one (INSALES.md §5.3). */
+static int sim_line_edit_check(struct sim_db *db, struct sim_order *o,
+                               json_t *a, struct sim_line_edit *e,
+                               json_t **errors)
+{
+    json_t *jid = json_object_get(a, "id");
+    json_t *jq = json_object_get(a, "quantity");
+    json_t *jv = json_object_get(a, "variant_id");
+    int destroy = json_is_true(json_object_get(a, "_destroy"));
+    struct sim_product *p;
+
+    memset(e, 0, sizeof(*e));
+    if (!json_is_object(a))
+        return sim_line_edit_refuse(errors, "неверный формат");
+    if (json_is_integer(jid)) {
+        e->line = sim_order_line_find(o, json_integer_value(jid));
+        if (!e->line)
+            return sim_line_edit_refuse(errors, "позиция не найдена");
+    } else {
+        e->v = json_is_integer(jv) ? sim_db_variant(db, json_integer_value(jv))
+                                   : NULL;
+        p = e->v ? sim_db_product(db, e->v->product_id) : NULL;
+        if (!p || p->archived)
+            return sim_line_edit_refuse(errors, "Вариант не найден");
+    }
+    if (destroy && e->line)
+        return 0;
+    if (!json_is_integer(jq) || json_integer_value(jq) <= 0)
+        return sim_line_edit_refuse(errors, "нужны variant_id и quantity > 0");
+    e->quantity = json_integer_value(jq);
+    return 0;
+}
+
+/* How much more of its variant edit @p e takes (0: none or untracked). */
+static int64_t sim_line_edit_more(struct sim_db *db,
+                                  const struct sim_line_edit *e,
+                                  struct sim_variant **v)
+{
+    int64_t more = e->quantity - (e->line ? e->line->quantity : 0);
+
+    *v = e->line ? sim_db_variant(db, e->line->variant_id) : e->v;
+    return *v && (*v)->has_quantity && more > 0 ? more : 0;
+}
+
+/* An increase of a tracked variant must be in stock. */
+static int sim_line_edit_stock(struct sim_db *db, const struct sim_line_edit *e,
+                               json_t **errors)
+{
+    struct sim_variant *v;
+    int64_t more = sim_line_edit_more(db, e, &v);
+
+    if (more > 0 && more > v->quantity)
+        return sim_line_edit_refuse(errors, "Недостаточно товара на складе");
+    return 0;
+}
+
+/* Apply checked edits: lines updated, removed (stock is not put back, as
+ * for a declined order) or appended; totals recomputed. */
+static int sim_line_edits_apply(struct sim_db *db, struct sim_order *o,
+                                struct sim_line_edit *es, size_t n, int64_t ts)
+{
+    struct sim_order_line *nl;
+    size_t add = 0, k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        add += es[i].line == NULL;
+    for (size_t i = 0; i < n; i++) { /* an increase takes stock */
+        struct sim_variant *v;
+        int64_t more = sim_line_edit_more(db, &es[i], &v);
+
+        if (more > 0)
+            v->quantity -= more;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (es[i].line)
+            es[i].line->quantity = es[i].quantity; /* 0: removed below */
+    nl = calloc(o->n_lines + add + 1, sizeof(*nl));
+    if (!nl)
+        return -1;
+    for (size_t i = 0; i < o->n_lines; i++) {
+        if (o->lines[i].quantity == 0) {
+            free(o->lines[i].sku);
+            free(o->lines[i].title);
+            continue;
+        }
+        nl[k++] = o->lines[i];
+    }
+    free(o->lines);
+    o->lines = nl;
+    o->n_lines = k;
+    for (size_t i = 0; i < n; i++) {
+        if (es[i].line)
+            continue;
+        sim_order_lines_fill(db, o, &es[i].v, &es[i].quantity, 1, ts,
+                             o->n_lines);
+    }
+    o->items_price = 0;
+    for (size_t i = 0; i < o->n_lines; i++) {
+        o->lines[i].total_price = o->lines[i].sale_price * o->lines[i].quantity;
+        o->items_price += o->lines[i].total_price;
+    }
+    o->total_price = o->items_price + o->delivery_price;
+    return 0;
+}
+
+/*
+ * order_lines_attributes of PUT /admin/orders/{id}.json: every element
+ * checked (and every increase against stock) before anything changes.
+ * Returns 1 when the lines changed, 0 when there were none, -1 with
+ * *errors.
+ */
+static int sim_order_lines_patch(struct sim_db *db, struct sim_order *o,
+                                 json_t *in, int64_t ts, json_t **errors)
+{
+    json_t *attrs = json_object_get(in, "order_lines_attributes");
+    struct sim_line_edit *es;
+    size_t n = json_array_size(attrs), i;
+    int rc = -1;
+
+    if (!attrs)
+        return 0;
+    if (!json_is_array(attrs) || n == 0 || n > 1000)
+        return sim_line_edit_refuse(errors, "не может быть пустым");
+    es = calloc(n, sizeof(*es));
+    if (!es)
+        return sim_line_edit_refuse(errors, "out of memory");
+    for (i = 0; i < n; i++)
+        if (sim_line_edit_check(db, o, json_array_get(attrs, i), &es[i],
+                                errors) < 0 ||
+            sim_line_edit_stock(db, &es[i], errors) < 0)
+            goto out;
+    if (sim_line_edits_apply(db, o, es, n, ts) < 0) {
+        sim_line_edit_refuse(errors, "out of memory");
+        goto out;
+    }
+    rc = 1;
+out:
+    free(es);
+    return rc;
 }
 
 /* The order's number, key, statuses, totals, client and address. */
@@ -499,7 +671,7 @@ static void sim_orders_create(struct sim_db *db, json_t *in, int admin,
         goto out;
     }
     ts = sim_db_clock(db);
-    items = sim_order_lines_fill(db, o, vs, qs, n, ts);
+    items = sim_order_lines_fill(db, o, vs, qs, n, ts, 0);
     sim_order_fill(db, o, in, admin, ts, delivery, items);
     o->id = sim_vec_add(&db->orders, o);
     if (o->id < 0) {

@@ -11,6 +11,7 @@
 #                                   # suite does not wait out 5-minute windows;
 #                                   # CAT_SIM_LIMIT: store-sim's own limit,
 #                                   # CAT_SIM_EXTRA: more store-sim flags,
+#                                   # CAT_STORE_ARGS: more store add flags,
 #                                   # cat_gen: the catalog generator)
 #   sim_get PATH                    # GET on store-sim (admin paths: basic auth)
 #   sim_seq                         # last request sequence number
@@ -84,7 +85,8 @@ cat_setup() {
         --password-env CAT_PW_ENV --online-location WEB1 \
         --source-locations WH1 --price-list ONLINE \
         --delivery-sku ART-00001-1 --api-limit "${CAT_LIMIT:-500}" \
-        --api-window "${CAT_WINDOW:-10}" >/dev/null || t_bail "store add"
+        --api-window "${CAT_WINDOW:-10}" ${CAT_STORE_ARGS:-} >/dev/null ||
+        t_bail "store add"
     # Only the sync's events matter here: the import's store-less events
     # are marked sent so the relay does not publish them.
     sql "UPDATE outbox SET sent_at = now() WHERE sent_at IS NULL" >/dev/null

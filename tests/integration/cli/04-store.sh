@@ -47,12 +47,12 @@ t_is "the file's trailing newline is not part of the password" \
 run omnisync store list
 t_is "store list exits 0" "$RC" 0
 t_is "store list table" "$OUT" "$(printf '%s\n' \
-    'name  platform  url                     login     online_location  source_locations  price_list  delivery_sku  safety_stock  api_limit  api_window' \
-    'S1    insales   https://shop.example    api-user  WEB1             WH2,WH1           ONLINE      DELIVERY      2             400        120' \
-    'S2    insales   http://127.0.0.1:8080/  l2        WEB2             WH1               ONLINE      DELIVERY      0             500        300')"
+    'name  platform  url                     login     online_location  source_locations  price_list  delivery_sku  return_location  safety_stock  api_limit  api_window' \
+    'S1    insales   https://shop.example    api-user  WEB1             WH2,WH1           ONLINE      DELIVERY      WEB1             2             400        120' \
+    'S2    insales   http://127.0.0.1:8080/  l2        WEB2             WH1               ONLINE      DELIVERY      WEB2             0             500        300')"
 run omnisync store list --json
 t_is "store list --json" "$(printf '%s' "$OUT" | jq -c '.[0]')" \
-    '{"name":"S1","platform":"insales","url":"https://shop.example","login":"api-user","online_location":"WEB1","source_locations":["WH2","WH1"],"price_list":"ONLINE","delivery_sku":"DELIVERY","safety_stock":2,"api_limit":400,"api_window":120}'
+    '{"name":"S1","platform":"insales","url":"https://shop.example","login":"api-user","online_location":"WEB1","source_locations":["WH2","WH1"],"price_list":"ONLINE","delivery_sku":"DELIVERY","return_location":"WEB1","safety_stock":2,"api_limit":400,"api_window":120}'
 all="$(omnisync store list) $(omnisync store list --json) $(omnisync store show S1) $(omnisync store show S1 --json)"
 t_unlike "no password in list/show output" "$all" 'Zq7#secret|other-PW-file'
 t_unlike "no webhook secret in list/show by default" "$all" "$WH"

@@ -18,6 +18,7 @@ set -uo pipefail
 . "$OMNISYNC_ROOT/tests/harness/lib.sh"
 . "$OMNISYNC_ROOT/tests/harness/tap.sh"
 export PATH=$OMNISYNC_ROOT/bin:$PATH
+. "$OMNISYNC_ROOT/tests/integration/orders/order-helpers.bash"
 
 ORD_STORE=${ORD_STORE:-"os$$r$RANDOM"}
 ORD_LOGIN=ordlogin
@@ -36,13 +37,6 @@ sim_get() {
 sim_post() {
     curl -s -u "$ORD_LOGIN:$ORD_PW" -H 'Content-Type: application/json' \
         -X POST --data-binary "$2" "http://127.0.0.1:$ORD_SIM_PORT$1"
-}
-
-# hook_post SECRET BODY_FILE: POST a webhook body to the intake; prints
-# the HTTP status.
-hook_post() {
-    curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-        -X POST --data-binary "@$2" "http://127.0.0.1:$ORD_PORT/hooks/$1/orders"
 }
 
 # The store's webhook secret (sealed in the ledger: opened by the CLI).
@@ -107,11 +101,6 @@ ord_start() {
         ${HARNESS_KAFKA_OPTS:-} "$@"
 }
 
-lvl() { # SKU -> "on_hand|reserved" summed over locations
-    sql "SELECT sum(on_hand) || '|' || sum(reserved) FROM stock_level l JOIN variant v ON v.id = l.variant_id WHERE v.sku = '$1'"
-}
-state() { sql "SELECT stock_state FROM customer_order WHERE remote_id = $1"; }
-is_state() { [ "$(state "$1")" = "$2" ]; }
 place1() {
     sim_post /_sim/orders "{\"lines\":[{\"sku\":\"$1\",\"quantity\":$2}],\"delivery_price\":\"0.0\"}" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'

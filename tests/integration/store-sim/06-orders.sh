@@ -93,6 +93,29 @@ api POST /admin/orders.json '{"order":{"order_lines_attributes":[{"variant_id":2
 t_is "admin order with unknown variant -> 422" "$ST" 422
 ctl GET '/_sim/state?skus=1'
 t_is "admin order took stock once" "$(jb '.variants_by_sku["K-1"].quantity')" 2
+# Line edits (PUT order_lines_attributes, INSALES.md §5.3).
+api GET /admin/orders/$AO.json
+AL=$(jb '.order_lines[0].id')
+AU=$(jb .updated_at)
+sleep 0.01
+api PUT /admin/orders/$AO.json "{\"order\":{\"order_lines_attributes\":[{\"id\":$AL,\"quantity\":3}]}}"
+t_is "PUT a line's quantity -> 200" "$ST" 200
+t_is "the line has 3, totals follow" "$(jb -c '[.order_lines[0].quantity, .items_price]')" '[3,"3000.0"]'
+t_isnt "updated_at moves" "$(jb .updated_at)" "$AU"
+ctl GET '/_sim/state?skus=1'
+t_is "the increase took stock" "$(jb '.variants_by_sku["K-1"].quantity')" 0
+api PUT /admin/orders/$AO.json "{\"order\":{\"order_lines_attributes\":[{\"id\":$AL,\"quantity\":4}]}}"
+t_is "an increase beyond stock -> 422" "$ST" 422
+t_ok "... as a field map" jq -e '.order_lines | length == 1' "$BODY"
+api PUT /admin/orders/$AO.json '{"order":{"order_lines_attributes":[{"id":1,"quantity":1}]}}'
+t_is "an unknown line -> 422" "$ST" 422
+api GET '/admin/products.json'
+VU=$(jb '[.[] | .variants[] | select(.sku == "U-1") | .id][0]')
+api PUT /admin/orders/$AO.json "{\"order\":{\"order_lines_attributes\":[{\"variant_id\":$VU,\"quantity\":2},{\"id\":$AL,\"_destroy\":true}]}}"
+t_is "add a line and remove one -> 200" "$ST" 200
+t_is "only the new line is left" "$(jb -c '[.order_lines[] | [.sku, .quantity]]')" '[["U-1",2]]'
+ctl GET '/_sim/state?skus=1'
+t_is "a removed line does not put stock back" "$(jb '.variants_by_sku["K-1"].quantity')" 0
 api DELETE /admin/orders/$AO.json
 t_is "DELETE order" "$(jb .status)" ok
 api GET /admin/orders/$AO.json
