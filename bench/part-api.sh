@@ -56,4 +56,3 @@ bench_result api "e2e live $N over 1000: group updates (baseline: minimum, expec
     "$calls" "$min" calls "<= 1.1x min" "$(met "${calls:-0} <= 1.1 * $min")"
 bench_result api "e2e live $N over 1000: commit->store p50 ms (baseline: bare call p50)" "$p50" "$b50" ms
 bench_result api "e2e live $N over 1000: commit->store p99 ms (baseline: bare call p50)" "$p99" "$b50" ms
-bench_result api "initial sync calls vs minimum" - - calls "not measured" -

@@ -5,15 +5,19 @@
 # only, acks=all, a group joined before the first message).
 #
 # The pipeline: MOVES movements over 1,000 variants are committed while
-# outbox-relay is stopped (stock-publisher runs, joined); then the relay
-# starts and the clock runs until store-sim equals the ledger.  Events =
-# the stock outbox rows those movements wrote.  Also reported: the peak
+# outbox-relay is stopped (stock-publisher runs, joined), and their stock
+# events are committed COPIES more times in id order (so the last event
+# of each variant is still its latest state: a stream COPIES+1 times as
+# long without waiting for move-burst); then the relay starts and the
+# clock runs until store-sim equals the ledger.  Events = those stock
+# outbox rows.  Also reported: the peak
 # RSS (VmHWM) of outbox-relay and stock-publisher under that load.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export OMNISYNC_ROOT=$ROOT
 . "$ROOT/bench/lib.sh"
 MOVES=$(bench_tiny 5000 300)
+COPIES=$(bench_tiny 9 1)
 make -s -C "$ROOT" bin/omnisync bin/stock-publisher bin/outbox-relay bin/store-sim \
     build/std/tools/move-burst build/std/tools/kraw >/dev/null || exit 1
 . "$ROOT/tests/harness/lib.sh"
@@ -39,6 +43,12 @@ t_kill relay1 >/dev/null
 before=$(sql "SELECT coalesce(max(id), 0) FROM outbox")
 move-burst --location WH1 --sku-like 'STK-%' --variants 1000 --moves "$MOVES" \
     --kinds receipt,sale --workers 2 --seed 9 >/dev/null || exit 1
+orig=$(sql "SELECT count(*) FROM outbox WHERE id > $before")
+for _ in $(seq "$COPIES"); do
+    sql "INSERT INTO outbox (topic, type, key, store, data)
+         SELECT topic, type, key, store, data FROM outbox
+          WHERE id > $before ORDER BY id LIMIT $orig" >/dev/null
+done
 events=$(sql "SELECT count(*) FROM outbox WHERE id > $before AND topic = 'omnisync.stock.v1'")
 size=$(sql "SELECT coalesce(round(avg(length(data::text))) + 200, 400) FROM outbox WHERE id > $before")
 t0=$(date +%s.%N)
@@ -51,7 +61,7 @@ pub_hwm=$(hwm pub) relay_hwm=$(hwm relay2)
 raw=$(kraw --bootstrap "$OMNISYNC_KAFKA" --count "$events" --size "$size" --topic "kraw.$$") ||
     { echo "bench: kraw failed: $raw" >&2; exit 1; }
 rawrate=$(jq .msgs_per_s <<<"$raw")
-echo "pipeline: $events stock events ($MOVES movements) in $secs s; raw broker: $raw"
+echo "pipeline: $events stock events ($MOVES movements, x$((COPIES + 1))) in $secs s; raw broker: $raw"
 bench_result pipeline "events/s commit->store, limit off (baseline: raw produce+consume)" \
     "$rate" "$rawrate" "ev/s" ">= 50% raw" "$(python3 -c "print('yes' if $rate * 2 >= $rawrate else 'no')")"
 bench_result pipeline "stock-publisher RSS peak MB under the pipeline load (baseline: 30 MB)" \

@@ -2,7 +2,7 @@
 # bench/run.sh [PART...] — `make bench` (PART=api, ...: make bench PART=api).
 #
 # Parts (each bench/part-NAME.sh, runnable alone): api sync ledger budget
-# orders pipeline footprint; plus bench/intake.sh when it exists (branch
+# orders pipeline scale footprint; plus bench/intake.sh when it exists (branch
 # intake's batched movement path).  Each part starts its own servers on
 # loopback (tests/harness/lib.sh) and writes its results to
 # bench/out/NAME.jsonl; this script then prints one table and writes
@@ -10,7 +10,7 @@
 # BENCH_SIZE=tiny shrinks every part (tests/integration/bench/01-smoke.sh).
 set -u
 cd "$(dirname "$0")/.." || exit 1
-ALL="api sync ledger budget orders pipeline footprint"
+ALL="api sync ledger budget orders pipeline scale footprint"
 parts=${*:-${PART:-$ALL}}
 . bench/lib.sh
 make -s -j2 all >/dev/null || { echo "bench: build failed" >&2; exit 1; }
