@@ -662,10 +662,10 @@ static long long stockpub_round_calls(struct stockpub *sp,
     in.pending = pst->count;
     in.oldest_age_ms = now - pst->head->first_ms;
     in.flush_ms = (long)sp->c.flush_ms;
-    /* Reading a backlog: only full calls until it is read (or the oldest
+    /* Reading a backlog: nothing goes until it is read (or the oldest
      * change waited ten flush.ms), so it coalesces fully. */
     if (sp->catching_up && in.oldest_age_ms < 10 * in.flush_ms)
-        in.oldest_age_ms = 0;
+        return 0;
     in.batch = (size_t)sp->c.batch_max;
     in.pace_pct = (int)sp->c.pace_pct;
     /* Younger than flush.ms and no full call: nothing goes, whatever the
@@ -706,6 +706,34 @@ static void stockpub_flush_due(struct stockpub *sp)
     }
 }
 
+/* Whether the consumer is a backlog behind: more than ten full calls'
+ * worth of messages between the assigned partitions' positions and their
+ * high watermarks (librdkafka's cached values: no round trip).  A live
+ * stream's few in-flight messages do not count. */
+static int stockpub_behind(struct stockpub *sp)
+{
+    rd_kafka_t *rk = kafka_consumer_handle(sp->kc);
+    rd_kafka_topic_partition_list_t *a = NULL;
+    int64_t lo, hi, lag = 0;
+    int i;
+
+    if (rd_kafka_assignment(rk, &a) || !a)
+        return 0;
+    if (!rd_kafka_position(rk, a)) {
+        for (i = 0; i < a->cnt; i++) {
+            const rd_kafka_topic_partition_t *p = &a->elems[i];
+
+            if (p->offset >= 0 &&
+                !rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo,
+                                                &hi) &&
+                hi > p->offset)
+                lag += hi - p->offset;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(a);
+    return lag > 10 * sp->c.batch_max;
+}
+
 int stockpub_poll(struct stockpub *sp)
 {
     rd_kafka_message_t *m;
@@ -728,6 +756,8 @@ int stockpub_poll(struct stockpub *sp)
             m = kafka_consumer_poll(sp->kc, 10 /* ms */);
         }
     }
+    if (!sp->catching_up && n > 0)
+        sp->catching_up = stockpub_behind(sp);
     if (kafka_consumer_fatal(sp->kc)) {
         log_error("kafka consumer: fatal error");
         return -1;
