@@ -735,6 +735,14 @@ static void stage_rows(struct catalog_stage *st, json_t **rows[STAGE_NLOAD])
     rows[4] = &st->groups;
 }
 
+int catalog_analyze(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    return db_cmd(pg,
+                  "ANALYZE product, variant, variant_option, price, "
+                  "product_photo",
+                  0, NULL, "analyze catalog", errstr, errstr_size);
+}
+
 int catalog_stage_begin(PGconn *pg, char *errstr, size_t errstr_size)
 {
     size_t i;

@@ -1414,6 +1414,7 @@ static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
     return catalog_stage_end(pg, errstr, errstr_size);
 }
 
+#define IMPORT_ANALYZE_MIN 2000 /* products: refresh statistics first */
 #define IMPORT_SNAP_CHUNK 2000 /* products snapshotted per query round */
 
 /* Canonical texts of the snapshots of @p ids (slots NULL when absent),
@@ -1689,6 +1690,11 @@ static int import_after(PGconn *pg, struct import_diff *df, char *errstr,
     long long *all;
     size_t n;
 
+    /* A large import changes the tables' shape: without fresh statistics
+     * the snapshot queries below scan them whole, chunk after chunk. */
+    if (df->nids >= IMPORT_ANALYZE_MIN &&
+        catalog_analyze(pg, errstr, errstr_size) < 0)
+        return -1;
     df->ids = catalog_stage_product_ids(pg, &df->nids, errstr, errstr_size);
     if (!df->ids)
         return -1;
