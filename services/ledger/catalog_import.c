@@ -1415,7 +1415,7 @@ static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
 }
 
 #define IMPORT_ANALYZE_MIN 2000 /* products: refresh statistics first */
-#define IMPORT_SNAP_CHUNK 2000 /* products snapshotted per query round */
+#define IMPORT_SNAP_CHUNK 2000  /* products snapshotted per query round */
 
 /* Canonical texts of the snapshots of @p ids (slots NULL when absent),
  * IMPORT_SNAP_CHUNK products at a time so only their JSON trees are in
