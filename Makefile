@@ -241,7 +241,7 @@ fuzz: fuzz-build
 	@tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: all
-	@bench/run.sh
+	@bench/run.sh $(PART)
 
 # The local stack (deploy/stack.sh, docs/harness.md "Local stack"); the
 # run directory is $(OMNISYNC_RUN_DIR), default ./run.

@@ -11,12 +11,15 @@
 #
 #   bench/order-latency.sh                 # 500 orders
 #   BENCH_ORDERS=200 bench/order-latency.sh
+#   BENCH_SATURATE=1 bench/order-latency.sh  # while photos saturate the
+#       store's budget (budget-hammer, class images, 6 threads, on the
+#       store's own budget key and store-sim)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export OMNISYNC_ROOT=$ROOT
 N=${BENCH_ORDERS:-500}
 make -s -C "$ROOT" bin/omnisync bin/order-ingestor bin/store-sim \
-    build/std/tools/orderapply >/dev/null || exit 1
+    build/std/tools/orderapply build/std/tools/budget-hammer >/dev/null || exit 1
 . "$ROOT/tests/harness/lib.sh"
 harness_start >/dev/null || { echo "bench: harness failed" >&2; exit 1; }
 . "$ROOT/tests/integration/orders/orders-lib.bash"
@@ -32,6 +35,12 @@ warm() { [ "$(ord_count)" -ge 5 ]; }
 wait_for 60 warm
 sql "UPDATE customer_order SET received_at = NULL" >/dev/null
 
+if [ -n "${BENCH_SATURATE:-}" ]; then
+    OMNISYNC_STORE_PASSWORD=$ORD_PW t_bg photos "$ROOT/build/std/tools/budget-hammer" \
+        --url "http://127.0.0.1:$ORD_SIM_PORT" --login "$ORD_LOGIN" \
+        --store "$ORD_STORE" --class images --threads 6 --duration 600
+    sleep 1
+fi
 ORD_PLACE_DELAY=0.01 ord_place "$N" 99 "$T_TMP/placed.jsonl" >/dev/null
 all() { [ "$(sql "SELECT count(*) FROM customer_order WHERE received_at IS NOT NULL")" -ge "$N" ]; }
 wait_for 120 all || { echo "bench: only $(ord_count) orders applied" >&2; exit 1; }
@@ -42,6 +51,7 @@ full=$(sql "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::nume
 # The ingestor stops first so the baseline runs alone (and nothing polls
 # the second store).
 t_kill oi TERM >/dev/null
+[ -n "${BENCH_SATURATE:-}" ] && t_kill photos TERM >/dev/null
 # A second store selling from the same warehouses, for the baseline.
 omnisync location add WEB2 --kind online --price-list ONLINE >/dev/null
 ORD_PW_ENV=$ORD_PW omnisync store add "${ORD_STORE}b" --platform insales \
@@ -53,7 +63,7 @@ base=$("$ROOT/build/std/tools/orderapply" "${ORD_STORE}b" <"$T_TMP/placed.jsonl"
 read -r f50 f99 <<<"$full"
 b50=$(sed 's/.*p50_ms=\([0-9.]*\).*/\1/' <<<"$base")
 b99=$(sed 's/.*p99_ms=\([0-9.]*\).*/\1/' <<<"$base")
-echo "order-latency: $N orders, webhook received -> reservation committed"
+echo "order-latency: $N orders, webhook received -> reservation committed${BENCH_SATURATE:+ (photos saturating the budget)}"
 echo "  full path (intake -> Kafka acks=all -> apply -> commit): p50 ${f50} ms  p99 ${f99} ms"
 echo "  baseline (direct orders_apply, no HTTP/Kafka):           p50 ${b50} ms  p99 ${b99} ms"
 python3 -c "import sys; f50,f99,b50,b99=map(float,sys.argv[1:]); print('  ratio full/baseline: p50 %.1fx  p99 %.1fx' % (f50/max(b50,0.001), f99/max(b99,0.001)))" \

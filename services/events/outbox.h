@@ -28,6 +28,17 @@ int outbox_add(PGconn *pg, const char *topic, const char *type, const char *key,
                size_t errstr_size);
 
 /**
+ * @brief Insert @p n outbox rows of one topic and type in one statement,
+ *        in array order (their ids ascend in that order).
+ * @param keys   @p n partition keys.
+ * @param datas  @p n payloads, each already a compact JSON text.
+ * @returns 0, or -1 with errstr.
+ */
+int outbox_add_many(PGconn *pg, const char *topic, const char *type,
+                    const char *const *keys, const char *const *datas, size_t n,
+                    char *errstr, size_t errstr_size);
+
+/**
  * @brief The relay's backlog: unsent rows (sent_at IS NULL) and the age
  *        of the oldest one in seconds (0 when none), by the server's
  *        clock.

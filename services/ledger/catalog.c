@@ -294,6 +294,31 @@ int catalog_emit_snapshot(PGconn *pg, const json_t *snap, char *errstr,
                       errstr, errstr_size);
 }
 
+int catalog_emit_many(PGconn *pg, const long long *ids,
+                      const char *const *snaps, size_t n, char *errstr,
+                      size_t errstr_size)
+{
+    char(*keys)[24] = calloc(n ? n : 1, sizeof(*keys));
+    const char **kp = calloc(n ? n : 1, sizeof(*kp));
+    size_t i;
+    int rc = -1;
+
+    if (!keys || !kp) {
+        snprintf(errstr, errstr_size, "catalog emit: out of memory");
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "%lld", ids[i]);
+        kp[i] = keys[i];
+    }
+    rc = outbox_add_many(pg, CATALOG_TOPIC, CATALOG_EVENT_PRODUCT, kp, snaps, n,
+                         errstr, errstr_size);
+out:
+    free(keys);
+    free(kp);
+    return rc;
+}
+
 int catalog_emit(PGconn *pg, long long product_id, char *errstr,
                  size_t errstr_size)
 {
@@ -710,36 +735,57 @@ static void stage_rows(struct catalog_stage *st, json_t **rows[STAGE_NLOAD])
     rows[4] = &st->groups;
 }
 
-int catalog_stage_load(PGconn *pg, struct catalog_stage *st, char *errstr,
-                       size_t errstr_size)
+int catalog_analyze(PGconn *pg, char *errstr, size_t errstr_size)
 {
-    json_t **rows[STAGE_NLOAD];
-    size_t i;
-    int rc = -1;
+    return db_cmd(pg,
+                  "ANALYZE product, variant, variant_option, price, "
+                  "product_photo",
+                  0, NULL, "analyze catalog", errstr, errstr_size);
+}
 
-    stage_rows(st, rows);
+int catalog_stage_begin(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    size_t i;
+
     for (i = 0; STAGE_TEMP[i]; i++)
         if (db_cmd(pg, STAGE_TEMP[i], 0, NULL, "create staging table", errstr,
                    errstr_size) < 0)
-            goto out;
+            return -1;
+    return 0;
+}
+
+int catalog_stage_append(PGconn *pg, struct catalog_stage *st, char *errstr,
+                         size_t errstr_size)
+{
+    json_t **rows[STAGE_NLOAD];
+    size_t i;
+    int rc = 0;
+
+    stage_rows(st, rows);
     for (i = 0; i < STAGE_NLOAD; i++) {
         json_t *r = *rows[i];
 
         *rows[i] = NULL;
-        if (json_cmd(pg, STAGE_LOAD[i], r, STAGE_LOAD_WHAT[i], errstr,
-                     errstr_size) < 0)
-            goto out;
-    }
-    rc = db_cmd(pg,
-                "ANALYZE imp_product, imp_variant, imp_option, "
-                "imp_photo, imp_group",
-                0, NULL, "analyze staging", errstr, errstr_size);
-out:
-    for (i = 0; i < STAGE_NLOAD; i++) {
-        json_decref(*rows[i]);
-        *rows[i] = NULL;
+        if (!r)
+            continue;
+        if (rc == 0 && json_array_size(r)) {
+            /* json_cmd() consumes r */
+            if (json_cmd(pg, STAGE_LOAD[i], r, STAGE_LOAD_WHAT[i], errstr,
+                         errstr_size) < 0)
+                rc = -1;
+        } else {
+            json_decref(r);
+        }
     }
     return rc;
+}
+
+int catalog_stage_end(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    return db_cmd(pg,
+                  "ANALYZE imp_product, imp_variant, imp_option, "
+                  "imp_photo, imp_group",
+                  0, NULL, "analyze staging", errstr, errstr_size);
 }
 
 long long *catalog_stage_product_ids(PGconn *pg, size_t *n, char *errstr,

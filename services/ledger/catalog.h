@@ -64,6 +64,16 @@ int catalog_snapshot_many(PGconn *pg, const long long *ids, size_t n,
                           json_t **out, char *errstr, size_t errstr_size);
 
 /**
+ * @brief Emit catalog.product events for @p n products at once, @p snaps
+ *        their canonical snapshot texts (compact JSON, as
+ *        catalog_snapshot_many() gives them dumped), keyed by @p ids.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_emit_many(PGconn *pg, const long long *ids,
+                      const char *const *snaps, size_t n, char *errstr,
+                      size_t errstr_size);
+
+/**
  * @brief Insert one `catalog.product` outbox row (topic CATALOG_TOPIC, key
  *        the product id in decimal, store NULL) carrying @p snap.
  * @param snap  a snapshot from catalog_snapshot*() (borrowed).
@@ -253,13 +263,33 @@ struct catalog_stage {
 };
 
 /**
- * @brief Create the staging tables and load @p st into them.
- * @param st its arrays are stolen (freed here, set to NULL) even on
- *           failure.
+ * @brief Refresh the planner's statistics of the catalog tables inside
+ *        the import's transaction (its own new rows count), so the
+ *        snapshots after a large import are read with good plans.
  * @returns 0, or -1 with errstr.
  */
-int catalog_stage_load(PGconn *pg, struct catalog_stage *st, char *errstr,
-                       size_t errstr_size);
+int catalog_analyze(PGconn *pg, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Create the staging tables (temporary, dropped at commit).
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_stage_begin(PGconn *pg, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Append the rows of @p st's arrays (each may be NULL or empty)
+ *        to the staging tables; the arrays are consumed (set to NULL), so
+ *        an import stages its file in chunks with bounded memory.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_stage_append(PGconn *pg, struct catalog_stage *st, char *errstr,
+                         size_t errstr_size);
+
+/**
+ * @brief Done staging: refresh the staging tables' statistics.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_stage_end(PGconn *pg, char *errstr, size_t errstr_size);
 
 /**
  * @brief The ids of the staged products the ledger has, in file order.

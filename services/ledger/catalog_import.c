@@ -1316,16 +1316,23 @@ static int price_list_id(PGconn *pg, const char *code, long long *id,
 }
 
 /* Stage the file (catalog_stage_load()). */
-static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
-                        char *errstr, size_t errstr_size)
+#define IMPORT_STAGE_CHUNK 5000 /* products or variants a staging load */
+
+/* Stage the file's products and photos, IMPORT_STAGE_CHUNK products a
+ * load. */
+static int import_stage_products(struct catalog_import *ci, PGconn *pg,
+                                 char *errstr, size_t errstr_size)
 {
-    struct catalog_stage st = {json_array(), json_array(), json_array(),
-                               json_array(), NULL};
-    size_t i, j, k;
+    struct catalog_stage st = {0};
+    size_t i, k;
 
     for (i = 0; i < ci->nproducts; i++) {
         const struct imp_product *p = &ci->products[i];
 
+        if (!st.products) {
+            st.products = json_array();
+            st.photos = json_array();
+        }
         json_array_append_new(
             st.products,
             json_pack("{s:s, s:s, s:o, s:o, s:I}", "article", p->article,
@@ -1341,11 +1348,30 @@ static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
                                      "path", json_array_get(ph, 0), "sha256",
                                      json_array_get(ph, 1)));
         }
+        if ((json_array_size(st.products) == IMPORT_STAGE_CHUNK ||
+             i + 1 == ci->nproducts) &&
+            catalog_stage_append(pg, &st, errstr, errstr_size) < 0)
+            return -1;
     }
+    return 0;
+}
+
+/* Stage the file's variants and their options, IMPORT_STAGE_CHUNK
+ * variants a load. */
+static int import_stage_variants(struct catalog_import *ci, PGconn *pg,
+                                 char *errstr, size_t errstr_size)
+{
+    struct catalog_stage st = {0};
+    size_t i, j;
+
     for (i = 0; i < ci->nvariants; i++) {
         const struct imp_variant *v = &ci->variants[i];
         const struct imp_row *row = &ci->rows[v->row];
 
+        if (!st.variants) {
+            st.variants = json_array();
+            st.options = json_array();
+        }
         json_array_append_new(
             st.variants,
             json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:I}", "sku", v->sku,
@@ -1361,35 +1387,58 @@ static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
                     st.options,
                     json_pack("{s:s, s:s, s:s}", "sku", v->sku, "name",
                               ci->cols[j].option, "value", row->cells[j].text));
+        if ((json_array_size(st.variants) == IMPORT_STAGE_CHUNK ||
+             i + 1 == ci->nvariants) &&
+            catalog_stage_append(pg, &st, errstr, errstr_size) < 0)
+            return -1;
     }
-    st.groups = groups_json(ci, max_depth);
-    return catalog_stage_load(pg, &st, errstr, errstr_size);
+    return 0;
 }
 
-/* Canonical texts of the snapshots of @p ids (slots NULL when absent). */
-static int snapshots_text(PGconn *pg, const long long *ids, size_t n,
-                          char **texts, char *errstr, size_t errstr_size)
+static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
+                        char *errstr, size_t errstr_size)
 {
-    json_t **snaps = calloc(n ? n : 1, sizeof(*snaps));
-    size_t i;
-    int rc = -1;
+    struct catalog_stage st = {0};
 
-    if (!snaps) {
+    if (catalog_stage_begin(pg, errstr, errstr_size) < 0 ||
+        import_stage_products(ci, pg, errstr, errstr_size) < 0 ||
+        import_stage_variants(ci, pg, errstr, errstr_size) < 0)
+        return -1;
+    st.groups = groups_json(ci, max_depth);
+    if (!st.groups) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
-    if (catalog_snapshot_many(pg, ids, n, snaps, errstr, errstr_size) < 0)
-        goto out;
-    for (i = 0; i < n; i++)
-        texts[i] = snaps[i]
-                       ? json_dumps(snaps[i], JSON_COMPACT | JSON_SORT_KEYS)
-                       : NULL;
-    rc = 0;
-out:
-    for (i = 0; i < n; i++)
-        json_decref(snaps[i]);
-    free(snaps);
-    return rc;
+    if (catalog_stage_append(pg, &st, errstr, errstr_size) < 0)
+        return -1;
+    return catalog_stage_end(pg, errstr, errstr_size);
+}
+
+#define IMPORT_ANALYZE_MIN 2000 /* products: refresh statistics first */
+#define IMPORT_SNAP_CHUNK 2000  /* products snapshotted per query round */
+
+/* Canonical texts of the snapshots of @p ids (slots NULL when absent),
+ * IMPORT_SNAP_CHUNK products at a time so only their JSON trees are in
+ * memory at once. */
+static int snapshots_text(PGconn *pg, const long long *ids, size_t n,
+                          char **texts, char *errstr, size_t errstr_size)
+{
+    json_t *snaps[IMPORT_SNAP_CHUNK];
+    size_t i, at, m;
+
+    for (at = 0; at < n; at += m) {
+        m = n - at < IMPORT_SNAP_CHUNK ? n - at : IMPORT_SNAP_CHUNK;
+        if (catalog_snapshot_many(pg, ids + at, m, snaps, errstr, errstr_size) <
+            0)
+            return -1;
+        for (i = 0; i < m; i++) {
+            texts[at + i] =
+                snaps[i] ? json_dumps(snaps[i], JSON_COMPACT | JSON_SORT_KEYS)
+                         : NULL;
+            json_decref(snaps[i]);
+        }
+    }
+    return 0;
 }
 
 struct apply_stats {
@@ -1641,6 +1690,11 @@ static int import_after(PGconn *pg, struct import_diff *df, char *errstr,
     long long *all;
     size_t n;
 
+    /* A large import changes the tables' shape: without fresh statistics
+     * the snapshot queries below scan them whole, chunk after chunk. */
+    if (df->nids >= IMPORT_ANALYZE_MIN &&
+        catalog_analyze(pg, errstr, errstr_size) < 0)
+        return -1;
     df->ids = catalog_stage_product_ids(pg, &df->nids, errstr, errstr_size);
     if (!df->ids)
         return -1;
@@ -1661,19 +1715,21 @@ oom:
     return -1;
 }
 
-/* One event per product whose snapshot differs, counted in @p st. */
+#define IMPORT_EMIT_CHUNK 1000 /* events per outbox statement */
+
+/* One event per product whose snapshot differs, counted in @p st; the
+ * events go out IMPORT_EMIT_CHUNK a statement. */
 static int import_emit(PGconn *pg, const struct import_diff *df,
                        struct apply_stats *st, char *errstr, size_t errstr_size)
 {
-    size_t i, b;
-    int d;
+    long long ids[IMPORT_EMIT_CHUNK];
+    const char *snaps[IMPORT_EMIT_CHUNK];
+    size_t i, b, k = 0;
 
     /* before_ids is in the same order (file order, then missing), with the
      * products that did not exist left out: walk both. */
     for (i = 0, b = 0; i < df->nids + df->nmissing; i++) {
         const char *prev = NULL;
-        json_t *snap;
-        json_error_t jerr;
 
         if (b < df->nbefore + df->nmissing && df->before_ids[b] == df->ids[i])
             prev = df->before[b++];
@@ -1691,18 +1747,16 @@ static int import_emit(PGconn *pg, const struct import_diff *df,
             st->changed++;
         else
             st->added++;
-        snap = json_loads(df->after[i], 0, &jerr);
-        if (!snap) {
-            snprintf(errstr, errstr_size, "out of memory");
-            return -1;
-        }
-        d = catalog_emit_snapshot(pg, snap, errstr, errstr_size);
-        json_decref(snap);
-        if (d < 0)
-            return -1;
+        ids[k] = df->ids[i];
+        snaps[k++] = df->after[i];
         st->events++;
+        if (k == IMPORT_EMIT_CHUNK) {
+            if (catalog_emit_many(pg, ids, snaps, k, errstr, errstr_size) < 0)
+                return -1;
+            k = 0;
+        }
     }
-    return 0;
+    return catalog_emit_many(pg, ids, snaps, k, errstr, errstr_size);
 }
 
 /*

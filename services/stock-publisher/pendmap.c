@@ -288,6 +288,11 @@ static int pendmap_store_due(const struct pend_store *st, int64_t now_ms,
            now_ms - st->head->first_ms >= flush_ms;
 }
 
+struct pend_store *pendmap_stores(struct pendmap *pm)
+{
+    return pm->stores;
+}
+
 struct pend_store *pendmap_due(struct pendmap *pm, int64_t now_ms,
                                long flush_ms, size_t batch_max, int force)
 {

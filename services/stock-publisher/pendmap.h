@@ -114,6 +114,10 @@ size_t pendmap_count(const struct pendmap *pm);
 /** @returns the pending store named @p name, or NULL. */
 struct pend_store *pendmap_store(struct pendmap *pm, const char *name);
 
+/** @returns the first store with a pending list (follow ->next), or
+ *          NULL. */
+struct pend_store *pendmap_stores(struct pendmap *pm);
+
 /**
  * @brief The next store to flush: one with @p batch_max items pending, or
  *        whose oldest pending change is @p flush_ms old (with @p force:

@@ -1,5 +1,7 @@
 #include "stockpub.h"
 
+#include "flushpol.h"
+
 #include "app/ops.h"
 #include "app/storeset.h"
 #include "ledger/parked.h"
@@ -56,6 +58,10 @@ static const struct cfg_opt stockpub_opts[] = {
      offsetof(struct stockpub_cfg, token_wait_ms),
      "longest wait for a store's API token before that store's work is "
      "put aside (docs/isolation.md)"},
+    {"stockpub.pace.pct", CFG_INT, "100", 1, 100, 0,
+     offsetof(struct stockpub_cfg, pace_pct),
+     "share of a window's stock tokens left that the flush pacing spends "
+     "(lower: fewer calls, longer holds; docs/stock-publisher.md)"},
     {"stockpub.read.ms", CFG_INT, "200", 0, 60000, 0,
      offsetof(struct stockpub_cfg, drain_max_ms),
      "per round, time spent reading before the flush checks"},
@@ -85,6 +91,7 @@ struct stockpub {
     int64_t next_stats_ms, next_refresh_ms, last_refresh_ms;
     int64_t last_refresh_wall_ms; /* when the last refresh started */
     int draining;
+    int catching_up; /* the last read stopped at its bound: a backlog */
     int64_t drain_deadline_ms;
 };
 
@@ -586,7 +593,8 @@ static void stockpub_stats_log(struct stockpub *sp)
         "ok=%llu rejected_batches=%llu retried=%llu pushed=%llu "
         "rejected=%llu unmapped=%llu unknown_store=%llu invalid=%llu "
         "dlq=%llu "
-        "commits=%llu latency_n=%llu p50_ms=%lld p99_ms=%lld "
+        "commits=%llu rounds=%llu hold_max_ms=%llu latency_n=%llu p50_ms=%lld "
+        "p99_ms=%lld "
         "max_ms=%lld",
         (unsigned long long)sp->st.consumed,
         (unsigned long long)sp->st.coalesced, pendmap_count(sp->pm),
@@ -597,7 +605,9 @@ static void stockpub_stats_log(struct stockpub *sp)
         (unsigned long long)sp->st.unmapped,
         (unsigned long long)sp->st.unknown_store,
         (unsigned long long)sp->st.invalid, (unsigned long long)sp->st.dlq,
-        (unsigned long long)sp->st.commits, (unsigned long long)sp->lat.count,
+        (unsigned long long)sp->st.commits, (unsigned long long)sp->st.rounds,
+        (unsigned long long)sp->st.held_ms_max,
+        (unsigned long long)sp->lat.count,
         (long long)lathist_quantile(&sp->lat, 0.5),
         (long long)lathist_quantile(&sp->lat, 0.99), (long long)sp->lat.max_ms);
 }
@@ -619,15 +629,136 @@ static void stockpub_parked_gauge(struct stockpub *sp, int64_t now)
     }
 }
 
+/* ---- when to flush (flushpol.h) ---------------------------------------- */
+
+/* The policy's view of store @p e's budget: the stock share of a window,
+ * the tokens and time left in it; in->known 0 when Redis cannot be
+ * read. */
+static void stockpub_budget_view(struct stockpub *sp,
+                                 const struct storeset_entry *e,
+                                 struct flushpol_in *in)
+{
+    struct budget_config bc;
+    struct budget_state st;
+    long limit, window_s;
+    const char *id = store_client_budget(e->sc, &limit, &window_s);
+    long long used = 0;
+
+    in->known = budget_peek(sp->budget, id, &st) == 0;
+    if (!in->known)
+        return;
+    budget_config_default(&bc);
+    in->window_ms = (long long)window_s * 1000;
+    in->time_left_ms = in->window_ms;
+    if (st.pause_until_ms > st.now_ms) {
+        used = limit;
+        in->time_left_ms = st.pause_until_ms - st.now_ms;
+    } else if (st.window_end_ms > st.now_ms && st.limit > 0) {
+        limit = (long)st.limit;
+        used = st.used;
+        in->used_stock = st.used_by[BUDGET_STOCK];
+        in->time_left_ms = st.window_end_ms - st.now_ms;
+        if (in->time_left_ms > in->window_ms)
+            in->time_left_ms = in->window_ms; /* the guard */
+    }
+    in->share =
+        limit - ((long long)limit * bc.reserve_pct[BUDGET_STOCK] + 99) / 100;
+    in->tokens_left = in->share - used;
+}
+
+/* How many calls @p pst's round makes now (flushpol_now()): 0 holds. */
+static long long stockpub_round_calls(struct stockpub *sp,
+                                      struct pend_store *pst, int64_t now)
+{
+    struct storeset_entry *e;
+    struct flushpol_in in;
+
+    if (!pst->count || pst->not_before_ms > now)
+        return 0;
+    memset(&in, 0, sizeof(in));
+    in.pending = pst->count;
+    in.oldest_age_ms = now - pst->head->first_ms;
+    in.flush_ms = (long)sp->c.flush_ms;
+    /* Reading a backlog: nothing goes until it is read (or the oldest
+     * change waited ten flush.ms), so it coalesces fully. */
+    if (sp->catching_up && in.oldest_age_ms < 10 * in.flush_ms)
+        return 0;
+    in.batch = (size_t)sp->c.batch_max;
+    in.pace_pct = (int)sp->c.pace_pct;
+    /* Younger than flush.ms and no full call: nothing goes, whatever the
+     * budget says (no Redis round trip). */
+    if (in.oldest_age_ms < in.flush_ms && in.pending < in.batch)
+        return 0;
+    e = storeset_find(sp->stores, pst->name);
+    if (e) {
+        if (e->plat->stock_batch_max < in.batch)
+            in.batch = e->plat->stock_batch_max;
+        stockpub_budget_view(sp, e, &in);
+    }
+    if (in.oldest_age_ms > (int64_t)sp->st.held_ms_max)
+        sp->st.held_ms_max = (uint64_t)in.oldest_age_ms;
+    return flushpol_now(&in);
+}
+
+/* Flush every store whose round is due: as many calls as the budget's
+ * schedule allows, each with the oldest up-to-100 pending variants; a
+ * failure leaves the rest pending (backoff). */
+static void stockpub_flush_due(struct stockpub *sp)
+{
+    struct pend_store *pst, *next;
+    long long calls, k;
+
+    for (pst = pendmap_stores(sp->pm); pst && !sig_stop_requested();
+         pst = next) {
+        next = pst->next;
+        k = stockpub_round_calls(sp, pst, clock_mono_ms());
+        if (k <= 0)
+            continue;
+        sp->st.rounds++;
+        for (calls = 0; pst->count && calls < k; calls++) {
+            if (stockpub_flush_store(sp, pst) < 0)
+                break;
+            stockpub_commit(sp, 0);
+        }
+    }
+}
+
+/* Whether the consumer is a backlog behind: more than ten full calls'
+ * worth of messages between the assigned partitions' positions and their
+ * high watermarks (librdkafka's cached values: no round trip).  A live
+ * stream's few in-flight messages do not count. */
+static int stockpub_behind(struct stockpub *sp)
+{
+    rd_kafka_t *rk = kafka_consumer_handle(sp->kc);
+    rd_kafka_topic_partition_list_t *a = NULL;
+    int64_t lo, hi, lag = 0;
+    int i;
+
+    if (rd_kafka_assignment(rk, &a) || !a)
+        return 0;
+    if (!rd_kafka_position(rk, a)) {
+        for (i = 0; i < a->cnt; i++) {
+            const rd_kafka_topic_partition_t *p = &a->elems[i];
+
+            if (p->offset >= 0 &&
+                !rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo,
+                                                &hi) &&
+                hi > p->offset)
+                lag += hi - p->offset;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(a);
+    return lag > 10 * sp->c.batch_max;
+}
+
 int stockpub_poll(struct stockpub *sp)
 {
     rd_kafka_message_t *m;
-    struct pend_store *pst;
     int64_t start, now;
     long long n = 0;
-    size_t rounds = 0;
 
     m = kafka_consumer_poll(sp->kc, KAFKA_POLL_MS);
+    sp->catching_up = 0;
     if (m) {
         /* Drain what is already fetched, so a backlog coalesces before
          * any flush (bounded, and each wait is short). */
@@ -635,28 +766,20 @@ int stockpub_poll(struct stockpub *sp)
         while (m) {
             stockpub_handle(sp, m);
             rd_kafka_message_destroy(m);
-            if (++n >= sp->c.drain_max_msgs ||
-                clock_mono_ms() - start >= sp->c.drain_max_ms ||
-                sig_stop_requested())
+            sp->catching_up = ++n >= sp->c.drain_max_msgs ||
+                              clock_mono_ms() - start >= sp->c.drain_max_ms;
+            if (sp->catching_up || sig_stop_requested())
                 break;
             m = kafka_consumer_poll(sp->kc, 10 /* ms */);
         }
     }
+    if (!sp->catching_up && n > 0)
+        sp->catching_up = stockpub_behind(sp);
     if (kafka_consumer_fatal(sp->kc)) {
         log_error("kafka consumer: fatal error");
         return -1;
     }
-    /* Flush every due store; a store stays due while it has a full batch,
-     * bounded so consuming goes on. */
-    while (!sig_stop_requested() && rounds++ < 1000) {
-        now = clock_mono_ms();
-        pst = pendmap_due(sp->pm, now, (long)sp->c.flush_ms,
-                          (size_t)sp->c.batch_max, 0);
-        if (!pst)
-            break;
-        stockpub_flush_store(sp, pst);
-        stockpub_commit(sp, 0);
-    }
+    stockpub_flush_due(sp);
     stockpub_commit(sp, 0);
     now = clock_mono_ms();
     if (now >= sp->next_refresh_ms)

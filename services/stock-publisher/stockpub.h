@@ -3,13 +3,12 @@
  * price, to the store in batches (docs/stock-publisher.md).
  *
  * Consumes omnisync.stock.v1 (group omnisync-stock-publisher), keeps the
- * latest value per store:variant (pendmap.h), and per store flushes up to
- * stockpub.batch.max variants in one variants_group_update call when that
- * many distinct variants are pending or the oldest pending change is
- * stockpub.flush.ms old.  Before the flush checks every message already
- * available is drained from the consumer (bounded), so a backlog coalesces
- * fully.  Offsets are committed only up to what the store accepted (or what was
- * dead-lettered or skipped); a kill -9 replays the rest.
+ * latest value per store:variant (pendmap.h), and per store flushes a
+ * round (every pending variant, stockpub.batch.max a call) when the
+ * budget-aware policy (flushpol.h) says it is due.  Before the flush checks
+ * every message already available is drained from the consumer (bounded), so a
+ * backlog coalesces fully.  Offsets are committed only up to what the store
+ * accepted (or what was dead-lettered or skipped); a kill -9 replays the rest.
  *
  * @locality one thread: stockpub_poll() and stockpub_drain() run on the
  *           thread that made the publisher.
@@ -45,6 +44,8 @@ struct stockpub_cfg {
     long long refresh_ms;     /* storeset refresh interval */
     long long drain_max_msgs; /* per round: messages drained before flushes */
     long long drain_max_ms;   /* per round: time spent draining */
+    long long pace_pct;       /* share of a window's stock tokens left that
+                                 the flush pacing spends (flushpol.h) */
     long long token_wait_ms;  /* a store's token: wait this long, then back
                                  off that store (docs/isolation.md) */
     char *http_listen;        /* http.listen (ops endpoint) */
@@ -70,6 +71,9 @@ struct stockpub_stats {
     uint64_t unknown_store; /* events of a store the ledger lacks */
     uint64_t dlq;           /* DLQ records written */
     uint64_t commits;       /* offset commits */
+    uint64_t rounds;        /* flush rounds (every pending variant of a
+                               store) */
+    uint64_t held_ms_max;   /* oldest pending change seen at a check */
     size_t pending;         /* variants pending now */
 };
 

@@ -31,9 +31,12 @@
  *   server_limit     last limit the store reported (0: unknown)
  *   used_<class>     tokens each class took in the window (status)
  *   pause_status     the HTTP status that started the pause (status)
+ *   orders_prev      orders tokens of the window before (0 after a gap
+ *                    longer than a window): the orders headroom's basis
  * ARGV[1] = mode:
  *   take     ARGV: limit window_ms guard_ms reserve_pct probe_ms bypass
- *            class
+ *            class orders_headroom_pct pace (1: the class's tokens are
+ *            spread over the window, a tenth of them at once)
  *            -> {granted, wait_ms, used, limit, window_start_ms}
  *   feedback ARGV: token_window_start_ms server_used server_limit
  *            -> {adopted (1, 0, -1 = stale), used, limit}
@@ -52,7 +55,7 @@ static const char BUDGET_LUA[] =
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
     "local f = redis.call('HMGET', key, 'window_start_ms', 'used', 'limit',\n"
     "  'window_ms', 'guard_ms', 'probe_until_ms', 'pause_until_ms',\n"
-    "  'server_limit')\n"
+    "  'server_limit', 'used_orders', 'orders_prev')\n"
     "local ws = tonumber(f[1]) or 0\n"
     "local used = tonumber(f[2]) or 0\n"
     "local limit = tonumber(f[3]) or 0\n"
@@ -61,6 +64,8 @@ static const char BUDGET_LUA[] =
     "local probe = tonumber(f[6]) or 0\n"
     "local pause = tonumber(f[7]) or 0\n"
     "local slimit = tonumber(f[8]) or 0\n"
+    "local uord = tonumber(f[9]) or 0\n"
+    "local oprev = tonumber(f[10]) or 0\n"
     "local function keep()\n"
     "  local til = math.max(ws + wms + guard, pause)\n"
     "  redis.call('PEXPIRE', key, math.max(til - now, 0) + wms + 1000)\n"
@@ -76,7 +81,10 @@ static const char BUDGET_LUA[] =
     "  if pause > now then return {0, pause - now, used, limit, ws} end\n"
     "  local eff = climit\n"
     "  if slimit > 0 and slimit < eff then eff = slimit end\n"
+    "  local ohead = tonumber(ARGV[9]) or 0\n"
     "  if ws == 0 or now >= ws + wms + guard then\n"
+    "    if ws == 0 or now >= ws + 2 * (wms + guard) then uord = 0 end\n"
+    "    redis.call('HSET', key, 'orders_prev', uord)\n"
     "    ws = now; used = 1; wms = cwms; guard = cguard; limit = eff\n"
     "    redis.call('HSET', key, 'window_start_ms', ws, 'used', used,\n"
     "      'limit', limit, 'window_ms', wms, 'guard_ms', guard,\n"
@@ -92,6 +100,21 @@ static const char BUDGET_LUA[] =
     "    return {0, math.min(probe - now, 20), used, eff, ws}\n"
     "  end\n"
     "  local reserve = math.ceil(eff * pct / 100)\n"
+    "  if tonumber(ARGV[10]) == 1 then\n"
+    "    local cap = math.max(eff - reserve, 1)\n"
+    "    local el = now - ws + math.floor(wms / 10)\n"
+    "    local uc = tonumber(redis.call('HGET', key, ckey)) or 0\n"
+    "    if el < wms and uc >= math.ceil(cap * el / wms) then\n"
+    "      local due = math.ceil((uc + 1) * wms / cap) - el\n"
+    "      return {0, math.max(due, 1), used, eff, ws}\n"
+    "    end\n"
+    "  end\n"
+    "  if bypass == 0 and ohead > 0 then\n"
+    "    local el = math.max(now - ws, math.floor(wms / 10), 1)\n"
+    "    local proj = math.max(oprev, uord * wms / el)\n"
+    "    local need = math.ceil(proj * ohead / 100) - uord\n"
+    "    if need > reserve then reserve = need end\n"
+    "  end\n"
     "  if eff - used > reserve then\n"
     "    used = redis.call('HINCRBY', key, 'used', 1)\n"
     "    redis.call('HINCRBY', key, ckey, 1)\n"
@@ -159,6 +182,8 @@ void budget_config_default(struct budget_config *c)
     c->reserve_pct[BUDGET_STOCK] = 5;
     c->reserve_pct[BUDGET_CATALOG] = 15;
     c->reserve_pct[BUDGET_IMAGES] = 30;
+    c->orders_headroom_pct = 125;
+    c->pace_bulk = 1;
     c->guard_ms = 500;
     c->probe_ms = 1000;
     c->backoff_min_ms = 100;
@@ -195,6 +220,11 @@ static int budget_config_check(const struct budget_config *c, char *errstr,
                      budget_class_names[i]);
             return -1;
         }
+    }
+    if (c->orders_headroom_pct < 0 || c->orders_headroom_pct > 1000) {
+        snprintf(errstr, errstr_size,
+                 "budget: orders headroom must be 0..1000 %%");
+        return -1;
     }
     if (c->guard_ms < 0 || c->probe_ms < 0 || c->backoff_min_ms < 1 ||
         c->backoff_max_ms < c->backoff_min_ms || c->redis_timeout_ms < 1) {
@@ -353,19 +383,17 @@ static void budget_state_fill(struct budget_state *st, const redisReply *h)
     }
 }
 
-int budget_state_read(const char *redis_addr, const char *store,
-                      long timeout_ms, struct budget_state *st, char *reason,
-                      size_t reason_size)
+/* TIME and the hash of @p store on @p rc into @p st.  0, or -1 with a
+ * short @p reason. */
+static int budget_state_query(redisContext *rc, const char *store,
+                              struct budget_state *st, char *reason,
+                              size_t reason_size)
 {
-    redisContext *rc =
-        budget_redis_open(redis_addr, timeout_ms, reason, reason_size);
     redisReply *t = NULL, *h = NULL;
     char key[512];
     int ok = -1;
 
     memset(st, 0, sizeof(*st));
-    if (!rc)
-        return -1;
     snprintf(key, sizeof(key), BUDGET_KEY_PREFIX "{%s}", store);
     t = redisCommand(rc, "TIME");
     if (!t || t->type != REDIS_REPLY_ARRAY || t->elements != 2) {
@@ -390,6 +418,21 @@ out:
         freeReplyObject(h);
     if (t)
         freeReplyObject(t);
+    return ok;
+}
+
+int budget_state_read(const char *redis_addr, const char *store,
+                      long timeout_ms, struct budget_state *st, char *reason,
+                      size_t reason_size)
+{
+    redisContext *rc =
+        budget_redis_open(redis_addr, timeout_ms, reason, reason_size);
+    int ok;
+
+    memset(st, 0, sizeof(*st));
+    if (!rc)
+        return -1;
+    ok = budget_state_query(rc, store, st, reason, reason_size);
     redisFree(rc);
     return ok;
 }
@@ -544,6 +587,24 @@ out:
     return cnt;
 }
 
+int budget_peek(struct budget *b, const char *store, struct budget_state *st)
+{
+    char why[128];
+    int ok = -1;
+
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_lock(&b->mu);
+    if (budget_connect(b) == 0) {
+        ok = budget_state_query(b->rc, store, st, why, sizeof(why));
+        if (ok < 0) {
+            budget_disconnect(b);
+            budget_outage(b, why);
+        }
+    }
+    pthread_mutex_unlock(&b->mu);
+    return ok;
+}
+
 /* ---- metrics (docs/metrics.md "Store API and budget") ----------------- */
 
 int budget_metrics_register(struct budget *b, struct metrics *m)
@@ -636,8 +697,9 @@ enum budget_res budget_take(struct budget *b, const char *store,
                             enum budget_class cls, long limit, long window_s,
                             long *wait_ms, struct budget_token *tok)
 {
-    char a_limit[24], a_win[24], a_guard[24], a_pct[24], a_probe[24];
-    const char *args[8];
+    char a_limit[24], a_win[24], a_guard[24], a_pct[24], a_probe[24],
+        a_ohead[24];
+    const char *args[10];
     long long v[5];
 
     if ((int)cls < 0 || cls >= BUDGET_CLASS_COUNT)
@@ -651,6 +713,7 @@ enum budget_res budget_take(struct budget *b, const char *store,
     snprintf(a_guard, sizeof(a_guard), "%ld", b->cfg.guard_ms);
     snprintf(a_pct, sizeof(a_pct), "%d", b->cfg.reserve_pct[cls]);
     snprintf(a_probe, sizeof(a_probe), "%ld", b->cfg.probe_ms);
+    snprintf(a_ohead, sizeof(a_ohead), "%d", b->cfg.orders_headroom_pct);
     args[0] = "take";
     args[1] = a_limit;
     args[2] = a_win;
@@ -659,7 +722,9 @@ enum budget_res budget_take(struct budget *b, const char *store,
     args[5] = a_probe;
     args[6] = cls == BUDGET_ORDERS ? "1" : "0";
     args[7] = budget_class_names[cls];
-    if (budget_eval(b, store, 8, args, v, 5) != 5) {
+    args[8] = a_ohead;
+    args[9] = b->cfg.pace_bulk && cls >= BUDGET_CATALOG ? "1" : "0";
+    if (budget_eval(b, store, 10, args, v, 5) != 5) {
         metrics_inc(b->mx.unavailable, (const char *const[]){store});
         return BUDGET_UNAVAILABLE;
     }

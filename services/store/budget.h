@@ -48,6 +48,16 @@ struct budget_config {
     /* Percent of the limit a class leaves for the classes above it.
      * Defaults: orders 0, stock 5, catalog 15, images 30. */
     int reserve_pct[BUDGET_CLASS_COUNT];
+    /* Orders first: every class below orders also leaves the orders'
+     * projected need for the rest of the window, this percent of the
+     * larger of the window before's orders tokens and this window's
+     * orders rate (default 125; 0: static reserves only). */
+    int orders_headroom_pct;
+    /* 1 (default): catalog and images take their share of a window
+     * spread over it (a tenth at once, then evenly), so a bulk upload
+     * never empties a window's start ahead of orders; 0: as fast as the
+     * reserves allow. */
+    int pace_bulk;
     /* Our window outlasts the store's by this much (default 500 ms): the
      * store starts its window when the first request *arrives*, slightly
      * after we granted it. */
@@ -196,6 +206,16 @@ struct budget_state {
 int budget_state_read(const char *redis_addr, const char *store,
                       long timeout_ms, struct budget_state *st, char *reason,
                       size_t reason_size);
+
+/**
+ * @brief Read store @p store's budget like budget_state_read(), on this
+ *        process's budget connection (no token taken): for policies that
+ *        look at the window before they spend (stock-publisher's flush
+ *        pacing, docs/stock-publisher.md).
+ * @returns 0, or -1 when Redis cannot be reached (the budget is closed).
+ * @locality any thread (serialised with the takes).
+ */
+int budget_peek(struct budget *b, const char *store, struct budget_state *st);
 
 /** @brief Count a 429/503 answer from the store (metrics only). */
 void budget_note_status(struct budget *b, long http_status);

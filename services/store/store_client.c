@@ -390,6 +390,14 @@ const struct store_adapter *store_client_adapter(const struct store_client *sc)
     return sc->ad;
 }
 
+const char *store_client_budget(const struct store_client *sc, long *limit,
+                                long *window_s)
+{
+    *limit = sc->api_limit;
+    *window_s = sc->api_window_s;
+    return sc->store_id;
+}
+
 /* First bytes of a body, printable ASCII only (never the whole body). */
 static void store_excerpt(char *dst, size_t dsize, const char *src, size_t len)
 {

@@ -187,6 +187,14 @@ void store_client_destroy(struct store_client *sc);
 const struct store_adapter *store_client_adapter(const struct store_client *sc);
 
 /**
+ * @brief The budget key (store id) and the limit and window the client's
+ *        calls take tokens with (after the adapter's defaults).
+ * @returns the store id (borrowed).
+ */
+const char *store_client_budget(const struct store_client *sc, long *limit,
+                                long *window_s);
+
+/**
  * @brief Start @p c for calls of class @p cls to @p sc through @p b (both
  *        borrowed); no deadline, nothing answered yet.
  */

@@ -16,7 +16,8 @@
  *
  * Output: {"class","threads","calls","ok","status":{"200":n,..},"s429",
  *          "s503","transient","client_error","no_token","waits",
- *          "max_wait_ms","total_wait_ms","budget":{metrics}}
+ *          "max_wait_ms","total_wait_ms","wait_p50_ms","wait_p99_ms",
+ *          "budget":{metrics}}
  */
 #include "store/budget.h"
 #include "lib/cfg.h"
@@ -34,9 +35,12 @@
 #include <time.h>
 
 #define HAMMER_MAX_THREADS 64
+#define HAMMER_HIST 6001 /* 10-ms buckets up to 60 s, the last: beyond */
 
 struct hammer_opts {
     long threads, duration_s, limit, window_s, guard_ms, probe_ms;
+    long orders_headroom_pct, pace_bulk;
+    int local; /* --limiter local: an in-process fixed window, no Redis */
     long interval_ms;
     int cls;
     enum store_op op;
@@ -47,6 +51,7 @@ struct hammer_stats {
     long calls, ok, s429, s503, transient, client_error, no_token, waits;
     long max_wait_ms, total_wait_ms;
     long status[600];
+    long wait_hist[HAMMER_HIST]; /* token waits of the calls, 10-ms steps */
 };
 
 struct hammer_thread {
@@ -62,6 +67,8 @@ static void hammer_usage(void)
             "usage: budget-hammer [--threads N] [--class C] [--duration S]\n"
             "  [--url U] [--login L] [--password PW] [--store ID]\n"
             "  [--limit N] [--window S] [--guard-ms MS] [--probe-ms MS]\n"
+            "  [--orders-headroom-pct P] [--pace-bulk 0|1]\n"
+            "  [--limiter shared|local]\n"
             "  [--interval-ms MS] [--op account|products] [--redis H:P]\n");
 }
 
@@ -93,6 +100,8 @@ static int hammer_parse(int argc, char **argv, struct hammer_opts *o)
     o->window_s = 300;
     o->guard_ms = -1;
     o->probe_ms = -1;
+    o->orders_headroom_pct = -1;
+    o->pace_bulk = -1;
     o->cls = BUDGET_CATALOG;
     o->op = STORE_OP_ACCOUNT_GET;
     o->url = hammer_env("OMNISYNC_STORE_URL");
@@ -120,6 +129,13 @@ static int hammer_parse(int argc, char **argv, struct hammer_opts *o)
             bad = hammer_num(v, 0, &o->guard_ms);
         else if (strcmp(k, "--probe-ms") == 0)
             bad = hammer_num(v, 0, &o->probe_ms);
+        else if (strcmp(k, "--orders-headroom-pct") == 0)
+            bad = hammer_num(v, 0, &o->orders_headroom_pct);
+        else if (strcmp(k, "--limiter") == 0)
+            bad = (o->local = strcmp(v, "local") == 0) == 0 &&
+                  strcmp(v, "shared") != 0;
+        else if (strcmp(k, "--pace-bulk") == 0)
+            bad = hammer_num(v, 0, &o->pace_bulk);
         else if (strcmp(k, "--interval-ms") == 0)
             bad = hammer_num(v, 0, &o->interval_ms);
         else if (strcmp(k, "--class") == 0)
@@ -157,6 +173,62 @@ static int hammer_parse(int argc, char **argv, struct hammer_opts *o)
     return 0;
 }
 
+/* --limiter local: what a peer's per-process limiter does — a fixed
+ * window of the full limit that starts at this process's first call,
+ * shared by its threads only.  Returns the ms waited. */
+static pthread_mutex_t hammer_mu = PTHREAD_MUTEX_INITIALIZER;
+static long long hammer_ws_ms, hammer_used;
+
+static long long hammer_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long hammer_local_take(const struct hammer_opts *o)
+{
+    long long start = hammer_now_ms(), now, wait;
+
+    for (;;) {
+        pthread_mutex_lock(&hammer_mu);
+        now = hammer_now_ms();
+        if (!hammer_ws_ms || now >= hammer_ws_ms + o->window_s * 1000) {
+            hammer_ws_ms = now;
+            hammer_used = 0;
+        }
+        wait = hammer_used < o->limit ? 0
+                                      : hammer_ws_ms + o->window_s * 1000 - now;
+        if (!wait)
+            hammer_used++;
+        pthread_mutex_unlock(&hammer_mu);
+        if (!wait)
+            return (long)(hammer_now_ms() - start);
+        if (sig_sleep_ms(wait > 100 ? 100 : wait) != 0)
+            return -1;
+    }
+}
+
+/* One call through the local limiter (no budget): the result in @p r. */
+static void hammer_local_call(const struct hammer_opts *o,
+                              struct store_client *sc,
+                              const struct store_req_args *a,
+                              struct store_result *r)
+{
+    long waited = hammer_local_take(o);
+
+    memset(r, 0, sizeof(*r));
+    if (waited < 0) {
+        snprintf(r->reason, sizeof(r->reason), "budget: stopped");
+        return;
+    }
+    store_client_do(sc, o->op, a, r);
+    r->wait_ms = waited;
+    if (r->status == 429)
+        sig_sleep_ms(1000); /* a peer's limiter backs off a little */
+}
+
 static void *hammer_run(void *arg)
 {
     struct hammer_thread *t = arg;
@@ -186,9 +258,13 @@ static void *hammer_run(void *arg)
     store_call_init(&c, sc, t->b, (enum budget_class)o->cls);
     a.per_page = 10;
     while (!sig_stop_requested()) {
-        store_call_run(&c, o->op, &a);
-        r = c.last; /* the answer moves out of the call */
-        memset(&c.last, 0, sizeof(c.last));
+        if (o->local) {
+            hammer_local_call(o, sc, &a, &r);
+        } else {
+            store_call_run(&c, o->op, &a);
+            r = c.last; /* the answer moves out of the call */
+            memset(&c.last, 0, sizeof(c.last));
+        }
         if (r.status == 0 && r.reason[0] &&
             strncmp(r.reason, "budget:", 7) == 0) {
             t->st.no_token++;
@@ -215,12 +291,33 @@ static void *hammer_run(void *arg)
         if (r.wait_ms > t->st.max_wait_ms)
             t->st.max_wait_ms = r.wait_ms;
         t->st.total_wait_ms += r.wait_ms;
+        t->st.wait_hist[r.wait_ms / 10 < HAMMER_HIST - 1 ? r.wait_ms / 10
+                                                         : HAMMER_HIST - 1]++;
         store_result_clear(&r);
         if (o->interval_ms > 0)
             sig_sleep_ms(o->interval_ms);
     }
     store_client_destroy(sc);
     return NULL;
+}
+
+/* The @p q quantile of the calls' token waits (a bucket's upper bound, at
+ * most the largest wait seen). */
+static long hammer_wait_q(const struct hammer_stats *st, double q)
+{
+    long n = 0, want, seen = 0, k;
+
+    for (k = 0; k < HAMMER_HIST; k++)
+        n += st->wait_hist[k];
+    if (n == 0)
+        return 0;
+    want = (long)(q * (double)n + 0.999999);
+    for (k = 0; k < HAMMER_HIST; k++) {
+        seen += st->wait_hist[k];
+        if (seen >= want)
+            break;
+    }
+    return (k + 1) * 10 < st->max_wait_ms ? (k + 1) * 10 : st->max_wait_ms;
 }
 
 static json_t *hammer_json(const struct hammer_opts *o,
@@ -251,6 +348,10 @@ static json_t *hammer_json(const struct hammer_opts *o,
     json_object_set_new(root, "waits", json_integer(st->waits));
     json_object_set_new(root, "max_wait_ms", json_integer(st->max_wait_ms));
     json_object_set_new(root, "total_wait_ms", json_integer(st->total_wait_ms));
+    json_object_set_new(root, "wait_p50_ms",
+                        json_integer(hammer_wait_q(st, 0.50)));
+    json_object_set_new(root, "wait_p99_ms",
+                        json_integer(hammer_wait_q(st, 0.99)));
     for (i = 0; i < BUDGET_CLASS_COUNT; i++) {
         per = json_pack("{s:I,s:I,s:I}", "taken", (json_int_t)m->taken[i],
                         "waits", (json_int_t)m->waits[i], "wait_ms",
@@ -296,6 +397,10 @@ int main(int argc, char **argv)
         bc.guard_ms = o.guard_ms;
     if (o.probe_ms >= 0)
         bc.probe_ms = o.probe_ms;
+    if (o.orders_headroom_pct >= 0)
+        bc.orders_headroom_pct = (int)o.orders_headroom_pct;
+    if (o.pace_bulk >= 0)
+        bc.pace_bulk = o.pace_bulk != 0;
     b = budget_new(o.redis, &bc, err, sizeof(err));
     if (!b) {
         log_error("%s", err);
@@ -325,6 +430,8 @@ int main(int argc, char **argv)
             tot.max_wait_ms = th[i].st.max_wait_ms;
         for (k = 0; k < 600; k++)
             tot.status[k] += th[i].st.status[k];
+        for (k = 0; k < HAMMER_HIST; k++)
+            tot.wait_hist[k] += th[i].st.wait_hist[k];
     }
     budget_metrics_get(b, &m);
     out = hammer_json(&o, &tot, &m);

@@ -3,6 +3,7 @@
  * (coalescing, per-store batches, flush triggers, offset tracking), the
  * split of a rejected batch, the latency histogram and the ts parser.
  */
+#include "stock-publisher/flushpol.h"
 #include "stock-publisher/lathist.h"
 #include "stock-publisher/pendmap.h"
 #include "stock-publisher/stockpub.h"
@@ -246,6 +247,124 @@ static void test_hist(void)
     T_ASSERT_EQ(lathist_bound(LATHIST_NBOUNDS), -1);
 }
 
+/* The schedule: spare tokens -> at once; a tight budget -> what the
+ * schedule allows; unknown budget -> everything. */
+static void test_flushpol(void)
+{
+    struct flushpol_in in = {.pending = 50,
+                             .oldest_age_ms = 0,
+                             .flush_ms = 500,
+                             .batch = 100,
+                             .known = 1,
+                             .share = 475,
+                             .window_ms = 300000,
+                             .tokens_left = 475,
+                             .time_left_ms = 300000,
+                             .pace_pct = 100};
+
+    T_ASSERT(flushpol_calls(0, 100) == 0);
+    T_ASSERT(flushpol_calls(100, 100) == 1);
+    T_ASSERT(flushpol_calls(101, 100) == 2);
+    /* A fresh window: a tenth of the share at once. */
+    T_ASSERT(flushpol_ahead(&in) == 47);
+    T_ASSERT(flushpol_now(&in) == 0); /* young, no full call */
+    in.oldest_age_ms = 500;
+    T_ASSERT(flushpol_now(&in) == 1);
+    in.pending = 1000; /* a backlog of 1,000: 10 calls at once */
+    T_ASSERT(flushpol_now(&in) == 10);
+    in.oldest_age_ms = 0;
+    in.pending = 1050; /* young: the full calls only */
+    T_ASSERT(flushpol_now(&in) == 10);
+    in.pending = 10000; /* 100 calls: the burst now, the rest later */
+    T_ASSERT(flushpol_now(&in) == 47);
+    /* Half the window gone, 147 spent: 237.5 + 47.5 - 147 ahead. */
+    in.tokens_left = 475 - 147;
+    in.used_stock = 147;
+    in.time_left_ms = 150000;
+    T_ASSERT(flushpol_ahead(&in) == 138);
+    in.used_stock = 100; /* photos took 47 of them: stock is not held */
+    T_ASSERT(flushpol_ahead(&in) == 185);
+    in.tokens_left = 475 - 300; /* ahead of the schedule: hold */
+    in.used_stock = 300;
+    T_ASSERT(flushpol_ahead(&in) == 0);
+    T_ASSERT(flushpol_now(&in) == 0);
+    in.tokens_left = 0;
+    T_ASSERT(flushpol_now(&in) == 0);
+    in.pace_pct = 10; /* a tenth: 4 at once in a fresh window */
+    in.tokens_left = 475;
+    in.used_stock = 0;
+    in.time_left_ms = 300000;
+    T_ASSERT(flushpol_ahead(&in) == 4);
+    in.known = 0; /* Redis unreadable: the call itself still waits */
+    T_ASSERT(flushpol_now(&in) == 100);
+    in.known = 1;
+    in.pace_pct = 100;
+    in.time_left_ms = 1000; /* near the end: no more than is left */
+    in.tokens_left = 3;
+    in.used_stock = 472;
+    T_ASSERT(flushpol_ahead(&in) == 3);
+}
+
+/* A live stream on the schedule (10,000 movements over 1,000 variants at
+ * 500/s, the real limit shape 500 per 300 s, stock's 475): the calls stay
+ * within the schedule, far below one per flush.ms round. */
+static long long flushpol_live(int pct)
+{
+    struct pendmap *pm = pendmap_new();
+    struct pend_item *items[100];
+    struct pend_store *st;
+    struct flushpol_in in;
+    long long used = 0, calls = 0, k;
+    int64_t now;
+    int i = 0;
+    size_t n;
+    unsigned seed = 7;
+
+    T_ASSERT(pm != NULL);
+    for (now = 0; now < 300000; now += 10) {
+        for (; i < 10000 && i * 2 <= now; i++) {
+            seed = seed * 1103515245u + 12345u;
+            put(pm, "s", (long long)(seed >> 8) % 1000, i, 0, i, now);
+        }
+        st = pendmap_store(pm, "s");
+        if (!st || !st->count)
+            continue;
+        memset(&in, 0, sizeof(in));
+        in.pending = st->count;
+        in.oldest_age_ms = now - st->head->first_ms;
+        in.flush_ms = 500;
+        in.batch = 100;
+        in.known = 1;
+        in.share = 475;
+        in.window_ms = 300000;
+        in.tokens_left = 475 - used;
+        in.used_stock = used;
+        in.time_left_ms = 300000 - now;
+        in.pace_pct = pct;
+        for (k = flushpol_now(&in); k > 0 && st->count; k--) {
+            n = pendmap_batch(st, items, 100);
+            calls++;
+            used++;
+            while (n)
+                pendmap_done(pm, items[--n]);
+        }
+    }
+    T_ASSERT(pendmap_count(pm) == 0);
+    printf("# live 10k/1k at pace %d%%: %lld calls, minimum 10\n", pct, calls);
+    T_ASSERT(calls <= 475 * pct / 100 + 10);
+    pendmap_destroy(pm);
+    return calls;
+}
+
+static void test_flushpol_live(void)
+{
+    long long full = flushpol_live(100), tenth = flushpol_live(10);
+
+    /* Without the schedule (flush.ms only) this stream costs ~91 calls. */
+    T_ASSERT(full < 91);
+    T_ASSERT(tenth < full);
+}
+
 int main(void)
 {
     test_coalesce_and_triggers();
@@ -253,5 +372,7 @@ int main(void)
     test_many();
     test_split();
     test_hist();
+    test_flushpol();
+    test_flushpol_live();
     T_DONE();
 }

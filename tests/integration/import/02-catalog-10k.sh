@@ -4,7 +4,7 @@
 # ';' and line breaks, Cyrillic groups, photos): imports, re-import is
 # silent, one changed description is one event, three bad rows apply
 # nothing and are named by FILE:LINE:COLUMN, --archive-missing archives
-# exactly the missing product.  Its speed is measured by bench/import.sh,
+# exactly the missing product.  Its speed is measured by bench/part-ledger.sh,
 # not asserted here (timed tests are noisy on shared machines).
 . "$(dirname "$0")/import-lib.bash"
 GEN=$(dirname "$0")/gen-catalog.bash
