@@ -22,6 +22,12 @@
     "SELECT id FROM location WHERE id = ANY($1::bigint[]) "                    \
     "ORDER BY id FOR UPDATE"
 
+/* Location codes -> ids (db_ids_by_text()). */
+#define LEDGER_SQL_LOCATION_IDS                                                \
+    "SELECT x.i, l.id FROM location l"                                         \
+    " JOIN jsonb_array_elements_text($1::jsonb) WITH ORDINALITY"               \
+    " AS x(code, i) ON x.code = l.code"
+
 long long ledger_available_calc(long long on_hand, long long reserved,
                                 long long safety)
 {
@@ -229,49 +235,81 @@ out:
     return rc;
 }
 
+/* Events for every store selling from the locations of the @p n lines
+ * (@p locs[i], @p vars[i]).  Returns the number of events, or -1. */
+static long long ledger_lines_emit(PGconn *pg, const long long *locs,
+                                   const long long *vars, size_t n,
+                                   char *errstr, size_t errstr_size)
+{
+    const struct stores_avail_each each = {ledger_emit_one, pg};
+
+    if (n == 0)
+        return 0;
+    return stores_avail_moved(pg, locs, vars, n, &each, errstr, errstr_size);
+}
+
+/* The location and variant ids of the lines of @p n movements (those
+ * whose @p keep entry is not LEDGER_DUPLICATE when @p keep is given), in
+ * two malloc()ed arrays; @p k receives their length. */
+static int ledger_lines_ids(const struct ledger_move *ms, size_t n,
+                            const enum ledger_res *keep, long long **locs,
+                            long long **vars, size_t *k, char *errstr,
+                            size_t errstr_size)
+{
+    size_t i, j, total = 0;
+
+    for (i = 0; i < n; i++)
+        total += ms[i].nlines;
+    *k = 0;
+    *locs = malloc((total ? total : 1) * sizeof(**locs));
+    *vars = malloc((total ? total : 1) * sizeof(**vars));
+    if (!*locs || !*vars) {
+        free(*locs);
+        free(*vars);
+        *locs = *vars = NULL;
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (keep && keep[i] == LEDGER_DUPLICATE)
+            continue;
+        for (j = 0; j < ms[i].nlines; j++) {
+            (*locs)[*k] = ms[i].lines[j].location_id;
+            (*vars)[*k] = ms[i].lines[j].variant_id;
+            (*k)++;
+        }
+    }
+    return 0;
+}
+
 /* Events for every store selling from a location the movement touched. */
 static int ledger_move_emit(PGconn *pg, const struct ledger_move *m,
                             char *errstr, size_t errstr_size)
 {
-    const struct stores_avail_each each = {ledger_emit_one, pg};
-    long long *locs = malloc(m->nlines * sizeof(*locs));
-    long long *vars = malloc(m->nlines * sizeof(*vars));
-    size_t i;
-    int rc = -1;
+    long long *locs, *vars;
+    size_t k;
+    long long rc;
 
-    if (!locs || !vars) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto out;
-    }
-    for (i = 0; i < m->nlines; i++) {
-        locs[i] = m->lines[i].location_id;
-        vars[i] = m->lines[i].variant_id;
-    }
-    if (stores_avail_moved(pg, locs, vars, m->nlines, &each, errstr,
-                           errstr_size) < 0)
-        goto out;
-    rc = 0;
-out:
+    if (ledger_lines_ids(m, 1, NULL, &locs, &vars, &k, errstr, errstr_size) < 0)
+        return -1;
+    rc = ledger_lines_emit(pg, locs, vars, k, errstr, errstr_size);
     free(locs);
     free(vars);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
-enum ledger_res ledger_move_apply(PGconn *pg, struct ledger_move *m,
-                                  long long *move_id, char *errstr,
-                                  size_t errstr_size, char *sqlstate)
+/* Insert the movement row.  LEDGER_DUPLICATE when its idempotency key is
+ * taken (nothing written; it waits for a concurrent holder of the key to
+ * finish first), else LEDGER_APPLIED with *id set. */
+static enum ledger_res ledger_move_head(PGconn *pg, const struct ledger_move *m,
+                                        long long *id, char *errstr,
+                                        size_t errstr_size, char *sqlstate)
 {
     char t_order[24];
     const char *vals[4];
-    PGresult *res = NULL;
-    enum ledger_res rc = LEDGER_ERR;
-    long long id;
-    size_t i;
+    PGresult *res;
+    enum ledger_res rc = LEDGER_DUPLICATE;
 
-    if (sqlstate)
-        sqlstate[0] = '\0';
-    if (move_id)
-        *move_id = 0;
     if (!m->kind || !m->nlines || !m->lines) {
         snprintf(errstr, errstr_size, "movement without kind or lines");
         return LEDGER_ERR;
@@ -281,34 +319,157 @@ enum ledger_res ledger_move_apply(PGconn *pg, struct ledger_move *m,
     vals[1] = m->idem_key;
     vals[2] = m->order_id ? t_order : NULL;
     vals[3] = m->note;
-    /* A repeated idempotency key inserts nothing and returns no row
-     * (it waits for a concurrent holder of the key to finish first). */
     res = db_exec(pg,
                   "INSERT INTO stock_movement (kind, idem_key, order_id, "
                   "note) VALUES ($1, $2, $3, $4) "
                   "ON CONFLICT (idem_key) DO NOTHING RETURNING id",
                   4, vals, "insert movement", errstr, errstr_size, sqlstate);
     if (!res)
-        goto out;
-    if (PQntuples(res) == 0) {
-        rc = LEDGER_DUPLICATE;
-        goto out;
+        return LEDGER_ERR;
+    if (PQntuples(res) == 1) {
+        *id = ledger_ll(res, 0, 0);
+        rc = LEDGER_APPLIED;
     }
-    id = ledger_ll(res, 0, 0);
-    if (ledger_lock(pg, m, errstr, errstr_size, sqlstate) < 0)
-        goto out;
+    PQclear(res);
+    return rc;
+}
+
+/* Insert the lines of movement @p id (its rows are locked). */
+static int ledger_move_lines(PGconn *pg, long long id, struct ledger_move *m,
+                             char *errstr, size_t errstr_size, char *sqlstate)
+{
+    size_t i;
+
     for (i = 0; i < m->nlines; i++)
         if (ledger_line_write(pg, id, i + 1, &m->lines[i], errstr, errstr_size,
                               sqlstate) < 0)
-            goto out;
-    if (ledger_move_emit(pg, m, errstr, errstr_size) < 0)
-        goto out;
+            return -1;
+    return 0;
+}
+
+enum ledger_res ledger_move_apply(PGconn *pg, struct ledger_move *m,
+                                  long long *move_id, char *errstr,
+                                  size_t errstr_size, char *sqlstate)
+{
+    enum ledger_res rc;
+    long long id = 0;
+
+    if (sqlstate)
+        sqlstate[0] = '\0';
+    if (move_id)
+        *move_id = 0;
+    rc = ledger_move_head(pg, m, &id, errstr, errstr_size, sqlstate);
+    if (rc != LEDGER_APPLIED)
+        return rc;
+    if (ledger_lock(pg, m, errstr, errstr_size, sqlstate) < 0 ||
+        ledger_move_lines(pg, id, m, errstr, errstr_size, sqlstate) < 0 ||
+        ledger_move_emit(pg, m, errstr, errstr_size) < 0)
+        return LEDGER_ERR;
     if (move_id)
         *move_id = id;
-    rc = LEDGER_APPLIED;
+    return LEDGER_APPLIED;
+}
+
+/* Lock every location (KEY SHARE) and variant (UPDATE) of the lines, each
+ * in ascending order, before any movement of the batch is written: two
+ * batches lock in one global order, so they cannot deadlock. */
+static int ledger_moves_lock(PGconn *pg, const long long *locs,
+                             const long long *vars, size_t k, char *errstr,
+                             size_t errstr_size, char *sqlstate)
+{
+    long long *ids = malloc((k ? k : 1) * sizeof(*ids));
+    long long locked;
+    size_t n;
+    int rc = -1;
+
+    if (!ids) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    if (ledger_locations_lock_sql(pg, LEDGER_SQL_LOCK_SHARE, locs, k, 1,
+                                  "movement names an unknown location", errstr,
+                                  errstr_size, sqlstate) < 0)
+        goto out;
+    memcpy(ids, vars, k * sizeof(*ids));
+    n = idarray_sort_distinct(ids, k);
+    locked = catalog_variants_lock(pg, ids, n, errstr, errstr_size, sqlstate);
+    if (locked < 0)
+        goto out;
+    if ((size_t)locked != n) {
+        snprintf(errstr, errstr_size, "movement names an unknown variant");
+        goto out;
+    }
+    rc = 0;
 out:
-    PQclear(res);
+    free(ids);
     return rc;
+}
+
+long long ledger_moves_apply(PGconn *pg, struct ledger_move *ms, size_t n,
+                             enum ledger_res *res, long long *ids, char *errstr,
+                             size_t errstr_size, char *sqlstate)
+{
+    long long *locs = NULL, *vars = NULL, rc = -1;
+    size_t i, k;
+
+    if (sqlstate)
+        sqlstate[0] = '\0';
+    if (ledger_lines_ids(ms, n, NULL, &locs, &vars, &k, errstr, errstr_size) <
+            0 ||
+        ledger_moves_lock(pg, locs, vars, k, errstr, errstr_size, sqlstate) < 0)
+        goto out;
+    for (i = 0; i < n; i++) {
+        ids[i] = 0;
+        res[i] = ledger_move_head(pg, &ms[i], &ids[i], errstr, errstr_size,
+                                  sqlstate);
+        if (res[i] == LEDGER_ERR)
+            goto out;
+        if (res[i] == LEDGER_DUPLICATE) {
+            if (ledger_move_find(pg, ms[i].idem_key, &ids[i], errstr,
+                                 errstr_size) < 0)
+                goto out;
+        } else if (ledger_move_lines(pg, ids[i], &ms[i], errstr, errstr_size,
+                                     sqlstate) < 0) {
+            goto out;
+        }
+    }
+    free(locs);
+    free(vars);
+    /* One burst: the events of every applied movement, after all of
+     * their levels are written. */
+    if (ledger_lines_ids(ms, n, res, &locs, &vars, &k, errstr, errstr_size) < 0)
+        return -1;
+    rc = ledger_lines_emit(pg, locs, vars, k, errstr, errstr_size);
+out:
+    free(locs);
+    free(vars);
+    return rc;
+}
+
+int ledger_move_find(PGconn *pg, const char *idem_key, long long *id,
+                     char *errstr, size_t errstr_size)
+{
+    const char *vals[1] = {idem_key};
+    PGresult *res;
+    int found;
+
+    *id = 0;
+    res = db_exec(pg, "SELECT id FROM stock_movement WHERE idem_key = $1", 1,
+                  vals, "look up movement", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    found = PQntuples(res) == 1;
+    if (found)
+        *id = ledger_ll(res, 0, 0);
+    PQclear(res);
+    return found;
+}
+
+int ledger_location_ids(PGconn *pg, const char *const *codes, size_t n,
+                        long long *ids, char *errstr, size_t errstr_size)
+{
+    return db_ids_by_text(pg, LEDGER_SQL_LOCATION_IDS, codes, n, ids,
+                          "look up locations", errstr, errstr_size, NULL);
 }
 
 enum ledger_res ledger_move_apply_tx(PGconn *pg, struct ledger_move *m,

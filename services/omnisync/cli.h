@@ -30,6 +30,7 @@ int cmd_db(int argc, char **argv);
 int cmd_location(int argc, char **argv);
 int cmd_pricelist(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_import_stock(int argc, char **argv); /* `import stock` */
 int cmd_stock(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_store_adopt(int argc, char **argv); /* `store adopt` (cmd_adopt.c) */

@@ -23,7 +23,7 @@ static const struct cli_cmd cli_cmds[] = {
      "online stores' locations"},
     {"pricelist", cmd_pricelist, "pricelist add|list: price lists"},
     {"import", cmd_import,
-     "import catalog|prices FILE|-: load a CSV (- : standard input)"},
+     "import catalog|prices|stock FILE|-: load a CSV (- : standard input)"},
     {"stock", cmd_stock,
      "stock receipt|sale|return|writeoff|transfer|count|"
      "show: movements"},
