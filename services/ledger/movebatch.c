@@ -87,6 +87,8 @@ int movebatch_item_check(struct movebatch_item *it)
         return movebatch_bad(it, "qty", "%s integer up to %lld",
                              is_count ? "a non-negative" : "a positive",
                              MOVEBATCH_QTY_MAX);
+    if (it->key_required && !it->key)
+        return movebatch_bad(it, "key", "required");
     if (it->key && (!*it->key || strlen(it->key) > MOVEBATCH_KEY_MAX))
         return movebatch_bad(it, "key", "empty or longer than %d bytes",
                              MOVEBATCH_KEY_MAX);

@@ -45,6 +45,7 @@ struct movebatch_item {
     const char *sku;
     long long qty;    /* > 0; a count: the on hand wanted, >= 0 */
     const char *note; /* (may be NULL) */
+    int key_required; /* 1: a missing key is an error (the API's items) */
     /* Results. */
     enum movebatch_status status;
     long long move_id; /* the movement (a duplicate: the first one) */
