@@ -20,10 +20,8 @@ static const struct cfg_opt api_opts[] = {
      "ledger connections shared by the API's requests"},
     {"api.max_conns", CFG_INT, "64", 1, 4096, 0,
      offsetof(struct api_cfg, api_max_conns), "concurrent API connections"},
-    {"kafka.bootstrap", CFG_STR, "", 0, 0, 0,
-     offsetof(struct api_cfg, kafka_bootstrap),
-     "Kafka bootstrap servers of the movement intake topic "
-     "(empty: no Kafka intake)"},
+    /* Unset or empty: no Kafka intake (the HTTP API alone). */
+    CFG_ROW_KAFKA_BOOTSTRAP(struct api_cfg, kafka_bootstrap, 0),
     CFG_ROW_GROUP_ID(struct api_cfg, group_id, "omnisync-ledger-intake"),
     CFG_ROW_BACKOFF_MAX_MS(struct api_cfg, backoff_max_ms, "5000"),
     CFG_ROW_DRAIN_MS(struct api_cfg, drain_ms),

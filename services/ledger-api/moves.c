@@ -42,9 +42,11 @@ json_t *moves_results_json(const struct movebatch_item *items, size_t n,
     for (i = 0; arr && i < n; i++) {
         const struct movebatch_item *it = &items[i];
 
-        r = json_pack("{s:I, s:s?, s:s, s:I}", "index", (json_int_t)i, "key",
-                      it->key, "status", movebatch_status_name(it->status),
-                      "movement_id", (json_int_t)it->move_id);
+        r = json_pack("{s:I, s:s, s:I}", "index", (json_int_t)i, "status",
+                      movebatch_status_name(it->status), "movement_id",
+                      (json_int_t)it->move_id);
+        if (r && it->key)
+            json_object_set_new(r, "key", json_string(it->key));
         if (r && it->status == MOVEBATCH_APPLIED) {
             json_object_set_new(r, "delta", json_integer(it->delta));
             json_object_set_new(r, "on_hand", json_integer(it->on_hand));
@@ -72,9 +74,10 @@ json_t *moves_errors_json(const struct movebatch_item *items, size_t n)
 
         if (it->status != MOVEBATCH_INVALID)
             continue;
-        e = json_pack("{s:I, s:s?, s:s, s:s}", "index", (json_int_t)i, "key",
-                      it->key, "field", it->field ? it->field : "", "error",
-                      it->error);
+        e = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)i, "field",
+                      it->field ? it->field : "", "error", it->error);
+        if (e && it->key)
+            json_object_set_new(e, "key", json_string(it->key));
         if (!e || json_array_append_new(arr, e) < 0) {
             json_decref(arr);
             return NULL;

@@ -3,7 +3,7 @@
 # revocable), POST /v1/movements with idempotency keys (a replay answers
 # the first movement and applies nothing), a batch with a bad item answers
 # 422 and applies nothing, bodies capped (413), GET /v1/stock, PUT
-# /v1/prices/{list}.
+# /v1/prices/{list}; every exchange checked against the OpenAPI file.
 . "$(dirname "$0")/intake-lib.bash"
 
 st_ledger 2 3 # STK-0001-01..03, STK-0002-01..03; WH1, WEB1, ONLINE
@@ -73,8 +73,8 @@ api POST /v1/movements "$TOK" '{"movements": [1,'
 t_is "not JSON: 400" "$CODE" 400
 api POST /v1/movements "$TOK" '{"moves": []}'
 t_is "no movements array: 400" "$CODE" 400
-big=$(python3 -c 'import json; print(json.dumps({"movements": [{"key": "x%d" % i, "kind": "receipt", "location": "WH1", "sku": "STK-0001-01", "qty": 1} for i in range(2000)]}))')
-api POST /v1/movements "$TOK" "$big"
+python3 -c 'import json; print(json.dumps({"movements": [{"key": "x%d" % i, "kind": "receipt", "location": "WH1", "sku": "STK-0001-01", "qty": 1} for i in range(2000)]}))' >"$T_TMP/big.json"
+api POST /v1/movements "$TOK" "@$T_TMP/big.json"
 t_is "a body over api.max_body: 413" "$CODE" 413
 t_is "413 applies nothing" "$(sql "SELECT count(*) FROM stock_movement")" "$n"
 
@@ -97,7 +97,7 @@ t_like "client list shows it revoked" "$(omnisync client list --json)" '"revoked
 t_is "revoke an unknown client: exit 2" "$(run_rc omnisync client revoke nobody)" 2
 
 # ---- prices
-api PUT /v1/prices/ONLINE "$TOK" '{"prices":[{"sku":"STK-0001-01","price":"99,50","old_price":120},{"sku":"STK-0001-02","price":101}]}'
+api PUT /v1/prices/ONLINE "$TOK" '{"prices":[{"sku":"STK-0001-01","price":"99,50","old_price":120},{"sku":"STK-0001-02","price":102}]}'
 t_is "prices: 200" "$CODE" 200
 t_is "prices: stored" "$(sql "SELECT price || '/' || coalesce(old_price::text, '-') FROM price r JOIN variant v ON v.id = r.variant_id WHERE v.sku = 'STK-0001-01'")" "99.50/120.00"
 t_is "prices: one catalog event for the product" "$(jq -c '[.changed, .events]' <<<"$BODY_OUT")" '[2,1]'
@@ -115,6 +115,9 @@ t_is "unknown path: 404" "$CODE" 404
 t_like "metrics count requests by route and code" \
     "$(curl -s "http://$(grep -o 'http listening on [0-9.:]*' "$T_TMP/api.log" | head -1 | awk '{print $4}')/metrics")" \
     'omnisync_api_requests_total\{route="movements",code="422"\} 1'
+out=$(la_openapi 2>&1)
+t_ok "every request and response matches proto/ledger-api.openapi.yaml" test $? = 0
+t_diag "$out"
 t_ok "ledger-api stops on SIGTERM" t_kill api
 t_unlike "no token in the log" "$(cat "$T_TMP/api.log")" "$TOK"
 t_done

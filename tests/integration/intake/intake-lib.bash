@@ -7,6 +7,7 @@
 #   la_token NAME SCOPES     omnisync client add; prints the token
 #   api METHOD PATH TOKEN [BODY]   curl; sets CODE and BODY_OUT
 #   onhand LOC SKU           the ledger's on hand
+#   la_openapi               the recorded exchanges vs the OpenAPI file
 . "$OMNISYNC_ROOT/tests/integration/stock/stock-lib.bash"
 
 LA_GROUP="ledger-intake-$$-$RANDOM"
@@ -36,6 +37,27 @@ api() {
     [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
     CODE=$(curl "${args[@]}" "$LA_URL$path")
     BODY_OUT=$(cat "$T_TMP/api.out")
+    la_record "$method" "$path" "$body"
+}
+
+# la_record METHOD PATH BODY: the exchange as a line of
+# $T_TMP/exchanges.jsonl (tests/tools/openapi_check.py reads it); a body
+# that is not JSON (or a file) is recorded as null.
+la_record() {
+    local req=null
+    case "$3" in @* | "") ;; *) jq -e . >/dev/null 2>&1 <<<"$3" && req=$3 ;; esac
+    jq -cn --arg m "$1" --arg p "$2" --argjson s "$CODE" --argjson q "$req" \
+        --slurpfile r "$T_TMP/api.out" \
+        '{method: $m, path: $p, status: $s, request: $q, response: $r[0]}' \
+        >>"$T_TMP/exchanges.jsonl" 2>/dev/null ||
+        echo "{\"method\":\"$1\",\"path\":\"$2\",\"status\":$CODE,\"request\":null,\"response\":\"not JSON\"}" \
+            >>"$T_TMP/exchanges.jsonl"
+}
+
+# la_openapi: every recorded exchange matches proto/ledger-api.openapi.yaml.
+la_openapi() {
+    python3 "$OMNISYNC_ROOT/tests/tools/openapi_check.py" \
+        "$OMNISYNC_ROOT/proto/ledger-api.openapi.yaml" "$T_TMP/exchanges.jsonl"
 }
 
 onhand() {
