@@ -3,6 +3,7 @@
 #include "apicfg.h"
 #include "app/ops.h"
 #include "ledger/clients.h"
+#include "ledger/documents.h"
 #include "ledger/ledger.h"
 #include "ledger/movebatch.h"
 #include "lib/db.h"
@@ -155,7 +156,7 @@ static void api_count_items(struct api *a, const char *entry,
 }
 
 /* POST /v1/movements */
-static void api_movements(struct api_call *k)
+static void api_movements(struct api_call *k, const char *rest)
 {
     struct movebatch_summary sum;
     struct movebatch_item *items = NULL;
@@ -164,6 +165,7 @@ static void api_movements(struct api_call *k)
     size_t n;
     int rc;
 
+    (void)rest;
     if (api_auth(k, CLIENTS_SCOPE_MOVEMENTS) < 0)
         return;
     root = api_body_array(k, "movements", &arr);
@@ -194,7 +196,7 @@ out:
 }
 
 /* GET /v1/stock?location=&sku= */
-static void api_stock(struct api_call *k)
+static void api_stock(struct api_call *k, const char *rest)
 {
     const char *loc = httpd_req_query(k->req, "location");
     const char *sku = httpd_req_query(k->req, "sku");
@@ -203,6 +205,7 @@ static void api_stock(struct api_call *k)
     char err[512];
     int i;
 
+    (void)rest;
     if (api_auth(k, CLIENTS_SCOPE_STOCK) < 0)
         return;
     res = ledger_level_list(k->pg, loc && *loc ? loc : NULL,
@@ -242,43 +245,86 @@ static void api_prices(struct api_call *k, const char *list)
     json_decref(root);
 }
 
+/* POST /v1/documents: one document (docs/documents.md). */
+static void api_documents(struct api_call *k, const char *rest)
+{
+    struct documents_result r;
+    enum documents_res res;
+    json_error_t jerr;
+    json_t *doc;
+    char err[1024];
+    static const unsigned status[] = {200, 200, 409, 422};
+
+    (void)rest;
+    if (api_auth(k, CLIENTS_SCOPE_DOCUMENTS) < 0)
+        return;
+    doc = json_loadb(k->req->body, k->req->body_len, JSON_REJECT_DUPLICATES,
+                     &jerr);
+    if (!doc) {
+        api_error(k, 400, "body is not JSON");
+        return;
+    }
+    res = documents_apply(k->pg, doc, &r, err, sizeof(err));
+    if (res == DOCUMENTS_ERR) {
+        log_warn("api: client %s: document: %s", k->client, err);
+        api_error(k, db_conn_lost(k->pg) ? 503 : 500,
+                  "the ledger failed the document: nothing applied");
+    } else if (res == DOCUMENTS_BAD) {
+        httpd_resp_json(k->resp, 422,
+                        json_pack("{s:s, s:O}", "error",
+                                  "invalid document: nothing applied", "errors",
+                                  r.errors));
+    } else if (res == DOCUMENTS_CONFLICT) {
+        api_error(k, 409,
+                  "a document with this number and other content exists");
+    } else {
+        httpd_resp_json(
+            k->resp, status[res],
+            json_pack("{s:s, s:s, s:I, s:I, s:I}", "number", r.number, "result",
+                      documents_res_name(res), "id", (json_int_t)r.id, "lines",
+                      (json_int_t)r.lines, "events", (json_int_t)r.events));
+    }
+    documents_result_clear(&r);
+    json_decref(doc);
+}
+
+/* The routes: an exact path, or a prefix whose rest (one segment) is the
+ * handler's argument. */
+static const struct {
+    const char *path;
+    int prefix;
+    const char *method, *route;
+    void (*fn)(struct api_call *k, const char *rest);
+} api_routes[] = {
+    {"/v1/movements", 0, "POST", "movements", api_movements},
+    {"/v1/stock", 0, "GET", "stock", api_stock},
+    {"/v1/prices/", 1, "PUT", "prices", api_prices},
+    {"/v1/documents", 0, "POST", "documents", api_documents},
+};
+
 /* Which route: sets k->route and calls it, or answers 404 / 405. */
 static void api_dispatch(struct api_call *k)
 {
-    const char *m = k->req->method, *u = k->req->url;
+    const char *u = k->req->url, *rest;
+    char msg[32];
+    size_t i, n;
 
-    if (!strcmp(u, "/v1/movements")) {
-        k->route = "movements";
-        if (strcmp(m, "POST")) {
-            api_error(k, 405, "use POST");
+    for (i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
+        n = strlen(api_routes[i].path);
+        if (api_routes[i].prefix ? strncmp(u, api_routes[i].path, n) != 0
+                                 : strcmp(u, api_routes[i].path) != 0)
+            continue;
+        rest = u + n;
+        if (api_routes[i].prefix && (!*rest || strchr(rest, '/')))
+            continue;
+        k->route = api_routes[i].route;
+        if (strcmp(k->req->method, api_routes[i].method)) {
+            snprintf(msg, sizeof(msg), "use %s", api_routes[i].method);
+            api_error(k, 405, msg);
             return;
         }
-        {
-            api_movements(k);
-            return;
-        }
-    }
-    if (!strcmp(u, "/v1/stock")) {
-        k->route = "stock";
-        if (strcmp(m, "GET")) {
-            api_error(k, 405, "use GET");
-            return;
-        }
-        {
-            api_stock(k);
-            return;
-        }
-    }
-    if (!strncmp(u, "/v1/prices/", 11) && u[11] && !strchr(u + 11, '/')) {
-        k->route = "prices";
-        if (strcmp(m, "PUT")) {
-            api_error(k, 405, "use PUT");
-            return;
-        }
-        {
-            api_prices(k, u + 11);
-            return;
-        }
+        api_routes[i].fn(k, rest);
+        return;
     }
     api_error(k, 404, "no such resource");
 }
@@ -346,7 +392,7 @@ struct api *api_new(const struct api_cfg *c, struct ops *ops, char *errstr,
     memset(&hc, 0, sizeof(hc));
     hc.listen = c->api_listen;
     hc.max_conns = (unsigned)c->api_max_conns;
-    hc.serves = "/v1/movements /v1/stock /v1/prices";
+    hc.serves = "/v1/movements /v1/stock /v1/prices /v1/documents";
     a->h = httpd_new(&hc, NULL, err, sizeof(err));
     if (!a->h) {
         snprintf(errstr, errstr_size, "api.listen: %s", err);

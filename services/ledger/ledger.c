@@ -305,8 +305,8 @@ static enum ledger_res ledger_move_head(PGconn *pg, const struct ledger_move *m,
                                         long long *id, char *errstr,
                                         size_t errstr_size, char *sqlstate)
 {
-    char t_order[24];
-    const char *vals[4];
+    char t_order[24], t_doc[24];
+    const char *vals[5];
     PGresult *res;
     enum ledger_res rc = LEDGER_DUPLICATE;
 
@@ -319,11 +319,13 @@ static enum ledger_res ledger_move_head(PGconn *pg, const struct ledger_move *m,
     vals[1] = m->idem_key;
     vals[2] = m->order_id ? t_order : NULL;
     vals[3] = m->note;
+    snprintf(t_doc, sizeof(t_doc), "%lld", m->document_id);
+    vals[4] = m->document_id ? t_doc : NULL;
     res = db_exec(pg,
                   "INSERT INTO stock_movement (kind, idem_key, order_id, "
-                  "note) VALUES ($1, $2, $3, $4) "
+                  "note, document_id) VALUES ($1, $2, $3, $4, $5) "
                   "ON CONFLICT (idem_key) DO NOTHING RETURNING id",
-                  4, vals, "insert movement", errstr, errstr_size, sqlstate);
+                  5, vals, "insert movement", errstr, errstr_size, sqlstate);
     if (!res)
         return LEDGER_ERR;
     if (PQntuples(res) == 1) {
@@ -639,6 +641,23 @@ int ledger_move_sums(PGconn *pg, const char *idem_key,
     *n = (size_t)PQntuples(res);
     PQclear(res);
     return 0;
+}
+
+PGresult *ledger_document_moves(PGconn *pg, long long document_id, char *errstr,
+                                size_t errstr_size)
+{
+    char t_doc[24];
+    const char *vals[1] = {t_doc};
+
+    snprintf(t_doc, sizeof(t_doc), "%lld", document_id);
+    return db_exec(pg,
+                   "SELECT m.id, m.kind, l.code, v.sku, ml.on_hand_delta "
+                   "FROM stock_movement m"
+                   " JOIN stock_movement_line ml ON ml.movement_id = m.id"
+                   " JOIN location l ON l.id = ml.location_id"
+                   " JOIN variant v ON v.id = ml.variant_id "
+                   "WHERE m.document_id = $1 ORDER BY m.id, ml.line_no",
+                   1, vals, "document movements", errstr, errstr_size, NULL);
 }
 
 int ledger_counts(PGconn *pg, long long *locations, long long *movements,

@@ -53,10 +53,11 @@ struct ledger_line {
 
 /* A movement to apply. */
 struct ledger_move {
-    const char *kind;     /* LEDGER_* */
-    const char *idem_key; /* idempotency key (may be NULL) */
-    long long order_id;   /* customer_order id, 0 for none */
-    const char *note;     /* free text (may be NULL) */
+    const char *kind;      /* LEDGER_* */
+    const char *idem_key;  /* idempotency key (may be NULL) */
+    long long order_id;    /* customer_order id, 0 for none */
+    const char *note;      /* free text (may be NULL) */
+    long long document_id; /* the document it is a line of, 0 for none */
     struct ledger_line *lines;
     size_t nlines;
 };
@@ -220,6 +221,15 @@ PGresult *ledger_level_list(PGconn *pg, const char *location, const char *sku,
 int ledger_move_sums(PGconn *pg, const char *idem_key,
                      struct ledger_line **lines, size_t *n, char *errstr,
                      size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief The movements of document @p document_id, line by line, as
+ *        `doc show` prints them: movement id, kind, location code, sku,
+ *        on_hand_delta; by movement id, then line.
+ * @returns the rows (PQclear() them), or NULL with errstr.
+ */
+PGresult *ledger_document_moves(PGconn *pg, long long document_id, char *errstr,
+                                size_t errstr_size);
 
 /**
  * @brief How many locations and stock movements the ledger holds.

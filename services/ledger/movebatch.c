@@ -158,6 +158,7 @@ static void movebatch_move(const struct movebatch_item *it, long long loc,
     m->kind = it->kind;
     m->idem_key = it->key;
     m->note = it->note;
+    m->document_id = it->document_id;
     m->lines = lines;
     m->nlines = 1;
     lines[0].location_id = loc;
@@ -224,19 +225,16 @@ out:
     return rc;
 }
 
-int movebatch_apply(PGconn *pg, struct movebatch_item *items, size_t n,
-                    int dry_run, struct movebatch_summary *sum, char *errstr,
-                    size_t errstr_size, char *sqlstate)
+int movebatch_apply_tx(PGconn *pg, struct movebatch_item *items, size_t n,
+                       struct movebatch_summary *sum, char *errstr,
+                       size_t errstr_size, char *sqlstate)
 {
-    struct movebatch_summary local;
     long long *locs = calloc(2 * n + 1, sizeof(*locs));
     long long *vars = calloc(n + 1, sizeof(*vars));
     long long bad;
     size_t i;
     int rc = -1;
 
-    if (!sum)
-        sum = &local;
     memset(sum, 0, sizeof(*sum));
     if (sqlstate)
         sqlstate[0] = '\0';
@@ -255,29 +253,42 @@ int movebatch_apply(PGconn *pg, struct movebatch_item *items, size_t n,
     if (bad < 0)
         goto out;
     sum->invalid += (size_t)bad;
-    if (sum->invalid) {
-        rc = MOVEBATCH_BAD;
+    rc = MOVEBATCH_BAD;
+    if (sum->invalid)
         goto out;
-    }
-    if (n == 0) {
-        rc = MOVEBATCH_OK;
+    rc = -1;
+    if (n && movebatch_write(pg, items, n, locs, vars, sum, errstr, errstr_size,
+                             sqlstate) < 0)
         goto out;
-    }
-    if (db_begin(pg, errstr, errstr_size) < 0)
-        goto out;
-    if (movebatch_write(pg, items, n, locs, vars, sum, errstr, errstr_size,
-                        sqlstate) < 0 ||
-        (dry_run ? (db_rollback(pg), 0) : db_commit(pg, errstr, errstr_size)) <
-            0) {
-        db_rollback(pg);
-        for (i = 0; i < n; i++)
-            items[i].status = MOVEBATCH_PENDING;
-        memset(sum, 0, sizeof(*sum));
-        goto out;
-    }
     rc = MOVEBATCH_OK;
 out:
     free(locs);
     free(vars);
+    return rc;
+}
+
+int movebatch_apply(PGconn *pg, struct movebatch_item *items, size_t n,
+                    int dry_run, struct movebatch_summary *sum, char *errstr,
+                    size_t errstr_size, char *sqlstate)
+{
+    struct movebatch_summary local;
+    size_t i;
+    int rc;
+
+    if (!sum)
+        sum = &local;
+    if (db_begin(pg, errstr, errstr_size) < 0)
+        return -1;
+    rc = movebatch_apply_tx(pg, items, n, sum, errstr, errstr_size, sqlstate);
+    if (rc == MOVEBATCH_OK && !dry_run &&
+        db_commit(pg, errstr, errstr_size) < 0)
+        rc = -1;
+    if (rc != MOVEBATCH_OK || dry_run)
+        db_rollback(pg);
+    if (rc < 0) {
+        for (i = 0; i < n; i++)
+            items[i].status = MOVEBATCH_PENDING;
+        memset(sum, 0, sizeof(*sum));
+    }
     return rc;
 }

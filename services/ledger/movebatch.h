@@ -43,9 +43,10 @@ struct movebatch_item {
     const char *location;    /* location code (a transfer's source) */
     const char *to_location; /* a transfer's destination (else NULL) */
     const char *sku;
-    long long qty;    /* > 0; a count: the on hand wanted, >= 0 */
-    const char *note; /* (may be NULL) */
-    int key_required; /* 1: a missing key is an error (the API's items) */
+    long long qty;         /* > 0; a count: the on hand wanted, >= 0 */
+    const char *note;      /* (may be NULL) */
+    int key_required;      /* 1: a missing key is an error (the API's items) */
+    long long document_id; /* the document it is a line of (0: none) */
     /* Results. */
     enum movebatch_status status;
     long long move_id; /* the movement (a duplicate: the first one) */
@@ -76,6 +77,17 @@ struct movebatch_summary {
 int movebatch_apply(PGconn *pg, struct movebatch_item *items, size_t n,
                     int dry_run, struct movebatch_summary *sum, char *errstr,
                     size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief movebatch_apply() inside the caller's open transaction (a
+ *        document writes its row first, then its lines through this).
+ *        After -1 the transaction is aborted: roll it back; after
+ *        MOVEBATCH_BAD nothing was written by this call.
+ * @param sum receives the counts.
+ */
+int movebatch_apply_tx(PGconn *pg, struct movebatch_item *items, size_t n,
+                       struct movebatch_summary *sum, char *errstr,
+                       size_t errstr_size, char *sqlstate);
 
 /**
  * @brief Check one item's fields alone (no database): kind, quantity,

@@ -41,6 +41,9 @@ static const struct cli_cmd cli_cmds[] = {
      "dlq list|show|replay|drop: dead-lettered messages (omnisync.dlq.v1)"},
     {"topics", cmd_topics,
      "topics create [--dry-run] [--json]: the Kafka topics, idempotent"},
+    {"doc", cmd_doc,
+     "doc import|list|show: supplier receipts, returns, transfers, "
+     "write-offs"},
     {"client", cmd_client,
      "client add|list|revoke: ledger-api clients and their tokens"},
     {NULL, NULL, NULL},
