@@ -55,7 +55,7 @@ omnisync import stock "$T_TMP/open.csv" --location WH1 --mode count >/dev/null |
     { note "opening stock failed"; exit 1; }
 st_sim sim
 st_store "$STORE" sim WEB1 "$SRC"
-st_prefill "$STORE" sim
+st_prefill "$STORE" sim %
 st_relay relay
 MPORT=$(free_port)
 st_pub pub -o http.listen="127.0.0.1:$MPORT"
@@ -107,7 +107,7 @@ note "waiting for the store to equal the ledger"
 c0=$(date +%s.%N)
 conv=timeout
 wait_for 300 st_compare "$STORE" sim >/dev/null && conv=$(python3 -c "print('%.1f' % ($(date +%s.%N) - $c0))")
-omnisync reconcile "$STORE" >"$T_TMP/rec.out" 2>&1
+omnisync reconcile "$STORE" >"$ROOT/bench/out/intake-reconcile.txt" 2>&1
 REC=$?
 curl -s "http://127.0.0.1:$MPORT/metrics" >"$T_TMP/metrics.txt"
 L2S=$(python3 - "$T_TMP/metrics.txt" <<'PY'

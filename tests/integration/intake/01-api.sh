@@ -53,6 +53,15 @@ api POST /v1/movements "$TOK" '{"movements":[
 t_is "same key twice in a batch: applied once" \
     "$(jq -c '[.results[].status]' <<<"$BODY_OUT") $(onhand WH1 STK-0001-02)" '["applied","duplicate"] 5'
 
+# Items of one batch apply in order: a count sees the receipt before it.
+api POST /v1/movements "$TOK" '{"movements":[
+ {"key":"q1","kind":"receipt","location":"WH1","sku":"STK-0002-02","qty":5},
+ {"key":"q2","kind":"count","location":"WH1","sku":"STK-0002-02","qty":3},
+ {"key":"q3","kind":"sale","location":"WH1","sku":"STK-0002-02","qty":1}]}'
+t_is "in order: deltas +5 -2 -1, on hand 5 3 2" \
+    "$(jq -c '[.results[] | [.delta, .on_hand]]' <<<"$BODY_OUT")" '[[5,5],[-2,3],[-1,2]]'
+t_is "the level" "$(onhand WH1 STK-0002-02)" 2
+
 # ---- 422: every bad item named, nothing applied
 n=$(sql "SELECT count(*) FROM stock_movement")
 api POST /v1/movements "$TOK" '{"movements":[
