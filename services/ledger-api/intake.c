@@ -10,7 +10,9 @@
 #include "lib/dlq.h"
 #include "lib/kafka.h"
 #include "lib/log.h"
+#include "lib/httpd.h"
 #include "lib/metrics.h"
+#include "lib/sig.h"
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -19,6 +21,9 @@
 #include <string.h>
 
 #define INTAKE_LINES_MAX 1000 /* lines of one receipt */
+/* Receipts taken from the consumer at once and applied in one
+ * transaction (when all of them are valid). */
+#define INTAKE_BATCH_MAX 500
 
 struct movements_intake {
     const struct api_cfg *c;
@@ -277,9 +282,120 @@ fail:
     return NULL;
 }
 
+/* Commit @p m and count it done. */
+static void intake_done(struct movements_intake *in,
+                        const rd_kafka_message_t *m, int async)
+{
+    char err[512];
+
+    if (kafka_consumer_commit(in->kc, m, async, err, sizeof(err)) != 0)
+        log_warn("commit: %s (the message may be redelivered; harmless)", err);
+    consume_count_done(&in->loop.mx, TOPICS_MOVEMENTS_IN);
+}
+
+/* One message alone, retried until done or a stop request (then left
+ * uncommitted).  Returns 0, or 1 when stopped. */
+static int intake_one(struct movements_intake *in, const rd_kafka_message_t *m)
+{
+    char reason[512];
+    long backoff = 0;
+
+    for (;;) {
+        httpd_heartbeat(in->loop.beat);
+        reason[0] = '\0';
+        if (intake_consume(in, m, reason, sizeof(reason)) == OUTCOME_OK)
+            break;
+        in->loop.n_retries++;
+        consume_count_failed(&in->loop.mx, TOPICS_MOVEMENTS_IN);
+        if (sig_stop_requested())
+            return 1;
+        backoff = backoff ? backoff * 2 : 500 /* ms */;
+        if (backoff > in->loop.backoff_max_ms)
+            backoff = in->loop.backoff_max_ms;
+        log_warn("intake: retry in %ld ms: %s", backoff, reason);
+        sig_sleep_ms(backoff);
+    }
+    intake_done(in, m, 0);
+    return 0;
+}
+
+/*
+ * Several messages: the well-formed receipts as one batch (one
+ * transaction).  Returns 1 when it applied them (the malformed ones are
+ * dead-lettered after), 0 when the caller must take the messages one by
+ * one (a bad line somewhere, a ledger failure).
+ */
+static int intake_many(struct movements_intake *in, rd_kafka_message_t **ms,
+                       size_t n, int *bad)
+{
+    struct intake_receipt *rs = calloc(n, sizeof(*rs));
+    struct movebatch_item *items = NULL;
+    struct movebatch_summary sum;
+    size_t i, total = 0, k = 0;
+    char why[600], err[1024];
+    int ok = 0;
+
+    for (i = 0; rs && i < n; i++) {
+        bad[i] = intake_parse(ms[i], &rs[i], why, sizeof(why)) < 0;
+        total += bad[i] ? 0 : rs[i].n;
+    }
+    items = rs ? calloc(total ? total : 1, sizeof(*items)) : NULL;
+    for (i = 0; items && i < n; i++)
+        if (!bad[i]) {
+            memcpy(items + k, rs[i].items, rs[i].n * sizeof(*items));
+            k += rs[i].n;
+        }
+    if (items && intake_pg(in) &&
+        movebatch_apply(in->pg, items, total, 0, &sum, err, sizeof(err),
+                        NULL) == MOVEBATCH_OK) {
+        ok = 1;
+        for (i = 0, k = 0; i < n; i++)
+            if (!bad[i]) {
+                memcpy(rs[i].items, items + k, rs[i].n * sizeof(*items));
+                k += rs[i].n;
+                intake_count(in, &rs[i]);
+                in->n_receipts++;
+            }
+    }
+    for (i = 0; rs && i < n; i++)
+        intake_receipt_free(&rs[i]);
+    free(rs);
+    free(items);
+    return ok;
+}
+
 int movements_intake_poll(struct movements_intake *in)
 {
-    return consume_once(&in->loop) < 0 ? -1 : 0;
+    rd_kafka_message_t *ms[INTAKE_BATCH_MAX];
+    int bad[INTAKE_BATCH_MAX];
+    size_t n = 0, i;
+    int stopped = 0;
+
+    if (in->loop.fatal)
+        return -1;
+    ms[n] = kafka_consumer_poll(in->kc, KAFKA_POLL_MS);
+    while (ms[n] && ++n < INTAKE_BATCH_MAX)
+        ms[n] = kafka_consumer_poll(in->kc, 0);
+    if (kafka_consumer_fatal(in->kc))
+        in->loop.fatal = 1;
+    in->loop.n_msgs += n;
+    if (n > 1 && !in->loop.fatal && intake_many(in, ms, n, bad)) {
+        /* Applied; what remains is dead-lettering the malformed ones
+         * (their lines were not in the batch) and the commits. */
+        for (i = 0; i < n && !stopped; i++) {
+            if (bad[i])
+                stopped = intake_one(in, ms[i]);
+            else
+                intake_done(in, ms[i], i + 1 < n);
+        }
+    } else {
+        for (i = 0; i < n && !in->loop.fatal; i++)
+            stopped = stopped || intake_one(in, ms[i]);
+    }
+    for (i = 0; i < n; i++)
+        rd_kafka_message_destroy(ms[i]);
+    (void)stopped;
+    return in->loop.fatal ? -1 : 0;
 }
 
 int movements_intake_drain(struct movements_intake *in)

@@ -57,4 +57,23 @@ t_like "metrics: items by entry and status" \
     "$(curl -s "http://$(grep -o 'http listening on [0-9.:]*' "$T_TMP/api2.log" | head -1 | awk '{print $4}')/metrics")" \
     'omnisync_api_items_total\{entry="kafka",status="applied"\} 1'
 t_ok "ledger-api stops on SIGTERM" t_kill api2
+
+# A backlog taken as one batch (one transaction), a malformed receipt in
+# its middle: the others applied once, that one dead-lettered.
+for i in $(seq 10 39); do
+    if [ "$i" = 25 ]; then
+        produce R001 '{"receipt":"T25","outlet":"R001","lines":"none"}'
+    else
+        produce R001 "{\"receipt\":\"T$i\",\"outlet\":\"R001\",\"lines\":[{\"sku\":\"STK-0001-02\",\"qty\":1,\"kind\":\"return\"}]}"
+    fi
+done
+la_start api3
+backlog() { [ "$(onhand R001 STK-0001-02)" = 32 ]; }
+t_ok "the backlog's 29 good receipts are applied" wait_for 60 backlog
+three() { [ "$(dlq | grep -c .)" = 3 ]; }
+t_ok "the malformed one is dead-lettered" wait_for 30 three
+t_like "with its reason" "$(dlq | tail -1)" 'lines.* must be an array'
+sleep 2
+t_is "exactly 29 more movements" "$(sql "SELECT count(*) FROM stock_movement WHERE idem_key LIKE 'till:R001:T__:%'")" 29
+t_ok "ledger-api stops on SIGTERM" t_kill api3
 t_done
