@@ -35,7 +35,10 @@ OUTLETS=500
 make -s -C "$ROOT" bin/omnisync bin/stock-publisher bin/outbox-relay \
     bin/store-sim bin/ledger-api >/dev/null || exit 1
 . "$ROOT/tests/harness/lib.sh"
-harness_start >/dev/null || { echo "bench: harness failed" >&2; exit 1; }
+HLOG=$(mktemp)
+harness_start >"$HLOG" || { echo "bench: harness failed" >&2; exit 1; }
+HSTART=$(cat "$HLOG")
+rm -f "$HLOG"
 . "$ROOT/tests/integration/intake/intake-lib.bash"
 LOAD="python3 $ROOT/bench/intake_load.py"
 note() { echo "bench: $*" >&2; }
@@ -75,11 +78,11 @@ note "kafka: same shape"
 n0=$(sql "SELECT count(*) FROM stock_movement WHERE idem_key LIKE 'till:%'")
 KSH="10:$STEADY,500:$BURST,10:$((STEADY / 2))"
 t0=$(date +%s.%N)
-$LOAD kafka "$KSH" "$OUTLETS" "$SKUS" k |
+$LOAD kafka "$KSH" "$OUTLETS" "$SKUS" k | tee "$T_TMP/kafka.txt" |
     kcat -P -b "$OMNISYNC_KAFKA" -t omnisync.movements.in.v1 -K $'\t' 2>/dev/null
 t_prod=$(date +%s.%N)
-kn=$(python3 -c "s,b=$STEADY,$BURST; print(int(10*s) + int(500*b) + int(10*(s//2)))")
-kdone() { [ "$(sql "SELECT count(*) FROM stock_movement WHERE idem_key LIKE 'till:%'")" -ge $((n0 + kn - 5)) ]; }
+kn=$(wc -l <"$T_TMP/kafka.txt")
+kdone() { [ "$(sql "SELECT count(*) FROM stock_movement WHERE idem_key LIKE 'till:%'")" -ge $((n0 + kn)) ]; }
 wait_for 300 kdone || note "kafka: not all receipts applied"
 t_app=$(date +%s.%N)
 kgot=$(($(sql "SELECT count(*) FROM stock_movement WHERE idem_key LIKE 'till:%'") - n0))
@@ -132,8 +135,9 @@ t_kill pub2 >/dev/null
 
 CPU=$(lscpu | sed -nE 's/^Model name: +//p' | head -1)
 CORES=$(nproc)
-BROKER=$(grep -o 'kafka: .*' "${HARNESS_DIR:-/nonexistent}/harness.log" 2>/dev/null | head -1)
-[ -n "$BROKER" ] || BROKER="$(harness_kafka_mode 2>/dev/null || echo '?') Kafka at $OMNISYNC_KAFKA"
+BROKER=$(sed -nE 's/^kafka: ([^(]*) at .*/\1/p' <<<"$HSTART" | head -1)
+[ -n "$BROKER" ] || BROKER="Kafka ($(harness_kafka_mode 2>/dev/null || echo '?'))"
+BROKER="$BROKER, 1 broker on loopback"
 mkdir -p "$ROOT/bench/out"
 python3 - "$HTTP" "$KAFKA" "$MAX" "$PLAIN" "$L2S" "$conv" "$REC" "$CORES" "$CPU" "$BROKER" "$calls" "$ROOT/bench/out/intake.json" <<'PY'
 import json, sys
