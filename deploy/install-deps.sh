@@ -41,7 +41,7 @@ PKGS=(
     # fuzzing: clang and its libFuzzer/sanitizer runtimes (tests/fuzz/, make fuzz)
     clang libclang-rt-14-dev
     # test tools
-    kcat python3-jsonschema curl procps docker-compose jq bc file iproute2
+    kcat python3-jsonschema python3-yaml curl procps docker-compose jq bc file iproute2
     prometheus
     # the image test (tests/deploy/)
     podman buildah mmdebstrap runc

@@ -13,7 +13,8 @@
 #   log/NAME.log   pids/NAME.pid   ports   secret.key   store.password   env
 # Components, in start order: postgres redis kafka store-sim, then
 # `omnisync db migrate`, then every built service among outbox-relay
-# catalog-publisher stock-publisher image-uploader order-ingestor.
+# catalog-publisher stock-publisher image-uploader order-ingestor
+# ledger-api.
 #
 # up:      start whatever is not running and wait (OMNISYNC_STACK_READY_TIMEOUT,
 #          60 s) until each is ready; exit 1 naming what is not, with the
@@ -37,7 +38,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN=${OMNISYNC_RUN_DIR:-$ROOT/run}
 case "$RUN" in /*) ;; *) RUN=$PWD/$RUN ;; esac
 RUN=${RUN%/}
-SERVICES=(outbox-relay catalog-publisher stock-publisher image-uploader order-ingestor)
+SERVICES=(outbox-relay catalog-publisher stock-publisher image-uploader order-ingestor ledger-api)
 COMPONENTS=(postgres redis kafka store-sim "${SERVICES[@]}")
 READY_TIMEOUT=${OMNISYNC_STACK_READY_TIMEOUT:-60}
 REGISTRY=${OMNISYNC_STACK_REGISTRY:-${XDG_RUNTIME_DIR:-/tmp}/omnisync-stack-ports.$(id -u)}
@@ -161,6 +162,7 @@ port_vars() {
     kafka) echo KAFKA_PORT KAFKA_CPORT ;;
     store-sim) echo STORE_PORT ;;
     order-ingestor) echo "$(http_var "$1") INTAKE_PORT" ;;
+    ledger-api) echo "$(http_var "$1") API_PORT" ;;
     *) http_var "$1" ;;
     esac
 }
@@ -190,6 +192,10 @@ address() {
         if [ "$n" = order-ingestor ]; then
             if [ "$s" = - ]; then s=''; else s="$s, "; fi
             s="${s}intake http://127.0.0.1:${INTAKE_PORT:-}"
+        fi
+        if [ "$n" = ledger-api ]; then
+            if [ "$s" = - ]; then s=''; else s="$s, "; fi
+            s="${s}api http://127.0.0.1:${API_PORT:-}"
         fi
         echo "$s"
         ;;
@@ -396,6 +402,7 @@ write_env() {
         echo "# and each service's /healthz /readyz /metrics."
         echo "export OMNISYNC_STACK_RUN=$(q "$RUN")"
         echo "export OMNISYNC_STACK_INTAKE=$(q "http://127.0.0.1:$INTAKE_PORT")"
+        echo "export OMNISYNC_STACK_API=$(q "http://127.0.0.1:$API_PORT")"
         for n in "${SERVICES[@]}"; do
             v=$(http_var "$n")
             echo "export OMNISYNC_STACK_$v=${!v}"
@@ -472,6 +479,9 @@ start_service() {
         args=(-o "intake.listen=127.0.0.1:$INTAKE_PORT"
             -o "intake.public_url=http://127.0.0.1:$INTAKE_PORT"
             "${KAFKA_CONSUMER_OPTS[@]}")
+        ;;
+    ledger-api)
+        args=(-o "api.listen=127.0.0.1:$API_PORT" "${KAFKA_CONSUMER_OPTS[@]}")
         ;;
     *) args=("${KAFKA_CONSUMER_OPTS[@]}") ;;
     esac

@@ -18,6 +18,8 @@ static const struct topic_def topic_table[] = {
      "raw order as received from the store"},
     {TOPICS_DLQ, "delete", 30 * DAY_MS, -1, "original key",
      "the original message plus reason headers"},
+    {TOPICS_MOVEMENTS_IN, "delete", 7 * DAY_MS, -1, "outlet code",
+     "one till receipt: its stock movements (ledger-api applies it)"},
 };
 
 #define TOPIC_N (sizeof(topic_table) / sizeof(topic_table[0]))

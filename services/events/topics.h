@@ -21,6 +21,8 @@
 #define TOPICS_IMAGES "omnisync.images.v1"
 #define TOPICS_ORDERS "omnisync.orders.v1"
 #define TOPICS_DLQ "omnisync.dlq.v1"
+/* The back office's movement intake (ledger-api, docs/ledger-api.md). */
+#define TOPICS_MOVEMENTS_IN "omnisync.movements.in.v1"
 
 #define TOPICS_DEFAULT_PARTITIONS 6
 #define TOPICS_DEFAULT_REPLICATION 1

@@ -394,6 +394,20 @@ int catalog_variant_find(PGconn *pg, const char *sku, long long *id,
                    "look up variant", id, errstr, errstr_size, sqlstate);
 }
 
+/* SKUs -> variant ids (db_ids_by_text()). */
+#define CATALOG_SQL_VARIANT_IDS                                                \
+    "SELECT x.i, v.id FROM variant v"                                          \
+    " JOIN jsonb_array_elements_text($1::jsonb) WITH ORDINALITY"               \
+    " AS x(sku, i) ON x.sku = v.sku"
+
+int catalog_variant_ids(PGconn *pg, const char *const *skus, size_t n,
+                        long long *ids, char *errstr, size_t errstr_size,
+                        char *sqlstate)
+{
+    return db_ids_by_text(pg, CATALOG_SQL_VARIANT_IDS, skus, n, ids,
+                          "look up variants", errstr, errstr_size, sqlstate);
+}
+
 int catalog_variant_lock(PGconn *pg, long long id, char *errstr,
                          size_t errstr_size, char *sqlstate)
 {

@@ -97,6 +97,15 @@ int catalog_emit(PGconn *pg, long long product_id, char *errstr,
  * SQLSTATE of a failed statement. */
 
 /**
+ * @brief The ids of @p n SKUs in one statement: ids[i] is the variant id
+ *        of skus[i], 0 when no variant has it.
+ * @returns 0, or -1 with errstr (and @p sqlstate, may be NULL).
+ */
+int catalog_variant_ids(PGconn *pg, const char *const *skus, size_t n,
+                        long long *ids, char *errstr, size_t errstr_size,
+                        char *sqlstate);
+
+/**
  * @brief The id of the variant with SKU @p sku.
  * @returns 1 (*id set), 0 when there is none, -1 with errstr.
  */

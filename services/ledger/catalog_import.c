@@ -1246,8 +1246,8 @@ static const char **option_names(const struct catalog_import *ci, size_t *n)
  * prices with the quantity, in one compacted event per store:variant.
  * Call after the price upsert.
  */
-static int emit_price_stock(PGconn *pg, long long pl, char *errstr,
-                            size_t errstr_size)
+int catalog_import_price_stock_emit(PGconn *pg, long long pl, char *errstr,
+                                    size_t errstr_size)
 {
     long long *ids = NULL;
     size_t n = 0;
@@ -1588,7 +1588,7 @@ static int import_prices(struct catalog_import *ci, PGconn *pg,
     if (catalog_stage_apply_prices(pg, *pl, ci->colidx[COL_OLD_PRICE] >= 0,
                                    errstr, errstr_size) < 0)
         return -1;
-    return emit_price_stock(pg, *pl, errstr, errstr_size);
+    return catalog_import_price_stock_emit(pg, *pl, errstr, errstr_size);
 }
 
 /* The bytes of one spooled photo into the blob store; 0 or -1. */
@@ -1828,7 +1828,8 @@ static int apply_prices(struct catalog_import *ci, PGconn *pg,
                                   &n, &changed, errstr, errstr_size) < 0)
         goto out;
     st->changed = (size_t)changed;
-    if (st->changed && emit_price_stock(pg, *pl, errstr, errstr_size) < 0)
+    if (st->changed &&
+        catalog_import_price_stock_emit(pg, *pl, errstr, errstr_size) < 0)
         goto out;
     st->unchanged = ci->nvariants - st->changed;
     for (i = 0; i < n; i++) {

@@ -150,4 +150,15 @@ int catalog_money_parse(const char *s, size_t len, char out[CATALOG_MONEY_SIZE],
 int catalog_group_path_parse(const char *s, size_t len, char **out, char *why,
                              size_t why_size);
 
+/**
+ * @brief The stock.available events a price change owes (every store
+ *        whose price list is @p pl, for each variant whose price this
+ *        transaction wrote), in the caller's transaction, after the price
+ *        upsert (catalog_price_stage_apply()).  The prices import and
+ *        ledger-api's PUT /v1/prices both call it.
+ * @returns 0, or -1 with errstr.
+ */
+int catalog_import_price_stock_emit(PGconn *pg, long long pl, char *errstr,
+                                    size_t errstr_size);
+
 #endif

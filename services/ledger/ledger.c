@@ -22,6 +22,12 @@
     "SELECT id FROM location WHERE id = ANY($1::bigint[]) "                    \
     "ORDER BY id FOR UPDATE"
 
+/* Location codes -> ids (db_ids_by_text()). */
+#define LEDGER_SQL_LOCATION_IDS                                                \
+    "SELECT x.i, l.id FROM location l"                                         \
+    " JOIN jsonb_array_elements_text($1::jsonb) WITH ORDINALITY"               \
+    " AS x(code, i) ON x.code = l.code"
+
 long long ledger_available_calc(long long on_hand, long long reserved,
                                 long long safety)
 {
@@ -229,49 +235,81 @@ out:
     return rc;
 }
 
+/* Events for every store selling from the locations of the @p n lines
+ * (@p locs[i], @p vars[i]).  Returns the number of events, or -1. */
+static long long ledger_lines_emit(PGconn *pg, const long long *locs,
+                                   const long long *vars, size_t n,
+                                   char *errstr, size_t errstr_size)
+{
+    const struct stores_avail_each each = {ledger_emit_one, pg};
+
+    if (n == 0)
+        return 0;
+    return stores_avail_moved(pg, locs, vars, n, &each, errstr, errstr_size);
+}
+
+/* The location and variant ids of the lines of @p n movements (those
+ * whose @p keep entry is not LEDGER_DUPLICATE when @p keep is given), in
+ * two malloc()ed arrays; @p k receives their length. */
+static int ledger_lines_ids(const struct ledger_move *ms, size_t n,
+                            const enum ledger_res *keep, long long **locs,
+                            long long **vars, size_t *k, char *errstr,
+                            size_t errstr_size)
+{
+    size_t i, j, total = 0;
+
+    for (i = 0; i < n; i++)
+        total += ms[i].nlines;
+    *k = 0;
+    *locs = malloc((total ? total : 1) * sizeof(**locs));
+    *vars = malloc((total ? total : 1) * sizeof(**vars));
+    if (!*locs || !*vars) {
+        free(*locs);
+        free(*vars);
+        *locs = *vars = NULL;
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (keep && keep[i] == LEDGER_DUPLICATE)
+            continue;
+        for (j = 0; j < ms[i].nlines; j++) {
+            (*locs)[*k] = ms[i].lines[j].location_id;
+            (*vars)[*k] = ms[i].lines[j].variant_id;
+            (*k)++;
+        }
+    }
+    return 0;
+}
+
 /* Events for every store selling from a location the movement touched. */
 static int ledger_move_emit(PGconn *pg, const struct ledger_move *m,
                             char *errstr, size_t errstr_size)
 {
-    const struct stores_avail_each each = {ledger_emit_one, pg};
-    long long *locs = malloc(m->nlines * sizeof(*locs));
-    long long *vars = malloc(m->nlines * sizeof(*vars));
-    size_t i;
-    int rc = -1;
+    long long *locs, *vars;
+    size_t k;
+    long long rc;
 
-    if (!locs || !vars) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto out;
-    }
-    for (i = 0; i < m->nlines; i++) {
-        locs[i] = m->lines[i].location_id;
-        vars[i] = m->lines[i].variant_id;
-    }
-    if (stores_avail_moved(pg, locs, vars, m->nlines, &each, errstr,
-                           errstr_size) < 0)
-        goto out;
-    rc = 0;
-out:
+    if (ledger_lines_ids(m, 1, NULL, &locs, &vars, &k, errstr, errstr_size) < 0)
+        return -1;
+    rc = ledger_lines_emit(pg, locs, vars, k, errstr, errstr_size);
     free(locs);
     free(vars);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
-enum ledger_res ledger_move_apply(PGconn *pg, struct ledger_move *m,
-                                  long long *move_id, char *errstr,
-                                  size_t errstr_size, char *sqlstate)
+/* Insert the movement row.  LEDGER_DUPLICATE when its idempotency key is
+ * taken (nothing written; it waits for a concurrent holder of the key to
+ * finish first), else LEDGER_APPLIED with *id set. */
+static enum ledger_res ledger_move_head(PGconn *pg, const struct ledger_move *m,
+                                        long long *id, char *errstr,
+                                        size_t errstr_size, char *sqlstate)
 {
-    char t_order[24];
-    const char *vals[4];
-    PGresult *res = NULL;
-    enum ledger_res rc = LEDGER_ERR;
-    long long id;
-    size_t i;
+    char t_order[24], t_doc[24];
+    const char *vals[5];
+    PGresult *res;
+    enum ledger_res rc = LEDGER_DUPLICATE;
 
-    if (sqlstate)
-        sqlstate[0] = '\0';
-    if (move_id)
-        *move_id = 0;
     if (!m->kind || !m->nlines || !m->lines) {
         snprintf(errstr, errstr_size, "movement without kind or lines");
         return LEDGER_ERR;
@@ -281,34 +319,420 @@ enum ledger_res ledger_move_apply(PGconn *pg, struct ledger_move *m,
     vals[1] = m->idem_key;
     vals[2] = m->order_id ? t_order : NULL;
     vals[3] = m->note;
-    /* A repeated idempotency key inserts nothing and returns no row
-     * (it waits for a concurrent holder of the key to finish first). */
+    snprintf(t_doc, sizeof(t_doc), "%lld", m->document_id);
+    vals[4] = m->document_id ? t_doc : NULL;
     res = db_exec(pg,
                   "INSERT INTO stock_movement (kind, idem_key, order_id, "
-                  "note) VALUES ($1, $2, $3, $4) "
+                  "note, document_id) VALUES ($1, $2, $3, $4, $5) "
                   "ON CONFLICT (idem_key) DO NOTHING RETURNING id",
-                  4, vals, "insert movement", errstr, errstr_size, sqlstate);
+                  5, vals, "insert movement", errstr, errstr_size, sqlstate);
     if (!res)
-        goto out;
-    if (PQntuples(res) == 0) {
-        rc = LEDGER_DUPLICATE;
-        goto out;
+        return LEDGER_ERR;
+    if (PQntuples(res) == 1) {
+        *id = ledger_ll(res, 0, 0);
+        rc = LEDGER_APPLIED;
     }
-    id = ledger_ll(res, 0, 0);
-    if (ledger_lock(pg, m, errstr, errstr_size, sqlstate) < 0)
-        goto out;
+    PQclear(res);
+    return rc;
+}
+
+/* Insert the lines of movement @p id (its rows are locked). */
+static int ledger_move_lines(PGconn *pg, long long id, struct ledger_move *m,
+                             char *errstr, size_t errstr_size, char *sqlstate)
+{
+    size_t i;
+
     for (i = 0; i < m->nlines; i++)
         if (ledger_line_write(pg, id, i + 1, &m->lines[i], errstr, errstr_size,
                               sqlstate) < 0)
-            goto out;
-    if (ledger_move_emit(pg, m, errstr, errstr_size) < 0)
-        goto out;
+            return -1;
+    return 0;
+}
+
+enum ledger_res ledger_move_apply(PGconn *pg, struct ledger_move *m,
+                                  long long *move_id, char *errstr,
+                                  size_t errstr_size, char *sqlstate)
+{
+    enum ledger_res rc;
+    long long id = 0;
+
+    if (sqlstate)
+        sqlstate[0] = '\0';
+    if (move_id)
+        *move_id = 0;
+    rc = ledger_move_head(pg, m, &id, errstr, errstr_size, sqlstate);
+    if (rc != LEDGER_APPLIED)
+        return rc;
+    if (ledger_lock(pg, m, errstr, errstr_size, sqlstate) < 0 ||
+        ledger_move_lines(pg, id, m, errstr, errstr_size, sqlstate) < 0 ||
+        ledger_move_emit(pg, m, errstr, errstr_size) < 0)
+        return LEDGER_ERR;
     if (move_id)
         *move_id = id;
-    rc = LEDGER_APPLIED;
+    return LEDGER_APPLIED;
+}
+
+/* Lock every location (KEY SHARE) and variant (UPDATE) of the lines, each
+ * in ascending order, before any movement of the batch is written: two
+ * batches lock in one global order, so they cannot deadlock. */
+static int ledger_moves_lock(PGconn *pg, const long long *locs,
+                             const long long *vars, size_t k, char *errstr,
+                             size_t errstr_size, char *sqlstate)
+{
+    long long *ids = malloc((k ? k : 1) * sizeof(*ids));
+    long long locked;
+    size_t n;
+    int rc = -1;
+
+    if (!ids) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    if (ledger_locations_lock_sql(pg, LEDGER_SQL_LOCK_SHARE, locs, k, 1,
+                                  "movement names an unknown location", errstr,
+                                  errstr_size, sqlstate) < 0)
+        goto out;
+    memcpy(ids, vars, k * sizeof(*ids));
+    n = idarray_sort_distinct(ids, k);
+    locked = catalog_variants_lock(pg, ids, n, errstr, errstr_size, sqlstate);
+    if (locked < 0)
+        goto out;
+    if ((size_t)locked != n) {
+        snprintf(errstr, errstr_size, "movement names an unknown variant");
+        goto out;
+    }
+    rc = 0;
 out:
-    PQclear(res);
+    free(ids);
     return rc;
+}
+
+/* Run @p sql with $1 = @p arr as JSON text (stolen). */
+static PGresult *ledger_json_exec(PGconn *pg, const char *sql, json_t *arr,
+                                  const char *what, char *errstr,
+                                  size_t errstr_size, char *sqlstate)
+{
+    char *text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    const char *vals[1] = {text};
+    PGresult *res = NULL;
+
+    json_decref(arr);
+    if (!text)
+        snprintf(errstr, errstr_size, "%s: out of memory", what);
+    else
+        res = db_exec(pg, sql, 1, vals, what, errstr, errstr_size, sqlstate);
+    free(text);
+    return res;
+}
+
+static json_t *ledger_id_or_null(long long id)
+{
+    return id ? json_integer(id) : json_null();
+}
+
+/* Insert the batch's movement rows with ids taken from the sequence first:
+ * the ids the INSERT returns are the applied ones, the others' keys were
+ * taken (in the ledger or earlier in the batch). */
+static int ledger_batch_heads(PGconn *pg, const struct ledger_move *ms,
+                              size_t n, enum ledger_res *res, long long *ids,
+                              char *errstr, size_t errstr_size, char *sqlstate)
+{
+    char t_n[24];
+    const char *vals[1] = {t_n};
+    json_t *arr = json_array();
+    PGresult *r;
+    size_t i, j;
+    int row;
+
+    snprintf(t_n, sizeof(t_n), "%zu", n);
+    r = db_exec(pg,
+                "SELECT nextval(pg_get_serial_sequence('stock_movement', "
+                "'id')) FROM generate_series(1, $1::int)",
+                1, vals, "movement ids", errstr, errstr_size, sqlstate);
+    if (!r) {
+        json_decref(arr);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        ids[i] = ledger_ll(r, (int)i, 0);
+        res[i] = LEDGER_DUPLICATE;
+        json_array_append_new(
+            arr,
+            json_pack("[I, s, s?, o, s?, o]", (json_int_t)ids[i], ms[i].kind,
+                      ms[i].idem_key, ledger_id_or_null(ms[i].order_id),
+                      ms[i].note, ledger_id_or_null(ms[i].document_id)));
+    }
+    PQclear(r);
+    r = ledger_json_exec(
+        pg,
+        "INSERT INTO stock_movement (id, kind, idem_key, order_id, note,"
+        " document_id) SELECT (x.p->>0)::bigint, x.p->>1, x.p->>2,"
+        " (x.p->>3)::bigint, x.p->>4, (x.p->>5)::bigint"
+        " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(p, i)"
+        " ORDER BY x.i "
+        "ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+        arr, "insert movements", errstr, errstr_size, sqlstate);
+    if (!r)
+        return -1;
+    /* ids ascend (drawn in order): find each returned one. */
+    for (row = 0; row < PQntuples(r); row++) {
+        long long id = ledger_ll(r, row, 0);
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+            j = lo + (hi - lo) / 2;
+            if (ids[j] < id)
+                lo = j + 1;
+            else
+                hi = j;
+        }
+        if (lo < n && ids[lo] == id)
+            res[lo] = LEDGER_APPLIED;
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* The first movement of each duplicate's key: ids[i]. */
+static int ledger_batch_dups(PGconn *pg, const struct ledger_move *ms, size_t n,
+                             const enum ledger_res *res, long long *ids,
+                             char *errstr, size_t errstr_size)
+{
+    json_t *keys = json_array(), *map = json_object();
+    PGresult *r;
+    size_t i;
+    int row, rc = -1;
+
+    for (i = 0; i < n; i++)
+        if (res[i] == LEDGER_DUPLICATE)
+            json_array_append_new(keys, json_string(ms[i].idem_key));
+    if (json_array_size(keys) == 0) {
+        json_decref(keys);
+        json_decref(map);
+        return 0;
+    }
+    r = ledger_json_exec(pg,
+                         "SELECT m.id, m.idem_key FROM stock_movement m "
+                         "WHERE m.idem_key IN (SELECT jsonb_array_elements_text"
+                         "($1::jsonb))",
+                         keys, "look up movements", errstr, errstr_size, NULL);
+    if (!r)
+        goto out;
+    for (row = 0; row < PQntuples(r); row++)
+        json_object_set_new(map, PQgetvalue(r, row, 1),
+                            json_integer(ledger_ll(r, row, 0)));
+    PQclear(r);
+    for (i = 0; i < n; i++)
+        if (res[i] == LEDGER_DUPLICATE)
+            ids[i] = json_integer_value(json_object_get(map, ms[i].idem_key));
+    rc = 0;
+out:
+    json_decref(map);
+    return rc;
+}
+
+/* The current levels of the applied lines' (location, variant) pairs, as
+ * {"loc:var": [on_hand, reserved]} (read under the batch's locks). */
+static json_t *ledger_batch_levels(PGconn *pg, const struct ledger_move *ms,
+                                   size_t n, const enum ledger_res *res,
+                                   char *errstr, size_t errstr_size,
+                                   char *sqlstate)
+{
+    json_t *pairs = json_array(), *map = json_object();
+    char key[64];
+    PGresult *r;
+    size_t i, j;
+    int row;
+
+    for (i = 0; i < n; i++)
+        for (j = 0; res[i] == LEDGER_APPLIED && j < ms[i].nlines; j++)
+            json_array_append_new(
+                pairs,
+                json_pack("[I, I]", (json_int_t)ms[i].lines[j].location_id,
+                          (json_int_t)ms[i].lines[j].variant_id));
+    r = ledger_json_exec(
+        pg,
+        "SELECT s.location_id, s.variant_id, s.on_hand, s.reserved "
+        "FROM stock_level s JOIN (SELECT DISTINCT (p->>0)::bigint AS l,"
+        " (p->>1)::bigint AS v FROM jsonb_array_elements($1::jsonb) p) x"
+        " ON s.location_id = x.l AND s.variant_id = x.v",
+        pairs, "read stock levels", errstr, errstr_size, sqlstate);
+    if (!r) {
+        json_decref(map);
+        return NULL;
+    }
+    for (row = 0; row < PQntuples(r); row++) {
+        snprintf(key, sizeof(key), "%s:%s", PQgetvalue(r, row, 0),
+                 PQgetvalue(r, row, 1));
+        json_object_set_new(map, key,
+                            json_pack("[I, I]",
+                                      (json_int_t)ledger_ll(r, row, 2),
+                                      (json_int_t)ledger_ll(r, row, 3)));
+    }
+    PQclear(r);
+    return map;
+}
+
+/* Walk the applied movements' lines in order over @p levels (a count's
+ * delta from the running on hand), filling each line's delta and *_after,
+ * and collect the line rows and the final levels. */
+static void ledger_batch_walk(struct ledger_move *ms, size_t n,
+                              const enum ledger_res *res, const long long *ids,
+                              json_t *levels, json_t *lines)
+{
+    char key[64];
+    size_t i, j;
+
+    for (i = 0; i < n; i++) {
+        for (j = 0; res[i] == LEDGER_APPLIED && j < ms[i].nlines; j++) {
+            struct ledger_line *l = &ms[i].lines[j];
+            json_t *cur;
+            long long oh, rs;
+
+            snprintf(key, sizeof(key), "%lld:%lld", l->location_id,
+                     l->variant_id);
+            cur = json_object_get(levels, key);
+            oh = cur ? json_integer_value(json_array_get(cur, 0)) : 0;
+            rs = cur ? json_integer_value(json_array_get(cur, 1)) : 0;
+            if (l->on_hand_absolute) {
+                l->on_hand_delta -= oh;
+                l->on_hand_absolute = 0;
+            }
+            l->on_hand_after = oh + l->on_hand_delta;
+            l->reserved_after = rs + l->reserved_delta;
+            json_object_set_new(levels, key,
+                                json_pack("[I, I]",
+                                          (json_int_t)l->on_hand_after,
+                                          (json_int_t)l->reserved_after));
+            json_array_append_new(
+                lines,
+                json_pack("[I, I, I, I, I, I]", (json_int_t)ids[i],
+                          (json_int_t)(j + 1), (json_int_t)l->location_id,
+                          (json_int_t)l->variant_id,
+                          (json_int_t)l->on_hand_delta,
+                          (json_int_t)l->reserved_delta));
+        }
+    }
+}
+
+/* Insert the line rows and write the final levels (absolute: every
+ * writer of stock_level holds the variant's lock). */
+static int ledger_batch_write(PGconn *pg, json_t *lines, json_t *levels,
+                              char *errstr, size_t errstr_size, char *sqlstate)
+{
+    json_t *rows = json_array(), *v;
+    const char *key;
+    PGresult *r;
+
+    json_object_foreach(levels, key, v)
+    {
+        long long loc = strtoll(key, NULL, 10);
+        long long var = strtoll(strchr(key, ':') + 1, NULL, 10);
+
+        json_array_append_new(
+            rows, json_pack("[I, I, O, O]", (json_int_t)loc, (json_int_t)var,
+                            json_array_get(v, 0), json_array_get(v, 1)));
+    }
+    r = ledger_json_exec(
+        pg,
+        "INSERT INTO stock_movement_line (movement_id, line_no, location_id,"
+        " variant_id, on_hand_delta, reserved_delta) "
+        "SELECT (p->>0)::bigint, (p->>1)::int, (p->>2)::bigint,"
+        " (p->>3)::bigint, (p->>4)::bigint, (p->>5)::bigint "
+        "FROM jsonb_array_elements($1::jsonb) p",
+        json_incref(lines), "insert movement lines", errstr, errstr_size,
+        sqlstate);
+    if (!r) {
+        json_decref(rows);
+        return -1;
+    }
+    PQclear(r);
+    r = ledger_json_exec(
+        pg,
+        "INSERT INTO stock_level (location_id, variant_id, on_hand, reserved) "
+        "SELECT (p->>0)::bigint, (p->>1)::bigint, (p->>2)::bigint,"
+        " (p->>3)::bigint FROM jsonb_array_elements($1::jsonb) p "
+        "ON CONFLICT (location_id, variant_id) DO UPDATE SET"
+        " on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved,"
+        " updated_at = now()",
+        rows, "update stock levels", errstr, errstr_size, sqlstate);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+long long ledger_moves_apply(PGconn *pg, struct ledger_move *ms, size_t n,
+                             enum ledger_res *res, long long *ids, char *errstr,
+                             size_t errstr_size, char *sqlstate)
+{
+    long long *locs = NULL, *vars = NULL, rc = -1;
+    json_t *levels = NULL, *lines = json_array();
+    size_t k;
+
+    if (sqlstate)
+        sqlstate[0] = '\0';
+    if (n == 0) {
+        json_decref(lines);
+        return 0;
+    }
+    if (ledger_lines_ids(ms, n, NULL, &locs, &vars, &k, errstr, errstr_size) <
+            0 ||
+        ledger_moves_lock(pg, locs, vars, k, errstr, errstr_size, sqlstate) <
+            0 ||
+        ledger_batch_heads(pg, ms, n, res, ids, errstr, errstr_size, sqlstate) <
+            0 ||
+        ledger_batch_dups(pg, ms, n, res, ids, errstr, errstr_size) < 0)
+        goto out;
+    levels = ledger_batch_levels(pg, ms, n, res, errstr, errstr_size, sqlstate);
+    if (!levels)
+        goto out;
+    ledger_batch_walk(ms, n, res, ids, levels, lines);
+    if (json_array_size(lines) && ledger_batch_write(pg, lines, levels, errstr,
+                                                     errstr_size, sqlstate) < 0)
+        goto out;
+    free(locs);
+    free(vars);
+    /* One burst: the events of every applied movement, after all of
+     * their levels are written. */
+    if (ledger_lines_ids(ms, n, res, &locs, &vars, &k, errstr, errstr_size) <
+        0) {
+        locs = vars = NULL;
+        goto out;
+    }
+    rc = ledger_lines_emit(pg, locs, vars, k, errstr, errstr_size);
+out:
+    json_decref(levels);
+    json_decref(lines);
+    free(locs);
+    free(vars);
+    return rc;
+}
+
+int ledger_move_find(PGconn *pg, const char *idem_key, long long *id,
+                     char *errstr, size_t errstr_size)
+{
+    const char *vals[1] = {idem_key};
+    PGresult *res;
+    int found;
+
+    *id = 0;
+    res = db_exec(pg, "SELECT id FROM stock_movement WHERE idem_key = $1", 1,
+                  vals, "look up movement", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    found = PQntuples(res) == 1;
+    if (found)
+        *id = ledger_ll(res, 0, 0);
+    PQclear(res);
+    return found;
+}
+
+int ledger_location_ids(PGconn *pg, const char *const *codes, size_t n,
+                        long long *ids, char *errstr, size_t errstr_size)
+{
+    return db_ids_by_text(pg, LEDGER_SQL_LOCATION_IDS, codes, n, ids,
+                          "look up locations", errstr, errstr_size, NULL);
 }
 
 enum ledger_res ledger_move_apply_tx(PGconn *pg, struct ledger_move *m,
@@ -504,6 +928,23 @@ int ledger_order_sums(PGconn *pg, long long order_id,
         "JOIN stock_movement_line l ON l.movement_id = m.id "
         "WHERE m.order_id = $1 GROUP BY 1, 2 ORDER BY 2, 1",
         oid, lines, n, errstr, errstr_size, sqlstate);
+}
+
+PGresult *ledger_document_moves(PGconn *pg, long long document_id, char *errstr,
+                                size_t errstr_size)
+{
+    char t_doc[24];
+    const char *vals[1] = {t_doc};
+
+    snprintf(t_doc, sizeof(t_doc), "%lld", document_id);
+    return db_exec(pg,
+                   "SELECT m.id, m.kind, l.code, v.sku, ml.on_hand_delta "
+                   "FROM stock_movement m"
+                   " JOIN stock_movement_line ml ON ml.movement_id = m.id"
+                   " JOIN location l ON l.id = ml.location_id"
+                   " JOIN variant v ON v.id = ml.variant_id "
+                   "WHERE m.document_id = $1 ORDER BY m.id, ml.line_no",
+                   1, vals, "document movements", errstr, errstr_size, NULL);
 }
 
 int ledger_counts(PGconn *pg, long long *locations, long long *movements,

@@ -53,10 +53,11 @@ struct ledger_line {
 
 /* A movement to apply. */
 struct ledger_move {
-    const char *kind;     /* LEDGER_* */
-    const char *idem_key; /* idempotency key (may be NULL) */
-    long long order_id;   /* customer_order id, 0 for none */
-    const char *note;     /* free text (may be NULL) */
+    const char *kind;      /* LEDGER_* */
+    const char *idem_key;  /* idempotency key (may be NULL) */
+    long long order_id;    /* customer_order id, 0 for none */
+    const char *note;      /* free text (may be NULL) */
+    long long document_id; /* the document it is a line of, 0 for none */
     struct ledger_line *lines;
     size_t nlines;
 };
@@ -84,6 +85,32 @@ enum ledger_res {
 enum ledger_res ledger_move_apply(PGconn *pg, struct ledger_move *m,
                                   long long *move_id, char *errstr,
                                   size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief Apply @p n movements inside the caller's open transaction, with
+ *        one burst of stock.available events after all of them.
+ *
+ * Locks every location and variant of the batch first (ascending), then
+ * inserts each movement (a repeated idempotency key, also one repeated
+ * inside the batch, is LEDGER_DUPLICATE: nothing written, ids[i] the
+ * first movement's id) and its lines, then writes the events of the
+ * applied ones.  Lines' *_after fields are filled as ledger_move_apply()
+ * does.
+ * @param res receives @p n results (LEDGER_APPLIED or LEDGER_DUPLICATE).
+ * @param ids receives @p n movement ids.
+ * @returns the number of events written, or -1 with errstr (and
+ *          @p sqlstate, may be NULL): roll the transaction back.
+ */
+long long ledger_moves_apply(PGconn *pg, struct ledger_move *ms, size_t n,
+                             enum ledger_res *res, long long *ids, char *errstr,
+                             size_t errstr_size, char *sqlstate);
+
+/**
+ * @brief The movement with idempotency key @p idem_key.
+ * @returns 1 (*id set), 0 when there is none, -1 with errstr.
+ */
+int ledger_move_find(PGconn *pg, const char *idem_key, long long *id,
+                     char *errstr, size_t errstr_size);
 
 /**
  * @brief ledger_move_apply() in a transaction of its own (BEGIN ..
@@ -238,6 +265,15 @@ int ledger_order_sums(PGconn *pg, long long order_id,
                       size_t errstr_size, char *sqlstate);
 
 /**
+ * @brief The movements of document @p document_id, line by line, as
+ *        `doc show` prints them: movement id, kind, location code, sku,
+ *        on_hand_delta; by movement id, then line.
+ * @returns the rows (PQclear() them), or NULL with errstr.
+ */
+PGresult *ledger_document_moves(PGconn *pg, long long document_id, char *errstr,
+                                size_t errstr_size);
+
+/**
  * @brief How many locations and stock movements the ledger holds.
  * @returns 0, or -1 with errstr.
  */
@@ -271,6 +307,14 @@ long long ledger_location_add(PGconn *pg, const char *code, const char *name,
 int ledger_location_find(PGconn *pg, const char *code, long long *id,
                          char *kind, size_t kind_size, char *errstr,
                          size_t errstr_size);
+
+/**
+ * @brief The ids of @p n location codes in one statement: ids[i] is 0
+ *        when there is no location @p codes[i].
+ * @returns 0, or -1 with errstr.
+ */
+int ledger_location_ids(PGconn *pg, const char *const *codes, size_t n,
+                        long long *ids, char *errstr, size_t errstr_size);
 
 /**
  * @brief The locations `location list` prints, by code (bytewise).

@@ -3,6 +3,7 @@
 #include "lib/hash.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -98,6 +99,45 @@ int db_cmd(PGconn *pg, const char *sql, int n, const char *const *vals,
         return -1;
     PQclear(res);
     return 0;
+}
+
+int db_ids_by_text(PGconn *pg, const char *sql, const char *const *keys,
+                   size_t n, long long *ids, const char *what, char *errstr,
+                   size_t errstr_size, char *sqlstate)
+{
+    json_t *arr = json_array();
+    char *text = NULL;
+    const char *vals[1];
+    PGresult *res = NULL;
+    long long pos;
+    size_t i;
+    int row, rc = -1;
+
+    for (i = 0; i < n; i++) {
+        ids[i] = 0;
+        if (arr && json_array_append_new(arr, json_string(keys[i])) < 0)
+            break;
+    }
+    text = arr && i == n ? json_dumps(arr, JSON_COMPACT) : NULL;
+    if (!text) {
+        snprintf(errstr, errstr_size, "%s: out of memory (or not UTF-8)", what);
+        goto out;
+    }
+    vals[0] = text;
+    res = db_exec(pg, sql, 1, vals, what, errstr, errstr_size, sqlstate);
+    if (!res)
+        goto out;
+    for (row = 0; row < PQntuples(res); row++) {
+        pos = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+        if (pos >= 1 && (size_t)pos <= n)
+            ids[pos - 1] = strtoll(PQgetvalue(res, row, 1), NULL, 10);
+    }
+    rc = 0;
+out:
+    PQclear(res);
+    free(text);
+    json_decref(arr);
+    return rc;
 }
 
 int db_begin(PGconn *pg, char *errstr, size_t errstr_size)

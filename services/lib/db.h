@@ -56,6 +56,18 @@ PGresult *db_exec(PGconn *pg, const char *sql, int n, const char *const *vals,
 int db_cmd(PGconn *pg, const char *sql, int n, const char *const *vals,
            const char *what, char *errstr, size_t errstr_size);
 
+/**
+ * @brief Map @p n text keys to ids with one statement: @p sql takes $1, a
+ *        JSON array of the keys, and returns rows (1-based position of
+ *        the key, id) — e.g. from jsonb_array_elements_text($1::jsonb)
+ *        WITH ORDINALITY joined to the table.  ids[i] is 0 when no row
+ *        names key i.  An owner module passes its own statement.
+ * @returns 0, or -1 with errstr (and @p sqlstate, may be NULL).
+ */
+int db_ids_by_text(PGconn *pg, const char *sql, const char *const *keys,
+                   size_t n, long long *ids, const char *what, char *errstr,
+                   size_t errstr_size, char *sqlstate);
+
 /** @brief BEGIN / COMMIT / ROLLBACK; 0 or -1 with errstr. */
 int db_begin(PGconn *pg, char *errstr, size_t errstr_size);
 int db_commit(PGconn *pg, char *errstr, size_t errstr_size);

@@ -483,6 +483,13 @@ const char *httpd_req_header(const struct httpd_req *req, const char *name)
                : NULL;
 }
 
+const char *httpd_req_query(const struct httpd_req *req, const char *name)
+{
+    return req && req->conn ? MHD_lookup_connection_value(
+                                  req->conn, MHD_GET_ARGUMENT_KIND, name)
+                            : NULL;
+}
+
 int httpd_check_add(struct httpd *h, const char *name, httpd_check_fn *fn,
                     void *opaque)
 {

@@ -147,6 +147,12 @@ int httpd_route_add(struct httpd *h, const char *prefix, size_t max_body,
 const char *httpd_req_header(const struct httpd_req *req, const char *name);
 
 /**
+ * @brief A query-string argument's value (URL-decoded), borrowed for the
+ *        handler's call, or NULL when absent.
+ */
+const char *httpd_req_query(const struct httpd_req *req, const char *name);
+
+/**
  * @brief Answer @p status with a copy of @p body (@p len bytes).
  * @param content_type static string (may be NULL).
  * @returns 0, or -1 when out of memory (the answer becomes 500).

@@ -31,6 +31,7 @@ int cmd_location(int argc, char **argv);
 int cmd_pricelist(int argc, char **argv);
 int cmd_group(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_import_stock(int argc, char **argv); /* `import stock` */
 int cmd_stock(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_store_adopt(int argc, char **argv); /* `store adopt` (cmd_adopt.c) */
@@ -41,6 +42,8 @@ int cmd_reconcile(int argc, char **argv);
 int cmd_lag(int argc, char **argv); /* exit 1 means "lag above --max" */
 int cmd_dlq(int argc, char **argv); /* exit 1 means "refused" (replay) */
 int cmd_topics(int argc, char **argv);
+int cmd_client(int argc, char **argv); /* ledger-api clients */
+int cmd_doc(int argc, char **argv);    /* back-office documents */
 
 /* The CLI's settings (cfg.h keys; docs/config.md), read once by
  * cli_config_load() from -c FILE, the environment and -o KEY=VALUE. */

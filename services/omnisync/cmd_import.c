@@ -20,6 +20,10 @@ static void usage(FILE *fp)
             "[--dry-run] [--json]\n"
             "       omnisync import prices FILE --price-list PL [--dry-run] "
             "[--json]\n"
+            "       omnisync import stock FILE --location L --mode "
+            "count|receipt|writeoff\n"
+            "                             [--ref KEY] [--dry-run] [--json]"
+            "  (import stock --help)\n"
             "\n"
             "Load a CSV file (',' or ';' separated, UTF-8, header row; see "
             "docs/import.md)\n"
@@ -86,7 +90,8 @@ static int import_flag(struct catalog_import_opts *o, const char *arg)
     return 1;
 }
 
-int cmd_import(int argc, char **argv)
+/* import catalog|prices */
+static int import_catalog(int argc, char **argv)
 {
     struct catalog_import_opts o;
     const char *val;
@@ -104,8 +109,8 @@ int cmd_import(int argc, char **argv)
     } else {
         usage(stderr);
         return cli_err(CLI_USAGE,
-                       "import: unknown kind '%s' (catalog or "
-                       "prices)",
+                       "import: unknown kind '%s' (catalog, prices or "
+                       "stock)",
                        argv[1]);
     }
     for (i = 2; i < argc; i++) {
@@ -149,4 +154,11 @@ int cmd_import(int argc, char **argv)
     o.photo_max_bytes = cli_config()->photo_max_bytes;
     rc = catalog_import_run(&o, cli_pg);
     return rc == CATALOG_IMPORT_FAIL ? CLI_DEPENDENCY : rc;
+}
+
+int cmd_import(int argc, char **argv)
+{
+    if (argc >= 2 && !strcmp(argv[1], "stock"))
+        return cmd_import_stock(argc, argv); /* cmd_stockimport.c */
+    return import_catalog(argc, argv);
 }

@@ -25,7 +25,7 @@ static const struct cli_cmd cli_cmds[] = {
     {"group", cmd_group,
      "group list|rename|move: product groups (stores' categories follow)"},
     {"import", cmd_import,
-     "import catalog|prices FILE|-: load a CSV (- : standard input)"},
+     "import catalog|prices|stock FILE|-: load a CSV (- : standard input)"},
     {"stock", cmd_stock,
      "stock receipt|sale|return|writeoff|transfer|count|"
      "show: movements"},
@@ -44,6 +44,11 @@ static const struct cli_cmd cli_cmds[] = {
      "dlq list|show|replay|drop: dead-lettered messages (omnisync.dlq.v1)"},
     {"topics", cmd_topics,
      "topics create [--dry-run] [--json]: the Kafka topics, idempotent"},
+    {"doc", cmd_doc,
+     "doc import|list|show: supplier receipts, returns, transfers, "
+     "write-offs"},
+    {"client", cmd_client,
+     "client add|list|revoke: ledger-api clients and their tokens"},
     {NULL, NULL, NULL},
 };
 

@@ -97,7 +97,7 @@ for name, s in sorted(sv.items()):
 PY
 fact() { grep -E "^$1( |$)" "$T_TMP/facts" | cut -d' ' -f2-; }
 services=" $(fact services) "
-SVCS=(outbox-relay catalog-publisher stock-publisher image-uploader order-ingestor order-intake)
+SVCS=(outbox-relay catalog-publisher stock-publisher image-uploader order-ingestor order-intake ledger-api)
 for s in kafka postgres redis topics migrate roles db-users "${SVCS[@]}" cli store-sim demo-setup; do
     t_like "service $s is defined" "$services" " $s "
 done
@@ -161,6 +161,7 @@ for s in "${SVCS[@]}"; do
 done
 t_is "topics waits for a healthy Kafka" "$(fact 'dep topics')" "topics kafka service_healthy"
 t_is "migrate waits for a healthy Postgres" "$(fact 'dep migrate')" "migrate postgres service_healthy"
+t_is "ledger-api's API port is published" "$(fact 'port ledger-api')" "ledger-api 8090 8090"
 t_is "the intake listens on all interfaces" "$(fact 'env order-intake OMNISYNC_INTAKE_LISTEN')" \
     "order-intake OMNISYNC_INTAKE_LISTEN 0.0.0.0:8081"
 t_is "the intake's public URL is OMNISYNC_PUBLIC_URL" \

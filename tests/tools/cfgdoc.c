@@ -15,6 +15,7 @@
  */
 #include "catalog-publisher/catpub.h"
 #include "image-uploader/imgup.h"
+#include "ledger-api/apicfg.h"
 #include "lib/cfg.h"
 #include "omnisync/cli.h"
 #include "order-ingestor/oicfg.h"
@@ -42,6 +43,7 @@ static const struct cfgdoc_bin cfgdoc_bins[] = {
     {"stock-publisher", stockpub_cfg_table, cfg_passthru_kafka},
     {"image-uploader", imgup_cfg_table, cfg_passthru_kafka},
     {"order-ingestor", oi_cfg_table, cfg_passthru_kafka},
+    {"ledger-api", api_cfg_table, cfg_passthru_kafka},
 };
 #define CFGDOC_NBINS (sizeof(cfgdoc_bins) / sizeof(cfgdoc_bins[0]))
 

@@ -10,7 +10,7 @@
 
 static void test_table(void)
 {
-    T_ASSERT_EQ(topics_count(), 5);
+    T_ASSERT_EQ(topics_count(), 6);
     T_ASSERT(topics_get(topics_count()) == NULL);
     for (size_t i = 0; i < topics_count(); i++) {
         const struct topic_def *t = topics_get(i);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `omnisync topics create` against a real, empty Apache Kafka broker of its
 # own (the harness's broker has the topics already): --dry-run creates
-# nothing, a run creates the five topics with the partitions asked for and
+# nothing, a run creates the six topics with the partitions asked for and
 # each one's cleanup policy, retention and compaction lag, a rerun reports
 # them as existing and changes nothing (exit 0), --json, and exit 3 for an
 # unreachable broker, 2 for bad usage.
@@ -57,17 +57,17 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
     sleep 1
 done
 t_is "--dry-run exits 0" "$RC" 0
-t_is "--dry-run: five topics would be created" \
-    "$(jq -c '[.dry_run, ([.topics[] | select(.state == "would_create")] | length)]' <<<"$OUT")" '[true,5]'
+t_is "--dry-run: six topics would be created" \
+    "$(jq -c '[.dry_run, ([.topics[] | select(.state == "would_create")] | length)]' <<<"$OUT")" '[true,6]'
 t_is "--dry-run: nothing created" "$(topic_count)" 0
 
 # ---- create
 run omnisync topics create --partitions 3
 t_is "create exits 0" "$RC" 0
-t_is "five topics created" "$(grep -c ' created ' <<<"$OUT")" 5
+t_is "six topics created" "$(grep -c ' created ' <<<"$OUT")" 6
 t_like "the table shows cleanup and retention" "$OUT" \
     'omnisync\.orders\.v1 +created +3 +delete +30d'
-t_is "the broker has the five topics" "$(topic_count)" 5
+t_is "the broker has the six topics" "$(topic_count)" 6
 t_is "each with 3 partitions" \
     "$(kcat -b "$OMNISYNC_KAFKA" -L -J | jq -c '[.topics[] | select(.topic | startswith("omnisync.")) | (.partitions | length)] | unique')" '[3]'
 desc=$(devkafka --describe-topics --bootstrap "$OMNISYNC_KAFKA" 2>&1)
@@ -90,7 +90,7 @@ t_is "still 3 partitions each" \
     "$(kcat -b "$OMNISYNC_KAFKA" -L -J | jq -c '[.topics[] | select(.topic | startswith("omnisync.")) | (.partitions | length)] | unique')" '[3]'
 run omnisync topics create --dry-run
 t_is "--dry-run on existing topics exits 0" "$RC" 0
-t_is "and says exists five times" "$(grep -c ' exists ' <<<"$OUT")" 5
+t_is "and says exists six times" "$(grep -c ' exists ' <<<"$OUT")" 6
 
 # ---- unreachable
 port=$(harness_free_port)

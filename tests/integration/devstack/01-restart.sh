@@ -142,8 +142,8 @@ t_ok "stack A: every component is ready (status)" stack "$A" status
 t_ok "stack B: every component is ready (status)" stack "$B" status
 ports_a=$(cut -d= -f2 "$A/ports" | sort)
 ports_b=$(cut -d= -f2 "$B/ports" | sort)
-t_is "every component has its port: 11 in each stack" \
-    "$(printf '%s\n%s\n' "$ports_a" "$ports_b" | sort -u | wc -l)" 22
+t_is "every component has its port: 13 in each stack (ledger-api: http and api)" \
+    "$(printf '%s\n%s\n' "$ports_a" "$ports_b" | sort -u | wc -l)" 26
 t_like "the intake port is chosen and in run/env" "$(cat "$A/env")" \
     "OMNISYNC_STACK_INTAKE='http://127.0.0.1:$(sed -n 's/^INTAKE_PORT=//p' "$A/ports")'"
 REAL=0
