@@ -45,7 +45,7 @@ chg_setup() {
         -o intake.public_url="http://127.0.0.1:$ORD_PORT" \
         -o poll.interval.ms=2000 -o stores.refresh.ms=2000 \
         ${HARNESS_KAFKA_OPTS:-}
-    ORD_SECRET=$(sql "SELECT webhook_secret FROM store WHERE name = '$CAT_STORE'")
+    ORD_SECRET=$(omnisync store show "$CAT_STORE" --webhook-secret --json | jq -r .webhook_secret)
     wait_for 20 curl -sf "http://127.0.0.1:$ORD_PORT/healthz" >/dev/null ||
         t_bail "order-ingestor did not start"
 }
