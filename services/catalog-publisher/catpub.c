@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,10 @@ struct catpub {
     int64_t gauge_at;               /* next parked gauge refresh */
     struct lanes *lanes;            /* store workers (NULL in a worker's) */
     const struct cfg *passthru;     /* kafka.* (borrowed) */
+    struct catpub *owner;           /* a worker's: the consumer's */
+    /* The workers' counters, folded in after each run (cp_fold()). */
+    atomic_ullong w_calls, w_dlq, w_skipped, w_jobs;
+    atomic_int w_fatal; /* a worker's image-job producer failed for good */
 };
 
 /* Publishing one snapshot to one store. */
@@ -1283,6 +1288,20 @@ static void cp_env_free(void *env)
     catpub_destroy(env);
 }
 
+/* On the worker: add its counters to the consumer's (stats, exit). */
+static void cp_fold(struct catpub *w)
+{
+    struct catpub *cp = w->owner;
+
+    atomic_fetch_add(&cp->w_calls, w->n_calls);
+    atomic_fetch_add(&cp->w_dlq, w->n_dlq);
+    atomic_fetch_add(&cp->w_skipped, w->n_skipped);
+    atomic_fetch_add(&cp->w_jobs, w->n_jobs);
+    if (w->fatal)
+        atomic_store(&cp->w_fatal, 1);
+    w->n_calls = w->n_dlq = w->n_skipped = w->n_jobs = 0;
+}
+
 static void cp_lane_free(struct lane_job *lj)
 {
     struct cp_lane_job *j = (struct cp_lane_job *)lj;
@@ -1339,6 +1358,7 @@ static void cp_lane_run(void *env, struct lane_job *lj)
     /* The store accepted what changed: the snapshot reached it. */
     if (j->o == OUTCOME_OK && (j->retry || w->n_calls > calls))
         ops_latency_observe(w->latency, st->conf.name, "catalog", ev.ts);
+    cp_fold(w);
     event_clear(&ev);
 }
 
@@ -1348,9 +1368,10 @@ static void cp_lane_settle(void *env, struct lane_job *lj)
     struct cp_lane_job *j = (struct cp_lane_job *)lj;
 
     /* No connections: the row's claim runs out and a pass retries it. */
-    if (env)
-        cp_parked_settle(env, &j->it, j->o, j->key, j->store, j->payload,
-                         &j->e);
+    if (!env)
+        return;
+    cp_parked_settle(env, &j->it, j->o, j->key, j->store, j->payload, &j->e);
+    cp_fold(env);
 }
 
 /* Shutdown left @p lj's call running: its row is due again at once. */
@@ -1678,6 +1699,8 @@ static void cp_retry_pass(struct catpub *cp)
 
 int catpub_poll(struct catpub *cp)
 {
+    if (atomic_load(&cp->w_fatal))
+        cp->fatal = 1;
     if (cp->fatal)
         return -1;
     cp_retry_pass(cp);
@@ -1769,8 +1792,10 @@ int catpub_drain(struct catpub *cp, int timeout_ms)
     kafka_consumer_close(cp->kc);
     log_info("stopped (exit %d): %llu messages, %llu store calls, %llu "
              "dead-lettered, %llu image jobs",
-             rc, (unsigned long long)cp->loop.n_msgs, cp->n_calls, cp->n_dlq,
-             cp->n_jobs);
+             rc, (unsigned long long)cp->loop.n_msgs,
+             cp->n_calls + atomic_load(&cp->w_calls),
+             cp->n_dlq + atomic_load(&cp->w_dlq),
+             cp->n_jobs + atomic_load(&cp->w_jobs));
     return rc;
 }
 

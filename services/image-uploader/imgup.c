@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,9 @@ struct imgup {
     int64_t retry_at, gauge_at;     /* next retry pass, gauge refresh (ms) */
     struct lanes *lanes;            /* store workers (NULL in a worker's) */
     const struct cfg *passthru;     /* kafka.* (borrowed) */
+    struct imgup *owner;            /* a worker's: the consumer's */
+    /* The workers' counters, folded in after each run (iu_fold()). */
+    atomic_ullong w_uploaded, w_skipped, w_found, w_dlq, w_calls;
 };
 
 static const struct cfg_opt iu_opts[] = {
@@ -490,6 +494,7 @@ static void *iu_env_new(void *arg, char *errstr, size_t errstr_size)
     }
     w->cfg = iu->cfg;
     w->latency = iu->latency;
+    w->owner = (struct imgup *)iu;
     w->pg = db_connect(iu->cfg.pg_dsn, "image-uploader", errstr, errstr_size);
     if (w->pg) {
         w->blobs = blob_store_pg_new(w->pg);
@@ -512,6 +517,19 @@ static void *iu_env_new(void *arg, char *errstr, size_t errstr_size)
 static void iu_env_free(void *env)
 {
     imgup_destroy(env);
+}
+
+/* On the worker: add its counters to the consumer's (stats line). */
+static void iu_fold(struct imgup *w)
+{
+    struct imgup *iu = w->owner;
+
+    atomic_fetch_add(&iu->w_uploaded, w->n_uploaded);
+    atomic_fetch_add(&iu->w_skipped, w->n_skipped);
+    atomic_fetch_add(&iu->w_found, w->n_found);
+    atomic_fetch_add(&iu->w_dlq, w->n_dlq);
+    atomic_fetch_add(&iu->w_calls, w->n_calls);
+    w->n_uploaded = w->n_skipped = w->n_found = w->n_dlq = w->n_calls = 0;
 }
 
 static void iu_lane_free(struct lane_job *lj)
@@ -548,6 +566,7 @@ static void iu_lane_run(void *env, struct lane_job *lj)
         u->o = iu_store(w, j.store, &st, &u->e);
     if (u->o == OUTCOME_OK)
         u->o = iu_job_run(w, st, &j, &ev, &u->e, &u->store_fail);
+    iu_fold(w);
     event_clear(&ev);
 }
 
@@ -557,8 +576,10 @@ static void iu_lane_settle(void *env, struct lane_job *lj)
     struct iu_lane_job *j = (struct iu_lane_job *)lj;
 
     /* No connections: the row's claim runs out and a pass retries it. */
-    if (env)
-        iu_parked_settle(env, &j->it, j->o, j, &j->e);
+    if (!env)
+        return;
+    iu_parked_settle(env, &j->it, j->o, j, &j->e);
+    iu_fold(env);
 }
 
 /* Shutdown left @p lj's call running: its row is due again at once. */
@@ -922,8 +943,12 @@ int imgup_drain(struct imgup *iu)
     kafka_consumer_close(iu->kc);
     log_info("stopped (exit %d): %llu jobs, %llu uploaded, %llu skipped, "
              "%llu found after a crash, %llu dead-lettered, %llu store calls",
-             rc, (unsigned long long)iu->loop.n_msgs, iu->n_uploaded,
-             iu->n_skipped, iu->n_found, iu->n_dlq, iu->n_calls);
+             rc, (unsigned long long)iu->loop.n_msgs,
+             iu->n_uploaded + atomic_load(&iu->w_uploaded),
+             iu->n_skipped + atomic_load(&iu->w_skipped),
+             iu->n_found + atomic_load(&iu->w_found),
+             iu->n_dlq + atomic_load(&iu->w_dlq),
+             iu->n_calls + atomic_load(&iu->w_calls));
     return rc;
 }
 
