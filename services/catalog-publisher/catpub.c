@@ -1264,6 +1264,7 @@ static void *cp_env_new(void *arg, char *errstr, size_t errstr_size)
     }
     w->cfg = cp->cfg;
     w->latency = cp->latency;
+    w->owner = (struct catpub *)cp;
     w->pg =
         db_connect(cp->cfg.pg_dsn, "catalog-publisher", errstr, errstr_size);
     if (w->pg)
