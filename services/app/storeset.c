@@ -13,6 +13,7 @@ struct storeset {
     size_t n;
     char version[128];  /* stores_version() of the last refresh */
     int64_t checked_ms; /* when the version was last compared */
+    long timeout_ms;    /* new clients' call timeout (0: default) */
 };
 
 struct storeset *storeset_new(void)
@@ -37,10 +38,16 @@ static int storeset_same_client(const struct store_conf *a,
            a->api_limit == b->api_limit && a->api_window == b->api_window;
 }
 
-struct store_client *storeset_client_new(const struct store_conf *c,
-                                         long max_wait_ms,
-                                         const struct store_platform **plat,
-                                         char *errstr, size_t errstr_size)
+void storeset_timeout_set(struct storeset *s, long timeout_ms)
+{
+    s->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+}
+
+/* storeset_client_new() with the call timeout @p timeout_ms (0: default). */
+static struct store_client *
+storeset_client_make(const struct store_conf *c, long max_wait_ms,
+                     long timeout_ms, const struct store_platform **plat,
+                     char *errstr, size_t errstr_size)
 {
     const struct store_platform *p = store_platform_find(c->platform);
     struct store_settings st;
@@ -61,7 +68,16 @@ struct store_client *storeset_client_new(const struct store_conf *c,
     st.api_limit = c->api_limit;
     st.api_window_s = c->api_window;
     st.budget_max_wait_ms = max_wait_ms;
+    st.timeout_ms = timeout_ms;
     return store_client_new(p->adapter, &st, errstr, errstr_size);
+}
+
+struct store_client *storeset_client_new(const struct store_conf *c,
+                                         long max_wait_ms,
+                                         const struct store_platform **plat,
+                                         char *errstr, size_t errstr_size)
+{
+    return storeset_client_make(c, max_wait_ms, 0, plat, errstr, errstr_size);
 }
 
 static void storeset_entries_free(struct storeset_entry *v, size_t n)
@@ -124,8 +140,8 @@ int storeset_refresh(struct storeset *s, PGconn *pg, const char *secret_key,
             from[i] = j;
             continue;
         }
-        v[i].sc =
-            storeset_client_new(&confs[i], 0, &v[i].plat, errstr, errstr_size);
+        v[i].sc = storeset_client_make(&confs[i], 0, s->timeout_ms, &v[i].plat,
+                                       errstr, errstr_size);
         if (!v[i].sc) {
             while (i-- > 0) {
                 if (from[i] != (size_t)-1)

@@ -31,6 +31,17 @@
             "new stores)"                                                      \
     }
 
+/*
+ * The shared row of the store client's timeout (a whole call, connect
+ * included): T is the binary's config struct, F its long long field.
+ */
+#define STORESET_CFG_TIMEOUT_MS(T, F)                                          \
+    {                                                                          \
+        "store.timeout.ms", CFG_INT, "55000", 1000, 600000, 0, offsetof(T, F), \
+            "longest store API call (stores give up at 50 s); a call "         \
+            "without an answer by then is a transient failure"                 \
+    }
+
 /* One store: its settings, platform and client (settings and client
  * owned by the set). */
 struct storeset_entry {
@@ -71,6 +82,10 @@ int storeset_refresh(struct storeset *s, PGconn *pg, const char *secret_key,
 int storeset_refresh_changed(struct storeset *s, PGconn *pg,
                              const char *secret_key, char *errstr,
                              size_t errstr_size);
+
+/** @brief Clients made by later refreshes time out after @p timeout_ms
+ *         (0: the client's default, 55 s). */
+void storeset_timeout_set(struct storeset *s, long timeout_ms);
 
 /** @returns the number of stores in the set. */
 size_t storeset_count(const struct storeset *s);

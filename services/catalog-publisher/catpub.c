@@ -1,5 +1,6 @@
 #include "catpub.h"
 
+#include "app/lanes.h"
 #include "app/ops.h"
 #include "app/storeset.h"
 #include "events/event.h"
@@ -27,6 +28,7 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +58,15 @@ struct catpub {
     struct metrics_family *latency; /* (may be NULL) ledger to store */
     struct metrics_family *parked;  /* (may be NULL) omnisync_parked_items */
     struct metrics_family
-        *nfs;         /* (may be NULL) omnisync_catalog_not_for_sale */
-    int64_t retry_at; /* next retry pass (monotonic ms) */
-    int64_t gauge_at; /* next parked gauge refresh */
+        *nfs;            /* (may be NULL) omnisync_catalog_not_for_sale */
+    int64_t retry_at;    /* next retry pass (monotonic ms) */
+    int64_t gauge_at;    /* next parked gauge refresh */
+    struct lanes *lanes; /* store workers (NULL in a worker's) */
+    const struct cfg *passthru; /* kafka.* (borrowed) */
+    struct catpub *owner;       /* a worker's: the consumer's */
+    /* The workers' counters, folded in after each run (cp_fold()). */
+    atomic_ullong w_calls, w_dlq, w_skipped, w_jobs;
+    atomic_int w_fatal; /* a worker's image-job producer failed for good */
 };
 
 /* Publishing one snapshot to one store. */
@@ -93,6 +101,8 @@ static const struct cfg_opt cp_opts[] = {
      "longest wait for a store's API token before that store's work is "
      "put aside (docs/isolation.md)"},
     CFG_ROW_DRAIN_MS(struct catpub_cfg, drain_ms),
+    LANES_CFG_ROWS(struct catpub_cfg, store_workers, slice_ms),
+    STORESET_CFG_TIMEOUT_MS(struct catpub_cfg, store_timeout_ms),
     CFG_ROW_LOG_LEVEL(struct catpub_cfg, log_level, "info"),
     CFG_ROWS_HTTP(struct catpub_cfg, CATPUB_HTTP_LISTEN),
     {NULL},
@@ -1700,6 +1710,266 @@ static enum outcome cp_park(struct catpub *cp, const rd_kafka_message_t *m,
     return OUTCOME_OK;
 }
 
+/* ---- store workers (app/lanes.h, docs/isolation.md) --------------------- */
+
+/* One store's publish on a store worker: a message's or a parked row's
+ * envelope. */
+struct cp_lane_job {
+    struct lane_job lj;
+    char *payload;         /* (owned) the envelope */
+    char *store;           /* (owned) the store's name */
+    struct parked_item it; /* detached: the parked row (no payload) */
+    int retry;             /* from the retry pass */
+    /* What the run did. */
+    enum outcome o;
+    struct work_err e;
+    int store_fail;
+    char key[64];
+};
+
+/* A parked product's attempt ended with @p o: delete its row, dead-letter
+ * it (a 4xx), or record the store's failure. */
+static void cp_parked_settle(struct catpub *cp, const struct parked_item *it,
+                             enum outcome o, const char *key, const char *store,
+                             const char *payload, struct work_err *e)
+{
+    char err[512];
+    int rc;
+
+    if (o == OUTCOME_OK)
+        log_info_ctx(key, "store %s: parked product %s published", store,
+                     it->entity);
+    if (o == OUTCOME_REJECTED && cp_dlq(cp, NULL, payload, key, store, e) == 0)
+        o = OUTCOME_OK;
+    if (o == OUTCOME_OK) {
+        rc = parked_done(cp->pg, PARKED_CATALOG, it, err, sizeof(err));
+    } else {
+        /* The store's failure, or Postgres, Redis or Kafka: the store
+         * waits longer (when Postgres is gone, the claim runs out). */
+        rc = parked_fail(cp->pg,
+                         &(struct parked_put){it->store_id, PARKED_CATALOG,
+                                              it->entity, NULL, e->reason,
+                                              CP_PARK_BASE_MS,
+                                              (long)cp->cfg.backoff_max_ms},
+                         err, sizeof(err));
+        log_warn_ctx(key, "store %s: parked product %s: attempt %d: %s", store,
+                     it->entity, it->attempts + 1, e->reason);
+    }
+    if (rc != 0)
+        log_warn("parked: %s (retried when the claim runs out)", err);
+}
+
+/* A worker's own publisher: its Postgres connection, budget connection,
+ * store clients, image-job producer and DLQ; settings shared by value. */
+static void *cp_env_new(void *arg, char *errstr, size_t errstr_size)
+{
+    const struct catpub *cp = arg;
+    struct catpub *w = calloc(1, sizeof(*w));
+
+    if (!w) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    w->cfg = cp->cfg;
+    w->latency = cp->latency;
+    w->owner = (struct catpub *)cp;
+    w->pg =
+        db_connect(cp->cfg.pg_dsn, "catalog-publisher", errstr, errstr_size);
+    if (w->pg)
+        w->b = budget_new(cp->cfg.redis_addr, NULL, errstr, errstr_size);
+    if (w->b)
+        w->dlq = dlq_new(cp->cfg.kafka_bootstrap, cp->passthru,
+                         "catalog-publisher", errstr, errstr_size);
+    if (w->dlq)
+        w->kp = kafka_producer_new(cp->cfg.kafka_bootstrap, cp->passthru, cp_dr,
+                                   w, errstr, errstr_size);
+    w->ss = storeset_new();
+    if (w->kp && w->ss)
+        storeset_timeout_set(w->ss, (long)cp->cfg.store_timeout_ms);
+    if (w->kp && w->ss && cp_stores_load(w, errstr, errstr_size) == 0)
+        return w;
+    catpub_destroy(w);
+    return NULL;
+}
+
+static void cp_env_free(void *env)
+{
+    catpub_destroy(env);
+}
+
+/* On the worker: add its counters to the consumer's (stats, exit). */
+static void cp_fold(struct catpub *w)
+{
+    struct catpub *cp = w->owner;
+
+    atomic_fetch_add(&cp->w_calls, w->n_calls);
+    atomic_fetch_add(&cp->w_dlq, w->n_dlq);
+    atomic_fetch_add(&cp->w_skipped, w->n_skipped);
+    atomic_fetch_add(&cp->w_jobs, w->n_jobs);
+    if (w->fatal)
+        atomic_store(&cp->w_fatal, 1);
+    w->n_calls = w->n_dlq = w->n_skipped = w->n_jobs = 0;
+}
+
+static void cp_lane_free(struct lane_job *lj)
+{
+    struct cp_lane_job *j = (struct cp_lane_job *)lj;
+
+    free(j->payload);
+    free(j->store);
+    free(j);
+}
+
+/* On the worker: the store of @p id in the worker's own set. */
+static struct storeset_entry *cp_lane_store(struct catpub *w, long long id,
+                                            struct work_err *e)
+{
+    struct storeset_entry *st = storeset_find_id(w->ss, id);
+    char err[512];
+
+    if (cp_stores_fresh(w, !st, err, sizeof(err)) != 0) {
+        work_db_fail(w->pg, e, err);
+        return NULL;
+    }
+    st = storeset_find_id(w->ss, id);
+    if (!st)
+        work_fail(e, OUTCOME_RETRY, "store %lld: not loaded", id);
+    return st;
+}
+
+/* On the worker: publish the envelope to its store. */
+static void cp_lane_run(void *env, struct lane_job *lj)
+{
+    struct cp_lane_job *j = (struct cp_lane_job *)lj;
+    struct catpub *w = env;
+    struct storeset_entry *st;
+    unsigned long long calls;
+    struct event ev;
+    char err[512];
+
+    memset(&ev, 0, sizeof(ev));
+    j->o = OUTCOME_RETRY;
+    if (!w) {
+        work_fail(&j->e, OUTCOME_RETRY, "store worker: not connected");
+        return;
+    }
+    st = cp_lane_store(w, lj->store, &j->e);
+    if (!st)
+        return;
+    if (event_decode(&ev, j->payload, strlen(j->payload), err, sizeof(err)) !=
+        0) {
+        j->o = work_fail(&j->e, OUTCOME_REJECTED, "decode: %s", err);
+        return;
+    }
+    calls = w->n_calls;
+    j->o = cp_publish(w, st, ev.data, ev.key, &j->e, &j->store_fail);
+    /* The store accepted what changed: the snapshot reached it. */
+    if (j->o == OUTCOME_OK && (j->retry || w->n_calls > calls))
+        ops_latency_observe(w->latency, st->conf.name, "catalog", ev.ts);
+    cp_fold(w);
+    event_clear(&ev);
+}
+
+/* On the worker, after a detached run: settle its parked row. */
+static void cp_lane_settle(void *env, struct lane_job *lj)
+{
+    struct cp_lane_job *j = (struct cp_lane_job *)lj;
+
+    /* No connections: the row's claim runs out and a pass retries it. */
+    if (!env)
+        return;
+    cp_parked_settle(env, &j->it, j->o, j->key, j->store, j->payload, &j->e);
+    cp_fold(env);
+}
+
+/* Shutdown left @p lj's call running: its row is due again at once. */
+static void cp_lane_abandon(void *ctx, struct lane_job *lj)
+{
+    struct cp_lane_job *j = (struct cp_lane_job *)lj;
+    struct catpub *cp = ctx;
+    char err[512];
+
+    log_warn_ctx(j->key, "store %s: product %s still publishing: left parked",
+                 j->store, j->it.entity);
+    if (parked_release(cp->pg, PARKED_CATALOG, &j->it, err, sizeof(err)) != 0)
+        log_warn("parked: %s (retried when the claim runs out)", err);
+}
+
+static struct cp_lane_job *cp_lane_job_new(const char *payload, size_t len,
+                                           const struct storeset_entry *st,
+                                           const char *key, int retry)
+{
+    struct cp_lane_job *j = calloc(1, sizeof(*j));
+
+    if (!j)
+        return NULL;
+    j->lj.store = st->conf.id;
+    j->lj.run = cp_lane_run;
+    j->lj.settle = cp_lane_settle;
+    j->lj.free = cp_lane_free;
+    j->payload = strndup(payload, len);
+    j->store = strdup(st->conf.name);
+    j->retry = retry;
+    snprintf(j->key, sizeof(j->key), "%s", key ? key : "");
+    if (!j->payload || !j->store) {
+        cp_lane_free(&j->lj);
+        return NULL;
+    }
+    return j;
+}
+
+/*
+ * Publish message @p m (event @p ev) to store @p st on a store worker.
+ * LANE_DONE: *o, *e and *store_fail say what happened, as cp_publish().
+ * Otherwise the message is done for the store when *o is OUTCOME_OK: its
+ * publish goes on in flight (parked and claimed, settled by the worker),
+ * or, with no free worker, it is parked behind.
+ */
+static enum lane_res cp_lane_publish(struct catpub *cp,
+                                     const rd_kafka_message_t *m,
+                                     const struct event *ev,
+                                     struct storeset_entry *st,
+                                     const char *entity, struct work_err *e,
+                                     enum outcome *o, int *store_fail)
+{
+    struct cp_lane_job *j = cp_lane_job_new(m->payload, m->len, st, ev->key, 0);
+    enum lane_res r;
+    char err[512];
+
+    if (!j) {
+        *o = work_fail(e, OUTCOME_RETRY, "out of memory");
+        return LANE_NO_WORKER;
+    }
+    r = lanes_run(cp->lanes, &j->lj);
+    if (r == LANE_NO_WORKER || r == LANE_DONE) {
+        *o = j->o;
+        *e = j->e;
+        *store_fail = j->store_fail;
+        cp_lane_free(&j->lj);
+        if (r == LANE_NO_WORKER) {
+            memset(e, 0, sizeof(*e));
+            *o = cp_park(cp, m, ev, st, e);
+        }
+        return r;
+    }
+    if (parked_inflight(cp->pg,
+                        &(struct parked_put){st->conf.id, PARKED_CATALOG,
+                                             entity, m->payload, NULL, 0, 0},
+                        m->len, CP_RETRY_LEASE_S, &j->it, err,
+                        sizeof(err)) != 0) {
+        lanes_handoff(cp->lanes, &j->lj, LANE_DISCARD);
+        *o = work_db_fail(cp->pg, e, err);
+        return r;
+    }
+    log_info_ctx(ev->key,
+                 "store %s: product %s still publishing after %lld "
+                 "ms: parked in flight",
+                 st->conf.name, entity, cp->cfg.slice_ms);
+    lanes_handoff(cp->lanes, &j->lj, LANE_SETTLE);
+    *o = OUTCOME_OK;
+    return r;
+}
+
 /* Publish @p ev to store @p st, or park it for that store: OUTCOME_OK
  * when the message is done for the store. */
 static enum outcome cp_store_publish(struct catpub *cp,
@@ -1709,21 +1979,21 @@ static enum outcome cp_store_publish(struct catpub *cp,
                                      struct work_err *e)
 {
     char entity[PARKED_ENTITY_SIZE], err[512];
-    unsigned long long calls = cp->n_calls;
     int park, store_fail = 0;
     enum outcome o;
 
     cp_entity(ev, entity, sizeof(entity));
-    park = parked_check(cp->pg, st->conf.id, PARKED_CATALOG, entity, err,
-                        sizeof(err));
+    /* Work of the store still on a store worker: this waits behind it. */
+    park = lanes_store_busy(cp->lanes, st->conf.id)
+               ? 1
+               : parked_check(cp->pg, st->conf.id, PARKED_CATALOG, entity, err,
+                              sizeof(err));
     if (park < 0)
         return work_db_fail(cp->pg, e, err);
     if (park)
         return cp_park(cp, m, ev, st, e);
-    o = cp_publish(cp, st, ev->data, ev->key, e, &store_fail);
-    /* The store accepted what changed: the snapshot reached it. */
-    if (o == OUTCOME_OK && cp->n_calls > calls)
-        ops_latency_observe(cp->latency, st->conf.name, "catalog", ev->ts);
+    if (cp_lane_publish(cp, m, ev, st, entity, e, &o, &store_fail) != LANE_DONE)
+        return o;
     if (o == OUTCOME_REJECTED)
         return cp_reject(cp, m, ev->key, st->conf.name, e);
     if (o != OUTCOME_OK && store_fail)
@@ -1809,15 +2079,35 @@ static enum outcome cp_consume(void *ctx, const rd_kafka_message_t *m,
 
 /* ---- the retry pass ------------------------------------------------------ */
 
-/* Publish one claimed product again from its parked envelope. */
-static void cp_retry_one(struct catpub *cp, struct parked_item *it)
+/* A retry pass (parked_pass() context). */
+struct cp_pass {
+    struct catpub *cp;
+    struct parked_skip skip; /* stores with work on a worker */
+    long long ids[64];       /* skip.ids (store.workers <= 64) */
+};
+
+/* The stores with work on a worker are skipped; no free worker ends the
+ * pass. */
+static void cp_pass_skip(struct cp_pass *ps)
 {
+    ps->skip.ids = ps->ids;
+    ps->skip.n = lanes_busy_stores(ps->cp->lanes, ps->ids, 64);
+    ps->skip.stop = lanes_free_workers(ps->cp->lanes) == 0;
+}
+
+/* Publish one claimed product again from its parked envelope, on a store
+ * worker: settled here when it ends within the slice, else by the
+ * worker. */
+static void cp_retry_one(struct cp_pass *ps, struct parked_item *it)
+{
+    struct catpub *cp = ps->cp;
     struct storeset_entry *st = storeset_find_id(cp->ss, it->store_id);
+    struct cp_lane_job *j = NULL;
     struct work_err e;
     struct event ev;
     char err[512];
-    int store_fail = 0, rc = 0;
-    enum outcome o;
+    int rc = 0;
+    enum lane_res r;
 
     memset(&ev, 0, sizeof(ev));
     memset(&e, 0, sizeof(e));
@@ -1837,29 +2127,23 @@ static void cp_retry_one(struct catpub *cp, struct parked_item *it)
         rc = parked_done(cp->pg, PARKED_CATALOG, it, err, sizeof(err));
         goto out;
     }
-    o = cp_publish(cp, st, ev.data, ev.key, &e, &store_fail);
-    if (o == OUTCOME_OK) {
-        ops_latency_observe(cp->latency, st->conf.name, "catalog", ev.ts);
-        log_info_ctx(ev.key, "store %s: parked product %s published",
-                     st->conf.name, it->entity);
+    j = cp_lane_job_new(it->payload, strlen(it->payload), st, ev.key, 1);
+    r = j ? lanes_run(cp->lanes, &j->lj) : LANE_NO_WORKER;
+    if (r == LANE_DETACHED) {
+        j->it = *it;
+        j->it.payload = NULL;
+        lanes_handoff(cp->lanes, &j->lj, LANE_SETTLE);
+        goto out;
     }
-    if (o == OUTCOME_REJECTED &&
-        cp_dlq(cp, NULL, it->payload, ev.key, st->conf.name, &e) == 0)
-        o = OUTCOME_OK;
-    if (o == OUTCOME_OK) {
-        rc = parked_done(cp->pg, PARKED_CATALOG, it, err, sizeof(err));
-    } else {
-        /* The store's failure, or Postgres, Redis or Kafka: the store
-         * waits longer (when Postgres is gone, the claim runs out). */
-        rc = parked_fail(cp->pg,
-                         &(struct parked_put){it->store_id, PARKED_CATALOG,
-                                              it->entity, NULL, e.reason,
-                                              CP_PARK_BASE_MS,
-                                              (long)cp->cfg.backoff_max_ms},
-                         err, sizeof(err));
-        log_warn_ctx(ev.key, "store %s: parked product %s: attempt %d: %s",
-                     st->conf.name, it->entity, it->attempts + 1, e.reason);
+    if (r == LANE_NO_WORKER) {
+        if (j)
+            cp_lane_free(&j->lj);
+        ps->skip.stop = 1;
+        rc = parked_release(cp->pg, PARKED_CATALOG, it, err, sizeof(err));
+        goto out;
     }
+    cp_parked_settle(cp, it, j->o, ev.key, st->conf.name, it->payload, &j->e);
+    cp_lane_free(&j->lj);
 out:
     if (rc != 0)
         log_warn("parked: %s (retried when the claim runs out)", err);
@@ -1884,10 +2168,12 @@ static void cp_gauge(struct catpub *cp, int64_t now)
 /* parked_pass() callback. */
 static void cp_retry_cb(void *ctx, struct parked_item *it)
 {
-    struct catpub *cp = ctx;
+    struct cp_pass *ps = ctx;
 
-    httpd_heartbeat(cp->loop.beat);
-    cp_retry_one(cp, it);
+    httpd_heartbeat(ps->cp->loop.beat);
+    cp_retry_one(ps, it);
+    if (!ps->skip.stop)
+        cp_pass_skip(ps);
 }
 
 /* Publish the parked products whose store's next attempt has come (at
@@ -1895,18 +2181,22 @@ static void cp_retry_cb(void *ctx, struct parked_item *it)
 static void cp_retry_pass(struct catpub *cp)
 {
     int64_t now = clock_mono_ms();
+    struct cp_pass ps = {.cp = cp};
     char err[512];
     int n;
 
     if (now < cp->retry_at)
         return;
     cp->retry_at = now + CP_RETRY_EVERY_MS;
+    cp_pass_skip(&ps);
     if (cp_stores_fresh(cp, 0, err, sizeof(err)) != 0) {
         log_warn("retry pass: %s", err);
         return;
     }
-    n = parked_pass(cp->pg, PARKED_CATALOG, CP_RETRY_BATCH, CP_RETRY_LEASE_S,
-                    cp_retry_cb, cp, err, sizeof(err));
+    n = ps.skip.stop ? 0
+                     : parked_pass(cp->pg, PARKED_CATALOG, CP_RETRY_BATCH,
+                                   CP_RETRY_LEASE_S, &ps.skip, cp_retry_cb, &ps,
+                                   err, sizeof(err));
     if (n < 0)
         log_warn("retry pass: %s", err);
     /* A full pass may have left more due: the next round goes on. */
@@ -1917,6 +2207,8 @@ static void cp_retry_pass(struct catpub *cp)
 
 int catpub_poll(struct catpub *cp)
 {
+    if (atomic_load(&cp->w_fatal))
+        cp->fatal = 1;
     if (cp->fatal)
         return -1;
     cp_retry_pass(cp);
@@ -1939,6 +2231,7 @@ struct catpub *catpub_new(const struct catpub_cfg *c,
         return NULL;
     }
     cp->cfg = *c;
+    cp->passthru = passthru;
     cp->pg = db_connect(c->pg_dsn, "catalog-publisher", errstr, errstr_size);
     if (!cp->pg)
         goto fail;
@@ -1977,8 +2270,14 @@ struct catpub *catpub_new(const struct catpub_cfg *c,
     cp->latency = ops_latency_family(ops);
     cp->parked = parked_gauge_new(ops_metrics(ops));
     cp->nfs = not_for_sale_gauge_new(ops_metrics(ops));
-    log_info("consuming %s as group %s; %zu store(s)", TOPICS_CATALOG,
-             c->group_id, storeset_count(cp->ss));
+    cp->lanes = lanes_new((int)c->store_workers, (long)c->slice_ms,
+                          &(struct lanes_ops){cp_env_new, cp_env_free, cp},
+                          errstr, errstr_size);
+    if (!cp->lanes)
+        goto fail;
+    log_info("consuming %s as group %s; %zu store(s), %lld store workers",
+             TOPICS_CATALOG, c->group_id, storeset_count(cp->ss),
+             c->store_workers);
     return cp;
 fail:
     catpub_destroy(cp);
@@ -1987,8 +2286,13 @@ fail:
 
 int catpub_drain(struct catpub *cp, int timeout_ms)
 {
-    int rc = cp->fatal ? 1 : 0;
+    int rc = cp->fatal ? 1 : 0, left;
 
+    /* Calls in flight on the store workers: wait for them up to the
+     * deadline; what is still running stays parked for the next start. */
+    left = lanes_drain(cp->lanes, timeout_ms, cp_lane_abandon, cp);
+    if (left)
+        log_warn("drain: %d store call(s) still running: left parked", left);
     if (kafka_producer_flush(cp->kp, timeout_ms) != 0) {
         log_error("drain: %d image job(s) undelivered",
                   kafka_producer_outq_len(cp->kp));
@@ -1997,8 +2301,10 @@ int catpub_drain(struct catpub *cp, int timeout_ms)
     kafka_consumer_close(cp->kc);
     log_info("stopped (exit %d): %llu messages, %llu store calls, %llu "
              "dead-lettered, %llu image jobs",
-             rc, (unsigned long long)cp->loop.n_msgs, cp->n_calls, cp->n_dlq,
-             cp->n_jobs);
+             rc, (unsigned long long)cp->loop.n_msgs,
+             cp->n_calls + atomic_load(&cp->w_calls),
+             cp->n_dlq + atomic_load(&cp->w_dlq),
+             cp->n_jobs + atomic_load(&cp->w_jobs));
     return rc;
 }
 
@@ -2006,6 +2312,7 @@ void catpub_destroy(struct catpub *cp)
 {
     if (!cp)
         return;
+    lanes_destroy(cp->lanes);
     kafka_consumer_destroy(cp->kc);
     kafka_producer_destroy(cp->kp);
     dlq_destroy(cp->dlq);

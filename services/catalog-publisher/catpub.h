@@ -13,6 +13,10 @@
  * products again with the store's backoff (docs/isolation.md).  Other
  * retryable failures (Postgres, Redis or Kafka down) repeat the message
  * after a backoff, interruptible by SIGTERM.
+ *
+ * Store calls run on a pool of store workers (app/lanes.h): a store whose
+ * work takes longer than store.slice.ms keeps it in flight on its worker,
+ * parked for that store, while the consumer goes on with the others.
  */
 #ifndef OMNI_CATPUB_H
 #define OMNI_CATPUB_H
@@ -29,11 +33,14 @@ struct catpub_cfg {
     char *secret_key; /* decrypts the store passwords (secret) */
     char *log_level;
     char *group_id;
-    long long backoff_max_ms; /* transient failures: longest backoff */
-    long long token_wait_ms;  /* a store's token: wait this long, then park */
-    long long lookup_slack_s; /* in-flight lookup: look back this much */
-    long long drain_ms;       /* shutdown: DLQ flush deadline */
-    char *http_listen;        /* http.listen (ops endpoint) */
+    long long backoff_max_ms;   /* transient failures: longest backoff */
+    long long token_wait_ms;    /* a store's token: wait this long, then park */
+    long long lookup_slack_s;   /* in-flight lookup: look back this much */
+    long long drain_ms;         /* shutdown: DLQ flush deadline */
+    long long store_workers;    /* store.workers (app/lanes.h) */
+    long long slice_ms;         /* store.slice.ms */
+    long long store_timeout_ms; /* store.timeout.ms */
+    char *http_listen;          /* http.listen (ops endpoint) */
     long long http_liveness_ms;
     long long http_ready_timeout_ms;
 };
@@ -49,7 +56,8 @@ struct ops;
 
 /**
  * @brief Connect to Postgres, Redis and Kafka and subscribe.
- * @param passthru "kafka.*" keys (borrowed for the call).
+ * @param passthru "kafka.*" keys (borrowed until catpub_destroy(): the
+ *                 store workers build their producers from it).
  * @param ops      (may be NULL) where the publisher registers its metrics
  *                 and readiness checks; stop it before catpub_destroy().
  * @returns the publisher, or NULL with errstr.

@@ -19,8 +19,11 @@ static const char catpub_usage[] =
     "store, skipping unchanged payloads.  Store 4xx answers go to\n"
     "omnisync.dlq.v1; a store's 429/5xx/timeout parks the product for\n"
     "that store in the ledger, retried with the store's backoff while the\n"
-    "other stores go on.  SIGTERM finishes or abandons the current message\n"
-    "(uncommitted) and exits 0.\n"
+    "other stores go on.  Store calls run on store.workers threads: a\n"
+    "store's work that outlasts store.slice.ms goes on in the background,\n"
+    "parked for that store, while the others go on (docs/isolation.md).\n"
+    "SIGTERM finishes or abandons the current message (uncommitted), waits\n"
+    "up to drain.ms for calls in flight (the rest stays parked) and exits 0.\n"
     "Serves /healthz, /readyz and /metrics on http.listen.\n\n"
     "  --probe [URL]    GET URL (default: /healthz on http.listen, from the\n"
     "                   configuration) and exit 0 on 200, else 1";

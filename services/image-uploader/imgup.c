@@ -1,5 +1,6 @@
 #include "imgup.h"
 
+#include "app/lanes.h"
 #include "app/ops.h"
 #include "app/storeset.h"
 #include "events/event.h"
@@ -25,6 +26,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,11 @@ struct imgup {
     struct metrics_family *latency; /* (may be NULL) ledger to store */
     struct metrics_family *parked;  /* (may be NULL) omnisync_parked_items */
     int64_t retry_at, gauge_at;     /* next retry pass, gauge refresh (ms) */
+    struct lanes *lanes;            /* store workers (NULL in a worker's) */
+    const struct cfg *passthru;     /* kafka.* (borrowed) */
+    struct imgup *owner;            /* a worker's: the consumer's */
+    /* The workers' counters, folded in after each run (iu_fold()). */
+    atomic_ullong w_uploaded, w_skipped, w_found, w_dlq, w_calls;
 };
 
 static const struct cfg_opt iu_opts[] = {
@@ -68,6 +75,9 @@ static const struct cfg_opt iu_opts[] = {
      offsetof(struct imgup_cfg, token_wait_ms),
      "longest wait for a store's API token before that store's work is "
      "put aside (docs/isolation.md)"},
+    CFG_ROW_DRAIN_MS(struct imgup_cfg, drain_ms),
+    LANES_CFG_ROWS(struct imgup_cfg, store_workers, slice_ms),
+    STORESET_CFG_TIMEOUT_MS(struct imgup_cfg, store_timeout_ms),
     CFG_ROW_LOG_LEVEL(struct imgup_cfg, log_level, "info"),
     CFG_ROWS_HTTP(struct imgup_cfg, IMGUP_HTTP_LISTEN),
     {NULL},
@@ -445,6 +455,245 @@ static enum outcome iu_park(struct imgup *iu, const rd_kafka_message_t *m,
     return OUTCOME_OK;
 }
 
+/* ---- store workers (app/lanes.h, docs/isolation.md) --------------------- */
+
+/* One store's upload on a store worker: a message's or a parked row's
+ * envelope. */
+struct iu_lane_job {
+    struct lane_job lj;
+    char *payload;         /* (owned) the envelope */
+    char *store;           /* (owned) the store's name */
+    struct parked_item it; /* detached: the parked row (no payload) */
+    long long photo_id;
+    /* What the run did. */
+    enum outcome o;
+    struct work_err e;
+    int store_fail;
+    char key[64];
+};
+
+/* A parked photo's attempt ended with @p o: delete its row, dead-letter
+ * it (a 4xx), or record the store's failure. */
+static void iu_parked_settle(struct imgup *iu, const struct parked_item *it,
+                             enum outcome o, const struct iu_lane_job *lj,
+                             struct work_err *e)
+{
+    char err[512];
+    int rc;
+
+    if (o == OUTCOME_REJECTED &&
+        iu_dlq(iu, NULL, lj->payload, lj->key, lj->store, lj->photo_id,
+               e->reason) == 0)
+        o = OUTCOME_OK;
+    /* Not done: the store's failure, or Postgres, Redis or Kafka; the
+     * store waits longer (when Postgres is gone, the claim runs out). */
+    if (o == OUTCOME_OK)
+        rc = parked_done(iu->pg, PARKED_IMAGE, it, err, sizeof(err));
+    else
+        rc = parked_fail(iu->pg,
+                         &(struct parked_put){it->store_id, PARKED_IMAGE,
+                                              it->entity, NULL, e->reason,
+                                              IU_PARK_BASE_MS,
+                                              (long)iu->cfg.backoff_max_ms},
+                         err, sizeof(err));
+    if (o != OUTCOME_OK)
+        log_warn("parked photo %s of store %lld: attempt %d: %s", it->entity,
+                 it->store_id, it->attempts + 1, e->reason);
+    if (rc != 0)
+        log_warn("parked: %s (retried when the claim runs out)", err);
+}
+
+/* A worker's own uploader: its Postgres connection (and blob store on
+ * it), budget connection, store clients and DLQ; settings by value. */
+static void *iu_env_new(void *arg, char *errstr, size_t errstr_size)
+{
+    const struct imgup *iu = arg;
+    struct imgup *w = calloc(1, sizeof(*w));
+
+    if (!w) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    w->cfg = iu->cfg;
+    w->latency = iu->latency;
+    w->owner = (struct imgup *)iu;
+    w->pg = db_connect(iu->cfg.pg_dsn, "image-uploader", errstr, errstr_size);
+    if (w->pg) {
+        w->blobs = blob_store_pg_new(w->pg);
+        w->b = budget_new(iu->cfg.redis_addr, NULL, errstr, errstr_size);
+    }
+    if (w->blobs && w->b)
+        w->dlq = dlq_new(iu->cfg.kafka_bootstrap, iu->passthru,
+                         "image-uploader", errstr, errstr_size);
+    w->ss = storeset_new();
+    if (w->dlq && w->ss) {
+        storeset_timeout_set(w->ss, (long)iu->cfg.store_timeout_ms);
+        return w;
+    }
+    if (w->pg && !w->blobs)
+        snprintf(errstr, errstr_size, "out of memory");
+    imgup_destroy(w);
+    return NULL;
+}
+
+static void iu_env_free(void *env)
+{
+    imgup_destroy(env);
+}
+
+/* On the worker: add its counters to the consumer's (stats line). */
+static void iu_fold(struct imgup *w)
+{
+    struct imgup *iu = w->owner;
+
+    atomic_fetch_add(&iu->w_uploaded, w->n_uploaded);
+    atomic_fetch_add(&iu->w_skipped, w->n_skipped);
+    atomic_fetch_add(&iu->w_found, w->n_found);
+    atomic_fetch_add(&iu->w_dlq, w->n_dlq);
+    atomic_fetch_add(&iu->w_calls, w->n_calls);
+    w->n_uploaded = w->n_skipped = w->n_found = w->n_dlq = w->n_calls = 0;
+}
+
+static void iu_lane_free(struct lane_job *lj)
+{
+    struct iu_lane_job *j = (struct iu_lane_job *)lj;
+
+    free(j->payload);
+    free(j->store);
+    free(j);
+}
+
+/* On the worker: upload the envelope's photo to its store. */
+static void iu_lane_run(void *env, struct lane_job *lj)
+{
+    struct iu_lane_job *u = (struct iu_lane_job *)lj;
+    struct imgup *w = env;
+    struct storeset_entry *st = NULL;
+    struct image_job j;
+    struct event ev;
+    char err[512];
+
+    memset(&ev, 0, sizeof(ev));
+    memset(&j, 0, sizeof(j));
+    u->o = OUTCOME_RETRY;
+    if (!w) {
+        work_fail(&u->e, OUTCOME_RETRY, "store worker: not connected");
+        return;
+    }
+    if (event_decode(&ev, u->payload, strlen(u->payload), err, sizeof(err)) !=
+            0 ||
+        image_job_decode(ev.data, ev.key, ev.store, &j, err, sizeof(err)) != 0)
+        u->o = work_fail(&u->e, OUTCOME_REJECTED, "decode: %s", err);
+    else
+        u->o = iu_store(w, j.store, &st, &u->e);
+    if (u->o == OUTCOME_OK)
+        u->o = iu_job_run(w, st, &j, &ev, &u->e, &u->store_fail);
+    iu_fold(w);
+    event_clear(&ev);
+}
+
+/* On the worker, after a detached run: settle its parked row. */
+static void iu_lane_settle(void *env, struct lane_job *lj)
+{
+    struct iu_lane_job *j = (struct iu_lane_job *)lj;
+
+    /* No connections: the row's claim runs out and a pass retries it. */
+    if (!env)
+        return;
+    iu_parked_settle(env, &j->it, j->o, j, &j->e);
+    iu_fold(env);
+}
+
+/* Shutdown left @p lj's call running: its row is due again at once. */
+static void iu_lane_abandon(void *ctx, struct lane_job *lj)
+{
+    struct iu_lane_job *j = (struct iu_lane_job *)lj;
+    struct imgup *iu = ctx;
+    char err[512];
+
+    log_warn("store %s: photo %s still uploading: left parked", j->store,
+             j->it.entity);
+    if (parked_release(iu->pg, PARKED_IMAGE, &j->it, err, sizeof(err)) != 0)
+        log_warn("parked: %s (retried when the claim runs out)", err);
+}
+
+static struct iu_lane_job *iu_lane_job_new(const char *payload, size_t len,
+                                           const struct storeset_entry *st,
+                                           const struct image_job *ij,
+                                           const char *key)
+{
+    struct iu_lane_job *j = calloc(1, sizeof(*j));
+
+    if (!j)
+        return NULL;
+    j->lj.store = st->conf.id;
+    j->lj.run = iu_lane_run;
+    j->lj.settle = iu_lane_settle;
+    j->lj.free = iu_lane_free;
+    j->payload = strndup(payload, len);
+    j->store = strdup(st->conf.name);
+    j->photo_id = ij->photo_id;
+    snprintf(j->key, sizeof(j->key), "%s", key ? key : "");
+    if (!j->payload || !j->store) {
+        iu_lane_free(&j->lj);
+        return NULL;
+    }
+    return j;
+}
+
+/*
+ * Run job @p ij (message @p m) for store @p st on a store worker.
+ * LANE_DONE: *o, *e and *store_fail say what happened, as iu_job_run().
+ * Otherwise the message is done for the store when *o is OUTCOME_OK: its
+ * upload goes on in flight (parked and claimed, settled by the worker),
+ * or, with no free worker, it is parked behind.
+ */
+static enum lane_res iu_lane_upload(struct imgup *iu,
+                                    const rd_kafka_message_t *m,
+                                    struct storeset_entry *st,
+                                    const struct image_job *ij,
+                                    const struct event *ev, struct work_err *e,
+                                    enum outcome *o, int *store_fail)
+{
+    struct iu_lane_job *j =
+        iu_lane_job_new(m->payload, m->len, st, ij, ev->key);
+    char entity[PARKED_ENTITY_SIZE], err[512];
+    enum lane_res r;
+
+    if (!j) {
+        *o = work_fail(e, OUTCOME_RETRY, "out of memory");
+        return LANE_NO_WORKER;
+    }
+    r = lanes_run(iu->lanes, &j->lj);
+    if (r == LANE_DONE) {
+        *o = j->o;
+        *e = j->e;
+        *store_fail = j->store_fail;
+    }
+    if (r != LANE_DETACHED) {
+        iu_lane_free(&j->lj);
+        if (r == LANE_NO_WORKER)
+            *o = iu_park(iu, m, st, ij, e);
+        return r;
+    }
+    snprintf(entity, sizeof(entity), "%lld", ij->photo_id);
+    if (parked_inflight(iu->pg,
+                        &(struct parked_put){st->conf.id, PARKED_IMAGE, entity,
+                                             m->payload, NULL, 0, 0},
+                        m->len, IU_RETRY_LEASE_S, &j->it, err,
+                        sizeof(err)) != 0) {
+        lanes_handoff(iu->lanes, &j->lj, LANE_DISCARD);
+        *o = work_db_fail(iu->pg, e, err);
+        return r;
+    }
+    log_info("store %s: photo %s still uploading after %lld ms: parked in "
+             "flight",
+             st->conf.name, entity, iu->cfg.slice_ms);
+    lanes_handoff(iu->lanes, &j->lj, LANE_SETTLE);
+    *o = OUTCOME_OK;
+    return r;
+}
+
 /* Run job @p j for store @p st, or park it for that store. */
 static enum outcome iu_store_job(struct imgup *iu, const rd_kafka_message_t *m,
                                  struct storeset_entry *st,
@@ -453,16 +702,20 @@ static enum outcome iu_store_job(struct imgup *iu, const rd_kafka_message_t *m,
 {
     char entity[PARKED_ENTITY_SIZE], err[512];
     int park, store_fail = 0;
-    enum outcome o;
+    enum outcome o = OUTCOME_RETRY;
 
     snprintf(entity, sizeof(entity), "%lld", j->photo_id);
-    park = parked_check(iu->pg, st->conf.id, PARKED_IMAGE, entity, err,
-                        sizeof(err));
+    /* Work of the store still on a store worker: this waits behind it. */
+    park = lanes_store_busy(iu->lanes, st->conf.id)
+               ? 1
+               : parked_check(iu->pg, st->conf.id, PARKED_IMAGE, entity, err,
+                              sizeof(err));
     if (park < 0)
         return work_db_fail(iu->pg, e, err);
     if (park)
         return iu_park(iu, m, st, j, e);
-    o = iu_job_run(iu, st, j, ev, e, &store_fail);
+    if (iu_lane_upload(iu, m, st, j, ev, e, &o, &store_fail) != LANE_DONE)
+        return o;
     if (o != OUTCOME_OK && store_fail)
         return iu_park(iu, m, st, j, e);
     return o;
@@ -521,17 +774,36 @@ static enum outcome iu_consume(void *ctx, const rd_kafka_message_t *m,
 
 /* ---- the retry pass ------------------------------------------------------ */
 
-/* Run one claimed job again from its parked envelope. */
+/* A retry pass (parked_pass() context). */
+struct iu_pass {
+    struct imgup *iu;
+    struct parked_skip skip; /* stores with work on a worker */
+    long long ids[64];       /* skip.ids (store.workers <= 64) */
+};
+
+/* The stores with work on a worker are skipped; no free worker ends the
+ * pass. */
+static void iu_pass_skip(struct iu_pass *ps)
+{
+    ps->skip.ids = ps->ids;
+    ps->skip.n = lanes_busy_stores(ps->iu->lanes, ps->ids, 64);
+    ps->skip.stop = lanes_free_workers(ps->iu->lanes) == 0;
+}
+
+/* Run one claimed job again from its parked envelope, on a store worker:
+ * settled here when it ends within the slice, else by the worker. */
 static void iu_retry_one(void *ctx, struct parked_item *it)
 {
-    struct imgup *iu = ctx;
+    struct iu_pass *ps = ctx;
+    struct imgup *iu = ps->iu;
     struct storeset_entry *st = NULL;
+    struct iu_lane_job *u = NULL;
     struct image_job j;
     struct work_err e;
     struct event ev;
     char err[512];
-    int store_fail = 0, rc = 0;
     enum outcome o = OUTCOME_REJECTED;
+    enum lane_res r = LANE_DONE;
 
     httpd_heartbeat(iu->loop.beat);
     memset(&ev, 0, sizeof(ev));
@@ -543,27 +815,32 @@ static void iu_retry_one(void *ctx, struct parked_item *it)
         work_fail(&e, OUTCOME_REJECTED, "parked job: %s", err);
     else
         o = iu_store(iu, j.store, &st, &e);
-    if (o == OUTCOME_OK)
-        o = iu_job_run(iu, st, &j, &ev, &e, &store_fail);
-    if (o == OUTCOME_REJECTED && iu_dlq(iu, NULL, it->payload, ev.key, ev.store,
-                                        j.photo_id, e.reason) == 0)
-        o = OUTCOME_OK;
-    /* Not done: the store's failure, or Postgres, Redis or Kafka; the
-     * store waits longer (when Postgres is gone, the claim runs out). */
-    if (o == OUTCOME_OK)
-        rc = parked_done(iu->pg, PARKED_IMAGE, it, err, sizeof(err));
-    else
-        rc = parked_fail(iu->pg,
-                         &(struct parked_put){it->store_id, PARKED_IMAGE,
-                                              it->entity, NULL, e.reason,
-                                              IU_PARK_BASE_MS,
-                                              (long)iu->cfg.backoff_max_ms},
-                         err, sizeof(err));
-    if (o != OUTCOME_OK)
-        log_warn("parked photo %s of store %lld: attempt %d: %s", it->entity,
-                 it->store_id, it->attempts + 1, e.reason);
-    if (rc != 0)
-        log_warn("parked: %s (retried when the claim runs out)", err);
+    if (o == OUTCOME_OK) {
+        u = iu_lane_job_new(it->payload, strlen(it->payload), st, &j, ev.key);
+        r = u ? lanes_run(iu->lanes, &u->lj) : LANE_NO_WORKER;
+    }
+    if (r == LANE_DETACHED) {
+        u->it = *it;
+        u->it.payload = NULL;
+        lanes_handoff(iu->lanes, &u->lj, LANE_SETTLE);
+    } else if (r == LANE_NO_WORKER) {
+        ps->skip.stop = 1;
+        if (parked_release(iu->pg, PARKED_IMAGE, it, err, sizeof(err)) != 0)
+            log_warn("parked: %s (retried when the claim runs out)", err);
+    } else if (u) {
+        iu_parked_settle(iu, it, u->o, u, &u->e);
+    } else {
+        struct iu_lane_job none = {.payload = it->payload,
+                                   .store = (char *)ev.store,
+                                   .photo_id = j.photo_id};
+
+        snprintf(none.key, sizeof(none.key), "%s", ev.key ? ev.key : "");
+        iu_parked_settle(iu, it, o, &none, &e);
+    }
+    if (u && r != LANE_DETACHED)
+        iu_lane_free(&u->lj);
+    if (!ps->skip.stop)
+        iu_pass_skip(ps);
     event_clear(&ev);
 }
 
@@ -571,14 +848,18 @@ static void iu_retry_one(void *ctx, struct parked_item *it)
 static void iu_retry_pass(struct imgup *iu)
 {
     int64_t now = clock_mono_ms();
+    struct iu_pass ps = {.iu = iu};
     char err[512];
     int n;
 
     if (now < iu->retry_at)
         return;
     iu->retry_at = now + IU_RETRY_EVERY_MS;
-    n = parked_pass(iu->pg, PARKED_IMAGE, IU_RETRY_BATCH, IU_RETRY_LEASE_S,
-                    iu_retry_one, iu, err, sizeof(err));
+    iu_pass_skip(&ps);
+    n = ps.skip.stop ? 0
+                     : parked_pass(iu->pg, PARKED_IMAGE, IU_RETRY_BATCH,
+                                   IU_RETRY_LEASE_S, &ps.skip, iu_retry_one,
+                                   &ps, err, sizeof(err));
     if (n < 0)
         log_warn("retry pass: %s", err);
     if (n == IU_RETRY_BATCH)
@@ -614,6 +895,7 @@ struct imgup *imgup_new(const struct imgup_cfg *c, const struct cfg *passthru,
         return NULL;
     }
     iu->cfg = *c;
+    iu->passthru = passthru;
     if (sodium_init() < 0) {
         snprintf(errstr, errstr_size, "libsodium init failed");
         goto fail;
@@ -658,6 +940,11 @@ struct imgup *imgup_new(const struct imgup_cfg *c, const struct cfg *passthru,
     iu->loop.beat = ops_httpd(ops);
     iu->latency = ops_latency_family(ops);
     iu->parked = parked_gauge_new(ops_metrics(ops));
+    iu->lanes = lanes_new((int)c->store_workers, (long)c->slice_ms,
+                          &(struct lanes_ops){iu_env_new, iu_env_free, iu},
+                          errstr, errstr_size);
+    if (!iu->lanes)
+        goto fail;
     log_info("consuming %s as group %s; %zu store(s); max %lld bytes a photo",
              TOPICS_IMAGES, c->group_id, storeset_count(iu->ss), c->max_bytes);
     return iu;
@@ -668,13 +955,22 @@ fail:
 
 int imgup_drain(struct imgup *iu)
 {
-    int rc = iu->fatal ? 1 : 0;
+    int rc = iu->fatal ? 1 : 0, left;
 
+    /* Uploads in flight on the store workers: wait for them up to
+     * drain.ms; what is still running stays parked for the next start. */
+    left = lanes_drain(iu->lanes, (long)iu->cfg.drain_ms, iu_lane_abandon, iu);
+    if (left)
+        log_warn("drain: %d upload(s) still running: left parked", left);
     kafka_consumer_close(iu->kc);
     log_info("stopped (exit %d): %llu jobs, %llu uploaded, %llu skipped, "
              "%llu found after a crash, %llu dead-lettered, %llu store calls",
-             rc, (unsigned long long)iu->loop.n_msgs, iu->n_uploaded,
-             iu->n_skipped, iu->n_found, iu->n_dlq, iu->n_calls);
+             rc, (unsigned long long)iu->loop.n_msgs,
+             iu->n_uploaded + atomic_load(&iu->w_uploaded),
+             iu->n_skipped + atomic_load(&iu->w_skipped),
+             iu->n_found + atomic_load(&iu->w_found),
+             iu->n_dlq + atomic_load(&iu->w_dlq),
+             iu->n_calls + atomic_load(&iu->w_calls));
     return rc;
 }
 
@@ -682,6 +978,7 @@ void imgup_destroy(struct imgup *iu)
 {
     if (!iu)
         return;
+    lanes_destroy(iu->lanes);
     kafka_consumer_destroy(iu->kc);
     dlq_destroy(iu->dlq);
     storeset_destroy(iu->ss);

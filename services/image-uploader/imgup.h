@@ -28,10 +28,14 @@ struct imgup_cfg {
     char *secret_key; /* decrypts the store passwords (secret) */
     char *log_level;
     char *group_id;
-    long long max_bytes;      /* images.max_bytes: larger files: DLQ */
-    long long backoff_max_ms; /* transient failures: longest backoff */
-    long long token_wait_ms;  /* a store's token: wait this long, then park */
-    char *http_listen;        /* http.listen (ops endpoint) */
+    long long max_bytes;        /* images.max_bytes: larger files: DLQ */
+    long long backoff_max_ms;   /* transient failures: longest backoff */
+    long long token_wait_ms;    /* a store's token: wait this long, then park */
+    long long drain_ms;         /* shutdown: wait this long for uploads */
+    long long store_workers;    /* store.workers (app/lanes.h) */
+    long long slice_ms;         /* store.slice.ms */
+    long long store_timeout_ms; /* store.timeout.ms */
+    char *http_listen;          /* http.listen (ops endpoint) */
     long long http_liveness_ms;
     long long http_ready_timeout_ms;
 };
@@ -47,7 +51,8 @@ struct ops;
 
 /**
  * @brief Connect to Postgres, Redis and Kafka and subscribe.
- * @param passthru "kafka.*" keys (borrowed for the call).
+ * @param passthru "kafka.*" keys (borrowed until imgup_destroy(): the store
+ *                 workers build their DLQ producers from it).
  * @param ops      (may be NULL) where the uploader registers its metrics
  *                 and readiness checks; stop it before imgup_destroy().
  * @returns the uploader, or NULL with errstr.

@@ -20,7 +20,10 @@ static const char imgup_usage[] =
     "catalog), never from a local path.  Bad photos and store 4xx answers\n"
     "go to omnisync.dlq.v1; a store's 429/5xx/timeout parks the job for\n"
     "that store in the ledger, retried with the store's backoff while the\n"
-    "other stores go on.  Run as many instances as wanted: they share the\n"
+    "other stores go on.  Uploads run on store.workers threads: one that\n"
+    "outlasts store.slice.ms goes on in the background, parked for its\n"
+    "store; SIGTERM waits up to drain.ms for them (the rest stays parked).\n"
+    "Run as many instances as wanted: they share the\n"
     "partitions.  Serves /healthz, /readyz and /metrics on http.listen.\n\n"
     "  --probe [URL]    GET URL (default: /healthz on http.listen, from the\n"
     "                   configuration) and exit 0 on 200, else 1";

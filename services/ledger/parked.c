@@ -1,6 +1,7 @@
 #include "ledger/parked.h"
 
 #include "lib/db.h"
+#include "lib/idarray.h"
 #include "lib/metrics.h"
 #include "lib/sig.h"
 
@@ -59,6 +60,7 @@
     "UPDATE parked SET claimed_until = now() + $2::bigint * interval '1 s'"    \
     " WHERE (store_id, kind, entity) = (SELECT store_id, kind, entity"         \
     " FROM parked WHERE kind = $1 AND next_attempt_at <= now()"                \
+    " AND store_id <> ALL ($3::bigint[])"                                      \
     " AND (claimed_until IS NULL OR claimed_until < now())"                    \
     " ORDER BY next_attempt_at, first_failed_at LIMIT 1"                       \
     " FOR UPDATE SKIP LOCKED)"                                                 \
@@ -73,6 +75,20 @@
     " THEN NULL ELSE claimed_until END"                                        \
     " WHERE store_id = $1::bigint AND kind = $2"                               \
     " AND NOT (entity = $3 AND seq = $4::bigint)"
+
+/* In flight on a store worker: parked and claimed at once. */
+#define SQL_INFLIGHT                                                           \
+    "INSERT INTO parked (store_id, kind, entity, payload, next_attempt_at,"    \
+    " last_error, claimed_until)"                                              \
+    " VALUES ($1::bigint, $2, $3, $4::jsonb, now(), 'in flight',"              \
+    " now() + $5::bigint * interval '1 s')"                                    \
+    " ON CONFLICT (store_id, kind, entity) DO UPDATE SET"                      \
+    " payload = EXCLUDED.payload, seq = parked.seq + 1,"                       \
+    " claimed_until = EXCLUDED.claimed_until RETURNING seq"
+
+#define SQL_RELEASE                                                            \
+    "UPDATE parked SET claimed_until = NULL WHERE store_id = $1::bigint"       \
+    " AND kind = $2 AND entity = $3"
 
 #define SQL_COUNT                                                              \
     "SELECT count(*) FROM parked WHERE ($1::bigint = 0 OR store_id = $1)"      \
@@ -152,15 +168,30 @@ int parked_message(PGconn *pg, const struct parked_put *p, size_t payload_len,
 int parked_claim(PGconn *pg, const char *kind, long lease_s,
                  struct parked_item *it, char *errstr, size_t errstr_size)
 {
-    char lease[32];
-    const char *vals[2] = {kind, lease};
+    return parked_claim_skip(pg, kind, lease_s, NULL, it, errstr, errstr_size);
+}
+
+int parked_claim_skip(PGconn *pg, const char *kind, long lease_s,
+                      const struct parked_skip *skip, struct parked_item *it,
+                      char *errstr, size_t errstr_size)
+{
+    char lease[32], *skipped;
+    const char *vals[3] = {kind, lease, NULL};
     PGresult *res;
     int rc = 0;
 
     memset(it, 0, sizeof(*it));
     snprintf(lease, sizeof(lease), "%ld", lease_s > 0 ? lease_s : 1);
-    res = db_exec(pg, SQL_CLAIM, 2, vals, "parked claim", errstr, errstr_size,
+    skipped =
+        idarray_text(skip ? skip->ids : NULL, skip ? skip->n : 0, 0, NULL);
+    if (!skipped) {
+        snprintf(errstr, errstr_size, "parked claim: out of memory");
+        return -1;
+    }
+    vals[2] = skipped;
+    res = db_exec(pg, SQL_CLAIM, 3, vals, "parked claim", errstr, errstr_size,
                   NULL);
+    free(skipped);
     if (!res)
         return -1;
     if (PQntuples(res) == 1) {
@@ -190,15 +221,55 @@ int parked_done(PGconn *pg, const char *kind, const struct parked_item *it,
     return db_cmd(pg, SQL_DONE, 4, vals, "parked done", errstr, errstr_size);
 }
 
+int parked_inflight(PGconn *pg, const struct parked_put *p, size_t payload_len,
+                    long lease_s, struct parked_item *it, char *errstr,
+                    size_t errstr_size)
+{
+    char sid[32], lease[32], *raw = strndup(p->payload, payload_len);
+    const char *vals[5] = {sid, p->kind, p->entity, raw, lease};
+    PGresult *res;
+
+    memset(it, 0, sizeof(*it));
+    if (!raw) {
+        snprintf(errstr, errstr_size, "park: out of memory");
+        return -1;
+    }
+    snprintf(sid, sizeof(sid), "%lld", p->store_id);
+    snprintf(lease, sizeof(lease), "%ld", lease_s > 0 ? lease_s : 1);
+    res = db_exec(pg, SQL_INFLIGHT, 5, vals, "park (in flight)", errstr,
+                  errstr_size, NULL);
+    free(raw);
+    if (!res)
+        return -1;
+    it->store_id = p->store_id;
+    snprintf(it->entity, sizeof(it->entity), "%s", p->entity);
+    it->seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+int parked_release(PGconn *pg, const char *kind, const struct parked_item *it,
+                   char *errstr, size_t errstr_size)
+{
+    char sid[32];
+    const char *vals[3] = {sid, kind, it->entity};
+
+    snprintf(sid, sizeof(sid), "%lld", it->store_id);
+    return db_cmd(pg, SQL_RELEASE, 3, vals, "parked release", errstr,
+                  errstr_size);
+}
+
 int parked_pass(PGconn *pg, const char *kind, int max, long lease_s,
+                struct parked_skip *skip,
                 void (*fn)(void *ctx, struct parked_item *it), void *ctx,
                 char *errstr, size_t errstr_size)
 {
     struct parked_item it;
     int n = 0, r;
 
-    while (n < max && !sig_stop_requested()) {
-        r = parked_claim(pg, kind, lease_s, &it, errstr, errstr_size);
+    while (n < max && !sig_stop_requested() && !(skip && skip->stop)) {
+        r = parked_claim_skip(pg, kind, lease_s, skip, &it, errstr,
+                              errstr_size);
         if (r < 0)
             return n ? n : -1;
         if (r == 0)

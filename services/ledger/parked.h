@@ -89,12 +89,46 @@ int parked_message(PGconn *pg, const struct parked_put *p, size_t payload_len,
                    char *errstr, size_t errstr_size);
 
 /**
+ * @brief Record a message whose store call is still running on a store
+ *        worker (app/lanes.h) as parked and claimed by this replica for
+ *        @p lease_s seconds, so no retry pass runs it meanwhile; the
+ *        worker settles it with parked_done() or parked_fail() using
+ *        @p it (store, entity and the row's seq; no payload).
+ * @returns 0, or -1 with errstr.
+ */
+int parked_inflight(PGconn *pg, const struct parked_put *p, size_t payload_len,
+                    long lease_s, struct parked_item *it, char *errstr,
+                    size_t errstr_size);
+
+/**
+ * @brief Give up the claim of @p it without an attempt (no free store
+ *        worker, or a shutdown left its call running): due at once.
+ * @returns 0, or -1 with errstr.
+ */
+int parked_release(PGconn *pg, const char *kind, const struct parked_item *it,
+                   char *errstr, size_t errstr_size);
+
+/* Stores a retry pass must not claim rows of (their work is running on a
+ * store worker); the pass's callback may change it, and may set stop. */
+struct parked_skip {
+    long long *ids;
+    size_t n;
+    int stop; /* set by the callback: end the pass */
+};
+
+/**
  * @brief Claim the next due row of @p kind (its store's next attempt has
  *        come and no other replica holds it) for @p lease_s seconds.
  * @returns 1 with @p it filled, 0 when none is due, -1 with errstr.
  */
 int parked_claim(PGconn *pg, const char *kind, long lease_s,
                  struct parked_item *it, char *errstr, size_t errstr_size);
+
+/** @brief parked_claim() of a row whose store is not in @p skip (may be
+ *         NULL). */
+int parked_claim_skip(PGconn *pg, const char *kind, long lease_s,
+                      const struct parked_skip *skip, struct parked_item *it,
+                      char *errstr, size_t errstr_size);
 
 /**
  * @brief The claimed row was published or dead-lettered: delete it,
@@ -109,11 +143,13 @@ int parked_done(PGconn *pg, const char *kind, const struct parked_item *it,
  * @brief The retry pass: claim up to @p max due rows of @p kind one at a
  *        time and hand each to @p fn (which settles it with parked_done()
  *        or parked_fail(), or leaves it to its claim's end), stopping
- *        early on a stop request (lib/sig.h).
+ *        early on a stop request (lib/sig.h) or when @p skip->stop is set;
+ *        rows of the stores in @p skip (may be NULL) are not claimed.
  * @returns how many rows were handed over (@p max: more may be due), or
  *          -1 with errstr when the first claim failed.
  */
 int parked_pass(PGconn *pg, const char *kind, int max, long lease_s,
+                struct parked_skip *skip,
                 void (*fn)(void *ctx, struct parked_item *it), void *ctx,
                 char *errstr, size_t errstr_size);
 

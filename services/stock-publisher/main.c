@@ -16,8 +16,11 @@ static const char stockpub_usage[] =
     "                       [--dump-config] [--help] [--probe [URL]]\n\n"
     "Consumes omnisync.stock.v1 and pushes each store's latest available\n"
     "quantities and prices with variants_group_update, up to\n"
-    "stockpub.batch.max variants a call.  SIGTERM flushes what is pending\n"
-    "and exits 0.  Serves /healthz, /readyz and /metrics on http.listen.\n\n"
+    "stockpub.batch.max variants a call.  Each store's flush runs on one of\n"
+    "store.workers threads; a store whose flush outlasts store.slice.ms\n"
+    "keeps its changes pending behind it while the others go on.  SIGTERM\n"
+    "flushes what is pending and exits 0.  Serves /healthz, /readyz and\n"
+    "/metrics on http.listen.\n\n"
     "  --probe [URL]    GET URL (default: /healthz on http.listen, from the\n"
     "                   configuration) and exit 0 on 200, else 1";
 

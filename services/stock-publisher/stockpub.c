@@ -1,5 +1,6 @@
 #include "stockpub.h"
 
+#include "app/lanes.h"
 #include "flushpol.h"
 
 #include "app/ops.h"
@@ -62,6 +63,8 @@ static const struct cfg_opt stockpub_opts[] = {
      offsetof(struct stockpub_cfg, pace_pct),
      "share of a window's stock tokens left that the flush pacing spends "
      "(lower: fewer calls, longer holds; docs/stock-publisher.md)"},
+    LANES_CFG_ROWS(struct stockpub_cfg, store_workers, slice_ms),
+    STORESET_CFG_TIMEOUT_MS(struct stockpub_cfg, store_timeout_ms),
     {"stockpub.read.ms", CFG_INT, "200", 0, 60000, 0,
      offsetof(struct stockpub_cfg, drain_max_ms),
      "per round, time spent reading before the flush checks"},
@@ -93,11 +96,17 @@ struct stockpub {
     int draining;
     int catching_up; /* the last read stopped at its bound: a backlog */
     int64_t drain_deadline_ms;
+    struct lanes *lanes;            /* store workers */
+    struct stockpub_lane *inflight; /* flushes still on a worker */
 };
 
-/* Context of one store's flush, for the send callback. */
+/* Context of one store's flush, for the send callback (on a store
+ * worker: nothing of the consumer's struct stockpub is touched). */
 struct stockpub_flush {
-    struct stockpub *sp;
+    struct stockpub_stats st;         /* this flush's call counters */
+    const struct consume_metrics *mx; /* the failed counter */
+    long long token_wait_ms;          /* token.wait.ms */
+    int64_t drain_deadline_ms;        /* draining: the deadline, else 0 */
     struct storeset_entry *e;
     struct store_call call;         /* stock class; the drain deadline */
     struct store_stock_item *sitem; /* per item of the whole batch */
@@ -154,8 +163,8 @@ static void stockpub_send_stopped(struct stockpub_flush *f, enum outcome r,
     const struct store_result *res = &f->call.last;
 
     f->stop = 1;
-    f->sp->st.calls_retry++;
-    consume_count_failed(&f->sp->mx, TOPICS_STOCK);
+    f->st.calls_retry++;
+    consume_count_failed(f->mx, TOPICS_STOCK);
     if (r == OUTCOME_REJECTED && out[0].res != STORE_ITEM_REJECTED) {
         /* 401, 403, 404...: the store's settings, not the items. */
         log_error("%s: %s; keeping %zu variants pending", f->e->conf.name,
@@ -172,23 +181,23 @@ static enum outcome stockpub_send(void *opaque, struct pend_item **items,
                                   size_t n, struct store_item_result *out)
 {
     struct stockpub_flush *f = opaque;
-    struct stockpub *sp = f->sp;
     enum outcome r;
 
     if (f->stop)
         return OUTCOME_RETRY;
     /* A bounded token wait: a store paused by its limit keeps its items
      * pending (its backoff) instead of holding every other store's. */
-    f->call.deadline_ms = sp->draining ? sp->drain_deadline_ms
-                                       : clock_mono_ms() + sp->c.token_wait_ms;
+    f->call.deadline_ms = f->drain_deadline_ms
+                              ? f->drain_deadline_ms
+                              : clock_mono_ms() + f->token_wait_ms;
     r = f->e->plat->stock_push(&f->call, f->sitem + (items - f->base), n, out);
-    sp->st.calls++;
+    f->st.calls++;
     if (r == OUTCOME_OK) {
-        sp->st.calls_ok++;
+        f->st.calls_ok++;
         return OUTCOME_OK;
     }
     if (r == OUTCOME_REJECTED && out[0].res == STORE_ITEM_REJECTED) {
-        sp->st.calls_4xx++;
+        f->st.calls_4xx++;
         log_warn("%s: batch of %zu rejected (HTTP %ld): %s", f->e->conf.name, n,
                  f->call.last.status,
                  n > 1 ? "splitting it" : "dead-lettering the variant");
@@ -384,37 +393,266 @@ static struct storeset_entry *stockpub_flush_target(struct stockpub *sp,
     return e;
 }
 
-/* Push the @p k mapped items to store @p e; 0, or -1 when the store must
- * wait (backoff set). */
-static int stockpub_push(struct stockpub *sp, struct pend_store *pst,
-                         struct storeset_entry *e, struct pend_item **send,
-                         struct store_stock_item *sitem,
-                         struct store_item_result *out, size_t k)
-{
-    struct stockpub_flush f;
-    unsigned long calls = 0;
-    int64_t now = clock_mono_ms();
+/* ---- store workers (app/lanes.h, docs/isolation.md) --------------------- */
 
-    memset(&f, 0, sizeof(f));
-    f.sp = sp;
-    f.e = e;
-    store_call_init(&f.call, e->sc, sp->budget, BUDGET_STOCK);
-    f.sitem = sitem;
-    f.base = send;
-    (void)stockpub_split_send(send, k, stockpub_send, &f, out, &calls);
-    store_call_clear(&f.call);
-    stockpub_settle(sp, e->conf.name, send, out, k);
-    if (f.stop) {
-        pendmap_backoff(
-            pst, now, f.store_error ? STOCKPUB_STORE_ERROR_MS : f.retry_hint_ms,
-            STOCKPUB_BACKOFF_MIN_MS, STOCKPUB_BACKOFF_MAX_MS);
+/* A store worker's own connections: Postgres (to load the stores), the
+ * API budget and the store clients. */
+struct stockpub_env {
+    PGconn *pg;
+    struct budget *b;
+    struct storeset *ss;
+    int64_t loaded_ms;
+    const struct stockpub_cfg *c; /* the publisher's (read-only) */
+};
+
+/*
+ * One store's flush on a store worker, with copies of what it sends: the
+ * consumer goes on coalescing newer values into the pending items
+ * meanwhile, and settles the answer itself (stockpub_lane_finish()).
+ */
+struct stockpub_lane {
+    struct lane_job lj;
+    struct stockpub_flush f;
+    struct pend_store *pst;  /* the consumer's; not touched on the worker */
+    char *store;             /* (owned) the store's name */
+    size_t k;                /* items sent */
+    struct pend_item **send; /* (owned array) compared, never read there */
+    int64_t *sent_offset;    /* (owned) each item's last offset as sent */
+    struct store_stock_item *sitem;       /* (owned) */
+    char (*money)[2][PENDMAP_MONEY_SIZE]; /* (owned) the prices sent */
+    struct store_item_result *out;        /* (owned) */
+    unsigned long calls;
+    struct stockpub_lane *next; /* the publisher's in-flight list */
+};
+
+static void stockpub_env_free(void *env)
+{
+    struct stockpub_env *w = env;
+
+    if (!w)
+        return;
+    storeset_destroy(w->ss);
+    budget_destroy(w->b);
+    if (w->pg)
+        PQfinish(w->pg);
+    free(w);
+}
+
+static void *stockpub_env_new(void *arg, char *errstr, size_t errstr_size)
+{
+    const struct stockpub *sp = arg;
+    struct stockpub_env *w = calloc(1, sizeof(*w));
+
+    if (!w) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    w->c = &sp->c;
+    w->pg = db_connect(sp->c.pg_dsn, STOCKPUB_SERVICE, errstr, errstr_size);
+    if (w->pg)
+        w->b = budget_new(sp->c.redis_addr, NULL, errstr, errstr_size);
+    if (w->b)
+        w->ss = storeset_new();
+    if (w->ss) {
+        storeset_timeout_set(w->ss, (long)sp->c.store_timeout_ms);
+        w->loaded_ms = clock_mono_ms();
+        if (storeset_refresh(w->ss, w->pg, sp->c.secret_key, errstr,
+                             errstr_size) >= 0)
+            return w;
+    }
+    stockpub_env_free(w);
+    return NULL;
+}
+
+/* On the worker: store @p name in the worker's own set, reloaded when it
+ * is missing or old. */
+static struct storeset_entry *stockpub_env_store(struct stockpub_env *w,
+                                                 const char *name)
+{
+    struct storeset_entry *e = storeset_find(w->ss, name);
+    int64_t now = clock_mono_ms();
+    char err[512];
+
+    if (e && now - w->loaded_ms < w->c->refresh_ms)
+        return e;
+    w->loaded_ms = now;
+    if (storeset_refresh(w->ss, w->pg, w->c->secret_key, err, sizeof(err)) <
+        0) {
+        log_warn("store worker: stores: %s", err);
+        if (db_conn_lost(w->pg))
+            PQreset(w->pg);
+    }
+    return storeset_find(w->ss, name);
+}
+
+/* On the worker: push the copies. */
+static void stockpub_lane_run(void *env, struct lane_job *lj)
+{
+    struct stockpub_lane *j = (struct stockpub_lane *)lj;
+    struct stockpub_env *w = env;
+    struct stockpub_flush *f = &j->f;
+
+    f->e = w ? stockpub_env_store(w, j->store) : NULL;
+    if (!f->e) {
+        /* The items stay pending and the store backs off. */
+        for (size_t i = 0; i < j->k; i++)
+            j->out[i].res = STORE_ITEM_PENDING;
+        f->stop = 1;
+        log_warn("%s: store worker not ready; %zu variants stay pending",
+                 j->store, j->k);
+        return;
+    }
+    store_call_init(&f->call, f->e->sc, w->b, BUDGET_STOCK);
+    (void)stockpub_split_send(j->send, j->k, stockpub_send, f, j->out,
+                              &j->calls);
+    store_call_clear(&f->call);
+}
+
+static void stockpub_lane_free(struct lane_job *lj)
+{
+    struct stockpub_lane *j = (struct stockpub_lane *)lj;
+
+    free(j->store);
+    free(j->send);
+    free(j->sent_offset);
+    free(j->sitem);
+    free(j->money);
+    free(j->out);
+    free(j);
+}
+
+/* A flush of the @p k mapped items of @p pst to store @p store_id, with
+ * copies of their values. */
+static struct stockpub_lane *
+stockpub_lane_new(struct stockpub *sp, struct pend_store *pst,
+                  long long store_id, struct pend_item **send,
+                  const struct store_stock_item *sitem, size_t k)
+{
+    struct stockpub_lane *j = calloc(1, sizeof(*j));
+
+    if (!j)
+        return NULL;
+    j->lj.store = store_id;
+    j->lj.run = stockpub_lane_run;
+    j->lj.free = stockpub_lane_free;
+    j->pst = pst;
+    j->k = k;
+    j->store = strdup(pst->name);
+    j->send = calloc(k + 1, sizeof(*j->send));
+    j->sent_offset = calloc(k + 1, sizeof(*j->sent_offset));
+    j->sitem = calloc(k + 1, sizeof(*j->sitem));
+    j->money = calloc(k + 1, sizeof(*j->money));
+    j->out = calloc(k + 1, sizeof(*j->out));
+    if (!j->store || !j->send || !j->sent_offset || !j->sitem || !j->money ||
+        !j->out) {
+        stockpub_lane_free(&j->lj);
+        return NULL;
+    }
+    for (size_t i = 0; i < k; i++) {
+        j->send[i] = send[i];
+        j->sent_offset[i] = send[i]->last_offset;
+        j->sitem[i] = sitem[i];
+        snprintf(j->money[i][0], PENDMAP_MONEY_SIZE, "%s",
+                 sitem[i].price ? sitem[i].price : "");
+        snprintf(j->money[i][1], PENDMAP_MONEY_SIZE, "%s",
+                 sitem[i].old_price ? sitem[i].old_price : "");
+        j->sitem[i].price = sitem[i].price ? j->money[i][0] : NULL;
+        j->sitem[i].old_price = sitem[i].old_price ? j->money[i][1] : NULL;
+    }
+    j->f.mx = &sp->mx;
+    j->f.token_wait_ms = sp->c.token_wait_ms;
+    j->f.drain_deadline_ms = sp->draining ? sp->drain_deadline_ms : 0;
+    j->f.sitem = j->sitem;
+    j->f.base = j->send;
+    return j;
+}
+
+/* On the consumer, once the flush's run ended: settle what the store
+ * answered; 0, or -1 when the store must wait (backoff set). */
+static int stockpub_lane_finish(struct stockpub *sp, struct stockpub_lane *j)
+{
+    const struct stockpub_flush *f = &j->f;
+
+    sp->st.calls += f->st.calls;
+    sp->st.calls_ok += f->st.calls_ok;
+    sp->st.calls_4xx += f->st.calls_4xx;
+    sp->st.calls_retry += f->st.calls_retry;
+    /* A newer value coalesced while the flush ran stays pending: it is
+     * pushed next (values are absolute). */
+    for (size_t i = 0; i < j->k; i++)
+        if (j->send[i]->last_offset != j->sent_offset[i])
+            j->out[i].res = STORE_ITEM_PENDING;
+    stockpub_settle(sp, j->store, j->send, j->out, j->k);
+    if (f->stop) {
+        pendmap_backoff(j->pst, clock_mono_ms(),
+                        f->store_error ? STOCKPUB_STORE_ERROR_MS
+                                       : f->retry_hint_ms,
+                        STOCKPUB_BACKOFF_MIN_MS, STOCKPUB_BACKOFF_MAX_MS);
         return -1;
     }
-    pendmap_backoff_clear(pst);
-    if (k)
-        log_debug("%s: flushed %zu variants in %lu call(s), %zu pending",
-                  pst->name, k, calls, pst->count);
+    pendmap_backoff_clear(j->pst);
+    log_debug("%s: flushed %zu variants in %lu call(s), %zu pending", j->store,
+              j->k, j->calls, j->pst->count);
     return 0;
+}
+
+/* Settle the flushes whose run ended on a worker. */
+static void stockpub_collect(struct stockpub *sp)
+{
+    struct stockpub_lane **pp = &sp->inflight, *j;
+
+    while ((j = *pp) != NULL) {
+        if (!lanes_collect(sp->lanes, &j->lj)) {
+            pp = &j->next;
+            continue;
+        }
+        *pp = j->next;
+        stockpub_lane_finish(sp, j);
+        stockpub_lane_free(&j->lj);
+    }
+}
+
+/*
+ * Push the @p k mapped items to store @p e on a store worker; 0, or -1
+ * when the store must wait (backoff set, or its flush still in flight:
+ * the store is not due until it ends, and its pending values keep
+ * accumulating meanwhile).
+ */
+static int stockpub_push(struct stockpub *sp, struct pend_store *pst,
+                         struct storeset_entry *e, struct pend_item **send,
+                         struct store_stock_item *sitem, size_t k)
+{
+    struct stockpub_lane *j;
+    int64_t now = clock_mono_ms();
+    int rc;
+
+    if (k == 0) {
+        pendmap_backoff_clear(pst);
+        return 0;
+    }
+    j = stockpub_lane_new(sp, pst, e->conf.id, send, sitem, k);
+    switch (j ? lanes_run(sp->lanes, &j->lj) : LANE_NO_WORKER) {
+    case LANE_DONE:
+        rc = stockpub_lane_finish(sp, j);
+        stockpub_lane_free(&j->lj);
+        return rc;
+    case LANE_DETACHED:
+        lanes_handoff(sp->lanes, &j->lj, LANE_COLLECT);
+        pst->not_before_ms = INT64_MAX;
+        j->next = sp->inflight;
+        sp->inflight = j;
+        log_info("%s: flush of %zu variants still running after %lld ms; "
+                 "the store's changes wait behind it",
+                 pst->name, k, sp->c.slice_ms);
+        return -1;
+    default:
+        /* Every worker busy (or out of memory): try again shortly. */
+        if (j)
+            stockpub_lane_free(&j->lj);
+        pendmap_backoff(pst, now, STOCKPUB_BACKOFF_MIN_MS,
+                        STOCKPUB_BACKOFF_MIN_MS, STOCKPUB_BACKOFF_MAX_MS);
+        return -1;
+    }
 }
 
 /* Flush up to batch.max items of @p pst (at most the platform's batch).
@@ -426,11 +664,10 @@ static int stockpub_flush_store(struct stockpub *sp, struct pend_store *pst)
     struct pend_item **send = calloc(max, sizeof(*send));
     long long *remote = calloc(max, sizeof(*remote));
     struct store_stock_item *sitem = calloc(max, sizeof(*sitem));
-    struct store_item_result *out = calloc(max, sizeof(*out));
     struct storeset_entry *e;
     int rc = -1;
 
-    if (!items || !send || !remote || !sitem || !out) {
+    if (!items || !send || !remote || !sitem) {
         pendmap_backoff(pst, clock_mono_ms(), 0, STOCKPUB_BACKOFF_MIN_MS,
                         STOCKPUB_BACKOFF_MAX_MS);
         goto out;
@@ -454,13 +691,12 @@ static int stockpub_flush_store(struct stockpub *sp, struct pend_store *pst)
         goto out;
     }
     k = stockpub_mapped(sp, items, n, remote, send, sitem);
-    rc = stockpub_push(sp, pst, e, send, sitem, out, k);
+    rc = stockpub_push(sp, pst, e, send, sitem, k);
 out:
     free(items);
     free(send);
     free(remote);
     free(sitem);
-    free(out);
     return rc;
 }
 
@@ -779,6 +1015,7 @@ int stockpub_poll(struct stockpub *sp)
         log_error("kafka consumer: fatal error");
         return -1;
     }
+    stockpub_collect(sp);
     stockpub_flush_due(sp);
     stockpub_commit(sp, 0);
     now = clock_mono_ms();
@@ -804,6 +1041,7 @@ int stockpub_drain(struct stockpub *sp, long deadline_ms)
     sp->drain_deadline_ms = clock_mono_ms() + deadline_ms;
     log_info("draining: %zu variants pending", pendmap_count(sp->pm));
     for (;;) {
+        stockpub_collect(sp);
         now = clock_mono_ms();
         if (now >= sp->drain_deadline_ms || pendmap_count(sp->pm) == 0)
             break;
@@ -816,6 +1054,8 @@ int stockpub_drain(struct stockpub *sp, long deadline_ms)
         }
         stockpub_flush_store(sp, pst);
     }
+    /* A flush still on a worker at the deadline keeps its items pending
+     * (uncommitted: replayed after a restart). */
     stockpub_commit(sp, 1);
     left = pendmap_count(sp->pm);
     stockpub_stats_log(sp);
@@ -870,6 +1110,12 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
                                                   sp->budget, &sp->mx});
     sp->latency = ops_latency_family(ops);
     sp->parked = parked_gauge_new(ops_metrics(ops));
+    sp->lanes =
+        lanes_new((int)c->store_workers, (long)c->slice_ms,
+                  &(struct lanes_ops){stockpub_env_new, stockpub_env_free, sp},
+                  errstr, errstr_size);
+    if (!sp->lanes)
+        goto fail;
     sp->last_refresh_ms = clock_mono_ms();
     sp->next_refresh_ms = sp->last_refresh_ms + c->refresh_ms;
     sp->next_stats_ms = sp->last_refresh_ms + c->stats_ms;
@@ -897,6 +1143,15 @@ void stockpub_destroy(struct stockpub *sp)
 {
     if (!sp)
         return;
+    /* Flushes that ended are freed unsettled (their items were pending,
+     * never committed); one still running stays with its worker, left to
+     * the exit with the pool (lanes_destroy()). */
+    for (struct stockpub_lane *j = sp->inflight, *next; j; j = next) {
+        next = j->next;
+        if (lanes_collect(sp->lanes, &j->lj))
+            stockpub_lane_free(&j->lj);
+    }
+    lanes_destroy(sp->lanes);
     kafka_consumer_destroy(sp->kc);
     dlq_destroy(sp->dlq);
     pendmap_destroy(sp->pm);

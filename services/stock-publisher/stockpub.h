@@ -36,19 +36,22 @@ struct stockpub_cfg {
     char *secret_key; /* decrypts the store passwords (secret) */
     char *group_id;
     char *log_level;
-    long long flush_ms;       /* oldest pending change older: flush */
-    long long batch_max;      /* variants per call (at most the platform's
-                                 batch), and the size trigger */
-    long long stats_ms;       /* stats line interval */
-    long long drain_ms;       /* SIGTERM: flush deadline */
-    long long refresh_ms;     /* storeset refresh interval */
-    long long drain_max_msgs; /* per round: messages drained before flushes */
-    long long drain_max_ms;   /* per round: time spent draining */
-    long long pace_pct;       /* share of a window's stock tokens left that
-                                 the flush pacing spends (flushpol.h) */
-    long long token_wait_ms;  /* a store's token: wait this long, then back
-                                 off that store (docs/isolation.md) */
-    char *http_listen;        /* http.listen (ops endpoint) */
+    long long flush_ms;         /* oldest pending change older: flush */
+    long long batch_max;        /* variants per call (at most the platform's
+                                   batch), and the size trigger */
+    long long stats_ms;         /* stats line interval */
+    long long drain_ms;         /* SIGTERM: flush deadline */
+    long long refresh_ms;       /* storeset refresh interval */
+    long long drain_max_msgs;   /* per round: messages drained before flushes */
+    long long drain_max_ms;     /* per round: time spent draining */
+    long long token_wait_ms;    /* a store's token: wait this long, then back
+                                   off that store (docs/isolation.md) */
+    long long pace_pct;         /* share of a window's stock tokens left that
+                                   the flush pacing spends (flushpol.h) */
+    long long store_workers;    /* store.workers (app/lanes.h) */
+    long long slice_ms;         /* store.slice.ms */
+    long long store_timeout_ms; /* store.timeout.ms */
+    char *http_listen;          /* http.listen (ops endpoint) */
     long long http_liveness_ms;
     long long http_ready_timeout_ms;
 };
