@@ -5,8 +5,10 @@
 # catalog-publisher and `omnisync reconcile` exits 0; a batch with one bad
 # product answers 422 with per-item errors and applies nothing; a repeated
 # idempotency key answers the first result; a client without catalog:write
-# gets 403.  Every exchange is checked against the OpenAPI file.
+# gets 403.  ledger-api runs as a login user in the ledger_api role of
+# `omnisync db roles`.  Every exchange is checked against the OpenAPI file.
 . "$(dirname "$0")/intake-lib.bash"
+LA_AS_ROLE=1 # ledger-api as a user in the ledger_api role of db roles
 
 STORE="s5c$$"
 st_ledger 2 2 # STK-0001-01 .. STK-0002-02
@@ -82,5 +84,10 @@ reconciled() { omnisync reconcile "$STORE" >"$T_TMP/rec.out" 2>&1; }
 t_ok "omnisync reconcile exits 0" wait_for 40 reconciled
 t_diag "$(cat "$T_TMP/rec.out")"
 t_ok "every exchange matches proto/ledger-api.openapi.yaml" la_openapi
+t_is "ledger-api connected as its role's user" \
+    "$(sql "SELECT count(*) > 0 FROM pg_stat_activity WHERE usename = '${LA_P}u_api'")" t
+t_like "its user cannot change the clients" \
+    "$(psql "$LA_PG" -XqtA -c "UPDATE api_client SET revoked_at = now()" 2>&1)" 'permission denied'
+t_ok "ledger-api (role ledger_api) logged no permission error" la_no_denied api
 t_ok "ledger-api stops on SIGTERM" t_kill api
 t_done
