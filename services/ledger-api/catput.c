@@ -45,6 +45,7 @@ struct catput_batch {
     json_t *errors;              /* [{"index", "variant"?, "field", "error"}] */
     json_t *options;             /* option name -> column index */
     json_t *articles;            /* article -> product index */
+    json_t *skus;                /* sku -> [product index, variant index] */
     int has[CP_FIXED];           /* the column is in the batch */
     int col[CP_FIXED];           /* its index, -1 when absent */
     size_t nfixed, ncols, nrows; /* columns: fixed ones, all; rows */
@@ -80,6 +81,28 @@ static int catput_str(struct catput_batch *b, const json_t *o, size_t i,
     return -1;
 }
 
+/* A SKU given twice in the batch: named by its first item (the import
+ * would name a row). */
+static void catput_sku_seen(struct catput_batch *b, size_t i, size_t v,
+                            const char *sku)
+{
+    const json_t *first = json_object_get(b->skus, sku);
+    char msg[96];
+
+    if (!*sku)
+        return; /* the import says "empty" */
+    if (first) {
+        snprintf(msg, sizeof(msg),
+                 "duplicate SKU (first at index %lld, variant %lld)",
+                 (long long)json_integer_value(json_array_get(first, 0)),
+                 (long long)json_integer_value(json_array_get(first, 1)));
+        catput_bad(b, i, (long long)v, "sku", msg);
+        return;
+    }
+    json_object_set_new(b->skus, sku,
+                        json_pack("[II]", (json_int_t)i, (json_int_t)v));
+}
+
 /* Check variant @p v of product @p i (the types; the import checks the
  * values); note which optional columns and options it uses. */
 static void catput_variant(struct catput_batch *b, size_t i, size_t v,
@@ -95,7 +118,8 @@ static void catput_variant(struct catput_batch *b, size_t i, size_t v,
         catput_bad(b, i, (long long)v, "", "must be an object");
         return;
     }
-    catput_str(b, o, i, (long long)v, "sku", 0);
+    if (catput_str(b, o, i, (long long)v, "sku", 0) == 0)
+        catput_sku_seen(b, i, v, json_string_value(json_object_get(o, "sku")));
     if (catput_str(b, o, i, (long long)v, "barcode", 1) == 0 &&
         json_is_string(json_object_get(o, "barcode")))
         b->has[CP_BARCODE] = 1;
@@ -324,11 +348,13 @@ static void catput_import_error(struct catput_batch *b,
     else
         snprintf(field, sizeof(field), "%s", h);
     /* The article is on every row: its error once per product. */
-    json_array_foreach(b->errors, i, x)
-    {
-        if (v < 0 && !json_object_get(x, "variant") &&
-            (size_t)json_integer_value(json_object_get(x, "index")) ==
-                w->product &&
+    /* Errors come in row order: this product's are the last ones. */
+    for (i = json_array_size(b->errors); v < 0 && i > 0; i--) {
+        x = json_array_get(b->errors, i - 1);
+        if ((size_t)json_integer_value(json_object_get(x, "index")) !=
+            w->product)
+            break;
+        if (!json_object_get(x, "variant") &&
             !strcmp(json_string_value(json_object_get(x, "field")), field) &&
             !strcmp(json_string_value(json_object_get(x, "error")), msg))
             return;
@@ -544,6 +570,7 @@ static void catput_batch_clear(struct catput_batch *b)
     json_decref(b->errors);
     json_decref(b->options);
     json_decref(b->articles);
+    json_decref(b->skus);
 }
 
 unsigned catput_put(PGconn *pg, const struct catput_req *r, json_t **answer)
@@ -557,8 +584,9 @@ unsigned catput_put(PGconn *pg, const struct catput_req *r, json_t **answer)
     b.errors = json_array();
     b.options = json_object();
     b.articles = json_object();
+    b.skus = json_object();
     hash_sha256_hex(r->body, r->body_len, sha);
-    if (!b.errors || !b.options || !b.articles) {
+    if (!b.errors || !b.options || !b.articles || !b.skus) {
         status = 500;
         *answer = json_pack("{s:s}", "error", "out of memory");
         goto out;

@@ -45,6 +45,10 @@ t_is "the 422 applied nothing" "$(sql "SELECT count(*) FROM product WHERE articl
 api PUT /v1/catalog "$TOK" '{"products":[{"article":"STK-0002","name":"Steal","variants":[{"sku":"STK-0001-01"}]}]}'
 t_is "a SKU of another article: 422 (the ledger's check)" \
     "$CODE $(jq -c '.errors[0] | [.index, .variant, .field]' <<<"$BODY_OUT")" '422 [0,0,"sku"]'
+api PUT /v1/catalog "$TOK" '{"products":[{"article":"D-1","name":"A","variants":[{"sku":"D-X"}]},{"article":"D-2","name":"B","variants":[{"sku":"D-Y"},{"sku":"D-X"}]}]}'
+t_is "a SKU twice in the batch: 422 naming both items" \
+    "$CODE $(jq -c '.errors[0] | [.index, .variant, .field, .error]' <<<"$BODY_OUT")" \
+    '422 [1,1,"sku","duplicate SKU (first at index 0, variant 0)"]'
 api PUT /v1/catalog "$TOK" '{"products":[{"article":"P-1","name":"Priced","variants":[{"sku":"P-1-A","price":5}]}]}'
 t_is "a price without price_list: 422" "$CODE $(jq -r '.errors[0].field' <<<"$BODY_OUT")" "422 price_list"
 
