@@ -11,7 +11,8 @@
 #   OMNISYNC_PG_PASSWORD_<GROUP>   the password of <prefix><group>_login,
 #                                  GROUP one of OUTBOX_RELAY,
 #                                  CATALOG_PUBLISHER, STOCK_PUBLISHER,
-#                                  IMAGE_UPLOADER, ORDER_INGESTOR, OPERATOR
+#                                  IMAGE_UPLOADER, ORDER_INGESTOR,
+#                                  LEDGER_API, OPERATOR
 #
 # Passwords go from the environment to psql (\getenv) and into one ALTER
 # ROLE statement; they are never on a command line or printed.
@@ -19,7 +20,7 @@ set -eu
 PREFIX=${OMNISYNC_ROLE_PREFIX:-omnisync_}
 
 for group in outbox_relay catalog_publisher stock_publisher image_uploader \
-    order_ingestor operator; do
+    order_ingestor ledger_api operator; do
     var=OMNISYNC_PG_PASSWORD_$(printf '%s' "$group" | tr a-z A-Z)
     eval "pw=\${$var:-}"
     if [ -z "$pw" ]; then

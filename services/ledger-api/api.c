@@ -2,6 +2,7 @@
 
 #include "apicfg.h"
 #include "app/ops.h"
+#include "catput.h"
 #include "ledger/clients.h"
 #include "ledger/documents.h"
 #include "ledger/ledger.h"
@@ -33,7 +34,8 @@ struct api_call {
     struct api *a;
     const struct httpd_req *req;
     struct httpd_resp *resp;
-    const char *route; /* label: movements, stock, prices, other */
+    const char *route; /* label: movements, stock, prices, documents,
+                          catalog, other */
     PGconn *pg;
     char client[CLIENTS_NAME_MAX + 1];
 };
@@ -245,6 +247,44 @@ static void api_prices(struct api_call *k, const char *list)
     json_decref(root);
 }
 
+/* PUT /v1/catalog: product and variant upserts (catput.h). */
+static void api_catalog(struct api_call *k, const char *rest)
+{
+    struct catput_req r;
+    json_error_t jerr;
+    json_t *root, *answer = NULL;
+    const char *hkey = httpd_req_header(k->req, "Idempotency-Key");
+    const json_t *bkey;
+    unsigned status;
+
+    (void)rest;
+    if (api_auth(k, CLIENTS_SCOPE_CATALOG) < 0)
+        return;
+    root = json_loadb(k->req->body, k->req->body_len, JSON_REJECT_DUPLICATES,
+                      &jerr);
+    if (!json_is_object(root)) {
+        api_error(k, 400, "body is not a JSON object");
+        goto out;
+    }
+    bkey = json_object_get(root, "key");
+    memset(&r, 0, sizeof(r));
+    r.key = hkey && *hkey ? hkey : json_string_value(bkey);
+    if ((bkey && !json_is_string(bkey)) ||
+        (r.key && (!*r.key || strlen(r.key) > CLIENTS_KEY_MAX))) {
+        api_error(k, 400, "the idempotency key must be 1 to 200 bytes");
+        goto out;
+    }
+    r.client = k->client;
+    r.body = k->req->body;
+    r.body_len = k->req->body_len;
+    r.root = root;
+    r.max_items = k->a->c->api_max_items;
+    status = catput_put(k->pg, &r, &answer);
+    httpd_resp_json(k->resp, status, answer);
+out:
+    json_decref(root);
+}
+
 /* POST /v1/documents: one document (docs/documents.md). */
 static void api_documents(struct api_call *k, const char *rest)
 {
@@ -300,6 +340,7 @@ static const struct {
     {"/v1/stock", 0, "GET", "stock", api_stock},
     {"/v1/prices/", 1, "PUT", "prices", api_prices},
     {"/v1/documents", 0, "POST", "documents", api_documents},
+    {"/v1/catalog", 0, "PUT", "catalog", api_catalog},
 };
 
 /* Which route: sets k->route and calls it, or answers 404 / 405. */
@@ -392,7 +433,8 @@ struct api *api_new(const struct api_cfg *c, struct ops *ops, char *errstr,
     memset(&hc, 0, sizeof(hc));
     hc.listen = c->api_listen;
     hc.max_conns = (unsigned)c->api_max_conns;
-    hc.serves = "/v1/movements /v1/stock /v1/prices /v1/documents";
+    hc.serves = "/v1/movements /v1/stock /v1/prices /v1/documents "
+                "/v1/catalog";
     a->h = httpd_new(&hc, NULL, err, sizeof(err));
     if (!a->h) {
         snprintf(errstr, errstr_size, "api.listen: %s", err);

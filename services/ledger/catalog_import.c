@@ -77,8 +77,13 @@ struct imp_variant {
     char old_price[CATALOG_MONEY_SIZE]; /* "" when none */
 };
 
+struct apply_stats {
+    size_t added, changed, unchanged, archived, events;
+};
+
 struct catalog_import {
     struct catalog_import_opts o;
+    struct apply_stats st; /* of the last apply */
     struct imp_col *cols;
     size_t ncols;
     int colidx[COL_KINDS]; /* column of each single kind, -1 if absent */
@@ -1170,6 +1175,29 @@ out:
     return rc;
 }
 
+int catalog_import_parse_records(struct catalog_import *ci,
+                                 const struct csv_record *recs, size_t n,
+                                 char *errstr, size_t errstr_size)
+{
+    size_t i;
+
+    if (photo_base_init(ci) < 0)
+        goto oom;
+    if (n && header_parse(ci, &recs[0]) < 0)
+        goto oom;
+    if (ci->nerrs) {
+        ci->header_bad = 1;
+        return CATALOG_IMPORT_OK;
+    }
+    for (i = 1; i < n; i++)
+        if (parse_row(ci, &recs[i]) < 0)
+            goto oom;
+    return parse_finish(ci, n > 0, errstr, errstr_size);
+oom:
+    snprintf(errstr, errstr_size, "out of memory");
+    return CATALOG_IMPORT_FAIL;
+}
+
 /* ---- database ---------------------------------------------------------
  *
  * The import reads and writes the catalog through catalog.h (the staged
@@ -1440,10 +1468,6 @@ static int snapshots_text(PGconn *pg, const long long *ids, size_t n,
     }
     return 0;
 }
-
-struct apply_stats {
-    size_t added, changed, unchanged, archived, events;
-};
 
 /*
  * What a catalog import compares: the file's products that already exist
@@ -1844,6 +1868,32 @@ out:
     return rc;
 }
 
+/* The summary as one JSON object with stable keys (--json). */
+static json_t *summary_json(const struct catalog_import *ci,
+                            const struct apply_stats *st)
+{
+    if (ci->o.kind == CATALOG_IMPORT_CATALOG)
+        return json_pack(
+            "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "kind",
+            "catalog", "rows", (json_int_t)ci->nrows, "products",
+            (json_int_t)(st->added + st->changed + st->unchanged +
+                         st->archived),
+            "new", (json_int_t)st->added, "changed", (json_int_t)st->changed,
+            "unchanged", (json_int_t)st->unchanged, "archived",
+            (json_int_t)st->archived, "variants", (json_int_t)ci->nvariants,
+            "events", (json_int_t)st->events, "dry_run", ci->o.dry_run);
+    return json_pack(
+        "{s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "kind", "prices", "rows",
+        (json_int_t)ci->nrows, "changed", (json_int_t)st->changed, "unchanged",
+        (json_int_t)st->unchanged, "products", (json_int_t)st->added, "events",
+        (json_int_t)st->events, "dry_run", ci->o.dry_run);
+}
+
+json_t *catalog_import_summary(const struct catalog_import *ci)
+{
+    return summary_json(ci, &ci->st);
+}
+
 /* The summary line, or (o.json) one JSON object with stable keys. */
 static void summary_print(const struct catalog_import *ci,
                           const struct apply_stats *st, FILE *out)
@@ -1851,24 +1901,7 @@ static void summary_print(const struct catalog_import *ci,
     json_t *root;
 
     if (ci->o.json) {
-        if (ci->o.kind == CATALOG_IMPORT_CATALOG)
-            root = json_pack(
-                "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "kind",
-                "catalog", "rows", (json_int_t)ci->nrows, "products",
-                (json_int_t)(st->added + st->changed + st->unchanged +
-                             st->archived),
-                "new", (json_int_t)st->added, "changed",
-                (json_int_t)st->changed, "unchanged", (json_int_t)st->unchanged,
-                "archived", (json_int_t)st->archived, "variants",
-                (json_int_t)ci->nvariants, "events", (json_int_t)st->events,
-                "dry_run", ci->o.dry_run);
-        else
-            root = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "kind",
-                             "prices", "rows", (json_int_t)ci->nrows, "changed",
-                             (json_int_t)st->changed, "unchanged",
-                             (json_int_t)st->unchanged, "products",
-                             (json_int_t)st->added, "events",
-                             (json_int_t)st->events, "dry_run", ci->o.dry_run);
+        root = summary_json(ci, st);
         if (root)
             json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', out);
@@ -1931,12 +1964,17 @@ int catalog_import_apply(struct catalog_import *ci, PGconn *pg, FILE *out,
             goto fail;
         }
     }
+    ci->st = st;
+    if (ci->o.before_commit && ci->o.before_commit(ci->o.before_commit_arg, pg,
+                                                   errstr, errstr_size) != 0)
+        goto fail;
     if (ci->o.dry_run)
         db_rollback(pg);
     else if (db_commit(pg, errstr, errstr_size) < 0)
         return CATALOG_IMPORT_FAIL;
     secs = (double)(clock_mono_ms() - t0) / 1e3;
-    summary_print(ci, &st, out);
+    if (out)
+        summary_print(ci, &st, out);
     log_info("import of %s took %.2f s", ci->o.file, secs);
     return CATALOG_IMPORT_OK;
 fail:

@@ -18,9 +18,12 @@
 #ifndef OMNI_CATALOG_IMPORT_H
 #define OMNI_CATALOG_IMPORT_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <stdio.h>
+
+struct csv_record;
 
 /* Exit codes of catalog_import_run() (the CLI's). */
 #define CATALOG_IMPORT_OK 0
@@ -61,6 +64,13 @@ struct catalog_import_opts {
     int archive_missing;       /* archive products absent from the file */
     int dry_run;               /* do everything, then ROLLBACK */
     int json; /* the summary as one JSON object (docs/cli.md) */
+    /* (may be NULL) called inside the import's transaction just before
+     * COMMIT, once every write is done (catalog_import_summary() is then
+     * set); non-zero rolls everything back and the apply fails with the
+     * hook's errstr.  ledger-api records an idempotency key with it. */
+    int (*before_commit)(void *arg, PGconn *pg, char *errstr,
+                         size_t errstr_size);
+    void *before_commit_arg;
 };
 
 /** One bad row (or header problem). */
@@ -96,9 +106,23 @@ int catalog_import_parse(struct catalog_import *ci, char *errstr,
                          size_t errstr_size);
 
 /**
+ * @brief Read already-parsed records instead of a file (ledger-api's
+ *        PUT /v1/catalog): @p recs[0] is the header, the rest are rows,
+ *        checked exactly as catalog_import_parse() checks a file's.  The
+ *        fields' line and col are the caller's own coordinates; errors
+ *        carry them back (catalog_import_error_get()).
+ * @param recs borrowed for the call (the rows are copied).
+ * @returns as catalog_import_parse().
+ */
+int catalog_import_parse_records(struct catalog_import *ci,
+                                 const struct csv_record *recs, size_t n,
+                                 char *errstr, size_t errstr_size);
+
+/**
  * @brief Check the parsed rows against the ledger and, when no row is bad,
  *        apply them in one transaction (ROLLBACK instead of COMMIT when
- *        dry_run).  Prints notices to stderr and the summary to @p out.
+ *        dry_run).  Prints notices to stderr and the summary to @p out
+ *        (may be NULL: no summary; catalog_import_summary() has it).
  * @returns CATALOG_IMPORT_OK; CATALOG_IMPORT_USAGE when rows are bad
  *          (see catalog_import_error_count()) or the price list is unknown
  *          (message in @p errstr); CATALOG_IMPORT_FAIL with @p errstr on a
@@ -106,6 +130,15 @@ int catalog_import_parse(struct catalog_import *ci, char *errstr,
  */
 int catalog_import_apply(struct catalog_import *ci, PGconn *pg, FILE *out,
                          char *errstr, size_t errstr_size);
+
+/**
+ * @brief The summary of the last successful catalog_import_apply() (also
+ *        set when before_commit runs): what `--json` prints, {"kind",
+ *        "rows", "products", "new", "changed", "unchanged", "archived",
+ *        "variants", "events", "dry_run"}.
+ * @returns a new reference, or NULL (out of memory).
+ */
+json_t *catalog_import_summary(const struct catalog_import *ci);
 
 /** @returns the number of bad rows recorded so far. */
 size_t catalog_import_error_count(const struct catalog_import *ci);

@@ -78,3 +78,53 @@ int clients_auth(PGconn *pg, const char *token_hash, char *name,
     PQclear(res);
     return rc;
 }
+
+int clients_request_find(PGconn *pg, const struct clients_request *rq,
+                         char body_sha256[65], unsigned *status, char **answer,
+                         char *errstr, size_t errstr_size)
+{
+    const char *vals[3] = {rq->client, rq->route, rq->key};
+    PGresult *res;
+    int rc = 0;
+
+    res = db_exec(pg,
+                  "SELECT body_sha256, status, answer FROM api_request "
+                  "WHERE client = $1 AND route = $2 AND idem_key = $3",
+                  3, vals, "find request key", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1) {
+        snprintf(body_sha256, 65, "%s", PQgetvalue(res, 0, 0));
+        *status = (unsigned)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+        *answer = strdup(PQgetvalue(res, 0, 2));
+        rc = *answer ? 1 : -1;
+        if (rc < 0)
+            snprintf(errstr, errstr_size, "out of memory");
+    }
+    PQclear(res);
+    return rc;
+}
+
+int clients_request_save(PGconn *pg, const struct clients_request *rq,
+                         const char *body_sha256, unsigned status,
+                         const char *answer, char *errstr, size_t errstr_size)
+{
+    char st[16];
+    const char *vals[6] = {rq->client,  rq->route, rq->key,
+                           body_sha256, st,        answer};
+    PGresult *res;
+    int rc;
+
+    snprintf(st, sizeof(st), "%u", status);
+    res = db_exec(pg,
+                  "INSERT INTO api_request (client, route, idem_key,"
+                  " body_sha256, status, answer) "
+                  "VALUES ($1, $2, $3, $4, $5::integer, $6) "
+                  "ON CONFLICT DO NOTHING RETURNING 1",
+                  6, vals, "save request key", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    rc = PQntuples(res) == 1;
+    PQclear(res);
+    return rc;
+}

@@ -55,4 +55,33 @@ int clients_auth(PGconn *pg, const char *token_hash, char *name,
                  size_t name_size, char *scopes, size_t scopes_size,
                  char *errstr, size_t errstr_size);
 
+/* The longest idempotency key of a batch (api_request.idem_key). */
+#define CLIENTS_KEY_MAX 200
+
+/** One batch's idempotency key (table api_request, migration 0016). */
+struct clients_request {
+    const char *client; /* the client's name */
+    const char *route;  /* e.g. "catalog" */
+    const char *key;    /* 1..CLIENTS_KEY_MAX bytes */
+};
+
+/**
+ * @brief The first result of the batch recorded under @p rq.
+ * @param body_sha256 receives the recorded body's SHA-256 (hex).
+ * @param answer      receives the answer's text (malloc()ed; free() it).
+ * @returns 1 (found), 0 (no such key), -1 with errstr.
+ */
+int clients_request_find(PGconn *pg, const struct clients_request *rq,
+                         char body_sha256[65], unsigned *status, char **answer,
+                         char *errstr, size_t errstr_size);
+
+/**
+ * @brief Record @p rq's result, in the caller's transaction (the batch's).
+ * @returns 1 (recorded), 0 (the key was recorded meanwhile by another
+ *          request), -1 with errstr.
+ */
+int clients_request_save(PGconn *pg, const struct clients_request *rq,
+                         const char *body_sha256, unsigned status,
+                         const char *answer, char *errstr, size_t errstr_size);
+
 #endif

@@ -86,6 +86,29 @@ static const char *const roles_order_ingestor[] = {
     NULL,
 };
 
+/* ledger-api: movement batches (movebatch: levels, movements, the
+ * stock.available burst), documents, prices and catalog upserts (the
+ * catalog import's staged writes in temporary tables), its clients and
+ * the batches' idempotency keys, the Kafka intake's dead letters. */
+static const char *const roles_ledger_api[] = {
+    ROLES_SERVICE,
+    "GRANT TEMPORARY ON DATABASE %2$I TO %1$I",
+    "GRANT SELECT ON api_client TO %1$I",
+    "GRANT SELECT, INSERT ON api_request TO %1$I",
+    "GRANT SELECT, INSERT ON stock_movement, stock_movement_line, document"
+    " TO %1$I",
+    "GRANT SELECT, INSERT, UPDATE ON stock_level TO %1$I",
+    "GRANT SELECT, INSERT, UPDATE ON product, variant, product_group,"
+    " option_name, option_value, price TO %1$I",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON variant_option TO %1$I",
+    /* the catalog.product snapshot lists the photos */
+    "GRANT SELECT ON product_photo TO %1$I",
+    /* FOR KEY SHARE on a batch's locations */
+    "GRANT UPDATE (id) ON location TO %1$I",
+    "GRANT INSERT ON outbox TO %1$I",
+    NULL,
+};
+
 /* The CLI: reads and writes every table, temporary tables for the
  * import's staging; no DDL (db migrate stays with the tables' owner). */
 static const char *const roles_operator[] = {
@@ -109,6 +132,7 @@ static const struct roles_def {
     {"stock_publisher", roles_stock_publisher},
     {"image_uploader", roles_image_uploader},
     {"order_ingestor", roles_order_ingestor},
+    {"ledger_api", roles_ledger_api},
     {"operator", roles_operator},
     {"viewer", roles_viewer},
     {NULL, NULL},

@@ -131,7 +131,7 @@ declare -A ROLE_OF=([relay]=outbox_relay [catpub]=catalog_publisher
 roles_drop() {
     local r
     for r in outbox_relay catalog_publisher stock_publisher image_uploader \
-        order_ingestor operator viewer; do
+        order_ingestor ledger_api operator viewer; do
         OMNISYNC_PG=$ADMIN_PG sql "DROP ROLE IF EXISTS ${RP}u_$r" >/dev/null 2>&1
         OMNISYNC_PG=$ADMIN_PG sql "DROP OWNED BY ${RP}$r" >/dev/null 2>&1
         OMNISYNC_PG=$ADMIN_PG sql "DROP ROLE IF EXISTS ${RP}$r" >/dev/null 2>&1

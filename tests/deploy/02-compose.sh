@@ -24,7 +24,7 @@ if ! command -v docker-compose >/dev/null 2>&1; then
 fi
 
 KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-GROUPS_PG="OUTBOX_RELAY CATALOG_PUBLISHER STOCK_PUBLISHER IMAGE_UPLOADER ORDER_INGESTOR OPERATOR"
+GROUPS_PG="OUTBOX_RELAY CATALOG_PUBLISHER STOCK_PUBLISHER IMAGE_UPLOADER ORDER_INGESTOR LEDGER_API OPERATOR"
 pw_of() { printf 'pw-%s-%s' "$1" "${KEY:0:8}"; } # GROUP: its test password
 pw_lines() { for g in $GROUPS_PG; do printf 'OMNISYNC_PG_PASSWORD_%s=%s\n' "$g" "$(pw_of "$g")"; done; }
 {
@@ -137,6 +137,7 @@ stock-publisher stock_publisher
 image-uploader image_uploader
 order-ingestor order_ingestor
 order-intake order_ingestor
+ledger-api ledger_api
 cli operator
 demo-setup operator
 MAP
@@ -240,12 +241,12 @@ if [ -n "${OMNISYNC_PG:-}" ] && command -v psql >/dev/null 2>&1; then
     t_unlike "and prints no password" "$out" "pw-"
     out=$(users 2>&1)
     t_is "a second run exits 0 (idempotent)" "$?" 0
-    t_is "six login users, each a member of its group only" \
+    t_is "seven login users, each a member of its group only" \
         "$(psql "$OMNISYNC_PG" -XqtA -c "SELECT count(*) FROM pg_roles u WHERE u.rolname LIKE '${P}%_login'
              AND u.rolcanlogin AND pg_has_role(u.rolname, replace(u.rolname, '_login', ''), 'member')
-             AND (SELECT count(*) FROM pg_auth_members m WHERE m.member = u.oid) = 1")" 6
+             AND (SELECT count(*) FROM pg_auth_members m WHERE m.member = u.oid) = 1")" 7
     t_is "each with a password" \
-        "$(psql "$OMNISYNC_PG" -XqtA -c "SELECT count(*) FROM pg_authid WHERE rolname LIKE '${P}%_login' AND rolpassword IS NOT NULL")" 6
+        "$(psql "$OMNISYNC_PG" -XqtA -c "SELECT count(*) FROM pg_authid WHERE rolname LIKE '${P}%_login' AND rolpassword IS NOT NULL")" 7
     t_like "stock-publisher's login cannot write an order" \
         "$(psql "$OMNISYNC_PG user=${P}stock_publisher_login" -XqtA -c 'DELETE FROM customer_order' 2>&1)" \
         'permission denied for table customer_order'

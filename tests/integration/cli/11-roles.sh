@@ -15,7 +15,7 @@ run() {
     ERR=$(cat "$T_TMP/run.err")
 }
 P="t${RANDOM}x$$_"
-ROLES="outbox_relay catalog_publisher stock_publisher image_uploader order_ingestor operator viewer"
+ROLES="outbox_relay catalog_publisher stock_publisher image_uploader order_ingestor ledger_api operator viewer"
 LOGINS="${P}op ${P}relay ${P}pub ${P}view"
 # Drop what this test made: its grants live in this database only.
 roles_drop() {
@@ -54,13 +54,13 @@ t_is "and creates nothing" "$(nroles)" 0
 run omnisync db roles --prefix "$P"
 t_is "db roles: exit 0" "$RC" 0
 t_is "no noise on stderr" "$ERR" ""
-t_is "seven NOLOGIN roles" "$(nroles)" 7
+t_is "eight NOLOGIN roles" "$(nroles)" 8
 t_like "sequences get USAGE" "$OUT" "GRANT USAGE ON SEQUENCE dlq_record_id_seq TO ${P}stock_publisher"
 run omnisync db roles --prefix "$P" --json
 t_is "a rerun: exit 0" "$RC" 0
-t_is "--json: seven roles, none created" \
+t_is "--json: eight roles, none created" \
     "$(jq -c '[(.roles | length), ([.roles[] | select(.created)] | length), .dry_run]' <<<"$OUT")" \
-    "[7,0,false]"
+    "[8,0,false]"
 omnisync db roles --prefix "$P" >"$T_TMP/c1.out" 2>&1 &
 p1=$!
 omnisync db roles --prefix "$P" >"$T_TMP/c2.out" 2>&1 &

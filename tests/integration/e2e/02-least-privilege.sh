@@ -14,7 +14,7 @@ OMNISYNC_ROOT=${OMNISYNC_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 
 P="t${RANDOM}x$$_"
 SVCS="outbox_relay catalog_publisher stock_publisher image_uploader order_ingestor"
-ROLES="$SVCS operator viewer"
+ROLES="$SVCS ledger_api operator viewer"
 ADMIN_PG=$OMNISYNC_PG
 roles_drop() { # roles are cluster-wide; their grants live in this database
     local r
@@ -123,6 +123,10 @@ denied "order-ingestor cannot change a product" order_ingestor \
 denied "order-ingestor cannot rewrite the store map" order_ingestor \
     "DELETE FROM remote_map" remote_map
 denied "order-ingestor cannot change a store" order_ingestor \
+    "UPDATE store SET safety_stock = 9" store
+denied "ledger-api cannot rewrite the store map" ledger_api \
+    "DELETE FROM remote_map" remote_map
+denied "ledger-api cannot change a store" ledger_api \
     "UPDATE store SET safety_stock = 9" store
 denied "no service may drop the outbox" stock_publisher \
     "TRUNCATE outbox" outbox

@@ -5,8 +5,10 @@
 # batch), till receipts on the Kafka intake (with a redelivery and a
 # malformed one) — reaches the store through the usual path (outbox,
 # relay, stock-publisher), and afterwards the store equals the ledger:
-# `omnisync reconcile` exits 0.
+# `omnisync reconcile` exits 0.  ledger-api runs as a login user in the
+# ledger_api role of `omnisync db roles`.
 . "$(dirname "$0")/intake-lib.bash"
+LA_AS_ROLE=1 # ledger-api as a user in the ledger_api role of db roles
 
 STORE="s3m$$"
 st_ledger 10 4 # STK-0001-01 .. STK-0010-04
@@ -59,6 +61,7 @@ t_diag "$(st_compare "$STORE" sim)"
 omnisync reconcile "$STORE" >"$T_TMP/rec.out" 2>"$T_TMP/rec.err"
 t_is "omnisync reconcile exits 0" "$?" 0
 t_like "no drift" "$(cat "$T_TMP/rec.out")" ' 0 differ \(0 rows\), 0 missing in store, 0 unknown in store'
+t_ok "ledger-api (role ledger_api) logged no permission error" la_no_denied api
 t_ok "ledger-api stops on SIGTERM" t_kill api
 t_ok "stock-publisher stops on SIGTERM" t_kill pub
 t_done

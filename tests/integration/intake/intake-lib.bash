@@ -3,7 +3,10 @@
 # (ledger-api, the Kafka intake; not a test itself: tests/run.sh runs only
 # *.sh).  Builds on stock-lib.bash (st_ledger, st_sim, st_store, ...).
 #
-#   la_start NAME [ARGS]     ledger-api on a free port (LA_URL), own group
+#   la_start NAME [ARGS]     ledger-api on a free port (LA_URL), own group;
+#                            with LA_AS_ROLE=1 as a login user in the
+#                            ledger_api role of `omnisync db roles`
+#   la_no_denied NAME        ledger-api NAME logged no permission error
 #   la_token NAME SCOPES     omnisync client add; prints the token
 #   api METHOD PATH TOKEN [BODY]   curl; sets CODE and BODY_OUT
 #   onhand LOC SKU           the ledger's on hand
@@ -12,13 +15,43 @@
 
 LA_GROUP="ledger-intake-$$-$RANDOM"
 
+# la_as_role: the roles of `omnisync db roles` under a prefix of this
+# script (roles are cluster-wide; dropped at exit) and a login user in
+# ledger_api; LA_PG is its connection string.
+la_as_role() {
+    [ -n "${LA_PG:-}" ] && return 0
+    LA_P="t${RANDOM}x$$_"
+    t_cleanup_add la_roles_drop
+    omnisync db roles --prefix "$LA_P" >/dev/null || t_bail "db roles"
+    sql "CREATE ROLE ${LA_P}u_api LOGIN IN ROLE ${LA_P}ledger_api" >/dev/null ||
+        t_bail "login user"
+    LA_PG="$OMNISYNC_PG user=${LA_P}u_api"
+}
+
+la_roles_drop() {
+    local r
+    sql "DROP ROLE IF EXISTS ${LA_P}u_api" >/dev/null 2>&1
+    for r in $(sql "SELECT rolname FROM pg_roles WHERE starts_with(rolname, '$LA_P')"); do
+        sql "DROP OWNED BY $r" >/dev/null 2>&1
+        sql "DROP ROLE IF EXISTS $r" >/dev/null 2>&1
+    done
+}
+
+la_no_denied() {
+    ! grep -i 'permission denied' "$T_TMP/$1.log"
+}
+
 la_start() {
-    local name=$1 port
+    local name=$1 port pg=$OMNISYNC_PG
     shift
+    if [ "${LA_AS_ROLE:-0}" = 1 ]; then
+        la_as_role
+        pg=$LA_PG
+    fi
     port=$(free_port)
     LA_URL="http://127.0.0.1:$port"
     # shellcheck disable=SC2086
-    t_bg "$name" ledger-api -o api.listen="127.0.0.1:$port" \
+    OMNISYNC_PG=$pg t_bg "$name" ledger-api -o api.listen="127.0.0.1:$port" \
         -o http.listen=127.0.0.1:0 -o group.id="$LA_GROUP" \
         ${HARNESS_KAFKA_OPTS:-} -o kafka.session.timeout.ms=6000 \
         -o kafka.heartbeat.interval.ms=500 "$@"
