@@ -53,12 +53,12 @@ meta=$(kcat -b "$OMNISYNC_KAFKA" -L -m 10 2>&1)
 t_ok "kafka answers on OMNISYNC_KAFKA" test -n "$meta"
 parts=${OMNISYNC_TEST_PARTITIONS:-6}
 for t in omnisync.catalog.v1 omnisync.stock.v1 omnisync.images.v1 \
-    omnisync.orders.v1 omnisync.dlq.v1; do
+    omnisync.orders.v1 omnisync.dlq.v1 omnisync.movements.in.v1; do
     t_like "topic $t exists with $parts partitions" "$meta" \
         "topic \"$t\" with $parts partitions"
 done
-t_is "exactly the 5 project topics" \
-    "$(printf '%s\n' "$meta" | grep -c 'topic "omnisync\.')" 5
+t_is "exactly the 6 project topics" \
+    "$(printf '%s\n' "$meta" | grep -c 'topic "omnisync\.')" 6
 
 key=harness-$RANDOM-$$
 printf 'hello\n' | kcat -b "$OMNISYNC_KAFKA" -P -t omnisync.dlq.v1 -k "$key" 2>/dev/null
@@ -71,7 +71,8 @@ if harness_kafka_is_real; then
     for t in omnisync.catalog.v1 omnisync.stock.v1; do
         t_like "$t is compacted" "$cfg" "$t cleanup.policy=compact "
     done
-    for t in omnisync.images.v1 omnisync.orders.v1 omnisync.dlq.v1; do
+    for t in omnisync.images.v1 omnisync.orders.v1 omnisync.dlq.v1 \
+        omnisync.movements.in.v1; do
         t_like "$t is delete" "$cfg" "$t cleanup.policy=delete "
     done
     t_like "omnisync.orders.v1 keeps 30 days" "$cfg" \

@@ -6,8 +6,8 @@ set -uo pipefail
 . "$OMNISYNC_ROOT/tests/harness/tap.sh"
 
 meta=$(kcat -b "$OMNISYNC_KAFKA" -L -m 10 2>&1)
-t_is "the 5 project topics exist" \
-    "$(printf '%s\n' "$meta" | grep -c 'topic "omnisync\.')" 5
+t_is "the 6 project topics exist" \
+    "$(printf '%s\n' "$meta" | grep -c 'topic "omnisync\.')" 6
 n=0
 for t in omnisync.catalog.v1 omnisync.stock.v1 omnisync.images.v1 \
     omnisync.orders.v1 omnisync.dlq.v1; do
