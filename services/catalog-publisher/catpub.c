@@ -1778,6 +1778,8 @@ static void *cp_env_new(void *arg, char *errstr, size_t errstr_size)
     if (w->pg)
         w->b = budget_new(cp->cfg.redis_addr, NULL, errstr, errstr_size);
     if (w->b)
+        budget_metrics_share(w->b, cp->b);
+    if (w->b)
         w->dlq = dlq_new(cp->cfg.kafka_bootstrap, cp->passthru,
                          "catalog-publisher", errstr, errstr_size);
     if (w->dlq)

@@ -522,6 +522,8 @@ static void *iu_env_new(void *arg, char *errstr, size_t errstr_size)
         w->blobs = blob_store_pg_new(w->pg);
         w->b = budget_new(iu->cfg.redis_addr, NULL, errstr, errstr_size);
     }
+    if (w->b)
+        budget_metrics_share(w->b, iu->b);
     if (w->blobs && w->b)
         w->dlq = dlq_new(iu->cfg.kafka_bootstrap, iu->passthru,
                          "image-uploader", errstr, errstr_size);

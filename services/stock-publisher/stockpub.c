@@ -451,8 +451,10 @@ static void *stockpub_env_new(void *arg, char *errstr, size_t errstr_size)
     w->pg = db_connect(sp->c.pg_dsn, STOCKPUB_SERVICE, errstr, errstr_size);
     if (w->pg)
         w->b = budget_new(sp->c.redis_addr, NULL, errstr, errstr_size);
-    if (w->b)
+    if (w->b) {
+        budget_metrics_share(w->b, sp->budget);
         w->ss = storeset_new();
+    }
     if (w->ss) {
         storeset_timeout_set(w->ss, (long)sp->c.store_timeout_ms);
         w->loaded_ms = clock_mono_ms();

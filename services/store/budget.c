@@ -657,6 +657,11 @@ int budget_metrics_register(struct budget *b, struct metrics *m)
                : -1;
 }
 
+void budget_metrics_share(struct budget *b, const struct budget *from)
+{
+    b->mx = from->mx;
+}
+
 /* The window state a budget answer showed for @p store: used, limit and
  * what each class may still take. */
 static void budget_mx_window(struct budget *b, const char *store,

@@ -230,6 +230,14 @@ void budget_note_status(struct budget *b, long http_status);
 int budget_metrics_register(struct budget *b, struct metrics *m);
 
 /**
+ * @brief Let @p b count into the metric families @p from registered (a
+ *        service's store workers, each with a budget of its own, report
+ *        in the process's one /metrics).  Families are thread-safe; @p from
+ *        must outlive @p b.
+ */
+void budget_metrics_share(struct budget *b, const struct budget *from);
+
+/**
  * @brief Count one store call made with a token of class @p cls:
  *        omnisync_store_api_calls_total{store,class,status} (status the
  *        HTTP code, or "error" when @p http_status is 0: no answer) and

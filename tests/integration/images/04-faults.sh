@@ -31,7 +31,10 @@ t_like "the uploader parked and retried them" "$(cat "$T_TMP/imgup.log")" \
     "parked photo [0-9]+ of store [0-9]+: attempt|photo [0-9]+ parked: "
 t_like "a 429 answer was parked until after Retry-After, not dead-lettered" \
     "$(cat "$T_TMP/imgup.log" "$T_TMP/catpub.log")" "parked: [a-z_]+: HTTP 429"
-t_ok "store-sim equals the ledger" cat_compare
+# sync initial counts a product done once it is mapped; under 30 % faults
+# its last call (a photo alignment or category update) may land a moment
+# later, so equality is awaited briefly.
+t_ok "store-sim equals the ledger" wait_for 30 cat_compare
 t_ok "every photo once, no duplicate image" img_compare
 t_diag "$(img_compare)"
 t_is "nothing dead-lettered" "$(sql "SELECT count(*) FROM dlq_record")" 0
