@@ -6,14 +6,17 @@
  *
  *   apisim --moves 10000 --variants 1000 --rate 500 [--pace 100]
  *          [--limit 500] [--window 300] [--flush-ms 500]
+ *          [--hold-max-ms 300000] [--sellout-permille 0]
  *
  * --rate 0 is a burst read as a backlog (every movement pending before the
  * first flush); otherwise movements arrive at --rate per second, each on a
- * uniformly random variant.  Prints one JSON line: calls, the minimum
- * (the sum over windows of ceil(distinct variants changed in the window /
- * 100)), the naive one-call-per-change count (= movements), and the hold
- * (change -> push) p50/p99/max in ms.  The time is virtual: a run of
- * minutes of store time takes milliseconds.
+ * uniformly random variant; --sellout-permille of them (per 1,000) sell
+ * their variant out: an urgent change (stockpub.urgent.at).  Prints one
+ * JSON line: calls, the minimum (the sum over windows — consecutive
+ * window-long periods from the stream's start — of ceil(distinct variants
+ * changed in the window / 100)), the naive one-call-per-change count (=
+ * movements), and the hold (change -> push) p50/p99/max in ms.  The time is
+ * virtual: a run of minutes of store time takes milliseconds.
  */
 #include "stock-publisher/flushpol.h"
 #include "stock-publisher/pendmap.h"
@@ -27,8 +30,9 @@
 
 struct sim {
     long long moves, variants, rate, pace, limit, window_ms, flush_ms;
+    long long hold_max_ms, sellout_pm;
     long long ws, used; /* the store's window: start (-1: none) */
-    long long calls, minimum;
+    long long calls, minimum, sellouts;
     unsigned char *seen; /* variants changed in the current window */
     long long seen_n;    /* distinct in the current window */
     long long *holds;    /* per pushed variant: ms its change waited */
@@ -87,6 +91,7 @@ static void sim_round(struct sim *s, struct pendmap *pm, struct pend_store *st,
     struct pend_item *items[SIM_BATCH];
     size_t n;
 
+    st->round_ms = now;
     while (k-- > 0 && st->count && sim_take(s, now)) {
         n = pendmap_batch(st, items, SIM_BATCH);
         s->calls++;
@@ -106,8 +111,13 @@ static long long sim_due(struct sim *s, struct pend_store *st, long long now)
 
     memset(&in, 0, sizeof(in));
     in.pending = st->count;
+    in.urgent = st->urgent;
     in.oldest_age_ms = now - st->head->first_ms;
+    in.newest_age_ms = now - st->last_ms;
     in.flush_ms = (long)s->flush_ms;
+    in.hold_max_ms = (long)s->hold_max_ms;
+    in.since_round_ms = now - st->round_ms;
+    in.urgent_ms = 1000; /* stockpub.urgent.ms */
     in.batch = SIM_BATCH;
     in.known = 1;
     in.share = s->limit - reserve;
@@ -138,6 +148,12 @@ static void sim_put(struct sim *s, struct pendmap *pm, long long i,
     v.store = "s";
     v.variant_id = vid;
     v.available = i;
+    v.urgent =
+        (long long)(((unsigned)i * 2654435761u >> 8) % 1000) < s->sellout_pm;
+    if (v.urgent) {
+        v.available = 0;
+        s->sellouts++;
+    }
     v.offset = i;
     v.raw = "{}";
     v.raw_len = 2;
@@ -165,6 +181,8 @@ int main(int argc, char **argv)
     s.limit = sim_arg(argc, argv, "--limit", 500);
     s.window_ms = sim_arg(argc, argv, "--window", 300) * 1000;
     s.flush_ms = sim_arg(argc, argv, "--flush-ms", 500);
+    s.hold_max_ms = sim_arg(argc, argv, "--hold-max-ms", 300000);
+    s.sellout_pm = sim_arg(argc, argv, "--sellout-permille", 0);
     s.ws = -1;
     s.seen = calloc((size_t)s.variants, 1);
     if (!pm || !s.seen || s.variants < 1 || s.moves < 1)
@@ -173,10 +191,8 @@ int main(int argc, char **argv)
         for (; i < s.moves; i++)
             sim_put(&s, pm, i, &seed, 0);
     for (;; now += SIM_STEP_MS) {
-        if (s.ws >= 0 && now >= s.ws + s.window_ms && s.seen_n) {
-            sim_window_close(&s);
-            s.ws = -1;
-        }
+        if (now > 0 && now % s.window_ms == 0)
+            sim_window_close(&s); /* the minimum's period */
         for (; i < s.moves && i * 1000 <= now * s.rate; i++)
             sim_put(&s, pm, i, &seed, now);
         st = pendmap_store(pm, "s");
@@ -188,11 +204,12 @@ int main(int argc, char **argv)
     sim_window_close(&s);
     qsort(s.holds, (size_t)s.nholds, sizeof(*s.holds), cmp_ll);
     printf("{\"moves\":%lld,\"variants\":%lld,\"rate\":%lld,\"pace\":%lld,"
-           "\"calls\":%lld,\"minimum\":%lld,\"naive\":%lld,"
+           "\"sellouts\":%lld,\"calls\":%lld,\"minimum\":%lld,"
+           "\"naive\":%lld,"
            "\"hold_p50_ms\":%lld,\"hold_p99_ms\":%lld,\"hold_max_ms\":%lld,"
            "\"sim_s\":%lld}\n",
-           s.moves, s.variants, s.rate, s.pace, s.calls, s.minimum, s.moves,
-           s.holds[s.nholds / 2], s.holds[s.nholds * 99 / 100],
+           s.moves, s.variants, s.rate, s.pace, s.sellouts, s.calls, s.minimum,
+           s.moves, s.holds[s.nholds / 2], s.holds[s.nholds * 99 / 100],
            s.holds[s.nholds - 1], now / 1000);
     pendmap_destroy(pm);
     free(s.seen);

@@ -49,6 +49,8 @@ static const char *const roles_outbox_relay[] = {
 static const char *const roles_stock_publisher[] = {
     ROLES_SERVICE,
     "GRANT SELECT ON remote_map TO %1$I",
+    /* what each store shows sold out at start (stores_avail_sellable) */
+    "GRANT SELECT ON product, price, stock_level TO %1$I",
     NULL,
 };
 

@@ -30,11 +30,19 @@ long long flushpol_now(const struct flushpol_in *in)
 {
     long long k = flushpol_calls(in->pending, in->batch), a;
 
-    /* Younger than flush.ms: only full calls go. */
-    if (in->oldest_age_ms < in->flush_ms)
-        k = (long long)(in->pending / (in->batch ? in->batch : 1));
+    /* Still changing and not held too long: only urgent changes go (at
+     * most a round per urgent_ms), as long as any token is left (not
+     * paced). */
+    if (in->newest_age_ms < in->flush_ms &&
+        in->oldest_age_ms < in->hold_max_ms) {
+        k = in->since_round_ms < in->urgent_ms
+                ? 0
+                : flushpol_calls(in->urgent, in->batch);
+        a = in->known ? in->tokens_left : k;
+    } else {
+        a = flushpol_ahead(in);
+    }
     if (k == 0)
         return 0;
-    a = flushpol_ahead(in);
     return a < k ? (a > 0 ? a : 0) : k;
 }

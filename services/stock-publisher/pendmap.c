@@ -1,5 +1,7 @@
 #include "pendmap.h"
 
+#include "lib/hash.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,17 +24,6 @@ struct pendmap {
     struct pend_part *parts;
     size_t nparts;
 };
-
-static uint64_t pendmap_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 struct pendmap *pendmap_new(void)
 {
@@ -163,8 +154,8 @@ static int pendmap_grow(struct pendmap *pm)
     for (i = 0; i < pm->nbuckets; i++)
         for (it = pm->buckets[i]; it; it = next) {
             next = it->hnext;
-            it->hnext = b[pendmap_hash(it->key) & (n - 1)];
-            b[pendmap_hash(it->key) & (n - 1)] = it;
+            it->hnext = b[hash_fnv1a(it->key) & (n - 1)];
+            b[hash_fnv1a(it->key) & (n - 1)] = it;
         }
     free(pm->buckets);
     pm->buckets = b;
@@ -194,6 +185,19 @@ static int pendmap_set_value(struct pend_item *it, const struct pend_value *v)
     return 0;
 }
 
+/* Keep @p it's store's count of urgent items true. */
+static void pendmap_mark(struct pend_item *it, int urgent)
+{
+    urgent = urgent != 0;
+    if (urgent == it->urgent)
+        return;
+    it->urgent = urgent;
+    if (urgent)
+        it->st->urgent++;
+    else
+        it->st->urgent--;
+}
+
 int pendmap_put(struct pendmap *pm, const struct pend_value *v, int64_t now_ms)
 {
     char key[512];
@@ -204,7 +208,7 @@ int pendmap_put(struct pendmap *pm, const struct pend_value *v, int64_t now_ms)
     if (pendmap_offset_seen(pm, v->partition, v->offset) < 0)
         return -1;
     snprintf(key, sizeof(key), "%s:%lld", v->store, v->variant_id);
-    b = pendmap_hash(key) & (pm->nbuckets - 1);
+    b = hash_fnv1a(key) & (pm->nbuckets - 1);
     for (it = pm->buckets[b]; it; it = it->hnext)
         if (strcmp(it->key, key) == 0)
             break;
@@ -213,6 +217,8 @@ int pendmap_put(struct pendmap *pm, const struct pend_value *v, int64_t now_ms)
          * offset and commit time stay (they bound latency and commits). */
         if (pendmap_set_value(it, v) < 0)
             return -1;
+        pendmap_mark(it, v->urgent);
+        it->st->last_ms = now_ms;
         if (v->partition != it->partition && v->offset < it->first_offset)
             it->first_offset = v->offset; /* repartitioned topic: be safe */
         it->updates++;
@@ -232,6 +238,8 @@ int pendmap_put(struct pendmap *pm, const struct pend_value *v, int64_t now_ms)
     it->first_ms = now_ms;
     it->commit_ms = v->commit_ms;
     it->updates = 1;
+    pendmap_mark(it, v->urgent);
+    st->last_ms = now_ms;
     it->prev = st->tail;
     if (st->tail)
         st->tail->next = it;
@@ -252,7 +260,7 @@ oom:
 
 void pendmap_done(struct pendmap *pm, struct pend_item *it)
 {
-    size_t b = pendmap_hash(it->key) & (pm->nbuckets - 1);
+    size_t b = hash_fnv1a(it->key) & (pm->nbuckets - 1);
     struct pend_item **pp;
     struct pend_store *st = it->st;
 
@@ -269,6 +277,7 @@ void pendmap_done(struct pendmap *pm, struct pend_item *it)
         it->next->prev = it->prev;
     else
         st->tail = it->prev;
+    pendmap_mark(it, 0);
     st->count--;
     pm->nitems--;
     pendmap_item_free(it);
@@ -319,10 +328,17 @@ struct pend_store *pendmap_due(struct pendmap *pm, int64_t now_ms,
 size_t pendmap_batch(struct pend_store *st, struct pend_item **out, size_t max)
 {
     struct pend_item *it;
-    size_t n = 0;
+    size_t n = 0, u = 0;
 
+    /* Urgent items first (a walk only while some are pending). */
+    for (it = st->head; it && u < st->urgent && n < max; it = it->next)
+        if (it->urgent) {
+            out[n++] = it;
+            u++;
+        }
     for (it = st->head; it && n < max; it = it->next)
-        out[n++] = it;
+        if (!it->urgent || u == 0)
+            out[n++] = it;
     return n;
 }
 

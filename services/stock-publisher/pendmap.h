@@ -6,7 +6,9 @@
  *
  * Coalescing: a new event for a pending store:variant replaces its value
  * and keeps the item's age and first offset, so a variant changed 10 times
- * is pushed once, with its last value.
+ * is pushed once, with its last value.  Each store also keeps when its
+ * newest change arrived (a stream that went quiet) and how many items are
+ * urgent (flushpol.h).
  *
  * Offsets (one topic): per partition, the commit offset is the smallest
  * first offset of an item still pending in that partition, or the last
@@ -37,6 +39,7 @@ struct pend_value {
     int64_t commit_ms; /* envelope ts, ms since the epoch */
     const char *raw;   /* the message value, kept for the DLQ (borrowed) */
     size_t raw_len;
+    int urgent; /* goes out at once (stockpub.urgent.at: sold out) */
 };
 
 /* A pending store:variant.  Owned by the map; valid until pendmap_done()
@@ -56,6 +59,7 @@ struct pend_item {
     int64_t first_ms;      /* when the oldest pending change arrived */
     int64_t commit_ms;     /* ledger commit time of the oldest change */
     unsigned long updates; /* events coalesced (>= 1) */
+    int urgent;            /* the latest value is urgent */
     struct pend_item *hnext, *prev, *next;
 };
 
@@ -64,6 +68,9 @@ struct pend_store {
     char *name;
     struct pend_item *head, *tail;
     size_t count;
+    size_t urgent;         /* items whose latest value is urgent */
+    int64_t last_ms;       /* when the newest change arrived */
+    int64_t round_ms;      /* when the last round went (the caller's) */
     int64_t not_before_ms; /* backoff: no flush before this time */
     long backoff_ms;       /* last backoff, doubles on repeated failure */
     struct pend_store *next;
@@ -129,7 +136,8 @@ struct pend_store *pendmap_due(struct pendmap *pm, int64_t now_ms,
                                long flush_ms, size_t batch_max, int force);
 
 /**
- * @brief The first (oldest) up to @p max items of @p st into @p out.
+ * @brief Up to @p max items of @p st into @p out: the urgent ones first,
+ *        then the oldest.
  * @returns how many were written.
  */
 size_t pendmap_batch(struct pend_store *st, struct pend_item **out, size_t max);

@@ -2,6 +2,7 @@
 
 #include "app/lanes.h"
 #include "flushpol.h"
+#include "soldset.h"
 
 #include "app/ops.h"
 #include "app/storeset.h"
@@ -9,7 +10,9 @@
 #include "events/event.h"
 #include "events/topics.h"
 #include "ledger/dlq_record.h"
+#include "ledger/ledger.h"
 #include "ledger/remote_map.h"
+#include "ledger/stores.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
 #include "lib/consume.h"
@@ -45,7 +48,19 @@ static const struct cfg_opt stockpub_opts[] = {
     CFG_ROW_GROUP_ID(struct stockpub_cfg, group_id, "omnisync-stock-publisher"),
     {"stockpub.flush.ms", CFG_INT, "500", 0, 600000, 0,
      offsetof(struct stockpub_cfg, flush_ms),
-     "flush a store when its oldest pending change is this old"},
+     "flush a store once no new change came for this long (its stream "
+     "settled; docs/stock-publisher.md)"},
+    {"stockpub.hold.max.ms", CFG_INT, "300000", 0, 3600000, 0,
+     offsetof(struct stockpub_cfg, hold_max_ms),
+     "flush a store whose oldest pending change waited this long, even "
+     "while its stream goes on"},
+    {"stockpub.urgent.at", CFG_INT, "0", -1, 1000000, 0,
+     offsetof(struct stockpub_cfg, urgent_at),
+     "a change to this many available or fewer (sold out) goes at once "
+     "(-1: none)"},
+    {"stockpub.urgent.ms", CFG_INT, "1000", 0, 600000, 0,
+     offsetof(struct stockpub_cfg, urgent_ms),
+     "urgent changes of a store go together, at most one round per this"},
     {"stockpub.batch.max", CFG_INT, "100", 1, 100, 0,
      offsetof(struct stockpub_cfg, batch_max),
      "variants per variants_group_update call (and the size trigger)"},
@@ -86,6 +101,7 @@ struct stockpub {
     struct kafka_consumer *kc;
     struct dlq *dlq;
     struct pendmap *pm;
+    struct soldset *sold; /* variants the stores show sold out */
     struct lathist lat;
     struct stockpub_stats st;
     struct consume_metrics mx;      /* consumed / failed counters */
@@ -345,6 +361,8 @@ static void stockpub_settle(struct stockpub *sp, const char *store,
             metrics_observe(sp->latency, (const char *const[]){store, "stock"},
                             ms > 0 ? (double)ms / 1000.0 : 0.0);
             sp->st.pushed++;
+            (void)soldset_set(sp->sold, store, send[i]->variant_id,
+                              send[i]->available <= sp->c.urgent_at);
             pendmap_done(sp->pm, send[i]);
         } else if (out[i].res == STORE_ITEM_REJECTED) {
             sp->st.rejected++;
@@ -580,10 +598,13 @@ static int stockpub_lane_finish(struct stockpub *sp, struct stockpub_lane *j)
     sp->st.calls_4xx += f->st.calls_4xx;
     sp->st.calls_retry += f->st.calls_retry;
     /* A newer value coalesced while the flush ran stays pending: it is
-     * pushed next (values are absolute). */
+     * pushed next (values are absolute); what the store shows of it is
+     * then not known sold out (its next sell-out is urgent: safe). */
     for (size_t i = 0; i < j->k; i++)
-        if (j->send[i]->last_offset != j->sent_offset[i])
+        if (j->send[i]->last_offset != j->sent_offset[i]) {
             j->out[i].res = STORE_ITEM_PENDING;
+            (void)soldset_set(sp->sold, j->store, j->send[i]->variant_id, 0);
+        }
     stockpub_settle(sp, j->store, j->send, j->out, j->k);
     if (f->stop) {
         pendmap_backoff(j->pst, clock_mono_ms(),
@@ -793,6 +814,10 @@ static void stockpub_handle(struct stockpub *sp, rd_kafka_message_t *m)
         v.commit_ms = commit_us / 1000;
         v.raw = m->payload;
         v.raw_len = m->len;
+        /* Urgent: it sells the variant out (not: the store shows it sold
+         * out already). */
+        v.urgent = v.available <= sp->c.urgent_at &&
+                   !soldset_has(sp->sold, ev.store, v.variant_id);
         r = pendmap_put(sp->pm, &v, clock_mono_ms());
         if (r == 0)
             sp->st.coalesced++;
@@ -915,17 +940,24 @@ static long long stockpub_round_calls(struct stockpub *sp,
         return 0;
     memset(&in, 0, sizeof(in));
     in.pending = pst->count;
+    in.urgent = pst->urgent;
     in.oldest_age_ms = now - pst->head->first_ms;
+    in.newest_age_ms = now - pst->last_ms;
     in.flush_ms = (long)sp->c.flush_ms;
+    in.hold_max_ms = (long)sp->c.hold_max_ms;
+    in.since_round_ms = now - pst->round_ms;
+    in.urgent_ms = (long)sp->c.urgent_ms;
     /* Reading a backlog: nothing goes until it is read (or the oldest
      * change waited ten flush.ms), so it coalesces fully. */
     if (sp->catching_up && in.oldest_age_ms < 10 * in.flush_ms)
         return 0;
     in.batch = (size_t)sp->c.batch_max;
     in.pace_pct = (int)sp->c.pace_pct;
-    /* Younger than flush.ms and no full call: nothing goes, whatever the
+    /* Still changing, not held too long, nothing urgent (or an urgent
+     * round went less than urgent.ms ago): nothing goes, whatever the
      * budget says (no Redis round trip). */
-    if (in.oldest_age_ms < in.flush_ms && in.pending < in.batch)
+    if (in.newest_age_ms < in.flush_ms && in.oldest_age_ms < in.hold_max_ms &&
+        (!in.urgent || in.since_round_ms < in.urgent_ms))
         return 0;
     e = storeset_find(sp->stores, pst->name);
     if (e) {
@@ -953,6 +985,7 @@ static void stockpub_flush_due(struct stockpub *sp)
         if (k <= 0)
             continue;
         sp->st.rounds++;
+        pst->round_ms = clock_mono_ms();
         for (calls = 0; pst->count && calls < k; calls++) {
             if (stockpub_flush_store(sp, pst) < 0)
                 break;
@@ -987,6 +1020,41 @@ static int stockpub_behind(struct stockpub *sp)
     }
     rd_kafka_topic_partition_list_destroy(a);
     return lag > 10 * sp->c.batch_max;
+}
+
+/* One availability row: sold out -> the store shows it sold out. */
+static int stockpub_sold_row(void *arg, const struct stores_avail *a,
+                             char *errstr, size_t errstr_size)
+{
+    struct stockpub *sp = arg;
+
+    if (ledger_available_calc(a->on_hand, a->reserved, a->safety_stock) >
+        sp->c.urgent_at)
+        return 0;
+    if (soldset_set(sp->sold, a->store, a->variant_id, 1) == 0)
+        return 0;
+    snprintf(errstr, errstr_size, "out of memory");
+    return -1;
+}
+
+/* At start: what the ledger has sold out is what each store shows sold
+ * out (or is about to be told), so a later change that leaves a variant
+ * sold out is not urgent.  A store that cannot be read keeps an empty set
+ * (its first sell-outs count as urgent: safe, a call each). */
+static void stockpub_sold_seed(struct stockpub *sp)
+{
+    struct stores_avail_each each = {stockpub_sold_row, sp};
+    char err[256];
+
+    for (size_t i = 0; i < storeset_count(sp->stores); i++) {
+        const struct storeset_entry *e = storeset_get(sp->stores, i);
+
+        if (stores_avail_sellable(sp->pg, e->conf.id, &each, err, sizeof(err)) <
+            0)
+            log_warn("store %s: sold-out variants not read (%s): its first "
+                     "sell-outs count as urgent",
+                     e->conf.name, err);
+    }
 }
 
 int stockpub_poll(struct stockpub *sp)
@@ -1090,7 +1158,8 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
         goto fail;
     sp->stores = storeset_new();
     sp->pm = pendmap_new();
-    if (!sp->stores || !sp->pm) {
+    sp->sold = soldset_new();
+    if (!sp->stores || !sp->pm || !sp->sold) {
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
@@ -1098,6 +1167,7 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
                          errstr_size);
     if (n < 0)
         goto fail;
+    stockpub_sold_seed(sp);
     sp->dlq = dlq_new(c->kafka_bootstrap, passthru, STOCKPUB_SERVICE, errstr,
                       errstr_size);
     if (!sp->dlq)
@@ -1122,8 +1192,8 @@ struct stockpub *stockpub_new(const struct stockpub_cfg *c,
     sp->next_refresh_ms = sp->last_refresh_ms + c->refresh_ms;
     sp->next_stats_ms = sp->last_refresh_ms + c->stats_ms;
     log_info("started: %d stores, group %s, stockpub.flush.ms=%lld "
-             "stockpub.batch.max=%lld",
-             n, c->group_id, c->flush_ms, c->batch_max);
+             "stockpub.hold.max.ms=%lld stockpub.batch.max=%lld",
+             n, c->group_id, c->flush_ms, c->hold_max_ms, c->batch_max);
     return sp;
 fail:
     stockpub_destroy(sp);
@@ -1157,6 +1227,7 @@ void stockpub_destroy(struct stockpub *sp)
     kafka_consumer_destroy(sp->kc);
     dlq_destroy(sp->dlq);
     pendmap_destroy(sp->pm);
+    soldset_destroy(sp->sold);
     storeset_destroy(sp->stores);
     budget_destroy(sp->budget);
     if (sp->pg)

@@ -36,7 +36,10 @@ struct stockpub_cfg {
     char *secret_key; /* decrypts the store passwords (secret) */
     char *group_id;
     char *log_level;
-    long long flush_ms;         /* oldest pending change older: flush */
+    long long flush_ms;         /* a store's stream quiet this long: flush */
+    long long hold_max_ms;      /* oldest pending change older: flush */
+    long long urgent_at;        /* available <= this: push at once */
+    long long urgent_ms;        /* urgent rounds: at most one per this */
     long long batch_max;        /* variants per call (at most the platform's
                                    batch), and the size trigger */
     long long stats_ms;         /* stats line interval */
