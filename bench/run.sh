@@ -2,8 +2,8 @@
 # bench/run.sh [PART...] — `make bench` (PART=api, ...: make bench PART=api).
 #
 # Parts (each bench/part-NAME.sh, runnable alone): api sync ledger budget
-# orders pipeline scale footprint; plus bench/intake.sh when it exists (branch
-# intake's batched movement path).  Each part starts its own servers on
+# orders pipeline scale footprint; plus bench/intake.sh (a 500-outlet chain's
+# sales through ledger-api's HTTP and Kafka intake) when all parts run.  Each part starts its own servers on
 # loopback (tests/harness/lib.sh) and writes its results to
 # bench/out/NAME.jsonl; this script then prints one table and writes
 # bench/out/bench.json (machine, broker, date, commit, every result).
@@ -29,7 +29,7 @@ for p in $parts; do
     echo "== part $p: $(($(date +%s) - t)) s"
 done
 if [ -z "${*:-${PART:-}}" ] && [ -f bench/intake.sh ]; then
-    echo "== bench/intake.sh (batched movement path)"
+    echo "== bench/intake.sh (ledger-api intake at chain scale)"
     bash bench/intake.sh || { echo "bench: intake.sh failed" >&2; rc=1; }
 fi
 python3 - "$BENCH_OUT" "$(($(date +%s) - start))" "$(git rev-parse --short HEAD 2>/dev/null)" \

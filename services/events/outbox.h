@@ -39,6 +39,18 @@ int outbox_add_many(PGconn *pg, const char *topic, const char *type,
                     char *errstr, size_t errstr_size);
 
 /**
+ * @brief outbox_add_many() with a store name per row.
+ * @param stores @p n store names (an entry or the whole array may be NULL:
+ *               store-independent rows).  Keys and store names must not
+ *               need JSON escaping (no '"' or '\\', at most 200 bytes).
+ * @returns 0, or -1 with errstr.
+ */
+int outbox_add_rows(PGconn *pg, const char *topic, const char *type,
+                    const char *const *keys, const char *const *stores,
+                    const char *const *datas, size_t n, char *errstr,
+                    size_t errstr_size);
+
+/**
  * @brief The relay's backlog: unsent rows (sent_at IS NULL) and the age
  *        of the oldest one in seconds (0 when none), by the server's
  *        clock.

@@ -59,20 +59,46 @@ static json_t *ledger_money(const char *amount)
     return amount ? json_string(amount) : json_null();
 }
 
-/* Write the stock.available event of one availability row (stores.h);
- * @p arg is the connection. */
-static int ledger_emit_one(void *arg, const struct stores_avail *a,
-                           char *errstr, size_t errstr_size)
-{
-    PGconn *pg = arg;
-    json_t *data = json_object();
-    char key[512];
-    int rc = -1;
+/* stock.available events gathered by ledger_emit_one() and written
+ * LEDGER_EMIT_CHUNK rows a statement (outbox_add_rows()), in order. */
+#define LEDGER_EMIT_CHUNK 1000
+struct ledger_emit {
+    PGconn *pg;
+    size_t n;
+    char *keys[LEDGER_EMIT_CHUNK];
+    char *stores[LEDGER_EMIT_CHUNK];
+    char *datas[LEDGER_EMIT_CHUNK];
+};
 
-    if (!data) {
-        snprintf(errstr, errstr_size, "stock.available: out of memory");
-        return -1;
+/* Write the gathered rows (@p write 0: drop them) and empty @p e. */
+static int ledger_emit_flush(struct ledger_emit *e, int write, char *errstr,
+                             size_t errstr_size)
+{
+    int rc = 0;
+    size_t i;
+
+    if (write && e->n)
+        rc = outbox_add_rows(
+            e->pg, TOPICS_STOCK, LEDGER_EVENT_AVAILABLE,
+            (const char *const *)e->keys, (const char *const *)e->stores,
+            (const char *const *)e->datas, e->n, errstr, errstr_size);
+    for (i = 0; i < e->n; i++) {
+        free(e->keys[i]);
+        free(e->stores[i]);
+        free(e->datas[i]);
     }
+    e->n = 0;
+    return rc;
+}
+
+/* The payload of one availability row (stores.h), compact JSON text. */
+static char *ledger_avail_json(const struct stores_avail *a)
+{
+    json_t *data = json_object();
+    char *js;
+
+    if (!data)
+        return NULL;
     json_object_set_new(data, "variant_id", json_integer(a->variant_id));
     json_object_set_new(data, "sku", json_string(a->sku));
     json_object_set_new(data, "available",
@@ -83,15 +109,59 @@ static int ledger_emit_one(void *arg, const struct stores_avail *a,
     json_object_set_new(data, "safety_stock", json_integer(a->safety_stock));
     json_object_set_new(data, "price", ledger_money(a->price));
     json_object_set_new(data, "old_price", ledger_money(a->old_price));
-    if (json_object_size(data) != 8) {
-        snprintf(errstr, errstr_size, "stock.available: out of memory");
-        goto out;
-    }
-    snprintf(key, sizeof(key), "%s:%lld", a->store, a->variant_id);
-    rc = outbox_add(pg, TOPICS_STOCK, LEDGER_EVENT_AVAILABLE, key, a->store,
-                    data, errstr, errstr_size);
-out:
+    js = json_object_size(data) == 8
+             ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS)
+             : NULL;
     json_decref(data);
+    return js;
+}
+
+/* Gather the stock.available event of one availability row; @p arg is a
+ * struct ledger_emit. */
+static int ledger_emit_one(void *arg, const struct stores_avail *a,
+                           char *errstr, size_t errstr_size)
+{
+    struct ledger_emit *e = arg;
+    char key[512];
+    size_t i;
+
+    if (e->n == LEDGER_EMIT_CHUNK &&
+        ledger_emit_flush(e, 1, errstr, errstr_size) < 0)
+        return -1;
+    i = e->n;
+    snprintf(key, sizeof(key), "%s:%lld", a->store, a->variant_id);
+    e->keys[i] = strdup(key);
+    e->stores[i] = strdup(a->store);
+    e->datas[i] = ledger_avail_json(a);
+    e->n++;
+    if (!e->keys[i] || !e->stores[i] || !e->datas[i]) {
+        snprintf(errstr, errstr_size, "stock.available: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* A gatherer for @p pg (NULL with errstr when out of memory). */
+static struct ledger_emit *ledger_emit_new(PGconn *pg, char *errstr,
+                                           size_t errstr_size)
+{
+    struct ledger_emit *e = calloc(1, sizeof(*e));
+
+    if (!e)
+        snprintf(errstr, errstr_size, "stock.available: out of memory");
+    else
+        e->pg = pg;
+    return e;
+}
+
+/* Finish a stores_avail_*() walk that returned @p rc over @p e: write
+ * what is left when it succeeded, free @p e.  Returns @p rc or -1. */
+static long long ledger_emit_end(struct ledger_emit *e, long long rc,
+                                 char *errstr, size_t errstr_size)
+{
+    if (ledger_emit_flush(e, rc >= 0, errstr, errstr_size) < 0)
+        rc = -1;
+    free(e);
     return rc;
 }
 
@@ -241,11 +311,18 @@ static long long ledger_lines_emit(PGconn *pg, const long long *locs,
                                    const long long *vars, size_t n,
                                    char *errstr, size_t errstr_size)
 {
-    const struct stores_avail_each each = {ledger_emit_one, pg};
+    struct ledger_emit *e;
+    struct stores_avail_each each = {ledger_emit_one, NULL};
 
     if (n == 0)
         return 0;
-    return stores_avail_moved(pg, locs, vars, n, &each, errstr, errstr_size);
+    e = ledger_emit_new(pg, errstr, errstr_size);
+    if (!e)
+        return -1;
+    each.arg = e;
+    return ledger_emit_end(
+        e, stores_avail_moved(pg, locs, vars, n, &each, errstr, errstr_size),
+        errstr, errstr_size);
 }
 
 /* The location and variant ids of the lines of @p n movements (those
@@ -777,7 +854,7 @@ int ledger_stock_lock(PGconn *pg, const long long *location_ids, size_t nloc,
 long long ledger_store_available_emit(PGconn *pg, long long store_id,
                                       char *errstr, size_t errstr_size)
 {
-    const struct stores_avail_each each = {ledger_emit_one, pg};
+    struct stores_avail_each each = {ledger_emit_one, NULL};
     char t_store[24];
     const char *vals[1];
 
@@ -792,35 +869,47 @@ long long ledger_store_available_emit(PGconn *pg, long long store_id,
                "WHERE ss.store_id = $1 ORDER BY l.id FOR UPDATE OF l",
                1, vals, "lock store locations", errstr, errstr_size) < 0)
         return -1;
-    return stores_avail_stocked(pg, store_id, &each, errstr, errstr_size);
+    each.arg = ledger_emit_new(pg, errstr, errstr_size);
+    if (!each.arg)
+        return -1;
+    return ledger_emit_end(
+        each.arg,
+        stores_avail_stocked(pg, store_id, &each, errstr, errstr_size), errstr,
+        errstr_size);
 }
 
 long long ledger_variant_available_emit(PGconn *pg, long long store_id,
                                         long long variant_id, char *errstr,
                                         size_t errstr_size)
 {
-    const struct stores_avail_each each = {ledger_emit_one, pg};
+    struct stores_avail_each each = {ledger_emit_one, NULL};
 
     if (catalog_variants_lock(pg, &variant_id, 1, errstr, errstr_size, NULL) <
-        0)
+            0 ||
+        !(each.arg = ledger_emit_new(pg, errstr, errstr_size)))
         return -1;
-    return stores_avail_pairs(pg, &store_id, &variant_id, 1, &each, errstr,
-                              errstr_size);
+    return ledger_emit_end(each.arg,
+                           stores_avail_pairs(pg, &store_id, &variant_id, 1,
+                                              &each, errstr, errstr_size),
+                           errstr, errstr_size);
 }
 
 long long ledger_price_available_emit(PGconn *pg, long long price_list_id,
                                       const long long *variant_ids, size_t n,
                                       char *errstr, size_t errstr_size)
 {
-    const struct stores_avail_each each = {ledger_emit_one, pg};
+    struct stores_avail_each each = {ledger_emit_one, NULL};
 
     if (n == 0)
         return 0;
     if (catalog_variants_lock(pg, variant_ids, n, errstr, errstr_size, NULL) <
-        0)
+            0 ||
+        !(each.arg = ledger_emit_new(pg, errstr, errstr_size)))
         return -1;
-    return stores_avail_priced(pg, price_list_id, variant_ids, n, &each, errstr,
-                               errstr_size);
+    return ledger_emit_end(each.arg,
+                           stores_avail_priced(pg, price_list_id, variant_ids,
+                                               n, &each, errstr, errstr_size),
+                           errstr, errstr_size);
 }
 
 int ledger_level_available(PGconn *pg, long long variant_id,
@@ -1113,7 +1202,7 @@ struct ledger_avail_snap *ledger_avail_snap_take(PGconn *pg, long long store_id,
 
 /* The changed emit's state: the rows before, and how many were written. */
 struct ledger_snap_diff {
-    PGconn *pg;
+    struct ledger_emit *e;
     const struct ledger_avail_snap *before;
     long long written;
 };
@@ -1136,7 +1225,7 @@ static int ledger_snap_cmp(void *arg, const struct stores_avail *a,
         strcmp(b->old_price, a->old_price ? a->old_price : "") == 0)
         return 0;
     d->written++;
-    return ledger_emit_one(d->pg, a, errstr, errstr_size);
+    return ledger_emit_one(d->e, a, errstr, errstr_size);
 }
 
 long long ledger_avail_changed_emit(PGconn *pg, long long store_id,
@@ -1145,13 +1234,16 @@ long long ledger_avail_changed_emit(PGconn *pg, long long store_id,
 {
     struct ledger_avail_snap *after =
         ledger_avail_snap_take(pg, store_id, errstr, errstr_size);
-    struct ledger_snap_diff d = {pg, before, 0};
+    struct ledger_snap_diff d = {NULL, before, 0};
     const struct stores_avail_each each = {ledger_snap_cmp, &d};
     long long *sids = NULL, *vids = NULL, rc = -1;
     size_t n = 0;
 
     if (!after)
         return -1;
+    d.e = ledger_emit_new(pg, errstr, errstr_size);
+    if (!d.e)
+        goto out;
     sids = calloc(before->n + after->n + 1, sizeof(*sids));
     vids = calloc(before->n + after->n + 1, sizeof(*vids));
     if (!sids || !vids) {
@@ -1165,10 +1257,15 @@ long long ledger_avail_changed_emit(PGconn *pg, long long store_id,
     for (size_t i = 0; i < n; i++)
         sids[i] = store_id;
     /* Each pair once (stores_avail_pairs() takes distinct pairs). */
-    if (stores_avail_pairs(pg, sids, vids, n, &each, errstr, errstr_size) < 0)
-        goto out;
-    rc = d.written;
+    if (ledger_emit_end(
+            d.e,
+            stores_avail_pairs(pg, sids, vids, n, &each, errstr, errstr_size),
+            errstr, errstr_size) >= 0)
+        rc = d.written;
+    d.e = NULL;
 out:
+    if (d.e)
+        ledger_emit_end(d.e, -1, errstr, errstr_size);
     free(sids);
     free(vids);
     ledger_avail_snap_free(after);

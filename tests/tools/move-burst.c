@@ -5,6 +5,7 @@
  *   move-burst --location CODE --sku-like PATTERN [--variants N]
  *              [--moves N] [--kinds receipt,sale,reserve,release]
  *              [--max-qty Q] [--per-tx K] [--seed S] [--workers W]
+ *              [--batch 1]
  *
  * Picks the first N variants (by id) whose SKU matches the SQL LIKE
  * PATTERN, then applies --moves movements, each one line at --location on
@@ -15,11 +16,16 @@
  * --workers W processes (own connections) split the variants between them
  * (variant k goes to worker k mod W, so they never wait for each other's
  * locks) and the movements evenly.
+ * --batch 1: each transaction is one movebatch_apply() call of --per-tx
+ * items named by location code and SKU (the bulk intake's write path:
+ * `omnisync import stock`, ledger-api's POST /v1/movements); kinds
+ * receipt, sale, return, writeoff only.
  * Prints "moves=N variants=N tx=N secs=S rate=R/s" on stdout.
  * Connects with OMNISYNC_PG.  Exit 0, 1 on failure, 2 on usage.
  */
 #include "lib/db.h"
 #include "ledger/ledger.h"
+#include "ledger/movebatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +39,41 @@ static int usage(void)
     fprintf(stderr, "usage: move-burst --location CODE --sku-like PATTERN "
                     "[--variants N] [--moves N]\n"
                     "                  [--kinds receipt,sale,reserve,release] "
-                    "[--max-qty Q] [--per-tx K] [--seed S]\n");
+                    "[--max-qty Q] [--per-tx K] [--seed S] "
+                    "[--workers W] [--batch 1]\n");
     return 2;
+}
+
+/* --batch: @p n movements, --per-tx a movebatch_apply() call. */
+static int burst_batched(PGconn *pg, const char *loc, char **skus, int nv,
+                         const char **kinds, size_t nkinds, long long maxq,
+                         long long per_tx, long long n, char *err,
+                         size_t errlen)
+{
+    struct movebatch_item *items = calloc((size_t)per_tx, sizeof(*items));
+    long long done = 0, k;
+    int rc = 0;
+
+    if (!items) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    while (rc == 0 && done < n) {
+        memset(items, 0, (size_t)per_tx * sizeof(*items));
+        for (k = 0; k < per_tx && done + k < n; k++) {
+            items[k].kind = kinds[random() % (long)nkinds];
+            items[k].location = loc;
+            items[k].sku = skus[random() % nv];
+            items[k].qty = 1 + random() % maxq;
+        }
+        rc = movebatch_apply(pg, items, (size_t)k, 0, NULL, err, errlen, NULL);
+        if (rc == MOVEBATCH_BAD)
+            snprintf(err, errlen, "batch refused: %s: %s",
+                     items[0].field ? items[0].field : "?", items[0].error);
+        done += k;
+    }
+    free(items);
+    return rc == 0 ? 0 : -1;
 }
 
 static int num(const char *s, long long *out)
@@ -49,12 +88,14 @@ int main(int argc, char **argv)
 {
     const char *loc = NULL, *like = NULL, *kinds_arg = "receipt,sale,reserve";
     long long nvar = 1000, moves = 10000, maxq = 3, per_tx = 1, seed = 1;
-    long long workers = 1, w, wmoves;
+    long long workers = 1, w, wmoves, batch = 0;
     pid_t pid;
     const char *kinds[8];
     size_t nkinds = 0;
     char err[1024], kbuf[256], *p;
     long long *vids = NULL, *reserved = NULL, loc_id, i, done = 0, tx = 0;
+    char **skus = NULL;
+    PGresult *vres = NULL;
     PGconn *pg;
     PGresult *res;
     const char *vals[3];
@@ -87,6 +128,8 @@ int main(int argc, char **argv)
             dst = &seed;
         else if (!strcmp(o, "--workers"))
             dst = &workers;
+        else if (!strcmp(o, "--batch"))
+            dst = &batch;
         else
             return usage();
         if (dst && (num(v, dst) < 0 || *dst < 0))
@@ -129,7 +172,7 @@ int main(int argc, char **argv)
     vals[2] = lid;
     /* reserved: what a release may take back without going below 0 */
     res = db_exec(pg,
-                  "SELECT v.id, coalesce(l.reserved, 0) FROM variant v "
+                  "SELECT v.id, coalesce(l.reserved, 0), v.sku FROM variant v "
                   "LEFT JOIN stock_level l ON l.variant_id = v.id AND "
                   "l.location_id = $3 WHERE v.sku LIKE $1 ORDER BY v.id "
                   "LIMIT $2",
@@ -143,15 +186,17 @@ int main(int argc, char **argv)
     nv = PQntuples(res);
     vids = calloc((size_t)nv, sizeof(*vids));
     reserved = calloc((size_t)nv, sizeof(*reserved));
-    if (!vids || !reserved) {
+    skus = calloc((size_t)nv, sizeof(*skus));
+    if (!vids || !reserved || !skus) {
         PQclear(res);
         goto out;
     }
     for (i = 0; i < nv; i++) {
         vids[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
         reserved[i] = strtoll(PQgetvalue(res, (int)i, 1), NULL, 10);
+        skus[i] = PQgetvalue(res, (int)i, 2); /* vres keeps them */
     }
-    PQclear(res);
+    vres = res;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     /* Worker w: its own connection, variants k with k % workers == w. */
     wmoves = moves;
@@ -174,6 +219,7 @@ int main(int argc, char **argv)
         for (i = 0, a = 0; i < nv; i++)
             if (i % workers == w) {
                 vids[a] = vids[i];
+                skus[a] = skus[i];
                 reserved[a++] = reserved[i];
             }
         nv = a;
@@ -190,6 +236,12 @@ int main(int argc, char **argv)
         done = rc ? 0 : moves;
         tx = -1;
         goto report;
+    }
+    if (batch) {
+        if (burst_batched(pg, loc, skus, nv, kinds, nkinds, maxq, per_tx,
+                          wmoves, err, sizeof(err)) < 0)
+            goto fail;
+        done = wmoves;
     }
     while (done < wmoves) {
         if (db_begin(pg, err, sizeof(err)) < 0)
@@ -257,6 +309,8 @@ fail:
 out:
     free(vids);
     free(reserved);
+    free(skus);
+    PQclear(vres);
     PQfinish(pg);
     return rc;
 }
