@@ -460,6 +460,33 @@ out:
     return rc;
 }
 
+int cli_list_run(const char *cmd, int argc, char **argv, cli_list_fetch fetch,
+                 const char *const *names, const char *types)
+{
+    const char *pos[1];
+    int as_json = 0, npos, rc;
+    const struct cli_opt opts[] = {
+        {"--json", NULL, &as_json},
+        {NULL, NULL, NULL},
+    };
+    char err[1024];
+    PGconn *pg;
+    PGresult *res;
+
+    rc = cli_args_parse(cmd, argc, argv, opts, pos, 0, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    pg = cli_pg();
+    if (!pg)
+        return CLI_DEPENDENCY;
+    res = fetch(pg, err, sizeof(err));
+    rc = res ? cli_print_result(res, strlen(types), names, types, as_json)
+             : cli_err(CLI_DEPENDENCY, "%s: %s", cmd, err);
+    PQclear(res);
+    PQfinish(pg);
+    return rc;
+}
+
 int cli_redis_check(const char *cmd)
 {
     const char *addr = cli_settings.redis_addr;

@@ -184,6 +184,20 @@ void cli_table_destroy(struct cli_table *t);
 int cli_print_result(const PGresult *res, size_t ncols,
                      const char *const *names, const char *types, int as_json);
 
+/* A list command's query: the rows to print, or NULL with errstr. */
+typedef PGresult *(*cli_list_fetch)(PGconn *pg, char *errstr,
+                                    size_t errstr_size);
+
+/**
+ * @brief Run the list command @p cmd ("group list"): parse its only option
+ *        --json, connect, print @p fetch's rows with cli_print_result()
+ *        (@p names and @p types: one per column, @p types's length is
+ *        the column count).
+ * @returns a CLI_* exit code.
+ */
+int cli_list_run(const char *cmd, int argc, char **argv, cli_list_fetch fetch,
+                 const char *const *names, const char *types);
+
 /**
  * @brief Print @p root (owned: released by this call) as indented JSON
  *        plus a newline to stdout.

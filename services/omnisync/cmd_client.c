@@ -107,28 +107,9 @@ static int client_list(int argc, char **argv)
 {
     static const char *const headers[] = {"name", "scopes", "created_at",
                                           "revoked_at"};
-    const char *pos[1];
-    int as_json = 0, npos, rc;
-    const struct cli_opt opts[] = {
-        {"--json", NULL, &as_json},
-        {NULL, NULL, NULL},
-    };
-    char err[512];
-    PGresult *res;
-    PGconn *pg;
 
-    rc = cli_args_parse("client list", argc, argv, opts, pos, 0, &npos);
-    if (rc != CLI_OK)
-        return rc;
-    pg = cli_pg();
-    if (!pg)
-        return CLI_DEPENDENCY;
-    res = clients_list(pg, err, sizeof(err));
-    rc = res ? cli_print_result(res, 4, headers, "sssn", as_json)
-             : cli_err(CLI_DEPENDENCY, "client list: %s", err);
-    PQclear(res);
-    PQfinish(pg);
-    return rc;
+    return cli_list_run("client list", argc, argv, clients_list, headers,
+                        "sssn");
 }
 
 /* client revoke NAME */

@@ -15,30 +15,9 @@ static int group_list(int argc, char **argv)
 {
     static const char *const headers[] = {"path", "name", "parent", "products",
                                           "subgroups"};
-    const char *pos[1];
-    int as_json = 0, npos, rc;
-    const struct cli_opt opts[] = {
-        {"--json", NULL, &as_json},
-        {NULL, NULL, NULL},
-    };
-    char err[1024];
-    PGconn *pg;
-    PGresult *res;
 
-    rc = cli_args_parse("group list", argc, argv, opts, pos, 0, &npos);
-    if (rc != CLI_OK)
-        return rc;
-    pg = cli_pg();
-    if (!pg)
-        return CLI_DEPENDENCY;
-    res = catalog_groups_list(pg, err, sizeof(err));
-    if (res)
-        rc = cli_print_result(res, 5, headers, "sssii", as_json);
-    else
-        rc = cli_err(CLI_DEPENDENCY, "group list: %s", err);
-    PQclear(res);
-    PQfinish(pg);
-    return rc;
+    return cli_list_run("group list", argc, argv, catalog_groups_list, headers,
+                        "sssii");
 }
 
 /* group rename PATH NEW_NAME | group move PATH NEW_PARENT_PATH */

@@ -82,33 +82,9 @@ out:
 static int location_list(int argc, char **argv)
 {
     static const char *const headers[] = {"code", "name", "kind", "price_list"};
-    const char *pos[1];
-    int as_json = 0, npos, rc;
-    const struct cli_opt opts[] = {
-        {"--json", NULL, &as_json},
-        {NULL, NULL, NULL},
-    };
-    char err[1024];
-    PGconn *pg;
-    PGresult *res = NULL;
 
-    rc = cli_args_parse("location list", argc, argv, opts, pos, 0, &npos);
-    if (rc != CLI_OK)
-        return rc;
-    pg = cli_pg();
-    if (!pg)
-        return CLI_DEPENDENCY;
-    rc = CLI_DEPENDENCY;
-    res = ledger_location_list(pg, err, sizeof(err));
-    if (!res) {
-        cli_err(CLI_DEPENDENCY, "%s", err);
-        goto out;
-    }
-    rc = cli_print_result(res, 4, headers, "sssn", as_json);
-out:
-    PQclear(res);
-    PQfinish(pg);
-    return rc;
+    return cli_list_run("location list", argc, argv, ledger_location_list,
+                        headers, "sssn");
 }
 
 static int pricelist_add(int argc, char **argv)
@@ -158,33 +134,9 @@ out:
 static int pricelist_list(int argc, char **argv)
 {
     static const char *const headers[] = {"code", "name"};
-    const char *pos[1];
-    int as_json = 0, npos, rc;
-    const struct cli_opt opts[] = {
-        {"--json", NULL, &as_json},
-        {NULL, NULL, NULL},
-    };
-    char err[1024];
-    PGconn *pg;
-    PGresult *res = NULL;
 
-    rc = cli_args_parse("pricelist list", argc, argv, opts, pos, 0, &npos);
-    if (rc != CLI_OK)
-        return rc;
-    pg = cli_pg();
-    if (!pg)
-        return CLI_DEPENDENCY;
-    rc = CLI_DEPENDENCY;
-    res = catalog_price_list_list(pg, err, sizeof(err));
-    if (!res) {
-        cli_err(CLI_DEPENDENCY, "%s", err);
-        goto out;
-    }
-    rc = cli_print_result(res, 2, headers, "ss", as_json);
-out:
-    PQclear(res);
-    PQfinish(pg);
-    return rc;
+    return cli_list_run("pricelist list", argc, argv, catalog_price_list_list,
+                        headers, "ss");
 }
 
 static const struct cli_sub location_subs[] = {
