@@ -11,22 +11,7 @@ ord_setup 100 500 400
 ord_start oi
 t_ok "intake up" wait_for 20 ord_healthy
 sim_post /_sim/faults '{"webhook_dup_rate":0.5,"seed":11}' >/dev/null
-(ORD_PLACE_DELAY=0.02 ord_place "$N" 7 "$T_TMP/placed.jsonl" >"$T_TMP/place.out") &
-placer=$!
-grew() { [ "$(ord_count)" -gt "$1" ]; }
-for ((k = 1; k <= KILLS; k++)); do
-    # Kill while it works: after apply made progress, at a random moment.
-    wait_for 20 grew "$(ord_count)"
-    sleep "0.$((RANDOM % 9))"
-    kill -KILL "$(t_pid oi)" 2>/dev/null
-    t_wait oi 10 >/dev/null
-    t_diag "kill -9 #$k at $(ord_count) orders"
-    sleep 0.$((RANDOM % 5))
-    ord_start oi
-    wait_for 20 ord_healthy
-done
-wait "$placer"
-t_is "store-sim accepted all $N orders" "$(cat "$T_TMP/place.out")" "placed=$N refused=0"
+ord_kill9_run "$N" "$KILLS" 0.02 7
 all() { [ "$(ord_count)" -ge "$N" ]; }
 t_ok "the ledger has $N orders" wait_for 120 all
 sleep 5

@@ -20,21 +20,7 @@ ord_setup 100 100 100
 ord_start oi
 t_ok "intake up" wait_for 20 ord_healthy
 sim_post /_sim/faults '{"webhook_dup_rate":0.5,"webhook_drop_rate":0.2,"seed":13}' >/dev/null
-(ORD_PLACE_DELAY=0.15 ord_place "$N" 8 "$T_TMP/placed.jsonl" >"$T_TMP/place.out") &
-placer=$!
-grew() { [ "$(ord_count)" -gt "$1" ]; }
-for ((k = 1; k <= KILLS; k++)); do
-    wait_for 20 grew "$(ord_count)"
-    sleep "0.$((RANDOM % 9))"
-    kill -KILL "$(t_pid oi)" 2>/dev/null
-    t_wait oi 10 >/dev/null
-    t_diag "kill -9 #$k at $(ord_count) orders"
-    sleep "0.$((RANDOM % 5))"
-    ord_start oi
-    wait_for 20 ord_healthy
-done
-wait "$placer"
-t_is "store-sim accepted all $N orders" "$(cat "$T_TMP/place.out")" "placed=$N refused=0"
+ord_kill9_run "$N" "$KILLS" 0.15 8
 all() { [ "$(ord_count)" -ge "$N" ]; }
 t_ok "the ledger has $N orders" wait_for 60 all
 sleep 3 # replays still in flight must change nothing

@@ -147,6 +147,29 @@ print("placed=%d refused=%d" % (placed, refused))
 PY
 }
 
+# ord_kill9_run N KILLS DELAY SEED: place N orders (ord_place, DELAY s
+# apart, into $T_TMP/placed.jsonl) while order-ingestor "oi" is killed -9
+# KILLS times, each after the ledger's orders grew, at a random moment,
+# and restarted; then asserts store-sim accepted all N.
+ord_kill9_run() {
+    local n=$1 kills=$2 delay=$3 seed=$4 placer k
+    (ORD_PLACE_DELAY=$delay ord_place "$n" "$seed" "$T_TMP/placed.jsonl" >"$T_TMP/place.out") &
+    placer=$!
+    for ((k = 1; k <= kills; k++)); do
+        wait_for 20 ord_grew "$(ord_count)"
+        sleep "0.$((RANDOM % 9))"
+        kill -KILL "$(t_pid oi)" 2>/dev/null
+        t_wait oi 10 >/dev/null
+        t_diag "kill -9 #$k at $(ord_count) orders"
+        sleep "0.$((RANDOM % 5))"
+        ord_start oi
+        wait_for 20 ord_healthy
+    done
+    wait "$placer"
+    t_is "store-sim accepted all $n orders" "$(cat "$T_TMP/place.out")" "placed=$n refused=0"
+}
+ord_grew() { [ "$(ord_count)" -gt "$1" ]; }
+
 # ord_compare: every store-sim order is in the ledger exactly once with the
 # same item lines (SKU, quantity), a delivery line of the delivery item
 # with the order's delivery price, and a reservation equal to its items;
