@@ -659,16 +659,18 @@ static void relay_round_end(struct relay *r, int n, int nfailed)
     char errstr[512];
     struct relay_batch *next = &r->fl[r->cur];
 
+    /* Rows read ahead may be newer rows of a failed row's key: none is
+     * marked (not even by relay_drain() after a fatal error), so they are
+     * re-sent after it. */
+    if (nfailed)
+        relay_batch_drop(r, next);
     if (kafka_producer_fatal(r->prod, errstr, sizeof(errstr))) {
         r->fatal = 1;
         return;
     }
     if (nfailed) {
-        /* Rows read ahead may be newer rows of a failed row's key: none is
-         * marked, so they are re-sent after it.  Kafka trouble: librdkafka
-         * already retried within message.timeout.ms; back off before
-         * re-sending. */
-        relay_batch_drop(r, next);
+        /* Kafka trouble: librdkafka already retried within
+         * message.timeout.ms; back off before re-sending. */
         log_warn("%d of %d rows not delivered; retrying in %ld ms", nfailed, n,
                  r->retry_ms);
         sig_sleep_ms(r->retry_ms);
@@ -720,6 +722,7 @@ static void relay_round(struct relay *r)
     }
     relay_phase(r, PHASE_MARK, t);
     relay_timing_round(r, n, start);
+    nfailed += fl->pending; /* after a fatal error: never delivered */
     relay_batch_clear(fl);
     r->cur = !r->cur; /* the batch read ahead, if any, is next */
     relay_round_end(r, n, nfailed);
