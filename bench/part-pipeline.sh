@@ -51,17 +51,42 @@ for _ in $(seq "$COPIES"); do
 done
 events=$(sql "SELECT count(*) FROM outbox WHERE id > $before AND topic = 'omnisync.stock.v1'")
 size=$(sql "SELECT coalesce(round(avg(length(data::text))) + 200, 400) FROM outbox WHERE id > $before")
+pub_port=$(sed -n 's/.*http listening on [^ ]*:\([0-9][0-9]*\) (\/healthz .*/\1/p' "$T_TMP/pub.log" | tail -1)
+# pub_read: stock messages stock-publisher has handled (its /metrics).
+pub_read() {
+    curl -s --max-time 5 "http://127.0.0.1:$pub_port/metrics" |
+        sed -n 's/^omnisync_messages_consumed_total{topic="omnisync.stock.v1"} \([0-9]*\).*/\1/p'
+}
+read0=$(pub_read)
+# cpu NAME: user+system CPU seconds of a t_bg process so far.
+cpu() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/${T_BG_PIDS[$1]}/stat" 2>/dev/null; }
+pub_cpu0=$(cpu pub)
 t0=$(date +%s.%N)
 st_relay relay2
-wait_for 300 st_compare "$STORE" sim >/dev/null || { echo "bench: no convergence" >&2; exit 1; }
+# Stages: the relay drained the outbox, stock-publisher read every event,
+# the store equals the ledger (each polled every 50 ms; the last one is
+# the clock).
+t_relay= t_read= n=0
+while :; do
+    now=$(date +%s.%N)
+    [ -z "$t_relay" ] && st_drained && t_relay=$(echo "$now - $t0" | bc)
+    [ -z "$t_read" ] && r=$(pub_read) && [ "$((${r:-0} - ${read0:-0}))" -ge "$events" ] && t_read=$(echo "$now - $t0" | bc)
+    [ -n "$t_relay" ] && [ -n "$t_read" ] && st_compare "$STORE" sim >/dev/null 2>&1 && break
+    n=$((n + 1))
+    [ "$n" -gt 6000 ] && { echo "bench: no convergence" >&2; exit 1; }
+    sleep 0.05
+done
 secs=$(echo "$(date +%s.%N) - $t0" | bc)
 rate=$(python3 -c "print(round($events / $secs))")
 hwm() { sed -nE 's/^VmHWM:[[:space:]]+([0-9]+) kB/\1/p' "/proc/${T_BG_PIDS[$1]}/status" 2>/dev/null; }
 pub_hwm=$(hwm pub) relay_hwm=$(hwm relay2)
+echo "pipeline: CPU s: outbox-relay $(cpu relay2), stock-publisher $(echo "$(cpu pub) - $pub_cpu0" | bc)"
 raw=$(kraw --bootstrap "$OMNISYNC_KAFKA" --count "$events" --size "$size" --topic "kraw.$$") ||
     { echo "bench: kraw failed: $raw" >&2; exit 1; }
 rawrate=$(jq .msgs_per_s <<<"$raw")
-echo "pipeline: $events stock events ($MOVES movements, x$((COPIES + 1))) in $secs s; raw broker: $raw"
+echo "pipeline: $events stock events ($MOVES movements, x$((COPIES + 1))) in $secs s (relay drained at $t_relay s, publisher read all at $t_read s); raw broker: $raw"
+grep -E "stats:|caught up|round" "$T_TMP/relay2.log" | tail -3 | sed 's/^/pipeline: relay: /'
+grep -E "stats:|backlog" "$T_TMP/pub.log" | tail -3 | sed 's/^/pipeline: publisher: /'
 bench_result pipeline "events/s commit->store, limit off (baseline: raw produce+consume)" \
     "$rate" "$rawrate" "ev/s" ">= 50% raw" "$(python3 -c "print('yes' if $rate * 2 >= $rawrate else 'no')")"
 bench_result pipeline "stock-publisher RSS peak MB under the pipeline load (baseline: 30 MB)" \

@@ -150,7 +150,8 @@ out:
     "SELECT id, event_id, topic, type, key, store, data::text, "               \
     "to_char(created_at AT TIME ZONE 'UTC', "                                  \
     "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"+00:00\"') "                               \
-    "FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1"
+    "FROM outbox WHERE sent_at IS NULL AND id > $2::bigint ORDER BY id LIMIT " \
+    "$1"
 
 #define OUTBOX_STR2(x) #x
 #define OUTBOX_STR(x) OUTBOX_STR2(x)
@@ -166,16 +167,17 @@ static long long outbox_ll(const PGresult *res, int row, int col)
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-int outbox_unsent_read(PGconn *pg, long long limit, struct outbox_batch *b,
-                       char *errstr, size_t errstr_size)
+int outbox_unsent_read(PGconn *pg, long long limit, long long after_id,
+                       struct outbox_batch *b, char *errstr, size_t errstr_size)
 {
-    char lim[32];
-    const char *vals[1] = {lim};
+    char lim[32], after[32];
+    const char *vals[2] = {lim, after};
     int i;
 
     memset(b, 0, sizeof(*b));
     snprintf(lim, sizeof(lim), "%lld", limit);
-    b->res = db_exec(pg, OUTBOX_SQL_UNSENT, 1, vals, "select unsent", errstr,
+    snprintf(after, sizeof(after), "%lld", after_id);
+    b->res = db_exec(pg, OUTBOX_SQL_UNSENT, 2, vals, "select unsent", errstr,
                      errstr_size, NULL);
     if (!b->res)
         return -1;

@@ -79,13 +79,16 @@ struct outbox_batch {
 };
 
 /**
- * @brief Read the first @p limit unsent rows in id order (never "sent up
- *        to id N": ids are not commit order).
+ * @brief Read the first @p limit unsent rows with an id above @p after_id
+ *        in id order.  0 reads from the start: ids are not commit order,
+ *        so a reader that goes on after an id must come back to the start
+ *        to find rows that committed late.
  * @param b filled (zeroed on failure).
  * @returns 0, or -1 with errstr.
  */
-int outbox_unsent_read(PGconn *pg, long long limit, struct outbox_batch *b,
-                       char *errstr, size_t errstr_size);
+int outbox_unsent_read(PGconn *pg, long long limit, long long after_id,
+                       struct outbox_batch *b, char *errstr,
+                       size_t errstr_size);
 
 /** @brief Free a batch's rows and zero it.  NULL-safe; idempotent. */
 void outbox_batch_clear(struct outbox_batch *b);

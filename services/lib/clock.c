@@ -19,6 +19,11 @@ int64_t clock_mono_ms(void)
     return clock_read_us(CLOCK_MONOTONIC) / 1000;
 }
 
+int64_t clock_mono_us(void)
+{
+    return clock_read_us(CLOCK_MONOTONIC);
+}
+
 int64_t clock_wall_ms(void)
 {
     return clock_read_us(CLOCK_REALTIME) / 1000;

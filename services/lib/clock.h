@@ -46,6 +46,9 @@
 /** @returns milliseconds of CLOCK_MONOTONIC: for intervals and deadlines. */
 int64_t clock_mono_ms(void);
 
+/** @returns microseconds of CLOCK_MONOTONIC: for timing short steps. */
+int64_t clock_mono_us(void);
+
 /** @returns milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t clock_wall_ms(void);
 

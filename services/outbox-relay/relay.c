@@ -28,6 +28,7 @@
 #define RELAY_RETRY_MIN_MS 500 /* after failed deliveries */
 #define RELAY_RETRY_MAX_MS 10000
 #define RELAY_BACKLOG_EVERY_MS 5000 /* refresh of the backlog gauges */
+#define RELAY_AHEAD_MAX_MS 1000     /* longest run of read-ahead rounds */
 
 enum relay_state {
     RELAY_DISCONNECTED,
@@ -42,15 +43,37 @@ enum slot_state {
     SLOT_DEAD,      /* can never be produced (too large...): set aside */
 };
 
-/* One outbox row of the batch in flight. */
+struct relay_batch;
+
+/* One outbox row of a batch in flight. */
 struct relay_slot {
-    long long id;      /* outbox.id */
-    const char *key;   /* borrowed from the batch */
-    const char *topic; /* borrowed likewise */
-    const char *store; /* likewise, NULL when the row names none */
+    struct relay_batch *b; /* its batch */
+    long long id;          /* outbox.id */
+    const char *key;       /* borrowed from the batch */
+    const char *topic;     /* borrowed likewise */
+    const char *store;     /* likewise, NULL when the row names none */
     enum slot_state state;
     int marked;       /* in the batch's mark-sent statement */
     char reason[256]; /* why a SLOT_DEAD row can never be published */
+};
+
+/* A batch in flight: its rows and their delivery state. */
+struct relay_batch {
+    struct outbox_batch rows;
+    struct relay_slot *slots;
+    int nslots;
+    int pending; /* slots still without a delivery report */
+};
+
+/* Where a round's time goes (µs): the SELECT, building and producing the
+ * events, waiting for the delivery reports, marking them sent. */
+enum relay_phase { PHASE_READ, PHASE_PRODUCE, PHASE_WAIT, PHASE_MARK, PHASE_N };
+
+/* Rounds and their phases' time, since start and since the current run of
+ * full batches (a backlog) began. */
+struct relay_timing {
+    unsigned long long rounds, rows;
+    int64_t us[PHASE_N];
 };
 
 /* The relay's metric families (docs/metrics.md "Outbox relay"). */
@@ -66,23 +89,25 @@ struct relay {
     int standby_logged;
     long backoff_ms; /* Postgres reconnect backoff */
     long retry_ms;   /* delay after a round with failed deliveries */
-    /* The batch in flight: its rows and their delivery state. */
-    struct outbox_batch batch;
-    struct relay_slot *slots;
-    int nslots;
-    int pending; /* slots still without a delivery report */
+    /* The batches in flight: fl[cur] is marked first; fl[!cur], when it
+     * has rows, was read ahead (the rows after fl[cur]'s last id). */
+    struct relay_batch fl[2];
+    int cur;
+    int64_t ahead_since_ms; /* when the current run of read-aheads began */
     /* Counters for the stats line. */
     unsigned long long published, failed, held, pruned, dead;
     long long next_stats_ms, next_prune_ms, next_backlog_ms;
     long long backlog; /* unsent rows at the last look, -1 unknown */
     struct relay_mx mx;
+    struct relay_timing total, backlog_t; /* backlog_t: this backlog's */
+    int64_t backlog_start_us;             /* 0: not in a backlog */
     int fatal;
 };
 
 static const struct cfg_opt relay_opts[] = {
     CFG_ROW_PG_DSN(struct relay_cfg, pg_dsn, CFG_REQUIRED),
     CFG_ROW_KAFKA_BOOTSTRAP(struct relay_cfg, kafka_bootstrap, CFG_REQUIRED),
-    {"relay.batch", CFG_INT, "500", 1, 100000, 0,
+    {"relay.batch", CFG_INT, "2000", 1, 100000, 0,
      offsetof(struct relay_cfg, batch), "outbox rows published per round"},
     {"relay.poll.ms", CFG_INT, "1000", 10, 600000, 0,
      offsetof(struct relay_cfg, poll_ms),
@@ -120,11 +145,11 @@ static void relay_dr(void *msg_opaque, rd_kafka_resp_err_t err,
                      int32_t partition, int64_t offset, void *opaque)
 {
     struct relay_slot *s = msg_opaque;
-    struct relay *r = opaque;
 
+    (void)opaque;
     (void)partition;
     (void)offset;
-    if (!r->batch.res || s->state != SLOT_PENDING)
+    if (!s->b->rows.res || s->state != SLOT_PENDING)
         return; /* a late report for a batch already given up on */
     if (err && kafka_err_message_bad(err)) {
         s->state = SLOT_DEAD;
@@ -137,7 +162,7 @@ static void relay_dr(void *msg_opaque, rd_kafka_resp_err_t err,
     } else {
         s->state = SLOT_DELIVERED;
     }
-    r->pending--;
+    s->b->pending--;
 }
 
 /* Register the families and the readiness checks with @p ops. */
@@ -182,8 +207,9 @@ struct relay *relay_new(const struct relay_cfg *rc, const struct cfg *passthru,
     r->rc = rc;
     r->state = RELAY_DISCONNECTED;
     r->backoff_ms = RELAY_BACKOFF_MIN_MS;
-    r->slots = calloc((size_t)rc->batch, sizeof(*r->slots));
-    if (!r->slots) {
+    r->fl[0].slots = calloc((size_t)rc->batch, sizeof(*r->fl[0].slots));
+    r->fl[1].slots = calloc((size_t)rc->batch, sizeof(*r->fl[1].slots));
+    if (!r->fl[0].slots || !r->fl[1].slots) {
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
@@ -246,13 +272,59 @@ static void relay_backlog(struct relay *r)
     metrics_set(r->mx.oldest, NULL, age);
 }
 
+/* Add @p us to phase @p ph of both timings; @returns now (µs). */
+static int64_t relay_phase(struct relay *r, enum relay_phase ph, int64_t since)
+{
+    int64_t now = clock_mono_us();
+
+    r->total.us[ph] += now - since;
+    r->backlog_t.us[ph] += now - since;
+    return now;
+}
+
 static void relay_stats(struct relay *r)
 {
+    const int64_t *us = r->total.us;
+
     relay_backlog(r);
     log_info("stats: state=%s published=%llu failed=%llu held=%llu "
-             "set_aside=%llu pending=%lld in_flight=%d pruned=%llu",
+             "set_aside=%llu pending=%lld in_flight=%d pruned=%llu "
+             "rounds=%llu read_ms=%lld produce_ms=%lld wait_ms=%lld "
+             "mark_ms=%lld",
              relay_state_name(r->state), r->published, r->failed, r->held,
-             r->dead, r->backlog, r->pending, r->pruned);
+             r->dead, r->backlog, r->fl[0].pending + r->fl[1].pending,
+             r->pruned, r->total.rounds, (long long)(us[PHASE_READ] / 1000),
+             (long long)(us[PHASE_PRODUCE] / 1000),
+             (long long)(us[PHASE_WAIT] / 1000),
+             (long long)(us[PHASE_MARK] / 1000));
+}
+
+/* Count a round of @p n rows; a backlog (a run of full batches) that ends
+ * with it is logged with where its time went. */
+static void relay_timing_round(struct relay *r, int n, int64_t start_us)
+{
+    const int64_t *us = r->backlog_t.us;
+
+    r->total.rounds++;
+    r->total.rows += (unsigned long long)n;
+    r->backlog_t.rounds++;
+    r->backlog_t.rows += (unsigned long long)n;
+    if (n >= r->rc->batch) {
+        if (!r->backlog_start_us)
+            r->backlog_start_us = start_us;
+        return;
+    }
+    if (r->backlog_start_us)
+        log_info("caught up: %llu rows in %llu rounds, %lld ms (read %lld, "
+                 "produce %lld, wait %lld, mark %lld ms)",
+                 r->backlog_t.rows, r->backlog_t.rounds,
+                 (long long)((clock_mono_us() - r->backlog_start_us) / 1000),
+                 (long long)(us[PHASE_READ] / 1000),
+                 (long long)(us[PHASE_PRODUCE] / 1000),
+                 (long long)(us[PHASE_WAIT] / 1000),
+                 (long long)(us[PHASE_MARK] / 1000));
+    memset(&r->backlog_t, 0, sizeof(r->backlog_t));
+    r->backlog_start_us = 0;
 }
 
 /* Connect, then try the advisory lock; LISTEN once it is ours. */
@@ -276,6 +348,15 @@ static void relay_acquire(struct relay *r)
         r->backoff_ms = RELAY_BACKOFF_MIN_MS;
         r->state = RELAY_STANDBY;
         log_info("postgres: connected");
+        /* Right after a burst the statistics still see a few unsent rows,
+         * and the planner reads the unsent rows with a bitmap scan and a
+         * sort: every round would format and sort the whole backlog.  The
+         * index scan of outbox_unsent_idx stops after relay.batch rows. */
+        if (db_cmd(r->pg, "SET enable_bitmapscan = off", 0, NULL,
+                   "session settings", errstr, sizeof(errstr)) < 0) {
+            relay_disconnect(r, errstr);
+            return;
+        }
     }
     snprintf(key, sizeof(key), "%lld", r->rc->lock_key);
     vals[0] = key;
@@ -307,35 +388,41 @@ static void relay_acquire(struct relay *r)
              RELAY_CHANNEL);
 }
 
-/* Release the batch's result and slots. */
-static void relay_batch_clear(struct relay *r)
+/* Release the batch's result; its slots are kept for the next one (a
+ * late delivery report for it finds no result and is ignored). */
+static void relay_batch_clear(struct relay_batch *b)
 {
-    outbox_batch_clear(&r->batch);
-    r->nslots = 0;
-    r->pending = 0;
+    outbox_batch_clear(&b->rows);
+    b->nslots = 0;
+    b->pending = 0;
 }
 
-/* Select the first unsent rows and produce them in id order. */
-static int relay_batch_send(struct relay *r)
+/* Select the first unsent rows with an id above @p after_id into @p b and
+ * produce them in id order. */
+static int relay_batch_send(struct relay *r, struct relay_batch *b,
+                            long long after_id)
 {
     char errstr[512];
     int i, n, rc;
+    int64_t t = clock_mono_us();
 
-    if (outbox_unsent_read(r->pg, r->rc->batch, &r->batch, errstr,
+    if (outbox_unsent_read(r->pg, r->rc->batch, after_id, &b->rows, errstr,
                            sizeof(errstr)) < 0) {
         relay_db_error(r, errstr);
         return -1;
     }
-    n = (int)r->batch.n;
-    r->nslots = n;
-    r->pending = 0;
+    t = relay_phase(r, PHASE_READ, t);
+    n = (int)b->rows.n;
+    b->nslots = n;
+    b->pending = 0;
     for (i = 0; i < n; i++) {
-        struct relay_slot *s = &r->slots[i];
-        const struct outbox_row *row = &r->batch.rows[i];
+        struct relay_slot *s = &b->slots[i];
+        const struct outbox_row *row = &b->rows.rows[i];
         struct kafka_header hdrs[2] = {{"event-id", row->event_id},
                                        {"event-type", row->type}};
         char *env;
 
+        s->b = b;
         s->id = row->id;
         s->key = row->key;
         s->topic = row->topic;
@@ -350,29 +437,31 @@ static int relay_batch_send(struct relay *r)
             continue;
         }
         s->state = SLOT_PENDING;
-        r->pending++;
+        b->pending++;
         rc = kafka_produce(r->prod, row->topic, s->key, strlen(s->key), env,
                            strlen(env), hdrs, 2, s, 1000 /* ms */, errstr,
                            sizeof(errstr));
         if (rc < 0) {
             s->state = rc == -2 ? SLOT_DEAD : SLOT_FAILED;
             snprintf(s->reason, sizeof(s->reason), "%.255s", errstr);
-            r->pending--;
+            b->pending--;
             log_warn_ctx(row->event_id, "outbox row %lld: %s", s->id, errstr);
         }
         free(env);
     }
+    relay_phase(r, PHASE_PRODUCE, t);
     return n;
 }
 
 /* Count the batch's rows by topic: published when marked sent
  * (@p marked_ok), failed when not delivered. */
-static void relay_mx_count(struct relay *r, int marked_ok)
+static void relay_mx_count(struct relay *r, const struct relay_batch *b,
+                           int marked_ok)
 {
     int i;
 
-    for (i = 0; i < r->nslots; i++) {
-        const struct relay_slot *s = &r->slots[i];
+    for (i = 0; i < b->nslots; i++) {
+        const struct relay_slot *s = &b->slots[i];
 
         if (s->state != SLOT_DELIVERED)
             metrics_inc(r->mx.failed, (const char *const[]){s->topic});
@@ -415,20 +504,21 @@ static int relay_set_aside(struct relay *r, struct relay_slot *s)
  * message on the topic (compaction keeps the last one).
  * @returns 0, or -1 when Postgres failed (rows stay unsent: re-sent later).
  */
-static int relay_batch_mark(struct relay *r, int *nfailed)
+static int relay_batch_mark(struct relay *r, struct relay_batch *b,
+                            int *nfailed)
 {
     char errstr[512];
     long long *ids;
     int i, j, marked = 0, rc = -1;
 
     *nfailed = 0;
-    ids = malloc(((size_t)r->nslots + 1) * sizeof(*ids));
+    ids = malloc(((size_t)b->nslots + 1) * sizeof(*ids));
     if (!ids) {
         log_error("mark sent: out of memory");
         return -1;
     }
-    for (i = 0; i < r->nslots; i++) {
-        struct relay_slot *s = &r->slots[i];
+    for (i = 0; i < b->nslots; i++) {
+        struct relay_slot *s = &b->slots[i];
         int held = 0;
 
         if (s->state == SLOT_DEAD && relay_set_aside(r, s) < 0)
@@ -439,8 +529,8 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
         }
         /* Only after a failure in this batch: scan its earlier rows. */
         for (j = 0; *nfailed && j < i && !held; j++)
-            held = r->slots[j].state == SLOT_FAILED &&
-                   strcmp(r->slots[j].key, s->key) == 0;
+            held = b->slots[j].state == SLOT_FAILED &&
+                   strcmp(b->slots[j].key, s->key) == 0;
         if (held) {
             r->held++;
             continue;
@@ -460,7 +550,7 @@ static int relay_batch_mark(struct relay *r, int *nfailed)
     r->published += (unsigned long long)marked;
     rc = 0;
 out:
-    relay_mx_count(r, rc == 0);
+    relay_mx_count(r, b, rc == 0);
     r->failed += (unsigned long long)*nfailed;
     free(ids);
     return rc;
@@ -523,11 +613,12 @@ static void relay_prune(struct relay *r)
     }
 }
 
-/* Wait for every delivery report of the batch, up to @p deadline_ms
+/* Wait for every delivery report of @p b, up to @p deadline_ms
  * (monotonic; 0: no deadline but return on a stop request). */
-static void relay_batch_wait(struct relay *r, long long deadline_ms)
+static void relay_batch_wait(struct relay *r, struct relay_batch *b,
+                             long long deadline_ms)
 {
-    while (r->pending > 0) {
+    while (b->pending > 0) {
         if (kafka_producer_fatal(r->prod, NULL, 0))
             break;
         if (deadline_ms ? clock_mono_ms() >= deadline_ms : sig_stop_requested())
@@ -536,28 +627,43 @@ static void relay_batch_wait(struct relay *r, long long deadline_ms)
     }
 }
 
-/* One active round: send a batch, wait for its reports, mark, then wait for
- * the next NOTIFY unless the batch was full. */
-static void relay_round(struct relay *r)
+/* Give up on @p b: its rows stay unsent (a later round re-sends them).  Its
+ * reports are awaited first, so none reaches its slots once reused. */
+static void relay_batch_drop(struct relay *r, struct relay_batch *b)
+{
+    relay_batch_wait(r, b, 0);
+    relay_batch_clear(b);
+}
+
+/* While @p fl's reports come in, read the rows after its last id into the
+ * other batch and produce them: only when fl was full, nothing is read
+ * ahead yet, and the run of read-aheads began less than
+ * RELAY_AHEAD_MAX_MS ago (a row that committed late below the ids read
+ * waits at most that long: the round after the run reads from the
+ * start). */
+static void relay_read_ahead(struct relay *r, struct relay_batch *fl)
+{
+    struct relay_batch *nx = &r->fl[!r->cur];
+
+    if (nx->rows.res || fl->nslots < r->rc->batch || sig_stop_requested() ||
+        clock_mono_ms() - r->ahead_since_ms >= RELAY_AHEAD_MAX_MS)
+        return;
+    if (relay_batch_send(r, nx, fl->slots[fl->nslots - 1].id) <= 0)
+        relay_batch_clear(nx); /* an error, or nothing there */
+}
+
+/* After batch @p n rows long was marked (@p nfailed not delivered): back
+ * off after failures, go on while rows wait, else wait for a NOTIFY. */
+static void relay_round_end(struct relay *r, int n, int nfailed)
 {
     char errstr[512];
-    int n, nfailed = 0, woke;
+    struct relay_batch *next = &r->fl[r->cur];
 
-    n = relay_batch_send(r);
-    if (n < 0) {
-        relay_batch_clear(r);
-        if (r->state == RELAY_ACTIVE)
-            sig_sleep_ms(r->rc->poll_ms); /* SQL error: do not spin */
-        return;
-    }
-    relay_batch_wait(r, 0);
-    if (r->pending > 0 && !kafka_producer_fatal(r->prod, NULL, 0))
-        return; /* stop requested: relay_drain() finishes the batch */
-    if (relay_batch_mark(r, &nfailed) < 0) {
-        relay_batch_clear(r);
-        return;
-    }
-    relay_batch_clear(r);
+    /* Rows read ahead may be newer rows of a failed row's key: none is
+     * marked (not even by relay_drain() after a fatal error), so they are
+     * re-sent after it. */
+    if (nfailed)
+        relay_batch_drop(r, next);
     if (kafka_producer_fatal(r->prod, errstr, sizeof(errstr))) {
         r->fatal = 1;
         return;
@@ -574,11 +680,52 @@ static void relay_round(struct relay *r)
         return;
     }
     r->retry_ms = RELAY_RETRY_MIN_MS;
-    if (n >= r->rc->batch || sig_stop_requested())
-        return; /* more rows are waiting */
-    woke = relay_wait_notify(r, r->rc->poll_ms);
-    if (woke < 0)
+    if (next->rows.res || n >= r->rc->batch || sig_stop_requested())
+        return; /* more rows are waiting, or read ahead */
+    if (relay_wait_notify(r, r->rc->poll_ms) < 0)
         relay_disconnect(r, PQerrorMessage(r->pg));
+}
+
+/* One active round: send a batch (unless it was read ahead), read the next
+ * one ahead, wait for the first one's reports, mark them. */
+static void relay_round(struct relay *r)
+{
+    struct relay_batch *fl = &r->fl[r->cur];
+    int n, nfailed = 0;
+    int64_t start = clock_mono_us(), t;
+
+    if (!fl->rows.res) {
+        /* Nothing in flight: from the start. */
+        r->ahead_since_ms = clock_mono_ms();
+        if (relay_batch_send(r, fl, 0) < 0) {
+            relay_batch_clear(fl);
+            if (r->state == RELAY_ACTIVE)
+                sig_sleep_ms(r->rc->poll_ms); /* SQL error: do not spin */
+            return;
+        }
+    }
+    n = fl->nslots;
+    relay_read_ahead(r, fl);
+    if (r->state != RELAY_ACTIVE) { /* the read-ahead lost the session */
+        relay_batch_drop(r, fl);
+        return;
+    }
+    t = clock_mono_us();
+    relay_batch_wait(r, fl, 0);
+    t = relay_phase(r, PHASE_WAIT, t);
+    if (fl->pending > 0 && !kafka_producer_fatal(r->prod, NULL, 0))
+        return; /* stop requested: relay_drain() finishes the batches */
+    if (relay_batch_mark(r, fl, &nfailed) < 0) {
+        relay_batch_clear(fl);
+        relay_batch_drop(r, &r->fl[!r->cur]);
+        return;
+    }
+    relay_phase(r, PHASE_MARK, t);
+    relay_timing_round(r, n, start);
+    nfailed += fl->pending; /* after a fatal error: never delivered */
+    relay_batch_clear(fl);
+    r->cur = !r->cur; /* the batch read ahead, if any, is next */
+    relay_round_end(r, n, nfailed);
 }
 
 int relay_poll(struct relay *r)
@@ -612,25 +759,39 @@ int relay_poll(struct relay *r)
     return r->fatal ? -1 : 0;
 }
 
+/* Finish the batches in flight at a stop: wait for their reports until
+ * @p deadline_ms, mark the delivered rows; the batch read ahead only when
+ * every row before it was delivered and marked.  @returns 0, or 1 when
+ * something stayed undelivered or unmarked. */
+static int relay_drain_batches(struct relay *r, long long deadline_ms)
+{
+    int i, nfailed = 0, status = 0;
+
+    for (i = 0; i < 2; i++) {
+        struct relay_batch *b = &r->fl[(r->cur + i) % 2];
+
+        if (b->nslots > 0 && !status) {
+            log_info("draining: %d messages in flight, waiting up to %lld ms",
+                     b->pending, deadline_ms - clock_mono_ms());
+            relay_batch_wait(r, b, deadline_ms);
+            if (b->pending > 0) {
+                log_warn("drain: %d messages still without a delivery "
+                         "report; their rows stay unsent and will be re-sent",
+                         b->pending);
+                status = 1;
+            }
+            if (!r->pg || relay_batch_mark(r, b, &nfailed) < 0 || nfailed)
+                status = 1;
+        }
+        relay_batch_clear(b);
+    }
+    return status;
+}
+
 int relay_drain(struct relay *r, int timeout_ms)
 {
     char errstr[512];
-    int nfailed = 0, status = 0;
-
-    if (r->nslots > 0) {
-        log_info("draining: %d messages in flight, waiting up to %d ms",
-                 r->pending, timeout_ms);
-        relay_batch_wait(r, clock_mono_ms() + timeout_ms);
-        if (r->pending > 0) {
-            log_warn("drain: %d messages still without a delivery report; "
-                     "their rows stay unsent and will be re-sent",
-                     r->pending);
-            status = 1;
-        }
-        if (!r->pg || relay_batch_mark(r, &nfailed) < 0)
-            status = 1;
-        relay_batch_clear(r);
-    }
+    int status = relay_drain_batches(r, clock_mono_ms() + timeout_ms);
     if (kafka_producer_fatal(r->prod, errstr, sizeof(errstr))) {
         log_error("exiting after fatal producer error: %s", errstr);
         status = 1;
@@ -661,8 +822,10 @@ void relay_destroy(struct relay *r)
         return;
     /* The producer first: no delivery report may reach freed slots. */
     kafka_producer_destroy(r->prod);
-    relay_batch_clear(r);
-    free(r->slots);
+    relay_batch_clear(&r->fl[0]);
+    relay_batch_clear(&r->fl[1]);
+    free(r->fl[0].slots);
+    free(r->fl[1].slots);
     if (r->pg)
         PQfinish(r->pg);
     free(r);

@@ -858,7 +858,7 @@ static void stockpub_stats_log(struct stockpub *sp)
         "dlq=%llu "
         "commits=%llu rounds=%llu hold_max_ms=%llu latency_n=%llu p50_ms=%lld "
         "p99_ms=%lld "
-        "max_ms=%lld",
+        "max_ms=%lld read_ms=%llu flush_ms=%llu",
         (unsigned long long)sp->st.consumed,
         (unsigned long long)sp->st.coalesced, pendmap_count(sp->pm),
         (unsigned long long)sp->st.calls, (unsigned long long)sp->st.calls_ok,
@@ -872,7 +872,9 @@ static void stockpub_stats_log(struct stockpub *sp)
         (unsigned long long)sp->st.held_ms_max,
         (unsigned long long)sp->lat.count,
         (long long)lathist_quantile(&sp->lat, 0.5),
-        (long long)lathist_quantile(&sp->lat, 0.99), (long long)sp->lat.max_ms);
+        (long long)lathist_quantile(&sp->lat, 0.99), (long long)sp->lat.max_ms,
+        (unsigned long long)(sp->st.read_us / 1000),
+        (unsigned long long)(sp->st.flush_us / 1000));
 }
 
 /* omnisync_parked_items{kind="stock"}: the variants pending for each
@@ -1060,11 +1062,12 @@ static void stockpub_sold_seed(struct stockpub *sp)
 int stockpub_poll(struct stockpub *sp)
 {
     rd_kafka_message_t *m;
-    int64_t start, now;
+    int64_t start, now, t;
     long long n = 0;
 
     m = kafka_consumer_poll(sp->kc, KAFKA_POLL_MS);
     sp->catching_up = 0;
+    t = clock_mono_us();
     if (m) {
         /* Drain what is already fetched, so a backlog coalesces before
          * any flush (bounded, and each wait is short). */
@@ -1085,9 +1088,12 @@ int stockpub_poll(struct stockpub *sp)
         log_error("kafka consumer: fatal error");
         return -1;
     }
+    now = clock_mono_us();
+    sp->st.read_us += (uint64_t)(now - t);
     stockpub_collect(sp);
     stockpub_flush_due(sp);
     stockpub_commit(sp, 0);
+    sp->st.flush_us += (uint64_t)(clock_mono_us() - now);
     now = clock_mono_ms();
     if (now >= sp->next_refresh_ms)
         stockpub_refresh(sp, 0);

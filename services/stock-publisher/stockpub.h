@@ -80,6 +80,8 @@ struct stockpub_stats {
     uint64_t rounds;        /* flush rounds (every pending variant of a
                                store) */
     uint64_t held_ms_max;   /* oldest pending change seen at a check */
+    uint64_t read_us;       /* time handling messages (not waiting) */
+    uint64_t flush_us;      /* time in flush checks, rounds and commits */
     size_t pending;         /* variants pending now */
 };
 

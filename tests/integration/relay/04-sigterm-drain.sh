@@ -14,7 +14,7 @@ set -uo pipefail
 
 TOPIC=omnisync.stock.v1
 STORE="term$$x$RANDOM"
-N=20000
+N=50000
 
 insert_rows() {
     relay_sql "INSERT INTO outbox (topic, type, key, store, data)
@@ -40,7 +40,7 @@ t_ok "ledger schema applied" relay_migrate || t_bail "no schema"
 
 # ---- config
 out=$(outbox-relay --dump-config 2>&1)
-t_like "--dump-config lists the relay's keys" "$out" 'relay\.batch = 500'
+t_like "--dump-config lists the relay's keys" "$out" 'relay\.batch = 2000'
 t_unlike "--dump-config masks pg.dsn" "$out" "pg\.dsn = [^*]"
 out=$(outbox-relay -o kafka.ssl.key.pem=PEMSECRET \
     -o kafka.sasl.oauthbearer.config=principal=OAUTHSECRET \
@@ -73,7 +73,7 @@ t_like "it says so" "$(relay_log idle)" 'stopped \(exit 0\)'
 
 # ---- SIGTERM in the middle of a backlog
 insert_rows 1 "$N"
-relay_start busy -o relay.batch=5000
+relay_start busy -o relay.batch=1000
 t_ok "the relay starts publishing the backlog" wait_for 60 sent_at_least 1
 timed_kill busy TERM
 t_is "SIGTERM mid-backlog: exit 0" "$rc" 0
