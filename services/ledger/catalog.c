@@ -715,23 +715,16 @@ static const char *const STAGE_TEMP[] = {
     "name text NOT NULL, depth int NOT NULL) ON COMMIT DROP",
     NULL};
 
-/* The statements that load a stage's arrays, in the order of
+/* The statements that copy a stage's buffers, in the order of
  * stage_rows(). */
 static const char *const STAGE_LOAD[] = {
-    "INSERT INTO imp_product SELECT * FROM json_to_recordset($1"
-    "::json) AS x(article text, name text, description text, "
-    "group_path text, ord int)",
-    "INSERT INTO imp_variant SELECT * FROM json_to_recordset($1"
-    "::json) AS x(sku text, article text, barcode text, "
-    "position int, price numeric, old_price numeric, ord int)",
-    "INSERT INTO imp_option SELECT * FROM json_to_recordset($1"
-    "::json) AS x(sku text, name text, value text)",
-    "INSERT INTO imp_photo SELECT * FROM json_to_recordset($1"
-    "::json) AS x(article text, position int, path text, "
-    "sha256 text)",
-    "INSERT INTO imp_group SELECT * FROM json_to_recordset($1"
-    "::json) AS x(path text, parent_path text, name text, "
-    "depth int)",
+    "COPY imp_product (article, name, description, group_path, ord) "
+    "FROM STDIN",
+    "COPY imp_variant (sku, article, barcode, position, price, old_price, "
+    "ord) FROM STDIN",
+    "COPY imp_option (sku, name, value) FROM STDIN",
+    "COPY imp_photo (article, position, path, sha256) FROM STDIN",
+    "COPY imp_group (path, parent_path, name, depth) FROM STDIN",
 };
 static const char *const STAGE_LOAD_WHAT[] = {
     "stage products", "stage variants", "stage options",
@@ -739,8 +732,9 @@ static const char *const STAGE_LOAD_WHAT[] = {
 };
 #define STAGE_NLOAD (sizeof(STAGE_LOAD) / sizeof(STAGE_LOAD[0]))
 
-/* The arrays of @p st in the order of STAGE_LOAD. */
-static void stage_rows(struct catalog_stage *st, json_t **rows[STAGE_NLOAD])
+/* The buffers of @p st in the order of STAGE_LOAD. */
+static void stage_rows(struct catalog_stage *st,
+                       struct db_copy *rows[STAGE_NLOAD])
 {
     rows[0] = &st->products;
     rows[1] = &st->variants;
@@ -771,27 +765,25 @@ int catalog_stage_begin(PGconn *pg, char *errstr, size_t errstr_size)
 int catalog_stage_append(PGconn *pg, struct catalog_stage *st, char *errstr,
                          size_t errstr_size)
 {
-    json_t **rows[STAGE_NLOAD];
+    struct db_copy *rows[STAGE_NLOAD];
     size_t i;
-    int rc = 0;
 
     stage_rows(st, rows);
-    for (i = 0; i < STAGE_NLOAD; i++) {
-        json_t *r = *rows[i];
-
-        *rows[i] = NULL;
-        if (!r)
-            continue;
-        if (rc == 0 && json_array_size(r)) {
-            /* json_cmd() consumes r */
-            if (json_cmd(pg, STAGE_LOAD[i], r, STAGE_LOAD_WHAT[i], errstr,
+    for (i = 0; i < STAGE_NLOAD; i++)
+        if (db_copy_send(pg, STAGE_LOAD[i], rows[i], STAGE_LOAD_WHAT[i], errstr,
                          errstr_size) < 0)
-                rc = -1;
-        } else {
-            json_decref(r);
-        }
-    }
-    return rc;
+            return -1;
+    return 0;
+}
+
+void catalog_stage_free(struct catalog_stage *st)
+{
+    struct db_copy *rows[STAGE_NLOAD];
+    size_t i;
+
+    stage_rows(st, rows);
+    for (i = 0; i < STAGE_NLOAD; i++)
+        db_copy_free(rows[i]);
 }
 
 int catalog_stage_end(PGconn *pg, char *errstr, size_t errstr_size)
