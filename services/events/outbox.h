@@ -28,8 +28,8 @@ int outbox_add(PGconn *pg, const char *topic, const char *type, const char *key,
                size_t errstr_size);
 
 /**
- * @brief Insert @p n outbox rows of one topic and type in one statement,
- *        in array order (their ids ascend in that order).
+ * @brief Insert @p n outbox rows of one topic and type in one statement
+ *        (a COPY), in array order (their ids ascend in that order).
  * @param keys   @p n partition keys.
  * @param datas  @p n payloads, each already a compact JSON text.
  * @returns 0, or -1 with errstr.
