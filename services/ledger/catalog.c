@@ -1062,33 +1062,33 @@ int catalog_prices_changed(PGconn *pg, long long price_list_id, long long **ids,
     return *ids ? 0 : -1;
 }
 
-int catalog_skus_check(PGconn *pg, json_t *rows,
+int catalog_skus_check(PGconn *pg, struct db_copy *rows,
                        void (*other)(void *arg, size_t i, const char *article),
                        void *arg, char *errstr, size_t errstr_size)
 {
-    char *js = dump_owned(rows);
-    const char *vals[1] = {js};
     PGresult *res;
     int r;
 
-    if (!js) {
-        snprintf(errstr, errstr_size, "out of memory");
+    if (db_cmd(pg,
+               "CREATE TEMP TABLE imp_sku_check (i int NOT NULL, sku text NOT "
+               "NULL, article text NOT NULL) ON COMMIT DROP",
+               0, NULL, "check SKUs", errstr, errstr_size) < 0 ||
+        db_copy_send(pg, "COPY imp_sku_check (i, sku, article) FROM STDIN",
+                     rows, "check SKUs", errstr, errstr_size) < 0)
         return -1;
-    }
     res = db_exec(pg,
-                  "SELECT x.i, p.article FROM json_to_recordset($1::json) AS "
-                  "x(i int, sku text, article text) "
+                  "SELECT x.i, p.article FROM imp_sku_check x "
                   "JOIN variant v ON v.sku = x.sku "
                   "JOIN product p ON p.id = v.product_id "
                   "WHERE p.article <> x.article",
-                  1, vals, "check SKUs", errstr, errstr_size, NULL);
-    free(js);
+                  0, NULL, "check SKUs", errstr, errstr_size, NULL);
     if (!res)
         return -1;
     for (r = 0; r < PQntuples(res); r++)
         other(arg, (size_t)cell_ll(res, r, 0), PQgetvalue(res, r, 1));
     PQclear(res);
-    return 0;
+    return db_cmd(pg, "DROP TABLE imp_sku_check", 0, NULL, "check SKUs", errstr,
+                  errstr_size);
 }
 
 int catalog_price_stage_load(PGconn *pg, json_t *rows, char *errstr,

@@ -412,11 +412,12 @@ int catalog_prices_changed(PGconn *pg, long long price_list_id, long long **ids,
 /**
  * @brief Call @p other for each row of @p rows whose SKU belongs to
  *        another article in the ledger.
- * @param rows (stolen) [{"i", "sku", "article"}...]; i is the caller's
- *             index, handed back to @p other with the ledger's article.
+ * @param rows COPY rows (i, sku, article), sent and emptied here; i is
+ *             the caller's index, handed back to @p other with the
+ *             ledger's article.
  * @returns 0, or -1 with errstr.
  */
-int catalog_skus_check(PGconn *pg, json_t *rows,
+int catalog_skus_check(PGconn *pg, struct db_copy *rows,
                        void (*other)(void *arg, size_t i, const char *article),
                        void *arg, char *errstr, size_t errstr_size);
 

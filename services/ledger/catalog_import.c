@@ -1317,8 +1317,9 @@ static void sku_taken(void *arg, size_t i, const char *article)
 static int check_catalog_db(struct catalog_import *ci, PGconn *pg, char *errstr,
                             size_t errstr_size)
 {
-    json_t *arr = json_array();
+    struct db_copy rows = {0};
     size_t i;
+    int rc;
 
     for (i = 0; i < ci->nvariants; i++) {
         const struct imp_variant *v = &ci->variants[i];
@@ -1326,11 +1327,14 @@ static int check_catalog_db(struct catalog_import *ci, PGconn *pg, char *errstr,
 
         if (ci->rows[v->row].bad || !v->sku[0])
             continue;
-        json_array_append_new(arr,
-                              json_pack("{s:I, s:s, s:s}", "i", (json_int_t)i,
-                                        "sku", v->sku, "article", c_art->text));
+        db_copy_int(&rows, (long long)i);
+        db_copy_text(&rows, v->sku);
+        db_copy_text(&rows, c_art->text);
+        db_copy_row_end(&rows);
     }
-    return catalog_skus_check(pg, arr, sku_taken, ci, errstr, errstr_size);
+    rc = catalog_skus_check(pg, &rows, sku_taken, ci, errstr, errstr_size);
+    db_copy_free(&rows);
+    return rc;
 }
 
 /* The price list's id into @p id: 0, 1 when unknown (errstr says so), or
