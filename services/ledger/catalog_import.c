@@ -1721,13 +1721,14 @@ static int import_after(PGconn *pg, struct import_diff *df, char *errstr,
     long long *all;
     size_t n;
 
-    /* A large import changes the tables' shape: without fresh statistics
-     * the snapshot queries below scan them whole, chunk after chunk. */
-    if (df->nids >= IMPORT_ANALYZE_MIN &&
-        catalog_analyze(pg, errstr, errstr_size) < 0)
-        return -1;
     df->ids = catalog_stage_product_ids(pg, &df->nids, errstr, errstr_size);
     if (!df->ids)
+        return -1;
+    /* A large import changes the tables' shape: without fresh statistics
+     * the snapshot queries below scan them whole, chunk after chunk.
+     * (Tested before nids was known until 2026-12-03: it never ran.) */
+    if (df->nids >= IMPORT_ANALYZE_MIN &&
+        catalog_analyze(pg, errstr, errstr_size) < 0)
         return -1;
     n = df->nids + df->nmissing;
     all = realloc(df->ids, (n + 1) * sizeof(*all));
