@@ -954,10 +954,15 @@ int catalog_stage_apply_variant_options(PGconn *pg, const char *const *names,
                  errstr_size) < 0)
         return -1;
     return db_cmd(pg,
+                  /* The variants first, materialized: the option tables
+                   * have no statistics yet, and joined first their row
+                   * estimate (~100 for 25,000) made the planner look each
+                   * option's variant up by index, one probe a row. */
+                  "WITH o AS MATERIALIZED (SELECT v.id, o.name, o.value "
+                  "FROM imp_option o JOIN variant v ON v.sku = o.sku) "
                   "INSERT INTO variant_option AS vo (variant_id, "
-                  "option_name_id, option_value_id) SELECT v.id, n.id, ov.id "
-                  "FROM imp_option o "
-                  "JOIN variant v ON v.sku = o.sku "
+                  "option_name_id, option_value_id) SELECT o.id, n.id, ov.id "
+                  "FROM o "
                   "JOIN option_name n ON n.name = o.name "
                   "JOIN option_value ov ON ov.option_name_id = n.id "
                   "AND ov.value = o.value "
