@@ -29,13 +29,16 @@ static const char SQL_VARIANTS[] =
     "WHERE product_id = ANY($1::bigint[]) "
     "ORDER BY product_id, position, id";
 
+/* DISTINCT over the ids, the names joined after: sorting every variant's
+ * option rows by name text cost more than the rest of the query. */
 static const char SQL_OPTION_NAMES[] =
-    "SELECT DISTINCT v.product_id, n.id, n.name"
-    "  FROM variant v"
-    "  JOIN variant_option vo ON vo.variant_id = v.id"
-    "  JOIN option_name n ON n.id = vo.option_name_id"
-    " WHERE v.product_id = ANY($1::bigint[])"
-    " ORDER BY v.product_id, n.id";
+    "SELECT d.product_id, n.id, n.name"
+    "  FROM (SELECT DISTINCT v.product_id, vo.option_name_id"
+    "          FROM variant v"
+    "          JOIN variant_option vo ON vo.variant_id = v.id"
+    "         WHERE v.product_id = ANY($1::bigint[])) d"
+    "  JOIN option_name n ON n.id = d.option_name_id"
+    " ORDER BY d.product_id, n.id";
 
 static const char SQL_VARIANT_OPTIONS[] =
     "SELECT vo.variant_id, n.name, ov.value"
