@@ -748,6 +748,22 @@ static void stage_rows(struct catalog_stage *st,
 
 int catalog_analyze(PGconn *pg, char *errstr, size_t errstr_size)
 {
+    PGresult *res;
+    int owner;
+
+    /* Only an owner may ANALYZE; anyone else (ledger-api's role) would
+     * get one WARNING a table on stderr and no refresh. */
+    res = db_exec(pg,
+                  "SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM "
+                  "pg_class WHERE oid = ANY (ARRAY['product', 'variant', "
+                  "'variant_option', 'price', 'product_photo']::regclass[])",
+                  0, NULL, "analyze catalog", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    owner = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (!owner)
+        return 0;
     return db_cmd(pg,
                   "ANALYZE product, variant, variant_option, price, "
                   "product_photo",

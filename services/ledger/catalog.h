@@ -279,6 +279,8 @@ struct catalog_stage {
  * @brief Refresh the planner's statistics of the catalog tables inside
  *        the import's transaction (its own new rows count), so the
  *        snapshots after a large import are read with good plans.
+ *        Nothing when the session's role does not own them (only an
+ *        owner may ANALYZE).
  * @returns 0, or -1 with errstr.
  */
 int catalog_analyze(PGconn *pg, char *errstr, size_t errstr_size);
