@@ -28,8 +28,8 @@ int outbox_add(PGconn *pg, const char *topic, const char *type, const char *key,
                size_t errstr_size);
 
 /**
- * @brief Insert @p n outbox rows of one topic and type in one statement,
- *        in array order (their ids ascend in that order).
+ * @brief Insert @p n outbox rows of one topic and type in one statement
+ *        (a COPY), in array order (their ids ascend in that order).
  * @param keys   @p n partition keys.
  * @param datas  @p n payloads, each already a compact JSON text.
  * @returns 0, or -1 with errstr.
@@ -41,8 +41,8 @@ int outbox_add_many(PGconn *pg, const char *topic, const char *type,
 /**
  * @brief outbox_add_many() with a store name per row.
  * @param stores @p n store names (an entry or the whole array may be NULL:
- *               store-independent rows).  Keys and store names must not
- *               need JSON escaping (no '"' or '\\', at most 200 bytes).
+ *               store-independent rows).  A key longer than 200 bytes
+ *               is refused (nothing written).
  * @returns 0, or -1 with errstr.
  */
 int outbox_add_rows(PGconn *pg, const char *topic, const char *type,

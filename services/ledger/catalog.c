@@ -29,13 +29,16 @@ static const char SQL_VARIANTS[] =
     "WHERE product_id = ANY($1::bigint[]) "
     "ORDER BY product_id, position, id";
 
+/* DISTINCT over the ids, the names joined after: sorting every variant's
+ * option rows by name text cost more than the rest of the query. */
 static const char SQL_OPTION_NAMES[] =
-    "SELECT DISTINCT v.product_id, n.id, n.name"
-    "  FROM variant v"
-    "  JOIN variant_option vo ON vo.variant_id = v.id"
-    "  JOIN option_name n ON n.id = vo.option_name_id"
-    " WHERE v.product_id = ANY($1::bigint[])"
-    " ORDER BY v.product_id, n.id";
+    "SELECT d.product_id, n.id, n.name"
+    "  FROM (SELECT DISTINCT v.product_id, vo.option_name_id"
+    "          FROM variant v"
+    "          JOIN variant_option vo ON vo.variant_id = v.id"
+    "         WHERE v.product_id = ANY($1::bigint[])) d"
+    "  JOIN option_name n ON n.id = d.option_name_id"
+    " ORDER BY d.product_id, n.id";
 
 static const char SQL_VARIANT_OPTIONS[] =
     "SELECT vo.variant_id, n.name, ov.value"
@@ -715,23 +718,16 @@ static const char *const STAGE_TEMP[] = {
     "name text NOT NULL, depth int NOT NULL) ON COMMIT DROP",
     NULL};
 
-/* The statements that load a stage's arrays, in the order of
+/* The statements that copy a stage's buffers, in the order of
  * stage_rows(). */
 static const char *const STAGE_LOAD[] = {
-    "INSERT INTO imp_product SELECT * FROM json_to_recordset($1"
-    "::json) AS x(article text, name text, description text, "
-    "group_path text, ord int)",
-    "INSERT INTO imp_variant SELECT * FROM json_to_recordset($1"
-    "::json) AS x(sku text, article text, barcode text, "
-    "position int, price numeric, old_price numeric, ord int)",
-    "INSERT INTO imp_option SELECT * FROM json_to_recordset($1"
-    "::json) AS x(sku text, name text, value text)",
-    "INSERT INTO imp_photo SELECT * FROM json_to_recordset($1"
-    "::json) AS x(article text, position int, path text, "
-    "sha256 text)",
-    "INSERT INTO imp_group SELECT * FROM json_to_recordset($1"
-    "::json) AS x(path text, parent_path text, name text, "
-    "depth int)",
+    "COPY imp_product (article, name, description, group_path, ord) "
+    "FROM STDIN",
+    "COPY imp_variant (sku, article, barcode, position, price, old_price, "
+    "ord) FROM STDIN",
+    "COPY imp_option (sku, name, value) FROM STDIN",
+    "COPY imp_photo (article, position, path, sha256) FROM STDIN",
+    "COPY imp_group (path, parent_path, name, depth) FROM STDIN",
 };
 static const char *const STAGE_LOAD_WHAT[] = {
     "stage products", "stage variants", "stage options",
@@ -739,8 +735,9 @@ static const char *const STAGE_LOAD_WHAT[] = {
 };
 #define STAGE_NLOAD (sizeof(STAGE_LOAD) / sizeof(STAGE_LOAD[0]))
 
-/* The arrays of @p st in the order of STAGE_LOAD. */
-static void stage_rows(struct catalog_stage *st, json_t **rows[STAGE_NLOAD])
+/* The buffers of @p st in the order of STAGE_LOAD. */
+static void stage_rows(struct catalog_stage *st,
+                       struct db_copy *rows[STAGE_NLOAD])
 {
     rows[0] = &st->products;
     rows[1] = &st->variants;
@@ -751,6 +748,22 @@ static void stage_rows(struct catalog_stage *st, json_t **rows[STAGE_NLOAD])
 
 int catalog_analyze(PGconn *pg, char *errstr, size_t errstr_size)
 {
+    PGresult *res;
+    int owner;
+
+    /* Only an owner may ANALYZE; anyone else (ledger-api's role) would
+     * get one WARNING a table on stderr and no refresh. */
+    res = db_exec(pg,
+                  "SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM "
+                  "pg_class WHERE oid = ANY (ARRAY['product', 'variant', "
+                  "'variant_option', 'price', 'product_photo']::regclass[])",
+                  0, NULL, "analyze catalog", errstr, errstr_size, NULL);
+    if (!res)
+        return -1;
+    owner = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (!owner)
+        return 0;
     return db_cmd(pg,
                   "ANALYZE product, variant, variant_option, price, "
                   "product_photo",
@@ -771,27 +784,25 @@ int catalog_stage_begin(PGconn *pg, char *errstr, size_t errstr_size)
 int catalog_stage_append(PGconn *pg, struct catalog_stage *st, char *errstr,
                          size_t errstr_size)
 {
-    json_t **rows[STAGE_NLOAD];
+    struct db_copy *rows[STAGE_NLOAD];
     size_t i;
-    int rc = 0;
 
     stage_rows(st, rows);
-    for (i = 0; i < STAGE_NLOAD; i++) {
-        json_t *r = *rows[i];
-
-        *rows[i] = NULL;
-        if (!r)
-            continue;
-        if (rc == 0 && json_array_size(r)) {
-            /* json_cmd() consumes r */
-            if (json_cmd(pg, STAGE_LOAD[i], r, STAGE_LOAD_WHAT[i], errstr,
+    for (i = 0; i < STAGE_NLOAD; i++)
+        if (db_copy_send(pg, STAGE_LOAD[i], rows[i], STAGE_LOAD_WHAT[i], errstr,
                          errstr_size) < 0)
-                rc = -1;
-        } else {
-            json_decref(r);
-        }
-    }
-    return rc;
+            return -1;
+    return 0;
+}
+
+void catalog_stage_free(struct catalog_stage *st)
+{
+    struct db_copy *rows[STAGE_NLOAD];
+    size_t i;
+
+    stage_rows(st, rows);
+    for (i = 0; i < STAGE_NLOAD; i++)
+        db_copy_free(rows[i]);
 }
 
 int catalog_stage_end(PGconn *pg, char *errstr, size_t errstr_size)
@@ -962,10 +973,15 @@ int catalog_stage_apply_variant_options(PGconn *pg, const char *const *names,
                  errstr_size) < 0)
         return -1;
     return db_cmd(pg,
+                  /* The variants first, materialized: the option tables
+                   * have no statistics yet, and joined first their row
+                   * estimate (~100 for 25,000) made the planner look each
+                   * option's variant up by index, one probe a row. */
+                  "WITH o AS MATERIALIZED (SELECT v.id, o.name, o.value "
+                  "FROM imp_option o JOIN variant v ON v.sku = o.sku) "
                   "INSERT INTO variant_option AS vo (variant_id, "
-                  "option_name_id, option_value_id) SELECT v.id, n.id, ov.id "
-                  "FROM imp_option o "
-                  "JOIN variant v ON v.sku = o.sku "
+                  "option_name_id, option_value_id) SELECT o.id, n.id, ov.id "
+                  "FROM o "
                   "JOIN option_name n ON n.name = o.name "
                   "JOIN option_value ov ON ov.option_name_id = n.id "
                   "AND ov.value = o.value "
@@ -1070,33 +1086,33 @@ int catalog_prices_changed(PGconn *pg, long long price_list_id, long long **ids,
     return *ids ? 0 : -1;
 }
 
-int catalog_skus_check(PGconn *pg, json_t *rows,
+int catalog_skus_check(PGconn *pg, struct db_copy *rows,
                        void (*other)(void *arg, size_t i, const char *article),
                        void *arg, char *errstr, size_t errstr_size)
 {
-    char *js = dump_owned(rows);
-    const char *vals[1] = {js};
     PGresult *res;
     int r;
 
-    if (!js) {
-        snprintf(errstr, errstr_size, "out of memory");
+    if (db_cmd(pg,
+               "CREATE TEMP TABLE imp_sku_check (i int NOT NULL, sku text NOT "
+               "NULL, article text NOT NULL) ON COMMIT DROP",
+               0, NULL, "check SKUs", errstr, errstr_size) < 0 ||
+        db_copy_send(pg, "COPY imp_sku_check (i, sku, article) FROM STDIN",
+                     rows, "check SKUs", errstr, errstr_size) < 0)
         return -1;
-    }
     res = db_exec(pg,
-                  "SELECT x.i, p.article FROM json_to_recordset($1::json) AS "
-                  "x(i int, sku text, article text) "
+                  "SELECT x.i, p.article FROM imp_sku_check x "
                   "JOIN variant v ON v.sku = x.sku "
                   "JOIN product p ON p.id = v.product_id "
                   "WHERE p.article <> x.article",
-                  1, vals, "check SKUs", errstr, errstr_size, NULL);
-    free(js);
+                  0, NULL, "check SKUs", errstr, errstr_size, NULL);
     if (!res)
         return -1;
     for (r = 0; r < PQntuples(res); r++)
         other(arg, (size_t)cell_ll(res, r, 0), PQgetvalue(res, r, 1));
     PQclear(res);
-    return 0;
+    return db_cmd(pg, "DROP TABLE imp_sku_check", 0, NULL, "check SKUs", errstr,
+                  errstr_size);
 }
 
 int catalog_price_stage_load(PGconn *pg, json_t *rows, char *errstr,

@@ -36,6 +36,8 @@
 #ifndef OMNI_CATALOG_H
 #define OMNI_CATALOG_H
 
+#include "lib/db.h"
+
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
@@ -252,29 +254,33 @@ int catalog_publishable_count(PGconn *pg, long long price_list_id,
 
 /* ---- the staged import ------------------------------------------------------
  *
- * catalog_import.c hands the file's rows over as JSON arrays of objects
- * (the form json_to_recordset() loads); they go into temporary tables that
- * live until the transaction ends, and the catalog_stage_apply_*()
- * statements write the catalog from them, set-based, parents before
- * children.  Call everything inside one transaction. */
+ * catalog_import.c hands the file's rows over as COPY text rows (struct
+ * db_copy, lib/db.h); they are copied into temporary tables that live
+ * until the transaction ends, and the catalog_stage_apply_*() statements
+ * write the catalog from them, set-based, parents before children.  Call
+ * everything inside one transaction. */
 
-/* The file's rows.  Keys of each array's objects: */
+/* The file's rows, each buffer's fields in this order: */
 struct catalog_stage {
-    json_t *products; /* article, name, description (or null), group_path
-                         (or null), ord (file order) */
-    json_t *variants; /* sku, article, barcode (or null), position (1-based
-                         in its product), price, old_price (money text or
-                         null), ord */
-    json_t *options;  /* sku, name (the option's dictionary name), value */
-    json_t *photos;   /* article, position (1-based), path, sha256 */
-    json_t *groups;   /* path, parent_path (or null), name, depth (0 for a
-                         root): every prefix of every group path, once */
+    struct db_copy products; /* article, name, description (or NULL),
+                                group_path (or NULL), ord (file order) */
+    struct db_copy variants; /* sku, article, barcode (or NULL), position
+                                (1-based in its product), price, old_price
+                                (money text or NULL), ord */
+    struct db_copy options;  /* sku, name (the option's dictionary name),
+                                value */
+    struct db_copy photos;   /* article, position (1-based), path, sha256 */
+    struct db_copy groups;   /* path, parent_path (or NULL), name, depth (0
+                                for a root): every prefix of every group
+                                path, once */
 };
 
 /**
  * @brief Refresh the planner's statistics of the catalog tables inside
  *        the import's transaction (its own new rows count), so the
  *        snapshots after a large import are read with good plans.
+ *        Nothing when the session's role does not own them (only an
+ *        owner may ANALYZE).
  * @returns 0, or -1 with errstr.
  */
 int catalog_analyze(PGconn *pg, char *errstr, size_t errstr_size);
@@ -286,13 +292,17 @@ int catalog_analyze(PGconn *pg, char *errstr, size_t errstr_size);
 int catalog_stage_begin(PGconn *pg, char *errstr, size_t errstr_size);
 
 /**
- * @brief Append the rows of @p st's arrays (each may be NULL or empty)
- *        to the staging tables; the arrays are consumed (set to NULL), so
- *        an import stages its file in chunks with bounded memory.
+ * @brief Copy the rows of @p st's buffers (each may be empty) into the
+ *        staging tables and empty the buffers (their memory is kept for
+ *        the next chunk), so an import stages its file in chunks with
+ *        bounded memory.
  * @returns 0, or -1 with errstr.
  */
 int catalog_stage_append(PGconn *pg, struct catalog_stage *st, char *errstr,
                          size_t errstr_size);
+
+/** @brief Free @p st's buffers (after the last catalog_stage_append()). */
+void catalog_stage_free(struct catalog_stage *st);
 
 /**
  * @brief Done staging: refresh the staging tables' statistics.
@@ -404,11 +414,12 @@ int catalog_prices_changed(PGconn *pg, long long price_list_id, long long **ids,
 /**
  * @brief Call @p other for each row of @p rows whose SKU belongs to
  *        another article in the ledger.
- * @param rows (stolen) [{"i", "sku", "article"}...]; i is the caller's
- *             index, handed back to @p other with the ledger's article.
+ * @param rows COPY rows (i, sku, article), sent and emptied here; i is
+ *             the caller's index, handed back to @p other with the
+ *             ledger's article.
  * @returns 0, or -1 with errstr.
  */
-int catalog_skus_check(PGconn *pg, json_t *rows,
+int catalog_skus_check(PGconn *pg, struct db_copy *rows,
                        void (*other)(void *arg, size_t i, const char *article),
                        void *arg, char *errstr, size_t errstr_size);
 

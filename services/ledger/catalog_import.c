@@ -1213,14 +1213,18 @@ static json_t *jstr_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-/* Every prefix of every product's group path, for the stage's groups. */
-static json_t *groups_json(struct catalog_import *ci, int *max_depth)
+/* Every prefix of every product's group path, once, into the stage's
+ * groups; the deepest path's depth into @p max_depth.  0 or -1 (out of
+ * memory). */
+static int stage_groups(struct catalog_import *ci, struct db_copy *groups,
+                        int *max_depth)
 {
-    json_t *seen = json_object(), *arr = json_array();
+    json_t *seen = json_object();
     size_t i;
+    int rc = seen ? 0 : -1;
 
     *max_depth = 0;
-    for (i = 0; i < ci->nproducts; i++) {
+    for (i = 0; rc == 0 && i < ci->nproducts; i++) {
         const char *path = ci->products[i].group, *s;
         int depth = 0;
 
@@ -1229,17 +1233,21 @@ static json_t *groups_json(struct catalog_import *ci, int *max_depth)
         for (s = path;; s++) {
             if (*s == '/' || *s == '\0') {
                 char *pre = dupn(path, (size_t)(s - path));
-                const char *last = strrchr(pre ? pre : "", '/');
+                char *last = pre ? strrchr(pre, '/') : NULL;
 
-                if (pre && !json_object_get(seen, pre)) {
+                if (!pre) {
+                    rc = -1;
+                    break;
+                }
+                if (!json_object_get(seen, pre)) {
                     json_object_set_new_nocheck(seen, pre, json_true());
-                    json_array_append_new(
-                        arr,
-                        json_pack(
-                            "{s:s, s:o, s:s, s:i}", "path", pre, "parent_path",
-                            last ? json_stringn(pre, (size_t)(last - pre))
-                                 : json_null(),
-                            "name", last ? last + 1 : pre, "depth", depth));
+                    db_copy_text(groups, pre);
+                    if (last)
+                        *last = '\0'; /* pre is the parent path now */
+                    db_copy_text(groups, last ? pre : NULL);
+                    db_copy_text(groups, last ? last + 1 : pre);
+                    db_copy_int(groups, depth);
+                    db_copy_row_end(groups);
                 }
                 free(pre);
                 depth++;
@@ -1251,7 +1259,7 @@ static json_t *groups_json(struct catalog_import *ci, int *max_depth)
         }
     }
     json_decref(seen);
-    return arr;
+    return rc;
 }
 
 /* The file's option column names, in column order (borrowed strings;
@@ -1309,8 +1317,9 @@ static void sku_taken(void *arg, size_t i, const char *article)
 static int check_catalog_db(struct catalog_import *ci, PGconn *pg, char *errstr,
                             size_t errstr_size)
 {
-    json_t *arr = json_array();
+    struct db_copy rows = {0};
     size_t i;
+    int rc;
 
     for (i = 0; i < ci->nvariants; i++) {
         const struct imp_variant *v = &ci->variants[i];
@@ -1318,11 +1327,14 @@ static int check_catalog_db(struct catalog_import *ci, PGconn *pg, char *errstr,
 
         if (ci->rows[v->row].bad || !v->sku[0])
             continue;
-        json_array_append_new(arr,
-                              json_pack("{s:I, s:s, s:s}", "i", (json_int_t)i,
-                                        "sku", v->sku, "article", c_art->text));
+        db_copy_int(&rows, (long long)i);
+        db_copy_text(&rows, v->sku);
+        db_copy_text(&rows, c_art->text);
+        db_copy_row_end(&rows);
     }
-    return catalog_skus_check(pg, arr, sku_taken, ci, errstr, errstr_size);
+    rc = catalog_skus_check(pg, &rows, sku_taken, ci, errstr, errstr_size);
+    db_copy_free(&rows);
+    return rc;
 }
 
 /* The price list's id into @p id: 0, 1 when unknown (errstr says so), or
@@ -1349,36 +1361,32 @@ static int price_list_id(PGconn *pg, const char *code, long long *id,
 /* Stage the file's products and photos, IMPORT_STAGE_CHUNK products a
  * load. */
 static int import_stage_products(struct catalog_import *ci, PGconn *pg,
-                                 char *errstr, size_t errstr_size)
+                                 struct catalog_stage *st, char *errstr,
+                                 size_t errstr_size)
 {
-    struct catalog_stage st = {0};
     size_t i, k;
 
     for (i = 0; i < ci->nproducts; i++) {
         const struct imp_product *p = &ci->products[i];
 
-        if (!st.products) {
-            st.products = json_array();
-            st.photos = json_array();
-        }
-        json_array_append_new(
-            st.products,
-            json_pack("{s:s, s:s, s:o, s:o, s:I}", "article", p->article,
-                      "name", p->name, "description",
-                      jstr_or_null(p->description), "group_path",
-                      jstr_or_null(p->group), "ord", (json_int_t)i));
+        db_copy_text(&st->products, p->article);
+        db_copy_text(&st->products, p->name);
+        db_copy_text(&st->products, p->description);
+        db_copy_text(&st->products, p->group);
+        db_copy_int(&st->products, (long long)i);
+        db_copy_row_end(&st->products);
         for (k = 0; k < json_array_size(p->photos); k++) {
             json_t *ph = json_array_get(p->photos, k);
 
-            json_array_append_new(
-                st.photos, json_pack("{s:s, s:I, s:O, s:O}", "article",
-                                     p->article, "position", (json_int_t)k + 1,
-                                     "path", json_array_get(ph, 0), "sha256",
-                                     json_array_get(ph, 1)));
+            db_copy_text(&st->photos, p->article);
+            db_copy_int(&st->photos, (long long)k + 1);
+            db_copy_text(&st->photos, json_string_value(json_array_get(ph, 0)));
+            db_copy_text(&st->photos, json_string_value(json_array_get(ph, 1)));
+            db_copy_row_end(&st->photos);
         }
-        if ((json_array_size(st.products) == IMPORT_STAGE_CHUNK ||
+        if ((st->products.rows == IMPORT_STAGE_CHUNK ||
              i + 1 == ci->nproducts) &&
-            catalog_stage_append(pg, &st, errstr, errstr_size) < 0)
+            catalog_stage_append(pg, st, errstr, errstr_size) < 0)
             return -1;
     }
     return 0;
@@ -1387,37 +1395,33 @@ static int import_stage_products(struct catalog_import *ci, PGconn *pg,
 /* Stage the file's variants and their options, IMPORT_STAGE_CHUNK
  * variants a load. */
 static int import_stage_variants(struct catalog_import *ci, PGconn *pg,
-                                 char *errstr, size_t errstr_size)
+                                 struct catalog_stage *st, char *errstr,
+                                 size_t errstr_size)
 {
-    struct catalog_stage st = {0};
     size_t i, j;
 
     for (i = 0; i < ci->nvariants; i++) {
         const struct imp_variant *v = &ci->variants[i];
         const struct imp_row *row = &ci->rows[v->row];
 
-        if (!st.variants) {
-            st.variants = json_array();
-            st.options = json_array();
-        }
-        json_array_append_new(
-            st.variants,
-            json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:I}", "sku", v->sku,
-                      "article", ci->products[v->product].article, "barcode",
-                      jstr_or_null(v->barcode), "position", v->position,
-                      "price", jstr_or_null(v->price[0] ? v->price : NULL),
-                      "old_price",
-                      jstr_or_null(v->old_price[0] ? v->old_price : NULL),
-                      "ord", (json_int_t)i));
+        db_copy_text(&st->variants, v->sku);
+        db_copy_text(&st->variants, ci->products[v->product].article);
+        db_copy_text(&st->variants, v->barcode);
+        db_copy_int(&st->variants, v->position);
+        db_copy_text(&st->variants, v->price[0] ? v->price : NULL);
+        db_copy_text(&st->variants, v->old_price[0] ? v->old_price : NULL);
+        db_copy_int(&st->variants, (long long)i);
+        db_copy_row_end(&st->variants);
         for (j = 0; j < ci->ncols; j++)
-            if (ci->cols[j].kind == COL_OPTION && row->cells[j].len)
-                json_array_append_new(
-                    st.options,
-                    json_pack("{s:s, s:s, s:s}", "sku", v->sku, "name",
-                              ci->cols[j].option, "value", row->cells[j].text));
-        if ((json_array_size(st.variants) == IMPORT_STAGE_CHUNK ||
+            if (ci->cols[j].kind == COL_OPTION && row->cells[j].len) {
+                db_copy_text(&st->options, v->sku);
+                db_copy_text(&st->options, ci->cols[j].option);
+                db_copy_text(&st->options, row->cells[j].text);
+                db_copy_row_end(&st->options);
+            }
+        if ((st->variants.rows == IMPORT_STAGE_CHUNK ||
              i + 1 == ci->nvariants) &&
-            catalog_stage_append(pg, &st, errstr, errstr_size) < 0)
+            catalog_stage_append(pg, st, errstr, errstr_size) < 0)
             return -1;
     }
     return 0;
@@ -1427,19 +1431,22 @@ static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
                         char *errstr, size_t errstr_size)
 {
     struct catalog_stage st = {0};
+    int rc = -1;
 
     if (catalog_stage_begin(pg, errstr, errstr_size) < 0 ||
-        import_stage_products(ci, pg, errstr, errstr_size) < 0 ||
-        import_stage_variants(ci, pg, errstr, errstr_size) < 0)
-        return -1;
-    st.groups = groups_json(ci, max_depth);
-    if (!st.groups) {
+        import_stage_products(ci, pg, &st, errstr, errstr_size) < 0 ||
+        import_stage_variants(ci, pg, &st, errstr, errstr_size) < 0)
+        goto out;
+    if (stage_groups(ci, &st.groups, max_depth) < 0) {
         snprintf(errstr, errstr_size, "out of memory");
-        return -1;
+        goto out;
     }
     if (catalog_stage_append(pg, &st, errstr, errstr_size) < 0)
-        return -1;
-    return catalog_stage_end(pg, errstr, errstr_size);
+        goto out;
+    rc = catalog_stage_end(pg, errstr, errstr_size);
+out:
+    catalog_stage_free(&st);
+    return rc;
 }
 
 #define IMPORT_ANALYZE_MIN 2000 /* products: refresh statistics first */
@@ -1714,13 +1721,14 @@ static int import_after(PGconn *pg, struct import_diff *df, char *errstr,
     long long *all;
     size_t n;
 
-    /* A large import changes the tables' shape: without fresh statistics
-     * the snapshot queries below scan them whole, chunk after chunk. */
-    if (df->nids >= IMPORT_ANALYZE_MIN &&
-        catalog_analyze(pg, errstr, errstr_size) < 0)
-        return -1;
     df->ids = catalog_stage_product_ids(pg, &df->nids, errstr, errstr_size);
     if (!df->ids)
+        return -1;
+    /* A large import changes the tables' shape: without fresh statistics
+     * the snapshot queries below scan them whole, chunk after chunk.
+     * (Tested before nids was known until 2026-12-03: it never ran.) */
+    if (df->nids >= IMPORT_ANALYZE_MIN &&
+        catalog_analyze(pg, errstr, errstr_size) < 0)
         return -1;
     n = df->nids + df->nmissing;
     all = realloc(df->ids, (n + 1) * sizeof(*all));

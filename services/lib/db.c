@@ -63,19 +63,33 @@ int db_ping(const char *conninfo, int timeout_s, char *reason,
     }
 }
 
+static void db_error(PGconn *pg, const PGresult *res, const char *what,
+                     char *errstr, size_t errstr_size, char *sqlstate);
+
 PGresult *db_exec(PGconn *pg, const char *sql, int n, const char *const *vals,
                   const char *what, char *errstr, size_t errstr_size,
                   char *sqlstate)
 {
     PGresult *res = PQexecParams(pg, sql, n, NULL, vals, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
-    const char *msg, *state;
-    size_t len;
 
     if (sqlstate)
         sqlstate[0] = '\0';
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return res;
+    db_error(pg, res, what, errstr, errstr_size, sqlstate);
+    PQclear(res);
+    return NULL;
+}
+
+/* "<what>: <server message>" of failed result @p res (may be NULL) into
+ * errstr, its SQLSTATE into @p sqlstate (may be NULL). */
+static void db_error(PGconn *pg, const PGresult *res, const char *what,
+                     char *errstr, size_t errstr_size, char *sqlstate)
+{
+    const char *msg, *state;
+    size_t len;
+
     msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (!msg)
         msg = PQerrorMessage(pg);
@@ -86,8 +100,6 @@ PGresult *db_exec(PGconn *pg, const char *sql, int n, const char *const *vals,
     state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     if (sqlstate && state)
         snprintf(sqlstate, 6, "%s", state);
-    PQclear(res);
-    return NULL;
 }
 
 int db_cmd(PGconn *pg, const char *sql, int n, const char *const *vals,
@@ -99,6 +111,152 @@ int db_cmd(PGconn *pg, const char *sql, int n, const char *const *vals,
         return -1;
     PQclear(res);
     return 0;
+}
+
+/* Room for @p more bytes in @p c; 0 or -1 (c->oom set). */
+static int db_copy_reserve(struct db_copy *c, size_t more)
+{
+    size_t cap;
+    char *p;
+
+    if (c->oom)
+        return -1;
+    if (c->len + more <= c->cap)
+        return 0;
+    cap = c->cap ? c->cap : 4096;
+    while (cap < c->len + more)
+        cap *= 2;
+    p = realloc(c->buf, cap);
+    if (!p) {
+        c->oom = 1;
+        return -1;
+    }
+    c->buf = p;
+    c->cap = cap;
+    return 0;
+}
+
+/* The tab before every field but a row's first. */
+static int db_copy_field_start(struct db_copy *c, size_t more)
+{
+    if (db_copy_reserve(c, more + 1) < 0)
+        return -1;
+    if (c->nfields++)
+        c->buf[c->len++] = '\t';
+    return 0;
+}
+
+void db_copy_text(struct db_copy *c, const char *s)
+{
+    size_t n = s ? strlen(s) : 2;
+    char *w;
+
+    /* Worst case every byte escaped into two. */
+    if (db_copy_field_start(c, 2 * n) < 0)
+        return;
+    w = c->buf + c->len;
+    if (!s) {
+        *w++ = '\\';
+        *w++ = 'N';
+    }
+    for (; s && *s; s++) {
+        char e = *s == '\\'   ? '\\'
+                 : *s == '\n' ? 'n'
+                 : *s == '\r' ? 'r'
+                 : *s == '\t' ? 't'
+                              : 0;
+
+        if (e) {
+            *w++ = '\\';
+            *w++ = e;
+        } else {
+            *w++ = *s;
+        }
+    }
+    c->len = (size_t)(w - c->buf);
+}
+
+void db_copy_int(struct db_copy *c, long long v)
+{
+    int k;
+
+    if (db_copy_field_start(c, 24) < 0)
+        return;
+    k = snprintf(c->buf + c->len, 24, "%lld", v);
+    c->len += (size_t)k;
+}
+
+void db_copy_row_end(struct db_copy *c)
+{
+    if (db_copy_reserve(c, 1) < 0)
+        return;
+    c->buf[c->len++] = '\n';
+    c->rows++;
+    c->nfields = 0;
+}
+
+#define DB_COPY_PIECE (1 << 20) /* bytes a PQputCopyData() call */
+
+/* Send the rows of a COPY the server accepted; 0, or -1 with errstr. */
+static int db_copy_put(PGconn *pg, const struct db_copy *c, const char *what,
+                       char *errstr, size_t errstr_size)
+{
+    PGresult *res;
+    size_t at, n;
+    int ok = 1, rc = 0;
+
+    for (at = 0; ok && at < c->len; at += n) {
+        n = c->len - at < DB_COPY_PIECE ? c->len - at : DB_COPY_PIECE;
+        ok = PQputCopyData(pg, c->buf + at, (int)n) == 1;
+    }
+    if (PQputCopyEnd(pg, ok ? NULL : "client failed to send") != 1)
+        ok = 0;
+    while ((res = PQgetResult(pg)) != NULL) {
+        if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
+            db_error(pg, res, what, errstr, errstr_size, NULL);
+            rc = -1;
+        }
+        PQclear(res);
+    }
+    if (rc == 0 && !ok) {
+        db_error(pg, NULL, what, errstr, errstr_size, NULL);
+        rc = -1;
+    }
+    return rc;
+}
+
+int db_copy_send(PGconn *pg, const char *sql, struct db_copy *c,
+                 const char *what, char *errstr, size_t errstr_size)
+{
+    PGresult *res;
+    int rc = -1;
+
+    if (c->oom) {
+        snprintf(errstr, errstr_size, "%s: out of memory", what);
+        return -1;
+    }
+    if (c->rows == 0)
+        return 0;
+    res = PQexecParams(pg, sql, 0, NULL, NULL, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COPY_IN)
+        db_error(pg, res, what, errstr, errstr_size, NULL);
+    else
+        rc = 0;
+    PQclear(res);
+    if (rc == 0)
+        rc = db_copy_put(pg, c, what, errstr, errstr_size);
+    c->len = 0;
+    c->rows = 0;
+    c->nfields = 0;
+    return rc;
+}
+
+void db_copy_free(struct db_copy *c)
+{
+    if (!c)
+        return;
+    free(c->buf);
+    memset(c, 0, sizeof(*c));
 }
 
 int db_ids_by_text(PGconn *pg, const char *sql, const char *const *keys,

@@ -56,6 +56,39 @@ PGresult *db_exec(PGconn *pg, const char *sql, int n, const char *const *vals,
 int db_cmd(PGconn *pg, const char *sql, int n, const char *const *vals,
            const char *what, char *errstr, size_t errstr_size);
 
+/*
+ * COPY ... FROM STDIN in text format: rows are built field by field into
+ * a buffer (tabs between fields, backslash escapes, \N for NULL) and sent
+ * in one COPY statement, far cheaper for the server than the same rows as
+ * JSON parameters.  A zeroed struct db_copy is an empty buffer.
+ */
+struct db_copy {
+    char *buf;
+    size_t len, cap;
+    size_t rows; /* complete rows in buf */
+    int nfields; /* fields of the row being built */
+    int oom;     /* an append failed: db_copy_send() refuses */
+};
+
+/** @brief Append a text field (escaped); @p s NULL appends SQL NULL. */
+void db_copy_text(struct db_copy *c, const char *s);
+/** @brief Append an integer field. */
+void db_copy_int(struct db_copy *c, long long v);
+/** @brief End the row being built. */
+void db_copy_row_end(struct db_copy *c);
+
+/**
+ * @brief Send @p c's rows with @p sql (a "COPY table (cols) FROM STDIN"
+ *        statement) and empty @p c (its memory is kept for reuse).  No
+ *        rows: nothing is sent.
+ * @returns 0, or -1 with "<what>: <server message>" in @p errstr.
+ */
+int db_copy_send(PGconn *pg, const char *sql, struct db_copy *c,
+                 const char *what, char *errstr, size_t errstr_size);
+
+/** @brief Free @p c's buffer (NULL-safe); @p c is empty after. */
+void db_copy_free(struct db_copy *c);
+
 /**
  * @brief Map @p n text keys to ids with one statement: @p sql takes $1, a
  *        JSON array of the keys, and returns rows (1-based position of

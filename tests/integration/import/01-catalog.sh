@@ -177,6 +177,14 @@ run omnisync import catalog "$f" --price-list RETAIL
 t_like "variant back: 1 changed" "$OUT" '1 changed.*1 events'
 t_is "variant unarchived" "$(sql "SELECT archived FROM variant WHERE sku = 'SH-1-RED-L'")" f
 
+# The staging tables are loaded with COPY's text format: a tab, a
+# backslash and "\." in values and paths arrive as written.
+printf 'group,article,name,description,sku,option:Size\n"A\\B/C\tD",ESC-1,"Tab\tname","back\\slash \\. \\N","ESC-1\\S","\\N"\n' >"$T_TMP/esc.csv"
+run omnisync import catalog "$T_TMP/esc.csv"
+t_is "escapes: exit 0" "$RC" 0
+t_is "escapes: name, description, SKU, option value, group path" \
+    "$(sql "SELECT p.name = E'Tab\\tname' AND p.description = E'back\\\\slash \\\\. \\\\N' AND v.sku = E'ESC-1\\\\S' AND ov.value = E'\\\\N' AND g.path = E'A\\\\B/C\\tD' FROM product p JOIN variant v ON v.product_id = p.id JOIN variant_option vo ON vo.variant_id = v.id JOIN option_value ov ON ov.id = vo.option_value_id JOIN product_group g ON g.id = p.group_id WHERE p.article = 'ESC-1'")" t
+
 run omnisync import catalog --help
 t_is "--help exits 0" "$RC" 0
 t_like "--help shows the options" "$OUT" '--archive-missing'
