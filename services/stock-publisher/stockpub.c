@@ -1048,6 +1048,8 @@ static void stockpub_sold_seed(struct stockpub *sp)
     struct stores_avail_each each = {stockpub_sold_row, sp};
     char err[256];
 
+    if (sp->c.urgent_at < 0)
+        return; /* no change is ever urgent: nothing to know */
     for (size_t i = 0; i < storeset_count(sp->stores); i++) {
         const struct storeset_entry *e = storeset_get(sp->stores, i);
 
