@@ -1,0 +1,106 @@
+#include "lib/jtext.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Room for @p n more bytes and the NUL; 0 or -1 (oom set). */
+static int jtext_room(struct jtext *t, size_t n)
+{
+    size_t cap;
+    char *b;
+
+    if (t->oom)
+        return -1;
+    if (t->len + n + 1 <= t->cap)
+        return 0;
+    cap = t->cap ? t->cap : 256;
+    while (cap < t->len + n + 1)
+        cap *= 2;
+    b = realloc(t->buf, cap);
+    if (!b) {
+        t->oom = 1;
+        return -1;
+    }
+    t->buf = b;
+    t->cap = cap;
+    return 0;
+}
+
+void jtext_raw(struct jtext *t, const char *s, size_t n)
+{
+    if (jtext_room(t, n) < 0)
+        return;
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+    t->buf[t->len] = '\0';
+}
+
+void jtext_lit(struct jtext *t, const char *s)
+{
+    jtext_raw(t, s, strlen(s));
+}
+
+/* The escape of byte @p c into @p out (NUL-terminated); 0 when it needs
+ * none. */
+static int jtext_escape(unsigned char c, char out[8])
+{
+    static const struct {
+        unsigned char c;
+        char letter;
+    } named[] = {{'"', '"'},  {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'},
+                 {'\n', 'n'}, {'\r', 'r'},  {'\t', 't'}};
+
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+        if (c == named[i].c) {
+            out[0] = '\\';
+            out[1] = named[i].letter;
+            out[2] = '\0';
+            return 1;
+        }
+    if (c >= 0x20)
+        return 0;
+    snprintf(out, 8, "\\u%04X", c);
+    return 1;
+}
+
+void jtext_str(struct jtext *t, const char *s, size_t n)
+{
+    size_t i, run = 0;
+    char esc[8];
+
+    jtext_raw(t, "\"", 1);
+    for (i = 0; i < n; i++) {
+        if (!jtext_escape((unsigned char)s[i], esc))
+            continue;
+        jtext_raw(t, s + run, i - run);
+        jtext_lit(t, esc);
+        run = i + 1;
+    }
+    jtext_raw(t, s + run, n - run);
+    jtext_raw(t, "\"", 1);
+}
+
+char *jtext_take(struct jtext *t)
+{
+    char *s;
+
+    if (t->oom) {
+        jtext_free(t);
+        return NULL;
+    }
+    s = t->len ? t->buf : strdup("");
+    if (t->len == 0)
+        free(t->buf);
+    t->buf = NULL;
+    t->len = t->cap = 0;
+    return s;
+}
+
+void jtext_free(struct jtext *t)
+{
+    free(t->buf);
+    t->buf = NULL;
+    t->len = t->cap = 0;
+    t->oom = 0;
+}
