@@ -2,16 +2,26 @@
 
 #include "lib/db.h"
 #include "lib/idarray.h"
+#include "lib/jtext.h"
 #include "events/outbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Every query takes $1 = the product ids as a bigint[] literal. */
+/*
+ * Every query takes $1 = the product ids as a bigint[] literal and gives
+ * the product id first, rows in product order: one pass merges them into
+ * each product's text (snap_product()).  Variant options and prices come
+ * in variant id order within their product (snap_find() looks a variant's
+ * up), their keys in byte order: the text has its keys sorted, as
+ * json_dumps(JSON_SORT_KEYS | JSON_COMPACT) would write it.  A row of
+ * another product than the one being written (a concurrent change between
+ * the queries) is skipped, never misplaced.
+ */
 static const char SQL_PRODUCTS[] =
     "SELECT id, article, name, description, archived FROM product "
-    "WHERE id = ANY($1::bigint[])";
+    "WHERE id = ANY($1::bigint[]) ORDER BY id";
 
 static const char SQL_GROUPS[] =
     "WITH RECURSIVE g (product_id, id, parent_id, name, depth) AS ("
@@ -32,7 +42,7 @@ static const char SQL_VARIANTS[] =
 /* DISTINCT over the ids, the names joined after: sorting every variant's
  * option rows by name text cost more than the rest of the query. */
 static const char SQL_OPTION_NAMES[] =
-    "SELECT d.product_id, n.id, n.name"
+    "SELECT d.product_id, n.name"
     "  FROM (SELECT DISTINCT v.product_id, vo.option_name_id"
     "          FROM variant v"
     "          JOIN variant_option vo ON vo.variant_id = v.id"
@@ -41,22 +51,25 @@ static const char SQL_OPTION_NAMES[] =
     " ORDER BY d.product_id, n.id";
 
 static const char SQL_VARIANT_OPTIONS[] =
-    "SELECT vo.variant_id, n.name, ov.value"
+    "SELECT v.product_id, vo.variant_id, n.name, ov.value"
     "  FROM variant v"
     "  JOIN variant_option vo ON vo.variant_id = v.id"
     "  JOIN option_name n ON n.id = vo.option_name_id"
     "  JOIN option_value ov ON ov.id = vo.option_value_id"
-    " WHERE v.product_id = ANY($1::bigint[])";
+    " WHERE v.product_id = ANY($1::bigint[])"
+    " ORDER BY v.product_id, vo.variant_id, n.name COLLATE \"C\"";
 
 static const char SQL_PRICES[] =
-    "SELECT pr.variant_id, pl.code, pr.price::text, pr.old_price::text"
+    "SELECT v.product_id, pr.variant_id, pl.code, pr.old_price::text,"
+    "       pr.price::text"
     "  FROM variant v"
     "  JOIN price pr ON pr.variant_id = v.id"
     "  JOIN price_list pl ON pl.id = pr.price_list_id"
-    " WHERE v.product_id = ANY($1::bigint[])";
+    " WHERE v.product_id = ANY($1::bigint[])"
+    " ORDER BY v.product_id, pr.variant_id, pl.code COLLATE \"C\"";
 
 static const char SQL_PHOTOS[] =
-    "SELECT product_id, position, path, sha256 FROM product_photo "
+    "SELECT product_id, path, position, sha256 FROM product_photo "
     "WHERE product_id = ANY($1::bigint[]) ORDER BY product_id, position";
 
 static long long cell_ll(const PGresult *res, int row, int col)
@@ -64,203 +77,359 @@ static long long cell_ll(const PGresult *res, int row, int col)
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-static json_t *cell_str(const PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col))
-        return json_null();
-    return json_stringn(PQgetvalue(res, row, col),
-                        (size_t)PQgetlength(res, row, col));
-}
-
-static json_t *cell_bool(const PGresult *res, int row, int col)
-{
-    return json_boolean(PQgetvalue(res, row, col)[0] == 't');
-}
-
-/* The object in @p map under the decimal id in column @p col (borrowed),
- * or NULL. */
-static json_t *map_get(json_t *map, const PGresult *res, int row, int col)
-{
-    return json_object_get(map, PQgetvalue(res, row, col));
-}
-
-/*
- * One query of a snapshot fills its part of the snapshots: @p products maps
- * the decimal product id to its snapshot, @p variants the decimal variant
- * id to its variant object (borrowed from the product's "variants").
- */
-static void snap_products(const PGresult *res, json_t *products,
-                          json_t *variants)
-{
-    (void)variants;
-    for (int r = 0; r < PQntuples(res); r++) {
-        json_t *p = json_object();
-
-        json_object_set_new(p, "product_id", json_integer(cell_ll(res, r, 0)));
-        json_object_set_new(p, "article", cell_str(res, r, 1));
-        json_object_set_new(p, "name", cell_str(res, r, 2));
-        json_object_set_new(p, "description", cell_str(res, r, 3));
-        json_object_set_new(p, "archived", cell_bool(res, r, 4));
-        json_object_set_new(p, "groups", json_array());
-        json_object_set_new(p, "options", json_array());
-        json_object_set_new(p, "variants", json_array());
-        json_object_set_new(p, "photos", json_array());
-        json_object_set_new(products, PQgetvalue(res, r, 0), p);
-    }
-}
-
-static void snap_groups(const PGresult *res, json_t *products, json_t *variants)
-{
-    (void)variants;
-    for (int r = 0; r < PQntuples(res); r++) {
-        json_t *p = map_get(products, res, r, 0), *g;
-
-        if (!p)
-            continue;
-        g = json_object();
-        json_object_set_new(g, "id", json_integer(cell_ll(res, r, 1)));
-        json_object_set_new(g, "name", cell_str(res, r, 2));
-        json_array_append_new(json_object_get(p, "groups"), g);
-    }
-}
-
-static void snap_variants(const PGresult *res, json_t *products,
-                          json_t *variants)
-{
-    for (int r = 0; r < PQntuples(res); r++) {
-        json_t *p = map_get(products, res, r, 0), *v;
-
-        if (!p)
-            continue;
-        v = json_object();
-        json_object_set_new(v, "variant_id", json_integer(cell_ll(res, r, 1)));
-        json_object_set_new(v, "sku", cell_str(res, r, 2));
-        json_object_set_new(v, "barcode", cell_str(res, r, 3));
-        json_object_set_new(v, "archived", cell_bool(res, r, 4));
-        json_object_set_new(v, "options", json_object());
-        json_object_set_new(v, "prices", json_object());
-        json_array_append_new(json_object_get(p, "variants"), v);
-        json_object_set(variants, PQgetvalue(res, r, 1), v);
-    }
-}
-
-static void snap_option_names(const PGresult *res, json_t *products,
-                              json_t *variants)
-{
-    (void)variants;
-    for (int r = 0; r < PQntuples(res); r++) {
-        json_t *p = map_get(products, res, r, 0);
-
-        if (p)
-            json_array_append_new(json_object_get(p, "options"),
-                                  cell_str(res, r, 2));
-    }
-}
-
-static void snap_variant_options(const PGresult *res, json_t *products,
-                                 json_t *variants)
-{
-    (void)products;
-    for (int r = 0; r < PQntuples(res); r++) {
-        json_t *v = map_get(variants, res, r, 0);
-
-        if (v)
-            json_object_set_new(json_object_get(v, "options"),
-                                PQgetvalue(res, r, 1), cell_str(res, r, 2));
-    }
-}
-
-static void snap_prices(const PGresult *res, json_t *products, json_t *variants)
-{
-    (void)products;
-    for (int r = 0; r < PQntuples(res); r++) {
-        json_t *v = map_get(variants, res, r, 0), *pr;
-
-        if (!v)
-            continue;
-        pr = json_object();
-        json_object_set_new(pr, "price", cell_str(res, r, 2));
-        json_object_set_new(pr, "old_price", cell_str(res, r, 3));
-        json_object_set_new(json_object_get(v, "prices"), PQgetvalue(res, r, 1),
-                            pr);
-    }
-}
-
-static void snap_photos(const PGresult *res, json_t *products, json_t *variants)
-{
-    (void)variants;
-    for (int r = 0; r < PQntuples(res); r++) {
-        json_t *p = map_get(products, res, r, 0), *ph;
-
-        if (!p)
-            continue;
-        ph = json_object();
-        json_object_set_new(ph, "position", json_integer(cell_ll(res, r, 1)));
-        json_object_set_new(ph, "path", cell_str(res, r, 2));
-        json_object_set_new(ph, "sha256", cell_str(res, r, 3));
-        json_array_append_new(json_object_get(p, "photos"), ph);
-    }
-}
-
-/* The snapshot's queries in order: products first, then what hangs off
- * them, variants before their options and prices. */
-static const struct snap_query {
-    const char *sql;
-    const char *what;
-    void (*fill)(const PGresult *res, json_t *products, json_t *variants);
-} snap_queries[] = {
-    {SQL_PRODUCTS, "catalog snapshot products", snap_products},
-    {SQL_GROUPS, "catalog snapshot groups", snap_groups},
-    {SQL_VARIANTS, "catalog snapshot variants", snap_variants},
-    {SQL_OPTION_NAMES, "catalog snapshot options", snap_option_names},
-    {SQL_VARIANT_OPTIONS, "catalog snapshot variant options",
-     snap_variant_options},
-    {SQL_PRICES, "catalog snapshot prices", snap_prices},
-    {SQL_PHOTOS, "catalog snapshot photos", snap_photos},
+enum {
+    SQ_PRODUCTS,
+    SQ_GROUPS,
+    SQ_VARIANTS,
+    SQ_OPTIONS,
+    SQ_VOPTIONS,
+    SQ_PRICES,
+    SQ_PHOTOS,
+    SQ_N
 };
+
+static const struct {
+    const char *sql, *what;
+} snap_queries[SQ_N] = {
+    {SQL_PRODUCTS, "catalog snapshot products"},
+    {SQL_GROUPS, "catalog snapshot groups"},
+    {SQL_VARIANTS, "catalog snapshot variants"},
+    {SQL_OPTION_NAMES, "catalog snapshot options"},
+    {SQL_VARIANT_OPTIONS, "catalog snapshot variant options"},
+    {SQL_PRICES, "catalog snapshot prices"},
+    {SQL_PHOTOS, "catalog snapshot photos"},
+};
+
+/* The rows of the snapshot queries, a cursor in each, column 0 (product
+ * id) of each and column 1 (variant id) of the variant-level ones read
+ * once as numbers. */
+struct snap_rows {
+    PGresult *res[SQ_N];
+    int at[SQ_N], rows[SQ_N];
+    long long *pid[SQ_N], *vid[SQ_N];
+};
+
+static void snap_rows_free(struct snap_rows *s)
+{
+    for (int q = 0; q < SQ_N; q++) {
+        PQclear(s->res[q]);
+        free(s->pid[q]);
+        free(s->vid[q]);
+    }
+}
+
+static long long *column_ll(const PGresult *res, int col)
+{
+    int r, n = PQntuples(res);
+    long long *a = malloc(((size_t)n + 1) * sizeof(*a));
+
+    for (r = 0; a && r < n; r++)
+        a[r] = cell_ll(res, r, col);
+    return a;
+}
+
+static int snap_rows_read(PGconn *pg, const char *lit, struct snap_rows *s,
+                          char *errstr, size_t errstr_size)
+{
+    const char *vals[1] = {lit};
+
+    for (int q = 0; q < SQ_N; q++) {
+        s->res[q] = db_exec(pg, snap_queries[q].sql, 1, vals,
+                            snap_queries[q].what, errstr, errstr_size, NULL);
+        if (!s->res[q])
+            return -1;
+        s->rows[q] = PQntuples(s->res[q]);
+        s->pid[q] = column_ll(s->res[q], 0);
+        if (q == SQ_VOPTIONS || q == SQ_PRICES)
+            s->vid[q] = column_ll(s->res[q], 1);
+        if (!s->pid[q] ||
+            ((q == SQ_VOPTIONS || q == SQ_PRICES) && !s->vid[q])) {
+            snprintf(errstr, errstr_size, "catalog snapshot: out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Query @p q's rows of product @p pid: [*lo, return value).  Rows of
+ * products before it are skipped. */
+static int snap_range(struct snap_rows *s, int q, long long pid, int *lo)
+{
+    while (s->at[q] < s->rows[q] && s->pid[q][s->at[q]] < pid)
+        s->at[q]++;
+    *lo = s->at[q];
+    while (s->at[q] < s->rows[q] && s->pid[q][s->at[q]] == pid)
+        s->at[q]++;
+    return s->at[q];
+}
+
+/* The first row of variant @p vid in [lo, hi) of query @p q (rows in
+ * variant id order there), or hi. */
+static int snap_find(const struct snap_rows *s, int q, int lo, int hi,
+                     long long vid)
+{
+    int a = lo, b = hi;
+
+    while (a < b) {
+        int m = a + (b - a) / 2;
+
+        if (s->vid[q][m] < vid)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a;
+}
+
+/* Cell (@p r, @p c) of @p res as a JSON string, or null. */
+static void jt_cell(struct jtext *t, const PGresult *res, int r, int c)
+{
+    if (PQgetisnull(res, r, c))
+        jtext_lit(t, "null");
+    else
+        jtext_str(t, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c));
+}
+
+static void jt_num(struct jtext *t, const PGresult *res, int r, int c)
+{
+    jtext_raw(t, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c));
+}
+
+static void jt_bool(struct jtext *t, const PGresult *res, int r, int c)
+{
+    jtext_lit(t, PQgetvalue(res, r, c)[0] == 't' ? "true" : "false");
+}
+
+/* One "options" entry: "<name>":"<value>". */
+static void snap_option_entry(struct jtext *t, const PGresult *res, int r)
+{
+    jt_cell(t, res, r, 2);
+    jtext_raw(t, ":", 1);
+    jt_cell(t, res, r, 3);
+}
+
+/* One "prices" entry: "<code>":{"old_price":...,"price":...}. */
+static void snap_price_entry(struct jtext *t, const PGresult *res, int r)
+{
+    jt_cell(t, res, r, 2);
+    jtext_lit(t, ":{\"old_price\":");
+    jt_cell(t, res, r, 3);
+    jtext_lit(t, ",\"price\":");
+    jt_cell(t, res, r, 4);
+    jtext_raw(t, "}", 1);
+}
+
+/* ",\"<key>\":{...}": the rows of variant @p vid in the product's range
+ * of query @p q, one @p entry each. */
+static void snap_map(struct jtext *t, const struct snap_rows *s, int q,
+                     const char *key, long long vid, const int lo[SQ_N],
+                     const int hi[SQ_N],
+                     void (*entry)(struct jtext *t, const PGresult *res, int r))
+{
+    int r, first = snap_find(s, q, lo[q], hi[q], vid);
+
+    jtext_lit(t, key);
+    jtext_raw(t, "{", 1);
+    for (r = first; r < hi[q] && s->vid[q][r] == vid; r++) {
+        if (r > first)
+            jtext_raw(t, ",", 1);
+        entry(t, s->res[q], r);
+    }
+    jtext_raw(t, "}", 1);
+}
+
+/* One element of each list of a product: query @p q's row @p r. */
+static void snap_item(struct jtext *t, const struct snap_rows *s, int q, int r,
+                      const int lo[SQ_N], const int hi[SQ_N])
+{
+    const PGresult *res = s->res[q];
+
+    switch (q) {
+    case SQ_GROUPS:
+        jtext_lit(t, "{\"id\":");
+        jt_num(t, res, r, 1);
+        jtext_lit(t, ",\"name\":");
+        jt_cell(t, res, r, 2);
+        jtext_raw(t, "}", 1);
+        break;
+    case SQ_OPTIONS:
+        jt_cell(t, res, r, 1);
+        break;
+    case SQ_PHOTOS:
+        jtext_lit(t, "{\"path\":");
+        jt_cell(t, res, r, 1);
+        jtext_lit(t, ",\"position\":");
+        jt_num(t, res, r, 2);
+        jtext_lit(t, ",\"sha256\":");
+        jt_cell(t, res, r, 3);
+        jtext_raw(t, "}", 1);
+        break;
+    default: /* SQ_VARIANTS */
+        jtext_lit(t, "{\"archived\":");
+        jt_bool(t, res, r, 4);
+        jtext_lit(t, ",\"barcode\":");
+        jt_cell(t, res, r, 3);
+        snap_map(t, s, SQ_VOPTIONS, ",\"options\":", cell_ll(res, r, 1), lo, hi,
+                 snap_option_entry);
+        snap_map(t, s, SQ_PRICES, ",\"prices\":", cell_ll(res, r, 1), lo, hi,
+                 snap_price_entry);
+        jtext_lit(t, ",\"sku\":");
+        jt_cell(t, res, r, 2);
+        jtext_lit(t, ",\"variant_id\":");
+        jt_num(t, res, r, 1);
+        jtext_raw(t, "}", 1);
+    }
+}
+
+/* ",\"<key>\":[...]": query @p q's rows of the product. */
+static void snap_list(struct jtext *t, const struct snap_rows *s, int q,
+                      const char *key, const int lo[SQ_N], const int hi[SQ_N])
+{
+    jtext_lit(t, key);
+    jtext_raw(t, "[", 1);
+    for (int r = lo[q]; r < hi[q]; r++) {
+        if (r > lo[q])
+            jtext_raw(t, ",", 1);
+        snap_item(t, s, q, r, lo, hi);
+    }
+    jtext_raw(t, "]", 1);
+}
+
+/* The text of product row @p r, its keys in byte order. */
+static void snap_product(struct jtext *t, struct snap_rows *s, int r)
+{
+    const PGresult *p = s->res[SQ_PRODUCTS];
+    long long pid = s->pid[SQ_PRODUCTS][r];
+    int lo[SQ_N] = {0}, hi[SQ_N] = {0};
+
+    for (int q = SQ_GROUPS; q < SQ_N; q++)
+        hi[q] = snap_range(s, q, pid, &lo[q]);
+    jtext_lit(t, "{\"archived\":");
+    jt_bool(t, p, r, 4);
+    jtext_lit(t, ",\"article\":");
+    jt_cell(t, p, r, 1);
+    jtext_lit(t, ",\"description\":");
+    jt_cell(t, p, r, 3);
+    snap_list(t, s, SQ_GROUPS, ",\"groups\":", lo, hi);
+    jtext_lit(t, ",\"name\":");
+    jt_cell(t, p, r, 2);
+    snap_list(t, s, SQ_OPTIONS, ",\"options\":", lo, hi);
+    snap_list(t, s, SQ_PHOTOS, ",\"photos\":", lo, hi);
+    jtext_lit(t, ",\"product_id\":");
+    jt_num(t, p, r, 0);
+    snap_list(t, s, SQ_VARIANTS, ",\"variants\":", lo, hi);
+    jtext_raw(t, "}", 1);
+}
+
+/* out[i] = a copy of the text of ids[i] (texts[k] is product row k's,
+ * rows in id order), NULL when it has none. */
+static int snap_texts_place(const struct snap_rows *s, char **texts,
+                            const long long *ids, size_t n, char **out)
+{
+    int rows = s->rows[SQ_PRODUCTS];
+
+    for (size_t i = 0; i < n; i++) {
+        int a = 0, b = rows;
+
+        while (a < b) {
+            int m = a + (b - a) / 2;
+
+            if (s->pid[SQ_PRODUCTS][m] < ids[i])
+                a = m + 1;
+            else
+                b = m;
+        }
+        if (a == rows || s->pid[SQ_PRODUCTS][a] != ids[i])
+            continue;
+        out[i] = texts[a] ? strdup(texts[a]) : NULL;
+        if (!out[i])
+            return -1;
+    }
+    return 0;
+}
+
+int catalog_snapshot_texts(PGconn *pg, const long long *ids, size_t n,
+                           char **out, char *errstr, size_t errstr_size)
+{
+    struct snap_rows s = {0};
+    struct jtext t = {0};
+    char **texts = NULL, *lit = NULL;
+    int r, rc = -1;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        out[i] = NULL;
+    if (n == 0)
+        return 0;
+    lit = idarray_text(ids, n, IDARRAY_SORTED_DISTINCT, NULL);
+    if (!lit) {
+        snprintf(errstr, errstr_size, "catalog snapshot: out of memory");
+        return -1;
+    }
+    if (snap_rows_read(pg, lit, &s, errstr, errstr_size) < 0)
+        goto out;
+    texts = calloc((size_t)s.rows[SQ_PRODUCTS] + 1, sizeof(*texts));
+    for (r = 0; texts && r < s.rows[SQ_PRODUCTS]; r++) {
+        snap_product(&t, &s, r);
+        if (!(texts[r] = jtext_take(&t)))
+            break;
+    }
+    if (!texts || r < s.rows[SQ_PRODUCTS] ||
+        snap_texts_place(&s, texts, ids, n, out) < 0) {
+        snprintf(errstr, errstr_size, "catalog snapshot: out of memory");
+        for (i = 0; i < n; i++) {
+            free(out[i]);
+            out[i] = NULL;
+        }
+        goto out;
+    }
+    rc = 0;
+out:
+    for (r = 0; texts && r < s.rows[SQ_PRODUCTS]; r++)
+        free(texts[r]);
+    free(texts);
+    jtext_free(&t);
+    snap_rows_free(&s);
+    free(lit);
+    return rc;
+}
 
 int catalog_snapshot_many(PGconn *pg, const long long *ids, size_t n,
                           json_t **out, char *errstr, size_t errstr_size)
 {
-    json_t *products = json_object(); /* "id" -> snapshot */
-    json_t *variants = json_object(); /* "variant id" -> variant object */
-    char *lit = NULL;
-    const char *vals[1];
-    char key[32];
-    size_t i, q;
+    char **texts = calloc(n + 1, sizeof(*texts));
+    json_error_t jerr;
+    size_t i;
     int rc = -1;
 
     for (i = 0; i < n; i++)
         out[i] = NULL;
-    if (n == 0) {
-        rc = 0;
-        goto out;
-    }
-    lit = idarray_text(ids, n, 0, NULL);
-    if (!products || !variants || !lit) {
+    if (!texts) {
         snprintf(errstr, errstr_size, "catalog snapshot: out of memory");
+        return -1;
+    }
+    if (catalog_snapshot_texts(pg, ids, n, texts, errstr, errstr_size) < 0)
         goto out;
-    }
-    vals[0] = lit;
-    for (q = 0; q < sizeof(snap_queries) / sizeof(snap_queries[0]); q++) {
-        PGresult *res =
-            db_exec(pg, snap_queries[q].sql, 1, vals, snap_queries[q].what,
-                    errstr, errstr_size, NULL);
-
-        if (!res)
-            goto out;
-        snap_queries[q].fill(res, products, variants);
-        PQclear(res);
-    }
     for (i = 0; i < n; i++) {
-        snprintf(key, sizeof(key), "%lld", ids[i]);
-        out[i] = json_incref(json_object_get(products, key));
+        if (!texts[i])
+            continue;
+        out[i] = json_loads(texts[i], 0, &jerr);
+        if (!out[i]) {
+            snprintf(errstr, errstr_size, "catalog snapshot: product %lld: %s",
+                     ids[i], jerr.text);
+            break;
+        }
     }
-    rc = 0;
+    if (i == n)
+        rc = 0;
+    for (i = 0; rc < 0 && i < n; i++) {
+        json_decref(out[i]);
+        out[i] = NULL;
+    }
 out:
-    free(lit);
-    json_decref(variants);
-    json_decref(products);
+    for (i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
     return rc;
 }
 
@@ -764,9 +933,12 @@ int catalog_analyze(PGconn *pg, char *errstr, size_t errstr_size)
     PQclear(res);
     if (!owner)
         return 0;
+    /* The key columns the snapshot queries join and filter on (see
+     * catalog_stage_end()). */
     return db_cmd(pg,
-                  "ANALYZE product, variant, variant_option, price, "
-                  "product_photo",
+                  "ANALYZE product (id, article), variant (id, product_id, "
+                  "sku), variant_option (variant_id, option_name_id), price "
+                  "(variant_id, price_list_id), product_photo (product_id)",
                   0, NULL, "analyze catalog", errstr, errstr_size);
 }
 
@@ -807,9 +979,13 @@ void catalog_stage_free(struct catalog_stage *st)
 
 int catalog_stage_end(PGconn *pg, char *errstr, size_t errstr_size)
 {
+    /* The columns the writes join on: the wide ones (names,
+     * descriptions) cost most of a whole-table ANALYZE and steer no
+     * plan; the row counts come with any column list. */
     return db_cmd(pg,
-                  "ANALYZE imp_product, imp_variant, imp_option, "
-                  "imp_photo, imp_group",
+                  "ANALYZE imp_product (article, group_path), imp_variant "
+                  "(sku, article), imp_option (sku, name, value), imp_photo "
+                  "(article), imp_group (path, depth)",
                   0, NULL, "analyze staging", errstr, errstr_size);
 }
 
@@ -923,18 +1099,25 @@ int catalog_stage_apply_variants(PGconn *pg, int has_barcode,
     PGresult *res;
     int d;
 
+    /* An update of the variants that changed, then an insert of the new
+     * ones: not one INSERT ... ON CONFLICT, whose speculative insertion
+     * cost more than the insert itself.  Only imports write variants, and
+     * they hold the import lock (SKU stays UNIQUE: a writer that did not
+     * would fail, not duplicate). */
     if (db_cmd(pg,
-               "INSERT INTO variant AS v (product_id, sku, barcode, position) "
+               "UPDATE variant v SET barcode = CASE WHEN $1::boolean THEN "
+               "x.barcode ELSE v.barcode END, position = x.position, "
+               "archived = false, updated_at = now() FROM imp_variant x "
+               "WHERE v.sku = x.sku AND (($1::boolean AND v.barcode IS "
+               "DISTINCT FROM x.barcode) OR v.position <> x.position "
+               "OR v.archived)",
+               1, vals, "update variants", errstr, errstr_size) < 0 ||
+        db_cmd(pg,
+               "INSERT INTO variant (product_id, sku, barcode, position) "
                "SELECT p.id, x.sku, x.barcode, x.position FROM imp_variant x "
-               "JOIN product p ON p.article = x.article ORDER BY x.ord "
-               "ON CONFLICT (sku) DO UPDATE SET barcode = CASE WHEN "
-               "$1::boolean THEN EXCLUDED.barcode ELSE v.barcode END, "
-               "position = EXCLUDED.position, archived = false, "
-               "updated_at = now() "
-               "WHERE ($1::boolean AND v.barcode IS DISTINCT FROM "
-               "EXCLUDED.barcode) OR v.position <> EXCLUDED.position "
-               "OR v.archived",
-               1, vals, "upsert variants", errstr, errstr_size) < 0)
+               "JOIN product p ON p.article = x.article WHERE NOT EXISTS "
+               "(SELECT 1 FROM variant v WHERE v.sku = x.sku) ORDER BY x.ord",
+               0, NULL, "insert variants", errstr, errstr_size) < 0)
         return -1;
     res = db_exec(pg,
                   "SELECT v.sku FROM variant v JOIN product p ON p.id = "
@@ -972,23 +1155,36 @@ int catalog_stage_apply_variant_options(PGconn *pg, const char *const *names,
                  names_json(names, n), "remove variant options", errstr,
                  errstr_size) < 0)
         return -1;
+    /* The staged options with their ids, then an update of the ones that
+     * changed and an insert of the new ones (as for variants, and under
+     * the same import lock).  The variants are joined first: the option
+     * tables have no statistics yet, and joined first their row estimate
+     * (~100 for 25,000) made the planner look each option's variant up
+     * by index, one probe a row. */
+    if (db_cmd(pg,
+               "CREATE TEMP TABLE imp_option_ids ON COMMIT DROP AS "
+               "WITH o AS MATERIALIZED (SELECT v.id, o.name, o.value "
+               "FROM imp_option o JOIN variant v ON v.sku = o.sku) "
+               "SELECT o.id AS variant_id, n.id AS option_name_id, "
+               "ov.id AS option_value_id FROM o "
+               "JOIN option_name n ON n.name = o.name "
+               "JOIN option_value ov ON ov.option_name_id = n.id "
+               "AND ov.value = o.value",
+               0, NULL, "stage variant options", errstr, errstr_size) < 0 ||
+        db_cmd(pg,
+               "UPDATE variant_option vo SET option_value_id = "
+               "x.option_value_id FROM imp_option_ids x WHERE "
+               "vo.variant_id = x.variant_id AND vo.option_name_id = "
+               "x.option_name_id AND vo.option_value_id <> x.option_value_id",
+               0, NULL, "update variant options", errstr, errstr_size) < 0)
+        return -1;
     return db_cmd(pg,
-                  /* The variants first, materialized: the option tables
-                   * have no statistics yet, and joined first their row
-                   * estimate (~100 for 25,000) made the planner look each
-                   * option's variant up by index, one probe a row. */
-                  "WITH o AS MATERIALIZED (SELECT v.id, o.name, o.value "
-                  "FROM imp_option o JOIN variant v ON v.sku = o.sku) "
-                  "INSERT INTO variant_option AS vo (variant_id, "
-                  "option_name_id, option_value_id) SELECT o.id, n.id, ov.id "
-                  "FROM o "
-                  "JOIN option_name n ON n.name = o.name "
-                  "JOIN option_value ov ON ov.option_name_id = n.id "
-                  "AND ov.value = o.value "
-                  "ON CONFLICT (variant_id, option_name_id) DO UPDATE SET "
-                  "option_value_id = EXCLUDED.option_value_id "
-                  "WHERE vo.option_value_id <> EXCLUDED.option_value_id",
-                  0, NULL, "upsert variant options", errstr, errstr_size);
+                  "INSERT INTO variant_option (variant_id, option_name_id, "
+                  "option_value_id) SELECT x.variant_id, x.option_name_id, "
+                  "x.option_value_id FROM imp_option_ids x WHERE NOT EXISTS "
+                  "(SELECT 1 FROM variant_option vo WHERE vo.variant_id = "
+                  "x.variant_id AND vo.option_name_id = x.option_name_id)",
+                  0, NULL, "insert variant options", errstr, errstr_size);
 }
 
 int catalog_stage_apply_prices(PGconn *pg, long long price_list_id,

@@ -26,12 +26,14 @@
  *                the key of its bytes in photo_blob (blob.h)}
  *
  * Money is a string with two decimals, read as text from Postgres (never
- * through a double).  Serialise with JSON_COMPACT | JSON_SORT_KEYS to get
- * a canonical text that can be compared to detect a change.
+ * through a double).  catalog_snapshot_texts() writes the canonical text
+ * (the one JSON_COMPACT | JSON_SORT_KEYS gives) straight from the rows;
+ * it can be compared to detect a change.
  *
- * Snapshots are built set-based: catalog_snapshot_many() costs six queries
- * whatever the number of products, so callers with many products should
- * use it rather than calling catalog_snapshot() in a loop.
+ * Snapshots are built set-based: catalog_snapshot_texts() and
+ * catalog_snapshot_many() cost seven queries whatever the number of
+ * products, so callers with many products should use them rather than
+ * calling catalog_snapshot() in a loop.
  */
 #ifndef OMNI_CATALOG_H
 #define OMNI_CATALOG_H
@@ -64,6 +66,20 @@ json_t *catalog_snapshot(PGconn *pg, long long product_id, char *errstr,
  */
 int catalog_snapshot_many(PGconn *pg, const long long *ids, size_t n,
                           json_t **out, char *errstr, size_t errstr_size);
+
+/**
+ * @brief The canonical texts of @p n products' snapshots (compact JSON,
+ *        keys sorted: the text json_dumps(JSON_COMPACT | JSON_SORT_KEYS)
+ *        gives), written straight from the query rows.  Equal texts mean
+ *        equal snapshots.
+ * @param ids  product ids (duplicates allowed).
+ * @param out  @p n slots: out[i] receives a malloc()ed text of ids[i], or
+ *             NULL when no such product exists.  On failure every slot is
+ *             NULL.
+ * @returns 0, or -1 with @p errstr.
+ */
+int catalog_snapshot_texts(PGconn *pg, const long long *ids, size_t n,
+                           char **out, char *errstr, size_t errstr_size);
 
 /**
  * @brief Emit catalog.product events for @p n products at once, @p snaps

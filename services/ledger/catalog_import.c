@@ -1453,25 +1453,18 @@ out:
 #define IMPORT_SNAP_CHUNK 2000  /* products snapshotted per query round */
 
 /* Canonical texts of the snapshots of @p ids (slots NULL when absent),
- * IMPORT_SNAP_CHUNK products at a time so only their JSON trees are in
- * memory at once. */
+ * IMPORT_SNAP_CHUNK products at a time so only one chunk's query rows are
+ * in memory at once. */
 static int snapshots_text(PGconn *pg, const long long *ids, size_t n,
                           char **texts, char *errstr, size_t errstr_size)
 {
-    json_t *snaps[IMPORT_SNAP_CHUNK];
-    size_t i, at, m;
+    size_t at, m;
 
     for (at = 0; at < n; at += m) {
         m = n - at < IMPORT_SNAP_CHUNK ? n - at : IMPORT_SNAP_CHUNK;
-        if (catalog_snapshot_many(pg, ids + at, m, snaps, errstr, errstr_size) <
-            0)
+        if (catalog_snapshot_texts(pg, ids + at, m, texts + at, errstr,
+                                   errstr_size) < 0)
             return -1;
-        for (i = 0; i < m; i++) {
-            texts[at + i] =
-                snaps[i] ? json_dumps(snaps[i], JSON_COMPACT | JSON_SORT_KEYS)
-                         : NULL;
-            json_decref(snaps[i]);
-        }
     }
     return 0;
 }
