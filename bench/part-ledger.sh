@@ -15,7 +15,7 @@
 #                trip a row: the floor of any batched write);
 #   - `omnisync import catalog` of a 10,000-variant file (and an unchanged
 #     re-import) vs psql's \copy of the same file's lines, the median of
-#     3 rounds each.
+#     5 rounds each.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export OMNISYNC_ROOT=$ROOT
@@ -92,7 +92,7 @@ bench_result ledger "movements/s, movebatch of 500 (baseline: one 500-row INSERT
 # third on a shared 2-core machine).
 bash "$ROOT/tests/integration/import/gen-catalog.bash" "$W/i" "$NP" 4 >/dev/null
 tr -d '\r' <"$W/i/catalog.csv" >"$W/plain.txt"
-ROUNDS=$(bench_tiny 3 1)
+ROUNDS=$(bench_tiny 5 1)
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 cs=() is=() es=()
 for ((k = 0; k < ROUNDS; k++)); do
