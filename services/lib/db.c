@@ -102,6 +102,86 @@ static void db_error(PGconn *pg, const PGresult *res, const char *what,
         snprintf(sqlstate, 6, "%s", state);
 }
 
+/* The result of pipelined statement @p i into res[i], or its error into
+ * errstr (the first one only: the statements after an error come back
+ * aborted); then its end-of-results NULL.  0, or -1 once any failed. */
+static int pipeline_take(PGconn *pg, int i, const char *what, PGresult **res,
+                         int failed, char *errstr, size_t errstr_size)
+{
+    PGresult *r = PQgetResult(pg), *more;
+    ExecStatusType st = PQresultStatus(r);
+
+    if (!failed && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+        res[i] = r;
+    } else {
+        if (!failed)
+            db_error(pg, r, what, errstr, errstr_size, NULL);
+        PQclear(r);
+        failed = 1;
+    }
+    while (r && (more = PQgetResult(pg)))
+        PQclear(more);
+    return failed ? -1 : 0;
+}
+
+/* Read @p sent results (errors from @p failed on not reported again) and
+ * the Sync's, and leave pipeline mode; clears res[] when any failed.
+ * @p res may be NULL when @p failed is set: every result is dropped. */
+static int pipeline_end(PGconn *pg, int nq, int sent, const char *const *whats,
+                        PGresult **res, int failed, char *errstr,
+                        size_t errstr_size)
+{
+    PGresult *r;
+    int i;
+
+    for (i = 0; res && i < nq; i++)
+        res[i] = NULL;
+    for (i = 0; i < sent; i++)
+        if (pipeline_take(pg, i, whats[i], res, failed, errstr, errstr_size))
+            failed = 1;
+    while ((r = PQgetResult(pg)) && PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+        PQclear(r);
+    PQclear(r);
+    PQexitPipelineMode(pg);
+    if (!failed)
+        return 0;
+    for (i = 0; res && i < nq; i++) {
+        PQclear(res[i]);
+        res[i] = NULL;
+    }
+    return -1;
+}
+
+int db_pipeline_send(PGconn *pg, int nq, const char *const *sqls, int n,
+                     const char *const *vals, const char *const *whats,
+                     char *errstr, size_t errstr_size)
+{
+    int sent = 0;
+
+    if (!PQenterPipelineMode(pg)) {
+        db_error(pg, NULL, whats[0], errstr, errstr_size, NULL);
+        return -1;
+    }
+    while (sent < nq &&
+           PQsendQueryParams(pg, sqls[sent], n, NULL, vals, NULL, NULL, 0))
+        sent++;
+    /* A send fails only on a broken connection; without the Sync the
+     * server would hold back the results, so none are waited for. */
+    if (!PQpipelineSync(pg))
+        sent = 0;
+    if (sent == nq)
+        return 0;
+    db_error(pg, NULL, whats[sent], errstr, errstr_size, NULL);
+    pipeline_end(pg, nq, sent, whats, NULL, 1, errstr, errstr_size);
+    return -1;
+}
+
+int db_pipeline_recv(PGconn *pg, int nq, const char *const *whats,
+                     PGresult **res, char *errstr, size_t errstr_size)
+{
+    return pipeline_end(pg, nq, nq, whats, res, 0, errstr, errstr_size);
+}
+
 int db_cmd(PGconn *pg, const char *sql, int n, const char *const *vals,
            const char *what, char *errstr, size_t errstr_size)
 {
@@ -160,12 +240,17 @@ void db_copy_text(struct db_copy *c, const char *s)
         *w++ = 'N';
     }
     for (; s && *s; s++) {
-        char e = *s == '\\'   ? '\\'
-                 : *s == '\n' ? 'n'
-                 : *s == '\r' ? 'r'
-                 : *s == '\t' ? 't'
-                              : 0;
+        char e;
 
+        if ((unsigned char)*s >= 0x20 && *s != '\\') { /* most bytes */
+            *w++ = *s;
+            continue;
+        }
+        e = *s == '\\'   ? '\\'
+            : *s == '\n' ? 'n'
+            : *s == '\r' ? 'r'
+            : *s == '\t' ? 't'
+                         : 0;
         if (e) {
             *w++ = '\\';
             *w++ = e;
@@ -198,12 +283,13 @@ void db_copy_row_end(struct db_copy *c)
 #define DB_COPY_PIECE (1 << 20) /* bytes a PQputCopyData() call */
 
 /* Send the rows of a COPY the server accepted; 0, or -1 with errstr. */
+/* Send @p c's rows and the end of the COPY; 0, or -1 with errstr (the
+ * server's answer is still to be read). */
 static int db_copy_put(PGconn *pg, const struct db_copy *c, const char *what,
                        char *errstr, size_t errstr_size)
 {
-    PGresult *res;
     size_t at, n;
-    int ok = 1, rc = 0;
+    int ok = 1;
 
     for (at = 0; ok && at < c->len; at += n) {
         n = c->len - at < DB_COPY_PIECE ? c->len - at : DB_COPY_PIECE;
@@ -211,6 +297,16 @@ static int db_copy_put(PGconn *pg, const struct db_copy *c, const char *what,
     }
     if (PQputCopyEnd(pg, ok ? NULL : "client failed to send") != 1)
         ok = 0;
+    if (!ok)
+        db_error(pg, NULL, what, errstr, errstr_size, NULL);
+    return ok ? 0 : -1;
+}
+
+int db_copy_wait(PGconn *pg, const char *what, char *errstr, size_t errstr_size)
+{
+    PGresult *res;
+    int rc = 0;
+
     while ((res = PQgetResult(pg)) != NULL) {
         if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
             db_error(pg, res, what, errstr, errstr_size, NULL);
@@ -218,19 +314,17 @@ static int db_copy_put(PGconn *pg, const struct db_copy *c, const char *what,
         }
         PQclear(res);
     }
-    if (rc == 0 && !ok) {
-        db_error(pg, NULL, what, errstr, errstr_size, NULL);
-        rc = -1;
-    }
     return rc;
 }
 
-int db_copy_send(PGconn *pg, const char *sql, struct db_copy *c,
-                 const char *what, char *errstr, size_t errstr_size)
+int db_copy_send_nowait(PGconn *pg, const char *sql, struct db_copy *c,
+                        const char *what, int *sent, char *errstr,
+                        size_t errstr_size)
 {
     PGresult *res;
     int rc = -1;
 
+    *sent = 0;
     if (c->oom) {
         snprintf(errstr, errstr_size, "%s: out of memory", what);
         return -1;
@@ -243,11 +337,28 @@ int db_copy_send(PGconn *pg, const char *sql, struct db_copy *c,
     else
         rc = 0;
     PQclear(res);
-    if (rc == 0)
+    if (rc == 0) {
+        *sent = 1;
         rc = db_copy_put(pg, c, what, errstr, errstr_size);
+    }
     c->len = 0;
     c->rows = 0;
     c->nfields = 0;
+    return rc;
+}
+
+int db_copy_send(PGconn *pg, const char *sql, struct db_copy *c,
+                 const char *what, char *errstr, size_t errstr_size)
+{
+    char other[64];
+    int sent, rc;
+
+    rc = db_copy_send_nowait(pg, sql, c, what, &sent, errstr, errstr_size);
+    /* The answer is read after a failed send too (the first error kept). */
+    if (sent && rc < 0)
+        db_copy_wait(pg, what, other, sizeof(other));
+    else if (sent)
+        rc = db_copy_wait(pg, what, errstr, errstr_size);
     return rc;
 }
 

@@ -52,6 +52,28 @@ PGresult *db_exec(PGconn *pg, const char *sql, int n, const char *const *vals,
                   const char *what, char *errstr, size_t errstr_size,
                   char *sqlstate);
 
+/**
+ * @brief Send @p nq statements as one pipeline (libpq's pipeline mode),
+ *        each with the same @p n text params @p vals: the server runs them
+ *        back to back, while the client does other work and then reads
+ *        them with db_pipeline_recv().  Nothing else may run on @p pg in
+ *        between.
+ * @returns 0, or -1 with "<whats[i]>: <message>" (nothing is pending then).
+ */
+int db_pipeline_send(PGconn *pg, int nq, const char *const *sqls, int n,
+                     const char *const *vals, const char *const *whats,
+                     char *errstr, size_t errstr_size);
+
+/**
+ * @brief Read the @p nq results of db_pipeline_send() into @p res (the
+ *        caller PQclear()s each) and leave pipeline mode.
+ * @returns 0, or -1 with "<whats[i]>: <server message>" of the first
+ *          statement that failed (the ones after it were not run; no
+ *          result is kept).
+ */
+int db_pipeline_recv(PGconn *pg, int nq, const char *const *whats,
+                     PGresult **res, char *errstr, size_t errstr_size);
+
 /** @brief Like db_exec() for a statement whose rows are not needed. */
 int db_cmd(PGconn *pg, const char *sql, int n, const char *const *vals,
            const char *what, char *errstr, size_t errstr_size);
@@ -85,6 +107,22 @@ void db_copy_row_end(struct db_copy *c);
  */
 int db_copy_send(PGconn *pg, const char *sql, struct db_copy *c,
                  const char *what, char *errstr, size_t errstr_size);
+
+/**
+ * @brief db_copy_send() without waiting for the server's answer: the rows
+ *        are sent and the server loads them while the caller builds the
+ *        next ones.  When @p sent is set, db_copy_wait() must read the
+ *        answer before anything else runs on @p pg (also after a failed
+ *        send).
+ * @returns 0, or -1 with "<what>: <message>" in @p errstr.
+ */
+int db_copy_send_nowait(PGconn *pg, const char *sql, struct db_copy *c,
+                        const char *what, int *sent, char *errstr,
+                        size_t errstr_size);
+
+/** @brief Read the answer to db_copy_send_nowait(); 0 or -1 with errstr. */
+int db_copy_wait(PGconn *pg, const char *what, char *errstr,
+                 size_t errstr_size);
 
 /** @brief Free @p c's buffer (NULL-safe); @p c is empty after. */
 void db_copy_free(struct db_copy *c);

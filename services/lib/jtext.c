@@ -71,7 +71,10 @@ void jtext_str(struct jtext *t, const char *s, size_t n)
 
     jtext_raw(t, "\"", 1);
     for (i = 0; i < n; i++) {
-        if (!jtext_escape((unsigned char)s[i], esc))
+        unsigned char c = (unsigned char)s[i];
+
+        /* Most bytes need no escape: tell them apart before the table. */
+        if ((c >= 0x20 && c != '"' && c != '\\') || !jtext_escape(c, esc))
             continue;
         jtext_raw(t, s + run, i - run);
         jtext_lit(t, esc);
@@ -89,11 +92,16 @@ char *jtext_take(struct jtext *t)
         jtext_free(t);
         return NULL;
     }
-    s = t->len ? t->buf : strdup("");
-    if (t->len == 0)
-        free(t->buf);
-    t->buf = NULL;
-    t->len = t->cap = 0;
+    /* A copy of the text: the buffer stays for the next one, grown to
+     * the size texts have (a snapshot a product: no regrowing each). */
+    s = malloc(t->len + 1);
+    if (!s) {
+        jtext_free(t);
+        return NULL;
+    }
+    memcpy(s, t->buf ? t->buf : "", t->len);
+    s[t->len] = '\0';
+    t->len = 0;
     return s;
 }
 

@@ -28,9 +28,11 @@ void jtext_lit(struct jtext *t, const char *s);
 void jtext_str(struct jtext *t, const char *s, size_t n);
 
 /**
- * @brief Take the text out of @p t (a malloc()ed string, "" when empty)
- *        and leave @p t empty.
- * @returns the string, or NULL when out of memory (also after an oom).
+ * @brief Take the text out of @p t (a malloc()ed copy, "" when empty) and
+ *        leave @p t empty; its buffer stays for the next text (one
+ *        buffer for many documents: jtext_free() it after the last).
+ * @returns the string, or NULL when out of memory (also after an oom;
+ *          @p t is freed then).
  */
 char *jtext_take(struct jtext *t);
 

@@ -2,7 +2,8 @@
  * test_db_copy — lib/db's COPY text buffer: fields tab-separated, rows
  * newline-ended, backslash escapes for the characters COPY's text format
  * gives a meaning (backslash, newline, carriage return, tab), \N for NULL,
- * integers, and an empty buffer after db_copy_free().
+ * integers, every other byte as it is, and an empty buffer after
+ * db_copy_free().
  */
 #include "lib/db.h"
 #include "t.h"
@@ -34,6 +35,33 @@ static void test_rows(void)
     db_copy_free(NULL);
 }
 
+/* Every byte alone: only backslash, newline, carriage return and tab are
+ * escaped; any other (control bytes and UTF-8 ones too) is kept as is. */
+static void test_every_byte(void)
+{
+    int bad = 0;
+
+    for (int b = 1; b < 256; b++) {
+        struct db_copy c = {0};
+        char in[2] = {(char)b, '\0'}, want[3] = {(char)b, '\0', '\0'};
+
+        if (b == '\\' || b == '\n' || b == '\r' || b == '\t') {
+            want[0] = '\\';
+            want[1] = b == '\\'   ? '\\'
+                      : b == '\n' ? 'n'
+                      : b == '\r' ? 'r'
+                                  : 't';
+        }
+        db_copy_text(&c, in);
+        if (c.len != strlen(want) || memcmp(c.buf, want, c.len) != 0) {
+            T_CHECK(0, "byte 0x%02x: \"%.*s\"", b, (int)c.len, c.buf);
+            bad++;
+        }
+        db_copy_free(&c);
+    }
+    T_CHECK(bad == 0, "%d of 255 bytes written wrong", bad);
+}
+
 /* Past the first allocation: every row intact. */
 static void test_growth(void)
 {
@@ -58,6 +86,7 @@ static void test_growth(void)
 int main(void)
 {
     test_rows();
+    test_every_byte();
     test_growth();
     T_DONE();
 }

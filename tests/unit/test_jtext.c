@@ -32,6 +32,7 @@ static void check_str(const char *s, size_t n, const char *what)
             t_str_show(want));
     free(got);
     free(want);
+    jtext_free(&t);
 }
 
 static void test_escapes(void)
@@ -66,9 +67,18 @@ static void test_raw_and_take(void)
     jtext_lit(&t, "}");
     s = jtext_take(&t);
     T_ASSERT_STR_EQ(s, "{\"a\":123}");
-    T_ASSERT(t.buf == NULL && t.len == 0);
+    T_ASSERT(t.len == 0);
+    free(s);
+    /* The kept buffer starts the next text empty. */
+    jtext_lit(&t, "[1]");
+    s = jtext_take(&t);
+    T_ASSERT_STR_EQ(s, "[1]");
+    free(s);
+    s = jtext_take(&t);
+    T_ASSERT_STR_EQ(s, "");
     free(s);
     jtext_free(&t);
+    T_ASSERT(t.buf == NULL && t.len == 0 && t.cap == 0);
 }
 
 /* A document longer than the first buffer, read back by jansson. */
@@ -95,6 +105,7 @@ static void test_document(void)
     json_decref(back);
     json_decref(want);
     free(s);
+    jtext_free(&t);
 }
 
 int main(void)
