@@ -31,8 +31,9 @@
  * it can be compared to detect a change.
  *
  * Snapshots are built set-based: catalog_snapshot_texts() and
- * catalog_snapshot_many() cost seven queries whatever the number of
- * products, so callers with many products should use them rather than
+ * catalog_snapshot_many() cost six queries for each 1,000 products, sent
+ * as one pipeline (the next 1,000's go out before this 1,000's texts are
+ * written), so callers with many products should use them rather than
  * calling catalog_snapshot() in a loop.
  */
 #ifndef OMNI_CATALOG_H
@@ -289,6 +290,8 @@ struct catalog_stage {
     struct db_copy groups;   /* path, parent_path (or NULL), name, depth (0
                                 for a root): every prefix of every group
                                 path, once */
+    int pending;             /* a load's answer is still to be read */
+    const char *pending_what;
 };
 
 /**
@@ -311,8 +314,10 @@ int catalog_stage_begin(PGconn *pg, char *errstr, size_t errstr_size);
  * @brief Copy the rows of @p st's buffers (each may be empty) into the
  *        staging tables and empty the buffers (their memory is kept for
  *        the next chunk), so an import stages its file in chunks with
- *        bounded memory.
- * @returns 0, or -1 with errstr.
+ *        bounded memory.  The last load's answer is read by the next
+ *        call or catalog_stage_end(): the server loads it while the
+ *        caller builds the next chunk.
+ * @returns 0, or -1 with errstr (the caller rolls back).
  */
 int catalog_stage_append(PGconn *pg, struct catalog_stage *st, char *errstr,
                          size_t errstr_size);
@@ -321,10 +326,12 @@ int catalog_stage_append(PGconn *pg, struct catalog_stage *st, char *errstr,
 void catalog_stage_free(struct catalog_stage *st);
 
 /**
- * @brief Done staging: refresh the staging tables' statistics.
+ * @brief Done staging: read the last load's answer, refresh the staging
+ *        tables' statistics.
  * @returns 0, or -1 with errstr.
  */
-int catalog_stage_end(PGconn *pg, char *errstr, size_t errstr_size);
+int catalog_stage_end(PGconn *pg, struct catalog_stage *st, char *errstr,
+                      size_t errstr_size);
 
 /**
  * @brief The ids of the staged products the ledger has, in file order.

@@ -7,6 +7,7 @@
 #include "lib/clock.h"
 #include "lib/hash.h"
 #include "lib/money.h"
+#include "lib/strmap.h"
 #include "ledger/ledger.h"
 #include "lib/log.h"
 
@@ -93,10 +94,10 @@ struct catalog_import {
     size_t nproducts, products_cap;
     struct imp_variant *variants;
     size_t nvariants, variants_cap;
-    json_t *by_article; /* article -> product index */
-    json_t *by_sku;     /* sku -> variant index */
-    json_t *photo_sha;  /* resolved path -> sha256 hex */
-    json_t *photo_err;  /* resolved path -> reason */
+    struct strmap by_article; /* article -> product index (keys: cells) */
+    struct strmap by_sku;     /* sku -> variant index (keys: cells) */
+    json_t *photo_sha;        /* resolved path -> sha256 hex */
+    json_t *photo_err;        /* resolved path -> reason */
     json_t *photo_blob; /* sha256 -> [spool offset, length, content type] */
     FILE *spool;        /* each distinct photo's bytes, read once */
     char *photo_base;   /* directory relative photo paths start from */
@@ -249,19 +250,6 @@ static char *dupn(const char *s, size_t len)
     return p;
 }
 
-/* Index stored in a jansson object used as a hash map; -1 if absent. */
-static long long map_get(json_t *map, const char *key)
-{
-    json_t *v = json_object_get(map, key);
-
-    return v ? json_integer_value(v) : -1;
-}
-
-static int map_set(json_t *map, const char *key, long long v)
-{
-    return json_object_set_new_nocheck(map, key, json_integer(v));
-}
-
 /* ---- money and group paths -------------------------------------------- */
 
 /* numeric(14,2): at most 12 integer digits. */
@@ -368,13 +356,10 @@ struct catalog_import *catalog_import_new(const struct catalog_import_opts *o,
     ci->o = *o;
     for (k = 0; k < COL_KINDS; k++)
         ci->colidx[k] = -1;
-    ci->by_article = json_object();
-    ci->by_sku = json_object();
     ci->photo_sha = json_object();
     ci->photo_err = json_object();
     ci->photo_blob = json_object();
-    if (!ci->by_article || !ci->by_sku || !ci->photo_sha || !ci->photo_err ||
-        !ci->photo_blob) {
+    if (!ci->photo_sha || !ci->photo_err || !ci->photo_blob) {
         snprintf(errstr, errstr_size, "out of memory");
         catalog_import_destroy(ci);
         return NULL;
@@ -384,7 +369,7 @@ struct catalog_import *catalog_import_new(const struct catalog_import_opts *o,
 
 void catalog_import_destroy(struct catalog_import *ci)
 {
-    size_t i, j;
+    size_t i;
 
     if (!ci)
         return;
@@ -393,11 +378,8 @@ void catalog_import_destroy(struct catalog_import *ci)
         free(ci->cols[i].option);
     }
     free(ci->cols);
-    for (i = 0; i < ci->nrows; i++) {
-        for (j = 0; j < ci->ncols && ci->rows[i].cells; j++)
-            free(ci->rows[i].cells[j].text);
-        free(ci->rows[i].cells);
-    }
+    for (i = 0; i < ci->nrows; i++)
+        free(ci->rows[i].cells); /* and their texts (row_add()) */
     free(ci->rows);
     for (i = 0; i < ci->nproducts; i++) {
         free(ci->products[i].article);
@@ -406,8 +388,8 @@ void catalog_import_destroy(struct catalog_import *ci)
     }
     free(ci->products);
     free(ci->variants);
-    json_decref(ci->by_article);
-    json_decref(ci->by_sku);
+    strmap_free(&ci->by_article);
+    strmap_free(&ci->by_sku);
     json_decref(ci->photo_sha);
     json_decref(ci->photo_err);
     json_decref(ci->photo_blob);
@@ -561,7 +543,8 @@ static int header_parse(struct catalog_import *ci, const struct csv_record *rec)
 static int row_add(struct catalog_import *ci, const struct csv_record *rec)
 {
     struct imp_row *row;
-    size_t i;
+    size_t i, texts = 0;
+    char *at;
 
     if (ci->nrows == ci->rows_cap) {
         size_t cap = ci->rows_cap ? ci->rows_cap * 2 : 256;
@@ -572,20 +555,27 @@ static int row_add(struct catalog_import *ci, const struct csv_record *rec)
         ci->rows = p;
         ci->rows_cap = cap;
     }
+    for (i = 0; i < ci->ncols; i++)
+        texts += rec->fields[i].len + 1;
     row = &ci->rows[ci->nrows];
     row->line = rec->line;
     row->bad = 0;
-    row->cells = calloc(ci->ncols, sizeof(*row->cells));
+    /* One block a row: the cells, then their texts (each NUL-ended). */
+    row->cells = malloc(ci->ncols * sizeof(*row->cells) + texts);
     if (!row->cells)
         return -1;
     ci->nrows++;
+    at = (char *)(row->cells + ci->ncols);
     for (i = 0; i < ci->ncols; i++) {
-        row->cells[i].text = dupn(rec->fields[i].text, rec->fields[i].len);
-        if (!row->cells[i].text)
-            return -1;
-        row->cells[i].len = rec->fields[i].len;
-        row->cells[i].line = rec->fields[i].line;
-        row->cells[i].col = rec->fields[i].col;
+        const struct csv_field *f = &rec->fields[i];
+
+        row->cells[i].text = at;
+        memcpy(at, f->text, f->len);
+        at[f->len] = '\0';
+        at += f->len + 1;
+        row->cells[i].len = f->len;
+        row->cells[i].line = f->line;
+        row->cells[i].col = f->col;
     }
     return 0;
 }
@@ -872,7 +862,7 @@ static void row_catalog_trim(struct catalog_import *ci, size_t r, char **group)
 static int row_sku_add(struct catalog_import *ci, size_t r,
                        const struct imp_cell *c_sku, long long vi)
 {
-    long long other = map_get(ci->by_sku, c_sku->text);
+    long long other = strmap_get(&ci->by_sku, c_sku->text);
     char why[256], q[96];
 
     if (other >= 0) {
@@ -882,7 +872,7 @@ static int row_sku_add(struct catalog_import *ci, size_t r,
         row_bad(ci, r, c_sku, COL_SKU, why);
         return 0;
     }
-    return map_set(ci->by_sku, c_sku->text, vi) < 0 ? -1 : 0;
+    return strmap_put(&ci->by_sku, c_sku->text, vi);
 }
 
 /* The product of row @p r's article: a new one when this is its first row
@@ -895,7 +885,7 @@ static long long row_product(struct catalog_import *ci, size_t r, char **group)
     struct imp_cell *c_desc = cell_of(ci, r, COL_DESCRIPTION);
     struct imp_cell *c_grp = cell_of(ci, r, COL_GROUP);
     struct imp_product *p;
-    long long pi = map_get(ci->by_article, c_art->text);
+    long long pi = strmap_get(&ci->by_article, c_art->text);
 
     if (pi >= 0) {
         p = &ci->products[pi];
@@ -924,7 +914,7 @@ static long long row_product(struct catalog_import *ci, size_t r, char **group)
     p->article = strdup(c_art->text);
     p->photos = json_array();
     if (!p->article || !p->photos ||
-        map_set(ci->by_article, c_art->text, pi) < 0)
+        strmap_put(&ci->by_article, c_art->text, pi) < 0)
         return -1;
     p->first_row = r;
     p->name = c_name->text;
@@ -1443,32 +1433,18 @@ static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
     }
     if (catalog_stage_append(pg, &st, errstr, errstr_size) < 0)
         goto out;
-    rc = catalog_stage_end(pg, errstr, errstr_size);
+    rc = catalog_stage_end(pg, &st, errstr, errstr_size);
 out:
+    if (st.pending) { /* failed before its answer was read */
+        char other[64];
+
+        db_copy_wait(pg, st.pending_what, other, sizeof(other));
+    }
     catalog_stage_free(&st);
     return rc;
 }
 
 #define IMPORT_ANALYZE_MIN 2000 /* products: refresh statistics first */
-#define IMPORT_SNAP_CHUNK 2000  /* products snapshotted per query round */
-
-/* Canonical texts of the snapshots of @p ids (slots NULL when absent),
- * IMPORT_SNAP_CHUNK products at a time so only one chunk's query rows are
- * in memory at once. */
-static int snapshots_text(PGconn *pg, const long long *ids, size_t n,
-                          char **texts, char *errstr, size_t errstr_size)
-{
-    size_t at, m;
-
-    for (at = 0; at < n; at += m) {
-        m = n - at < IMPORT_SNAP_CHUNK ? n - at : IMPORT_SNAP_CHUNK;
-        if (catalog_snapshot_texts(pg, ids + at, m, texts + at, errstr,
-                                   errstr_size) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 /*
  * What a catalog import compares: the file's products that already exist
  * (file order), then the products missing from the file that
@@ -1588,8 +1564,8 @@ static int import_before(struct catalog_import *ci, PGconn *pg,
         memcpy(all + df->nbefore, df->missing, df->nmissing * sizeof(*all));
     free(df->before_ids);
     df->before_ids = all;
-    return snapshots_text(pg, df->before_ids, n, df->before, errstr,
-                          errstr_size);
+    return catalog_snapshot_texts(pg, df->before_ids, n, df->before, errstr,
+                                  errstr_size);
 }
 
 /* catalog_stage_apply_variants(): a variant the file dropped is kept. */
@@ -1734,7 +1710,8 @@ static int import_after(PGconn *pg, struct import_diff *df, char *errstr,
     df->after = calloc(n + 1, sizeof(*df->after));
     if (!df->after)
         goto oom;
-    return snapshots_text(pg, df->ids, n, df->after, errstr, errstr_size);
+    return catalog_snapshot_texts(pg, df->ids, n, df->after, errstr,
+                                  errstr_size);
 oom:
     snprintf(errstr, errstr_size, "out of memory");
     return -1;
