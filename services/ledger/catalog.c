@@ -42,23 +42,34 @@ static const char SQL_VARIANTS[] =
 
 /* A product's "options" (the names its variants use, in name id order)
  * are read off these rows too (snap_option_names()). */
+/* The options and prices of the chunk's variants are looked up by key,
+ * one index probe a variant (a price: a variant and price list), in a
+ * LATERAL subquery the planner may not flatten (OFFSET 0): joined
+ * plainly, a large catalog's estimates made it hash the whole
+ * variant_option and price tables for every chunk (price has no index
+ * that leads with variant_id).  A 300,000-variant import spent 8 of its
+ * 20 s there. */
 static const char SQL_VARIANT_OPTIONS[] =
     "SELECT v.product_id, vo.variant_id, n.name, ov.value, n.id"
     "  FROM variant v"
-    "  JOIN variant_option vo ON vo.variant_id = v.id"
+    "  CROSS JOIN LATERAL (SELECT x.variant_id, x.option_name_id,"
+    "                             x.option_value_id"
+    "                        FROM variant_option x"
+    "                       WHERE x.variant_id = v.id OFFSET 0) vo"
     "  JOIN option_name n ON n.id = vo.option_name_id"
     "  JOIN option_value ov ON ov.id = vo.option_value_id"
     " WHERE v.product_id = ANY($1::bigint[])"
     " ORDER BY v.product_id, vo.variant_id, n.name COLLATE \"C\"";
 
 static const char SQL_PRICES[] =
-    "SELECT v.product_id, pr.variant_id, pl.code, pr.old_price::text,"
+    "SELECT v.product_id, v.id, pl.code, pr.old_price::text,"
     "       pr.price::text"
-    "  FROM variant v"
-    "  JOIN price pr ON pr.variant_id = v.id"
-    "  JOIN price_list pl ON pl.id = pr.price_list_id"
+    "  FROM variant v CROSS JOIN price_list pl"
+    "  CROSS JOIN LATERAL (SELECT x.old_price, x.price FROM price x"
+    "                       WHERE x.price_list_id = pl.id"
+    "                         AND x.variant_id = v.id OFFSET 0) pr"
     " WHERE v.product_id = ANY($1::bigint[])"
-    " ORDER BY v.product_id, pr.variant_id, pl.code COLLATE \"C\"";
+    " ORDER BY v.product_id, v.id, pl.code COLLATE \"C\"";
 
 static const char SQL_PHOTOS[] =
     "SELECT product_id, path, position, sha256 FROM product_photo "
@@ -1004,9 +1015,9 @@ static void stage_rows(struct catalog_stage *st,
 }
 
 /* Run @p analyze (an ANALYZE statement) on a sample of 3,000 rows a
- * table (statistics target 10), not 30,000: the import's plans need the
- * row counts and which keys are unique, and a 10,000-variant file's
- * staging ANALYZE takes 5 ms instead of 25. */
+ * table (statistics target 10), not 30,000: the import's writes from the
+ * staging tables need the row counts and which keys are unique, and a
+ * 10,000-variant file's staging ANALYZE takes 5 ms instead of 25. */
 static int analyze_sampled(PGconn *pg, const char *analyze, const char *what,
                            char *errstr, size_t errstr_size)
 {
@@ -1032,7 +1043,8 @@ int catalog_analyze(PGconn *pg, char *errstr, size_t errstr_size)
     res = db_exec(pg,
                   "SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM "
                   "pg_class WHERE oid = ANY (ARRAY['product', 'variant', "
-                  "'variant_option', 'price', 'product_photo']::regclass[])",
+                  "'variant_option', 'price', 'product_photo', 'price_list', "
+                  "'option_name', 'option_value']::regclass[])",
                   0, NULL, "analyze catalog", errstr, errstr_size, NULL);
     if (!res)
         return -1;
@@ -1041,14 +1053,17 @@ int catalog_analyze(PGconn *pg, char *errstr, size_t errstr_size)
     if (!owner)
         return 0;
     /* The key columns the snapshot queries join and filter on (see
-     * catalog_stage_end()); autovacuum's next ANALYZE takes its full
-     * sample. */
-    return analyze_sampled(pg,
-                           "ANALYZE product (id, article), variant (id, "
-                           "product_id, sku), variant_option (variant_id, "
-                           "option_name_id), price (variant_id, "
-                           "price_list_id), product_photo (product_id)",
-                           "analyze catalog", errstr, errstr_size);
+     * catalog_stage_end()) and the small dictionaries they join (never
+     * analyzed, they were costed at 750 to 1,200 rows), on the full
+     * sample: a 3,000-row one misjudges a 300,000-variant catalog's
+     * index scans, and the snapshot queries then scan whole tables (2 x
+     * slower a round, measured). */
+    return db_cmd(pg,
+                  "ANALYZE product (id, article), variant (id, product_id, "
+                  "sku), variant_option (variant_id, option_name_id), price "
+                  "(variant_id, price_list_id), product_photo (product_id), "
+                  "price_list, option_name, option_value",
+                  0, NULL, "analyze catalog", errstr, errstr_size);
 }
 
 int catalog_stage_begin(PGconn *pg, char *errstr, size_t errstr_size)
@@ -1283,7 +1298,11 @@ int catalog_stage_apply_variant_options(PGconn *pg, const char *const *names,
                  names_json(names, n), "remove variant options", errstr,
                  errstr_size) < 0)
         return -1;
-    /* The staged options with their ids, then an update of the ones that
+    /* Rows are written in key order (variant ids ascend with the file):
+     * each index grows at its end, and the table's order follows its key,
+     * which keeps the snapshot queries' index scans cheap on a large
+     * catalog (a hash join's order made them scan the whole table).
+     * The staged options with their ids, then an update of the ones that
      * changed and an insert of the new ones (as for variants, and under
      * the same import lock).  The variants are joined first: the option
      * tables have no statistics yet, and joined first their row estimate
@@ -1311,7 +1330,8 @@ int catalog_stage_apply_variant_options(PGconn *pg, const char *const *names,
                   "option_value_id) SELECT x.variant_id, x.option_name_id, "
                   "x.option_value_id FROM imp_option_ids x WHERE NOT EXISTS "
                   "(SELECT 1 FROM variant_option vo WHERE vo.variant_id = "
-                  "x.variant_id AND vo.option_name_id = x.option_name_id)",
+                  "x.variant_id AND vo.option_name_id = x.option_name_id) "
+                  "ORDER BY x.variant_id, x.option_name_id",
                   0, NULL, "insert variant options", errstr, errstr_size);
 }
 
@@ -1327,7 +1347,7 @@ int catalog_stage_apply_prices(PGconn *pg, long long price_list_id,
                   "INSERT INTO price AS pr (price_list_id, variant_id, price, "
                   "old_price) SELECT $1::bigint, v.id, x.price, x.old_price "
                   "FROM imp_variant x JOIN variant v ON v.sku = x.sku "
-                  "WHERE x.price IS NOT NULL "
+                  "WHERE x.price IS NOT NULL ORDER BY v.id "
                   "ON CONFLICT (price_list_id, variant_id) DO UPDATE SET "
                   "price = EXCLUDED.price, old_price = CASE WHEN $2::boolean "
                   "THEN EXCLUDED.old_price ELSE pr.old_price END, "
