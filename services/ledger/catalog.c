@@ -41,8 +41,8 @@ static const char SQL_VARIANTS[] =
     "ORDER BY product_id, position, id";
 
 /* A product's "options" (the names its variants use, in name id order)
- * are read off these rows too (snap_option_names()). */
-/* The options and prices of the chunk's variants are looked up by key,
+ * are read off the variant option rows too (snap_option_names()).
+ * The options and prices of the chunk's variants are looked up by key,
  * one index probe a variant (a price: a variant and price list), in a
  * LATERAL subquery the planner may not flatten (OFFSET 0): joined
  * plainly, a large catalog's estimates made it hash the whole
@@ -464,7 +464,7 @@ int catalog_snapshot_texts(PGconn *pg, const long long *ids, size_t n,
         return 0;
     if (snap_rows_send(pg, ids, m, errstr, errstr_size) < 0)
         return -1;
-    for (pending = 1; m; at += m, m = nm) {
+    for (; m; at += m, m = nm) {
         pending = 0;
         if (snap_rows_recv(pg, &s, errstr, errstr_size) < 0)
             goto out;

@@ -282,9 +282,8 @@ void db_copy_row_end(struct db_copy *c)
 
 #define DB_COPY_PIECE (1 << 20) /* bytes a PQputCopyData() call */
 
-/* Send the rows of a COPY the server accepted; 0, or -1 with errstr. */
-/* Send @p c's rows and the end of the COPY; 0, or -1 with errstr (the
- * server's answer is still to be read). */
+/* Send @p c's rows and the end of a COPY the server accepted; 0, or -1
+ * with errstr (the server's answer is still to be read). */
 static int db_copy_put(PGconn *pg, const struct db_copy *c, const char *what,
                        char *errstr, size_t errstr_size)
 {
