@@ -1106,11 +1106,15 @@ int catalog_stage_append(PGconn *pg, struct catalog_stage *st, char *errstr,
     return 0;
 }
 
-void catalog_stage_free(struct catalog_stage *st)
+void catalog_stage_free(PGconn *pg, struct catalog_stage *st)
 {
     struct db_copy *rows[STAGE_NLOAD];
+    char other[64];
     size_t i;
 
+    /* A load still unanswered (staging failed after it): read its answer,
+     * so the connection takes the caller's ROLLBACK. */
+    stage_wait(pg, st, other, sizeof(other));
     stage_rows(st, rows);
     for (i = 0; i < STAGE_NLOAD; i++)
         db_copy_free(rows[i]);

@@ -322,8 +322,11 @@ int catalog_stage_begin(PGconn *pg, char *errstr, size_t errstr_size);
 int catalog_stage_append(PGconn *pg, struct catalog_stage *st, char *errstr,
                          size_t errstr_size);
 
-/** @brief Free @p st's buffers (after the last catalog_stage_append()). */
-void catalog_stage_free(struct catalog_stage *st);
+/**
+ * @brief Free @p st's buffers (after the last catalog_stage_append() or
+ *        a failure), reading a load's answer still pending on @p pg.
+ */
+void catalog_stage_free(PGconn *pg, struct catalog_stage *st);
 
 /**
  * @brief Done staging: read the last load's answer, refresh the staging

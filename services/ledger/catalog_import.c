@@ -1439,12 +1439,7 @@ static int import_stage(struct catalog_import *ci, PGconn *pg, int *max_depth,
         goto out;
     rc = catalog_stage_end(pg, &st, errstr, errstr_size);
 out:
-    if (st.pending) { /* failed before its answer was read */
-        char other[64];
-
-        db_copy_wait(pg, st.pending_what, other, sizeof(other));
-    }
-    catalog_stage_free(&st);
+    catalog_stage_free(pg, &st);
     return rc;
 }
 
