@@ -1219,23 +1219,28 @@ int catalog_stage_apply_products(PGconn *pg, int has_description, int has_group,
 {
     const char *vals[2] = {has_description ? "t" : "f", has_group ? "t" : "f"};
 
-    return db_cmd(
-        pg,
-        "INSERT INTO product AS p (article, name, description, "
-        "group_id) SELECT x.article, x.name, coalesce(x.description, "
-        "''), g.id FROM imp_product x LEFT JOIN product_group g ON "
-        "g.path = x.group_path ORDER BY x.ord "
-        "ON CONFLICT (article) DO UPDATE SET name = EXCLUDED.name, "
-        "description = CASE WHEN $1::boolean THEN EXCLUDED.description "
-        "ELSE p.description END, group_id = CASE WHEN $2::boolean THEN "
-        "EXCLUDED.group_id ELSE p.group_id END, archived = false, "
-        "updated_at = now() "
-        "WHERE p.name IS DISTINCT FROM EXCLUDED.name "
-        "OR ($1::boolean AND p.description IS DISTINCT FROM "
-        "EXCLUDED.description) "
-        "OR ($2::boolean AND p.group_id IS DISTINCT FROM "
-        "EXCLUDED.group_id) OR p.archived",
-        2, vals, "upsert products", errstr, errstr_size);
+    /* An update of the products that changed, then an insert of the new
+     * ones, as for variants (below): only imports write products. */
+    if (db_cmd(pg,
+               "UPDATE product p SET name = x.name, description = CASE WHEN "
+               "$1::boolean THEN coalesce(x.description, '') ELSE "
+               "p.description END, group_id = CASE WHEN $2::boolean THEN "
+               "g.id ELSE p.group_id END, archived = false, updated_at = "
+               "now() FROM imp_product x LEFT JOIN product_group g ON "
+               "g.path = x.group_path WHERE p.article = x.article AND "
+               "(p.name IS DISTINCT FROM x.name OR ($1::boolean AND "
+               "p.description IS DISTINCT FROM coalesce(x.description, '')) "
+               "OR ($2::boolean AND p.group_id IS DISTINCT FROM g.id) "
+               "OR p.archived)",
+               2, vals, "update products", errstr, errstr_size) < 0)
+        return -1;
+    return db_cmd(pg,
+                  "INSERT INTO product (article, name, description, group_id) "
+                  "SELECT x.article, x.name, coalesce(x.description, ''), "
+                  "g.id FROM imp_product x LEFT JOIN product_group g ON "
+                  "g.path = x.group_path WHERE NOT EXISTS (SELECT 1 FROM "
+                  "product p WHERE p.article = x.article) ORDER BY x.ord",
+                  0, NULL, "insert products", errstr, errstr_size);
 }
 
 int catalog_stage_apply_variants(PGconn *pg, int has_barcode,
@@ -1346,19 +1351,28 @@ int catalog_stage_apply_prices(PGconn *pg, long long price_list_id,
     char pl[32];
     const char *vals[2] = {pl, has_old_price ? "t" : "f"};
 
+    /* Update, then insert, as for variants: only imports write prices,
+     * under the import lock (catalog_import.c), and the speculative
+     * insertion of ON CONFLICT cost as much again as the insert. */
     snprintf(pl, sizeof(pl), "%lld", price_list_id);
+    if (db_cmd(pg,
+               "UPDATE price pr SET price = x.price, old_price = CASE WHEN "
+               "$2::boolean THEN x.old_price ELSE pr.old_price END, "
+               "updated_at = now() FROM imp_variant x JOIN variant v ON "
+               "v.sku = x.sku WHERE pr.price_list_id = $1::bigint AND "
+               "pr.variant_id = v.id AND x.price IS NOT NULL AND "
+               "(pr.price <> x.price OR ($2::boolean AND pr.old_price IS "
+               "DISTINCT FROM x.old_price))",
+               2, vals, "update prices", errstr, errstr_size) < 0)
+        return -1;
     return db_cmd(pg,
-                  "INSERT INTO price AS pr (price_list_id, variant_id, price, "
+                  "INSERT INTO price (price_list_id, variant_id, price, "
                   "old_price) SELECT $1::bigint, v.id, x.price, x.old_price "
                   "FROM imp_variant x JOIN variant v ON v.sku = x.sku "
-                  "WHERE x.price IS NOT NULL ORDER BY v.id "
-                  "ON CONFLICT (price_list_id, variant_id) DO UPDATE SET "
-                  "price = EXCLUDED.price, old_price = CASE WHEN $2::boolean "
-                  "THEN EXCLUDED.old_price ELSE pr.old_price END, "
-                  "updated_at = now() "
-                  "WHERE pr.price <> EXCLUDED.price OR ($2::boolean AND "
-                  "pr.old_price IS DISTINCT FROM EXCLUDED.old_price)",
-                  2, vals, "upsert prices", errstr, errstr_size);
+                  "WHERE x.price IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                  "price pr WHERE pr.price_list_id = $1::bigint AND "
+                  "pr.variant_id = v.id) ORDER BY v.id",
+                  1, vals, "insert prices", errstr, errstr_size);
 }
 
 int catalog_stage_apply_photos(PGconn *pg, char *errstr, size_t errstr_size)
