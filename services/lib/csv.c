@@ -153,6 +153,46 @@ static int rec_putc(struct csv_reader *r, char c)
     return 0;
 }
 
+/* Copy the run of bytes at the read position that are none of @p a, @p b
+ * and @p c (ASCII) into the record's text: a field's plain bytes, a block
+ * at a time; the byte that ends the run is left to the caller.  Columns
+ * count as in rd_get() (no run holds a line break).  0, or -1 out of
+ * memory. */
+static int rd_take_run(struct csv_reader *r, char a, char b, char c)
+{
+    for (;;) {
+        const char *s = r->buf + r->pos;
+        size_t avail = r->len - r->pos, n = 0, i;
+
+        if (avail == 0) {
+            if (rd_peek(r) < 0)
+                return 0;
+            continue;
+        }
+        while (n < avail && s[n] != a && s[n] != b && s[n] != c)
+            n++;
+        if (r->text_cap - r->text_len < n) {
+            size_t cap = r->text_cap ? r->text_cap : 1024;
+            char *p;
+
+            while (cap - r->text_len < n)
+                cap *= 2;
+            p = realloc(r->text, cap);
+            if (!p)
+                return -1;
+            r->text = p;
+            r->text_cap = cap;
+        }
+        memcpy(r->text + r->text_len, s, n);
+        r->text_len += n;
+        for (i = 0; i < n; i++)
+            r->col += ((unsigned char)s[i] & 0xC0) != 0x80;
+        r->pos += n;
+        if (n < avail)
+            return 0;
+    }
+}
+
 static int rec_field_begin(struct csv_reader *r, int quoted)
 {
     struct csv_field *f;
@@ -231,6 +271,8 @@ static int read_quoted(struct csv_reader *r, struct csv_error *err)
 
     rd_get(r);
     for (;;) {
+        if (rd_take_run(r, '"', '\r', '\n') < 0)
+            goto oom;
         c = rd_get(r);
         if (c < 0) {
             snprintf(msg, sizeof(msg),
@@ -310,14 +352,9 @@ int csv_reader_next(struct csv_reader *r, struct csv_record *rec,
         } else {
             if (rec_field_begin(r, 0) < 0)
                 goto oom;
-            for (;;) {
-                c = rd_peek(r);
-                if (c < 0 || c == r->delim || c == '\n' || c == '\r')
-                    break;
-                rd_get(r);
-                if (rec_putc(r, (char)c) < 0)
-                    goto oom;
-            }
+            if (rd_take_run(r, (char)r->delim, '\n', '\r') < 0)
+                goto oom;
+            c = rd_peek(r);
         }
         if (rec_field_end(r) < 0)
             goto oom;

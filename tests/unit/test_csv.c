@@ -292,6 +292,79 @@ out:
     unlink(path);
 }
 
+/* Field @p i of test_long_runs(): @p n characters, every third one "ж"
+ * (two bytes); @returns its length in bytes. */
+static size_t long_field(char *out, long i, size_t n)
+{
+    size_t k, len = 0;
+
+    for (k = 0; k < n; k++) {
+        if (k % 3 == 2) {
+            memcpy(out + len, "\xD0\xB6", 2);
+            len += 2;
+        } else {
+            out[len++] = (char)('a' + (i + (long)k) % 26);
+        }
+    }
+    out[len] = '\0';
+    return len;
+}
+
+/* Fields far longer than a read chunk, plain and quoted, with multi-byte
+ * characters split across chunk ends: text, line and column exact. */
+static void test_long_runs(void)
+{
+    char path[] = "/tmp/test_csv_runs_XXXXXX";
+    char err[256], *want = malloc(300000);
+    int fd = mkstemp(path);
+    FILE *fp;
+    struct csv_reader *r = NULL;
+    struct csv_record rec;
+    struct csv_error cerr;
+    long i, line = 2, bad = 0;
+
+    T_ASSERT(fd >= 0 && want != NULL);
+    fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!fp || !want)
+        goto out;
+    fputs("a,b,c\n", fp);
+    for (i = 0; i < 40; i++) {
+        size_t n = (size_t)(i * 7919 % 140000);
+
+        long_field(want, i, n);
+        fprintf(fp, "%s,\"%s\"\"x\r\ny\",%ld\r\n", want, want, i);
+    }
+    fclose(fp);
+    r = csv_reader_open_file(path, 0, err, sizeof(err));
+    T_ASSERT(r != NULL);
+    if (!r)
+        goto out;
+    T_ASSERT_EQ(csv_reader_next(r, &rec, &cerr), CSV_RECORD);
+    for (i = 0; i < 40; i++) {
+        size_t n = (size_t)(i * 7919 % 140000), len = long_field(want, i, n);
+
+        if (csv_reader_next(r, &rec, &cerr) != CSV_RECORD || rec.nfields != 3) {
+            bad++;
+            break;
+        }
+        bad += rec.line != line || rec.fields[0].len != len ||
+               memcmp(rec.fields[0].text, want, len) != 0;
+        bad += rec.fields[1].col != (long)n + 2 ||
+               rec.fields[1].len != len + 4 ||
+               memcmp(rec.fields[1].text, want, len) != 0 ||
+               memcmp(rec.fields[1].text + len, "\"x\ny", 4) != 0;
+        bad += rec.fields[2].line != line + 1 || rec.fields[2].col != 4 ||
+               atol(rec.fields[2].text) != i;
+        line += 2;
+    }
+    T_ASSERT_EQ(bad, 0);
+    T_ASSERT_EQ(csv_reader_next(r, &rec, &cerr), CSV_EOF);
+out:
+    csv_reader_destroy(r);
+    free(want);
+    unlink(path);
+}
+
 /* CSV_STDIN reads standard input and leaves it open. */
 static void test_stdin(void)
 {
@@ -354,6 +427,7 @@ int main(void)
     test_utf8_columns();
     test_errors();
     test_file();
+    test_long_runs();
     test_stdin();
     test_utf8_helpers();
     T_DONE();
