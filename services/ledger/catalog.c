@@ -1293,10 +1293,34 @@ int catalog_stage_apply_variants(PGconn *pg, int has_barcode,
                   0, NULL, "archive variants", errstr, errstr_size);
 }
 
+/* The staged options with their ids.  The variants are joined first: the
+ * option tables have no statistics yet, and joined first their row
+ * estimate (~100 for 25,000) made the planner look each option's variant
+ * up by index, one probe a row. */
+#define SQL_STAGED_OPTION_IDS                                                  \
+    "WITH o AS MATERIALIZED (SELECT v.id, o.name, o.value "                    \
+    "FROM imp_option o JOIN variant v ON v.sku = o.sku) "                      \
+    "SELECT o.id AS variant_id, n.id AS option_name_id, "                      \
+    "ov.id AS option_value_id FROM o "                                         \
+    "JOIN option_name n ON n.name = o.name "                                   \
+    "JOIN option_value ov ON ov.option_name_id = n.id AND ov.value = o.value"
+
 int catalog_stage_apply_variant_options(PGconn *pg, const char *const *names,
-                                        size_t n, char *errstr,
+                                        size_t n, int fresh, char *errstr,
                                         size_t errstr_size)
 {
+    /* Rows are written in key order (variant ids ascend with the file):
+     * each index grows at its end, and the table's order follows its key,
+     * which keeps the snapshot queries' index scans cheap on a large
+     * catalog (a hash join's order made them scan the whole table).
+     * Fresh variants have no options yet: one insert (~10 ms less for
+     * 25,000 rows than the staged table and the update below). */
+    if (fresh)
+        return db_cmd(pg,
+                      "INSERT INTO variant_option (variant_id, option_name_id, "
+                      "option_value_id) " SQL_STAGED_OPTION_IDS
+                      " ORDER BY 1, 2",
+                      0, NULL, "insert variant options", errstr, errstr_size);
     if (json_cmd(pg,
                  "DELETE FROM variant_option vo USING variant v, imp_variant "
                  "x, option_name n WHERE vo.variant_id = v.id AND v.sku = "
@@ -1307,25 +1331,11 @@ int catalog_stage_apply_variant_options(PGconn *pg, const char *const *names,
                  names_json(names, n), "remove variant options", errstr,
                  errstr_size) < 0)
         return -1;
-    /* Rows are written in key order (variant ids ascend with the file):
-     * each index grows at its end, and the table's order follows its key,
-     * which keeps the snapshot queries' index scans cheap on a large
-     * catalog (a hash join's order made them scan the whole table).
-     * The staged options with their ids, then an update of the ones that
-     * changed and an insert of the new ones (as for variants, and under
-     * the same import lock).  The variants are joined first: the option
-     * tables have no statistics yet, and joined first their row estimate
-     * (~100 for 25,000) made the planner look each option's variant up
-     * by index, one probe a row. */
+    /* The staged ids, then an update of the options that changed and an
+     * insert of the new ones (as for variants, under the import lock). */
     if (db_cmd(pg,
-               "CREATE TEMP TABLE imp_option_ids ON COMMIT DROP AS "
-               "WITH o AS MATERIALIZED (SELECT v.id, o.name, o.value "
-               "FROM imp_option o JOIN variant v ON v.sku = o.sku) "
-               "SELECT o.id AS variant_id, n.id AS option_name_id, "
-               "ov.id AS option_value_id FROM o "
-               "JOIN option_name n ON n.name = o.name "
-               "JOIN option_value ov ON ov.option_name_id = n.id "
-               "AND ov.value = o.value",
+               "CREATE TEMP TABLE imp_option_ids ON COMMIT DROP "
+               "AS " SQL_STAGED_OPTION_IDS,
                0, NULL, "stage variant options", errstr, errstr_size) < 0 ||
         db_cmd(pg,
                "UPDATE variant_option vo SET option_value_id = "

@@ -396,11 +396,13 @@ int catalog_stage_apply_variants(PGconn *pg, int has_barcode,
 /**
  * @brief Set the staged variants' options for the option columns
  *        @p names: remove the values the stage no longer gives, insert or
- *        change the others.
+ *        change the others.  @p fresh: none of the staged variants
+ *        existed before this transaction (none has options yet), so the
+ *        options are only inserted; a row that existed fails the insert.
  * @returns 0, or -1 with errstr.
  */
 int catalog_stage_apply_variant_options(PGconn *pg, const char *const *names,
-                                        size_t n, char *errstr,
+                                        size_t n, int fresh, char *errstr,
                                         size_t errstr_size);
 
 /**

@@ -1645,7 +1645,9 @@ static int import_blobs(struct catalog_import *ci, PGconn *pg, char *errstr,
     return rc;
 }
 
-/* The writes, parents before children. */
+/* The writes, parents before children.  When none of the file's products
+ * existed (df->nbefore == 0), none of its variants did either: a SKU of
+ * another article failed the checks before. */
 static int import_apply(struct catalog_import *ci, PGconn *pg,
                         const long long *pl, int max_depth,
                         const struct import_diff *df, char *errstr,
@@ -1667,8 +1669,8 @@ static int import_apply(struct catalog_import *ci, PGconn *pg,
         catalog_stage_apply_variants(pg, ci->colidx[COL_BARCODE] >= 0,
                                      variant_kept, ci, errstr,
                                      errstr_size) < 0 ||
-        catalog_stage_apply_variant_options(pg, opt, nopt, errstr,
-                                            errstr_size) < 0 ||
+        catalog_stage_apply_variant_options(pg, opt, nopt, df->nbefore == 0,
+                                            errstr, errstr_size) < 0 ||
         import_prices(ci, pg, pl, errstr, errstr_size) < 0 ||
         (ci->colidx[COL_PHOTOS] >= 0 &&
          (import_blobs(ci, pg, errstr, errstr_size) < 0 ||
