@@ -1,5 +1,6 @@
 #include "lib/csv.h"
 
+#include "lib/grow.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,17 +139,16 @@ static void rd_start(struct csv_reader *r)
     r->delim = semis > commas ? ';' : ',';
 }
 
+/* Room for @p n more bytes of record text; 0, or -1 out of memory. */
+static int rec_reserve(struct csv_reader *r, size_t n)
+{
+    return grow_to(&r->text, &r->text_cap, r->text_len + n, 1024);
+}
+
 static int rec_putc(struct csv_reader *r, char c)
 {
-    if (r->text_len == r->text_cap) {
-        size_t cap = r->text_cap ? r->text_cap * 2 : 1024;
-        char *p = realloc(r->text, cap);
-
-        if (!p)
-            return -1;
-        r->text = p;
-        r->text_cap = cap;
-    }
+    if (rec_reserve(r, 1) < 0)
+        return -1;
     r->text[r->text_len++] = c;
     return 0;
 }
@@ -171,18 +171,8 @@ static int rd_take_run(struct csv_reader *r, char a, char b, char c)
         }
         while (n < avail && s[n] != a && s[n] != b && s[n] != c)
             n++;
-        if (r->text_cap - r->text_len < n) {
-            size_t cap = r->text_cap ? r->text_cap : 1024;
-            char *p;
-
-            while (cap - r->text_len < n)
-                cap *= 2;
-            p = realloc(r->text, cap);
-            if (!p)
-                return -1;
-            r->text = p;
-            r->text_cap = cap;
-        }
+        if (rec_reserve(r, n) < 0)
+            return -1;
         memcpy(r->text + r->text_len, s, n);
         r->text_len += n;
         for (i = 0; i < n; i++)

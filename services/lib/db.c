@@ -1,5 +1,6 @@
 #include "lib/db.h"
 
+#include "lib/grow.h"
 #include "lib/hash.h"
 
 #include <dirent.h>
@@ -196,23 +197,10 @@ int db_cmd(PGconn *pg, const char *sql, int n, const char *const *vals,
 /* Room for @p more bytes in @p c; 0 or -1 (c->oom set). */
 static int db_copy_reserve(struct db_copy *c, size_t more)
 {
-    size_t cap;
-    char *p;
-
-    if (c->oom)
-        return -1;
-    if (c->len + more <= c->cap)
-        return 0;
-    cap = c->cap ? c->cap : 4096;
-    while (cap < c->len + more)
-        cap *= 2;
-    p = realloc(c->buf, cap);
-    if (!p) {
+    if (c->oom || grow_to(&c->buf, &c->cap, c->len + more, 4096) < 0) {
         c->oom = 1;
         return -1;
     }
-    c->buf = p;
-    c->cap = cap;
     return 0;
 }
 

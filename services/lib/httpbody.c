@@ -1,5 +1,7 @@
 #include "lib/httpbody.h"
 
+#include "lib/grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,18 +16,8 @@ int httpbody_append(struct httpbody *b, const char *data, size_t n, size_t max)
         b->too_big = 1;
         return 0;
     }
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap : 4096;
-        char *nb;
-
-        while (ncap < b->len + n + 1)
-            ncap *= 2;
-        nb = realloc(b->buf, ncap);
-        if (!nb)
-            return -1;
-        b->buf = nb;
-        b->cap = ncap;
-    }
+    if (grow_to(&b->buf, &b->cap, b->len + n + 1, 4096) < 0)
+        return -1;
     memcpy(b->buf + b->len, data, n);
     b->len += n;
     b->buf[b->len] = '\0';

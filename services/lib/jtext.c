@@ -1,5 +1,7 @@
 #include "lib/jtext.h"
 
+#include "lib/grow.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,23 +9,10 @@
 /* Room for @p n more bytes and the NUL; 0 or -1 (oom set). */
 static int jtext_room(struct jtext *t, size_t n)
 {
-    size_t cap;
-    char *b;
-
-    if (t->oom)
-        return -1;
-    if (t->len + n + 1 <= t->cap)
-        return 0;
-    cap = t->cap ? t->cap : 256;
-    while (cap < t->len + n + 1)
-        cap *= 2;
-    b = realloc(t->buf, cap);
-    if (!b) {
+    if (t->oom || grow_to(&t->buf, &t->cap, t->len + n + 1, 256) < 0) {
         t->oom = 1;
         return -1;
     }
-    t->buf = b;
-    t->cap = cap;
     return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "lib/metrics.h"
 
+#include "lib/grow.h"
 #include "lib/log.h"
 
 #include <dirent.h>
@@ -67,21 +68,8 @@ struct metrics_emit {
 
 static void mbuf_reserve(struct metrics_buf *b, size_t n)
 {
-    size_t ncap;
-    char *ns;
-
-    if (b->oom || b->len + n + 1 <= b->cap)
-        return;
-    ncap = b->cap ? b->cap : 4096;
-    while (ncap < b->len + n + 1)
-        ncap *= 2;
-    ns = realloc(b->s, ncap);
-    if (!ns) {
+    if (!b->oom && grow_to(&b->s, &b->cap, b->len + n + 1, 4096) < 0)
         b->oom = 1;
-        return;
-    }
-    b->s = ns;
-    b->cap = ncap;
 }
 
 static void mbuf_put(struct metrics_buf *b, const char *s, size_t n)
