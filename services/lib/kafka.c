@@ -17,6 +17,8 @@ struct kafka_producer {
     void *opaque;
     int fatal;
     char fatal_reason[512];
+    rd_kafka_topic_t **topics; /* kafka_producer_topics(): held to the end */
+    size_t ntopics;
 };
 
 struct kafka_consumer {
@@ -343,10 +345,61 @@ rd_kafka_t *kafka_producer_handle(struct kafka_producer *p)
     return p->rk;
 }
 
+/* Whether topic @p name is in @p md, without error. */
+static int kafka_md_has(const struct rd_kafka_metadata *md, const char *name)
+{
+    int i;
+
+    for (i = 0; i < md->topic_cnt; i++)
+        if (strcmp(md->topics[i].topic, name) == 0)
+            return md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    return 0;
+}
+
+int kafka_producer_topics(struct kafka_producer *p, const char *const *names,
+                          size_t n, int timeout_ms, char *errstr,
+                          size_t errstr_size)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t **t = realloc(p->topics, (p->ntopics + n) * sizeof(*t));
+    rd_kafka_resp_err_t err;
+    size_t i;
+
+    if (!t) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    p->topics = t;
+    /* All topics: the answer fills librdkafka's metadata cache, from which
+     * a topic handle made after it takes its partitions.  A topic missing
+     * from the cluster is left alone: it is looked up when first used, as
+     * without this call (it may be created meanwhile). */
+    err = rd_kafka_metadata(p->rk, 1, NULL, &md, timeout_ms);
+    if (err) {
+        snprintf(errstr, errstr_size, "kafka metadata: %s",
+                 rd_kafka_err2str(err));
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (!kafka_md_has(md, names[i]))
+            continue;
+        t[p->ntopics] = rd_kafka_topic_new(p->rk, names[i], NULL);
+        if (t[p->ntopics])
+            p->ntopics++;
+    }
+    rd_kafka_metadata_destroy(md);
+    return 0;
+}
+
 void kafka_producer_destroy(struct kafka_producer *p)
 {
+    size_t i;
+
     if (!p)
         return;
+    for (i = 0; i < p->ntopics; i++)
+        rd_kafka_topic_destroy(p->topics[i]);
+    free(p->topics);
     if (p->rk)
         rd_kafka_destroy(p->rk);
     free(p);

@@ -143,6 +143,21 @@ int kafka_producer_fatal(struct kafka_producer *p, char *errstr,
 rd_kafka_t *kafka_producer_handle(struct kafka_producer *p);
 
 /**
+ * @brief Learn the partitions of the topics @p names now (one metadata
+ *        request, waiting up to @p timeout_ms): librdkafka asks for a topic
+ *        it has not produced to only on its next periodic scan, so the
+ *        first message to each would wait up to a second.  The topics
+ *        found stay known until kafka_producer_destroy(); one the cluster
+ *        does not have is looked up when first used.  Optional: without
+ *        it (or when it fails) producing works, only the first message of
+ *        each topic waits.
+ * @returns 0, or -1 with errstr (e.g. no broker answered in time).
+ */
+int kafka_producer_topics(struct kafka_producer *p, const char *const *names,
+                          size_t n, int timeout_ms, char *errstr,
+                          size_t errstr_size);
+
+/**
  * @brief Destroy the producer.  Messages still queued are dropped without
  *        a delivery report: call kafka_producer_flush() first.  NULL-safe.
  */

@@ -3,6 +3,7 @@
 #include "app/ops.h"
 #include "events/event.h"
 #include "events/outbox.h"
+#include "events/topics.h"
 #include "ledger/dlq_record.h"
 #include "lib/cfg.h"
 #include "lib/clock.h"
@@ -29,6 +30,7 @@
 #define RELAY_RETRY_MAX_MS 10000
 #define RELAY_BACKLOG_EVERY_MS 5000 /* refresh of the backlog gauges */
 #define RELAY_AHEAD_MAX_MS 1000     /* longest run of read-ahead rounds */
+#define RELAY_TOPICS_MS 1000        /* wait for the topics' metadata at start */
 
 enum relay_state {
     RELAY_DISCONNECTED,
@@ -195,6 +197,25 @@ static void relay_ops(struct relay *r, struct ops *ops)
     ops_check_kafka(ops, kafka_producer_handle(r->prod));
 }
 
+/* The event topics' partitions before the first round: otherwise the first
+ * event to each waits for librdkafka's next metadata scan (~1 s). */
+static void relay_topics(struct relay *r)
+{
+    size_t i, n = topics_count();
+    const char **names = malloc((n + 1) * sizeof(*names));
+    char errstr[256];
+
+    if (!names)
+        return;
+    for (i = 0; i < n; i++)
+        names[i] = topics_get(i)->name;
+    if (kafka_producer_topics(r->prod, names, n, RELAY_TOPICS_MS, errstr,
+                              sizeof(errstr)) < 0)
+        log_info("%s: the first event of each topic may wait up to 1 s",
+                 errstr);
+    free(names);
+}
+
 struct relay *relay_new(const struct relay_cfg *rc, const struct cfg *passthru,
                         struct ops *ops, char *errstr, size_t errstr_size)
 {
@@ -217,6 +238,7 @@ struct relay *relay_new(const struct relay_cfg *rc, const struct cfg *passthru,
                                  errstr, errstr_size);
     if (!r->prod)
         goto fail;
+    relay_topics(r);
     r->next_stats_ms = clock_mono_ms() + rc->stats_ms;
     r->next_prune_ms = 0;
     r->backlog = -1;

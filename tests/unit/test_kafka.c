@@ -136,6 +136,45 @@ static void test_scoped_passthru(void)
     cfg_destroy(pt);
 }
 
+/* kafka_producer_topics(): the cluster's topics are learnt in one request
+ * (a name the cluster lacks is skipped, not an error), the producer works
+ * after it; no broker: -1 within the timeout, saying so. */
+static void test_producer_topics(void)
+{
+    char err[512];
+    const char *names[] = {"omnisync.warm.v1", "omnisync.absent.v1"};
+    struct cfg *pc = cfg_with("kafka.test.mock.num.brokers=1", NULL);
+    struct dr_seen seen = {0};
+    struct kafka_producer *p =
+        kafka_producer_new(NULL, pc, on_dr, &seen, err, sizeof(err));
+    rd_kafka_mock_cluster_t *mc =
+        p ? rd_kafka_handle_mock_cluster(kafka_producer_handle(p)) : NULL;
+
+    T_ASSERT(mc != NULL);
+    if (mc) {
+        T_ASSERT_EQ(rd_kafka_mock_topic_create(mc, names[0], 3, 1), 0);
+        T_CHECK(kafka_producer_topics(p, names, 2, 5000, err, sizeof(err)) == 0,
+                "topics: %s", err);
+        T_ASSERT_EQ(kafka_produce(p, names[0], "k", 1, "{}", 2, NULL, 0, NULL,
+                                  1000, err, sizeof(err)),
+                    0);
+        T_ASSERT_EQ(kafka_producer_flush(p, 10000), 0);
+        T_ASSERT_EQ(seen.ok, 1);
+    }
+    kafka_producer_destroy(p);
+    cfg_destroy(pc);
+    p = kafka_producer_new("127.0.0.1:1", NULL, on_dr, &seen, err, sizeof(err));
+    T_ASSERT(p != NULL);
+    if (p) {
+        const char *e = err;
+
+        T_ASSERT_EQ(kafka_producer_topics(p, names, 1, 300, err, sizeof(err)),
+                    -1);
+        T_ASSERT_STR_CONTAINS(e, "kafka metadata");
+    }
+    kafka_producer_destroy(p);
+}
+
 int main(void)
 {
     char errbuf[512];
@@ -157,6 +196,7 @@ int main(void)
     log_init("test_kafka", "warn");
     test_bad_passthru();
     test_scoped_passthru();
+    test_producer_topics();
 
     p = kafka_producer_new(NULL, pc, on_dr, &seen, errbuf, sizeof(errbuf));
     T_CHECK(p != NULL, "producer: %s", errbuf);
