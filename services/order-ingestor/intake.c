@@ -817,6 +817,17 @@ static int oi_listen(struct order_intake *in, char *errstr, size_t errstr_size)
     return 0;
 }
 
+/* The orders topic's partitions before the first order: otherwise its
+ * first message waits for librdkafka's next metadata scan (~1 s). */
+static void oi_topics(struct order_intake *in)
+{
+    static const char *const names[] = {TOPICS_ORDERS};
+    char err[256];
+
+    if (kafka_producer_topics(in->kp, names, 1, 1000, err, sizeof(err)) < 0)
+        log_info("%s: the first order may wait up to 1 s", err);
+}
+
 struct order_intake *order_intake_new(const struct oi_cfg *c,
                                       const struct cfg *passthru,
                                       struct ops *ops, char *errstr,
@@ -851,6 +862,7 @@ struct order_intake *order_intake_new(const struct oi_cfg *c,
                                 errstr_size);
     if (!in->kp)
         goto fail;
+    oi_topics(in);
     oi_ops(in, ops);
     if (pthread_create(&in->dr_thread, NULL, oi_dr_main, in) != 0) {
         snprintf(errstr, errstr_size, "cannot start a thread");
