@@ -361,7 +361,8 @@ int kafka_producer_topics(struct kafka_producer *p, const char *const *names,
                           size_t errstr_size)
 {
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_topic_t **t = realloc(p->topics, (p->ntopics + n) * sizeof(*t));
+    rd_kafka_topic_t **t =
+        realloc(p->topics, (p->ntopics + n + 1) * sizeof(*t)); /* n may be 0 */
     rd_kafka_resp_err_t err;
     size_t i;
 
