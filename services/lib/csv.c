@@ -161,16 +161,19 @@ static int rec_putc(struct csv_reader *r, char c)
 static int rd_take_run(struct csv_reader *r, char a, char b, char c)
 {
     for (;;) {
-        const char *s = r->buf + r->pos;
         size_t avail = r->len - r->pos, n = 0, i;
+        const char *s;
 
         if (avail == 0) {
             if (rd_peek(r) < 0)
                 return 0;
             continue;
         }
+        s = r->buf + r->pos;
         while (n < avail && s[n] != a && s[n] != b && s[n] != c)
             n++;
+        if (n == 0)
+            return 0; /* (the text may not be allocated yet) */
         if (rec_reserve(r, n) < 0)
             return -1;
         memcpy(r->text + r->text_len, s, n);

@@ -161,6 +161,29 @@ static void test_blank_and_empty(void)
     csv_reader_destroy(r);
 }
 
+/* A record whose first field is empty, before any text was kept (the
+ * fuzzer's find: no pointer arithmetic on the unallocated text). */
+static void test_first_field_empty(void)
+{
+    struct csv_reader *r = open_str("\n,x\n", ',');
+    struct csv_record rec;
+    struct csv_error err;
+
+    T_ASSERT_EQ(csv_reader_next(r, &rec, &err), CSV_RECORD);
+    T_ASSERT_EQ(rec.nfields, 1);
+    T_ASSERT_EQ(rec.fields[0].len, 0);
+    T_ASSERT_EQ(csv_reader_next(r, &rec, &err), CSV_RECORD);
+    T_ASSERT_EQ(rec.nfields, 2);
+    STR_EQ(rec.fields[1].text, "x");
+    csv_reader_destroy(r);
+    r = open_str("\"\",x\n", ',');
+    T_ASSERT_EQ(csv_reader_next(r, &rec, &err), CSV_RECORD);
+    T_ASSERT_EQ(rec.nfields, 2);
+    T_ASSERT_EQ(rec.fields[0].len, 0);
+    T_ASSERT_EQ(rec.fields[0].quoted, 1);
+    csv_reader_destroy(r);
+}
+
 static void test_multiline_positions(void)
 {
     /* Line/column of fields after a multi-line quoted field. */
@@ -423,6 +446,7 @@ int main(void)
     test_semicolon_detect();
     test_bom_crlf();
     test_blank_and_empty();
+    test_first_field_empty();
     test_multiline_positions();
     test_utf8_columns();
     test_errors();
